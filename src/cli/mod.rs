@@ -1,0 +1,187 @@
+//! The command line: clap definitions (Chinese first, English second) and the dispatch
+//! from each subcommand to the library. Each command family lives in its own file.
+
+mod analyze;
+mod persona_cmd;
+mod rubric_cmd;
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::persona::Catalog;
+use crate::rubric::{self, Analyser};
+
+/// 陪练 peilian — 客服投诉处理陪练。A sparring partner for complaint handling.
+#[derive(Debug, Parser)]
+#[command(name = "peilian", version, about, long_about = None)]
+pub struct Cli {
+    /// 额外的客户画像目录(同编号覆盖内置客户)。Extra persona files; same id overrides a built-in.
+    #[arg(long, global = true, value_name = "DIR", env = "PEILIAN_PERSONA_DIR")]
+    pub persona_dir: Option<PathBuf>,
+
+    /// 使用的规则文件(默认内置 default)。Rubric file to use instead of the built-in one.
+    #[arg(long, global = true, value_name = "PATH", env = "PEILIAN_RUBRIC")]
+    pub rubric: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// 练习(默认命令):选择客户类型开始对练。Practise against a customer (the default).
+    Practice,
+    /// 客户画像:列出、查看、检查、新建。Personas: list, show, validate, new.
+    #[command(subcommand)]
+    Persona(PersonaCmd),
+    /// 规则文件:检查。Rubrics: validate.
+    #[command(subcommand)]
+    Rubric(RubricCmd),
+    /// 分析:从标准输入逐行读取学员话术,标出命中的信号。Analyse utterances read from stdin, one per line.
+    #[command(alias = "analyse")]
+    Analyze {
+        /// 每行输出一个 JSON 对象。Print one JSON object per input line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// 输出文件格式的 JSON Schema,供编辑器补全和检查。Print the JSON Schema of a file format.
+    Schema {
+        #[arg(value_enum)]
+        what: SchemaKind,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PersonaCmd {
+    /// 列出所有客户类型。List the customer types.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// 查看一个客户类型的特征、建议和场景。Show a persona's traits, advice and scenarios.
+    Show {
+        /// 编号、名称或别名,如 emotional 或 感情用事。Id, name or alias.
+        id: String,
+        #[arg(long)]
+        json: bool,
+        /// 同时显示隐藏信息(事实、方案、需求、政策)。Also show hidden facts, remedies, needs, policy.
+        #[arg(long)]
+        reveal: bool,
+    },
+    /// 检查画像文件,列出全部错误(有错时退出码 1)。Validate persona files; exit 1 listing every error.
+    Validate {
+        /// 文件或目录。Files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// 生成一个带注释、可直接通过检查的画像模板。Write a commented starter persona that validates.
+    New {
+        /// 新客户的编号(小写字母、数字、-)。Id of the new persona.
+        id: String,
+        /// 写到哪个目录(默认当前目录)。Directory to write into.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// 覆盖已存在的文件。Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RubricCmd {
+    /// 检查规则文件,列出全部错误(有错时退出码 1)。Validate rubric files; exit 1 listing every error.
+    Validate {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SchemaKind {
+    Persona,
+    Rubric,
+}
+
+/// Run a parsed command line; the result is the process exit code (0 ok, 1 problems
+/// found, errors are returned and become 2 in `main`).
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    let ctx = Context::new(&cli);
+    match cli.command {
+        None | Some(Command::Practice) => persona_cmd::list_for_practice(&ctx),
+        Some(Command::Persona(cmd)) => persona_cmd::run(&ctx, cmd),
+        Some(Command::Rubric(RubricCmd::Validate { paths })) => rubric_cmd::validate(&paths),
+        Some(Command::Analyze { json }) => analyze::run(&ctx, json),
+        Some(Command::Schema { what }) => {
+            let schema = match what {
+                SchemaKind::Persona => persona_schema(),
+                SchemaKind::Rubric => rubric_schema(),
+            };
+            let mut out = io::stdout().lock();
+            writeln!(out, "{schema}")?;
+            Ok(0)
+        }
+    }
+}
+
+/// Shared settings of one invocation; loads the rubric and personas on demand.
+pub(crate) struct Context {
+    persona_dir: Option<PathBuf>,
+    rubric_path: Option<PathBuf>,
+}
+
+impl Context {
+    fn new(cli: &Cli) -> Self {
+        Self {
+            persona_dir: cli.persona_dir.clone(),
+            rubric_path: cli.rubric.clone(),
+        }
+    }
+
+    /// The rubric in force. A process uses one rubric for its whole life, so a loaded
+    /// file is kept for it (leaked) rather than threaded through every caller.
+    pub(crate) fn analyser(&self) -> anyhow::Result<&'static Analyser> {
+        Ok(match &self.rubric_path {
+            None => rubric::default_rubric(),
+            Some(p) => Box::leak(Box::new(
+                rubric::load_rubric_file(p).map_err(|d| anyhow::anyhow!("规则文件有错误:\n{d}"))?,
+            )),
+        })
+    }
+
+    pub(crate) fn catalog(&self, rubric: &Analyser) -> anyhow::Result<Catalog> {
+        Catalog::load(self.persona_dir.as_deref(), rubric)
+            .map_err(|d| anyhow::anyhow!("客户画像有错误:\n{d}"))
+            .with_context(|| match &self.persona_dir {
+                Some(dir) => format!("加载客户画像目录 {}", dir.display()),
+                None => "加载内置客户画像".to_string(),
+            })
+    }
+
+    #[allow(dead_code)]
+    pub(crate) fn persona_dir(&self) -> Option<&Path> {
+        self.persona_dir.as_deref()
+    }
+}
+
+/// The JSON Schema of persona files, as committed in `personas/persona.schema.json`.
+pub fn persona_schema() -> String {
+    let schema = schemars::schema_for!(crate::persona::Persona);
+    serde_json::to_string_pretty(&schema).expect("a schema serialises")
+}
+
+/// The JSON Schema of rubric files, as committed in `rubrics/rubric.schema.json`.
+pub fn rubric_schema() -> String {
+    let schema = schemars::schema_for!(crate::rubric::Rubric);
+    serde_json::to_string_pretty(&schema).expect("a schema serialises")
+}
+
+/// Whether an error is a closed stdout (`peilian … | head`), which is not a failure.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,275 @@
+//! `peilian persona …`: what a trainer uses to browse, write and check customer files.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use serde_json::json;
+
+use super::{Context, PersonaCmd};
+use crate::diag::Diagnostic;
+use crate::persona::{self, Entry, LEVELS, Persona};
+use crate::ui::{self, Style};
+
+/// The commented starter file `persona new` writes; `{id}` is replaced.
+const STARTER: &str = include_str!("../persona/starter.toml");
+
+pub(super) fn run(ctx: &Context, cmd: PersonaCmd) -> anyhow::Result<u8> {
+    match cmd {
+        PersonaCmd::List { json } => list(ctx, json),
+        PersonaCmd::Show { id, json, reveal } => show(ctx, &id, json, reveal),
+        PersonaCmd::Validate { paths } => validate(ctx, &paths),
+        PersonaCmd::New { id, dir, force } => new(&id, &dir, force),
+    }
+}
+
+fn list(ctx: &Context, json: bool) -> anyhow::Result<u8> {
+    let rubric = ctx.analyser()?;
+    let catalog = ctx.catalog(rubric)?;
+    let mut out = io::stdout().lock();
+    if json {
+        let arr: Vec<_> = catalog.entries().iter().map(summary_json).collect();
+        writeln!(out, "{}", serde_json::to_string_pretty(&arr)?)?;
+        return Ok(0);
+    }
+    write_table(&mut out, catalog.entries())?;
+    Ok(0)
+}
+
+fn write_table(out: &mut impl Write, entries: &[Entry]) -> io::Result<()> {
+    let rows: Vec<[String; 4]> = entries
+        .iter()
+        .map(|e| {
+            let p = &e.persona;
+            [
+                p.id.clone(),
+                ui::sanitize(&p.name).into_owned(),
+                p.scenarios.len().to_string(),
+                ui::sanitize(&p.summary).into_owned(),
+            ]
+        })
+        .collect();
+    let header = ["编号", "名称", "场景数", "简介"];
+    let mut widths = header.map(ui::width);
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(ui::width(c));
+        }
+    }
+    let line = |out: &mut dyn Write, cells: [&str; 4]| -> io::Result<()> {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            s.push_str(c);
+            if i < 3 {
+                s.push_str(&" ".repeat(widths[i] - ui::width(c) + 2));
+            }
+        }
+        writeln!(out, "{}", s.trim_end())
+    };
+    line(out, header)?;
+    for r in &rows {
+        line(out, [&r[0], &r[1], &r[2], &r[3]])?;
+    }
+    writeln!(out, "\n难度:{}。用 `peilian persona show 编号` 查看详情。", LEVELS.join(" / "))
+}
+
+fn summary_json(e: &Entry) -> serde_json::Value {
+    let p = &e.persona;
+    json!({
+        "id": p.id,
+        "name": p.name,
+        "aliases": p.aliases,
+        "summary": p.summary,
+        "scenarios": p.scenarios.iter().map(|s| json!({"id": s.id, "title": s.title, "industry": s.industry})).collect::<Vec<_>>(),
+        "difficulties": LEVELS,
+        "builtin": e.source.builtin,
+        "file": e.source.file,
+    })
+}
+
+fn show(ctx: &Context, id: &str, json: bool, reveal: bool) -> anyhow::Result<u8> {
+    let rubric = ctx.analyser()?;
+    let catalog = ctx.catalog(rubric)?;
+    let Some(entry) = catalog.find(id) else {
+        bail!(catalog.not_found(id));
+    };
+    let p = &entry.persona;
+    let mut out = io::stdout().lock();
+    if json {
+        let mut v = summary_json(entry);
+        v["traits"] = json!(p.traits);
+        v["advice"] = json!(p.advice);
+        v["scenarios"] = json!(
+            p.scenarios
+                .iter()
+                .map(|s| {
+                    let mut o = json!({"id": s.id, "title": s.title, "industry": s.industry, "brief": s.brief, "product": s.product});
+                    if reveal {
+                        o["demand"] = json!(s.demand);
+                        o["facts"] = json!(s.facts);
+                        o["remedies"] = json!(s.remedies);
+                        o["policy"] = json!(s.policy);
+                    }
+                    o
+                })
+                .collect::<Vec<_>>()
+        );
+        if reveal {
+            v["mood"] = json!(p.mood);
+            v["needs"] = json!(p.needs);
+        }
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        return Ok(0);
+    }
+    write_persona(&mut out, p, reveal, Style::stdout())?;
+    Ok(0)
+}
+
+fn write_persona(out: &mut impl Write, p: &Persona, reveal: bool, st: Style) -> io::Result<()> {
+    let s = |t: &str| ui::sanitize(t).into_owned();
+    writeln!(out, "{}  ({})", st.bold(&s(&p.name)), p.id)?;
+    if !p.aliases.is_empty() {
+        writeln!(out, "别名:{}", s(&p.aliases.join("、")))?;
+    }
+    writeln!(out, "{}\n", s(&p.summary))?;
+    writeln!(out, "{}", st.bold("特征"))?;
+    for t in &p.traits {
+        writeln!(out, "  • {}", s(t))?;
+    }
+    writeln!(out, "{}", st.bold("建议"))?;
+    for t in &p.advice {
+        writeln!(out, "  • {}", s(t))?;
+    }
+    writeln!(out, "\n{}", st.bold("场景"))?;
+    for sc in &p.scenarios {
+        writeln!(out, "  {}  {}〔{}〕", sc.id, s(&sc.title), s(&sc.industry))?;
+        writeln!(out, "      {}", s(&sc.brief))?;
+        if reveal {
+            writeln!(out, "      诉求:{}", s(&sc.demand))?;
+            for f in &sc.facts {
+                writeln!(out, "      事实 {}:{}", s(&f.label), s(&f.answer))?;
+            }
+            for r in &sc.remedies {
+                let verdict = if r.accept { st.good("可接受") } else { st.bad("会拒绝") };
+                writeln!(out, "      方案 {}:{}  {}", s(&r.label), verdict, s(&r.reason))?;
+            }
+            writeln!(out, "      政策:{}", s(&sc.policy.summary))?;
+        }
+    }
+    if reveal {
+        writeln!(out, "\n{}", st.bold("情绪与需求"))?;
+        let m = &p.mood;
+        writeln!(
+            out,
+            "  开场愤怒 {} · 信任 {} · 走人线 {} · 接受方案需愤怒 ≤ {} · 耐心 {} 轮",
+            m.anger, m.trust, m.walk_out_at, m.accept_below, m.patience
+        )?;
+        for (i, n) in p.needs.iter().enumerate() {
+            writeln!(out, "  {}. {}", i + 1, s(&n.label))?;
+        }
+    } else {
+        writeln!(out, "\n{}", st.dim("(隐藏的事实、方案和需求用 --reveal 查看)"))?;
+    }
+    Ok(())
+}
+
+/// The files to validate: files as given, directories expanded to their `*.toml`.
+fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            files.extend(persona::toml_files(p).map_err(|d| d.0)?);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn validate(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
+    let rubric = ctx.analyser()?;
+    let files = match expand_paths(paths) {
+        Ok(f) => f,
+        Err(d) => return report_only(&d),
+    };
+    let mut out = io::stdout().lock();
+    let mut err = io::stderr().lock();
+    let mut loaded = Vec::new();
+    let mut problems = 0;
+    for f in &files {
+        match persona::load_persona_file(f, rubric) {
+            Ok(e) => {
+                writeln!(
+                    out,
+                    "✓ {}: {} ({}),{} 个场景,{} 条自检",
+                    f.display(),
+                    ui::sanitize(&e.persona.name),
+                    e.persona.id,
+                    e.persona.scenarios.len(),
+                    e.persona.checks.len()
+                )?;
+                loaded.push(e);
+            }
+            Err(d) => {
+                problems += d.0.len();
+                for x in &d.0 {
+                    writeln!(err, "{}", ui::sanitize(&x.to_string()))?;
+                }
+            }
+        }
+    }
+    for d in persona::duplicate_ids(&loaded) {
+        problems += 1;
+        writeln!(err, "{}", ui::sanitize(&d.to_string()))?;
+    }
+    if files.is_empty() {
+        writeln!(err, "没有找到 .toml 文件")?;
+        return Ok(1);
+    }
+    if problems > 0 {
+        writeln!(err, "\n共 {problems} 个问题。")?;
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+fn report_only(d: &[Diagnostic]) -> anyhow::Result<u8> {
+    let mut err = io::stderr().lock();
+    for x in d {
+        writeln!(err, "{x}")?;
+    }
+    Ok(1)
+}
+
+fn new(id: &str, dir: &Path, force: bool) -> anyhow::Result<u8> {
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        bail!("编号「{id}」不合法:只能用小写字母、数字和 -(例如 angry-parent)");
+    }
+    let path = dir.join(format!("{id}.toml"));
+    if path.exists() && !force {
+        bail!("{} 已存在;用 --force 覆盖,或换一个编号", path.display());
+    }
+    let text = STARTER.replace("{id}", id);
+    crate::io::write_atomic(&path, text.as_bytes())
+        .with_context(|| format!("写入 {}", path.display()))?;
+    let mut out = io::stdout().lock();
+    writeln!(out, "已生成 {}", path.display())?;
+    writeln!(out, "下一步:编辑它,然后运行 `peilian persona validate {}`", path.display())?;
+    Ok(0)
+}
+
+/// What `peilian` with no subcommand shows until the practice REPL exists: the customer
+/// types and how to look at them.
+pub(super) fn list_for_practice(ctx: &Context) -> anyhow::Result<u8> {
+    let rubric = ctx.analyser()?;
+    let catalog = ctx.catalog(rubric)?;
+    let mut out = io::stdout().lock();
+    writeln!(out, "陪练 peilian —— 客服投诉处理陪练\n")?;
+    writeln!(out, "可以练习的难缠客户类型:\n")?;
+    write_table(&mut out, catalog.entries())?;
+    Ok(0)
+}

@@ -1,0 +1,44 @@
+//! Small file helpers shared by every command: reading user files with messages a
+//! trainer understands, content hashes for reproducibility, and atomic writes so that
+//! no command ever leaves a half-written file behind.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+/// Read a UTF-8 text file, naming the file and, for bad encoding, the line.
+pub fn read_text_file(path: &Path) -> io::Result<String> {
+    let bytes = fs::read(path).map_err(|e| {
+        io::Error::new(e.kind(), format!("无法读取 {}: {}", path.display(), e))
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let bad = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..bad].iter().filter(|&&b| b == b'\n').count() + 1;
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}:{line}: 不是有效的 UTF-8 文本;save the file as UTF-8", path.display()),
+        )
+    })
+}
+
+/// A short, stable hash of file content: the first 16 hex digits of its SHA-256.
+pub fn content_hash(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Write a file atomically: a temporary file in the same directory, flushed, then
+/// renamed over the target. A crash leaves either the old file or the new one.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(contents)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

@@ -1,0 +1,13 @@
+//! peilian (陪练): a sparring partner for customer-service complaint handling.
+//!
+//! The library holds everything; `main.rs` only parses the command line and maps the
+//! result to an exit code. Modules follow the concepts of the design: `rubric` (house
+//! rules and the analyser), `persona` (difficult-customer files), `cli` (commands),
+//! `ui` (terminal output), `diag` (file diagnostics), `io` (file helpers).
+
+pub mod cli;
+pub mod diag;
+pub mod io;
+pub mod persona;
+pub mod rubric;
+pub mod ui;

@@ -1,0 +1,429 @@
+//! Personas: the difficult-customer types a trainee practises against, as trainers write
+//! them in `personas/*.toml`.
+//!
+//! This module owns the file format (the structs below are the format: their doc
+//! comments become the JSON Schema trainers' editors read), loading with exact
+//! diagnostics, validation against the rubric's signal kinds, and the catalogue of
+//! built-in and trainer-supplied personas. It does not run a customer: that is `engine`.
+
+mod catalog;
+mod validate;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use catalog::{Catalog, Entry, PersonaSource, duplicate_ids, load_persona_file, load_persona_text, toml_files};
+pub use validate::validate;
+
+/// One difficult-customer type (难于应付的投诉客户).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Persona {
+    /// Stable id used on the command line and in transcripts: lowercase ASCII letters,
+    /// digits and `-`, e.g. `emotional`.
+    pub id: String,
+    /// Chinese name shown to trainees, e.g. `感情用事者`.
+    pub name: String,
+    /// Other names that select this persona, e.g. the bare type name `感情用事`.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// One line for menus and `persona list`.
+    pub summary: String,
+    /// 特征: how this type of customer behaves (from the training deck).
+    pub traits: Vec<String>,
+    /// 建议: how to handle this type (from the training deck); shown by `/hint`.
+    pub advice: Vec<String>,
+    /// How this customer talks (tempo, register, pet phrases); guides the LLM customer.
+    #[serde(default)]
+    pub voice: String,
+    /// Extra instructions appended to the LLM customer's system prompt.
+    #[serde(default)]
+    pub prompt_notes: String,
+    /// Starting mood and limits.
+    pub mood: Mood,
+    /// How each difficulty level scales the mood model.
+    pub difficulty: Difficulties,
+    /// How each signal kind (or engine event) moves anger and trust. Keys are signal
+    /// kinds of the rubric (`empathy`, `forbidden`, …) or events: `rushed` (a remedy
+    /// before the needs are met), `empty_apology` (一味道歉), `template` (the same
+    /// sentence pasted again, 念稿子), `idle` (a turn with no helpful signal),
+    /// `remedy_rejected`, `remedy_accepted`.
+    pub reactions: BTreeMap<String, Reaction>,
+    /// Ordered conditions that must all be met before any remedy is accepted.
+    #[serde(default)]
+    pub needs: Vec<Need>,
+    /// Persona-specific behaviour switches.
+    #[serde(default)]
+    pub behaviour: Behaviour,
+    /// Line pools the offline customer speaks from.
+    pub lines: Lines,
+    /// The incidents this customer complains about; the first is the default.
+    pub scenarios: Vec<Scenario>,
+    /// Self-checks: trainee scripts with the outcome they must lead to.
+    #[serde(default)]
+    pub checks: Vec<Check>,
+}
+
+/// Starting mood and limits at difficulty `normal`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Mood {
+    /// Starting anger, 0–100.
+    pub anger: i32,
+    /// Starting trust in the agent, 0–100.
+    pub trust: i32,
+    /// Anger at which the customer walks out (hangs up, escalates, exposes), 1–100.
+    #[serde(default = "default_walk_out")]
+    pub walk_out_at: i32,
+    /// A remedy is accepted only when anger is at or below this, 0–100.
+    pub accept_below: i32,
+    /// Trainee turns before the customer runs out of patience.
+    pub patience: u32,
+    /// Diminishing returns: the n-th repeat of a signal kind counts `repeat_decay^n`
+    /// of its first effect, 0.0–1.0.
+    #[serde(default = "default_decay")]
+    pub repeat_decay: f64,
+}
+
+fn default_walk_out() -> i32 {
+    100
+}
+
+fn default_decay() -> f64 {
+    0.6
+}
+
+/// The three difficulty levels; all must be present.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Difficulties {
+    pub easy: Level,
+    pub normal: Level,
+    pub hard: Level,
+}
+
+/// The difficulty levels by name, in menu order.
+pub const LEVELS: [&str; 3] = ["easy", "normal", "hard"];
+
+impl Difficulties {
+    pub fn get(&self, level: &str) -> Option<&Level> {
+        match level {
+            "easy" => Some(&self.easy),
+            "normal" => Some(&self.normal),
+            "hard" => Some(&self.hard),
+            _ => None,
+        }
+    }
+}
+
+/// How one difficulty level changes the persona's mood model.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Level {
+    /// Added to the starting anger, -50–50.
+    #[serde(default)]
+    pub anger: i32,
+    /// Multiplies anger decreases (good handling calms more when > 1), 0.1–3.0.
+    #[serde(default = "one")]
+    pub calming: f64,
+    /// Multiplies anger increases (bad handling hurts more when > 1), 0.1–3.0.
+    #[serde(default = "one")]
+    pub provoking: f64,
+    /// Added to the persona's patience (turns), -20–20.
+    #[serde(default)]
+    pub patience: i32,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// How one signal kind or event moves the mood, at its first occurrence.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reaction {
+    /// Change of anger, -100–100 (negative calms).
+    #[serde(default)]
+    pub anger: i32,
+    /// Change of trust, -100–100.
+    #[serde(default)]
+    pub trust: i32,
+}
+
+/// One condition the customer needs met before accepting a remedy.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Need {
+    /// Short id, e.g. `heard`.
+    pub id: String,
+    /// What the customer needs, in Chinese; used when rejecting a remedy and in hints.
+    pub label: String,
+    /// Signal kinds of which at least one must be seen (empty: none needed).
+    #[serde(default)]
+    pub any: Vec<String>,
+    /// How many turns with one of those kinds are needed.
+    #[serde(default = "one_u32")]
+    pub count: u32,
+    /// The trainee must state the scenario's policy (a match of `policy.terms`).
+    #[serde(default)]
+    pub policy: bool,
+    /// The need cannot be met before this trainee turn (1-based): the customer must be
+    /// allowed to vent first.
+    #[serde(default)]
+    pub after_turn: u32,
+    /// The need must be met by this turn or it can no longer be met (speed matters).
+    #[serde(default)]
+    pub by_turn: Option<u32>,
+}
+
+fn one_u32() -> u32 {
+    1
+}
+
+/// Persona-specific behaviour that is not a plain mood reaction.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Behaviour {
+    /// The first remedy is refused unless the same turn also shows one of these kinds
+    /// (固执己见: explained with the product's facts).
+    #[serde(default)]
+    pub first_remedy_needs: Vec<String>,
+    /// The customer says they are recording the conversation (有备而来).
+    #[serde(default)]
+    pub records: bool,
+    /// Walking out means exposure to the media or superiors (有社会背景).
+    #[serde(default)]
+    pub exposes: bool,
+}
+
+/// Line pools, keyed by situation. Lines may use slots: `{product}`, `{demand}`,
+/// `{quote}` (the trainee's own words that triggered the reaction), `{fact}`,
+/// `{reason}`, `{remedy}`, `{need}` and any key of the scenario's `slots`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Lines {
+    /// The customer's first words.
+    pub opening: Vec<String>,
+    /// Still upset, keeps complaining (nothing helpful or harmful was said).
+    pub venting: Vec<String>,
+    /// Calming down a little after good handling, but not done yet.
+    pub calming: Vec<String>,
+    /// Reacting to a forbidden phrase (禁语); `{quote}` is the phrase.
+    pub on_forbidden: Vec<String>,
+    /// Reacting to being blamed (责难客户).
+    pub on_blame: Vec<String>,
+    /// Reacting to being argued with (立刻摆道理).
+    pub on_argue: Vec<String>,
+    /// Reacting to being passed elsewhere (推诿).
+    pub on_deflect: Vec<String>,
+    /// Reacting to rudeness (你 instead of 您, sarcasm).
+    pub on_impolite: Vec<String>,
+    /// Reacting to a remedy offered before the customer's needs are met (急于下结论).
+    pub on_rushed: Vec<String>,
+    /// Reacting to apologies with no action (一味道歉).
+    pub on_empty_apology: Vec<String>,
+    /// Reacting to a sentence pasted again (念稿子).
+    pub on_template: Vec<String>,
+    /// Answering a fact question; `{fact}` is the fact.
+    pub answer_fact: Vec<String>,
+    /// Asked something the scenario has no fact for.
+    pub unknown_fact: Vec<String>,
+    /// Refusing a remedy; `{reason}` is why.
+    pub reject_remedy: Vec<String>,
+    /// Accepting a remedy; `{remedy}` is what was accepted.
+    pub accept: Vec<String>,
+    /// Threatening to escalate, complain, expose or leave.
+    pub threaten: Vec<String>,
+    /// Walking out: the session ends unresolved.
+    pub walk_out: Vec<String>,
+    /// Closing once resolved.
+    pub closing: Vec<String>,
+    /// Out of patience: the session ends unresolved.
+    pub out_of_turns: Vec<String>,
+}
+
+impl Lines {
+    /// Every pool with its field name, for validation and tests.
+    pub fn pools(&self) -> [(&'static str, &Vec<String>); 19] {
+        [
+            ("opening", &self.opening),
+            ("venting", &self.venting),
+            ("calming", &self.calming),
+            ("on_forbidden", &self.on_forbidden),
+            ("on_blame", &self.on_blame),
+            ("on_argue", &self.on_argue),
+            ("on_deflect", &self.on_deflect),
+            ("on_impolite", &self.on_impolite),
+            ("on_rushed", &self.on_rushed),
+            ("on_empty_apology", &self.on_empty_apology),
+            ("on_template", &self.on_template),
+            ("answer_fact", &self.answer_fact),
+            ("unknown_fact", &self.unknown_fact),
+            ("reject_remedy", &self.reject_remedy),
+            ("accept", &self.accept),
+            ("threaten", &self.threaten),
+            ("walk_out", &self.walk_out),
+            ("closing", &self.closing),
+            ("out_of_turns", &self.out_of_turns),
+        ]
+    }
+}
+
+/// The pools a session draws from most; shipped personas hold at least eight lines in
+/// each so a session does not repeat itself.
+pub const MAIN_POOLS: [&str; 8] = [
+    "opening",
+    "venting",
+    "calming",
+    "on_forbidden",
+    "reject_remedy",
+    "accept",
+    "threaten",
+    "walk_out",
+];
+
+/// One incident the customer complains about.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short id, unique within the persona, e.g. `floppy-drive`.
+    pub id: String,
+    /// One-line title shown in menus.
+    pub title: String,
+    /// Industry, e.g. `电脑维修`, `通信营业厅`, `地铁`, `汽车售后`.
+    pub industry: String,
+    /// What the trainee is told before the call: who is calling and about what (not the
+    /// customer's hidden needs).
+    pub brief: String,
+    /// The product or service concerned; fills `{product}`.
+    pub product: String,
+    /// What the customer demands; fills `{demand}`.
+    pub demand: String,
+    /// Extra slot values for lines, e.g. `order = "WX-0382"`.
+    #[serde(default)]
+    pub slots: BTreeMap<String, String>,
+    /// Facts the customer gives only when asked.
+    pub facts: Vec<Fact>,
+    /// Remedies the customer accepts (`accept = true`) or refuses.
+    pub remedies: Vec<Remedy>,
+    /// What policy and law allow, so promises can be checked.
+    pub policy: Policy,
+}
+
+/// A fact the customer reveals only when the trainee asks for it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Fact {
+    pub id: String,
+    /// What the fact is, e.g. `维修单号`.
+    pub label: String,
+    /// Regex patterns; a trainee line matching one asks for this fact.
+    pub asked_by: Vec<String>,
+    /// The customer's answer; fills `{fact}`.
+    pub answer: String,
+}
+
+/// A remedy the trainee might offer.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Remedy {
+    pub id: String,
+    /// What it is, e.g. `免费上门更换软驱`; fills `{remedy}`.
+    pub label: String,
+    /// Regex patterns; a trainee line matching one offers this remedy.
+    pub patterns: Vec<String>,
+    /// Whether the customer can accept it once their needs are met.
+    pub accept: bool,
+    /// Why the customer refuses it (for `accept = false`); fills `{reason}`.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// What policy and law say about the scenario.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// The policy and law in a sentence or two, for trainers and the LLM customer.
+    pub summary: String,
+    /// Regex patterns: stating one of these states the policy correctly.
+    #[serde(default)]
+    pub terms: Vec<String>,
+    /// Commitments the agent may make (deadlines, amounts, services), in words.
+    #[serde(default)]
+    pub allows: Vec<String>,
+    /// Commitments or statements that policy does not allow: promising them is 言行不一.
+    #[serde(default)]
+    pub forbids: Vec<Forbid>,
+}
+
+/// A commitment policy does not allow.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Forbid {
+    /// Regex patterns that make such a commitment.
+    pub patterns: Vec<String>,
+    /// Why it cannot be kept.
+    pub why: String,
+}
+
+/// A self-check: a trainee script and what it must lead to.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    /// What the check shows, e.g. `按建议处理 → 解决`.
+    pub name: String,
+    /// Scenario id; the persona's first scenario when absent.
+    #[serde(default)]
+    pub scenario: Option<String>,
+    /// Difficulty level; `normal` when absent.
+    #[serde(default)]
+    pub difficulty: Option<String>,
+    /// The trainee's lines, in order.
+    pub lines: Vec<String>,
+    /// What must happen.
+    pub expect: Expect,
+}
+
+/// The expected result of a self-check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Expect {
+    /// The session ends resolved.
+    Resolved,
+    /// The customer walks out.
+    WalkedOut,
+    /// The customer runs out of patience.
+    OutOfTurns,
+    /// Whatever happens, the session is not resolved.
+    NotResolved,
+    /// Anger after the first turn is above the starting anger.
+    AngerRises,
+}
+
+/// Slots every line may use, whatever the scenario.
+pub const BUILTIN_SLOTS: [&str; 7] = [
+    "product", "demand", "quote", "fact", "reason", "remedy", "need",
+];
+
+/// Engine events a persona may react to, besides the rubric's signal kinds.
+pub const EVENTS: [&str; 6] = [
+    "rushed",
+    "empty_apology",
+    "template",
+    "idle",
+    "remedy_rejected",
+    "remedy_accepted",
+];
+
+impl Persona {
+    pub fn scenario(&self, id: &str) -> Option<&Scenario> {
+        self.scenarios.iter().find(|s| s.id == id)
+    }
+
+    /// Whether `name` selects this persona: its id, Chinese name or an alias.
+    pub fn answers_to(&self, name: &str) -> bool {
+        self.id == name || self.name == name || self.aliases.iter().any(|a| a == name)
+    }
+}

@@ -1,0 +1,306 @@
+//! Semantic checks of a persona file, beyond what the TOML types enforce: ranges,
+//! references to signal kinds of the rubric, regex syntax, slot names, and that every
+//! pool the engine draws from has lines. All problems of a file are collected.
+
+use std::collections::{BTreeSet, HashSet};
+
+use super::{BUILTIN_SLOTS, EVENTS, LEVELS, Level, Persona};
+use crate::diag::{FieldPath, Problem};
+use crate::rubric::Analyser;
+
+/// Every problem of a parsed persona, checked against the rubric's signal kinds.
+pub fn validate(p: &Persona, rubric: &Analyser) -> Vec<Problem> {
+    let mut v = Checker {
+        out: Vec::new(),
+        rubric,
+    };
+    v.persona(p);
+    v.out
+}
+
+struct Checker<'a> {
+    out: Vec<Problem>,
+    rubric: &'a Analyser,
+}
+
+impl Checker<'_> {
+    fn push(&mut self, at: FieldPath, msg: impl Into<String>) {
+        self.out.push(Problem::new(at, msg));
+    }
+
+    fn range_i(&mut self, at: FieldPath, v: i64, lo: i64, hi: i64) {
+        if v < lo || v > hi {
+            self.push(at, format!("取值 {v} 超出范围;expected an integer from {lo} to {hi}"));
+        }
+    }
+
+    fn range_f(&mut self, at: FieldPath, v: f64, lo: f64, hi: f64) {
+        if !(v.is_finite() && v >= lo && v <= hi) {
+            self.push(at, format!("取值 {v} 超出范围;expected a number from {lo} to {hi}"));
+        }
+    }
+
+    fn non_empty(&mut self, at: FieldPath, s: &str) {
+        if s.trim().is_empty() {
+            self.push(at, "不能为空;expected non-empty text");
+        }
+    }
+
+    fn kind(&mut self, at: FieldPath, k: &str) {
+        if !self.rubric.knows_kind(k) {
+            let known: Vec<&str> = self.rubric.kinds().iter().map(|k| k.id.as_str()).collect();
+            self.push(
+                at,
+                format!("未知的信号类型「{k}」;expected one of {}", known.join(", ")),
+            );
+        }
+    }
+
+    fn regexes(&mut self, at: FieldPath, pats: &[String], required: bool) {
+        if required && pats.is_empty() {
+            self.push(at.clone(), "至少要有一个模式;expected at least one regex pattern");
+        }
+        for (i, pat) in pats.iter().enumerate() {
+            match regex_syntax::Parser::new().parse(pat) {
+                Err(e) => self.push(
+                    at.index(i),
+                    format!("不是有效的正则表达式(Rust regex 语法,不支持前后查找): {e}"),
+                ),
+                Ok(h) if h.properties().minimum_len() == Some(0) => self.push(
+                    at.index(i),
+                    "模式能匹配空字符串,会命中所有句子;expected a pattern that needs at least one character",
+                ),
+                Ok(_) => {}
+            }
+        }
+    }
+
+    /// Slots used in `text` must be known; reports each unknown one.
+    fn slots(&mut self, at: FieldPath, text: &str, known: &BTreeSet<&str>) {
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            let after = &rest[open + 1..];
+            let Some(close) = after.find('}') else {
+                self.push(at, "有未闭合的 {;expected `{slot}`");
+                return;
+            };
+            let name = &after[..close];
+            if !known.contains(name) {
+                self.push(
+                    at.clone(),
+                    format!(
+                        "未知的占位「{{{name}}}」;expected one of {}",
+                        known.iter().map(|s| format!("{{{s}}}")).collect::<Vec<_>>().join(" ")
+                    ),
+                );
+            }
+            rest = &after[close + 1..];
+        }
+    }
+
+    fn persona(&mut self, p: &Persona) {
+        let root = FieldPath::root();
+        if p.id.is_empty()
+            || !p
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            self.push(
+                root.key("id"),
+                "编号只能用小写字母、数字和 -;expected lowercase ASCII letters, digits and `-`",
+            );
+        }
+        self.non_empty(root.key("name"), &p.name);
+        self.non_empty(root.key("summary"), &p.summary);
+        for (field, list) in [("traits", &p.traits), ("advice", &p.advice)] {
+            if list.iter().all(|s| s.trim().is_empty()) {
+                self.push(root.key(field), "至少写一条;expected at least one line");
+            }
+        }
+
+        let m = &p.mood;
+        let mp = root.key("mood");
+        self.range_i(mp.key("anger"), m.anger.into(), 0, 100);
+        self.range_i(mp.key("trust"), m.trust.into(), 0, 100);
+        self.range_i(mp.key("walk_out_at"), m.walk_out_at.into(), 1, 100);
+        self.range_i(mp.key("accept_below"), m.accept_below.into(), 0, 100);
+        self.range_i(mp.key("patience"), m.patience.into(), 1, 200);
+        self.range_f(mp.key("repeat_decay"), m.repeat_decay, 0.0, 1.0);
+        if m.anger >= m.walk_out_at {
+            self.push(
+                mp.key("anger"),
+                format!("开场愤怒 {} 已达到走人线 walk_out_at = {};expected anger below walk_out_at", m.anger, m.walk_out_at),
+            );
+        }
+
+        for name in LEVELS {
+            let level: &Level = p.difficulty.get(name).expect("LEVELS names every level");
+            let lp = root.key("difficulty").key(name);
+            self.range_i(lp.key("anger"), level.anger.into(), -50, 50);
+            self.range_f(lp.key("calming"), level.calming, 0.1, 3.0);
+            self.range_f(lp.key("provoking"), level.provoking, 0.1, 3.0);
+            self.range_i(lp.key("patience"), level.patience.into(), -20, 20);
+            if i64::from(m.patience) + i64::from(level.patience) < 1 {
+                self.push(lp.key("patience"), "耐心轮数减到 1 以下;expected persona patience plus this to be at least 1");
+            }
+        }
+
+        for (key, r) in &p.reactions {
+            let rp = root.key("reactions").key(key);
+            if !self.rubric.knows_kind(key) && !EVENTS.contains(&key.as_str()) {
+                let kinds: Vec<&str> = self.rubric.kinds().iter().map(|k| k.id.as_str()).collect();
+                self.push(
+                    rp.clone(),
+                    format!(
+                        "未知的信号类型或事件「{key}」;expected a signal kind ({}) or an event ({})",
+                        kinds.join(", "),
+                        EVENTS.join(", ")
+                    ),
+                );
+            }
+            self.range_i(rp.key("anger"), r.anger.into(), -100, 100);
+            self.range_i(rp.key("trust"), r.trust.into(), -100, 100);
+        }
+
+        let mut need_ids = HashSet::new();
+        for (i, n) in p.needs.iter().enumerate() {
+            let np = root.key("needs").index(i);
+            self.non_empty(np.key("id"), &n.id);
+            if !need_ids.insert(n.id.as_str()) {
+                self.push(np.key("id"), format!("需求编号「{}」重复;expected unique ids", n.id));
+            }
+            self.non_empty(np.key("label"), &n.label);
+            for (j, k) in n.any.iter().enumerate() {
+                self.kind(np.key("any").index(j), k);
+            }
+            if n.any.is_empty() && !n.policy {
+                self.push(
+                    np.clone(),
+                    "需求没有条件;expected `any = [\"kind\", …]` or `policy = true`",
+                );
+            }
+            if n.count == 0 {
+                self.push(np.key("count"), "expected an integer of at least 1");
+            }
+            if let Some(by) = n.by_turn
+                && by < n.after_turn.max(1)
+            {
+                self.push(np.key("by_turn"), format!("by_turn = {by} 早于 after_turn = {};expected by_turn ≥ after_turn", n.after_turn));
+            }
+        }
+        for (j, k) in p.behaviour.first_remedy_needs.iter().enumerate() {
+            self.kind(root.key("behaviour").key("first_remedy_needs").index(j), k);
+        }
+
+        // Slots a shared line may use: the built-in ones and those every scenario defines.
+        let mut shared: BTreeSet<&str> = BUILTIN_SLOTS.into_iter().collect();
+        if let Some(first) = p.scenarios.first() {
+            for key in first.slots.keys() {
+                if p.scenarios.iter().all(|s| s.slots.contains_key(key)) {
+                    shared.insert(key);
+                }
+            }
+        }
+        for (name, pool) in p.lines.pools() {
+            let lp = root.key("lines").key(name);
+            if pool.iter().all(|l| l.trim().is_empty()) {
+                self.push(
+                    lp.clone(),
+                    format!("台词库 {name} 是空的,客户会无话可说;add `{name} = [\"……\"]` under [lines]"),
+                );
+            }
+            for (i, line) in pool.iter().enumerate() {
+                self.slots(lp.index(i), line, &shared);
+            }
+        }
+
+        if p.scenarios.is_empty() {
+            self.push(root.key("scenarios"), "至少要有一个场景;expected at least one [[scenarios]]");
+        }
+        let mut scenario_ids = HashSet::new();
+        for (i, s) in p.scenarios.iter().enumerate() {
+            let sp = root.key("scenarios").index(i);
+            if !scenario_ids.insert(s.id.as_str()) {
+                self.push(sp.key("id"), format!("场景编号「{}」重复;expected unique ids", s.id));
+            }
+            for (field, text) in [
+                ("id", &s.id),
+                ("title", &s.title),
+                ("industry", &s.industry),
+                ("brief", &s.brief),
+                ("product", &s.product),
+                ("demand", &s.demand),
+            ] {
+                self.non_empty(sp.key(field), text);
+            }
+            let mut own: BTreeSet<&str> = BUILTIN_SLOTS.into_iter().collect();
+            own.extend(s.slots.keys().map(String::as_str));
+            let mut fact_ids = HashSet::new();
+            for (j, f) in s.facts.iter().enumerate() {
+                let fp = sp.key("facts").index(j);
+                if !fact_ids.insert(f.id.as_str()) {
+                    self.push(fp.key("id"), format!("事实编号「{}」重复;expected unique ids", f.id));
+                }
+                self.non_empty(fp.key("answer"), &f.answer);
+                self.slots(fp.key("answer"), &f.answer, &own);
+                self.regexes(fp.key("asked_by"), &f.asked_by, true);
+            }
+            if s.remedies.is_empty() {
+                self.push(sp.key("remedies"), "至少要有一个方案;expected at least one [[scenarios.remedies]]");
+            } else if !s.remedies.iter().any(|r| r.accept) {
+                self.push(
+                    sp.key("remedies"),
+                    "没有客户能接受的方案,这个场景永远解决不了;expected at least one remedy with accept = true",
+                );
+            }
+            let mut remedy_ids = HashSet::new();
+            for (j, r) in s.remedies.iter().enumerate() {
+                let rp = sp.key("remedies").index(j);
+                if !remedy_ids.insert(r.id.as_str()) {
+                    self.push(rp.key("id"), format!("方案编号「{}」重复;expected unique ids", r.id));
+                }
+                self.non_empty(rp.key("label"), &r.label);
+                self.regexes(rp.key("patterns"), &r.patterns, true);
+                if !r.accept && r.reason.trim().is_empty() {
+                    self.push(
+                        rp.key("reason"),
+                        "客户拒绝的方案要写明理由;add `reason = \"……\"` (the customer says it when refusing)",
+                    );
+                }
+                self.slots(rp.key("reason"), &r.reason, &own);
+            }
+            let pp = sp.key("policy");
+            self.non_empty(pp.key("summary"), &s.policy.summary);
+            self.regexes(pp.key("terms"), &s.policy.terms, false);
+            for (j, f) in s.policy.forbids.iter().enumerate() {
+                self.regexes(pp.key("forbids").index(j).key("patterns"), &f.patterns, true);
+                self.non_empty(pp.key("forbids").index(j).key("why"), &f.why);
+            }
+            if p.needs.iter().any(|n| n.policy) && s.policy.terms.is_empty() {
+                self.push(
+                    pp.key("terms"),
+                    "有需求要求说明政策(policy = true),但这个场景没有 terms;expected at least one regex",
+                );
+            }
+        }
+
+        for (i, c) in p.checks.iter().enumerate() {
+            let cp = root.key("checks").index(i);
+            self.non_empty(cp.key("name"), &c.name);
+            if let Some(s) = &c.scenario
+                && !p.scenarios.iter().any(|x| &x.id == s)
+            {
+                self.push(cp.key("scenario"), format!("没有编号为「{s}」的场景;expected a scenario id of this persona"));
+            }
+            if let Some(d) = &c.difficulty
+                && !LEVELS.contains(&d.as_str())
+            {
+                self.push(cp.key("difficulty"), format!("未知难度「{d}」;expected easy, normal or hard"));
+            }
+            if c.lines.is_empty() {
+                self.push(cp.key("lines"), "expected at least one trainee line");
+            }
+        }
+    }
+}

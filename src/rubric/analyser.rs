@@ -1,0 +1,333 @@
+//! The analyser: one compiled form of a rubric that turns a trainee's utterance into
+//! signals. Scoring, the customer engine and the REPL all call [`Analyser::analyse`];
+//! there is no second code path.
+//!
+//! It runs on every agent line of every transcript in an assessment run, so it is built
+//! for throughput: all patterns of one kind form a single multi-pattern regex
+//! (`regex_automata::meta::Regex::new_many`), searched in one pass that reports the
+//! pattern id of each leftmost-first, non-overlapping match. One regex per kind, not
+//! one for the whole rubric, because hits of different kinds may overlap ("对不起,
+//! 我是跟您讲道理" is both an apology word and arguing) and a single pass would hide
+//! one of them.
+
+use std::collections::BTreeMap;
+
+use regex_automata::meta::Regex as MetaRegex;
+use regex_automata::util::syntax;
+use serde::Serialize;
+
+use super::kinds::{BUILTIN_KINDS, KindInfo};
+use super::load::polarity_of;
+use super::{Polarity, Rubric, Rule};
+use crate::diag::{FieldPath, Problem};
+
+/// One thing an utterance does, found by one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Signal {
+    /// Index into [`Analyser::kinds`].
+    pub kind: usize,
+    /// Index into the rubric's rules.
+    pub rule: usize,
+    /// Byte offsets into the utterance, on char boundaries.
+    pub start: usize,
+    pub end: usize,
+}
+
+struct KindSearcher {
+    kind: usize,
+    regex: MetaRegex,
+    /// Pattern id → rule index.
+    rule_of: Vec<usize>,
+}
+
+/// A compiled rubric.
+pub struct Analyser {
+    rubric: Rubric,
+    hash: String,
+    kinds: Vec<KindInfo>,
+    searchers: Vec<KindSearcher>,
+    /// Per rule: its exceptions as one regex, if it has any.
+    excepts: Vec<Option<regex::Regex>>,
+}
+
+impl std::fmt::Debug for Analyser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analyser")
+            .field("rubric", &self.rubric.id)
+            .field("rules", &self.rubric.rules.len())
+            .finish()
+    }
+}
+
+impl Analyser {
+    /// Compile a validated rubric. Pattern errors come back as problems with the
+    /// pattern's field path.
+    pub fn new(rubric: Rubric, hash: String) -> Result<Self, Vec<Problem>> {
+        let mut kinds: Vec<KindInfo> = BUILTIN_KINDS
+            .iter()
+            .map(|(id, label, polarity)| KindInfo {
+                id: id.to_string(),
+                label: label.to_string(),
+                polarity: *polarity,
+            })
+            .collect();
+        for (id, def) in &rubric.kinds {
+            match kinds.iter_mut().find(|k| &k.id == id) {
+                Some(k) => {
+                    k.label = def.label.clone();
+                    k.polarity = def.polarity;
+                }
+                None => kinds.push(KindInfo {
+                    id: id.clone(),
+                    label: def.label.clone(),
+                    polarity: def.polarity,
+                }),
+            }
+        }
+        let mut problems = Vec::new();
+        let mut by_kind: BTreeMap<usize, (Vec<String>, Vec<usize>)> = BTreeMap::new();
+        let mut excepts = Vec::with_capacity(rubric.rules.len());
+        for (i, rule) in rubric.rules.iter().enumerate() {
+            let path = FieldPath::root().key("rules").index(i);
+            let kind = kinds.iter().position(|k| k.id == rule.kind);
+            for (j, pat) in rule.patterns.iter().enumerate() {
+                match check_pattern(pat, &rubric.defines) {
+                    Ok(expanded) => {
+                        if let Some(kind) = kind {
+                            let e = by_kind.entry(kind).or_default();
+                            e.0.push(expanded);
+                            e.1.push(i);
+                        }
+                    }
+                    Err(msg) => problems.push(Problem::new(path.key("patterns").index(j), msg)),
+                }
+            }
+            let mut parts = Vec::new();
+            for (j, pat) in rule.except.iter().enumerate() {
+                match check_pattern(pat, &rubric.defines) {
+                    Ok(expanded) => parts.push(format!("(?:{expanded})")),
+                    Err(msg) => problems.push(Problem::new(path.key("except").index(j), msg)),
+                }
+            }
+            excepts.push(if parts.is_empty() {
+                None
+            } else {
+                regex::Regex::new(&parts.join("|")).ok()
+            });
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let mut searchers = Vec::new();
+        for (kind, (patterns, rule_of)) in by_kind {
+            let regex = MetaRegex::builder()
+                .syntax(syntax::Config::new().unicode(true))
+                .build_many(&patterns)
+                .map_err(|e| {
+                    vec![Problem::new(
+                        FieldPath::root().key("rules"),
+                        format!("规则无法编译(模式太大?): {e}"),
+                    )]
+                })?;
+            searchers.push(KindSearcher {
+                kind,
+                regex,
+                rule_of,
+            });
+        }
+        Ok(Self {
+            rubric,
+            hash,
+            kinds,
+            searchers,
+            excepts,
+        })
+    }
+
+    /// Every signal in `text`, ordered by start offset, then kind.
+    pub fn analyse(&self, text: &str) -> Vec<Signal> {
+        let mut out = Vec::new();
+        self.analyse_into(text, &mut out);
+        out
+    }
+
+    /// Like [`analyse`](Self::analyse), reusing `out`'s allocation (the bulk path).
+    pub fn analyse_into(&self, text: &str, out: &mut Vec<Signal>) {
+        out.clear();
+        for s in &self.searchers {
+            for m in s.regex.find_iter(text) {
+                let rule = s.rule_of[m.pattern().as_usize()];
+                if let Some(ex) = &self.excepts[rule]
+                    && ex
+                        .find_iter(text)
+                        .any(|e| e.start() < m.end() && m.start() < e.end())
+                {
+                    continue;
+                }
+                out.push(Signal {
+                    kind: s.kind,
+                    rule,
+                    start: m.start(),
+                    end: m.end(),
+                });
+            }
+        }
+        out.sort_unstable_by_key(|s| (s.start, s.kind, s.end));
+    }
+
+    pub fn rubric(&self) -> &Rubric {
+        &self.rubric
+    }
+
+    /// Hash of the rubric file's text, recorded with every transcript and scorecard.
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+
+    pub fn kinds(&self) -> &[KindInfo] {
+        &self.kinds
+    }
+
+    pub fn kind(&self, signal: &Signal) -> &KindInfo {
+        &self.kinds[signal.kind]
+    }
+
+    pub fn rule(&self, signal: &Signal) -> &Rule {
+        &self.rubric.rules[signal.rule]
+    }
+
+    /// Index of a kind by id.
+    pub fn kind_index(&self, id: &str) -> Option<usize> {
+        self.kinds.iter().position(|k| k.id == id)
+    }
+
+    /// Whether a kind id is known to this rubric.
+    pub fn knows_kind(&self, id: &str) -> bool {
+        self.kind_index(id).is_some()
+    }
+
+    pub fn polarity(&self, id: &str) -> Option<Polarity> {
+        polarity_of(&self.rubric, id)
+    }
+}
+
+/// Expand `{name}` references to the rubric's defines and check the result compiles and
+/// cannot match the empty string (such a pattern would hit every utterance).
+fn check_pattern(pat: &str, defines: &BTreeMap<String, String>) -> Result<String, String> {
+    let expanded = expand_defines(pat, defines)?;
+    let hir = regex_syntax::Parser::new()
+        .parse(&expanded)
+        .map_err(|e| format!("不是有效的正则表达式(Rust regex 语法,不支持前后查找): {e}"))?;
+    if hir.properties().minimum_len() == Some(0) {
+        return Err("模式能匹配空字符串,会命中所有句子;expected a pattern that needs at least one character".into());
+    }
+    Ok(expanded)
+}
+
+/// Replace `{name}` (lowercase letters and `_`) with `(?:define)`; a regex repetition
+/// such as `{2}` or `{1,3}` and an escaped `\{` are left alone.
+pub(crate) fn expand_defines(
+    pat: &str,
+    defines: &BTreeMap<String, String>,
+) -> Result<String, String> {
+    let mut out = String::with_capacity(pat.len());
+    let mut rest = pat;
+    while let Some(open) = rest.find('{') {
+        let escaped = rest[..open].ends_with('\\');
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let name_len = after
+            .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+            .unwrap_or(after.len());
+        if !escaped && name_len > 0 && after[name_len..].starts_with('}') {
+            let name = &after[..name_len];
+            let piece = defines
+                .get(name)
+                .ok_or_else(|| format!("引用了未定义的片段 {{{name}}};add `{name} = '…'` under [defines]"))?;
+            out.push_str("(?:");
+            out.push_str(piece);
+            out.push(')');
+            rest = &after[name_len + 1..];
+        } else {
+            out.push('{');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analyser(toml_text: &str) -> Analyser {
+        let r: Rubric = toml::from_str(toml_text).unwrap();
+        Analyser::new(r, String::new()).unwrap()
+    }
+
+    #[test]
+    fn defines_expand_but_repetitions_stay() {
+        let mut d = BTreeMap::new();
+        d.insert("num".to_string(), r"\d+".to_string());
+        assert_eq!(expand_defines("{num}天", &d).unwrap(), r"(?:\d+)天");
+        assert_eq!(expand_defines("a{2}b{1,3}", &d).unwrap(), "a{2}b{1,3}");
+        assert_eq!(expand_defines(r"\{num}", &d).unwrap(), r"\{num}");
+        assert!(expand_defines("{nope}", &d).is_err());
+    }
+
+    #[test]
+    fn exceptions_cancel_overlapping_hits_only() {
+        let a = analyser(
+            r#"
+id = "t"
+name = "t"
+version = 1
+[[rules]]
+id = "forbidden.policy"
+kind = "forbidden"
+patterns = ["公司的?规定"]
+except = ["按照公司的?规定[,,]?您可以"]
+better = "x"
+"#,
+        );
+        assert!(a.analyse("按照公司规定,您可以免费换新").is_empty());
+        let s = a.analyse("按照公司规定,您可以换。但公司规定就这样");
+        assert_eq!(s.len(), 1);
+        assert_eq!(&"按照公司规定,您可以换。但公司规定就这样"[s[0].start..s[0].end], "公司规定");
+    }
+
+    #[test]
+    fn kinds_overlap_independently() {
+        let a = analyser(
+            r#"
+id = "t"
+name = "t"
+version = 1
+[[rules]]
+id = "apology.sorry"
+kind = "apology"
+patterns = ["道歉"]
+except = ["不是跟您道歉"]
+[[rules]]
+id = "argue.reason"
+kind = "argue"
+patterns = ["不是跟您道歉.{0,4}讲道理"]
+better = "x"
+"#,
+        );
+        let s = a.analyse("我不是跟您道歉,我是跟您讲道理");
+        assert_eq!(s.len(), 1);
+        assert_eq!(a.kind(&s[0]).id, "argue");
+    }
+
+    #[test]
+    fn empty_matching_patterns_are_rejected() {
+        let r: Rubric = toml::from_str(
+            "id='t'\nname='t'\nversion=1\n[[rules]]\nid='a'\nkind='thanks'\npatterns=['(谢谢)?']\n",
+        )
+        .unwrap();
+        let e = Analyser::new(r, String::new()).unwrap_err();
+        assert_eq!(e[0].field.to_string(), "rules[0].patterns[0]");
+    }
+}

@@ -1,0 +1,44 @@
+//! The built-in vocabulary of signal kinds. Trainers may add kinds in a rubric's
+//! `[kinds]` table; these are the ones the engine and scorer know by name.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Whether a signal helps or hurts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Polarity {
+    Good,
+    Bad,
+}
+
+/// A signal kind as the analyser knows it: its id, label and polarity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KindInfo {
+    pub id: String,
+    pub label: String,
+    pub polarity: Polarity,
+}
+
+/// Built-in kinds: id, Chinese label, polarity.
+pub const BUILTIN_KINDS: [(&str, &str, Polarity); 19] = [
+    ("greeting", "问候", Polarity::Good),
+    ("thanks", "致谢", Polarity::Good),
+    ("apology", "道歉", Polarity::Good),
+    ("empathy", "共情", Polarity::Good),
+    ("affirm", "肯定", Polarity::Good),
+    ("assure", "安抚承诺", Polarity::Good),
+    ("restate", "复述确认", Polarity::Good),
+    ("ask_info", "询问事实", Polarity::Good),
+    ("explain", "解释原因/政策", Polarity::Good),
+    ("remedy", "解决方案", Polarity::Good),
+    ("time_commitment", "时限承诺", Polarity::Good),
+    ("follow_up", "跟进回访", Polarity::Good),
+    ("escalate", "上报升级", Polarity::Good),
+    ("closing", "结束语", Polarity::Good),
+    ("forbidden", "禁语", Polarity::Bad),
+    ("blame", "责难客户", Polarity::Bad),
+    ("argue", "立刻摆道理", Polarity::Bad),
+    ("deflect", "推诿", Polarity::Bad),
+    ("impolite", "不礼貌", Polarity::Bad),
+];

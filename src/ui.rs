@@ -1,0 +1,136 @@
+//! Terminal output: the one place that decides about colour and that cleans text the
+//! program did not write itself (trainee input, files a trainer hands in, model output)
+//! of control sequences before it reaches a terminal.
+
+use std::borrow::Cow;
+use std::io::IsTerminal;
+
+use unicode_width::UnicodeWidthStr;
+
+/// Remove terminal control sequences (CSI, OSC, other ESC sequences) and C0/C1 control
+/// characters except tab, so untrusted text cannot move the cursor, retitle the window
+/// or hide what it says.
+pub fn sanitize(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => match chars.peek() {
+                // CSI: parameters and intermediates, then one final byte.
+                Some('[') => {
+                    chars.next();
+                    for c in chars.by_ref() {
+                        if ('\u{40}'..='\u{7e}').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                // OSC, DCS, SOS, PM, APC: up to BEL or ST (ESC \).
+                Some(']' | 'P' | 'X' | '^' | '_') => {
+                    chars.next();
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' {
+                            break;
+                        }
+                        if c == '\u{1b}' {
+                            if chars.peek() == Some(&'\\') {
+                                chars.next();
+                            }
+                            break;
+                        }
+                    }
+                }
+                // Two-character escape.
+                Some(_) => {
+                    chars.next();
+                }
+                None => {}
+            },
+            '\u{9b}' => {
+                for c in chars.by_ref() {
+                    if ('\u{40}'..='\u{7e}').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            c if is_control(c) => {}
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn is_control(c: char) -> bool {
+    (c.is_control() && c != '\t') || c == '\u{7f}'
+}
+
+/// Display width of text in terminal columns (CJK characters take two).
+pub fn width(text: &str) -> usize {
+    UnicodeWidthStr::width(text)
+}
+
+/// Whether stdout should get colour: a terminal, and `NO_COLOR` unset or empty.
+pub fn colour_stdout() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
+/// ANSI styles, applied only when colour is on.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub on: bool,
+}
+
+impl Style {
+    pub fn stdout() -> Self {
+        Self {
+            on: colour_stdout(),
+        }
+    }
+
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\u{1b}[{code}m{s}\u{1b}[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    pub fn good(&self, s: &str) -> String {
+        self.wrap("32", s)
+    }
+
+    pub fn bad(&self, s: &str) -> String {
+        self.wrap("31", s)
+    }
+
+    pub fn dim(&self, s: &str) -> String {
+        self.wrap("2", s)
+    }
+
+    pub fn bold(&self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_escape_sequences_and_controls() {
+        assert_eq!(sanitize("好\u{1b}[31m红\u{1b}[0m"), "好红");
+        assert_eq!(sanitize("a\u{1b}]0;title\u{7}b"), "ab");
+        assert_eq!(sanitize("a\u{1b}]8;;http://x\u{1b}\\b"), "ab");
+        assert_eq!(sanitize("a\rb\u{0}c\u{85}d\te"), "abcd\te");
+        assert!(matches!(sanitize("正常的句子"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn cjk_is_double_width() {
+        assert_eq!(width("您好"), 4);
+        assert_eq!(width("ab"), 2);
+    }
+}
