@@ -171,10 +171,12 @@ impl<'a> Locator<'a> {
         for seg in &path.0 {
             let next = match (seg, table, value) {
                 (Seg::Key(k), Some(t), _) => {
-                    t.iter().find(|(key, _)| key.get_ref().as_ref() == k).map(|(key, v)| {
-                        // Point at the key for scalars: that is where the eye looks.
-                        (key.span(), v)
-                    })
+                    t.iter()
+                        .find(|(key, _)| key.get_ref().as_ref() == k)
+                        .map(|(key, v)| {
+                            // Point at the key for scalars: that is where the eye looks.
+                            (key.span(), v)
+                        })
                 }
                 (Seg::Index(i), _, Some(DeValue::Array(a))) => a.get(*i).map(|v| (v.span(), v)),
                 _ => None,
@@ -281,7 +283,10 @@ mod tests {
         let t = "id = \"x\"\n[reactions.apology]\nanger = 500\n[[scenarios]]\nid = \"a\"\n[[scenarios]]\nid = \"b\"\n";
         let loc = Locator::new("x.toml", t);
         let p = Problem::new(
-            FieldPath::root().key("reactions").key("apology").key("anger"),
+            FieldPath::root()
+                .key("reactions")
+                .key("apology")
+                .key("anger"),
             "expected",
         );
         let d = loc.locate(&p);

@@ -10,15 +10,17 @@ use sha2::{Digest, Sha256};
 
 /// Read a UTF-8 text file, naming the file and, for bad encoding, the line.
 pub fn read_text_file(path: &Path) -> io::Result<String> {
-    let bytes = fs::read(path).map_err(|e| {
-        io::Error::new(e.kind(), format!("无法读取 {}: {}", path.display(), e))
-    })?;
+    let bytes = fs::read(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("无法读取 {}: {}", path.display(), e)))?;
     String::from_utf8(bytes).map_err(|e| {
         let bad = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..bad].iter().filter(|&&b| b == b'\n').count() + 1;
         io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("{}:{line}: 不是有效的 UTF-8 文本;save the file as UTF-8", path.display()),
+            format!(
+                "{}:{line}: 不是有效的 UTF-8 文本;save the file as UTF-8",
+                path.display()
+            ),
         )
     })
 }

@@ -94,7 +94,16 @@ fn write_plain(
         let rule = analyser.rule(s);
         let pad = ui::width(&ui::sanitize(&text[..s.start]));
         let marks = ui::width(&ui::sanitize(&text[s.start..s.end])).max(1);
-        let label = format!("{} {} ({})", if kind.polarity == Polarity::Good { "✓" } else { "✗" }, kind.label, rule.id);
+        let label = format!(
+            "{} {} ({})",
+            if kind.polarity == Polarity::Good {
+                "✓"
+            } else {
+                "✗"
+            },
+            kind.label,
+            rule.id
+        );
         let label = match kind.polarity {
             Polarity::Good => st.good(&label),
             Polarity::Bad => st.bad(&label),

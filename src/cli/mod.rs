@@ -181,7 +181,13 @@ pub fn rubric_schema() -> String {
 /// Whether an error is a closed stdout (`peilian … | head`), which is not a failure.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
-        c.downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+        let kind = c
+            .downcast_ref::<io::Error>()
+            .map(io::Error::kind)
+            .or_else(|| {
+                c.downcast_ref::<serde_json::Error>()
+                    .and_then(|e| e.io_error_kind())
+            });
+        kind == Some(io::ErrorKind::BrokenPipe)
     })
 }

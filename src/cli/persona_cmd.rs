@@ -70,7 +70,11 @@ fn write_table(out: &mut impl Write, entries: &[Entry]) -> io::Result<()> {
     for r in &rows {
         line(out, [&r[0], &r[1], &r[2], &r[3]])?;
     }
-    writeln!(out, "\n难度:{}。用 `peilian persona show 编号` 查看详情。", LEVELS.join(" / "))
+    writeln!(
+        out,
+        "\n难度:{}。用 `peilian persona show 编号` 查看详情。",
+        LEVELS.join(" / ")
+    )
 }
 
 fn summary_json(e: &Entry) -> serde_json::Value {
@@ -150,8 +154,18 @@ fn write_persona(out: &mut impl Write, p: &Persona, reveal: bool, st: Style) -> 
                 writeln!(out, "      事实 {}:{}", s(&f.label), s(&f.answer))?;
             }
             for r in &sc.remedies {
-                let verdict = if r.accept { st.good("可接受") } else { st.bad("会拒绝") };
-                writeln!(out, "      方案 {}:{}  {}", s(&r.label), verdict, s(&r.reason))?;
+                let verdict = if r.accept {
+                    st.good("可接受")
+                } else {
+                    st.bad("会拒绝")
+                };
+                writeln!(
+                    out,
+                    "      方案 {}:{}  {}",
+                    s(&r.label),
+                    verdict,
+                    s(&r.reason)
+                )?;
             }
             writeln!(out, "      政策:{}", s(&sc.policy.summary))?;
         }
@@ -168,7 +182,11 @@ fn write_persona(out: &mut impl Write, p: &Persona, reveal: bool, st: Style) -> 
             writeln!(out, "  {}. {}", i + 1, s(&n.label))?;
         }
     } else {
-        writeln!(out, "\n{}", st.dim("(隐藏的事实、方案和需求用 --reveal 查看)"))?;
+        writeln!(
+            out,
+            "\n{}",
+            st.dim("(隐藏的事实、方案和需求用 --reveal 查看)")
+        )?;
     }
     Ok(())
 }
@@ -258,7 +276,11 @@ fn new(id: &str, dir: &Path, force: bool) -> anyhow::Result<u8> {
         .with_context(|| format!("写入 {}", path.display()))?;
     let mut out = io::stdout().lock();
     writeln!(out, "已生成 {}", path.display())?;
-    writeln!(out, "下一步:编辑它,然后运行 `peilian persona validate {}`", path.display())?;
+    writeln!(
+        out,
+        "下一步:编辑它,然后运行 `peilian persona validate {}`",
+        path.display()
+    )?;
     Ok(0)
 }
 

@@ -12,12 +12,30 @@ use crate::rubric::Analyser;
 
 /// The built-in persona files: (path shown in messages, text).
 const BUILTIN: [(&str, &str); 6] = [
-    ("personas/emotional.toml", include_str!("../../personas/emotional.toml")),
-    ("personas/righteous.toml", include_str!("../../personas/righteous.toml")),
-    ("personas/stubborn.toml", include_str!("../../personas/stubborn.toml")),
-    ("personas/self-absorbed.toml", include_str!("../../personas/self-absorbed.toml")),
-    ("personas/prepared.toml", include_str!("../../personas/prepared.toml")),
-    ("personas/influential.toml", include_str!("../../personas/influential.toml")),
+    (
+        "personas/emotional.toml",
+        include_str!("../../personas/emotional.toml"),
+    ),
+    (
+        "personas/righteous.toml",
+        include_str!("../../personas/righteous.toml"),
+    ),
+    (
+        "personas/stubborn.toml",
+        include_str!("../../personas/stubborn.toml"),
+    ),
+    (
+        "personas/self-absorbed.toml",
+        include_str!("../../personas/self-absorbed.toml"),
+    ),
+    (
+        "personas/prepared.toml",
+        include_str!("../../personas/prepared.toml"),
+    ),
+    (
+        "personas/influential.toml",
+        include_str!("../../personas/influential.toml"),
+    ),
 ];
 
 /// Where a loaded persona came from.
@@ -45,7 +63,11 @@ pub struct Catalog {
 }
 
 /// Parse and validate persona text; `file` names it in diagnostics.
-pub fn load_persona_text(file: &str, text: &str, rubric: &Analyser) -> Result<Persona, Diagnostics> {
+pub fn load_persona_text(
+    file: &str,
+    text: &str,
+    rubric: &Analyser,
+) -> Result<Persona, Diagnostics> {
     let locator = Locator::new(file, text);
     let persona: Persona =
         toml::from_str(text).map_err(|e| Diagnostics(vec![locator.from_toml_error(&e)]))?;
@@ -53,14 +75,17 @@ pub fn load_persona_text(file: &str, text: &str, rubric: &Analyser) -> Result<Pe
     if problems.is_empty() {
         Ok(persona)
     } else {
-        Err(Diagnostics(problems.iter().map(|p| locator.locate(p)).collect()))
+        Err(Diagnostics(
+            problems.iter().map(|p| locator.locate(p)).collect(),
+        ))
     }
 }
 
 /// Load and validate one persona file from disk.
 pub fn load_persona_file(path: &Path, rubric: &Analyser) -> Result<Entry, Diagnostics> {
     let file = path.display().to_string();
-    let text = crate::io::read_text_file(path).map_err(|e| Diagnostics(vec![whole_file(&file, &e.to_string())]))?;
+    let text = crate::io::read_text_file(path)
+        .map_err(|e| Diagnostics(vec![whole_file(&file, &e.to_string())]))?;
     let persona = load_persona_text(&file, &text, rubric)?;
     Ok(Entry {
         persona,
@@ -85,7 +110,8 @@ fn whole_file(file: &str, message: &str) -> Diagnostic {
 /// The `*.toml` files of a directory, sorted so messages come in a stable order.
 pub fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostics> {
     let label = dir.display().to_string();
-    let rd = fs::read_dir(dir).map_err(|e| Diagnostics(vec![whole_file(&label, &format!("无法读取目录: {e}"))]))?;
+    let rd = fs::read_dir(dir)
+        .map_err(|e| Diagnostics(vec![whole_file(&label, &format!("无法读取目录: {e}"))]))?;
     let mut files: Vec<PathBuf> = rd
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
@@ -102,7 +128,10 @@ pub fn duplicate_ids(entries: &[Entry]) -> Vec<Diagnostic> {
         if let Some(prev) = first.insert(&e.persona.id, &e.source.file) {
             out.push(whole_file(
                 &e.source.file,
-                &format!("编号「{}」与 {prev} 重复;persona ids must be unique", e.persona.id),
+                &format!(
+                    "编号「{}」与 {prev} 重复;persona ids must be unique",
+                    e.persona.id
+                ),
             ));
             first.insert(&e.persona.id, prev);
         }

@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use catalog::{Catalog, Entry, PersonaSource, duplicate_ids, load_persona_file, load_persona_text, toml_files};
+pub use catalog::{
+    Catalog, Entry, PersonaSource, duplicate_ids, load_persona_file, load_persona_text, toml_files,
+};
 pub use validate::validate;
 
 /// One difficult-customer type (难于应付的投诉客户).

@@ -30,13 +30,19 @@ impl Checker<'_> {
 
     fn range_i(&mut self, at: FieldPath, v: i64, lo: i64, hi: i64) {
         if v < lo || v > hi {
-            self.push(at, format!("取值 {v} 超出范围;expected an integer from {lo} to {hi}"));
+            self.push(
+                at,
+                format!("取值 {v} 超出范围;expected an integer from {lo} to {hi}"),
+            );
         }
     }
 
     fn range_f(&mut self, at: FieldPath, v: f64, lo: f64, hi: f64) {
         if !(v.is_finite() && v >= lo && v <= hi) {
-            self.push(at, format!("取值 {v} 超出范围;expected a number from {lo} to {hi}"));
+            self.push(
+                at,
+                format!("取值 {v} 超出范围;expected a number from {lo} to {hi}"),
+            );
         }
     }
 
@@ -58,7 +64,10 @@ impl Checker<'_> {
 
     fn regexes(&mut self, at: FieldPath, pats: &[String], required: bool) {
         if required && pats.is_empty() {
-            self.push(at.clone(), "至少要有一个模式;expected at least one regex pattern");
+            self.push(
+                at.clone(),
+                "至少要有一个模式;expected at least one regex pattern",
+            );
         }
         for (i, pat) in pats.iter().enumerate() {
             match regex_syntax::Parser::new().parse(pat) {
@@ -90,7 +99,11 @@ impl Checker<'_> {
                     at.clone(),
                     format!(
                         "未知的占位「{{{name}}}」;expected one of {}",
-                        known.iter().map(|s| format!("{{{s}}}")).collect::<Vec<_>>().join(" ")
+                        known
+                            .iter()
+                            .map(|s| format!("{{{s}}}"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
                     ),
                 );
             }
@@ -127,10 +140,13 @@ impl Checker<'_> {
         self.range_i(mp.key("accept_below"), m.accept_below.into(), 0, 100);
         self.range_i(mp.key("patience"), m.patience.into(), 1, 200);
         self.range_f(mp.key("repeat_decay"), m.repeat_decay, 0.0, 1.0);
-        if m.anger >= m.walk_out_at {
+        if (0..=100).contains(&m.anger) && m.anger >= m.walk_out_at {
             self.push(
                 mp.key("anger"),
-                format!("开场愤怒 {} 已达到走人线 walk_out_at = {};expected anger below walk_out_at", m.anger, m.walk_out_at),
+                format!(
+                    "开场愤怒 {} 已达到走人线 walk_out_at = {};expected anger below walk_out_at",
+                    m.anger, m.walk_out_at
+                ),
             );
         }
 
@@ -142,7 +158,10 @@ impl Checker<'_> {
             self.range_f(lp.key("provoking"), level.provoking, 0.1, 3.0);
             self.range_i(lp.key("patience"), level.patience.into(), -20, 20);
             if i64::from(m.patience) + i64::from(level.patience) < 1 {
-                self.push(lp.key("patience"), "耐心轮数减到 1 以下;expected persona patience plus this to be at least 1");
+                self.push(
+                    lp.key("patience"),
+                    "耐心轮数减到 1 以下;expected persona patience plus this to be at least 1",
+                );
             }
         }
 
@@ -168,7 +187,10 @@ impl Checker<'_> {
             let np = root.key("needs").index(i);
             self.non_empty(np.key("id"), &n.id);
             if !need_ids.insert(n.id.as_str()) {
-                self.push(np.key("id"), format!("需求编号「{}」重复;expected unique ids", n.id));
+                self.push(
+                    np.key("id"),
+                    format!("需求编号「{}」重复;expected unique ids", n.id),
+                );
             }
             self.non_empty(np.key("label"), &n.label);
             for (j, k) in n.any.iter().enumerate() {
@@ -186,7 +208,13 @@ impl Checker<'_> {
             if let Some(by) = n.by_turn
                 && by < n.after_turn.max(1)
             {
-                self.push(np.key("by_turn"), format!("by_turn = {by} 早于 after_turn = {};expected by_turn ≥ after_turn", n.after_turn));
+                self.push(
+                    np.key("by_turn"),
+                    format!(
+                        "by_turn = {by} 早于 after_turn = {};expected by_turn ≥ after_turn",
+                        n.after_turn
+                    ),
+                );
             }
         }
         for (j, k) in p.behaviour.first_remedy_needs.iter().enumerate() {
@@ -207,7 +235,9 @@ impl Checker<'_> {
             if pool.iter().all(|l| l.trim().is_empty()) {
                 self.push(
                     lp.clone(),
-                    format!("台词库 {name} 是空的,客户会无话可说;add `{name} = [\"……\"]` under [lines]"),
+                    format!(
+                        "台词库 {name} 是空的,客户会无话可说;add `{name} = [\"……\"]` under [lines]"
+                    ),
                 );
             }
             for (i, line) in pool.iter().enumerate() {
@@ -216,13 +246,19 @@ impl Checker<'_> {
         }
 
         if p.scenarios.is_empty() {
-            self.push(root.key("scenarios"), "至少要有一个场景;expected at least one [[scenarios]]");
+            self.push(
+                root.key("scenarios"),
+                "至少要有一个场景;expected at least one [[scenarios]]",
+            );
         }
         let mut scenario_ids = HashSet::new();
         for (i, s) in p.scenarios.iter().enumerate() {
             let sp = root.key("scenarios").index(i);
             if !scenario_ids.insert(s.id.as_str()) {
-                self.push(sp.key("id"), format!("场景编号「{}」重复;expected unique ids", s.id));
+                self.push(
+                    sp.key("id"),
+                    format!("场景编号「{}」重复;expected unique ids", s.id),
+                );
             }
             for (field, text) in [
                 ("id", &s.id),
@@ -240,14 +276,20 @@ impl Checker<'_> {
             for (j, f) in s.facts.iter().enumerate() {
                 let fp = sp.key("facts").index(j);
                 if !fact_ids.insert(f.id.as_str()) {
-                    self.push(fp.key("id"), format!("事实编号「{}」重复;expected unique ids", f.id));
+                    self.push(
+                        fp.key("id"),
+                        format!("事实编号「{}」重复;expected unique ids", f.id),
+                    );
                 }
                 self.non_empty(fp.key("answer"), &f.answer);
                 self.slots(fp.key("answer"), &f.answer, &own);
                 self.regexes(fp.key("asked_by"), &f.asked_by, true);
             }
             if s.remedies.is_empty() {
-                self.push(sp.key("remedies"), "至少要有一个方案;expected at least one [[scenarios.remedies]]");
+                self.push(
+                    sp.key("remedies"),
+                    "至少要有一个方案;expected at least one [[scenarios.remedies]]",
+                );
             } else if !s.remedies.iter().any(|r| r.accept) {
                 self.push(
                     sp.key("remedies"),
@@ -258,7 +300,10 @@ impl Checker<'_> {
             for (j, r) in s.remedies.iter().enumerate() {
                 let rp = sp.key("remedies").index(j);
                 if !remedy_ids.insert(r.id.as_str()) {
-                    self.push(rp.key("id"), format!("方案编号「{}」重复;expected unique ids", r.id));
+                    self.push(
+                        rp.key("id"),
+                        format!("方案编号「{}」重复;expected unique ids", r.id),
+                    );
                 }
                 self.non_empty(rp.key("label"), &r.label);
                 self.regexes(rp.key("patterns"), &r.patterns, true);
@@ -274,7 +319,11 @@ impl Checker<'_> {
             self.non_empty(pp.key("summary"), &s.policy.summary);
             self.regexes(pp.key("terms"), &s.policy.terms, false);
             for (j, f) in s.policy.forbids.iter().enumerate() {
-                self.regexes(pp.key("forbids").index(j).key("patterns"), &f.patterns, true);
+                self.regexes(
+                    pp.key("forbids").index(j).key("patterns"),
+                    &f.patterns,
+                    true,
+                );
                 self.non_empty(pp.key("forbids").index(j).key("why"), &f.why);
             }
             if p.needs.iter().any(|n| n.policy) && s.policy.terms.is_empty() {
@@ -291,12 +340,18 @@ impl Checker<'_> {
             if let Some(s) = &c.scenario
                 && !p.scenarios.iter().any(|x| &x.id == s)
             {
-                self.push(cp.key("scenario"), format!("没有编号为「{s}」的场景;expected a scenario id of this persona"));
+                self.push(
+                    cp.key("scenario"),
+                    format!("没有编号为「{s}」的场景;expected a scenario id of this persona"),
+                );
             }
             if let Some(d) = &c.difficulty
                 && !LEVELS.contains(&d.as_str())
             {
-                self.push(cp.key("difficulty"), format!("未知难度「{d}」;expected easy, normal or hard"));
+                self.push(
+                    cp.key("difficulty"),
+                    format!("未知难度「{d}」;expected easy, normal or hard"),
+                );
             }
             if c.lines.is_empty() {
                 self.push(cp.key("lines"), "expected at least one trainee line");

@@ -241,9 +241,9 @@ pub(crate) fn expand_defines(
             .unwrap_or(after.len());
         if !escaped && name_len > 0 && after[name_len..].starts_with('}') {
             let name = &after[..name_len];
-            let piece = defines
-                .get(name)
-                .ok_or_else(|| format!("引用了未定义的片段 {{{name}}};add `{name} = '…'` under [defines]"))?;
+            let piece = defines.get(name).ok_or_else(|| {
+                format!("引用了未定义的片段 {{{name}}};add `{name} = '…'` under [defines]")
+            })?;
             out.push_str("(?:");
             out.push_str(piece);
             out.push(')');
@@ -294,7 +294,10 @@ better = "x"
         assert!(a.analyse("按照公司规定,您可以免费换新").is_empty());
         let s = a.analyse("按照公司规定,您可以换。但公司规定就这样");
         assert_eq!(s.len(), 1);
-        assert_eq!(&"按照公司规定,您可以换。但公司规定就这样"[s[0].start..s[0].end], "公司规定");
+        assert_eq!(
+            &"按照公司规定,您可以换。但公司规定就这样"[s[0].start..s[0].end],
+            "公司规定"
+        );
     }
 
     #[test]

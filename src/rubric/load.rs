@@ -26,7 +26,11 @@ pub fn default_rubric() -> &'static Analyser {
 pub fn load_rubric_file(path: &Path) -> Result<Analyser, Diagnostics> {
     let label = path.display().to_string();
     let text = crate::io::read_text_file(path).map_err(|e| {
-        Diagnostics(vec![Locator::new(label.clone(), "").at(0, "", &e.to_string())])
+        Diagnostics(vec![Locator::new(label.clone(), "").at(
+            0,
+            "",
+            &e.to_string(),
+        )])
     })?;
     load_rubric_text(&label, &text)
 }
@@ -53,10 +57,16 @@ fn validate(r: &Rubric) -> Vec<Problem> {
     let root = FieldPath::root();
     let mut out = Vec::new();
     if r.id.trim().is_empty() {
-        out.push(Problem::new(root.key("id"), "不能为空;expected a non-empty id"));
+        out.push(Problem::new(
+            root.key("id"),
+            "不能为空;expected a non-empty id",
+        ));
     }
     if r.name.trim().is_empty() {
-        out.push(Problem::new(root.key("name"), "不能为空;expected a non-empty name"));
+        out.push(Problem::new(
+            root.key("name"),
+            "不能为空;expected a non-empty name",
+        ));
     }
     for (name, piece) in &r.defines {
         let p = root.key("defines").key(name);
@@ -80,12 +90,18 @@ fn validate(r: &Rubric) -> Vec<Problem> {
             ));
         }
         if def.label.trim().is_empty() {
-            out.push(Problem::new(p.key("label"), "不能为空;expected a Chinese label"));
+            out.push(Problem::new(
+                p.key("label"),
+                "不能为空;expected a Chinese label",
+            ));
         }
         known.insert(id);
     }
     if r.rules.is_empty() {
-        out.push(Problem::new(root.key("rules"), "至少要有一条规则;expected at least one [[rules]]"));
+        out.push(Problem::new(
+            root.key("rules"),
+            "至少要有一条规则;expected at least one [[rules]]",
+        ));
     }
     let mut seen = HashSet::new();
     for (i, rule) in r.rules.iter().enumerate() {
@@ -109,7 +125,10 @@ fn validate(r: &Rubric) -> Vec<Problem> {
             ));
         }
         if rule.patterns.is_empty() {
-            out.push(Problem::new(p.key("patterns"), "至少要有一个模式;expected at least one pattern"));
+            out.push(Problem::new(
+                p.key("patterns"),
+                "至少要有一个模式;expected at least one pattern",
+            ));
         }
         if !(rule.weight.is_finite() && rule.weight >= 0.0) {
             out.push(Problem::new(p.key("weight"), "expected a number ≥ 0"));
@@ -127,12 +146,10 @@ fn validate(r: &Rubric) -> Vec<Problem> {
 
 /// The polarity of a kind, built-in or declared.
 pub(crate) fn polarity_of(r: &Rubric, kind: &str) -> Option<Polarity> {
-    r.kinds.get(kind).map(|k| k.polarity).or_else(|| {
-        BUILTIN_KINDS
-            .iter()
-            .find(|k| k.0 == kind)
-            .map(|k| k.2)
-    })
+    r.kinds
+        .get(kind)
+        .map(|k| k.polarity)
+        .or_else(|| BUILTIN_KINDS.iter().find(|k| k.0 == kind).map(|k| k.2))
 }
 
 fn is_ident(s: &str) -> bool {

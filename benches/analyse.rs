@@ -1,0 +1,85 @@
+//! Analyser throughput on a realistic corpus with the default rubric (target ≥ 1M
+//! utterances/s on one core), and start-up cost: compiling the rubric and loading the
+//! six personas (target < 10 ms).
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use peilian::persona::Catalog;
+use peilian::rubric::{DEFAULT_RUBRIC, default_rubric, load_rubric_text};
+use std::hint::black_box;
+
+/// Trainee lines as typed: the utterance table plus every self-check line of the
+/// shipped personas.
+fn corpus() -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct Table {
+        case: Vec<Case>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Case {
+        text: String,
+    }
+    let raw = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/utterances.toml"
+    ))
+    .expect("tests/data/utterances.toml");
+    let table: Table = toml::from_str(&raw).expect("utterance table parses");
+    let mut lines: Vec<String> = table.case.into_iter().map(|c| c.text).collect();
+    let catalog = Catalog::load(None, default_rubric()).expect("shipped personas load");
+    for e in catalog.entries() {
+        for c in &e.persona.checks {
+            lines.extend(c.lines.iter().cloned());
+        }
+    }
+    lines
+}
+
+fn analyse(c: &mut Criterion) {
+    let analyser = default_rubric();
+    let lines = corpus();
+    let bytes: usize = lines.iter().map(String::len).sum();
+    eprintln!(
+        "corpus: {} utterances, {} bytes, {:.1} bytes avg",
+        lines.len(),
+        bytes,
+        bytes as f64 / lines.len() as f64
+    );
+    let mut g = c.benchmark_group("analyse");
+    g.throughput(Throughput::Elements(lines.len() as u64));
+    g.bench_function("utterances", |b| {
+        let mut out = Vec::new();
+        b.iter(|| {
+            let mut n = 0;
+            for l in &lines {
+                analyser.analyse_into(black_box(l), &mut out);
+                n += out.len();
+            }
+            n
+        })
+    });
+    g.finish();
+    let mut g = c.benchmark_group("analyse-bytes");
+    g.throughput(Throughput::Bytes(bytes as u64));
+    g.bench_function("utterances", |b| {
+        let mut out = Vec::new();
+        b.iter(|| {
+            for l in &lines {
+                analyser.analyse_into(black_box(l), &mut out);
+            }
+        })
+    });
+    g.finish();
+}
+
+fn load(c: &mut Criterion) {
+    c.bench_function("load/rubric+six-personas", |b| {
+        b.iter(|| {
+            let a = load_rubric_text("rubrics/default.toml", black_box(DEFAULT_RUBRIC)).unwrap();
+            let cat = Catalog::load(None, &a).unwrap();
+            black_box(cat.entries().len())
+        })
+    });
+}
+
+criterion_group!(benches, analyse, load);
+criterion_main!(benches);

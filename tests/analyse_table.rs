@@ -1,0 +1,73 @@
+//! The default rubric against a table of utterances as trainees really type them
+//! (`tests/data/utterances.toml`): each case lists kinds that must be found and kinds
+//! that must not. Runs the real binary once over the whole table.
+
+mod common;
+
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Table {
+    case: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    text: String,
+    #[serde(default)]
+    kinds: Vec<String>,
+    #[serde(default)]
+    not: Vec<String>,
+}
+
+#[test]
+fn default_rubric_classifies_the_utterance_table() {
+    let raw = std::fs::read_to_string(common::repo("tests/data/utterances.toml")).unwrap();
+    let table: Table = toml::from_str(&raw).unwrap();
+    assert!(table.case.len() >= 200, "only {} cases", table.case.len());
+    let input: String = table.case.iter().map(|c| format!("{}\n", c.text)).collect();
+    let out = common::peilian()
+        .args(["analyze", "--json"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let results: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(results.len(), table.case.len());
+    let mut failures = Vec::new();
+    for (case, got) in table.case.iter().zip(&results) {
+        let found: Vec<&str> = got["signals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["kind"].as_str().unwrap())
+            .collect();
+        let missing: Vec<&String> = case
+            .kinds
+            .iter()
+            .filter(|k| !found.contains(&k.as_str()))
+            .collect();
+        let wrong: Vec<&String> = case
+            .not
+            .iter()
+            .filter(|k| found.contains(&k.as_str()))
+            .collect();
+        if !missing.is_empty() || !wrong.is_empty() {
+            failures.push(format!(
+                "「{}」 found {found:?}; missing {missing:?}; must not have {wrong:?}",
+                case.text
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases fail:\n{}",
+        failures.len(),
+        table.case.len(),
+        failures.join("\n")
+    );
+}

@@ -1,0 +1,289 @@
+//! The command line as users meet it: listing and showing customers, writing a new one,
+//! analysing lines, schemas, exit codes.
+
+mod common;
+
+use common::{Dir, peilian, repo};
+use predicates::prelude::PredicateBooleanExt;
+use predicates::str::contains;
+
+#[test]
+fn no_subcommand_lists_the_customer_types() {
+    let out = peilian().output().unwrap();
+    assert!(out.status.success());
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(s.contains("emotional") && s.contains("influential"), "{s}");
+}
+
+#[test]
+fn persona_list_json_has_ids_names_and_scenarios() {
+    let out = peilian()
+        .args(["persona", "list", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "emotional",
+            "righteous",
+            "stubborn",
+            "self-absorbed",
+            "prepared",
+            "influential"
+        ]
+    );
+    for p in v.as_array().unwrap() {
+        assert!(!p["name"].as_str().unwrap().is_empty());
+        assert!(!p["scenarios"].as_array().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn persona_show_by_chinese_alias_hides_facts_unless_revealed() {
+    let out = peilian()
+        .args(["persona", "show", "感情用事", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["id"], "emotional");
+    assert!(!v["traits"].as_array().unwrap().is_empty());
+    assert!(!v["advice"].as_array().unwrap().is_empty());
+    let sc = &v["scenarios"][0];
+    assert!(sc["id"].is_string() && sc["title"].is_string() && sc["industry"].is_string());
+    assert!(sc.get("facts").is_none());
+
+    let out = peilian()
+        .args(["persona", "show", "emotional", "--json", "--reveal"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!v["scenarios"][0]["facts"].as_array().unwrap().is_empty());
+
+    let out = peilian()
+        .args(["persona", "show", "emotional"])
+        .output()
+        .unwrap();
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        s.contains("特征") && s.contains("建议") && s.contains("--reveal"),
+        "{s}"
+    );
+}
+
+#[test]
+fn unknown_persona_is_exit_2_with_the_choices() {
+    peilian()
+        .args(["persona", "show", "nobody"])
+        .assert()
+        .code(2)
+        .stderr(contains("没有找到客户类型「nobody」").and(contains("emotional")));
+}
+
+#[test]
+fn persona_new_writes_a_file_that_validates_and_refuses_to_overwrite() {
+    let d = Dir::new();
+    d.cmd()
+        .args(["persona", "new", "angry-parent"])
+        .assert()
+        .success();
+    d.cmd()
+        .args(["persona", "validate", "angry-parent.toml"])
+        .assert()
+        .success();
+    d.cmd()
+        .args(["persona", "new", "angry-parent"])
+        .assert()
+        .code(2)
+        .stderr(contains("已存在"));
+    d.cmd()
+        .args(["persona", "new", "Bad Id"])
+        .assert()
+        .code(2)
+        .stderr(contains("不合法"));
+}
+
+#[test]
+fn validate_a_directory() {
+    peilian()
+        .args(["persona", "validate"])
+        .arg(repo("personas"))
+        .assert()
+        .success()
+        .stdout(contains("emotional.toml"));
+}
+
+#[test]
+fn analyze_json_is_one_object_per_line_with_byte_offsets() {
+    let input = "您好,公司的规定就是这样的。\n\n非常理解您的心情\n";
+    let out = peilian()
+        .args(["analyze", "--json"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[1]["text"], "");
+    assert_eq!(lines[1]["signals"].as_array().unwrap().len(), 0);
+    for l in &lines {
+        let t = l["text"].as_str().unwrap();
+        for s in l["signals"].as_array().unwrap() {
+            let (a, b) = (
+                s["start"].as_u64().unwrap() as usize,
+                s["end"].as_u64().unwrap() as usize,
+            );
+            assert!(t.is_char_boundary(a) && t.is_char_boundary(b) && a < b);
+            assert!(s["rule"].is_string() && s["kind"].is_string());
+        }
+    }
+    let kinds: Vec<&str> = lines[0]["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"greeting") && kinds.contains(&"forbidden"),
+        "{kinds:?}"
+    );
+    let fb = lines[0]["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "forbidden")
+        .unwrap();
+    let t = lines[0]["text"].as_str().unwrap();
+    let span = &t[fb["start"].as_u64().unwrap() as usize..fb["end"].as_u64().unwrap() as usize];
+    assert!(span.contains("规定"), "{span}");
+}
+
+#[test]
+fn analyze_plain_marks_spans_and_suggests_better_phrasing() {
+    let out = peilian()
+        .arg("analyze")
+        .write_stdin("这种问题我们见得多了\n")
+        .output()
+        .unwrap();
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        s.contains("^^") && s.contains("禁语") && s.contains("试试"),
+        "{s}"
+    );
+}
+
+#[test]
+fn analyze_invalid_utf8_warns_per_line_and_keeps_going() {
+    let mut input = b"\xff\xfe\xfd\n".to_vec();
+    input.extend_from_slice("非常抱歉\n".as_bytes());
+    let out = peilian()
+        .args(["analyze", "--json"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("第 1 行") && err.contains("UTF-8"), "{err}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 2);
+    assert!(text.lines().nth(1).unwrap().contains("apology"));
+}
+
+#[test]
+fn analyze_with_control_characters_and_a_huge_line() {
+    let mut input = String::from("您好\u{1b}[31m\u{7}\u{0}谢谢\n");
+    input.push_str(&"投诉".repeat(300_000));
+    input.push('\n');
+    let out = peilian()
+        .args(["analyze", "--json"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 2);
+    // Plain mode prints no escape sequence it was given.
+    let out = peilian()
+        .arg("analyze")
+        .write_stdin("您好\u{1b}]0;pwned\u{7}谢谢\n")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8(out.stdout).unwrap().contains('\u{1b}'));
+}
+
+#[test]
+fn closed_stdout_is_not_an_error() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let bin = assert_cmd::cargo::cargo_bin("peilian");
+    let mut child = Command::new(bin)
+        .args(["analyze", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    drop(child.stdout.take()); // the reader goes away, as `| head -0` would
+    let writer = std::thread::spawn(move || {
+        for _ in 0..20_000 {
+            if stdin.write_all("您好,谢谢您的耐心\n".as_bytes()).is_err() {
+                break;
+            }
+        }
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn committed_schemas_are_current() {
+    for (what, file) in [
+        ("persona", "personas/persona.schema.json"),
+        ("rubric", "rubrics/rubric.schema.json"),
+    ] {
+        let out = peilian().args(["schema", what]).output().unwrap();
+        assert!(out.status.success());
+        let committed = std::fs::read_to_string(repo(file)).unwrap_or_default();
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap().trim(),
+            committed.trim(),
+            "{file} is stale: run `cargo run -- schema {what} > {file}`"
+        );
+    }
+}
+
+#[test]
+fn help_is_chinese_first() {
+    peilian()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(contains("练习"));
+}

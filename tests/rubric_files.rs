@@ -1,0 +1,204 @@
+//! Rubric files a trainer writes: exact, located errors; every problem at once.
+
+mod common;
+
+use common::Dir;
+
+const GOOD: &str = r#"id = "house"
+name = "门店规范"
+version = 1
+[defines]
+num = '(?:\d+|[一二三四五六七八九十两]+)'
+[kinds]
+praise = { label = "赞美", polarity = "good" }
+[[rules]]
+id = "time.hours"
+kind = "time_commitment"
+patterns = ['{num}个?小时内']
+[[rules]]
+id = "praise.nice"
+kind = "praise"
+patterns = ['您真专业']
+[[rules]]
+id = "forbidden.policy"
+kind = "forbidden"
+phrase = "公司的规定就是这样的"
+patterns = ['规定就是规定']
+except = ['按规定您可以']
+better = "按照规定我们可以先为您……"
+"#;
+
+fn validate(text: &str) -> (i32, String, String) {
+    let d = Dir::new();
+    d.write("r.toml", text);
+    let out = d
+        .cmd()
+        .args(["rubric", "validate", "r.toml"])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+#[test]
+fn a_good_rubric_with_defines_and_new_kinds_validates_and_analyses() {
+    let (code, out, err) = validate(GOOD);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("门店规范") && out.contains("3 条规则"));
+    let d = Dir::new();
+    d.write("r.toml", GOOD);
+    let out = d
+        .cmd()
+        .args(["--rubric", "r.toml", "analyze", "--json"])
+        .write_stdin("两个小时内给您答复,您真专业\n规定就是规定\n按规定您可以换\n")
+        .output()
+        .unwrap();
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds = |i: usize| -> Vec<String> {
+        lines[i]["signals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(kinds(0), ["time_commitment", "praise"]);
+    assert_eq!(kinds(1), ["forbidden"]);
+    assert!(kinds(2).is_empty());
+}
+
+#[track_caller]
+fn expect(from: &str, to: &str, field: &str, message: &str) {
+    assert_eq!(GOOD.matches(from).count(), 1, "not unique: {from}");
+    let text = GOOD.replacen(from, to, 1);
+    let (code, _, err) = validate(&text);
+    assert_eq!(code, 1, "{err}");
+    let line = line_of(&text, to.lines().next().unwrap());
+    let prefix = format!("r.toml:{line}:");
+    assert!(
+        err.lines().any(|l| l.starts_with(&prefix)
+            && l.contains(&format!(" {field}: "))
+            && l.contains(message)),
+        "expected `{prefix}…{field}: …{message}` in:\n{err}"
+    );
+}
+
+#[test]
+fn unknown_kind() {
+    expect(
+        "kind = \"praise\"",
+        "kind = \"praize\"",
+        "rules[1].kind",
+        "未知的信号类型「praize」",
+    );
+}
+
+#[test]
+fn bad_regex_and_lookaround() {
+    expect(
+        "patterns = ['您真专业']",
+        "patterns = ['您真(专业']",
+        "rules[1].patterns[0]",
+        "不是有效的正则表达式",
+    );
+    expect(
+        "except = ['按规定您可以']",
+        "except = ['(?<=按)规定']",
+        "rules[2].except[0]",
+        "不支持前后查找",
+    );
+}
+
+#[test]
+fn undefined_define() {
+    expect(
+        "patterns = ['{num}个?小时内']",
+        "patterns = ['{nmu}个?小时内']",
+        "rules[0].patterns[0]",
+        "未定义的片段 {nmu}",
+    );
+}
+
+#[test]
+fn empty_match_pattern() {
+    expect(
+        "patterns = ['您真专业']",
+        "patterns = ['(您真专业)?']",
+        "rules[1].patterns[0]",
+        "空字符串",
+    );
+}
+
+#[test]
+fn bad_rule_needs_better_phrasing() {
+    expect(
+        "better = \"按照规定我们可以先为您……\"",
+        "better = \"\"",
+        "rules[2].better",
+        "better",
+    );
+}
+
+#[test]
+fn duplicate_rule_ids() {
+    expect(
+        "id = \"praise.nice\"",
+        "id = \"time.hours\"",
+        "rules[1].id",
+        "重复",
+    );
+}
+
+#[test]
+fn unknown_rule_field_is_a_typo() {
+    let text = GOOD.replacen("except = ", "excpet = ", 1);
+    let (code, _, err) = validate(&text);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("rules[2].excpet") && err.contains("unknown field"),
+        "{err}"
+    );
+}
+
+#[test]
+fn several_problems_at_once() {
+    let text = GOOD
+        .replacen("kind = \"praise\"", "kind = \"praize\"", 1)
+        .replacen("better = \"按照规定我们可以先为您……\"", "better = \"\"", 1)
+        .replacen("patterns = ['{num}个?小时内']", "patterns = ['{num}(']", 1);
+    let (code, _, err) = validate(&text);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("rules[1].kind")
+            && err.contains("rules[2].better")
+            && err.contains("rules[0].patterns[0]"),
+        "{err}"
+    );
+    assert!(err.contains("共 3 个问题"), "{err}");
+}
+
+#[test]
+fn bad_rubric_flag_is_an_error_with_exit_2() {
+    let d = Dir::new();
+    d.write(
+        "r.toml",
+        GOOD.replacen("kind = \"praise\"", "kind = \"praize\"", 1),
+    );
+    d.cmd()
+        .args(["--rubric", "r.toml", "analyze"])
+        .write_stdin("您好\n")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("rules[1].kind"));
+}

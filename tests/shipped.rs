@@ -1,0 +1,103 @@
+//! Every shipped persona and rubric loads, validates and meets the content bar, so a
+//! typo fails CI rather than a trainee's session.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use peilian::persona::{Catalog, Expect, MAIN_POOLS};
+use peilian::rubric::{default_rubric, load_rubric_file};
+
+#[test]
+fn default_rubric_file_validates() {
+    let a = load_rubric_file(&common::repo("rubrics/default.toml")).unwrap();
+    assert_eq!(a.rubric().id, "default");
+}
+
+#[test]
+fn default_rubric_covers_the_ten_forbidden_phrases_and_more() {
+    let r = default_rubric();
+    for phrase in [
+        "这种问题连小孩子都会",
+        "你要知道,一分钱,一分货",
+        "绝对不可能发生这种事",
+        "你要去问别人,这不是我们的事",
+        "我不知道,不清楚",
+        "公司的规定就是这样的",
+        "你看不懂中文吗",
+        "改天再和你联络",
+        "这种问题我们见得多了",
+        "这是常有的事",
+    ] {
+        let hits = r.analyse(phrase);
+        assert!(
+            hits.iter().any(|s| r.kind(s).id == "forbidden"),
+            "禁语「{phrase}」 is not detected"
+        );
+    }
+    for kind in [
+        "blame", "argue", "deflect", "impolite", "greeting", "thanks", "closing", "empathy",
+    ] {
+        assert!(
+            r.rubric().rules.iter().any(|x| x.kind == kind),
+            "no rule of kind {kind}"
+        );
+    }
+}
+
+#[test]
+fn six_personas_load_with_enough_content() {
+    let catalog = Catalog::load(None, default_rubric()).unwrap();
+    let expected = [
+        ("emotional", "感情用事"),
+        ("righteous", "滥用正义感"),
+        ("stubborn", "固执己见"),
+        ("self-absorbed", "自我陶醉"),
+        ("prepared", "有备而来"),
+        ("influential", "有社会背景"),
+    ];
+    assert_eq!(catalog.entries().len(), 6);
+    for (id, alias) in expected {
+        let e = catalog
+            .find(alias)
+            .unwrap_or_else(|| panic!("alias {alias} finds nothing"));
+        assert_eq!(e.persona.id, id);
+        let p = &e.persona;
+        assert!(p.scenarios.len() >= 3, "{id}: fewer than three scenarios");
+        let industries: BTreeSet<&str> = p.scenarios.iter().map(|s| s.industry.as_str()).collect();
+        assert_eq!(
+            industries.len(),
+            p.scenarios.len(),
+            "{id}: scenarios share an industry"
+        );
+        for (pool, lines) in p.lines.pools() {
+            let min = if MAIN_POOLS.contains(&pool) { 8 } else { 5 };
+            assert!(
+                lines.len() >= min,
+                "{id}: lines.{pool} has {} lines, expected ≥ {min}",
+                lines.len()
+            );
+            let unique: BTreeSet<&String> = lines.iter().collect();
+            assert_eq!(
+                unique.len(),
+                lines.len(),
+                "{id}: lines.{pool} repeats a line"
+            );
+        }
+        for s in &p.scenarios {
+            for expect in [
+                Expect::Resolved,
+                Expect::WalkedOut,
+                Expect::NotResolved,
+                Expect::AngerRises,
+            ] {
+                assert!(
+                    p.checks.iter().any(|c| c.expect == expect
+                        && c.scenario.as_deref().unwrap_or(&p.scenarios[0].id) == s.id),
+                    "{id}/{}: no self-check expecting {expect:?}",
+                    s.id
+                );
+            }
+        }
+    }
+}
