@@ -7,7 +7,11 @@
 
 pub mod cli;
 pub mod diag;
+pub mod engine;
 pub mod io;
 pub mod persona;
 pub mod rubric;
+pub mod selfcheck;
+pub mod session;
+pub mod transcript;
 pub mod ui;

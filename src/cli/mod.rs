@@ -4,6 +4,7 @@
 mod analyze;
 mod persona_cmd;
 mod rubric_cmd;
+mod run_cmd;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -40,6 +41,8 @@ pub enum Command {
     /// 规则文件:检查。Rubrics: validate.
     #[command(subcommand)]
     Rubric(RubricCmd),
+    /// 按台词文件跑一场对话(脚本练习、批量测试)。Play a scripted session from a file of trainee lines.
+    Run(run_cmd::RunArgs),
     /// 分析:从标准输入逐行读取学员话术,标出命中的信号。Analyse utterances read from stdin, one per line.
     #[command(alias = "analyse")]
     Analyze {
@@ -76,6 +79,14 @@ pub enum PersonaCmd {
         /// 文件或目录。Files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+    },
+    /// 运行画像文件里的自检(不给参数则检查全部客户);有失败退出码 1。Run persona self-checks.
+    Test {
+        /// 编号、名称、文件或目录。Ids, names, files or directories.
+        targets: Vec<String>,
+        /// 失败时显示每一轮的情绪和信号。Show the per-turn trace of failures.
+        #[arg(long, short)]
+        verbose: bool,
     },
     /// 生成一个带注释、可直接通过检查的画像模板。Write a commented starter persona that validates.
     New {
@@ -114,6 +125,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Persona(cmd)) => persona_cmd::run(&ctx, cmd),
         Some(Command::Rubric(RubricCmd::Validate { paths })) => rubric_cmd::validate(&paths),
         Some(Command::Analyze { json }) => analyze::run(&ctx, json),
+        Some(Command::Run(args)) => run_cmd::run(&ctx, args),
         Some(Command::Schema { what }) => {
             let schema = match what {
                 SchemaKind::Persona => persona_schema(),

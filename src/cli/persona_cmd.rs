@@ -20,6 +20,7 @@ pub(super) fn run(ctx: &Context, cmd: PersonaCmd) -> anyhow::Result<u8> {
         PersonaCmd::Show { id, json, reveal } => show(ctx, &id, json, reveal),
         PersonaCmd::Validate { paths } => validate(ctx, &paths),
         PersonaCmd::New { id, dir, force } => new(&id, &dir, force),
+        PersonaCmd::Test { targets, verbose } => test(ctx, &targets, verbose),
     }
 }
 
@@ -294,4 +295,79 @@ pub(super) fn list_for_practice(ctx: &Context) -> anyhow::Result<u8> {
     writeln!(out, "可以练习的难缠客户类型:\n")?;
     write_table(&mut out, catalog.entries())?;
     Ok(0)
+}
+
+fn test(ctx: &Context, targets: &[String], verbose: bool) -> anyhow::Result<u8> {
+    let rubric = ctx.analyser()?;
+    let catalog = ctx.catalog(rubric)?;
+    let mut entries: Vec<Entry> = Vec::new();
+    if targets.is_empty() {
+        entries.extend(catalog.entries().iter().cloned());
+    }
+    for t in targets {
+        let path = Path::new(t);
+        if path.exists() {
+            let files = expand_paths(&[path.to_path_buf()])
+                .map_err(|d| anyhow::anyhow!(crate::diag::Diagnostics(d)))?;
+            for f in files {
+                entries.push(
+                    persona::load_persona_file(&f, rubric)
+                        .map_err(|d| anyhow::anyhow!("客户画像有错误:\n{d}"))?,
+                );
+            }
+        } else {
+            let e = catalog
+                .find(t)
+                .ok_or_else(|| anyhow::anyhow!(catalog.not_found(t)))?;
+            entries.push(e.clone());
+        }
+    }
+    let st = Style::stdout();
+    let mut out = io::stdout().lock();
+    let (mut passed, mut failed) = (0, 0);
+    for e in &entries {
+        if e.persona.checks.is_empty() {
+            writeln!(
+                out,
+                "{} {}: 没有自检;add [[checks]] to {}",
+                st.dim("-"),
+                e.persona.id,
+                e.source.file
+            )?;
+        }
+        for r in crate::selfcheck::run_all(e, rubric) {
+            let got = r.outcome.map_or("未结束", |o| o.label());
+            let trail: Vec<String> = std::iter::once(r.initial_anger)
+                .chain(r.angers.iter().copied())
+                .map(|a| a.to_string())
+                .collect();
+            let mark = if r.passed {
+                st.good("✓")
+            } else {
+                st.bad("✗")
+            };
+            writeln!(
+                out,
+                "{mark} {}/{} [{}] {} — 期望 {:?},结果 {got};愤怒 {}",
+                r.persona,
+                r.scenario,
+                r.difficulty,
+                ui::sanitize(&r.name),
+                r.expect,
+                trail.join("→")
+            )?;
+            if r.passed {
+                passed += 1;
+            } else {
+                failed += 1;
+                if verbose {
+                    for (i, n) in r.notes.iter().enumerate() {
+                        writeln!(out, "      {}. {n}", i + 1)?;
+                    }
+                }
+            }
+        }
+    }
+    writeln!(out, "\n{passed} passed, {failed} failed")?;
+    Ok(if failed > 0 { 1 } else { 0 })
 }

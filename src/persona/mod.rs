@@ -192,6 +192,9 @@ pub struct Behaviour {
     /// (固执己见: explained with the product's facts).
     #[serde(default)]
     pub first_remedy_needs: Vec<String>,
+    /// What the customer says when refusing that first remedy; a generic line if empty.
+    #[serde(default)]
+    pub first_remedy_reason: String,
     /// The customer says they are recording the conversation (有备而来).
     #[serde(default)]
     pub records: bool,
@@ -270,6 +273,16 @@ impl Lines {
             ("closing", &self.closing),
             ("out_of_turns", &self.out_of_turns),
         ]
+    }
+}
+
+impl Lines {
+    /// A pool by its field name; empty for an unknown name.
+    pub fn pool(&self, name: &str) -> &[String] {
+        self.pools()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map_or(&[], |(_, v)| v.as_slice())
     }
 }
 

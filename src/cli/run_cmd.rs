@@ -1,0 +1,203 @@
+//! `peilian run`: a scripted session. The trainee's lines come from a file (or stdin),
+//! one per line; the customer answers each until the session ends or the lines run out.
+
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use serde_json::json;
+
+use super::Context;
+use crate::engine::Engine;
+use crate::persona::{Catalog, Entry, Scenario};
+use crate::rubric::Analyser;
+use crate::session::{Options, Session};
+use crate::ui::{self, Style};
+
+/// A single trainee turn longer than this is cut: no real reply is longer, and the
+/// customer should not be made to quote a pasted novel.
+pub(crate) const MAX_TURN_CHARS: usize = 2000;
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// 客户类型:编号、名称或别名。Persona id, name or alias.
+    #[arg(long)]
+    pub persona: String,
+    /// 场景编号(默认该客户的第一个场景)。Scenario id; the persona's first by default.
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// 难度。Difficulty.
+    #[arg(long, default_value = "normal", value_parser = ["easy", "normal", "hard"])]
+    pub difficulty: String,
+    /// 学员台词文件,每行一句;`-` 表示标准输入。空行和 # 开头的行跳过。Trainee lines, one per line; `-` for stdin.
+    #[arg(long, value_name = "FILE")]
+    pub answers: PathBuf,
+    /// 随机种子:同一种子、同样的台词,得到同样的对话。Seed; same seed and lines, same session.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// 把对话记录(JSONL)写到这里。Write the transcript (JSONL) here.
+    #[arg(long, value_name = "PATH")]
+    pub transcript: Option<PathBuf>,
+    /// 学员姓名,记入对话记录。Trainee name for the transcript.
+    #[arg(long, default_value = "")]
+    pub trainee: String,
+    /// 输出一个 JSON 对象。Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Find a persona and scenario by the names a user typed, with messages that list the
+/// choices.
+pub(crate) fn pick<'c>(
+    catalog: &'c Catalog,
+    persona: &str,
+    scenario: Option<&str>,
+) -> anyhow::Result<(&'c Entry, &'c Scenario)> {
+    let entry = catalog
+        .find(persona)
+        .ok_or_else(|| anyhow::anyhow!(catalog.not_found(persona)))?;
+    let p = &entry.persona;
+    let sc = match scenario {
+        None => &p.scenarios[0],
+        Some(id) => p.scenario(id).ok_or_else(|| {
+            let ids: Vec<&str> = p.scenarios.iter().map(|s| s.id.as_str()).collect();
+            anyhow::anyhow!(
+                "客户「{}」没有场景「{id}」。可选:{}",
+                p.name,
+                ids.join("、")
+            )
+        })?,
+    };
+    Ok((entry, sc))
+}
+
+/// Read the trainee's lines: UTF-8 required (a bad line is named), blank lines and
+/// `#` comments skipped, over-long lines cut with a warning.
+pub(crate) fn read_answers(path: &Path) -> anyhow::Result<Vec<String>> {
+    let label = if path == Path::new("-") {
+        "标准输入".to_string()
+    } else {
+        path.display().to_string()
+    };
+    let mut bytes = Vec::new();
+    if path == Path::new("-") {
+        io::stdin()
+            .lock()
+            .read_to_end(&mut bytes)
+            .context("读取标准输入")?;
+    } else {
+        bytes = std::fs::read(path).with_context(|| format!("无法读取台词文件 {label}"))?;
+    }
+    let mut lines = Vec::new();
+    for (i, raw) in bytes.split(|b| *b == b'\n').enumerate() {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let Ok(text) = std::str::from_utf8(raw) else {
+            bail!(
+                "{label}:{}: 不是有效的 UTF-8 文本;请把台词文件存为 UTF-8",
+                i + 1
+            );
+        };
+        let text = text.trim();
+        if text.is_empty() || text.starts_with('#') {
+            continue;
+        }
+        let n = text.chars().count();
+        if n > MAX_TURN_CHARS {
+            eprintln!(
+                "警告: {label}:{}: 这一行有 {n} 个字,只取前 {MAX_TURN_CHARS} 个",
+                i + 1
+            );
+            lines.push(text.chars().take(MAX_TURN_CHARS).collect());
+        } else {
+            lines.push(text.to_string());
+        }
+    }
+    if lines.is_empty() {
+        bail!("台词文件 {label} 是空的:每行写一句学员要说的话");
+    }
+    Ok(lines)
+}
+
+pub(super) fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<u8> {
+    let analyser: &Analyser = ctx.analyser()?;
+    let catalog = ctx.catalog(analyser)?;
+    let (entry, scenario) = pick(&catalog, &args.persona, args.scenario.as_deref())?;
+    let lines = read_answers(&args.answers)?;
+    let engine = Engine::new(&entry.persona, scenario, &args.difficulty, analyser)
+        .expect("difficulty checked by clap");
+    let opts = Options {
+        seed: args.seed,
+        trainee: args.trainee.clone(),
+        transcript: args.transcript.clone(),
+    };
+    let mut session = Session::start(engine, &entry.source, &opts).with_context(|| {
+        format!(
+            "无法写对话记录 {}",
+            opts.transcript
+                .as_deref()
+                .unwrap_or(Path::new(""))
+                .display()
+        )
+    })?;
+    let mut out = io::stdout().lock();
+    let st = Style::stdout();
+    let name = ui::sanitize(&entry.persona.name).into_owned();
+    if !args.json {
+        writeln!(
+            out,
+            "{}〔{}〕难度 {}",
+            st.bold(&name),
+            ui::sanitize(&scenario.title),
+            args.difficulty
+        )?;
+        writeln!(
+            out,
+            "客户:{}  [愤怒 {}]",
+            ui::sanitize(session.opening()),
+            session.header().initial.anger
+        )?;
+    }
+    for line in &lines {
+        if session.outcome().is_some() {
+            break;
+        }
+        let t = session.say(line).context("写对话记录失败")?;
+        if !args.json {
+            writeln!(out, "学员:{}", ui::sanitize(&t.trainee))?;
+            writeln!(
+                out,
+                "客户:{}  [愤怒 {}]",
+                ui::sanitize(&t.customer),
+                t.anger
+            )?;
+        }
+    }
+    if session.outcome().is_none() {
+        session.finish_unfinished("学员台词用完,对话未结束")?;
+    }
+    let end = session.end().expect("finished").clone();
+    if args.json {
+        let v = json!({
+            "persona": entry.persona.id,
+            "scenario": scenario.id,
+            "difficulty": args.difficulty,
+            "seed": args.seed,
+            "initial": session.header().initial,
+            "opening": session.opening(),
+            "turns": session.turns(),
+            "outcome": end.outcome,
+            "reason": end.reason,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+    } else {
+        writeln!(
+            out,
+            "\n结果:{}(第 {} 轮,愤怒 {})",
+            end.reason, end.turns, end.anger
+        )?;
+        if let Some(p) = session.transcript_path() {
+            writeln!(out, "对话记录:{}", p.display())?;
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,612 @@
+//! The mood model: one trainee turn in, the customer's decision out.
+
+use std::collections::BTreeMap;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use super::Rng;
+use crate::persona::{Level, Persona, Scenario};
+use crate::rubric::{Analyser, Polarity, Signal};
+
+/// How a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The customer accepted a remedy.
+    Resolved,
+    /// Anger reached the limit: the customer hung up, escalated or exposed the company.
+    WalkedOut,
+    /// The customer's patience ran out.
+    OutOfTurns,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Resolved => "resolved",
+            Outcome::WalkedOut => "walked_out",
+            Outcome::OutOfTurns => "out_of_turns",
+        }
+    }
+
+    /// Chinese label for trainees.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Resolved => "问题解决",
+            Outcome::WalkedOut => "客户愤而离开",
+            Outcome::OutOfTurns => "客户失去耐心",
+        }
+    }
+}
+
+/// Something the mood model noticed beyond the plain signals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A remedy before the customer's needs were met (急于下结论).
+    Rushed {
+        need: String,
+    },
+    /// Apologies turn after turn with no action (一味道歉).
+    EmptyApology,
+    /// The same sentence as an earlier turn (念稿子): it counts for nothing.
+    Template,
+    /// Nothing helpful was said.
+    Idle,
+    /// A need was met.
+    NeedMet {
+        need: String,
+    },
+    /// A need can no longer be met: it had to be met by a turn that has passed.
+    NeedExpired {
+        need: String,
+    },
+    /// A fact was told to the trainee.
+    FactRevealed {
+        fact: String,
+    },
+    RemedyRejected {
+        remedy: Option<String>,
+    },
+    RemedyAccepted {
+        remedy: String,
+    },
+}
+
+/// What the customer does this turn; a voice turns it into words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "move", rename_all = "snake_case")]
+pub enum Move {
+    Opening,
+    Vent,
+    Calm,
+    /// React to a bad signal; `quote` is the trainee's words that triggered it.
+    ReactBad {
+        kind: String,
+        quote: String,
+    },
+    Rushed {
+        need: String,
+    },
+    EmptyApology,
+    Template,
+    AnswerFact {
+        facts: Vec<String>,
+    },
+    UnknownFact,
+    RejectRemedy {
+        reason: String,
+    },
+    Accept {
+        remedy: String,
+    },
+    Threaten,
+    WalkOut,
+    OutOfTurns,
+    Closing,
+}
+
+impl Move {
+    /// The line pool that voices this move.
+    pub fn pool(&self) -> &'static str {
+        match self {
+            Move::Opening => "opening",
+            Move::Vent => "venting",
+            Move::Calm => "calming",
+            Move::ReactBad { kind, .. } => match kind.as_str() {
+                "forbidden" => "on_forbidden",
+                "blame" => "on_blame",
+                "argue" => "on_argue",
+                "deflect" => "on_deflect",
+                _ => "on_impolite",
+            },
+            Move::Rushed { .. } => "on_rushed",
+            Move::EmptyApology => "on_empty_apology",
+            Move::Template => "on_template",
+            Move::AnswerFact { .. } => "answer_fact",
+            Move::UnknownFact => "unknown_fact",
+            Move::RejectRemedy { .. } => "reject_remedy",
+            Move::Accept { .. } => "accept",
+            Move::Threaten => "threaten",
+            Move::WalkOut => "walk_out",
+            Move::OutOfTurns => "out_of_turns",
+            Move::Closing => "closing",
+        }
+    }
+}
+
+/// The engine's decision for one turn: what to say (in order) and whether it ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub moves: Vec<Move>,
+    pub outcome: Option<Outcome>,
+}
+
+/// Everything the session state holds; cloning it is a snapshot (undo, retry).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MoodState {
+    pub anger: f64,
+    pub trust: f64,
+    /// Trainee turns taken.
+    pub turn: u32,
+    /// How often each signal kind or event has counted, for diminishing returns.
+    pub counts: BTreeMap<String, u32>,
+    /// Progress towards each need, in persona order.
+    pub need_progress: Vec<u32>,
+    /// How many needs (a prefix of the persona's list) are met.
+    pub needs_met: usize,
+    /// A need whose deadline passed; no remedy can be accepted any more.
+    pub need_expired: Option<String>,
+    pub remedies_offered: Vec<String>,
+    pub remedies_refused: Vec<String>,
+    pub facts_revealed: Vec<String>,
+    /// Apologies since the last action.
+    pub apology_streak: u32,
+    /// Normalised trainee lines already said, to catch pasted templates.
+    pub said: Vec<String>,
+    /// Lines already spoken, per pool, so the customer does not repeat itself.
+    pub used_lines: BTreeMap<String, Vec<usize>>,
+    pub rng: Rng,
+    pub outcome: Option<Outcome>,
+}
+
+impl MoodState {
+    pub fn anger_i(&self) -> i32 {
+        self.anger.round() as i32
+    }
+
+    pub fn trust_i(&self) -> i32 {
+        self.trust.round() as i32
+    }
+}
+
+/// One turn as the mood model saw it.
+#[derive(Debug, Clone)]
+pub struct TurnReport {
+    pub turn: u32,
+    pub signals: Vec<Signal>,
+    pub events: Vec<Event>,
+    pub anger_before: i32,
+    pub anger: i32,
+    pub trust: i32,
+    /// Ids of the needs met so far.
+    pub needs_met: Vec<String>,
+    pub decision: Decision,
+}
+
+/// Kinds that count as acting on the complaint, which ends an apology streak.
+const ACTION_KINDS: [&str; 7] = [
+    "remedy",
+    "ask_info",
+    "restate",
+    "explain",
+    "time_commitment",
+    "follow_up",
+    "escalate",
+];
+
+/// Order in which bad kinds are reacted to when a line has several.
+const BAD_PRIORITY: [&str; 5] = ["forbidden", "blame", "deflect", "argue", "impolite"];
+
+/// Apologies in a row without action after which apologising makes things worse.
+const EMPTY_APOLOGY_AFTER: u32 = 3;
+
+/// How close to the walk-out line the customer starts threatening.
+const THREATEN_MARGIN: f64 = 15.0;
+
+/// A persona, one of its scenarios and a difficulty, compiled for play.
+pub struct Engine<'a> {
+    pub persona: &'a Persona,
+    pub scenario: &'a Scenario,
+    pub level_name: String,
+    level: &'a Level,
+    analyser: &'a Analyser,
+    facts: Vec<Regex>,
+    remedies: Vec<Regex>,
+    policy: Option<Regex>,
+    patience: u32,
+}
+
+fn any_of(patterns: &[String]) -> Option<Regex> {
+    if patterns.is_empty() {
+        return None;
+    }
+    let joined: Vec<String> = patterns.iter().map(|p| format!("(?:{p})")).collect();
+    Regex::new(&joined.join("|")).ok()
+}
+
+/// Lines are compared without spaces and punctuation: pasting a sentence again with a
+/// different comma is still pasting it again.
+fn normalise(text: &str) -> String {
+    text.chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+impl<'a> Engine<'a> {
+    /// `level` is `easy`, `normal` or `hard`; the persona is already validated, so its
+    /// patterns compile (a pattern that does not simply never matches).
+    pub fn new(
+        persona: &'a Persona,
+        scenario: &'a Scenario,
+        level: &str,
+        analyser: &'a Analyser,
+    ) -> Option<Self> {
+        let lv = persona.difficulty.get(level)?;
+        let never = || Regex::new(r"[^\s\S]").expect("static regex");
+        Some(Self {
+            persona,
+            scenario,
+            level_name: level.to_string(),
+            level: lv,
+            analyser,
+            facts: scenario
+                .facts
+                .iter()
+                .map(|f| any_of(&f.asked_by).unwrap_or_else(never))
+                .collect(),
+            remedies: scenario
+                .remedies
+                .iter()
+                .map(|r| any_of(&r.patterns).unwrap_or_else(never))
+                .collect(),
+            policy: any_of(&scenario.policy.terms),
+            patience: (i64::from(persona.mood.patience) + i64::from(lv.patience)).max(1) as u32,
+        })
+    }
+
+    pub fn analyser(&self) -> &Analyser {
+        self.analyser
+    }
+
+    /// Turns the customer will wait at this difficulty.
+    pub fn patience(&self) -> u32 {
+        self.patience
+    }
+
+    /// The state before the first trainee turn.
+    pub fn initial_state(&self, seed: u64) -> MoodState {
+        let m = &self.persona.mood;
+        MoodState {
+            anger: f64::from((m.anger + self.level.anger).clamp(0, m.walk_out_at - 1)),
+            trust: f64::from(m.trust),
+            turn: 0,
+            counts: BTreeMap::new(),
+            need_progress: vec![0; self.persona.needs.len()],
+            needs_met: 0,
+            need_expired: None,
+            remedies_offered: Vec::new(),
+            remedies_refused: Vec::new(),
+            facts_revealed: Vec::new(),
+            apology_streak: 0,
+            said: Vec::new(),
+            used_lines: BTreeMap::new(),
+            rng: Rng::new(seed),
+            outcome: None,
+        }
+    }
+
+    /// The customer's first move.
+    pub fn open(&self) -> Decision {
+        Decision {
+            moves: vec![Move::Opening],
+            outcome: None,
+        }
+    }
+
+    fn met_ids(&self, st: &MoodState) -> Vec<String> {
+        self.persona.needs[..st.needs_met]
+            .iter()
+            .map(|n| n.id.clone())
+            .collect()
+    }
+
+    /// Apply the reaction configured for `key`, with diminishing returns for what
+    /// calms and full force for what provokes (a second 禁语 hurts as much as the first).
+    fn react(&self, st: &mut MoodState, key: &str) {
+        let n = st.counts.entry(key.to_string()).or_insert(0);
+        let repeats = *n;
+        *n += 1;
+        let Some(r) = self.persona.reactions.get(key) else {
+            return;
+        };
+        let decay = self.persona.mood.repeat_decay.powi(repeats as i32);
+        let anger = f64::from(r.anger);
+        st.anger += if anger < 0.0 {
+            anger * self.level.calming * decay
+        } else {
+            anger * self.level.provoking
+        };
+        let trust = f64::from(r.trust);
+        st.trust += if trust > 0.0 { trust * decay } else { trust };
+        st.anger = st.anger.clamp(0.0, 100.0);
+        st.trust = st.trust.clamp(0.0, 100.0);
+    }
+
+    /// Play one trainee line. The state must not have an outcome yet.
+    pub fn turn(&self, st: &mut MoodState, text: &str) -> TurnReport {
+        let signals = self.analyser.analyse(text);
+        let anger_before = st.anger_i();
+        let start_anger = st.anger;
+        st.turn += 1;
+        let turn = st.turn;
+        let mut events = Vec::new();
+
+        // Distinct kinds of this line, in rubric order.
+        let mut kinds: Vec<&str> = Vec::new();
+        for s in &signals {
+            let k = self.analyser.kind(s).id.as_str();
+            if !kinds.contains(&k) {
+                kinds.push(k);
+            }
+        }
+        let norm = normalise(text);
+        let template = norm.chars().count() >= 4 && st.said.contains(&norm);
+        if !template {
+            st.said.push(norm);
+        }
+        let remedy_hits: Vec<usize> = if template {
+            Vec::new()
+        } else {
+            (0..self.remedies.len())
+                .filter(|&i| self.remedies[i].is_match(text))
+                .collect()
+        };
+        let has = |k: &str| !template && kinds.contains(&k);
+        let offered = !remedy_hits.is_empty() || has("remedy");
+        let acted = offered || ACTION_KINDS.iter().any(|k| has(k));
+
+        // 一味道歉: apologies since the last action.
+        let mut empty_apology = false;
+        if acted {
+            st.apology_streak = 0;
+        } else if has("apology") {
+            st.apology_streak += 1;
+            empty_apology = st.apology_streak >= EMPTY_APOLOGY_AFTER;
+        }
+
+        if template {
+            events.push(Event::Template);
+            self.react(st, "template");
+        } else {
+            for k in &kinds {
+                let skip = (*k == "remedy") || (*k == "apology" && empty_apology);
+                if !skip {
+                    self.react(st, k);
+                }
+            }
+        }
+        if empty_apology {
+            events.push(Event::EmptyApology);
+            self.react(st, "empty_apology");
+        }
+
+        // Needs, in order; several may be met in one turn.
+        let policy_stated = !template && self.policy.as_ref().is_some_and(|r| r.is_match(text));
+        while st.needs_met < self.persona.needs.len() && st.need_expired.is_none() {
+            let need = &self.persona.needs[st.needs_met];
+            if need.by_turn.is_some_and(|by| turn > by) {
+                st.need_expired = Some(need.id.clone());
+                events.push(Event::NeedExpired {
+                    need: need.id.clone(),
+                });
+                break;
+            }
+            let kinds_ok = need.any.is_empty() || need.any.iter().any(|k| has(k));
+            let policy_ok = !need.policy || policy_stated;
+            if turn < need.after_turn || !kinds_ok || !policy_ok || template {
+                break;
+            }
+            st.need_progress[st.needs_met] += 1;
+            if st.need_progress[st.needs_met] < need.count.max(1) {
+                break;
+            }
+            events.push(Event::NeedMet {
+                need: need.id.clone(),
+            });
+            st.needs_met += 1;
+        }
+
+        // Facts asked for.
+        let mut facts = Vec::new();
+        if !template {
+            for (i, re) in self.facts.iter().enumerate() {
+                if re.is_match(text) {
+                    let id = self.scenario.facts[i].id.clone();
+                    if !st.facts_revealed.contains(&id) {
+                        st.facts_revealed.push(id.clone());
+                        events.push(Event::FactRevealed { fact: id.clone() });
+                    }
+                    facts.push(id);
+                }
+            }
+        }
+
+        // A remedy: accepted only when every need is met, the persona's own rules
+        // allow it, it is one the customer can accept, and anger has come down.
+        let mut rejection: Option<String> = None;
+        let mut rushed_need: Option<String> = None;
+        let mut accepted: Option<String> = None;
+        if offered {
+            // Prefer a remedy the customer can accept when a line names several.
+            let chosen = remedy_hits
+                .iter()
+                .copied()
+                .find(|&i| self.scenario.remedies[i].accept)
+                .or(remedy_hits.first().copied());
+            let chosen_remedy = chosen.map(|i| &self.scenario.remedies[i]);
+            if let Some(r) = chosen_remedy
+                && !st.remedies_offered.contains(&r.id)
+            {
+                st.remedies_offered.push(r.id.clone());
+            }
+            let first_remedy = st.counts.get("remedy_offer").copied().unwrap_or(0) == 0;
+            *st.counts.entry("remedy_offer".into()).or_insert(0) += 1;
+            let unmet = self.persona.needs.get(st.needs_met);
+            if let Some(expired) = &st.need_expired {
+                let label = self
+                    .persona
+                    .needs
+                    .iter()
+                    .find(|n| &n.id == expired)
+                    .map_or(String::new(), |n| n.label.clone());
+                rejection = Some(format!("现在才说这个,已经晚了。我要的是{label}"));
+            } else if let Some(need) = unmet {
+                rushed_need = Some(need.label.clone());
+                events.push(Event::Rushed {
+                    need: need.id.clone(),
+                });
+                self.react(st, "rushed");
+            } else if first_remedy
+                && !self.persona.behaviour.first_remedy_needs.is_empty()
+                && !self
+                    .persona
+                    .behaviour
+                    .first_remedy_needs
+                    .iter()
+                    .any(|k| has(k))
+            {
+                rejection = Some(if self.persona.behaviour.first_remedy_reason.is_empty() {
+                    "你光说怎么办,不说为什么,我凭什么接受?".to_string()
+                } else {
+                    self.persona.behaviour.first_remedy_reason.clone()
+                });
+            } else {
+                match chosen_remedy {
+                    None => rejection = Some("你说具体点,到底怎么给我处理?".to_string()),
+                    Some(r) if !r.accept => rejection = Some(r.reason.clone()),
+                    Some(r) => {
+                        self.react(st, "remedy");
+                        if st.anger <= f64::from(self.persona.mood.accept_below) {
+                            accepted = Some(r.label.clone());
+                        } else {
+                            rejection = Some("我现在火还没消,你先别急着给我方案。".to_string());
+                        }
+                    }
+                }
+            }
+            if let Some(r) = &accepted {
+                events.push(Event::RemedyAccepted { remedy: r.clone() });
+                self.react(st, "remedy_accepted");
+            } else if rejection.is_some() {
+                let id = chosen_remedy.map(|r| r.id.clone());
+                if let Some(id) = &id
+                    && !st.remedies_refused.contains(id)
+                {
+                    st.remedies_refused.push(id.clone());
+                }
+                events.push(Event::RemedyRejected { remedy: id });
+                self.react(st, "remedy_rejected");
+            }
+        }
+
+        let bad = BAD_PRIORITY.iter().copied().find(|k| has(k)).or_else(|| {
+            kinds
+                .iter()
+                .copied()
+                .find(|k| !template && self.analyser.polarity(k) == Some(Polarity::Bad))
+        });
+        let good = kinds
+            .iter()
+            .any(|k| self.analyser.polarity(k) == Some(Polarity::Good));
+        if !template && bad.is_none() && !good && !offered && facts.is_empty() {
+            events.push(Event::Idle);
+            self.react(st, "idle");
+        }
+
+        let walk = f64::from(self.persona.mood.walk_out_at);
+        let outcome = if accepted.is_some() {
+            Some(Outcome::Resolved)
+        } else if st.anger >= walk {
+            Some(Outcome::WalkedOut)
+        } else if turn >= self.patience {
+            Some(Outcome::OutOfTurns)
+        } else {
+            None
+        };
+        st.outcome = outcome;
+
+        let quote = |kind: &str| -> String {
+            signals
+                .iter()
+                .find(|s| self.analyser.kind(s).id == kind)
+                .map(|s| text[s.start..s.end].to_string())
+                .unwrap_or_default()
+        };
+        let moves = match outcome {
+            Some(Outcome::Resolved) => vec![
+                Move::Accept {
+                    remedy: accepted.unwrap_or_default(),
+                },
+                Move::Closing,
+            ],
+            Some(Outcome::WalkedOut) => match bad {
+                Some(k) => vec![
+                    Move::ReactBad {
+                        kind: k.to_string(),
+                        quote: quote(k),
+                    },
+                    Move::WalkOut,
+                ],
+                None => vec![Move::WalkOut],
+            },
+            Some(Outcome::OutOfTurns) => vec![Move::OutOfTurns],
+            None => {
+                let primary = if template {
+                    Move::Template
+                } else if let Some(k) = bad {
+                    Move::ReactBad {
+                        kind: k.to_string(),
+                        quote: quote(k),
+                    }
+                } else if let Some(need) = rushed_need {
+                    Move::Rushed { need }
+                } else if let Some(reason) = rejection {
+                    Move::RejectRemedy { reason }
+                } else if empty_apology {
+                    Move::EmptyApology
+                } else if !facts.is_empty() {
+                    Move::AnswerFact { facts }
+                } else if has("ask_info") {
+                    Move::UnknownFact
+                } else if st.anger > start_anger && st.anger >= walk - THREATEN_MARGIN {
+                    Move::Threaten
+                } else if st.anger < start_anger {
+                    Move::Calm
+                } else {
+                    Move::Vent
+                };
+                vec![primary]
+            }
+        };
+        TurnReport {
+            turn,
+            signals,
+            events,
+            anger_before,
+            anger: st.anger_i(),
+            trust: st.trust_i(),
+            needs_met: self.met_ids(st),
+            decision: Decision { moves, outcome },
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The offline voice: the customer speaks from the persona's line pools. It never
+//! repeats a line within a session until a pool is used up, fills the slots (product,
+//! the trainee's own words, the facts asked for), and is deterministic for a seed.
+
+use super::mood::{Decision, Engine, MoodState, Move};
+
+/// Voices decisions from line pools; stateless, its memory lives in [`MoodState`] so
+/// that undo restores it too.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OfflineVoice;
+
+impl OfflineVoice {
+    /// The customer's words for a decision.
+    pub fn speak(&self, engine: &Engine<'_>, decision: &Decision, st: &mut MoodState) -> String {
+        let mut out = String::new();
+        for m in &decision.moves {
+            let line = self.line(engine, m, st);
+            out.push_str(&line);
+        }
+        out
+    }
+
+    fn line(&self, engine: &Engine<'_>, m: &Move, st: &mut MoodState) -> String {
+        let pool_name = m.pool();
+        let pool = engine.persona.lines.pool(pool_name);
+        if pool.is_empty() {
+            return String::new();
+        }
+        let used = st.used_lines.entry(pool_name.to_string()).or_default();
+        if used.len() >= pool.len() {
+            used.clear();
+        }
+        let free: Vec<usize> = (0..pool.len()).filter(|i| !used.contains(i)).collect();
+        let pick = free[st.rng.below(free.len())];
+        used.push(pick);
+        fill(engine, &pool[pick], m)
+    }
+}
+
+/// Replace `{slot}`s: move-specific values first, then the scenario's.
+fn fill(engine: &Engine<'_>, template: &str, m: &Move) -> String {
+    let sc = engine.scenario;
+    let value = |name: &str| -> Option<String> {
+        match (name, m) {
+            ("quote", Move::ReactBad { quote, .. }) => Some(quote.clone()),
+            ("reason", Move::RejectRemedy { reason }) => Some(reason.clone()),
+            ("remedy", Move::Accept { remedy }) => Some(remedy.clone()),
+            ("need", Move::Rushed { need }) => Some(need.clone()),
+            ("fact", Move::AnswerFact { facts }) => Some(
+                facts
+                    .iter()
+                    .filter_map(|id| sc.facts.iter().find(|f| &f.id == id))
+                    .map(|f| fill_slots(&f.answer, &|n| scenario_slot(engine, n)))
+                    .collect::<Vec<_>>()
+                    .join(""),
+            ),
+            _ => scenario_slot(engine, name),
+        }
+    };
+    fill_slots(template, &value)
+}
+
+fn scenario_slot(engine: &Engine<'_>, name: &str) -> Option<String> {
+    let sc = engine.scenario;
+    match name {
+        "product" => Some(sc.product.clone()),
+        "demand" => Some(sc.demand.clone()),
+        other => sc.slots.get(other).cloned(),
+    }
+}
+
+/// Replace each `{name}` for which `value` has an answer; a missing value leaves an
+/// empty string, never the raw placeholder in front of a trainee.
+pub(crate) fn fill_slots(template: &str, value: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                out.push_str(&value(&after[..close]).unwrap_or_default());
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fill_slots;
+
+    #[test]
+    fn fills_known_slots_and_drops_unknown_ones() {
+        let v = |n: &str| (n == "product").then(|| "电脑".to_string());
+        assert_eq!(fill_slots("我的{product}坏了{x}!", &v), "我的电脑坏了!");
+        assert_eq!(fill_slots("没有闭合{product", &v), "没有闭合{product");
+    }
+}

@@ -1,0 +1,93 @@
+//! Persona self-checks: trainee scripts stored in a persona file with the outcome they
+//! must lead to. Trainers run them with `peilian persona test`; CI runs the shipped ones.
+
+use crate::engine::{Engine, Outcome};
+use crate::persona::{Check, Entry, Expect};
+use crate::rubric::Analyser;
+use crate::session::{Options, Session};
+
+/// The result of one self-check.
+#[derive(Debug, Clone)]
+pub struct CheckResult {
+    pub persona: String,
+    pub scenario: String,
+    pub difficulty: String,
+    pub name: String,
+    pub expect: Expect,
+    pub passed: bool,
+    /// The outcome reached, or `None` if the script ran out first.
+    pub outcome: Option<Outcome>,
+    pub initial_anger: i32,
+    /// Anger after each turn played.
+    pub angers: Vec<i32>,
+    /// Events per turn, for a trainer reading why a check failed.
+    pub notes: Vec<String>,
+}
+
+/// Run one check of a persona. Checks are deterministic (seed 1) and write no files.
+pub fn run_check(entry: &Entry, check: &Check, analyser: &Analyser) -> CheckResult {
+    let p = &entry.persona;
+    let scenario_id = check
+        .scenario
+        .clone()
+        .unwrap_or_else(|| p.scenarios[0].id.clone());
+    let difficulty = check.difficulty.clone().unwrap_or_else(|| "normal".into());
+    let scenario = p.scenario(&scenario_id).expect("validated scenario id");
+    let engine = Engine::new(p, scenario, &difficulty, analyser).expect("validated difficulty");
+    let opts = Options {
+        seed: 1,
+        ..Options::default()
+    };
+    let mut session = Session::start(engine, &entry.source, &opts).expect("no transcript, no I/O");
+    let initial_anger = session.header().initial.anger;
+    let mut angers = Vec::new();
+    let mut notes = Vec::new();
+    for line in &check.lines {
+        if session.outcome().is_some() {
+            break;
+        }
+        let t = session.say(line).expect("no transcript, no I/O");
+        angers.push(t.anger);
+        let events: Vec<String> = t
+            .events
+            .iter()
+            .map(|e| {
+                serde_json::to_value(e)
+                    .map(|v| v["event"].as_str().unwrap_or("").to_string())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let kinds: Vec<&str> = t.signals.iter().map(|s| s.kind.as_str()).collect();
+        notes.push(format!("[{}] {:?} {:?}", t.anger, kinds, events));
+    }
+    let outcome = session.outcome();
+    let passed = match check.expect {
+        Expect::Resolved => outcome == Some(Outcome::Resolved),
+        Expect::WalkedOut => outcome == Some(Outcome::WalkedOut),
+        Expect::OutOfTurns => outcome == Some(Outcome::OutOfTurns),
+        Expect::NotResolved => outcome != Some(Outcome::Resolved),
+        Expect::AngerRises => angers.first().is_some_and(|a| *a > initial_anger),
+    };
+    CheckResult {
+        persona: p.id.clone(),
+        scenario: scenario_id,
+        difficulty,
+        name: check.name.clone(),
+        expect: check.expect,
+        passed,
+        outcome,
+        initial_anger,
+        angers,
+        notes,
+    }
+}
+
+/// Run every check of a persona.
+pub fn run_all(entry: &Entry, analyser: &Analyser) -> Vec<CheckResult> {
+    entry
+        .persona
+        .checks
+        .iter()
+        .map(|c| run_check(entry, c, analyser))
+        .collect()
+}

@@ -1,0 +1,208 @@
+//! A session: one persona, scenario and difficulty, the customer's voice, the mood
+//! state and the transcript, from the opening line until it ends. `run`, the persona
+//! self-checks and the REPL all play turns through here.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::engine::{Engine, MoodState, OfflineVoice, Outcome, TurnReport};
+use crate::persona::PersonaSource;
+use crate::transcript::{
+    self, BackendRef, End, Header, Mood, PersonaRef, RubricRef, SignalRecord, TurnRecord, Writer,
+};
+
+/// How a session is set up, besides the engine itself.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub seed: u64,
+    pub trainee: String,
+    /// Where to write the transcript; none keeps it in memory only.
+    pub transcript: Option<PathBuf>,
+}
+
+/// A session in progress.
+pub struct Session<'a> {
+    engine: Engine<'a>,
+    voice: OfflineVoice,
+    state: MoodState,
+    header: Header,
+    turns: Vec<TurnRecord>,
+    writer: Option<Writer>,
+    end: Option<End>,
+}
+
+impl<'a> Session<'a> {
+    /// Start a session: the customer speaks first, and the transcript header is written.
+    pub fn start(engine: Engine<'a>, source: &PersonaSource, opts: &Options) -> io::Result<Self> {
+        let mut state = engine.initial_state(opts.seed);
+        let voice = OfflineVoice;
+        let opening = voice.speak(&engine, &engine.open(), &mut state);
+        let rubric = engine.analyser().rubric();
+        let header = Header {
+            format: transcript::FORMAT,
+            peilian: env!("CARGO_PKG_VERSION").to_string(),
+            persona: PersonaRef {
+                id: engine.persona.id.clone(),
+                name: engine.persona.name.clone(),
+                hash: source.hash.clone(),
+            },
+            scenario: engine.scenario.id.clone(),
+            difficulty: engine.level_name.clone(),
+            rubric: RubricRef {
+                id: rubric.id.clone(),
+                version: rubric.version,
+                hash: engine.analyser().hash().to_string(),
+            },
+            backend: BackendRef {
+                name: "offline".into(),
+                model: None,
+            },
+            seed: opts.seed,
+            trainee: opts.trainee.clone(),
+            started_at: transcript::now_rfc3339(),
+            initial: Mood {
+                anger: state.anger_i(),
+                trust: state.trust_i(),
+            },
+            opening,
+        };
+        let writer = match &opts.transcript {
+            Some(p) => Some(Writer::create(p, &header)?),
+            None => None,
+        };
+        Ok(Self {
+            engine,
+            voice,
+            state,
+            header,
+            turns: Vec::new(),
+            writer,
+            end: None,
+        })
+    }
+
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    pub fn opening(&self) -> &str {
+        &self.header.opening
+    }
+
+    pub fn engine(&self) -> &Engine<'a> {
+        &self.engine
+    }
+
+    pub fn state(&self) -> &MoodState {
+        &self.state
+    }
+
+    pub fn turns(&self) -> &[TurnRecord] {
+        &self.turns
+    }
+
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.state.outcome
+    }
+
+    pub fn transcript_path(&self) -> Option<&Path> {
+        self.writer.as_ref().map(Writer::path)
+    }
+
+    /// Play one trainee line. The turn is recorded in memory before it is written, so
+    /// a failing disk loses nothing the caller can still show or save elsewhere.
+    pub fn say(&mut self, text: &str) -> io::Result<&TurnRecord> {
+        assert!(self.state.outcome.is_none(), "the session has ended");
+        let report: TurnReport = self.engine.turn(&mut self.state, text);
+        let customer = self
+            .voice
+            .speak(&self.engine, &report.decision, &mut self.state);
+        let a = self.engine.analyser();
+        let record = TurnRecord {
+            n: report.turn,
+            trainee: text.to_string(),
+            signals: report
+                .signals
+                .iter()
+                .map(|s| SignalRecord {
+                    kind: a.kind(s).id.clone(),
+                    rule: a.rule(s).id.clone(),
+                    start: s.start,
+                    end: s.end,
+                })
+                .collect(),
+            customer,
+            anger: report.anger,
+            trust: report.trust,
+            needs_met: report.needs_met,
+            events: report.events,
+            moves: report.decision.moves,
+        };
+        self.turns.push(record);
+        let written = match &mut self.writer {
+            Some(w) => w.turn(self.turns.last().expect("just pushed")),
+            None => Ok(()),
+        };
+        if let Some(outcome) = report.decision.outcome {
+            let end = self.end_record(outcome.as_str(), self.reason(outcome));
+            self.write_end(end)?;
+        }
+        written?;
+        Ok(self.turns.last().expect("just pushed"))
+    }
+
+    /// End a session that has no outcome (the trainee stopped, the script ran out).
+    pub fn finish_unfinished(&mut self, reason: &str) -> io::Result<()> {
+        if self.end.is_none() {
+            let end = self.end_record("unfinished", reason.to_string());
+            self.write_end(end)?;
+        }
+        Ok(())
+    }
+
+    pub fn end(&self) -> Option<&End> {
+        self.end.as_ref()
+    }
+
+    fn end_record(&self, outcome: &str, reason: String) -> End {
+        End {
+            outcome: outcome.to_string(),
+            reason,
+            turns: self.state.turn,
+            anger: self.state.anger_i(),
+        }
+    }
+
+    fn write_end(&mut self, end: End) -> io::Result<()> {
+        let r = match &mut self.writer {
+            Some(w) => w.end(&end),
+            None => Ok(()),
+        };
+        self.end = Some(end);
+        r
+    }
+
+    fn reason(&self, outcome: Outcome) -> String {
+        let p = self.engine.persona;
+        match outcome {
+            Outcome::Resolved => {
+                let remedy = self
+                    .turns
+                    .last()
+                    .and_then(|t| {
+                        t.moves.iter().find_map(|m| match m {
+                            crate::engine::Move::Accept { remedy } => Some(remedy.clone()),
+                            _ => None,
+                        })
+                    })
+                    .unwrap_or_default();
+                format!("客户接受了方案:{remedy}")
+            }
+            Outcome::WalkedOut if p.behaviour.exposes => {
+                format!("愤怒达到 {},客户扬言曝光并离开", self.state.anger_i())
+            }
+            Outcome::WalkedOut => format!("愤怒达到 {},客户愤而离开", self.state.anger_i()),
+            Outcome::OutOfTurns => format!("{} 轮内没有解决,客户失去耐心", self.engine.patience()),
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! Transcripts: the source of truth of a session, one JSON object per line (JSONL),
+//! appended and flushed turn by turn so that a killed process loses nothing already
+//! said. Scoring and assessment read them; a scorecard can always be rebuilt from one.
+//!
+//! Line 1 is a [`Header`], then one [`TurnRecord`] per trainee turn, then at most one
+//! [`End`]. A transcript without an end line is an interrupted session.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Event, Move};
+
+/// The format version written in every header; readers refuse newer versions.
+pub const FORMAT: u32 = 1;
+
+/// Who the customer was and how the session was set up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    pub format: u32,
+    /// The peilian version that wrote the transcript.
+    pub peilian: String,
+    pub persona: PersonaRef,
+    pub scenario: String,
+    pub difficulty: String,
+    pub rubric: RubricRef,
+    pub backend: BackendRef,
+    pub seed: u64,
+    #[serde(default)]
+    pub trainee: String,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub initial: Mood,
+    /// The customer's opening line.
+    pub opening: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonaRef {
+    pub id: String,
+    pub name: String,
+    /// Hash of the persona file's text.
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RubricRef {
+    pub id: String,
+    pub version: u32,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackendRef {
+    /// `offline` or `llm`.
+    pub name: String,
+    #[serde(default)]
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mood {
+    pub anger: i32,
+    pub trust: i32,
+}
+
+/// A signal as recorded: kind and rule by id, byte span into the trainee's text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignalRecord {
+    pub kind: String,
+    pub rule: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// One trainee turn and the customer's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TurnRecord {
+    pub n: u32,
+    pub trainee: String,
+    pub signals: Vec<SignalRecord>,
+    pub customer: String,
+    pub anger: i32,
+    pub trust: i32,
+    pub needs_met: Vec<String>,
+    #[serde(default)]
+    pub events: Vec<Event>,
+    #[serde(default)]
+    pub moves: Vec<Move>,
+}
+
+/// How the session ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct End {
+    /// `resolved`, `walked_out`, `out_of_turns`, or `unfinished` (the trainee stopped).
+    pub outcome: String,
+    pub reason: String,
+    pub turns: u32,
+    pub anger: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Line {
+    Header(Header),
+    Turn(TurnRecord),
+    End(End),
+}
+
+/// A transcript read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transcript {
+    pub header: Header,
+    pub turns: Vec<TurnRecord>,
+    pub end: Option<End>,
+}
+
+/// Appends a transcript to disk, flushing every line.
+pub struct Writer {
+    file: File,
+    path: PathBuf,
+}
+
+impl Writer {
+    /// Create the file (readable by its owner only) and write the header.
+    pub fn create(path: &Path, header: &Header) -> io::Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut opts = OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let file = opts.open(path)?;
+        let mut w = Self {
+            file,
+            path: path.to_path_buf(),
+        };
+        w.write(&Line::Header(header.clone()))?;
+        Ok(w)
+    }
+
+    /// Reopen an interrupted transcript to append further turns.
+    pub fn append(path: &Path) -> io::Result<Self> {
+        let file = OpenOptions::new().append(true).open(path)?;
+        Ok(Self {
+            file,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn turn(&mut self, t: &TurnRecord) -> io::Result<()> {
+        self.write(&Line::Turn(t.clone()))
+    }
+
+    pub fn end(&mut self, e: &End) -> io::Result<()> {
+        self.write(&Line::End(e.clone()))
+    }
+
+    /// One `write` per line, so a kill leaves whole lines only.
+    fn write(&mut self, line: &Line) -> io::Result<()> {
+        let mut buf = serde_json::to_vec(line).map_err(io::Error::other)?;
+        buf.push(b'\n');
+        self.file.write_all(&buf)?;
+        self.file.flush()
+    }
+}
+
+/// Why a transcript could not be read, naming the file and line.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("无法读取 {path}: {source}")]
+    Io { path: String, source: io::Error },
+    #[error("{path}:{line}: {message}")]
+    Bad {
+        path: String,
+        line: usize,
+        message: String,
+    },
+}
+
+/// Read a transcript. A last line cut off mid-write (the process was killed) is
+/// ignored; any other malformed line is an error naming its line.
+pub fn read(path: &Path) -> Result<Transcript, ReadError> {
+    let p = path.display().to_string();
+    let file = File::open(path).map_err(|source| ReadError::Io {
+        path: p.clone(),
+        source,
+    })?;
+    let bad = |line: usize, message: String| ReadError::Bad {
+        path: p.clone(),
+        line,
+        message,
+    };
+    let mut header = None;
+    let mut turns = Vec::new();
+    let mut end = None;
+    let lines: Vec<Vec<u8>> = BufReader::new(file)
+        .split(b'\n')
+        .collect::<Result<_, _>>()
+        .map_err(|source| ReadError::Io {
+            path: p.clone(),
+            source,
+        })?;
+    let count = lines.len();
+    for (i, raw) in lines.iter().enumerate() {
+        let no = i + 1;
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let text = std::str::from_utf8(raw)
+            .map_err(|_| bad(no, "不是有效的 UTF-8;expected a JSON line".into()))?;
+        let parsed: Line = match serde_json::from_str(text) {
+            Ok(l) => l,
+            Err(e) if no == count && e.is_eof() => break,
+            Err(e) => return Err(bad(no, format!("不是有效的记录行: {e}"))),
+        };
+        match (parsed, &header, &end) {
+            (Line::Header(h), None, _) => {
+                if h.format > FORMAT {
+                    return Err(bad(
+                        no,
+                        format!(
+                            "记录格式版本 {} 比本程序支持的 {FORMAT} 新;请升级 peilian",
+                            h.format
+                        ),
+                    ));
+                }
+                header = Some(h);
+            }
+            (Line::Header(_), Some(_), _) => {
+                return Err(bad(
+                    no,
+                    "第二个 header;expected one header on line 1".into(),
+                ));
+            }
+            (_, None, _) => {
+                return Err(bad(no, "缺少 header;expected the header on line 1".into()));
+            }
+            (_, _, Some(_)) => {
+                return Err(bad(
+                    no,
+                    "end 行之后还有内容;expected nothing after the end line".into(),
+                ));
+            }
+            (Line::Turn(t), Some(_), None) => {
+                if t.n as usize != turns.len() + 1 {
+                    return Err(bad(
+                        no,
+                        format!("轮次 {} 不连续;expected turn {}", t.n, turns.len() + 1),
+                    ));
+                }
+                turns.push(t);
+            }
+            (Line::End(e), Some(_), None) => end = Some(e),
+        }
+    }
+    let header = header.ok_or_else(|| bad(1, "空文件;expected a transcript header".into()))?;
+    Ok(Transcript { header, turns, end })
+}
+
+/// The current time as RFC 3339 (UTC, seconds).
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
