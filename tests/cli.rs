@@ -287,3 +287,20 @@ fn help_is_chinese_first() {
         .success()
         .stdout(contains("练习"));
 }
+
+#[test]
+fn persona_test_passes_for_shipped_and_fails_for_a_broken_check() {
+    peilian()
+        .args(["persona", "test", "emotional"])
+        .assert()
+        .success()
+        .stdout(contains("12 passed, 0 failed"));
+    let d = Dir::new();
+    let text = common::starter("t").replacen("expect = \"resolved\"", "expect = \"walked_out\"", 1);
+    d.write("t.toml", text);
+    d.cmd()
+        .args(["persona", "test", "t.toml", "--verbose"])
+        .assert()
+        .code(1)
+        .stdout(contains("✗").and(contains("1 failed")));
+}

@@ -101,3 +101,31 @@ fn six_personas_load_with_enough_content() {
         }
     }
 }
+
+#[test]
+fn every_shipped_self_check_passes() {
+    let analyser = default_rubric();
+    let catalog = Catalog::load(None, analyser).unwrap();
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for e in catalog.entries() {
+        for r in peilian::selfcheck::run_all(e, analyser) {
+            n += 1;
+            if !r.passed {
+                failures.push(format!(
+                    "{}/{} {}: expected {:?}, got {:?}; anger {} → {:?}\n  {}",
+                    r.persona,
+                    r.scenario,
+                    r.name,
+                    r.expect,
+                    r.outcome,
+                    r.initial_anger,
+                    r.angers,
+                    r.notes.join("\n  ")
+                ));
+            }
+        }
+    }
+    assert!(n >= 72, "only {n} self-checks");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -1,7 +1,8 @@
 //! `peilian run`: a scripted session. The trainee's lines come from a file (or stdin),
 //! one per line; the customer answers each until the session ends or the lines run out.
 
-use std::io::{self, Read, Write};
+use std::fs::File;
+use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
@@ -71,58 +72,77 @@ pub(crate) fn pick<'c>(
     Ok((entry, sc))
 }
 
-/// Read the trainee's lines: UTF-8 required (a bad line is named), blank lines and
-/// `#` comments skipped, over-long lines cut with a warning.
-pub(crate) fn read_answers(path: &Path) -> anyhow::Result<Vec<String>> {
-    let label = if path == Path::new("-") {
-        "标准输入".to_string()
-    } else {
-        path.display().to_string()
-    };
-    let mut bytes = Vec::new();
-    if path == Path::new("-") {
-        io::stdin()
-            .lock()
-            .read_to_end(&mut bytes)
-            .context("读取标准输入")?;
-    } else {
-        bytes = std::fs::read(path).with_context(|| format!("无法读取台词文件 {label}"))?;
-    }
-    let mut lines = Vec::new();
-    for (i, raw) in bytes.split(|b| *b == b'\n').enumerate() {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let Ok(text) = std::str::from_utf8(raw) else {
-            bail!(
-                "{label}:{}: 不是有效的 UTF-8 文本;请把台词文件存为 UTF-8",
-                i + 1
-            );
-        };
-        let text = text.trim();
-        if text.is_empty() || text.starts_with('#') {
-            continue;
-        }
-        let n = text.chars().count();
-        if n > MAX_TURN_CHARS {
-            eprintln!(
-                "警告: {label}:{}: 这一行有 {n} 个字,只取前 {MAX_TURN_CHARS} 个",
-                i + 1
-            );
-            lines.push(text.chars().take(MAX_TURN_CHARS).collect());
+/// The trainee's lines, read as they come: a file, or stdin line by line so that a
+/// live pipe plays turn by turn. UTF-8 is required (a bad line is named), blank lines
+/// and `#` comments are skipped, over-long lines are cut with a warning.
+pub(crate) struct Answers {
+    reader: Box<dyn BufRead>,
+    label: String,
+    line_no: usize,
+}
+
+impl Answers {
+    pub(crate) fn open(path: &Path) -> anyhow::Result<Self> {
+        let (reader, label): (Box<dyn BufRead>, String) = if path == Path::new("-") {
+            (
+                Box::new(io::BufReader::new(io::stdin())),
+                "标准输入".to_string(),
+            )
         } else {
-            lines.push(text.to_string());
+            let f =
+                File::open(path).with_context(|| format!("无法读取台词文件 {}", path.display()))?;
+            (Box::new(io::BufReader::new(f)), path.display().to_string())
+        };
+        Ok(Self {
+            reader,
+            label,
+            line_no: 0,
+        })
+    }
+
+    /// The next trainee line, or `None` at the end.
+    pub(crate) fn next_line(&mut self) -> anyhow::Result<Option<String>> {
+        let mut raw = Vec::new();
+        loop {
+            raw.clear();
+            if self.reader.read_until(b'\n', &mut raw)? == 0 {
+                return Ok(None);
+            }
+            self.line_no += 1;
+            let Ok(text) = std::str::from_utf8(&raw) else {
+                bail!(
+                    "{}:{}: 不是有效的 UTF-8 文本;请把台词文件存为 UTF-8",
+                    self.label,
+                    self.line_no
+                );
+            };
+            let text = text.trim();
+            if text.is_empty() || text.starts_with('#') {
+                continue;
+            }
+            let n = text.chars().count();
+            if n > MAX_TURN_CHARS {
+                eprintln!(
+                    "警告: {}:{}: 这一行有 {n} 个字,只取前 {MAX_TURN_CHARS} 个",
+                    self.label, self.line_no
+                );
+                return Ok(Some(text.chars().take(MAX_TURN_CHARS).collect()));
+            }
+            return Ok(Some(text.to_string()));
         }
     }
-    if lines.is_empty() {
-        bail!("台词文件 {label} 是空的:每行写一句学员要说的话");
-    }
-    Ok(lines)
 }
 
 pub(super) fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<u8> {
     let analyser: &Analyser = ctx.analyser()?;
     let catalog = ctx.catalog(analyser)?;
     let (entry, scenario) = pick(&catalog, &args.persona, args.scenario.as_deref())?;
-    let lines = read_answers(&args.answers)?;
+    let mut answers = Answers::open(&args.answers)?;
+    // The first line is read before the session starts: an empty script is an error,
+    // not an empty transcript.
+    let Some(first) = answers.next_line()? else {
+        bail!("台词文件 {} 是空的:每行写一句学员要说的话", answers.label);
+    };
     let engine = Engine::new(&entry.persona, scenario, &args.difficulty, analyser)
         .expect("difficulty checked by clap");
     let opts = Options {
@@ -157,11 +177,9 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<u8> {
             session.header().initial.anger
         )?;
     }
-    for line in &lines {
-        if session.outcome().is_some() {
-            break;
-        }
-        let t = session.say(line).context("写对话记录失败")?;
+    let mut line = first;
+    loop {
+        let t = session.say(&line).context("写对话记录失败")?;
         if !args.json {
             writeln!(out, "学员:{}", ui::sanitize(&t.trainee))?;
             writeln!(
@@ -170,6 +188,14 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<u8> {
                 ui::sanitize(&t.customer),
                 t.anger
             )?;
+            out.flush()?;
+        }
+        if session.outcome().is_some() {
+            break;
+        }
+        match answers.next_line()? {
+            Some(l) => line = l,
+            None => break,
         }
     }
     if session.outcome().is_none() {

@@ -236,6 +236,27 @@ fn any_of(patterns: &[String]) -> Option<Regex> {
     Regex::new(&joined.join("|")).ok()
 }
 
+/// What the customer quotes back: the hit itself, or for a very short hit (「你」) the
+/// clause around it, which is what a listener actually remembers.
+fn quote_span(text: &str, start: usize, end: usize) -> String {
+    const MIN_CHARS: usize = 4;
+    const MAX_CHARS: usize = 30;
+    if text[start..end].chars().count() >= MIN_CHARS {
+        return text[start..end].to_string();
+    }
+    let is_break = |c: char| ",。!?;,.!?;…\n".contains(c);
+    let from = text[..start].rfind(is_break).map_or(0, |i| {
+        i + text[i..].chars().next().map_or(1, char::len_utf8)
+    });
+    let to = text[end..].find(is_break).map_or(text.len(), |i| end + i);
+    let clause = text[from..to].trim();
+    if clause.chars().count() > MAX_CHARS {
+        text[start..end].to_string()
+    } else {
+        clause.to_string()
+    }
+}
+
 /// Lines are compared without spaces and punctuation: pasting a sentence again with a
 /// different comma is still pasting it again.
 fn normalise(text: &str) -> String {
@@ -372,7 +393,11 @@ impl<'a> Engine<'a> {
                 .collect()
         };
         let has = |k: &str| !template && kinds.contains(&k);
-        let offered = !remedy_hits.is_empty() || has("remedy");
+        let policy_stated = !template && self.policy.as_ref().is_some_and(|r| r.is_match(text));
+        // Stating the policy ("按法律应当赔偿一倍") names remedies without offering one;
+        // only a concrete remedy of the scenario, or remedy words outside a policy
+        // statement, count as an offer.
+        let offered = !remedy_hits.is_empty() || (has("remedy") && !policy_stated);
         let acted = offered || ACTION_KINDS.iter().any(|k| has(k));
 
         // 一味道歉: apologies since the last action.
@@ -389,7 +414,8 @@ impl<'a> Engine<'a> {
             self.react(st, "template");
         } else {
             for k in &kinds {
-                let skip = (*k == "remedy") || (*k == "apology" && empty_apology);
+                // The remedy kind is weighed below, with the offer it belongs to.
+                let skip = (*k == "remedy" && offered) || (*k == "apology" && empty_apology);
                 if !skip {
                     self.react(st, k);
                 }
@@ -401,7 +427,6 @@ impl<'a> Engine<'a> {
         }
 
         // Needs, in order; several may be met in one turn.
-        let policy_stated = !template && self.policy.as_ref().is_some_and(|r| r.is_match(text));
         while st.needs_met < self.persona.needs.len() && st.need_expired.is_none() {
             let need = &self.persona.needs[st.needs_met];
             if need.by_turn.is_some_and(|by| turn > by) {
@@ -469,7 +494,10 @@ impl<'a> Engine<'a> {
                     .iter()
                     .find(|n| &n.id == expired)
                     .map_or(String::new(), |n| n.label.clone());
-                rejection = Some(format!("现在才说这个,已经晚了。我要的是{label}"));
+                rejection = Some(format!(
+                    "现在才说这个,已经晚了。我要的是{}。",
+                    label.trim_end_matches(['。', '.'])
+                ));
             } else if let Some(need) = unmet {
                 rushed_need = Some(need.label.clone());
                 events.push(Event::Rushed {
@@ -549,7 +577,7 @@ impl<'a> Engine<'a> {
             signals
                 .iter()
                 .find(|s| self.analyser.kind(s).id == kind)
-                .map(|s| text[s.start..s.end].to_string())
+                .map(|s| quote_span(text, s.start, s.end))
                 .unwrap_or_default()
         };
         let moves = match outcome {
@@ -608,5 +636,19 @@ impl<'a> Engine<'a> {
             needs_met: self.met_ids(st),
             decision: Decision { moves, outcome },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote_span;
+
+    #[test]
+    fn short_hits_quote_their_clause() {
+        let t = "好的。你们就是这样的,没办法";
+        let i = t.find("你").unwrap();
+        assert_eq!(quote_span(t, i, i + "你".len()), "你们就是这样的");
+        let t = "公司的规定就是这样的";
+        assert_eq!(quote_span(t, 0, t.len()), t);
     }
 }

@@ -27,13 +27,31 @@ impl OfflineVoice {
             return String::new();
         }
         let used = st.used_lines.entry(pool_name.to_string()).or_default();
-        if used.len() >= pool.len() {
-            used.clear();
+        if used.len() < pool.len() {
+            let free: Vec<usize> = (0..pool.len()).filter(|i| !used.contains(i)).collect();
+            let pick = free[st.rng.below(free.len())];
+            used.push(pick);
+            return fill(engine, &pool[pick], m);
         }
-        let free: Vec<usize> = (0..pool.len()).filter(|i| !used.contains(i)).collect();
-        let pick = free[st.rng.below(free.len())];
-        used.push(pick);
-        fill(engine, &pool[pick], m)
+        // Every single line has been said: say two of them together, in a pairing not
+        // yet used, rather than repeat a line word for word. Only when every pairing is
+        // spent (n² - n turns of one pool) do pairings come round again.
+        let n = pool.len();
+        if n == 1 {
+            return fill(engine, &pool[0], m);
+        }
+        let pairs = st.used_lines.entry(format!("{pool_name}+")).or_default();
+        if pairs.len() >= n * (n - 1) {
+            pairs.clear();
+        }
+        let start = st.rng.below(n * n);
+        let code = (0..n * n)
+            .map(|k| (start + k) % (n * n))
+            .find(|c| c / n != c % n && !pairs.contains(c))
+            .expect("an unused pairing exists");
+        pairs.push(code);
+        let (a, b) = (code / n, code % n);
+        format!("{}{}", fill(engine, &pool[a], m), fill(engine, &pool[b], m))
     }
 }
 

@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use regex_automata::Input;
 use regex_automata::meta::Regex as MetaRegex;
 use regex_automata::util::syntax;
 use serde::Serialize;
@@ -33,6 +34,45 @@ pub struct Signal {
     pub end: usize,
 }
 
+/// A rule's exceptions. Only matches overlapping a hit matter, so the search is confined
+/// to the hit widened by the longest possible exception match; otherwise a long line
+/// with many hits would be rescanned whole for each one.
+struct Except {
+    regex: MetaRegex,
+    /// Longest match in bytes, if bounded.
+    max_len: Option<usize>,
+}
+
+impl Except {
+    fn overlaps(&self, text: &str, start: usize, end: usize) -> bool {
+        let (from, to) = match self.max_len {
+            Some(l) => (
+                floor_boundary(text, start.saturating_sub(l)),
+                ceil_boundary(text, (end + l).min(text.len())),
+            ),
+            None => (0, text.len()),
+        };
+        let input = Input::new(text).range(from..to);
+        self.regex
+            .find_iter(input)
+            .any(|e| e.start() < end && start < e.end())
+    }
+}
+
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
 struct KindSearcher {
     kind: usize,
     regex: MetaRegex,
@@ -47,7 +87,7 @@ pub struct Analyser {
     kinds: Vec<KindInfo>,
     searchers: Vec<KindSearcher>,
     /// Per rule: its exceptions as one regex, if it has any.
-    excepts: Vec<Option<regex::Regex>>,
+    excepts: Vec<Option<Except>>,
 }
 
 impl std::fmt::Debug for Analyser {
@@ -105,14 +145,25 @@ impl Analyser {
             let mut parts = Vec::new();
             for (j, pat) in rule.except.iter().enumerate() {
                 match check_pattern(pat, &rubric.defines) {
-                    Ok(expanded) => parts.push(format!("(?:{expanded})")),
+                    Ok(expanded) => parts.push(expanded),
                     Err(msg) => problems.push(Problem::new(path.key("except").index(j), msg)),
                 }
             }
+            let max_len = parts
+                .iter()
+                .map(|p| {
+                    regex_syntax::Parser::new()
+                        .parse(p)
+                        .ok()
+                        .and_then(|h| h.properties().maximum_len())
+                })
+                .try_fold(0, |acc, l| l.map(|l| acc.max(l)));
             excepts.push(if parts.is_empty() {
                 None
             } else {
-                regex::Regex::new(&parts.join("|")).ok()
+                MetaRegex::new_many(&parts)
+                    .ok()
+                    .map(|regex| Except { regex, max_len })
             });
         }
         if !problems.is_empty() {
@@ -158,9 +209,7 @@ impl Analyser {
             for m in s.regex.find_iter(text) {
                 let rule = s.rule_of[m.pattern().as_usize()];
                 if let Some(ex) = &self.excepts[rule]
-                    && ex
-                        .find_iter(text)
-                        .any(|e| e.start() < m.end() && m.start() < e.end())
+                    && ex.overlaps(text, m.start(), m.end())
                 {
                     continue;
                 }
@@ -315,7 +364,7 @@ except = ["不是跟您道歉"]
 [[rules]]
 id = "argue.reason"
 kind = "argue"
-patterns = ["不是跟您道歉.{0,4}讲道理"]
+patterns = ["不是跟您道歉.{0,8}讲道理"]
 better = "x"
 "#,
         );
