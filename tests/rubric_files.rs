@@ -80,11 +80,17 @@ fn a_good_rubric_with_defines_and_new_kinds_validates_and_analyses() {
 
 #[track_caller]
 fn expect(from: &str, to: &str, field: &str, message: &str) {
+    let line = line_of(&GOOD.replacen(from, to, 1), to.lines().next().unwrap());
+    expect_on(from, to, field, message, line);
+}
+
+/// Like `expect`, with the line the problem is reported on given explicitly.
+#[track_caller]
+fn expect_on(from: &str, to: &str, field: &str, message: &str, line: usize) {
     assert_eq!(GOOD.matches(from).count(), 1, "not unique: {from}");
     let text = GOOD.replacen(from, to, 1);
     let (code, _, err) = validate(&text);
     assert_eq!(code, 1, "{err}");
-    let line = line_of(&text, to.lines().next().unwrap());
     let prefix = format!("r.toml:{line}:");
     assert!(
         err.lines().any(|l| l.starts_with(&prefix)
@@ -152,11 +158,14 @@ fn bad_rule_needs_better_phrasing() {
 
 #[test]
 fn duplicate_rule_ids() {
-    expect(
+    // Reported on the second rule's id line, not the first one's.
+    let second = line_of(GOOD, "id = \"praise.nice\"");
+    expect_on(
         "id = \"praise.nice\"",
         "id = \"time.hours\"",
         "rules[1].id",
         "重复",
+        second,
     );
 }
 

@@ -14,11 +14,13 @@ use std::collections::BTreeMap;
 
 use regex_automata::Input;
 use regex_automata::meta::Regex as MetaRegex;
+use regex_automata::nfa::thompson::WhichCaptures;
 use regex_automata::util::syntax;
 use serde::Serialize;
 
 use super::kinds::{BUILTIN_KINDS, KindInfo};
 use super::load::polarity_of;
+use super::prefilter::Prefilter;
 use super::{Polarity, Rubric, Rule};
 use crate::diag::{FieldPath, Problem};
 
@@ -86,6 +88,7 @@ pub struct Analyser {
     hash: String,
     kinds: Vec<KindInfo>,
     searchers: Vec<KindSearcher>,
+    prefilter: Prefilter,
     /// Per rule: its exceptions as one regex, if it has any.
     excepts: Vec<Option<Except>>,
 }
@@ -169,9 +172,27 @@ impl Analyser {
         if !problems.is_empty() {
             return Err(problems);
         }
+        let prefilter = Prefilter::new(
+            by_kind
+                .iter()
+                .flat_map(|(kind, (pats, _))| pats.iter().map(move |p| (*kind, p.as_str()))),
+        );
         let mut searchers = Vec::new();
         for (kind, (patterns, rule_of)) in by_kind {
             let regex = MetaRegex::builder()
+                .configure(
+                    MetaRegex::config()
+                        .which_captures(WhichCaptures::Implicit)
+                        // Chinese alternations make large lazy-DFA states; with the
+                        // default 2 MB cache the DFA was cleared and rebuilt over and
+                        // over on a plain corpus. Memory grows only as states are used.
+                        .hybrid_cache_capacity(16 << 20)
+                        // The Aho-Corasick pass has already chosen this kind; its own
+                        // literal prefilter would scan again and costs build time.
+                        .auto_prefilter(false)
+                        .dfa(false)
+                        .onepass(false),
+                )
                 .syntax(syntax::Config::new().unicode(true))
                 .build_many(&patterns)
                 .map_err(|e| {
@@ -191,6 +212,7 @@ impl Analyser {
             hash,
             kinds,
             searchers,
+            prefilter,
             excepts,
         })
     }
@@ -205,7 +227,11 @@ impl Analyser {
     /// Like [`analyse`](Self::analyse), reusing `out`'s allocation (the bulk path).
     pub fn analyse_into(&self, text: &str, out: &mut Vec<Signal>) {
         out.clear();
+        let candidates = self.prefilter.candidates(text);
         for s in &self.searchers {
+            if !Prefilter::is_candidate(candidates, s.kind) {
+                continue;
+            }
             for m in s.regex.find_iter(text) {
                 let rule = s.rule_of[m.pattern().as_usize()];
                 if let Some(ex) = &self.excepts[rule]

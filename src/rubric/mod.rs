@@ -10,6 +10,7 @@
 mod analyser;
 mod kinds;
 mod load;
+mod prefilter;
 
 use std::collections::BTreeMap;
 
