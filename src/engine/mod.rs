@@ -6,6 +6,7 @@
 //! lines always lead to the same trajectory and outcome, whoever speaks. This module
 //! performs no I/O.
 
+mod context;
 mod mood;
 mod offline;
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::Rng;
+use super::{Rng, context};
 use crate::persona::{Level, Persona, Scenario};
 use crate::rubric::{Analyser, Polarity, Signal};
 
@@ -163,6 +163,9 @@ pub struct MoodState {
     pub facts_revealed: Vec<String>,
     /// Apologies since the last action.
     pub apology_streak: u32,
+    /// Signal kinds of the previous turn.
+    #[serde(default)]
+    pub last_kinds: Vec<String>,
     /// Normalised trainee lines already said, to catch pasted templates.
     pub said: Vec<String>,
     /// Lines already spoken, per pool, so the customer does not repeat itself.
@@ -319,6 +322,7 @@ impl<'a> Engine<'a> {
             remedies_refused: Vec::new(),
             facts_revealed: Vec::new(),
             apology_streak: 0,
+            last_kinds: Vec::new(),
             said: Vec::new(),
             used_lines: BTreeMap::new(),
             rng: Rng::new(seed),
@@ -385,19 +389,35 @@ impl<'a> Engine<'a> {
         if !template {
             st.said.push(norm);
         }
+        let has = |k: &str| !template && kinds.contains(&k);
+        let policy_matches: Vec<(usize, usize)> = match (&self.policy, template) {
+            (Some(r), false) => r.find_iter(text).map(|m| (m.start(), m.end())).collect(),
+            _ => Vec::new(),
+        };
+        let policy_stated = !policy_matches.is_empty();
+        // A remedy of the scenario named in context that offers it (not negated, a
+        // topic, past, or an entitlement being explained).
         let remedy_hits: Vec<usize> = if template {
             Vec::new()
         } else {
             (0..self.remedies.len())
-                .filter(|&i| self.remedies[i].is_match(text))
+                .filter(|&i| {
+                    self.remedies[i]
+                        .find_iter(text)
+                        .any(|m| context::offers(text, m.start(), m.end()))
+                })
                 .collect()
         };
-        let has = |k: &str| !template && kinds.contains(&k);
-        let policy_stated = !template && self.policy.as_ref().is_some_and(|r| r.is_match(text));
-        // Stating the policy ("按法律应当赔偿一倍") names remedies without offering one;
-        // only a concrete remedy of the scenario, or remedy words outside a policy
-        // statement, count as an offer.
-        let offered = !remedy_hits.is_empty() || (has("remedy") && !policy_stated);
+        // Remedy words the scenario does not know count as an offer too (a vague one),
+        // unless their clause states the policy ("按法律应当赔偿一倍").
+        let vague_offer = !template
+            && signals.iter().any(|s| {
+                self.analyser.kind(s).id == "remedy" && context::offers(text, s.start, s.end) && {
+                    let (from, to) = context::clause(text, s.start, s.end);
+                    !policy_matches.iter().any(|&(a, b)| a < to && from < b)
+                }
+            });
+        let offered = !remedy_hits.is_empty() || vague_offer;
         let acted = offered || ACTION_KINDS.iter().any(|k| has(k));
 
         // 一味道歉: apologies since the last action.
@@ -426,22 +446,30 @@ impl<'a> Engine<'a> {
             self.react(st, "empty_apology");
         }
 
-        // Needs, in order; several may be met in one turn.
+        // Needs: progress counts on any turn that satisfies a need, in whatever order
+        // the trainee gets there, but needs are met in order — the first need must be
+        // met before the second counts as met.
+        if !template && st.need_expired.is_none() {
+            for (i, need) in self.persona.needs.iter().enumerate() {
+                if st.need_progress[i] >= need.count.max(1) {
+                    continue;
+                }
+                if need.by_turn.is_some_and(|by| turn > by) {
+                    st.need_expired = Some(need.id.clone());
+                    events.push(Event::NeedExpired {
+                        need: need.id.clone(),
+                    });
+                    break;
+                }
+                let kinds_ok = need.any.is_empty() || need.any.iter().any(|k| has(k));
+                let policy_ok = !need.policy || policy_stated;
+                if turn >= need.after_turn && kinds_ok && policy_ok {
+                    st.need_progress[i] += 1;
+                }
+            }
+        }
         while st.needs_met < self.persona.needs.len() && st.need_expired.is_none() {
             let need = &self.persona.needs[st.needs_met];
-            if need.by_turn.is_some_and(|by| turn > by) {
-                st.need_expired = Some(need.id.clone());
-                events.push(Event::NeedExpired {
-                    need: need.id.clone(),
-                });
-                break;
-            }
-            let kinds_ok = need.any.is_empty() || need.any.iter().any(|k| has(k));
-            let policy_ok = !need.policy || policy_stated;
-            if turn < need.after_turn || !kinds_ok || !policy_ok || template {
-                break;
-            }
-            st.need_progress[st.needs_met] += 1;
             if st.need_progress[st.needs_met] < need.count.max(1) {
                 break;
             }
@@ -454,8 +482,12 @@ impl<'a> Engine<'a> {
         // Facts asked for.
         let mut facts = Vec::new();
         if !template {
+            let asking = has("ask_info");
             for (i, re) in self.facts.iter().enumerate() {
-                if re.is_match(text) {
+                if re
+                    .find_iter(text)
+                    .any(|m| asking || context::asks(text, m.start(), m.end()))
+                {
                     let id = self.scenario.facts[i].id.clone();
                     if !st.facts_revealed.contains(&id) {
                         st.facts_revealed.push(id.clone());
@@ -511,7 +543,7 @@ impl<'a> Engine<'a> {
                     .behaviour
                     .first_remedy_needs
                     .iter()
-                    .any(|k| has(k))
+                    .any(|k| has(k) || st.last_kinds.contains(k))
             {
                 rejection = Some(if self.persona.behaviour.first_remedy_reason.is_empty() {
                     "你光说怎么办,不说为什么,我凭什么接受?".to_string()
@@ -560,6 +592,13 @@ impl<'a> Engine<'a> {
             events.push(Event::Idle);
             self.react(st, "idle");
         }
+
+        // What this turn did, for a rule that accepts "explained just before".
+        st.last_kinds = if template {
+            Vec::new()
+        } else {
+            kinds.iter().map(|k| k.to_string()).collect()
+        };
 
         let walk = f64::from(self.persona.mood.walk_out_at);
         let outcome = if accepted.is_some() {
