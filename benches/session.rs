@@ -46,10 +46,13 @@ fn session(c: &mut Criterion) {
         seed: 3,
         ..Options::default()
     };
+    c.bench_function("session/compile-scenario", |b| {
+        b.iter(|| black_box(Engine::new(&entry.persona, scenario, "normal", analyser).unwrap()))
+    });
+    let engine = Engine::new(&entry.persona, scenario, "normal", analyser).unwrap();
     c.bench_function("session/offline-20-turns", |b| {
         b.iter(|| {
-            let engine = Engine::new(&entry.persona, scenario, "normal", analyser).unwrap();
-            let mut s = Session::start(engine, &entry.source, &opts).unwrap();
+            let mut s = Session::start(&engine, &entry.source, &opts).unwrap();
             for l in LINES {
                 if s.outcome().is_some() {
                     break;

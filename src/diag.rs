@@ -132,7 +132,7 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 pub struct Locator<'a> {
     file: String,
     text: &'a str,
-    tree: Option<toml::Spanned<DeTable<'a>>>,
+    tree: std::cell::OnceCell<Option<toml::Spanned<DeTable<'a>>>>,
 }
 
 impl<'a> Locator<'a> {
@@ -140,8 +140,14 @@ impl<'a> Locator<'a> {
         Self {
             file: file.into(),
             text,
-            tree: DeTable::parse(text).ok(),
+            tree: std::cell::OnceCell::new(),
         }
+    }
+
+    fn tree(&self) -> Option<&toml::Spanned<DeTable<'a>>> {
+        self.tree
+            .get_or_init(|| DeTable::parse(self.text).ok())
+            .as_ref()
     }
 
     /// Position a problem at its field, or at the nearest enclosing field that exists
@@ -164,7 +170,7 @@ impl<'a> Locator<'a> {
     }
 
     fn span_of(&self, path: &FieldPath) -> Option<Range<usize>> {
-        let tree = self.tree.as_ref()?;
+        let tree = self.tree()?;
         let mut best = tree.span();
         let mut table: Option<&DeTable<'_>> = Some(tree.get_ref());
         let mut value: Option<&DeValue<'_>> = None;
@@ -209,7 +215,7 @@ impl<'a> Locator<'a> {
     /// deserialiser reports by position only. Header tables (`[mood]`) have spans that
     /// do not cover their bodies, so the search descends by the children's spans.
     fn field_at(&self, offset: usize) -> String {
-        let Some(tree) = self.tree.as_ref() else {
+        let Some(tree) = self.tree() else {
             return String::new();
         };
         let mut best = None;

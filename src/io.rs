@@ -44,3 +44,29 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
+
+/// File text whose [`content_hash`] is computed the first time it is asked for: every
+/// command loads the rubric and six personas, but only a session writing a transcript
+/// needs their hashes.
+#[derive(Debug, Clone)]
+pub struct Source {
+    text: std::borrow::Cow<'static, str>,
+    hash: std::sync::OnceLock<String>,
+}
+
+impl Source {
+    pub fn new(text: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        Self {
+            text: text.into(),
+            hash: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn hash(&self) -> &str {
+        self.hash.get_or_init(|| content_hash(&self.text))
+    }
+}

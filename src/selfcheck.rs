@@ -38,7 +38,7 @@ pub fn run_check(entry: &Entry, check: &Check, analyser: &Analyser) -> CheckResu
         seed: 1,
         ..Options::default()
     };
-    let mut session = Session::start(engine, &entry.source, &opts).expect("no transcript, no I/O");
+    let mut session = Session::start(&engine, &entry.source, &opts).expect("no transcript, no I/O");
     let initial_anger = session.header().initial.anger;
     let mut angers = Vec::new();
     let mut notes = Vec::new();

@@ -22,7 +22,7 @@ pub struct Options {
 
 /// A session in progress.
 pub struct Session<'a> {
-    engine: Engine<'a>,
+    engine: &'a Engine<'a>,
     voice: OfflineVoice,
     state: MoodState,
     header: Header,
@@ -33,10 +33,16 @@ pub struct Session<'a> {
 
 impl<'a> Session<'a> {
     /// Start a session: the customer speaks first, and the transcript header is written.
-    pub fn start(engine: Engine<'a>, source: &PersonaSource, opts: &Options) -> io::Result<Self> {
+    /// The engine is borrowed: compiling a persona's scenario takes about a
+    /// millisecond, a whole session far less, so scripted runs share one engine.
+    pub fn start(
+        engine: &'a Engine<'a>,
+        source: &PersonaSource,
+        opts: &Options,
+    ) -> io::Result<Self> {
         let mut state = engine.initial_state(opts.seed);
         let voice = OfflineVoice;
-        let opening = voice.speak(&engine, &engine.open(), &mut state);
+        let opening = voice.speak(engine, &engine.open(), &mut state);
         let rubric = engine.analyser().rubric();
         let header = Header {
             format: transcript::FORMAT,
@@ -44,7 +50,7 @@ impl<'a> Session<'a> {
             persona: PersonaRef {
                 id: engine.persona.id.clone(),
                 name: engine.persona.name.clone(),
-                hash: source.hash.clone(),
+                hash: source.content.hash().to_string(),
             },
             scenario: engine.scenario.id.clone(),
             difficulty: engine.level_name.clone(),
@@ -90,7 +96,7 @@ impl<'a> Session<'a> {
     }
 
     pub fn engine(&self) -> &Engine<'a> {
-        &self.engine
+        self.engine
     }
 
     pub fn state(&self) -> &MoodState {
@@ -116,7 +122,7 @@ impl<'a> Session<'a> {
         let report: TurnReport = self.engine.turn(&mut self.state, text);
         let customer = self
             .voice
-            .speak(&self.engine, &report.decision, &mut self.state);
+            .speak(self.engine, &report.decision, &mut self.state);
         let a = self.engine.analyser();
         let record = TurnRecord {
             n: report.turn,

@@ -150,7 +150,7 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<u8> {
         trainee: args.trainee.clone(),
         transcript: args.transcript.clone(),
     };
-    let mut session = Session::start(engine, &entry.source, &opts).with_context(|| {
+    let mut session = Session::start(&engine, &entry.source, &opts).with_context(|| {
         format!(
             "无法写对话记录 {}",
             opts.transcript

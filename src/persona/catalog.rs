@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{Persona, validate};
+use super::{Persona, validate_with};
 use crate::diag::{Diagnostic, Diagnostics, Locator};
 use crate::rubric::Analyser;
 
@@ -45,8 +45,8 @@ pub struct PersonaSource {
     pub file: String,
     /// Whether it is one of the embedded defaults.
     pub builtin: bool,
-    /// Hash of the file text, recorded in transcripts.
-    pub hash: String,
+    /// The file text; its hash is recorded in transcripts.
+    pub content: crate::io::Source,
 }
 
 /// A loaded, validated persona with its origin.
@@ -68,10 +68,19 @@ pub fn load_persona_text(
     text: &str,
     rubric: &Analyser,
 ) -> Result<Persona, Diagnostics> {
+    load_checked(file, text, rubric, true)
+}
+
+fn load_checked(
+    file: &str,
+    text: &str,
+    rubric: &Analyser,
+    check_patterns: bool,
+) -> Result<Persona, Diagnostics> {
     let locator = Locator::new(file, text);
     let persona: Persona =
         toml::from_str(text).map_err(|e| Diagnostics(vec![locator.from_toml_error(&e)]))?;
-    let problems = validate(&persona, rubric);
+    let problems = validate_with(&persona, rubric, check_patterns);
     if problems.is_empty() {
         Ok(persona)
     } else {
@@ -92,7 +101,7 @@ pub fn load_persona_file(path: &Path, rubric: &Analyser) -> Result<Entry, Diagno
         source: PersonaSource {
             file,
             builtin: false,
-            hash: crate::io::content_hash(&text),
+            content: crate::io::Source::new(text),
         },
     })
 }
@@ -146,13 +155,13 @@ impl Catalog {
         let mut entries = Vec::with_capacity(BUILTIN.len());
         let mut errors = Vec::new();
         for (file, text) in BUILTIN {
-            match load_persona_text(file, text, rubric) {
+            match load_checked(file, text, rubric, false) {
                 Ok(persona) => entries.push(Entry {
                     persona,
                     source: PersonaSource {
                         file: file.to_string(),
                         builtin: true,
-                        hash: crate::io::content_hash(text),
+                        content: crate::io::Source::new(text),
                     },
                 }),
                 Err(d) => errors.extend(d.0),

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 pub use catalog::{
     Catalog, Entry, PersonaSource, duplicate_ids, load_persona_file, load_persona_text, toml_files,
 };
-pub use validate::validate;
+pub use validate::{validate, validate_with};
 
 /// One difficult-customer type (难于应付的投诉客户).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -11,6 +11,7 @@
 //! one of them.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use regex_automata::Input;
 use regex_automata::meta::Regex as MetaRegex;
@@ -20,7 +21,9 @@ use serde::Serialize;
 
 use super::kinds::{BUILTIN_KINDS, KindInfo};
 use super::load::polarity_of;
-use super::prefilter::Prefilter;
+use regex_syntax::hir::Hir;
+
+use super::prefilter::{Prefilter, PrefilterBuilder};
 use super::{Polarity, Rubric, Rule};
 use crate::diag::{FieldPath, Problem};
 
@@ -40,7 +43,8 @@ pub struct Signal {
 /// to the hit widened by the longest possible exception match; otherwise a long line
 /// with many hits would be rescanned whole for each one.
 struct Except {
-    regex: MetaRegex,
+    patterns: Vec<String>,
+    regex: OnceLock<Option<MetaRegex>>,
     /// Longest match in bytes, if bounded.
     max_len: Option<usize>,
 }
@@ -54,8 +58,14 @@ impl Except {
             ),
             None => (0, text.len()),
         };
+        let Some(regex) = self
+            .regex
+            .get_or_init(|| MetaRegex::new_many(&self.patterns).ok())
+        else {
+            return false;
+        };
         let input = Input::new(text).range(from..to);
-        self.regex
+        regex
             .find_iter(input)
             .any(|e| e.start() < end && start < e.end())
     }
@@ -75,17 +85,41 @@ fn ceil_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
+/// All patterns of one kind, compiled on first use: syntax is checked when the rubric
+/// loads, but building the automata for some twenty kinds of Chinese alternations
+/// takes tens of milliseconds, and the pre-filter decides which kinds a line needs.
 struct KindSearcher {
     kind: usize,
-    regex: MetaRegex,
+    patterns: Vec<String>,
     /// Pattern id → rule index.
     rule_of: Vec<usize>,
+    regex: OnceLock<Result<MetaRegex, String>>,
+}
+
+impl KindSearcher {
+    fn regex(&self) -> &Result<MetaRegex, String> {
+        self.regex.get_or_init(|| {
+            MetaRegex::builder()
+                .configure(
+                    MetaRegex::config()
+                        .which_captures(WhichCaptures::Implicit)
+                        // The Aho-Corasick pass has already chosen this kind; its own
+                        // literal prefilter would scan again and costs build time.
+                        .auto_prefilter(false)
+                        .dfa(false)
+                        .onepass(false),
+                )
+                .syntax(syntax::Config::new().unicode(true))
+                .build_many(&self.patterns)
+                .map_err(|e| e.to_string())
+        })
+    }
 }
 
 /// A compiled rubric.
 pub struct Analyser {
     rubric: Rubric,
-    hash: String,
+    source: crate::io::Source,
     kinds: Vec<KindInfo>,
     searchers: Vec<KindSearcher>,
     prefilter: Prefilter,
@@ -105,7 +139,8 @@ impl std::fmt::Debug for Analyser {
 impl Analyser {
     /// Compile a validated rubric. Pattern errors come back as problems with the
     /// pattern's field path.
-    pub fn new(rubric: Rubric, hash: String) -> Result<Self, Vec<Problem>> {
+    /// `source` is the file text, kept for its hash.
+    pub fn new(rubric: Rubric, source: crate::io::Source) -> Result<Self, Vec<Problem>> {
         let mut kinds: Vec<KindInfo> = BUILTIN_KINDS
             .iter()
             .map(|(id, label, polarity)| KindInfo {
@@ -129,14 +164,18 @@ impl Analyser {
         }
         let mut problems = Vec::new();
         let mut by_kind: BTreeMap<usize, (Vec<String>, Vec<usize>)> = BTreeMap::new();
+        // Each pattern is parsed once; its syntax tree serves the checks and the
+        // pre-filter's literal extraction.
+        let mut prefilter = PrefilterBuilder::default();
         let mut excepts = Vec::with_capacity(rubric.rules.len());
         for (i, rule) in rubric.rules.iter().enumerate() {
             let path = FieldPath::root().key("rules").index(i);
             let kind = kinds.iter().position(|k| k.id == rule.kind);
             for (j, pat) in rule.patterns.iter().enumerate() {
                 match check_pattern(pat, &rubric.defines) {
-                    Ok(expanded) => {
+                    Ok((expanded, hir)) => {
                         if let Some(kind) = kind {
+                            prefilter.add(kind, &hir);
                             let e = by_kind.entry(kind).or_default();
                             e.0.push(expanded);
                             e.1.push(i);
@@ -146,70 +185,45 @@ impl Analyser {
                 }
             }
             let mut parts = Vec::new();
+            // Longest exception match, if every exception is bounded.
+            let mut max_len = Some(0);
             for (j, pat) in rule.except.iter().enumerate() {
                 match check_pattern(pat, &rubric.defines) {
-                    Ok(expanded) => parts.push(expanded),
+                    Ok((expanded, hir)) => {
+                        max_len = max_len
+                            .zip(hir.properties().maximum_len())
+                            .map(|(a, b)| a.max(b));
+                        parts.push(expanded);
+                    }
                     Err(msg) => problems.push(Problem::new(path.key("except").index(j), msg)),
                 }
             }
-            let max_len = parts
-                .iter()
-                .map(|p| {
-                    regex_syntax::Parser::new()
-                        .parse(p)
-                        .ok()
-                        .and_then(|h| h.properties().maximum_len())
-                })
-                .try_fold(0, |acc, l| l.map(|l| acc.max(l)));
             excepts.push(if parts.is_empty() {
                 None
             } else {
-                MetaRegex::new_many(&parts)
-                    .ok()
-                    .map(|regex| Except { regex, max_len })
+                Some(Except {
+                    patterns: parts,
+                    regex: OnceLock::new(),
+                    max_len,
+                })
             });
         }
         if !problems.is_empty() {
             return Err(problems);
         }
-        let prefilter = Prefilter::new(
-            by_kind
-                .iter()
-                .flat_map(|(kind, (pats, _))| pats.iter().map(move |p| (*kind, p.as_str()))),
-        );
-        let mut searchers = Vec::new();
-        for (kind, (patterns, rule_of)) in by_kind {
-            let regex = MetaRegex::builder()
-                .configure(
-                    MetaRegex::config()
-                        .which_captures(WhichCaptures::Implicit)
-                        // Chinese alternations make large lazy-DFA states; with the
-                        // default 2 MB cache the DFA was cleared and rebuilt over and
-                        // over on a plain corpus. Memory grows only as states are used.
-                        .hybrid_cache_capacity(16 << 20)
-                        // The Aho-Corasick pass has already chosen this kind; its own
-                        // literal prefilter would scan again and costs build time.
-                        .auto_prefilter(false)
-                        .dfa(false)
-                        .onepass(false),
-                )
-                .syntax(syntax::Config::new().unicode(true))
-                .build_many(&patterns)
-                .map_err(|e| {
-                    vec![Problem::new(
-                        FieldPath::root().key("rules"),
-                        format!("规则无法编译(模式太大?): {e}"),
-                    )]
-                })?;
-            searchers.push(KindSearcher {
+        let prefilter = prefilter.build();
+        let searchers = by_kind
+            .into_iter()
+            .map(|(kind, (patterns, rule_of))| KindSearcher {
                 kind,
-                regex,
+                patterns,
                 rule_of,
-            });
-        }
+                regex: OnceLock::new(),
+            })
+            .collect();
         Ok(Self {
             rubric,
-            hash,
+            source,
             kinds,
             searchers,
             prefilter,
@@ -232,7 +246,10 @@ impl Analyser {
             if !Prefilter::is_candidate(candidates, s.kind) {
                 continue;
             }
-            for m in s.regex.find_iter(text) {
+            let Ok(regex) = s.regex() else {
+                continue; // reported by `compile_all`, which validation runs
+            };
+            for m in regex.find_iter(text) {
                 let rule = s.rule_of[m.pattern().as_usize()];
                 if let Some(ex) = &self.excepts[rule]
                     && ex.overlaps(text, m.start(), m.end())
@@ -250,13 +267,38 @@ impl Analyser {
         out.sort_unstable_by_key(|s| (s.start, s.kind, s.end));
     }
 
+    /// Build every kind's automaton now, reporting any that cannot be built (a rubric
+    /// too large for the regex engine's limits). Validation calls this; sessions
+    /// build kinds as lines need them.
+    pub fn compile_all(&self) -> Result<(), Vec<Problem>> {
+        let problems: Vec<Problem> = self
+            .searchers
+            .iter()
+            .filter_map(|s| s.regex().as_ref().err().map(|e| (s, e)))
+            .map(|(s, e)| {
+                Problem::new(
+                    FieldPath::root().key("rules"),
+                    format!(
+                        "类型 {} 的规则无法编译(模式太大?): {e}",
+                        self.kinds[s.kind].id
+                    ),
+                )
+            })
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
     pub fn rubric(&self) -> &Rubric {
         &self.rubric
     }
 
     /// Hash of the rubric file's text, recorded with every transcript and scorecard.
     pub fn hash(&self) -> &str {
-        &self.hash
+        self.source.hash()
     }
 
     pub fn kinds(&self) -> &[KindInfo] {
@@ -288,7 +330,7 @@ impl Analyser {
 
 /// Expand `{name}` references to the rubric's defines and check the result compiles and
 /// cannot match the empty string (such a pattern would hit every utterance).
-fn check_pattern(pat: &str, defines: &BTreeMap<String, String>) -> Result<String, String> {
+fn check_pattern(pat: &str, defines: &BTreeMap<String, String>) -> Result<(String, Hir), String> {
     let expanded = expand_defines(pat, defines)?;
     let hir = regex_syntax::Parser::new()
         .parse(&expanded)
@@ -296,7 +338,7 @@ fn check_pattern(pat: &str, defines: &BTreeMap<String, String>) -> Result<String
     if hir.properties().minimum_len() == Some(0) {
         return Err("模式能匹配空字符串,会命中所有句子;expected a pattern that needs at least one character".into());
     }
-    Ok(expanded)
+    Ok((expanded, hir))
 }
 
 /// Replace `{name}` (lowercase letters and `_`) with `(?:define)`; a regex repetition
@@ -338,7 +380,7 @@ mod tests {
 
     fn analyser(toml_text: &str) -> Analyser {
         let r: Rubric = toml::from_str(toml_text).unwrap();
-        Analyser::new(r, String::new()).unwrap()
+        Analyser::new(r, crate::io::Source::new("")).unwrap()
     }
 
     #[test]
@@ -405,7 +447,7 @@ better = "x"
             "id='t'\nname='t'\nversion=1\n[[rules]]\nid='a'\nkind='thanks'\npatterns=['(谢谢)?']\n",
         )
         .unwrap();
-        let e = Analyser::new(r, String::new()).unwrap_err();
+        let e = Analyser::new(r, crate::io::Source::new("")).unwrap_err();
         assert_eq!(e[0].field.to_string(), "rules[0].patterns[0]");
     }
 }

@@ -42,7 +42,7 @@ pub fn load_rubric_text(label: &str, text: &str) -> Result<Analyser, Diagnostics
         toml::from_str(text).map_err(|e| Diagnostics(vec![locator.from_toml_error(&e)]))?;
     // Validation and compilation both run so that every problem is reported at once.
     let mut problems = validate(&rubric);
-    match Analyser::new(rubric, crate::io::content_hash(text)) {
+    match Analyser::new(rubric, crate::io::Source::new(text.to_string())) {
         Ok(a) if problems.is_empty() => return Ok(a),
         Ok(_) => {}
         Err(p) => problems.extend(p),

@@ -25,45 +25,48 @@ pub(super) struct Prefilter {
     always: u128,
 }
 
-impl Prefilter {
-    /// `patterns` are (kind index, expanded pattern) pairs.
-    pub(super) fn new<'a>(patterns: impl IntoIterator<Item = (usize, &'a str)>) -> Self {
-        let mut by_literal: HashMap<Vec<u8>, u128> = HashMap::new();
-        let mut always = 0u128;
-        for (kind, pat) in patterns {
-            if kind >= MAX_FILTERED_KINDS {
-                continue; // searched unconditionally, see `candidates`
-            }
-            let bit = 1u128 << kind;
-            let lits = regex_syntax::Parser::new()
-                .parse(pat)
-                .ok()
-                .and_then(|h| required_literals(&h));
-            match lits {
-                Some(lits) => {
-                    for l in lits {
-                        *by_literal.entry(l).or_insert(0) |= bit;
-                    }
-                }
-                None => always |= bit,
-            }
+/// Collects the literals of each pattern as the rubric is compiled.
+#[derive(Default)]
+pub(super) struct PrefilterBuilder {
+    by_literal: HashMap<Vec<u8>, u128>,
+    always: u128,
+}
+
+impl PrefilterBuilder {
+    /// Add one pattern of kind `kind`, by its syntax tree.
+    pub(super) fn add(&mut self, kind: usize, hir: &Hir) {
+        if kind >= MAX_FILTERED_KINDS {
+            return; // searched unconditionally, see `Prefilter::is_candidate`
         }
-        let (lits, masks): (Vec<Vec<u8>>, Vec<u128>) = by_literal.into_iter().unzip();
+        let bit = 1u128 << kind;
+        match required_literals(hir) {
+            Some(lits) => {
+                for l in lits {
+                    *self.by_literal.entry(l).or_insert(0) |= bit;
+                }
+            }
+            None => self.always |= bit,
+        }
+    }
+
+    pub(super) fn build(self) -> Prefilter {
+        let (lits, masks): (Vec<Vec<u8>>, Vec<u128>) = self.by_literal.into_iter().unzip();
+        // A contiguous NFA: a DFA scans a little faster but for some 3,000 literals
+        // costs about 8 MB, most of a session's memory.
         let ac = if lits.is_empty() {
             None
         } else {
-            // A DFA: larger to build, but the scan is a plain table walk.
             AhoCorasick::builder()
-                .kind(Some(AhoCorasickKind::DFA))
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
                 .build(&lits)
                 .ok()
         };
-        if ac.is_none() {
-            always = u128::MAX;
-        }
-        Self { ac, masks, always }
+        let always = if ac.is_none() { u128::MAX } else { self.always };
+        Prefilter { ac, masks, always }
     }
+}
 
+impl Prefilter {
     /// Kinds (by index) whose regex may match `text`; kinds ≥ 128 are always included.
     pub(super) fn candidates(&self, text: &str) -> u128 {
         let mut set = self.always;
@@ -125,7 +128,13 @@ fn score(lits: &[Vec<u8>]) -> (u8, std::cmp::Reverse<usize>, usize) {
 }
 
 fn prefix_literals(h: &Hir) -> Option<Vec<Vec<u8>>> {
-    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(h);
+    // Small limits: a pattern whose prefixes multiply into hundreds of literals is
+    // better represented by one of its parts.
+    let seq = Extractor::new()
+        .kind(ExtractKind::Prefix)
+        .limit_class(16)
+        .limit_total(64)
+        .extract(h);
     let lits = seq.literals()?;
     if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
         return None;
@@ -161,13 +170,17 @@ mod tests {
 
     #[test]
     fn no_literal_means_always_searched() {
-        assert_eq!(lits("[一二三四五六七八九十两百千万]+"), None);
+        assert_eq!(lits("[一-龥]+"), None);
         assert_eq!(lits(".{2,}"), None);
     }
 
     #[test]
     fn candidates_include_kinds_whose_literal_occurs() {
-        let p = Prefilter::new([(0, "您好"), (1, "理解.{0,4}心情"), (2, "[a-z]{3,}")]);
+        let mut b = PrefilterBuilder::default();
+        for (k, p) in [(0, "您好"), (1, "理解.{0,4}心情"), (2, "[a-z]{3,}")] {
+            b.add(k, &regex_syntax::Parser::new().parse(p).unwrap());
+        }
+        let p = b.build();
         let c = p.candidates("您好,很理解");
         assert!(Prefilter::is_candidate(c, 0));
         assert!(!Prefilter::is_candidate(c, 1) || c & 2 != 0);
