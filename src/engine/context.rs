@@ -74,13 +74,31 @@ pub(crate) fn offers(text: &str, start: usize, end: usize) -> bool {
     if NEGATION.is_match(&c) || TOPIC.is_match(&text[from..start]) {
         return false;
     }
+    // Inside a title: 《家用汽车产品修理、更换、退货责任规定》 names a law.
+    let before = &text[..start];
+    if before.matches('《').count() > before.matches('》').count() {
+        return false;
+    }
     !(text[start..end].contains('过') || text[end..].starts_with('过'))
+}
+
+/// Cues that what follows in the clause reports what someone else said or did: a
+/// trainee restating "您说站务员让您别管了" is not telling the customer off.
+static REPORTED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new("您说|您是说|您刚才说|您提到|您反映|据您说|您的意思是|让您|叫您|跟您说|对您说|说您|车主群里|他们说|他说")
+        .expect("static regex")
+});
+
+/// Whether words at `start..end` stand in reported speech in their clause.
+pub(crate) fn reported(text: &str, start: usize, end: usize) -> bool {
+    let (from, _) = clause(text, start, end);
+    REPORTED.is_match(&text[from..start])
 }
 
 /// Question cues: a fact pattern in a clause with one of these is a question.
 static QUESTION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        "[??吗呢]|什么|多少|哪|几|怎么|怎样|是否|有没有|是不是|能不能|可不可以|请问|麻烦您|报一下|报给我|告诉我|说一下|讲一下|请教|确认一下|核对一下|发我|提供一下",
+        "[??吗呢]|什么|多少|哪|几|怎么|怎样|是否|有没有|是不是|能不能|可不可以|请问|麻烦您|报一下|报给我|告诉我|说一下|讲一下|请教|确认一下|核对一下|发我|提供一下|请提供|请您提供|麻烦提供|给我看一下",
     )
     .expect("static regex")
 });
@@ -120,8 +138,18 @@ mod tests {
         assert!(offers(t, s, e), "行不行 asks, it does not negate");
         let (t, s, e) = at("8月5日换过电磁阀", "换过电磁阀");
         assert!(!offers(t, s, e));
+        let (t, s, e) = at("按《家用汽车产品修理、更换、退货责任规定》处理", "更换");
+        assert!(!offers(t, s, e), "a law's title offers nothing");
         let (t, s, e) = at("不能退车,但我们给您免费维修", "免费维修");
         assert!(offers(t, s, e), "the negation is in another clause");
+    }
+
+    #[test]
+    fn reported_speech() {
+        let (t, s, e) = at("您是说站务员让您别管了,对吗", "别管了");
+        assert!(reported(t, s, e));
+        let (t, s, e) = at("您别管了", "别管了");
+        assert!(!reported(t, s, e));
     }
 
     #[test]

@@ -166,6 +166,9 @@ pub struct MoodState {
     /// Signal kinds of the previous turn.
     #[serde(default)]
     pub last_kinds: Vec<String>,
+    /// An acceptable remedy offered too early, accepted once the needs are met.
+    #[serde(default)]
+    pub pending_remedy: Option<String>,
     /// Normalised trainee lines already said, to catch pasted templates.
     pub said: Vec<String>,
     /// Lines already spoken, per pool, so the customer does not repeat itself.
@@ -323,6 +326,7 @@ impl<'a> Engine<'a> {
             facts_revealed: Vec::new(),
             apology_streak: 0,
             last_kinds: Vec::new(),
+            pending_remedy: None,
             said: Vec::new(),
             used_lines: BTreeMap::new(),
             rng: Rng::new(seed),
@@ -376,11 +380,14 @@ impl<'a> Engine<'a> {
         let turn = st.turn;
         let mut events = Vec::new();
 
-        // Distinct kinds of this line, in rubric order.
+        // Distinct kinds of this line, in rubric order. A bad signal in reported speech
+        // (the trainee restating what the customer was told) is not the trainee's own.
         let mut kinds: Vec<&str> = Vec::new();
         for s in &signals {
             let k = self.analyser.kind(s).id.as_str();
-            if !kinds.contains(&k) {
+            let own = self.analyser.polarity(k) != Some(Polarity::Bad)
+                || !context::reported(text, s.start, s.end);
+            if own && !kinds.contains(&k) {
                 kinds.push(k);
             }
         }
@@ -509,7 +516,13 @@ impl<'a> Engine<'a> {
                 .iter()
                 .copied()
                 .find(|&i| self.scenario.remedies[i].accept)
-                .or(remedy_hits.first().copied());
+                .or(remedy_hits.first().copied())
+                // Vague remedy words ("退费今天提交") while an acceptable plan is on
+                // the table elaborate that plan.
+                .or_else(|| {
+                    let id = st.pending_remedy.as_ref()?;
+                    self.scenario.remedies.iter().position(|r| &r.id == id)
+                });
             let chosen_remedy = chosen.map(|i| &self.scenario.remedies[i]);
             if let Some(r) = chosen_remedy
                 && !st.remedies_offered.contains(&r.id)
@@ -519,6 +532,12 @@ impl<'a> Engine<'a> {
             let first_remedy = st.counts.get("remedy_offer").copied().unwrap_or(0) == 0;
             *st.counts.entry("remedy_offer".into()).or_insert(0) += 1;
             let unmet = self.persona.needs.get(st.needs_met);
+            // An acceptable remedy refused only because it came too early stays on the
+            // table: once the customer's needs are met it is accepted without being
+            // offered again, as a real customer would.
+            if let Some(r) = chosen_remedy.filter(|r| r.accept) {
+                st.pending_remedy = Some(r.id.clone());
+            }
             if let Some(expired) = &st.need_expired {
                 let label = self
                     .persona
@@ -527,7 +546,7 @@ impl<'a> Engine<'a> {
                     .find(|n| &n.id == expired)
                     .map_or(String::new(), |n| n.label.clone());
                 rejection = Some(format!(
-                    "现在才说这个,已经晚了。我要的是{}。",
+                    "拖到现在才说,已经晚了。{}这一步,早就该做。",
                     label.trim_end_matches(['。', '.'])
                 ));
             } else if let Some(need) = unmet {
@@ -565,6 +584,7 @@ impl<'a> Engine<'a> {
                 }
             }
             if let Some(r) = &accepted {
+                st.pending_remedy = None;
                 events.push(Event::RemedyAccepted { remedy: r.clone() });
                 self.react(st, "remedy_accepted");
             } else if rejection.is_some() {
@@ -577,6 +597,20 @@ impl<'a> Engine<'a> {
                 events.push(Event::RemedyRejected { remedy: id });
                 self.react(st, "remedy_rejected");
             }
+        }
+
+        if !offered
+            && st.need_expired.is_none()
+            && st.needs_met == self.persona.needs.len()
+            && st.anger <= f64::from(self.persona.mood.accept_below)
+            && let Some(id) = st.pending_remedy.take()
+            && let Some(r) = self.scenario.remedies.iter().find(|r| r.id == id)
+        {
+            accepted = Some(r.label.clone());
+            events.push(Event::RemedyAccepted {
+                remedy: r.label.clone(),
+            });
+            self.react(st, "remedy_accepted");
         }
 
         let bad = BAD_PRIORITY.iter().copied().find(|k| has(k)).or_else(|| {
