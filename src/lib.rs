@@ -11,6 +11,7 @@ pub mod engine;
 pub mod io;
 pub mod persona;
 pub mod rubric;
+pub mod score;
 pub mod selfcheck;
 pub mod session;
 pub mod transcript;

@@ -5,6 +5,7 @@ mod analyze;
 mod persona_cmd;
 mod rubric_cmd;
 mod run_cmd;
+mod score_cmd;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -43,6 +44,8 @@ pub enum Command {
     Rubric(RubricCmd),
     /// 按台词文件跑一场对话(脚本练习、批量测试)。Play a scripted session from a file of trainee lines.
     Run(run_cmd::RunArgs),
+    /// 给对话记录打分,输出评分卡。Score transcripts.
+    Score(score_cmd::ScoreArgs),
     /// 分析:从标准输入逐行读取学员话术,标出命中的信号。Analyse utterances read from stdin, one per line.
     #[command(alias = "analyse")]
     Analyze {
@@ -126,6 +129,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Rubric(RubricCmd::Validate { paths })) => rubric_cmd::validate(&paths),
         Some(Command::Analyze { json }) => analyze::run(&ctx, json),
         Some(Command::Run(args)) => run_cmd::run(&ctx, args),
+        Some(Command::Score(args)) => score_cmd::run(&ctx, args),
         Some(Command::Schema { what }) => {
             let schema = match what {
                 SchemaKind::Persona => persona_schema(),

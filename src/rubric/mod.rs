@@ -44,6 +44,103 @@ pub struct Rubric {
     pub kinds: BTreeMap<String, KindDef>,
     /// The rules, in any order.
     pub rules: Vec<Rule>,
+    /// How a transcript becomes a score: dimension weights, grade bands, the 禁语 cap.
+    #[serde(default)]
+    pub scoring: Scoring,
+}
+
+/// Scoring settings; every field has a default, so a rubric may leave them out.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scoring {
+    /// Points of each dimension; they should add up to 100.
+    #[serde(default)]
+    pub weights: Weights,
+    /// Grade bands, best first: a total at or above `min` earns `name`.
+    #[serde(default = "default_grades")]
+    pub grades: Vec<Grade>,
+    /// The best grade a session with any 禁语 can get (a compliance gate); empty for none.
+    #[serde(default = "default_cap")]
+    pub forbidden_cap: String,
+    /// Points deducted per cross-turn violation: 一味道歉, 急于下结论, 立刻摆道理, 言行不一.
+    #[serde(default = "default_violation")]
+    pub violation_points: f64,
+}
+
+impl Default for Scoring {
+    fn default() -> Self {
+        Self {
+            weights: Weights::default(),
+            grades: default_grades(),
+            forbidden_cap: default_cap(),
+            violation_points: default_violation(),
+        }
+    }
+}
+
+/// Points per scoring dimension.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Weights {
+    /// 禁语与禁止法则
+    pub compliance: f64,
+    /// 共情
+    pub empathy: f64,
+    /// 道歉
+    pub apology: f64,
+    /// 处理流程
+    pub process: f64,
+    /// 服务用语
+    pub courtesy: f64,
+    /// 客户类型要点 (the persona's needs, drawn from the deck's 建议)
+    pub persona: f64,
+    /// 结果
+    pub outcome: f64,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Self {
+            compliance: 25.0,
+            empathy: 15.0,
+            apology: 10.0,
+            process: 20.0,
+            courtesy: 10.0,
+            persona: 10.0,
+            outcome: 10.0,
+        }
+    }
+}
+
+/// One grade band.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Grade {
+    pub name: String,
+    pub min: f64,
+}
+
+fn default_grades() -> Vec<Grade> {
+    [
+        ("优秀", 90.0),
+        ("良好", 75.0),
+        ("合格", 60.0),
+        ("不合格", 0.0),
+    ]
+    .into_iter()
+    .map(|(name, min)| Grade {
+        name: name.to_string(),
+        min,
+    })
+    .collect()
+}
+
+fn default_cap() -> String {
+    "合格".to_string()
+}
+
+fn default_violation() -> f64 {
+    5.0
 }
 
 /// A signal kind declared by a rubric.

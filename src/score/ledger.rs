@@ -1,0 +1,87 @@
+//! The promise ledger: every commitment the trainee made — a deadline, a remedy, an
+//! amount, a 保证/一定 — checked against what the scenario's policy allows. A promise
+//! the policy says cannot be kept is 言行不一.
+
+use regex::Regex;
+use serde::Serialize;
+
+use super::Line;
+use crate::persona::Scenario;
+
+/// One commitment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Promise {
+    pub turn: u32,
+    /// 时限, 方案 or 保证.
+    pub kind: &'static str,
+    pub quote: String,
+    /// Whether the scenario's policy allows it.
+    pub keepable: bool,
+    /// Why not, when it cannot be kept.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub why: String,
+}
+
+/// Words that turn an assurance into a guarantee.
+const GUARANTEE: [&str; 4] = ["保证", "一定", "绝对", "肯定"];
+
+/// The promises of every line.
+pub(crate) fn promises(lines: &[Line<'_>], scenario: &Scenario) -> Vec<Promise> {
+    let forbids: Vec<(Regex, &str)> = scenario
+        .policy
+        .forbids
+        .iter()
+        .filter_map(|f| {
+            let joined: Vec<String> = f.patterns.iter().map(|p| format!("(?:{p})")).collect();
+            Regex::new(&joined.join("|"))
+                .ok()
+                .map(|r| (r, f.why.as_str()))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for line in lines {
+        let (turn, text) = (&line.turn, line.text);
+        let start = out.len();
+        for h in &line.hits {
+            let quote = &text[h.start..h.end];
+            let label = match h.kind {
+                "time_commitment" => "时限",
+                "remedy" => "方案",
+                "assure" if GUARANTEE.iter().any(|g| quote.contains(g)) => "保证",
+                _ => continue,
+            };
+            out.push(Promise {
+                turn: *turn,
+                kind: label,
+                quote: quote.to_string(),
+                keepable: true,
+                why: String::new(),
+            });
+        }
+        for (re, why) in &forbids {
+            for m in re.find_iter(text) {
+                // The promise this forbidden commitment belongs to is the one in the
+                // same clause; if the rubric saw none, the commitment is its own entry.
+                let clause = crate::engine::clause_of(text, m.start(), m.end());
+                let owner = out[start..].iter_mut().find(|p| {
+                    text.find(p.quote.as_str())
+                        .is_some_and(|i| i < clause.1 && clause.0 < i + p.quote.len())
+                });
+                match owner {
+                    Some(p) => {
+                        p.keepable = false;
+                        p.why = why.to_string();
+                    }
+                    None => out.push(Promise {
+                        turn: *turn,
+                        kind: "方案",
+                        quote: m.as_str().to_string(),
+                        keepable: false,
+                        why: why.to_string(),
+                    }),
+                }
+            }
+        }
+    }
+    out
+}

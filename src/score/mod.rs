@@ -1,0 +1,689 @@
+//! Scoring: what the rubric and the persona make of a transcript. Every point given or
+//! taken carries its evidence — the turn, the quoted words, the rule, why, and for a
+//! mistake a better phrasing — so a trainee can see exactly what helped and what hurt.
+//!
+//! The scorer reads only the transcript's trainee lines and outcome and re-analyses the
+//! lines with the rubric in force: a transcript can be scored again with tomorrow's
+//! rules. It performs no I/O; `render` turns a [`Scorecard`] into text, JSON or Markdown.
+
+mod ledger;
+pub mod render;
+
+use serde::Serialize;
+
+pub use ledger::Promise;
+use ledger::promises;
+
+use crate::persona::{Persona, Scenario};
+use crate::rubric::{Analyser, Polarity};
+use crate::transcript::Transcript;
+
+/// Version of the scorecard JSON format.
+pub const SCHEMA: &str = "peilian.scorecard/1";
+
+/// One piece of evidence: why points were given or taken.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    /// 1-based trainee turn, if the evidence is one line.
+    pub turn: Option<u32>,
+    /// The trainee's words the evidence is about.
+    pub quote: String,
+    /// Rule id, or the id of a cross-turn rule such as `rule.empty-apology`.
+    pub rule: String,
+    /// Points: positive given, negative taken.
+    pub points: f64,
+    pub why: String,
+    /// A better phrasing, for mistakes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub better: Option<String>,
+}
+
+/// One scoring dimension.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Dimension {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub score: f64,
+    pub max: f64,
+    pub evidence: Vec<Evidence>,
+}
+
+/// What was scored, so a scorecard can be reproduced.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Provenance {
+    pub transcript: String,
+    pub persona: String,
+    /// Hash of the persona file the session ran with.
+    pub persona_hash: String,
+    /// Hash of the persona file used for scoring, if it differs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub persona_hash_now: Option<String>,
+    pub scenario: String,
+    pub difficulty: String,
+    pub rubric: String,
+    pub rubric_version: u32,
+    pub rubric_hash: String,
+    pub peilian: String,
+}
+
+/// The result of scoring one transcript.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scorecard {
+    pub schema: &'static str,
+    pub source: Provenance,
+    pub trainee: String,
+    /// `resolved`, `walked_out`, `out_of_turns` or `unfinished`.
+    pub outcome: String,
+    pub turns: u32,
+    pub final_anger: i32,
+    /// Anger before the first turn and after each turn, for the mood curve.
+    pub anger_curve: Vec<i32>,
+    pub total: f64,
+    pub grade: String,
+    /// Set when the 禁语 gate lowered the grade.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capped_from: Option<String>,
+    pub forbidden_count: usize,
+    pub dimensions: Vec<Dimension>,
+    pub promises: Vec<Promise>,
+    /// Generated-at time; the only field that differs between two scorings.
+    pub generated_at: String,
+}
+
+/// Kinds that act on a complaint: an apology followed by none of them is empty.
+const ACTION_KINDS: [&str; 7] = [
+    "remedy",
+    "ask_info",
+    "restate",
+    "explain",
+    "time_commitment",
+    "follow_up",
+    "escalate",
+];
+
+/// The procedure from taking a complaint to confirming it, by the kind that marks
+/// each stage.
+const STAGES: [(&str, &str); 6] = [
+    ("restate", "受理/复述"),
+    ("ask_info", "调查"),
+    ("remedy", "方案"),
+    ("time_commitment", "时限"),
+    ("follow_up", "跟进"),
+    ("closing", "确认"),
+];
+
+/// A signal as the scorer uses it.
+pub(crate) struct Hit<'a> {
+    pub kind: &'a str,
+    /// Index into the rubric's rules.
+    pub rule: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// One trainee line with its signals as today's rubric sees them.
+pub(crate) struct Line<'a> {
+    pub turn: u32,
+    pub text: &'a str,
+    pub hits: Vec<Hit<'a>>,
+}
+
+impl Line<'_> {
+    fn has(&self, kind: &str) -> bool {
+        self.hits.iter().any(|h| h.kind == kind)
+    }
+
+    fn first(&self, kind: &str) -> Option<&Hit<'_>> {
+        self.hits.iter().find(|h| h.kind == kind)
+    }
+
+    fn quote(&self, kind: &str) -> String {
+        self.first(kind).map_or_else(
+            || self.text.to_string(),
+            |h| self.text[h.start..h.end].to_string(),
+        )
+    }
+}
+
+/// Score a transcript. `persona_hash_now` is the hash of the persona file in use, to
+/// note when it is not the one the session ran with.
+pub fn score(
+    t: &Transcript,
+    transcript_name: &str,
+    persona: &Persona,
+    scenario: &Scenario,
+    persona_hash_now: &str,
+    analyser: &Analyser,
+    generated_at: String,
+) -> Scorecard {
+    let lines: Vec<Line> = t
+        .turns
+        .iter()
+        .map(|turn| Line {
+            turn: turn.n,
+            text: &turn.trainee,
+            hits: analyser
+                .analyse(&turn.trainee)
+                .iter()
+                .map(|s| Hit {
+                    kind: analyser.kind(s).id.as_str(),
+                    rule: s.rule,
+                    start: s.start,
+                    end: s.end,
+                })
+                .collect(),
+        })
+        .collect();
+    let sc = &analyser.rubric().scoring;
+    let w = &sc.weights;
+    let promises = promises(&lines, scenario);
+
+    let mut dims = vec![
+        compliance(
+            &lines,
+            analyser,
+            &promises,
+            w.compliance,
+            sc.violation_points,
+        ),
+        empathy(&lines, analyser, w.empathy),
+        apology(&lines, w.apology),
+        process(&lines, w.process),
+        courtesy(&lines, analyser, w.courtesy),
+        persona_needs(t, persona, w.persona),
+        outcome(t, w.outcome),
+    ];
+    for d in &mut dims {
+        d.score = (d.score.clamp(0.0, d.max) * 10.0).round() / 10.0;
+    }
+    let total = (dims.iter().map(|d| d.score).sum::<f64>() * 10.0).round() / 10.0;
+    let forbidden_count = lines
+        .iter()
+        .map(|l| l.hits.iter().filter(|h| h.kind == "forbidden").count())
+        .sum();
+    let mut grade = sc
+        .grades
+        .iter()
+        .find(|g| total >= g.min)
+        .or(sc.grades.last())
+        .map_or_else(String::new, |g| g.name.clone());
+    let mut capped_from = None;
+    if forbidden_count > 0 && !sc.forbidden_cap.is_empty() {
+        let rank = |name: &str| sc.grades.iter().position(|g| g.name == name);
+        if let (Some(have), Some(cap)) = (rank(&grade), rank(&sc.forbidden_cap))
+            && have < cap
+        {
+            capped_from = Some(std::mem::replace(&mut grade, sc.forbidden_cap.clone()));
+        }
+    }
+    let rubric = analyser.rubric();
+    Scorecard {
+        schema: SCHEMA,
+        source: Provenance {
+            transcript: transcript_name.to_string(),
+            persona: t.header.persona.id.clone(),
+            persona_hash: t.header.persona.hash.clone(),
+            persona_hash_now: (t.header.persona.hash != persona_hash_now)
+                .then(|| persona_hash_now.to_string()),
+            scenario: t.header.scenario.clone(),
+            difficulty: t.header.difficulty.clone(),
+            rubric: rubric.id.clone(),
+            rubric_version: rubric.version,
+            rubric_hash: analyser.hash().to_string(),
+            peilian: env!("CARGO_PKG_VERSION").to_string(),
+        },
+        trainee: t.header.trainee.clone(),
+        outcome: t
+            .end
+            .as_ref()
+            .map_or("unfinished".into(), |e| e.outcome.clone()),
+        turns: t.turns.len() as u32,
+        final_anger: t.turns.last().map_or(t.header.initial.anger, |x| x.anger),
+        anger_curve: std::iter::once(t.header.initial.anger)
+            .chain(t.turns.iter().map(|x| x.anger))
+            .collect(),
+        total,
+        grade,
+        capped_from,
+        forbidden_count,
+        dimensions: dims,
+        promises,
+        generated_at,
+    }
+}
+
+fn evidence(turn: u32, quote: String, rule: &str, points: f64, why: impl Into<String>) -> Evidence {
+    Evidence {
+        turn: Some(turn),
+        quote,
+        rule: rule.to_string(),
+        points,
+        why: why.into(),
+        better: None,
+    }
+}
+
+/// 禁语与禁止法则: every bad hit costs its rule's weight; the cross-turn rules cost
+/// `violation` each.
+fn compliance(
+    lines: &[Line],
+    a: &Analyser,
+    promises: &[Promise],
+    max: f64,
+    violation: f64,
+) -> Dimension {
+    let mut ev = Vec::new();
+    for l in lines {
+        for h in &l.hits {
+            let (kind, s, e) = (h.kind, h.start, h.end);
+            if a.polarity(kind) != Some(Polarity::Bad) {
+                continue;
+            }
+            let r = &a.rubric().rules[h.rule];
+            let label = a
+                .kinds()
+                .iter()
+                .find(|k| k.id == kind)
+                .map_or(kind, |k| k.label.as_str());
+            let why = if r.phrase.is_empty() {
+                label.to_string()
+            } else {
+                format!("{label}:「{}」", r.phrase)
+            };
+            ev.push(Evidence {
+                better: (!r.better.is_empty()).then(|| r.better.clone()),
+                ..evidence(l.turn, l.text[s..e].to_string(), &r.id, -r.weight, why)
+            });
+        }
+    }
+    // 一味道歉: the third apology in a row with no action.
+    let mut streak = 0;
+    for l in lines {
+        if ACTION_KINDS.iter().any(|k| l.has(k)) {
+            streak = 0;
+        } else if l.has("apology") {
+            streak += 1;
+            if streak == 3 {
+                ev.push(Evidence {
+                    better: Some(
+                        "道歉一次就够,接着说明您会怎么处理:“很抱歉给您添麻烦了,我马上帮您查……”"
+                            .into(),
+                    ),
+                    ..evidence(
+                        l.turn,
+                        l.quote("apology"),
+                        "rule.empty-apology",
+                        -violation,
+                        "一味道歉:连续道歉却没有任何行动",
+                    )
+                });
+            }
+        }
+    }
+    // 急于下结论: a remedy before any question or restatement.
+    let first_remedy = lines.iter().find(|l| l.has("remedy"));
+    let first_inquiry = lines.iter().find(|l| l.has("ask_info") || l.has("restate"));
+    if let Some(r) = first_remedy
+        && first_inquiry.is_none_or(|q| q.turn > r.turn)
+    {
+        ev.push(Evidence {
+            better: Some("先问清楚情况再给方案:“请问是什么时候开始出现的?您的单号是多少?”".into()),
+            ..evidence(
+                r.turn,
+                r.quote("remedy"),
+                "rule.rushed-conclusion",
+                -violation,
+                "急于下结论:还没询问或复述情况就给出方案",
+            )
+        });
+    }
+    // 立刻摆道理: arguing in the first two turns.
+    if let Some(l) = lines.iter().take(2).find(|l| l.has("argue")) {
+        ev.push(Evidence {
+            better: Some("先让客户把话说完,表示理解,再解释原因".into()),
+            ..evidence(
+                l.turn,
+                l.quote("argue"),
+                "rule.argue-at-once",
+                -violation,
+                "立刻与客户摆道理",
+            )
+        });
+    }
+    // 言行不一: promises the scenario's policy says cannot be kept.
+    for p in promises.iter().filter(|p| !p.keepable) {
+        ev.push(Evidence {
+            better: Some("只承诺政策允许的事;做不到的,说明原因并给出能做到的方案".into()),
+            ..evidence(
+                p.turn,
+                p.quote.clone(),
+                "rule.broken-promise",
+                -violation,
+                format!("言行不一:{}", p.why),
+            )
+        });
+    }
+    let lost: f64 = ev.iter().map(|e| -e.points).sum();
+    Dimension {
+        id: "compliance",
+        label: "禁语与禁止法则",
+        score: max - lost,
+        max,
+        evidence: ev,
+    }
+}
+
+/// 共情: early and genuine — full marks for empathy in the first two turns, less later;
+/// the same empathy rule used three times or more reads as a template.
+fn empathy(lines: &[Line], a: &Analyser, max: f64) -> Dimension {
+    let mut ev = Vec::new();
+    let first = lines.iter().find(|l| l.has("empathy"));
+    let share = match first.map(|l| l.turn) {
+        Some(1..=2) => 1.0,
+        Some(3..=4) => 0.7,
+        Some(_) => 0.4,
+        None => 0.0,
+    };
+    match first {
+        Some(l) => ev.push(evidence(
+            l.turn,
+            l.quote("empathy"),
+            &rule_id(l, a, "empathy"),
+            share * max,
+            if share == 1.0 {
+                "及早表达理解"
+            } else {
+                "表达了理解,但来得晚"
+            },
+        )),
+        None => ev.push(Evidence {
+            turn: None,
+            quote: String::new(),
+            rule: "rule.no-empathy".into(),
+            points: 0.0,
+            why: "整场没有真正表达理解客户的感受".into(),
+            better: Some("“换作是我也会着急,您的心情我理解。”".into()),
+        }),
+    }
+    let mut score = share * max;
+    let mut seen: Vec<String> = Vec::new();
+    for l in lines {
+        for h in l.hits.iter().filter(|h| h.kind == "empathy") {
+            let phrase: String = l.text[h.start..h.end]
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect();
+            if seen.iter().filter(|p| **p == phrase).count() == 2 {
+                let p = -0.2 * max;
+                score += p;
+                ev.push(Evidence {
+                    better: Some("换一种说法,说到客户具体的处境".into()),
+                    ..evidence(
+                        l.turn,
+                        l.text[h.start..h.end].to_string(),
+                        "rule.template-empathy",
+                        p,
+                        "同一句共情反复说,像在念稿子",
+                    )
+                });
+            }
+            seen.push(phrase);
+        }
+    }
+    Dimension {
+        id: "empathy",
+        label: "共情",
+        score,
+        max,
+        evidence: ev,
+    }
+}
+
+fn rule_id(l: &Line, a: &Analyser, kind: &str) -> String {
+    l.first(kind)
+        .map_or_else(String::new, |h| a.rubric().rules[h.rule].id.clone())
+}
+
+/// 道歉: sincere, once or twice, tied to action in the same or the next turn.
+fn apology(lines: &[Line], max: f64) -> Dimension {
+    let turns: Vec<&Line> = lines.iter().filter(|l| l.has("apology")).collect();
+    let acts = |i: usize| {
+        lines[i..(i + 2).min(lines.len())]
+            .iter()
+            .any(|l| ACTION_KINDS.iter().any(|k| l.has(k)))
+    };
+    let tied = turns
+        .iter()
+        .filter(|l| acts(lines.iter().position(|x| x.turn == l.turn).unwrap_or(0)))
+        .count();
+    let (share, why) = match turns.len() {
+        0 => (0.5, "没有道歉:属于我们做得不到位的,应坦诚道歉"),
+        1 | 2 if tied == turns.len() => (1.0, "道歉真诚,并马上跟上行动"),
+        1 | 2 => (0.6, "道歉后没有跟上行动"),
+        _ => (0.4, "道歉次数过多"),
+    };
+    let ev = vec![Evidence {
+        turn: turns.first().map(|l| l.turn),
+        quote: turns
+            .first()
+            .map_or_else(String::new, |l| l.quote("apology")),
+        rule: "rule.apology".into(),
+        points: share * max,
+        why: why.into(),
+        better: (share < 1.0).then(|| "“很抱歉给您添麻烦了,我现在就帮您查……”".to_string()),
+    }];
+    Dimension {
+        id: "apology",
+        label: "道歉",
+        score: share * max,
+        max,
+        evidence: ev,
+    }
+}
+
+/// 处理流程: each stage present, and the stages present in roughly the right order.
+fn process(lines: &[Line], max: f64) -> Dimension {
+    let mut ev = Vec::new();
+    let mut firsts = Vec::new();
+    let per = 0.8 * max / STAGES.len() as f64;
+    for (kind, label) in STAGES {
+        match lines.iter().find(|l| l.has(kind)) {
+            Some(l) => {
+                firsts.push(l.turn);
+                ev.push(evidence(
+                    l.turn,
+                    l.quote(kind),
+                    &format!("stage.{kind}"),
+                    per,
+                    label.to_string(),
+                ));
+            }
+            None => ev.push(Evidence {
+                turn: None,
+                quote: String::new(),
+                rule: format!("stage.{kind}"),
+                points: 0.0,
+                why: format!("缺少「{label}」这一步"),
+                better: Some(stage_hint(kind).to_string()),
+            }),
+        }
+    }
+    let ordered = firsts.windows(2).filter(|w| w[0] <= w[1]).count();
+    let order_share = if firsts.len() < 2 {
+        0.0
+    } else {
+        ordered as f64 / (firsts.len() - 1) as f64
+    };
+    let present = firsts.len() as f64 * per;
+    ev.push(Evidence {
+        turn: None,
+        quote: String::new(),
+        rule: "stage.order".into(),
+        points: 0.2 * max * order_share,
+        why: format!(
+            "步骤顺序 {ordered}/{} 处正确",
+            firsts.len().saturating_sub(1)
+        ),
+        better: None,
+    });
+    Dimension {
+        id: "process",
+        label: "处理流程",
+        score: present + 0.2 * max * order_share,
+        max,
+        evidence: ev,
+    }
+}
+
+fn stage_hint(kind: &str) -> &'static str {
+    match kind {
+        "restate" => "复述确认:“您的意思是……,对吗?”",
+        "ask_info" => "询问事实:“请问您的单号是多少?是什么时候发生的?”",
+        "remedy" => "给出具体方案:“我们给您免费上门检测……”",
+        "time_commitment" => "给出时限:“明天下午三点前给您答复。”",
+        "follow_up" => "承诺跟进:“处理完我会回访您。”",
+        _ => "确认满意:“请问还有其他需要我帮您的吗?”",
+    }
+}
+
+/// 服务用语: greeting, thanks, closing; no rude register (你 for 您, sarcasm).
+fn courtesy(lines: &[Line], a: &Analyser, max: f64) -> Dimension {
+    let mut ev = Vec::new();
+    let mut score = 0.0;
+    for (kind, share, label) in [
+        ("greeting", 0.3, "问候"),
+        ("thanks", 0.3, "致谢"),
+        ("closing", 0.2, "结束语"),
+    ] {
+        match lines.iter().find(|l| l.has(kind)) {
+            Some(l) => {
+                score += share * max;
+                ev.push(evidence(
+                    l.turn,
+                    l.quote(kind),
+                    &format!("courtesy.{kind}"),
+                    share * max,
+                    label,
+                ));
+            }
+            None => ev.push(Evidence {
+                turn: None,
+                quote: String::new(),
+                rule: format!("courtesy.{kind}"),
+                points: 0.0,
+                why: format!("没有{label}"),
+                better: Some(stage_hint_courtesy(kind).to_string()),
+            }),
+        }
+    }
+    let rude: Vec<(&Line, &Hit)> = lines
+        .iter()
+        .flat_map(|l| {
+            l.hits
+                .iter()
+                .filter(|h| h.kind == "impolite")
+                .map(move |h| (l, h))
+        })
+        .collect();
+    let clean = (0.2 - 0.1 * rude.len() as f64).max(0.0);
+    score += clean * max;
+    for (l, h) in rude.iter().take(2) {
+        let r = &a.rubric().rules[h.rule];
+        ev.push(Evidence {
+            better: (!r.better.is_empty()).then(|| r.better.clone()),
+            ..evidence(
+                l.turn,
+                l.text[h.start..h.end].to_string(),
+                &r.id,
+                -0.1 * max,
+                "用语不够礼貌",
+            )
+        });
+    }
+    Dimension {
+        id: "courtesy",
+        label: "服务用语",
+        score,
+        max,
+        evidence: ev,
+    }
+}
+
+fn stage_hint_courtesy(kind: &str) -> &'static str {
+    match kind {
+        "greeting" => "开场问候:“您好,这里是……,请问有什么可以帮您?”",
+        "thanks" => "致谢:“感谢您的耐心/反映。”",
+        _ => "结束语:“请问还有其他需要吗?感谢您的来电。”",
+    }
+}
+
+/// 客户类型要点: the persona's needs, which encode the deck's 建议 for this type.
+fn persona_needs(t: &Transcript, p: &Persona, max: f64) -> Dimension {
+    let mut ev = Vec::new();
+    let mut met = 0;
+    for need in &p.needs {
+        let when = t
+            .turns
+            .iter()
+            .find(|x| x.needs_met.iter().any(|n| n == &need.id))
+            .map(|x| x.n);
+        match when {
+            Some(turn) => {
+                met += 1;
+                ev.push(Evidence {
+                    turn: Some(turn),
+                    quote: String::new(),
+                    rule: format!("need.{}", need.id),
+                    points: max / p.needs.len() as f64,
+                    why: format!("做到了:{}", need.label),
+                    better: None,
+                });
+            }
+            None => ev.push(Evidence {
+                turn: None,
+                quote: String::new(),
+                rule: format!("need.{}", need.id),
+                points: 0.0,
+                why: format!("没做到:{}", need.label),
+                better: Some(p.advice.join(";")),
+            }),
+        }
+    }
+    let score = if p.needs.is_empty() {
+        max
+    } else {
+        max * met as f64 / p.needs.len() as f64
+    };
+    Dimension {
+        id: "persona",
+        label: "客户类型要点",
+        score,
+        max,
+        evidence: ev,
+    }
+}
+
+/// 结果: resolved, walked out, out of turns — and how calm the customer ended.
+fn outcome(t: &Transcript, max: f64) -> Dimension {
+    let outcome = t.end.as_ref().map_or("unfinished", |e| e.outcome.as_str());
+    let (share, why) = match outcome {
+        "resolved" => (1.0, "问题解决"),
+        "out_of_turns" => (0.3, "客户失去耐心"),
+        "walked_out" => (0.0, "客户愤而离开"),
+        _ => (0.2, "对话未结束"),
+    };
+    Dimension {
+        id: "outcome",
+        label: "结果",
+        score: share * max,
+        max,
+        evidence: vec![Evidence {
+            turn: t.end.as_ref().map(|e| e.turns),
+            quote: String::new(),
+            rule: format!("outcome.{outcome}"),
+            points: share * max,
+            why: format!("{why}(共 {} 轮)", t.turns.len()),
+            better: None,
+        }],
+    }
+}

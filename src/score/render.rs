@@ -1,0 +1,265 @@
+//! Scorecard renderers behind one trait, as hyperfine keeps its exporters: terminal
+//! text (CJK-aligned, coloured only for a terminal), JSON (the documented, versioned
+//! format) and Markdown.
+
+use std::fmt::Write as _;
+
+use super::Scorecard;
+use crate::ui::{self, Style};
+
+/// Turns a scorecard into a document.
+pub trait Render {
+    fn render(&self, card: &Scorecard) -> String;
+    /// File extension for `--out`.
+    fn extension(&self) -> &'static str;
+}
+
+pub struct Text {
+    pub style: Style,
+}
+
+pub struct Json;
+
+pub struct Markdown;
+
+/// A bar of `width` cells for `score` out of `max`.
+fn bar(score: f64, max: f64, width: usize) -> String {
+    let filled = if max > 0.0 {
+        ((score / max) * width as f64).round() as usize
+    } else {
+        0
+    };
+    format!(
+        "{}{}",
+        "█".repeat(filled.min(width)),
+        "░".repeat(width - filled.min(width))
+    )
+}
+
+fn pad(s: &str, width: usize) -> String {
+    format!("{s}{}", " ".repeat(width.saturating_sub(ui::width(s))))
+}
+
+fn outcome_label(o: &str) -> &'static str {
+    match o {
+        "resolved" => "问题解决",
+        "walked_out" => "客户愤而离开",
+        "out_of_turns" => "客户失去耐心",
+        _ => "对话未结束",
+    }
+}
+
+impl Render for Text {
+    fn render(&self, c: &Scorecard) -> String {
+        let st = self.style;
+        let s = |t: &str| ui::sanitize(t).into_owned();
+        let mut o = String::new();
+        let _ = writeln!(
+            o,
+            "{}  {} 分  {}",
+            st.bold("评分卡"),
+            c.total,
+            st.bold(&c.grade)
+        );
+        if let Some(from) = &c.capped_from {
+            let _ = writeln!(
+                o,
+                "{}",
+                st.bad(&format!("(说了禁语,等级从「{from}」降为「{}」)", c.grade))
+            );
+        }
+        let _ = writeln!(
+            o,
+            "客户 {} · 场景 {} · 难度 {} · {} · {} 轮 · 最后愤怒 {}\n",
+            c.source.persona,
+            c.source.scenario,
+            c.source.difficulty,
+            outcome_label(&c.outcome),
+            c.turns,
+            c.final_anger
+        );
+        let width = c
+            .dimensions
+            .iter()
+            .map(|d| ui::width(d.label))
+            .max()
+            .unwrap_or(0);
+        for d in &c.dimensions {
+            let _ = writeln!(
+                o,
+                "{}  {}  {:>5.1} / {}",
+                pad(d.label, width),
+                bar(d.score, d.max, 10),
+                d.score,
+                d.max
+            );
+        }
+        let bad: Vec<_> = c
+            .dimensions
+            .iter()
+            .flat_map(|d| d.evidence.iter().map(move |e| (d, e)))
+            .filter(|(_, e)| e.points < 0.0 || (e.points == 0.0 && e.better.is_some()))
+            .collect();
+        if !bad.is_empty() {
+            let _ = writeln!(o, "\n{}", st.bold("扣分与改进"));
+            for (d, e) in bad {
+                let turn = e.turn.map_or_else(String::new, |t| format!("第 {t} 轮 "));
+                let quote = if e.quote.is_empty() {
+                    String::new()
+                } else {
+                    format!("「{}」", s(&e.quote))
+                };
+                let pts = if e.points < 0.0 {
+                    format!(" {:.1}", e.points)
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(
+                    o,
+                    "  {} [{}] {turn}{quote} {}{pts}",
+                    st.bad("✗"),
+                    d.label,
+                    s(&e.why)
+                );
+                if let Some(b) = &e.better {
+                    let _ = writeln!(o, "      → 试试:{}", s(b));
+                }
+            }
+        }
+        let good: Vec<_> = c
+            .dimensions
+            .iter()
+            .flat_map(|d| d.evidence.iter().map(move |e| (d, e)))
+            .filter(|(_, e)| e.points > 0.0 && e.turn.is_some())
+            .collect();
+        if !good.is_empty() {
+            let _ = writeln!(o, "\n{}", st.bold("做得好"));
+            for (d, e) in good {
+                let quote = if e.quote.is_empty() {
+                    String::new()
+                } else {
+                    format!("「{}」", s(&e.quote))
+                };
+                let _ = writeln!(
+                    o,
+                    "  {} [{}] 第 {} 轮 {quote} {}",
+                    st.good("✓"),
+                    d.label,
+                    e.turn.unwrap_or(0),
+                    s(&e.why)
+                );
+            }
+        }
+        if !c.promises.is_empty() {
+            let _ = writeln!(o, "\n{}", st.bold("承诺清单"));
+            for p in &c.promises {
+                let mark = if p.keepable {
+                    st.good("✓")
+                } else {
+                    st.bad("✗ 言行不一")
+                };
+                let _ = writeln!(
+                    o,
+                    "  第 {} 轮 {}「{}」{} {}",
+                    p.turn,
+                    p.kind,
+                    s(&p.quote),
+                    mark,
+                    s(&p.why)
+                );
+            }
+        }
+        o
+    }
+
+    fn extension(&self) -> &'static str {
+        "txt"
+    }
+}
+
+impl Render for Json {
+    fn render(&self, c: &Scorecard) -> String {
+        let mut s = serde_json::to_string_pretty(c).expect("a scorecard serialises");
+        s.push('\n');
+        s
+    }
+
+    fn extension(&self) -> &'static str {
+        "json"
+    }
+}
+
+/// Escape text for a Markdown table cell.
+fn cell(s: &str) -> String {
+    ui::sanitize(s).replace('|', "\\|").replace('\n', " ")
+}
+
+impl Render for Markdown {
+    fn render(&self, c: &Scorecard) -> String {
+        let mut o = String::new();
+        let _ = writeln!(o, "# 评分卡:{} 分,{}\n", c.total, c.grade);
+        if let Some(from) = &c.capped_from {
+            let _ = writeln!(o, "> 说了禁语,等级从「{from}」降为「{}」。\n", c.grade);
+        }
+        let _ = writeln!(
+            o,
+            "- 客户:{} · 场景:{} · 难度:{}\n- 结果:{}({} 轮,最后愤怒 {})\n- 记录:`{}` · 规则 {} v{}({}) · peilian {}\n",
+            c.source.persona,
+            c.source.scenario,
+            c.source.difficulty,
+            outcome_label(&c.outcome),
+            c.turns,
+            c.final_anger,
+            cell(&c.source.transcript),
+            c.source.rubric,
+            c.source.rubric_version,
+            c.source.rubric_hash,
+            c.source.peilian
+        );
+        let _ = writeln!(o, "| 维度 | 得分 | 满分 |\n| --- | ---: | ---: |");
+        for d in &c.dimensions {
+            let _ = writeln!(o, "| {} | {:.1} | {} |", d.label, d.score, d.max);
+        }
+        let _ = writeln!(
+            o,
+            "\n## 依据\n\n| 维度 | 轮次 | 原话 | 规则 | 分数 | 说明 | 更好的说法 |\n| --- | ---: | --- | --- | ---: | --- | --- |"
+        );
+        for d in &c.dimensions {
+            for e in &d.evidence {
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {} | {:+.1} | {} | {} |",
+                    d.label,
+                    e.turn.map_or_else(String::new, |t| t.to_string()),
+                    cell(&e.quote),
+                    cell(&e.rule),
+                    e.points,
+                    cell(&e.why),
+                    cell(e.better.as_deref().unwrap_or(""))
+                );
+            }
+        }
+        if !c.promises.is_empty() {
+            let _ = writeln!(
+                o,
+                "\n## 承诺清单\n\n| 轮次 | 类型 | 原话 | 能否兑现 | 说明 |\n| ---: | --- | --- | --- | --- |"
+            );
+            for p in &c.promises {
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {} | {} |",
+                    p.turn,
+                    p.kind,
+                    cell(&p.quote),
+                    if p.keepable { "能" } else { "言行不一" },
+                    cell(&p.why)
+                );
+            }
+        }
+        o
+    }
+
+    fn extension(&self) -> &'static str {
+        "md"
+    }
+}

@@ -1,0 +1,271 @@
+//! `peilian score`: scorecards that explain every point, a grade gate for 禁语, the
+//! promise ledger, reproducibility, and bad transcripts that do not stop the rest.
+
+mod common;
+
+use common::{Dir, repo};
+use predicates::prelude::PredicateBooleanExt;
+use predicates::str::contains;
+
+/// A transcript written by hand: the scorer reads the trainee lines, the needs met per
+/// turn and the outcome, and re-analyses the lines itself.
+fn transcript(persona: &str, scenario: &str, lines: &[(&str, &[&str])], outcome: &str) -> String {
+    let mut out = format!(
+        r#"{{"type":"header","format":1,"peilian":"0.1.0","persona":{{"id":"{persona}","name":"x","hash":"0"}},"scenario":"{scenario}","difficulty":"normal","rubric":{{"id":"default","version":1,"hash":"0"}},"backend":{{"name":"offline","model":null}},"seed":1,"trainee":"小王","started_at":"2026-01-01T00:00:00Z","initial":{{"anger":70,"trust":20}},"opening":"……"}}"#
+    );
+    out.push('\n');
+    for (i, (text, needs)) in lines.iter().enumerate() {
+        let needs: Vec<String> = needs.iter().map(|n| format!("\"{n}\"")).collect();
+        out.push_str(&format!(
+            r#"{{"type":"turn","n":{},"trainee":{},"signals":[],"customer":"嗯。","anger":{},"trust":30,"needs_met":[{}]}}"#,
+            i + 1,
+            serde_json::to_string(text).unwrap(),
+            60 - 5 * i as i32,
+            needs.join(",")
+        ));
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        r#"{{"type":"end","outcome":"{outcome}","reason":"","turns":{},"anger":30}}"#,
+        lines.len()
+    ));
+    out.push('\n');
+    out
+}
+
+const GOOD: &[(&str, &[&str])] = &[
+    ("您好,这里是售后服务中心,请问有什么可以帮您?", &[]),
+    ("非常理解您的心情,换作是我也会着急。", &["heard"]),
+    ("请问您的维修单号是多少?是哪天报修的?", &["heard"]),
+    (
+        "您的意思是软驱读不了盘,维修站让您自己清洗,对吗?",
+        &["heard"],
+    ),
+    (
+        "您放心,一定会给您解决。很抱歉给您添麻烦了,我们今天下午安排工程师上门检测,免费更换软驱。",
+        &["heard", "assured"],
+    ),
+    (
+        "明天上午十点前给您确认结果,之后我会回访您。感谢您的耐心,请问还有其他需要吗?",
+        &["heard", "assured"],
+    ),
+];
+
+fn score_json(d: &Dir, file: &str) -> serde_json::Value {
+    let out = d
+        .cmd()
+        .args(["score", "--format", "json", file])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_good_session_scores_high_with_evidence_for_each_point() {
+    let d = Dir::new();
+    d.write(
+        "good.jsonl",
+        transcript("emotional", "floppy-drive", GOOD, "resolved"),
+    );
+    let v = score_json(&d, "good.jsonl");
+    assert_eq!(v["schema"], "peilian.scorecard/1");
+    assert!(v["total"].as_f64().unwrap() >= 85.0, "{}", v["total"]);
+    assert_eq!(v["grade"], "优秀");
+    assert_eq!(v["forbidden_count"], 0);
+    let dims = v["dimensions"].as_array().unwrap();
+    assert_eq!(dims.len(), 7);
+    let empathy = dims.iter().find(|d| d["id"] == "empathy").unwrap();
+    let e = &empathy["evidence"][0];
+    assert_eq!(e["turn"], 2);
+    assert!(e["quote"].as_str().unwrap().contains("理解您的心情"));
+    assert!(e["rule"].as_str().unwrap().starts_with("empathy."));
+    assert_eq!(v["source"]["rubric"], "default");
+    assert_eq!(v["anger_curve"].as_array().unwrap().len(), 7);
+}
+
+#[test]
+fn a_forbidden_phrase_costs_points_shows_a_better_phrasing_and_caps_the_grade() {
+    let mut lines = GOOD.to_vec();
+    lines.insert(2, ("公司的规定就是这样的,不过我们会处理。", &["heard"]));
+    let d = Dir::new();
+    d.write(
+        "one.jsonl",
+        transcript("emotional", "floppy-drive", &lines, "resolved"),
+    );
+    let v = score_json(&d, "one.jsonl");
+    assert_eq!(v["forbidden_count"], 1);
+    assert_eq!(v["grade"], "合格", "total {}", v["total"]);
+    assert!(v["capped_from"].is_string());
+    let compliance = v["dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == "compliance")
+        .unwrap();
+    let hit = compliance["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["turn"] == 3)
+        .unwrap();
+    assert!(hit["points"].as_f64().unwrap() < 0.0);
+    assert!(hit["quote"].as_str().unwrap().contains("规定"));
+    assert!(!hit["better"].as_str().unwrap().is_empty());
+    // The terminal card names the turn and the better phrasing.
+    d.cmd()
+        .args(["score", "one.jsonl"])
+        .assert()
+        .success()
+        .stdout(
+            contains("第 3 轮")
+                .and(contains("试试"))
+                .and(contains("禁语")),
+        );
+}
+
+#[test]
+fn cross_turn_rules_are_found() {
+    let lines: &[(&str, &[&str])] = &[
+        ("我们给您免费换一个新的。", &[]),
+        ("对不起。", &[]),
+        ("真的很抱歉。", &[]),
+        ("实在对不起。", &[]),
+    ];
+    let d = Dir::new();
+    d.write(
+        "t.jsonl",
+        transcript("emotional", "floppy-drive", lines, "walked_out"),
+    );
+    let v = score_json(&d, "t.jsonl");
+    let rules: Vec<&str> = v["dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| {
+            d["evidence"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["rule"].as_str().unwrap())
+        })
+        .collect();
+    assert!(rules.contains(&"rule.rushed-conclusion"), "{rules:?}");
+    assert!(rules.contains(&"rule.empty-apology"), "{rules:?}");
+    assert_eq!(v["outcome"], "walked_out");
+}
+
+#[test]
+fn a_promise_the_policy_forbids_is_flagged() {
+    let lines: &[(&str, &[&str])] = &[
+        ("您好,我先核实一下情况。", &[]),
+        ("我保证给您三倍赔偿,今天就打到您卡上。", &[]),
+    ];
+    let d = Dir::new();
+    d.write(
+        "p.jsonl",
+        transcript("prepared", "swapped-mainboard", lines, "walked_out"),
+    );
+    let v = score_json(&d, "p.jsonl");
+    let broken: Vec<&serde_json::Value> = v["promises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["keepable"] == false)
+        .collect();
+    assert!(!broken.is_empty(), "{}", v["promises"]);
+    assert!(
+        broken
+            .iter()
+            .all(|p| p["turn"] == 2 && !p["why"].as_str().unwrap().is_empty())
+    );
+    let compliance = v["dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == "compliance")
+        .unwrap();
+    assert!(
+        compliance["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["rule"] == "rule.broken-promise")
+    );
+}
+
+#[test]
+fn scoring_is_reproducible_but_for_the_time() {
+    let d = Dir::new();
+    d.write(
+        "good.jsonl",
+        transcript("emotional", "floppy-drive", GOOD, "resolved"),
+    );
+    let mut a = score_json(&d, "good.jsonl");
+    let mut b = score_json(&d, "good.jsonl");
+    a.as_object_mut().unwrap().remove("generated_at");
+    b.as_object_mut().unwrap().remove("generated_at");
+    assert_eq!(a, b);
+}
+
+#[test]
+fn a_real_run_can_be_scored_in_every_format() {
+    let d = Dir::new();
+    d.cmd()
+        .args([
+            "run",
+            "--persona",
+            "emotional",
+            "--transcript",
+            "r.jsonl",
+            "--answers",
+        ])
+        .arg(repo("tests/data/scripts/emotional/good-1.txt"))
+        .assert()
+        .success();
+    for (fmt, ext, marker) in [
+        ("text", "txt", "评分卡"),
+        ("json", "json", "\"schema\""),
+        ("md", "md", "| 维度 |"),
+    ] {
+        d.cmd()
+            .args(["score", "--format", fmt, "--out", "cards", "r.jsonl"])
+            .assert()
+            .success();
+        let body = std::fs::read_to_string(d.path().join(format!("cards/r.{ext}"))).unwrap();
+        assert!(body.contains(marker), "{fmt}: {body}");
+    }
+}
+
+#[test]
+fn a_corrupt_transcript_is_named_and_the_others_are_still_scored() {
+    let d = Dir::new();
+    d.write(
+        "good.jsonl",
+        transcript("emotional", "floppy-drive", GOOD, "resolved"),
+    );
+    d.write("bad.jsonl", "{\"type\":\"header\"\nnot json\n");
+    d.write("ghost.jsonl", transcript("nobody", "x", GOOD, "resolved"));
+    d.cmd()
+        .args([
+            "score",
+            "--out",
+            "cards",
+            "bad.jsonl",
+            "ghost.jsonl",
+            "good.jsonl",
+        ])
+        .assert()
+        .code(2)
+        .stderr(
+            contains("bad.jsonl")
+                .and(contains("ghost.jsonl"))
+                .and(contains("nobody")),
+        )
+        .stdout(contains("good.jsonl"));
+    assert!(d.path().join("cards/good.txt").exists());
+}
