@@ -5,6 +5,9 @@
 //! rules and the analyser), `persona` (difficult-customer files), `cli` (commands),
 //! `ui` (terminal output), `diag` (file diagnostics), `io` (file helpers).
 
+pub mod assess;
+pub mod calibrate;
+pub mod chatlog;
 pub mod cli;
 pub mod diag;
 pub mod engine;

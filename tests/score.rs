@@ -269,3 +269,62 @@ fn a_corrupt_transcript_is_named_and_the_others_are_still_scored() {
         .stdout(contains("good.jsonl"));
     assert!(d.path().join("cards/good.txt").exists());
 }
+
+#[test]
+fn a_chat_log_is_scored_per_dialogue_on_the_agents_lines() {
+    let d = Dir::new();
+    let lines = [
+        r#"{"dialogue":"A-1","role":"customer","text":"你们的快递三天都没到!"}"#,
+        r#"{"dialogue":"A-1","role":"agent","text":"您好,非常理解您的心情,请问您的单号是多少?"}"#,
+        r#"{"dialogue":"B/2","role":"agent","text":"这种问题我们见得多了"}"#,
+        r#"{"dialogue":"A-1","role":"customer","text":"SF123,这种问题我们见得多了是吧?"}"#,
+        r#"{"dialogue":"A-1","role":"agent","text":"我马上帮您催件,今天下午五点前给您回电话。"}"#,
+    ];
+    d.write("chat.jsonl", lines.join("\n") + "\n");
+    d.cmd()
+        .args([
+            "score",
+            "--chatlog",
+            "chat.jsonl",
+            "--format",
+            "json",
+            "--out",
+            "cards",
+        ])
+        .assert()
+        .success()
+        .stdout(contains("A-1").and(contains("B/2")));
+    let a: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("cards/A-1.json")).unwrap())
+            .unwrap();
+    let b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("cards/B_2.json")).unwrap())
+            .unwrap();
+    assert_eq!(a["outcome"], "chat");
+    assert_eq!(a["turns"], 2, "only the agent's lines are turns");
+    let ids: Vec<&str> = a["dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["compliance", "empathy", "apology", "process", "courtesy"]
+    );
+    // The customer's words are not held against the agent.
+    assert_eq!(a["forbidden_count"], 0);
+    assert_eq!(b["forbidden_count"], 1);
+    assert!(a["total"].as_f64() > b["total"].as_f64());
+}
+
+#[test]
+fn a_bad_chat_log_line_is_named() {
+    let d = Dir::new();
+    d.write("chat.jsonl", "{\"dialogue\":\"A\",\"role\":\"agent\",\"text\":\"您好\"}\n{\"dialogue\":\"A\",\"role\":\"boss\",\"text\":\"x\"}\n");
+    d.cmd()
+        .args(["score", "--chatlog", "chat.jsonl"])
+        .assert()
+        .code(2)
+        .stderr(contains("chat.jsonl:2").and(contains("role")));
+}

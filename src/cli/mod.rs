@@ -2,10 +2,11 @@
 //! from each subcommand to the library. Each command family lives in its own file.
 
 mod analyze;
+mod assess_cmd;
 mod persona_cmd;
 mod rubric_cmd;
 mod run_cmd;
-mod score_cmd;
+pub(crate) mod score_cmd;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -46,6 +47,8 @@ pub enum Command {
     Run(run_cmd::RunArgs),
     /// 给对话记录打分,输出评分卡。Score transcripts.
     Score(score_cmd::ScoreArgs),
+    /// 考核:批量给一批对话记录或脚本打分,输出评分卡、汇总表和报告。Score a cohort.
+    Assess(assess_cmd::AssessArgs),
     /// 分析:从标准输入逐行读取学员话术,标出命中的信号。Analyse utterances read from stdin, one per line.
     #[command(alias = "analyse")]
     Analyze {
@@ -111,6 +114,12 @@ pub enum RubricCmd {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// 校准:用标好“优秀/一般/差”的样例对话检查规则打分的高低顺序(有颠倒时退出码 1)。
+    /// Check that the rubric orders labelled sample sessions (DIR/great, DIR/average, DIR/poor).
+    Calibrate {
+        /// 含 great/ average/ poor/(或 优秀/ 一般/ 差/)子目录的目录。
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -127,9 +136,11 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         None | Some(Command::Practice) => persona_cmd::list_for_practice(&ctx),
         Some(Command::Persona(cmd)) => persona_cmd::run(&ctx, cmd),
         Some(Command::Rubric(RubricCmd::Validate { paths })) => rubric_cmd::validate(&paths),
+        Some(Command::Rubric(RubricCmd::Calibrate { dir })) => rubric_cmd::calibrate(&ctx, &dir),
         Some(Command::Analyze { json }) => analyze::run(&ctx, json),
         Some(Command::Run(args)) => run_cmd::run(&ctx, args),
         Some(Command::Score(args)) => score_cmd::run(&ctx, args),
+        Some(Command::Assess(args)) => assess_cmd::run(&ctx, args),
         Some(Command::Schema { what }) => {
             let schema = match what {
                 SchemaKind::Persona => persona_schema(),

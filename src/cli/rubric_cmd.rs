@@ -51,3 +51,89 @@ pub(super) fn validate(paths: &[PathBuf]) -> anyhow::Result<u8> {
     }
     Ok(0)
 }
+
+pub(super) fn calibrate(ctx: &super::Context, dir: &std::path::Path) -> anyhow::Result<u8> {
+    use crate::calibrate::{self, Sample};
+
+    let analyser = ctx.analyser()?;
+    let catalog = ctx.catalog(analyser)?;
+    let files =
+        calibrate::samples(dir).map_err(|e| anyhow::anyhow!("无法读取 {}: {e}", dir.display()))?;
+    if files.is_empty() {
+        anyhow::bail!(
+            "{} 下没有样例:请建 great/、average/、poor/(或 优秀/、一般/、差/)子目录,放入对话记录 .jsonl",
+            dir.display()
+        );
+    }
+    let mut err = io::stderr().lock();
+    let mut scored = Vec::new();
+    for (label, path) in files {
+        match super::score_cmd::score_file(&path, &catalog, analyser) {
+            Ok(card) => scored.push(Sample {
+                label,
+                path,
+                total: card.total,
+            }),
+            Err(e) => writeln!(err, "跳过 {}: {e:#}", path.display())?,
+        }
+    }
+    let (stats, inversions) = calibrate::check(&scored);
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "规则 {} v{} 的校准结果:\n",
+        analyser.rubric().id,
+        analyser.rubric().version
+    )?;
+    writeln!(out, "标签  份数    平均    最低    最高")?;
+    for s in &stats {
+        let label = calibrate::label_zh(s.label);
+        writeln!(
+            out,
+            "{label}{}  {:>4}  {:>6.1}  {:>6.1}  {:>6.1}",
+            " ".repeat(4usize.saturating_sub(ui::width(label))),
+            s.count,
+            s.mean,
+            s.min,
+            s.max
+        )?;
+    }
+    let means_ordered = stats.windows(2).all(|w| w[0].mean > w[1].mean);
+    if inversions.is_empty() {
+        writeln!(
+            out,
+            "\n✓ 排序正确:每一份“优秀”都高于每一份“一般”,每一份“一般”都高于每一份“差”。"
+        )?;
+        return Ok(0);
+    }
+    writeln!(
+        out,
+        "\n✗ 有 {} 对样例顺序颠倒{}:",
+        inversions.len(),
+        if means_ordered {
+            "(平均分的顺序是对的)"
+        } else {
+            "(连平均分的顺序都不对)"
+        }
+    )?;
+    for inv in inversions.iter().take(20) {
+        writeln!(
+            out,
+            "  {} {}({:.1}分)≤ {} {}({:.1}分)",
+            calibrate::label_zh(inv.better.label),
+            inv.better.path.display(),
+            inv.better.total,
+            calibrate::label_zh(inv.worse.label),
+            inv.worse.path.display(),
+            inv.worse.total
+        )?;
+    }
+    if inversions.len() > 20 {
+        writeln!(out, "  ……还有 {} 对", inversions.len() - 20)?;
+    }
+    writeln!(
+        out,
+        "\n用 `peilian score --format md` 查看这些样例各维度的得分,调整规则的 weight 或 [scoring.weights]。"
+    )?;
+    Ok(1)
+}

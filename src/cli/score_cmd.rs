@@ -3,13 +3,14 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, anyhow};
+use anyhow::Context as _;
 
 use super::Context;
-use crate::persona::Catalog;
+// `rubric_cmd` reaches the scorer through here too.
+pub(crate) use crate::assess::score_file;
 use crate::rubric::Analyser;
+use crate::score::html::Html;
 use crate::score::render::{Json, Markdown, Render, Text};
-use crate::score::{Scorecard, score};
 use crate::transcript;
 use crate::ui::Style;
 
@@ -18,52 +19,24 @@ pub enum Format {
     Text,
     Json,
     Md,
+    Html,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ScoreArgs {
     /// 对话记录文件(JSONL)。Transcript files.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "chatlog")]
     pub transcripts: Vec<PathBuf>,
+    /// 给真实客服聊天记录打分(JSONL,每行 {"dialogue","role":"agent"|"customer","text"}),
+    /// 每段对话一张评分卡,只评客服说的话。Score real service chats instead.
+    #[arg(long, value_name = "FILE", conflicts_with = "transcripts")]
+    pub chatlog: Option<PathBuf>,
     /// 输出格式。Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// 把每份评分卡写到这个目录(文件名同记录),而不是标准输出。Write one file per transcript here.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-}
-
-/// Score one transcript file.
-pub(crate) fn score_file(
-    path: &Path,
-    catalog: &Catalog,
-    analyser: &Analyser,
-) -> anyhow::Result<Scorecard> {
-    let t = transcript::read(path)?;
-    let entry = catalog.find(&t.header.persona.id).ok_or_else(|| {
-        anyhow!(
-            "{}: 记录里的客户「{}」不在当前的客户画像里;用 --persona-dir 指向它所在的目录",
-            path.display(),
-            t.header.persona.id
-        )
-    })?;
-    let scenario = entry.persona.scenario(&t.header.scenario).ok_or_else(|| {
-        anyhow!(
-            "{}: 客户「{}」没有场景「{}」",
-            path.display(),
-            entry.persona.id,
-            t.header.scenario
-        )
-    })?;
-    Ok(score(
-        &t,
-        &path.display().to_string(),
-        &entry.persona,
-        scenario,
-        entry.source.content.hash(),
-        analyser,
-        transcript::now_rfc3339(),
-    ))
 }
 
 pub(super) fn run(ctx: &Context, args: ScoreArgs) -> anyhow::Result<u8> {
@@ -79,9 +52,13 @@ pub(super) fn run(ctx: &Context, args: ScoreArgs) -> anyhow::Result<u8> {
         }),
         Format::Json => Box::new(Json),
         Format::Md => Box::new(Markdown),
+        Format::Html => Box::new(Html),
     };
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("无法创建目录 {}", dir.display()))?;
+    }
+    if let Some(log) = &args.chatlog {
+        return score_chatlog(log, analyser, renderer.as_ref(), args.out.as_deref());
     }
     let mut out = io::stdout().lock();
     let mut failed = 0;
@@ -116,4 +93,54 @@ pub(super) fn run(ctx: &Context, args: ScoreArgs) -> anyhow::Result<u8> {
         }
     }
     Ok(if failed > 0 { 2 } else { 0 })
+}
+
+/// Every dialogue of a chat log, scored on the agent's lines.
+fn score_chatlog(
+    log: &Path,
+    analyser: &Analyser,
+    renderer: &dyn Render,
+    out_dir: Option<&Path>,
+) -> anyhow::Result<u8> {
+    let dialogues = crate::chatlog::read(log)?;
+    let mut out = io::stdout().lock();
+    for (id, t) in &dialogues {
+        let card = crate::score::score_chat(
+            t,
+            &format!("{}#{id}", log.display()),
+            analyser,
+            transcript::now_rfc3339(),
+        );
+        let doc = renderer.render(&card);
+        match out_dir {
+            Some(dir) => {
+                // Dialogue ids come from someone else's system: keep file names tame.
+                let stem: String = id
+                    .chars()
+                    .map(|c| {
+                        if c.is_alphanumeric() || c == '-' {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
+                let target = dir.join(format!("{stem}.{}", renderer.extension()));
+                crate::io::write_atomic(&target, doc.as_bytes())
+                    .with_context(|| format!("写入 {}", target.display()))?;
+                writeln!(
+                    out,
+                    "{id} → {}({} 分,{})",
+                    target.display(),
+                    card.total,
+                    card.grade
+                )?;
+            }
+            None => write!(out, "{doc}")?,
+        }
+    }
+    if dialogues.is_empty() {
+        eprintln!("警告: {} 里没有对话", log.display());
+    }
+    Ok(0)
 }

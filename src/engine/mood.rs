@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Rng, context};
 use crate::persona::{Level, Persona, Scenario};
-use crate::rubric::{Analyser, Polarity, Signal};
+use crate::rubric::{ACTION_KINDS, Analyser, Polarity, Signal};
 
 /// How a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -200,17 +200,6 @@ pub struct TurnReport {
     pub needs_met: Vec<String>,
     pub decision: Decision,
 }
-
-/// Kinds that count as acting on the complaint, which ends an apology streak.
-const ACTION_KINDS: [&str; 7] = [
-    "remedy",
-    "ask_info",
-    "restate",
-    "explain",
-    "time_commitment",
-    "follow_up",
-    "escalate",
-];
 
 /// Order in which bad kinds are reacted to when a line has several.
 const BAD_PRIORITY: [&str; 5] = ["forbidden", "blame", "deflect", "argue", "impolite"];

@@ -42,3 +42,16 @@ pub const BUILTIN_KINDS: [(&str, &str, Polarity); 19] = [
     ("deflect", "推诿", Polarity::Bad),
     ("impolite", "不礼貌", Polarity::Bad),
 ];
+
+/// Kinds that act on a complaint (ask, restate, explain, offer, commit, follow up,
+/// escalate). An apology followed by none of them is 一味道歉, for the customer engine
+/// and the scorer alike.
+pub const ACTION_KINDS: [&str; 7] = [
+    "remedy",
+    "ask_info",
+    "restate",
+    "explain",
+    "time_commitment",
+    "follow_up",
+    "escalate",
+];

@@ -26,10 +26,11 @@ pub struct Promise {
 const GUARANTEE: [&str; 4] = ["保证", "一定", "绝对", "肯定"];
 
 /// The promises of every line.
-pub(crate) fn promises(lines: &[Line<'_>], scenario: &Scenario) -> Vec<Promise> {
+/// Without a scenario (a real chat log) promises are listed but not checked.
+pub(crate) fn promises(lines: &[Line<'_>], scenario: Option<&Scenario>) -> Vec<Promise> {
     let forbids: Vec<(Regex, &str)> = scenario
-        .policy
-        .forbids
+        .map(|s| s.policy.forbids.as_slice())
+        .unwrap_or_default()
         .iter()
         .filter_map(|f| {
             let joined: Vec<String> = f.patterns.iter().map(|p| format!("(?:{p})")).collect();

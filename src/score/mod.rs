@@ -6,6 +6,7 @@
 //! lines with the rubric in force: a transcript can be scored again with tomorrow's
 //! rules. It performs no I/O; `render` turns a [`Scorecard`] into text, JSON or Markdown.
 
+pub mod html;
 mod ledger;
 pub mod render;
 
@@ -15,7 +16,7 @@ pub use ledger::Promise;
 use ledger::promises;
 
 use crate::persona::{Persona, Scenario};
-use crate::rubric::{Analyser, Polarity};
+use crate::rubric::{ACTION_KINDS, Analyser, Polarity};
 use crate::transcript::Transcript;
 
 /// Version of the scorecard JSON format.
@@ -46,6 +47,29 @@ pub struct Dimension {
     pub score: f64,
     pub max: f64,
     pub evidence: Vec<Evidence>,
+}
+
+/// One turn of the dialogue as a report shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScoredTurn {
+    pub n: u32,
+    pub trainee: String,
+    pub customer: String,
+    pub anger: i32,
+    /// Signals in the trainee's line (byte offsets), with their polarity.
+    pub spans: Vec<Span>,
+}
+
+/// A marked stretch of a trainee line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub kind: String,
+    pub label: String,
+    pub rule: String,
+    /// `good` or `bad`.
+    pub polarity: &'static str,
 }
 
 /// What was scored, so a scorecard can be reproduced.
@@ -86,20 +110,11 @@ pub struct Scorecard {
     pub forbidden_count: usize,
     pub dimensions: Vec<Dimension>,
     pub promises: Vec<Promise>,
+    /// The dialogue with each trainee line's signals, for annotated reports.
+    pub dialogue: Vec<ScoredTurn>,
     /// Generated-at time; the only field that differs between two scorings.
     pub generated_at: String,
 }
-
-/// Kinds that act on a complaint: an apology followed by none of them is empty.
-const ACTION_KINDS: [&str; 7] = [
-    "remedy",
-    "ask_info",
-    "restate",
-    "explain",
-    "time_commitment",
-    "follow_up",
-    "escalate",
-];
 
 /// The procedure from taking a complaint to confirming it, by the kind that marks
 /// each stage.
@@ -156,6 +171,37 @@ pub fn score(
     analyser: &Analyser,
     generated_at: String,
 ) -> Scorecard {
+    score_with(
+        t,
+        transcript_name,
+        Some((persona, scenario, persona_hash_now)),
+        analyser,
+        generated_at,
+    )
+}
+
+/// Score a real service chat: the agent's lines only, with no persona criteria and no
+/// outcome — the total is scaled to 100 over the dimensions that remain.
+pub fn score_chat(
+    t: &Transcript,
+    name: &str,
+    analyser: &Analyser,
+    generated_at: String,
+) -> Scorecard {
+    let mut card = score_with(t, name, None, analyser, generated_at);
+    card.outcome = "chat".into();
+    card.final_anger = 0;
+    card.anger_curve.clear();
+    card
+}
+
+fn score_with(
+    t: &Transcript,
+    transcript_name: &str,
+    persona: Option<(&Persona, &Scenario, &str)>,
+    analyser: &Analyser,
+    generated_at: String,
+) -> Scorecard {
     let lines: Vec<Line> = t
         .turns
         .iter()
@@ -176,7 +222,7 @@ pub fn score(
         .collect();
     let sc = &analyser.rubric().scoring;
     let w = &sc.weights;
-    let promises = promises(&lines, scenario);
+    let promises = promises(&lines, persona.map(|p| p.1));
 
     let mut dims = vec![
         compliance(
@@ -190,13 +236,21 @@ pub fn score(
         apology(&lines, w.apology),
         process(&lines, w.process),
         courtesy(&lines, analyser, w.courtesy),
-        persona_needs(t, persona, w.persona),
-        outcome(t, w.outcome),
     ];
+    if let Some((p, _, _)) = persona {
+        dims.push(persona_needs(t, p, w.persona));
+        dims.push(outcome(t, w.outcome));
+    }
     for d in &mut dims {
         d.score = (d.score.clamp(0.0, d.max) * 10.0).round() / 10.0;
     }
-    let total = (dims.iter().map(|d| d.score).sum::<f64>() * 10.0).round() / 10.0;
+    let max: f64 = dims.iter().map(|d| d.max).sum();
+    let got: f64 = dims.iter().map(|d| d.score).sum();
+    let total = if max > 0.0 {
+        (got / max * 1000.0).round() / 10.0
+    } else {
+        0.0
+    };
     let forbidden_count = lines
         .iter()
         .map(|l| l.hits.iter().filter(|h| h.kind == "forbidden").count())
@@ -223,8 +277,10 @@ pub fn score(
             transcript: transcript_name.to_string(),
             persona: t.header.persona.id.clone(),
             persona_hash: t.header.persona.hash.clone(),
-            persona_hash_now: (t.header.persona.hash != persona_hash_now)
-                .then(|| persona_hash_now.to_string()),
+            persona_hash_now: persona
+                .map(|p| p.2)
+                .filter(|now| *now != t.header.persona.hash)
+                .map(str::to_string),
             scenario: t.header.scenario.clone(),
             difficulty: t.header.difficulty.clone(),
             rubric: rubric.id.clone(),
@@ -248,6 +304,35 @@ pub fn score(
         forbidden_count,
         dimensions: dims,
         promises,
+        dialogue: t
+            .turns
+            .iter()
+            .zip(&lines)
+            .map(|(turn, line)| ScoredTurn {
+                n: turn.n,
+                trainee: turn.trainee.clone(),
+                customer: turn.customer.clone(),
+                anger: turn.anger,
+                spans: line
+                    .hits
+                    .iter()
+                    .map(|h| {
+                        let info = analyser.kinds().iter().find(|k| k.id == h.kind);
+                        Span {
+                            start: h.start,
+                            end: h.end,
+                            kind: h.kind.to_string(),
+                            label: info.map_or_else(String::new, |k| k.label.clone()),
+                            rule: analyser.rubric().rules[h.rule].id.clone(),
+                            polarity: match analyser.polarity(h.kind) {
+                                Some(Polarity::Bad) => "bad",
+                                _ => "good",
+                            },
+                        }
+                    })
+                    .collect(),
+            })
+            .collect(),
         generated_at,
     }
 }

@@ -40,8 +40,10 @@ fn pad(s: &str, width: usize) -> String {
     format!("{s}{}", " ".repeat(width.saturating_sub(ui::width(s))))
 }
 
-fn outcome_label(o: &str) -> &'static str {
+/// Chinese label of an outcome, for every renderer.
+pub(super) fn outcome_label(o: &str) -> &'static str {
     match o {
+        "chat" => "真实聊天",
         "resolved" => "问题解决",
         "walked_out" => "客户愤而离开",
         "out_of_turns" => "客户失去耐心",
@@ -68,16 +70,25 @@ impl Render for Text {
                 st.bad(&format!("(说了禁语,等级从「{from}」降为「{}」)", c.grade))
             );
         }
-        let _ = writeln!(
-            o,
-            "客户 {} · 场景 {} · 难度 {} · {} · {} 轮 · 最后愤怒 {}\n",
-            c.source.persona,
-            c.source.scenario,
-            c.source.difficulty,
-            outcome_label(&c.outcome),
-            c.turns,
-            c.final_anger
-        );
+        let _ = if c.outcome == "chat" {
+            writeln!(
+                o,
+                "聊天记录 {} · 客服发言 {} 轮\n",
+                s(&c.source.transcript),
+                c.turns
+            )
+        } else {
+            writeln!(
+                o,
+                "客户 {} · 场景 {} · 难度 {} · {} · {} 轮 · 最后愤怒 {}\n",
+                c.source.persona,
+                c.source.scenario,
+                c.source.difficulty,
+                outcome_label(&c.outcome),
+                c.turns,
+                c.final_anger
+            )
+        };
         let width = c
             .dimensions
             .iter()
@@ -201,21 +212,35 @@ impl Render for Markdown {
         if let Some(from) = &c.capped_from {
             let _ = writeln!(o, "> 说了禁语,等级从「{from}」降为「{}」。\n", c.grade);
         }
-        let _ = writeln!(
-            o,
-            "- 客户:{} · 场景:{} · 难度:{}\n- 结果:{}({} 轮,最后愤怒 {})\n- 记录:`{}` · 规则 {} v{}({}) · peilian {}\n",
-            c.source.persona,
-            c.source.scenario,
-            c.source.difficulty,
-            outcome_label(&c.outcome),
-            c.turns,
-            c.final_anger,
-            cell(&c.source.transcript),
-            c.source.rubric,
-            c.source.rubric_version,
-            c.source.rubric_hash,
-            c.source.peilian
-        );
+        if c.outcome == "chat" {
+            let _ = writeln!(
+                o,
+                "- 聊天记录:`{}` · 客服发言 {} 轮",
+                cell(&c.source.transcript),
+                c.turns
+            );
+            let _ = writeln!(
+                o,
+                "- 规则 {} v{}({}) · peilian {}\n",
+                c.source.rubric, c.source.rubric_version, c.source.rubric_hash, c.source.peilian
+            );
+        } else {
+            let _ = writeln!(
+                o,
+                "- 客户:{} · 场景:{} · 难度:{}\n- 结果:{}({} 轮,最后愤怒 {})\n- 记录:`{}` · 规则 {} v{}({}) · peilian {}\n",
+                c.source.persona,
+                c.source.scenario,
+                c.source.difficulty,
+                outcome_label(&c.outcome),
+                c.turns,
+                c.final_anger,
+                cell(&c.source.transcript),
+                c.source.rubric,
+                c.source.rubric_version,
+                c.source.rubric_hash,
+                c.source.peilian
+            );
+        }
         let _ = writeln!(o, "| 维度 | 得分 | 满分 |\n| --- | ---: | ---: |");
         for d in &c.dimensions {
             let _ = writeln!(o, "| {} | {:.1} | {} |", d.label, d.score, d.max);

@@ -1,0 +1,122 @@
+//! `peilian assess`: an assessment run over a directory of transcripts or a manifest of
+//! scripted sessions. The work is `crate::assess`; this file owns the arguments, the
+//! progress bar and the messages.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::Context;
+use crate::assess::{self, Plan, Settings};
+use crate::score::html::Html;
+use crate::score::render::{Json, Markdown, Render, Text};
+use crate::ui::{self, Style};
+
+/// Scorecard formats besides the JSON that is always written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Json,
+    Md,
+    Html,
+    Txt,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AssessArgs {
+    /// 对话记录目录(其中的 *.jsonl)。Directory of transcripts (*.jsonl).
+    #[arg(required_unless_present = "manifest", conflicts_with = "manifest")]
+    pub dir: Option<PathBuf>,
+    /// 考核清单(TOML):每个 [[session]] 用台词文件跑一场对话。Manifest of scripted sessions.
+    #[arg(long, value_name = "FILE.toml")]
+    pub manifest: Option<PathBuf>,
+    /// 输出目录:scorecards/、transcripts/、summary.csv、report.html。Output directory.
+    #[arg(long, value_name = "OUTDIR")]
+    pub out: PathBuf,
+    /// 评分卡除 JSON 外再写的格式,可多选(md,html,txt)。Extra scorecard formats.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub format: Vec<Format>,
+}
+
+pub(super) fn run(ctx: &Context, args: AssessArgs) -> anyhow::Result<u8> {
+    let analyser = ctx.analyser()?;
+    let catalog = ctx.catalog(analyser)?;
+    let plan = match (&args.dir, &args.manifest) {
+        (_, Some(m)) => Plan::manifest(m)?,
+        (Some(d), None) => Plan::dir(d)?,
+        (None, None) => unreachable!("clap requires one"),
+    };
+    if plan.items.is_empty() && plan.failures.is_empty() {
+        match &args.dir {
+            Some(d) => anyhow::bail!("目录 {} 里没有对话记录(*.jsonl)", d.display()),
+            None => anyhow::bail!("考核清单里没有 [[session]]"),
+        }
+    }
+
+    let text = Text {
+        style: Style { on: false },
+    };
+    let mut renderers: Vec<&(dyn Render + Sync)> = Vec::new();
+    for f in &args.format {
+        let r: &(dyn Render + Sync) = match f {
+            Format::Json => &Json,
+            Format::Md => &Markdown,
+            Format::Html => &Html,
+            Format::Txt => &text,
+        };
+        if !renderers.iter().any(|x| x.extension() == r.extension()) {
+            renderers.push(r);
+        }
+    }
+    // The report links to the HTML scorecards when there are any.
+    let card_ext = if args.format.contains(&Format::Html) {
+        "html"
+    } else {
+        "json"
+    };
+
+    let total = plan.items.len() as u64;
+    let bar = if std::io::stderr().is_terminal() {
+        ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} 场 {per_sec} 剩余 {eta}")
+            .expect("static template"),
+    );
+    let settings = Settings {
+        out: args.out.clone(),
+        renderers,
+    };
+    let report = assess::assess(plan, &catalog, analyser, &settings, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    assess::write_summary(&args.out, &report, card_ext)?;
+
+    for w in &report.warnings {
+        eprintln!("警告: {}", ui::sanitize(w));
+    }
+    for f in &report.failures {
+        eprintln!("错误: {}(已跳过)", ui::sanitize(&f.to_string()));
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "评分 {} 场{} → {}",
+        report.rows.len(),
+        if report.failures.is_empty() {
+            String::new()
+        } else {
+            format!(",{} 场无法评分", report.failures.len())
+        },
+        args.out.display()
+    )?;
+    writeln!(
+        out,
+        "  {}\n  {}\n  {}",
+        args.out.join("scorecards").display(),
+        args.out.join("summary.csv").display(),
+        args.out.join("report.html").display()
+    )?;
+    Ok(u8::from(!report.failures.is_empty()))
+}
