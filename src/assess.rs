@@ -569,7 +569,7 @@ fn play(
         .out
         .join("transcripts")
         .join(format!("{}.jsonl", item.name));
-    crate::io::write_atomic(&path, to_jsonl(&t).as_bytes())
+    crate::io::write_atomic_bulk(&path, to_jsonl(&t).as_bytes())
         .with_context(|| format!("写入 {}", path.display()))?;
     // Named relative to the output directory, so that the whole directory can move
     // and two runs into different directories write the same scorecards.
@@ -649,7 +649,7 @@ fn write_cards(
         let path = out
             .join("scorecards")
             .join(format!("{name}.{}", r.extension()));
-        crate::io::write_atomic(&path, r.render(card).as_bytes())
+        crate::io::write_atomic_bulk(&path, r.render(card).as_bytes())
             .with_context(|| format!("写入 {}", path.display()))?;
     }
     Ok(())
@@ -906,7 +906,7 @@ fn histogram(rows: &[Row]) -> String {
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,\"PingFang SC\",\"Microsoft YaHei\",sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}\
 table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}\
-th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}.bad{color:#b00020}.muted{color:#666}\
+th{background:#f3f3f3;white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums}.bad{color:#b00020}.muted{color:#666}\
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ddd}";
 
 /// `report.html`: one self-contained page (no external assets) for the assessor.

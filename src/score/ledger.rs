@@ -26,18 +26,30 @@ pub struct Promise {
 const GUARANTEE: [&str; 4] = ["保证", "一定", "绝对", "肯定"];
 
 /// The promises of every line.
+/// A forbidden commitment's patterns as one regex, compiled once per process: an
+/// assessment scores thousands of sessions of the same few scenarios, and compiling
+/// these on every scorecard was a third of its time.
+fn compiled(patterns: &[String]) -> Option<std::sync::Arc<Regex>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<Vec<String>, Option<Arc<Regex>>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(hit) = cache.lock().ok()?.get(patterns) {
+        return hit.clone();
+    }
+    let joined: Vec<String> = patterns.iter().map(|p| format!("(?:{p})")).collect();
+    let re = Regex::new(&joined.join("|")).ok().map(Arc::new);
+    cache.lock().ok()?.insert(patterns.to_vec(), re.clone());
+    re
+}
+
 /// Without a scenario (a real chat log) promises are listed but not checked.
 pub(crate) fn promises(lines: &[Line<'_>], scenario: Option<&Scenario>) -> Vec<Promise> {
-    let forbids: Vec<(Regex, &str)> = scenario
+    let forbids: Vec<(std::sync::Arc<Regex>, &str)> = scenario
         .map(|s| s.policy.forbids.as_slice())
         .unwrap_or_default()
         .iter()
-        .filter_map(|f| {
-            let joined: Vec<String> = f.patterns.iter().map(|p| format!("(?:{p})")).collect();
-            Regex::new(&joined.join("|"))
-                .ok()
-                .map(|r| (r, f.why.as_str()))
-        })
+        .filter_map(|f| compiled(&f.patterns).map(|r| (r, f.why.as_str())))
         .collect();
     let mut out = Vec::new();
     for line in lines {
