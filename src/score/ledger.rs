@@ -32,7 +32,9 @@ const GUARANTEE: [&str; 4] = ["保证", "一定", "绝对", "肯定"];
 fn compiled(patterns: &[String]) -> Option<std::sync::Arc<Regex>> {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<HashMap<Vec<String>, Option<Arc<Regex>>>>> = OnceLock::new();
+    /// Patterns → their regex (`None` if they do not compile).
+    type Cache = Mutex<HashMap<Vec<String>, Option<Arc<Regex>>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(hit) = cache.lock().ok()?.get(patterns) {
         return hit.clone();
