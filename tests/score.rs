@@ -3,35 +3,9 @@
 
 mod common;
 
-use common::{Dir, repo};
+use common::{Dir, repo, transcript};
 use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
-
-/// A transcript written by hand: the scorer reads the trainee lines, the needs met per
-/// turn and the outcome, and re-analyses the lines itself.
-fn transcript(persona: &str, scenario: &str, lines: &[(&str, &[&str])], outcome: &str) -> String {
-    let mut out = format!(
-        r#"{{"type":"header","format":1,"peilian":"0.1.0","persona":{{"id":"{persona}","name":"x","hash":"0"}},"scenario":"{scenario}","difficulty":"normal","rubric":{{"id":"default","version":1,"hash":"0"}},"backend":{{"name":"offline","model":null}},"seed":1,"trainee":"小王","started_at":"2026-01-01T00:00:00Z","initial":{{"anger":70,"trust":20}},"opening":"……"}}"#
-    );
-    out.push('\n');
-    for (i, (text, needs)) in lines.iter().enumerate() {
-        let needs: Vec<String> = needs.iter().map(|n| format!("\"{n}\"")).collect();
-        out.push_str(&format!(
-            r#"{{"type":"turn","n":{},"trainee":{},"signals":[],"customer":"嗯。","anger":{},"trust":30,"needs_met":[{}]}}"#,
-            i + 1,
-            serde_json::to_string(text).unwrap(),
-            60 - 5 * i as i32,
-            needs.join(",")
-        ));
-        out.push('\n');
-    }
-    out.push_str(&format!(
-        r#"{{"type":"end","outcome":"{outcome}","reason":"","turns":{},"anger":30}}"#,
-        lines.len()
-    ));
-    out.push('\n');
-    out
-}
 
 const GOOD: &[(&str, &[&str])] = &[
     ("您好,这里是售后服务中心,请问有什么可以帮您?", &[]),
