@@ -2,6 +2,8 @@
 //! utterances/s on one core), and start-up cost: compiling the rubric and loading the
 //! six personas (target < 10 ms).
 
+mod common;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use peilian::persona::Catalog;
 use peilian::rubric::{DEFAULT_RUBRIC, default_rubric, load_rubric_text};
@@ -10,28 +12,8 @@ use std::hint::black_box;
 /// Trainee lines as typed: the utterance table plus every self-check line of the
 /// shipped personas.
 fn corpus() -> Vec<String> {
-    #[derive(serde::Deserialize)]
-    struct Table {
-        case: Vec<Case>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Case {
-        text: String,
-    }
-    let raw = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/utterances.toml"
-    ))
-    .expect("tests/data/utterances.toml");
-    let table: Table = toml::from_str(&raw).expect("utterance table parses");
-    let mut lines: Vec<String> = table.case.into_iter().map(|c| c.text).collect();
     let catalog = Catalog::load(None, default_rubric()).expect("shipped personas load");
-    for e in catalog.entries() {
-        for c in &e.persona.checks {
-            lines.extend(c.lines.iter().cloned());
-        }
-    }
-    lines
+    common::trainee_lines(&catalog)
 }
 
 fn analyse(c: &mut Criterion) {

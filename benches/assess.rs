@@ -17,6 +17,8 @@
 use std::path::Path;
 use std::time::Instant;
 
+mod common;
+
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use peilian::assess::{self, Plan, Settings};
 use peilian::engine::Rng;
@@ -28,36 +30,11 @@ use peilian::transcript::{
 
 const TURNS: u32 = 20;
 
-/// Trainee lines as typed: the utterance table and every self-check line.
-fn line_pool(catalog: &Catalog) -> Vec<String> {
-    #[derive(serde::Deserialize)]
-    struct Table {
-        case: Vec<Case>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Case {
-        text: String,
-    }
-    let raw = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/utterances.toml"
-    ))
-    .expect("tests/data/utterances.toml");
-    let table: Table = toml::from_str(&raw).expect("utterance table parses");
-    let mut lines: Vec<String> = table.case.into_iter().map(|c| c.text).collect();
-    for e in catalog.entries() {
-        for c in &e.persona.checks {
-            lines.extend(c.lines.iter().cloned());
-        }
-    }
-    lines
-}
-
 /// Write `n` transcripts into `dir/transcripts` and every trainee line into
 /// `dir/lines.txt`; returns the transcripts' total size in bytes.
 fn generate(dir: &Path, n: usize, catalog: &Catalog) -> u64 {
     let analyser = default_rubric();
-    let pool = line_pool(catalog);
+    let pool = common::trainee_lines(catalog);
     let tdir = dir.join("transcripts");
     std::fs::create_dir_all(&tdir).unwrap();
     let mut all_lines = String::new();

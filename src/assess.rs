@@ -299,7 +299,7 @@ fn one() -> u64 {
 
 /// A file-name-safe form of a name: letters (any script), digits, `-`, `_` and `.`
 /// stay; anything else becomes `_`.
-fn safe_name(s: &str) -> String {
+pub fn safe_name(s: &str) -> String {
     let out: String = s
         .chars()
         .map(|c| {

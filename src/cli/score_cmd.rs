@@ -9,6 +9,7 @@ use super::Context;
 // `rubric_cmd` reaches the scorer through here too.
 pub(crate) use crate::assess::score_file;
 use crate::rubric::Analyser;
+use crate::score::Scorecard;
 use crate::score::html::Html;
 use crate::score::render::{Json, Markdown, Render, Text};
 use crate::transcript;
@@ -71,26 +72,17 @@ pub(super) fn run(ctx: &Context, args: ScoreArgs) -> anyhow::Result<u8> {
                 continue;
             }
         };
-        let doc = renderer.render(&card);
-        match &args.out {
-            Some(dir) => {
-                let stem = path
-                    .file_stem()
-                    .map_or_else(|| "scorecard".into(), |s| s.to_string_lossy().into_owned());
-                let target = dir.join(format!("{stem}.{}", renderer.extension()));
-                crate::io::write_atomic(&target, doc.as_bytes())
-                    .with_context(|| format!("写入 {}", target.display()))?;
-                writeln!(
-                    out,
-                    "{} → {}({} 分,{})",
-                    path.display(),
-                    target.display(),
-                    card.total,
-                    card.grade
-                )?;
-            }
-            None => write!(out, "{doc}")?,
-        }
+        let stem = path
+            .file_stem()
+            .map_or_else(|| "scorecard".into(), |s| s.to_string_lossy().into_owned());
+        emit(
+            &mut out,
+            renderer.as_ref(),
+            &card,
+            args.out.as_deref(),
+            &stem,
+            &path.display().to_string(),
+        )?;
     }
     Ok(if failed > 0 { 2 } else { 0 })
 }
@@ -111,36 +103,46 @@ fn score_chatlog(
             analyser,
             transcript::now_rfc3339(),
         );
-        let doc = renderer.render(&card);
-        match out_dir {
-            Some(dir) => {
-                // Dialogue ids come from someone else's system: keep file names tame.
-                let stem: String = id
-                    .chars()
-                    .map(|c| {
-                        if c.is_alphanumeric() || c == '-' {
-                            c
-                        } else {
-                            '_'
-                        }
-                    })
-                    .collect();
-                let target = dir.join(format!("{stem}.{}", renderer.extension()));
-                crate::io::write_atomic(&target, doc.as_bytes())
-                    .with_context(|| format!("写入 {}", target.display()))?;
-                writeln!(
-                    out,
-                    "{id} → {}({} 分,{})",
-                    target.display(),
-                    card.total,
-                    card.grade
-                )?;
-            }
-            None => write!(out, "{doc}")?,
-        }
+        // Dialogue ids come from someone else's system: keep file names tame.
+        emit(
+            &mut out,
+            renderer,
+            &card,
+            out_dir,
+            &crate::assess::safe_name(id),
+            id,
+        )?;
     }
     if dialogues.is_empty() {
         eprintln!("警告: {} 里没有对话", log.display());
     }
     Ok(0)
+}
+
+/// Print a rendered scorecard, or write it to `dir/<stem>.<ext>` and say so.
+fn emit(
+    out: &mut impl Write,
+    renderer: &dyn Render,
+    card: &Scorecard,
+    dir: Option<&Path>,
+    stem: &str,
+    label: &str,
+) -> anyhow::Result<()> {
+    let doc = renderer.render(card);
+    match dir {
+        Some(dir) => {
+            let target = dir.join(format!("{stem}.{}", renderer.extension()));
+            crate::io::write_atomic(&target, doc.as_bytes())
+                .with_context(|| format!("写入 {}", target.display()))?;
+            writeln!(
+                out,
+                "{label} → {}({} 分,{})",
+                target.display(),
+                card.total,
+                card.grade
+            )?;
+        }
+        None => write!(out, "{doc}")?,
+    }
+    Ok(())
 }
