@@ -13,18 +13,14 @@ use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 
 fn run_json(args: &[&str], answers: &str) -> serde_json::Value {
-    let out = peilian()
-        .args(["run", "--answers", "-", "--json"])
-        .args(args)
-        .write_stdin(answers)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::stdout_json(
+        peilian()
+            .args(["run", "--answers", "-", "--json"])
+            .args(args)
+            .write_stdin(answers)
+            .output()
+            .unwrap(),
+    )
 }
 
 #[test]

@@ -7,36 +7,15 @@ use common::{Dir, repo, transcript};
 use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 
-const GOOD: &[(&str, &[&str])] = &[
-    ("您好,这里是售后服务中心,请问有什么可以帮您?", &[]),
-    ("非常理解您的心情,换作是我也会着急。", &["heard"]),
-    ("请问您的维修单号是多少?是哪天报修的?", &["heard"]),
-    (
-        "您的意思是软驱读不了盘,维修站让您自己清洗,对吗?",
-        &["heard"],
-    ),
-    (
-        "您放心,一定会给您解决。很抱歉给您添麻烦了,我们今天下午安排工程师上门检测,免费更换软驱。",
-        &["heard", "assured"],
-    ),
-    (
-        "明天上午十点前给您确认结果,之后我会回访您。感谢您的耐心,请问还有其他需要吗?",
-        &["heard", "assured"],
-    ),
-];
+const GOOD: &[(&str, &[&str])] = common::GOOD_SESSION;
 
 fn score_json(d: &Dir, file: &str) -> serde_json::Value {
-    let out = d
-        .cmd()
-        .args(["score", "--format", "json", file])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::stdout_json(
+        d.cmd()
+            .args(["score", "--format", "json", file])
+            .output()
+            .unwrap(),
+    )
 }
 
 #[test]

@@ -16,23 +16,7 @@ const SESSIONS: [(&str, &str, &str, Lines, &str); 4] = [
         "good",
         "emotional",
         "floppy-drive",
-        &[
-            ("您好,这里是售后服务中心,请问有什么可以帮您?", &[]),
-            ("非常理解您的心情,换作是我也会着急。", &["heard"]),
-            ("请问您的维修单号是多少?是哪天报修的?", &["heard"]),
-            (
-                "您的意思是软驱读不了盘,维修站让您自己清洗,对吗?",
-                &["heard"],
-            ),
-            (
-                "您放心,一定会给您解决。很抱歉给您添麻烦了,我们今天下午安排工程师上门检测,免费更换软驱。",
-                &["heard", "assured"],
-            ),
-            (
-                "明天上午十点前给您确认结果,之后我会回访您。感谢您的耐心,请问还有其他需要吗?",
-                &["heard", "assured"],
-            ),
-        ],
+        common::GOOD_SESSION,
         "resolved",
     ),
     (
@@ -86,17 +70,12 @@ fn golden_scorecards() {
     for (name, persona, scenario, lines, outcome) in SESSIONS {
         let d = Dir::new();
         d.write("t.jsonl", transcript(persona, scenario, lines, outcome));
-        let json = d
-            .cmd()
-            .args(["score", "--format", "json", "t.jsonl"])
-            .output()
-            .unwrap();
-        assert!(
-            json.status.success(),
-            "{}",
-            String::from_utf8_lossy(&json.stderr)
+        let v = common::stdout_json(
+            d.cmd()
+                .args(["score", "--format", "json", "t.jsonl"])
+                .output()
+                .unwrap(),
         );
-        let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
         insta::assert_json_snapshot!(format!("{name}.json"), v, {
             ".generated_at" => "[generated_at]",
             ".source.peilian" => "[version]",
