@@ -9,7 +9,7 @@ mod run_cmd;
 pub(crate) mod score_cmd;
 
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -185,11 +185,6 @@ impl Context {
                 Some(dir) => format!("加载客户画像目录 {}", dir.display()),
                 None => "加载内置客户画像".to_string(),
             })
-    }
-
-    #[allow(dead_code)]
-    pub(crate) fn persona_dir(&self) -> Option<&Path> {
-        self.persona_dir.as_deref()
     }
 }
 

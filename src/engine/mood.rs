@@ -193,7 +193,6 @@ pub struct TurnReport {
     pub turn: u32,
     pub signals: Vec<Signal>,
     pub events: Vec<Event>,
-    pub anger_before: i32,
     pub anger: i32,
     pub trust: i32,
     /// Ids of the needs met so far.
@@ -363,7 +362,6 @@ impl<'a> Engine<'a> {
     /// Play one trainee line. The state must not have an outcome yet.
     pub fn turn(&self, st: &mut MoodState, text: &str) -> TurnReport {
         let signals = self.analyser.analyse(text);
-        let anger_before = st.anger_i();
         let start_anger = st.anger;
         st.turn += 1;
         let turn = st.turn;
@@ -692,7 +690,6 @@ impl<'a> Engine<'a> {
             turn,
             signals,
             events,
-            anger_before,
             anger: st.anger_i(),
             trust: st.trust_i(),
             needs_met: self.met_ids(st),
