@@ -79,6 +79,7 @@ fn golden_scorecards() {
         insta::assert_json_snapshot!(format!("{name}.json"), v, {
             ".generated_at" => "[generated_at]",
             ".source.peilian" => "[version]",
+            ".source.rubric_hash" => "[rubric hash]",
         });
         let text = d.cmd().args(["score", "t.jsonl"]).output().unwrap();
         insta::assert_snapshot!(

@@ -206,6 +206,10 @@ const BAD_PRIORITY: [&str; 5] = ["forbidden", "blame", "deflect", "argue", "impo
 /// Apologies in a row without action after which apologising makes things worse.
 const EMPTY_APOLOGY_AFTER: u32 = 3;
 
+/// How much anger must fall in a turn before the customer says something conciliatory;
+/// a point or two is not enough to thank anyone for.
+const CALM_STEP: f64 = 4.0;
+
 /// How close to the walk-out line the customer starts threatening.
 const THREATEN_MARGIN: f64 = 15.0;
 
@@ -678,7 +682,7 @@ impl<'a> Engine<'a> {
                     Move::UnknownFact
                 } else if st.anger > start_anger && st.anger >= walk - THREATEN_MARGIN {
                     Move::Threaten
-                } else if st.anger < start_anger {
+                } else if st.anger <= start_anger - CALM_STEP {
                     Move::Calm
                 } else {
                     Move::Vent

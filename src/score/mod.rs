@@ -361,7 +361,8 @@ fn compliance(
     for l in lines {
         for h in &l.hits {
             let (kind, s, e) = (h.kind, h.start, h.end);
-            if a.polarity(kind) != Some(Polarity::Bad) {
+            // Register (你 for 您) is scored under 服务用语, once.
+            if a.polarity(kind) != Some(Polarity::Bad) || kind == "impolite" {
                 continue;
             }
             let r = &a.rubric().rules[h.rule];
