@@ -26,19 +26,33 @@ pub struct CheckResult {
 
 /// Run one check of a persona. Checks are deterministic (seed 1) and write no files.
 pub fn run_check(entry: &Entry, check: &Check, analyser: &Analyser) -> CheckResult {
+    let (scenario_id, difficulty) = target(entry, check);
     let p = &entry.persona;
-    let scenario_id = check
-        .scenario
-        .clone()
-        .unwrap_or_else(|| p.scenarios[0].id.clone());
-    let difficulty = check.difficulty.clone().unwrap_or_else(|| "normal".into());
     let scenario = p.scenario(&scenario_id).expect("validated scenario id");
     let engine = Engine::new(p, scenario, &difficulty, analyser).expect("validated difficulty");
+    play(entry, check, &engine)
+}
+
+/// The scenario and difficulty a check runs against.
+fn target(entry: &Entry, check: &Check) -> (String, String) {
+    let scenario = check
+        .scenario
+        .clone()
+        .unwrap_or_else(|| entry.persona.scenarios[0].id.clone());
+    let difficulty = check.difficulty.clone().unwrap_or_else(|| "normal".into());
+    (scenario, difficulty)
+}
+
+/// Play a check's lines against a compiled engine.
+fn play(entry: &Entry, check: &Check, engine: &Engine<'_>) -> CheckResult {
+    let p = &entry.persona;
+    let scenario_id = engine.scenario.id.clone();
+    let difficulty = engine.level_name.clone();
     let opts = Options {
         seed: 1,
         ..Options::default()
     };
-    let mut session = Session::start(&engine, &entry.source, &opts).expect("no transcript, no I/O");
+    let mut session = Session::start(engine, &entry.source, &opts).expect("no transcript, no I/O");
     let initial_anger = session.header().initial.anger;
     let mut angers = Vec::new();
     let mut notes = Vec::new();
@@ -84,10 +98,27 @@ pub fn run_check(entry: &Entry, check: &Check, analyser: &Analyser) -> CheckResu
 
 /// Run every check of a persona.
 pub fn run_all(entry: &Entry, analyser: &Analyser) -> Vec<CheckResult> {
-    entry
-        .persona
-        .checks
+    // Checks share scenarios: compile each scenario and difficulty once.
+    let mut engines: Vec<Engine<'_>> = Vec::new();
+    let p = &entry.persona;
+    p.checks
         .iter()
-        .map(|c| run_check(entry, c, analyser))
+        .map(|c| {
+            let (scenario, difficulty) = target(entry, c);
+            let i = match engines
+                .iter()
+                .position(|e| e.scenario.id == scenario && e.level_name == difficulty)
+            {
+                Some(i) => i,
+                None => {
+                    let sc = p.scenario(&scenario).expect("validated scenario id");
+                    engines.push(
+                        Engine::new(p, sc, &difficulty, analyser).expect("validated difficulty"),
+                    );
+                    engines.len() - 1
+                }
+            };
+            play(entry, c, &engines[i])
+        })
         .collect()
 }

@@ -9,6 +9,20 @@ use predicates::str::contains;
 
 const GOOD: &[(&str, &[&str])] = common::GOOD_SESSION;
 
+/// Write a hand-made transcript into a fresh directory and score it as JSON; the
+/// directory is returned for further commands.
+fn scored(
+    persona: &str,
+    scenario: &str,
+    lines: &[(&str, &[&str])],
+    outcome: &str,
+) -> (Dir, serde_json::Value) {
+    let d = Dir::new();
+    d.write("t.jsonl", transcript(persona, scenario, lines, outcome));
+    let v = score_json(&d, "t.jsonl");
+    (d, v)
+}
+
 fn score_json(d: &Dir, file: &str) -> serde_json::Value {
     common::stdout_json(
         d.cmd()
@@ -20,12 +34,7 @@ fn score_json(d: &Dir, file: &str) -> serde_json::Value {
 
 #[test]
 fn a_good_session_scores_high_with_evidence_for_each_point() {
-    let d = Dir::new();
-    d.write(
-        "good.jsonl",
-        transcript("emotional", "floppy-drive", GOOD, "resolved"),
-    );
-    let v = score_json(&d, "good.jsonl");
+    let (_, v) = scored("emotional", "floppy-drive", GOOD, "resolved");
     assert_eq!(v["schema"], "peilian.scorecard/1");
     assert!(v["total"].as_f64().unwrap() >= 85.0, "{}", v["total"]);
     assert_eq!(v["grade"], "优秀");
@@ -45,12 +54,7 @@ fn a_good_session_scores_high_with_evidence_for_each_point() {
 fn a_forbidden_phrase_costs_points_shows_a_better_phrasing_and_caps_the_grade() {
     let mut lines = GOOD.to_vec();
     lines.insert(2, ("公司的规定就是这样的,不过我们会处理。", &["heard"]));
-    let d = Dir::new();
-    d.write(
-        "one.jsonl",
-        transcript("emotional", "floppy-drive", &lines, "resolved"),
-    );
-    let v = score_json(&d, "one.jsonl");
+    let (d, v) = scored("emotional", "floppy-drive", &lines, "resolved");
     assert_eq!(v["forbidden_count"], 1);
     assert_eq!(v["grade"], "合格", "total {}", v["total"]);
     assert!(v["capped_from"].is_string());
@@ -71,7 +75,7 @@ fn a_forbidden_phrase_costs_points_shows_a_better_phrasing_and_caps_the_grade() 
     assert!(!hit["better"].as_str().unwrap().is_empty());
     // The terminal card names the turn and the better phrasing.
     d.cmd()
-        .args(["score", "one.jsonl"])
+        .args(["score", "t.jsonl"])
         .assert()
         .success()
         .stdout(
@@ -89,12 +93,7 @@ fn cross_turn_rules_are_found() {
         ("真的很抱歉。", &[]),
         ("实在对不起。", &[]),
     ];
-    let d = Dir::new();
-    d.write(
-        "t.jsonl",
-        transcript("emotional", "floppy-drive", lines, "walked_out"),
-    );
-    let v = score_json(&d, "t.jsonl");
+    let (_, v) = scored("emotional", "floppy-drive", lines, "walked_out");
     let rules: Vec<&str> = v["dimensions"]
         .as_array()
         .unwrap()
@@ -118,12 +117,7 @@ fn a_promise_the_policy_forbids_is_flagged() {
         ("您好,我先核实一下情况。", &[]),
         ("我保证给您三倍赔偿,今天就打到您卡上。", &[]),
     ];
-    let d = Dir::new();
-    d.write(
-        "p.jsonl",
-        transcript("prepared", "swapped-mainboard", lines, "walked_out"),
-    );
-    let v = score_json(&d, "p.jsonl");
+    let (_, v) = scored("prepared", "swapped-mainboard", lines, "walked_out");
     let broken: Vec<&serde_json::Value> = v["promises"]
         .as_array()
         .unwrap()

@@ -242,11 +242,7 @@ fn quote_span(text: &str, start: usize, end: usize) -> String {
     if text[start..end].chars().count() >= MIN_CHARS {
         return text[start..end].to_string();
     }
-    let is_break = |c: char| ",。!?;,.!?;…\n".contains(c);
-    let from = text[..start].rfind(is_break).map_or(0, |i| {
-        i + text[i..].chars().next().map_or(1, char::len_utf8)
-    });
-    let to = text[end..].find(is_break).map_or(text.len(), |i| end + i);
+    let (from, to) = context::clause(text, start, end);
     let clause = text[from..to].trim();
     if clause.chars().count() > MAX_CHARS {
         text[start..end].to_string()

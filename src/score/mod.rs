@@ -118,13 +118,39 @@ pub struct Scorecard {
 
 /// The procedure from taking a complaint to confirming it, by the kind that marks
 /// each stage.
-const STAGES: [(&str, &str); 6] = [
-    ("restate", "受理/复述"),
-    ("ask_info", "调查"),
-    ("remedy", "方案"),
-    ("time_commitment", "时限"),
-    ("follow_up", "跟进"),
-    ("closing", "确认"),
+/// each stage with what to say when it is missing.
+const STAGES: [(&str, &str, &str); 6] = [
+    ("restate", "受理/复述", "复述确认:“您的意思是……,对吗?”"),
+    (
+        "ask_info",
+        "调查",
+        "询问事实:“请问您的单号是多少?是什么时候发生的?”",
+    ),
+    ("remedy", "方案", "给出具体方案:“我们给您免费上门检测……”"),
+    (
+        "time_commitment",
+        "时限",
+        "给出时限:“明天下午三点前给您答复。”",
+    ),
+    ("follow_up", "跟进", "承诺跟进:“处理完我会回访您。”"),
+    ("closing", "确认", "确认满意:“请问还有其他需要我帮您的吗?”"),
+];
+
+/// The service phrases: kind, share of the dimension, label, what to say instead.
+const COURTESY: [(&str, f64, &str, &str); 3] = [
+    (
+        "greeting",
+        0.3,
+        "问候",
+        "开场问候:“您好,这里是……,请问有什么可以帮您?”",
+    ),
+    ("thanks", 0.3, "致谢", "致谢:“感谢您的耐心/反映。”"),
+    (
+        "closing",
+        0.2,
+        "结束语",
+        "结束语:“请问还有其他需要吗?感谢您的来电。”",
+    ),
 ];
 
 /// A signal as the scorer uses it.
@@ -337,6 +363,18 @@ fn score_with(
     }
 }
 
+/// Evidence of something that did not happen: no turn, no points, what to do.
+fn missing(rule: String, why: String, better: String) -> Evidence {
+    Evidence {
+        turn: None,
+        quote: String::new(),
+        rule,
+        points: 0.0,
+        why,
+        better: Some(better),
+    }
+}
+
 fn evidence(turn: u32, quote: String, rule: &str, points: f64, why: impl Into<String>) -> Evidence {
     Evidence {
         turn: Some(turn),
@@ -482,14 +520,11 @@ fn empathy(lines: &[Line], a: &Analyser, max: f64) -> Dimension {
                 "表达了理解,但来得晚"
             },
         )),
-        None => ev.push(Evidence {
-            turn: None,
-            quote: String::new(),
-            rule: "rule.no-empathy".into(),
-            points: 0.0,
-            why: "整场没有真正表达理解客户的感受".into(),
-            better: Some("“换作是我也会着急,您的心情我理解。”".into()),
-        }),
+        None => ev.push(missing(
+            "rule.no-empathy".into(),
+            "整场没有真正表达理解客户的感受".into(),
+            "“换作是我也会着急,您的心情我理解。”".into(),
+        )),
     }
     let mut score = share * max;
     let mut seen: Vec<String> = Vec::new();
@@ -572,7 +607,7 @@ fn process(lines: &[Line], max: f64) -> Dimension {
     let mut ev = Vec::new();
     let mut firsts = Vec::new();
     let per = 0.8 * max / STAGES.len() as f64;
-    for (kind, label) in STAGES {
+    for (kind, label, hint) in STAGES {
         match lines.iter().find(|l| l.has(kind)) {
             Some(l) => {
                 firsts.push(l.turn);
@@ -584,14 +619,11 @@ fn process(lines: &[Line], max: f64) -> Dimension {
                     label.to_string(),
                 ));
             }
-            None => ev.push(Evidence {
-                turn: None,
-                quote: String::new(),
-                rule: format!("stage.{kind}"),
-                points: 0.0,
-                why: format!("缺少「{label}」这一步"),
-                better: Some(stage_hint(kind).to_string()),
-            }),
+            None => ev.push(missing(
+                format!("stage.{kind}"),
+                format!("缺少「{label}」这一步"),
+                hint.into(),
+            )),
         }
     }
     let ordered = firsts.windows(2).filter(|w| w[0] <= w[1]).count();
@@ -621,26 +653,11 @@ fn process(lines: &[Line], max: f64) -> Dimension {
     }
 }
 
-fn stage_hint(kind: &str) -> &'static str {
-    match kind {
-        "restate" => "复述确认:“您的意思是……,对吗?”",
-        "ask_info" => "询问事实:“请问您的单号是多少?是什么时候发生的?”",
-        "remedy" => "给出具体方案:“我们给您免费上门检测……”",
-        "time_commitment" => "给出时限:“明天下午三点前给您答复。”",
-        "follow_up" => "承诺跟进:“处理完我会回访您。”",
-        _ => "确认满意:“请问还有其他需要我帮您的吗?”",
-    }
-}
-
 /// 服务用语: greeting, thanks, closing; no rude register (你 for 您, sarcasm).
 fn courtesy(lines: &[Line], a: &Analyser, max: f64) -> Dimension {
     let mut ev = Vec::new();
     let mut score = 0.0;
-    for (kind, share, label) in [
-        ("greeting", 0.3, "问候"),
-        ("thanks", 0.3, "致谢"),
-        ("closing", 0.2, "结束语"),
-    ] {
+    for (kind, share, label, hint) in COURTESY {
         match lines.iter().find(|l| l.has(kind)) {
             Some(l) => {
                 score += share * max;
@@ -652,14 +669,11 @@ fn courtesy(lines: &[Line], a: &Analyser, max: f64) -> Dimension {
                     label,
                 ));
             }
-            None => ev.push(Evidence {
-                turn: None,
-                quote: String::new(),
-                rule: format!("courtesy.{kind}"),
-                points: 0.0,
-                why: format!("没有{label}"),
-                better: Some(stage_hint_courtesy(kind).to_string()),
-            }),
+            None => ev.push(missing(
+                format!("courtesy.{kind}"),
+                format!("没有{label}"),
+                hint.into(),
+            )),
         }
     }
     let rude: Vec<(&Line, &Hit)> = lines
@@ -695,14 +709,6 @@ fn courtesy(lines: &[Line], a: &Analyser, max: f64) -> Dimension {
     }
 }
 
-fn stage_hint_courtesy(kind: &str) -> &'static str {
-    match kind {
-        "greeting" => "开场问候:“您好,这里是……,请问有什么可以帮您?”",
-        "thanks" => "致谢:“感谢您的耐心/反映。”",
-        _ => "结束语:“请问还有其他需要吗?感谢您的来电。”",
-    }
-}
-
 /// 客户类型要点: the persona's needs, which encode the deck's 建议 for this type.
 fn persona_needs(t: &Transcript, p: &Persona, max: f64) -> Dimension {
     let mut ev = Vec::new();
@@ -725,14 +731,11 @@ fn persona_needs(t: &Transcript, p: &Persona, max: f64) -> Dimension {
                     better: None,
                 });
             }
-            None => ev.push(Evidence {
-                turn: None,
-                quote: String::new(),
-                rule: format!("need.{}", need.id),
-                points: 0.0,
-                why: format!("没做到:{}", need.label),
-                better: Some(p.advice.join(";")),
-            }),
+            None => ev.push(missing(
+                format!("need.{}", need.id),
+                format!("没做到:{}", need.label),
+                p.advice.join(";"),
+            )),
         }
     }
     let score = if p.needs.is_empty() {
