@@ -9,6 +9,7 @@ pub mod assess;
 pub mod calibrate;
 pub mod chatlog;
 pub mod cli;
+pub mod config;
 pub mod diag;
 pub mod engine;
 pub mod io;

@@ -8,12 +8,14 @@ mod rubric_cmd;
 mod run_cmd;
 pub(crate) mod score_cmd;
 
+use std::cell::OnceCell;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::config::{Config, Dirs};
 use crate::persona::Catalog;
 use crate::rubric::{self, Analyser};
 
@@ -28,6 +30,10 @@ pub struct Cli {
     /// 使用的规则文件(默认内置 default)。Rubric file to use instead of the built-in one.
     #[arg(long, global = true, value_name = "PATH", env = "PEILIAN_RUBRIC")]
     pub rubric: Option<PathBuf>,
+
+    /// 配置文件(默认 ~/.config/peilian/config.toml)。Config file instead of the XDG one.
+    #[arg(long, global = true, value_name = "PATH", env = crate::config::CONFIG_ENV)]
+    pub config: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -153,35 +159,68 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
-/// Shared settings of one invocation; loads the rubric and personas on demand.
+/// Shared settings of one invocation; loads the config file, rubric and personas on
+/// demand, so that a broken config file does not stop `peilian config path` from
+/// saying where it is.
 pub(crate) struct Context {
     persona_dir: Option<PathBuf>,
     rubric_path: Option<PathBuf>,
+    pub(crate) dirs: Dirs,
+    config: OnceCell<Config>,
 }
 
 impl Context {
     fn new(cli: &Cli) -> Self {
+        let mut dirs = Dirs::locate();
+        if let Some(p) = &cli.config {
+            dirs.config_file = p.clone();
+        }
         Self {
             persona_dir: cli.persona_dir.clone(),
             rubric_path: cli.rubric.clone(),
+            dirs,
+            config: OnceCell::new(),
         }
+    }
+
+    /// The config file's settings (empty when there is no file).
+    pub(crate) fn config(&self) -> anyhow::Result<&Config> {
+        if let Some(c) = self.config.get() {
+            return Ok(c);
+        }
+        let c = Config::load(&self.dirs.config_file)?;
+        Ok(self.config.get_or_init(|| c))
+    }
+
+    /// A flag or environment value if given, else the config file's.
+    fn or_config(
+        &self,
+        given: &Option<PathBuf>,
+        pick: impl Fn(&Config) -> &Option<PathBuf>,
+    ) -> anyhow::Result<Option<PathBuf>> {
+        Ok(match given {
+            Some(p) => Some(p.clone()),
+            None => pick(self.config()?).clone(),
+        })
     }
 
     /// The rubric in force. A process uses one rubric for its whole life, so a loaded
     /// file is kept for it (leaked) rather than threaded through every caller.
     pub(crate) fn analyser(&self) -> anyhow::Result<&'static Analyser> {
-        Ok(match &self.rubric_path {
+        Ok(match self.or_config(&self.rubric_path, |c| &c.rubric)? {
             None => rubric::default_rubric(),
             Some(p) => Box::leak(Box::new(
-                rubric::load_rubric_file(p).map_err(|d| anyhow::anyhow!("规则文件有错误:\n{d}"))?,
+                rubric::load_rubric_file(&p)
+                    .map_err(|d| anyhow::anyhow!("规则文件有错误:\n{d}"))?,
             )),
         })
     }
 
     pub(crate) fn catalog(&self, rubric: &Analyser) -> anyhow::Result<Catalog> {
-        Catalog::load(self.persona_dir.as_deref(), rubric)
+        let dir = self.or_config(&self.persona_dir, |c| &c.persona_dir)?;
+        Catalog::load(dir.as_deref(), rubric)
             .map_err(|d| anyhow::anyhow!("客户画像有错误:\n{d}"))
-            .with_context(|| match &self.persona_dir {
+            .with_context(|| match &dir {
                 Some(dir) => format!("加载客户画像目录 {}", dir.display()),
                 None => "加载内置客户画像".to_string(),
             })
