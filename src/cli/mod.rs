@@ -192,6 +192,23 @@ impl Context {
         Ok(self.config.get_or_init(|| c))
     }
 
+    /// Where practice sessions are kept: the flag or `PEILIAN_SESSIONS_DIR` (clap), else
+    /// the config file, else the XDG data dir.
+    pub(crate) fn sessions_dir(&self, given: &Option<PathBuf>) -> anyhow::Result<PathBuf> {
+        Ok(self
+            .or_config(given, |c| &c.sessions_dir)?
+            .unwrap_or_else(|| self.dirs.sessions_dir()))
+    }
+
+    /// The trainee's name: the flag or `PEILIAN_TRAINEE` (clap), else the config file.
+    pub(crate) fn trainee(&self, given: &Option<String>) -> anyhow::Result<Option<String>> {
+        Ok(match given {
+            Some(n) => Some(n.clone()),
+            None => self.config()?.trainee.clone(),
+        }
+        .filter(|n| !n.trim().is_empty()))
+    }
+
     /// A flag or environment value if given, else the config file's.
     fn or_config(
         &self,
