@@ -98,6 +98,7 @@ fn generate(dir: &Path, n: usize, catalog: &Catalog) -> u64 {
                     trust: 20,
                 },
                 opening: p.lines.opening[0].clone(),
+                retry_of: None,
             },
             turns,
             end: Some(End {

@@ -25,7 +25,7 @@ use crate::persona::{Catalog, Entry, Scenario};
 use crate::rubric::Analyser;
 use crate::score::render::Render;
 use crate::score::{Scorecard, score};
-use crate::session::{Options, Session};
+use crate::session::{MAX_TURN_CHARS, Options, Session};
 use crate::transcript::{self, End, Header, Transcript, TurnRecord};
 use crate::ui;
 
@@ -40,9 +40,6 @@ const DIMENSIONS: [&str; 7] = [
     "客户类型要点",
     "结果",
 ];
-
-/// A trainee line longer than this is cut, as `peilian run` cuts it.
-const MAX_TURN_CHARS: usize = 2000;
 
 /// What the end line of a scripted session says when the answers run out first.
 const UNFINISHED: &str = "学员台词用完,对话未结束";

@@ -135,6 +135,7 @@ fn empty(dialogue: &str) -> Transcript {
             started_at: String::new(),
             initial: Mood { anger: 0, trust: 0 },
             opening: String::new(),
+            retry_of: None,
         },
         turns: Vec::new(),
         end: None,

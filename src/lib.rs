@@ -14,6 +14,7 @@ pub mod diag;
 pub mod engine;
 pub mod io;
 pub mod persona;
+pub mod repl;
 pub mod rubric;
 pub mod score;
 pub mod selfcheck;

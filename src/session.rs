@@ -11,6 +11,10 @@ use crate::transcript::{
     self, BackendRef, End, Header, Mood, PersonaRef, RubricRef, SignalRecord, TurnRecord, Writer,
 };
 
+/// A single trainee turn longer than this is cut: no real reply is longer, and the
+/// customer should not be made to quote a pasted novel.
+pub const MAX_TURN_CHARS: usize = 2000;
+
 /// How a session is set up, besides the engine itself.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -25,10 +29,22 @@ pub struct Session<'a> {
     engine: &'a Engine<'a>,
     voice: OfflineVoice,
     state: MoodState,
+    /// The state before each turn, so `/undo` restores the mood exactly.
+    before: Vec<MoodState>,
     header: Header,
     turns: Vec<TurnRecord>,
     writer: Option<Writer>,
     end: Option<End>,
+}
+
+/// How a session was rebuilt from a transcript.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Replayed {
+    /// Turns replayed.
+    pub turns: u32,
+    /// Whether today's rubric or persona moved the mood differently than recorded
+    /// (the recorded lines are kept; the state is today's).
+    pub drifted: bool,
 }
 
 impl<'a> Session<'a> {
@@ -71,6 +87,7 @@ impl<'a> Session<'a> {
                 trust: state.trust_i(),
             },
             opening,
+            retry_of: None,
         };
         let writer = match &opts.transcript {
             Some(p) => Some(Writer::create(p, &header)?),
@@ -80,11 +97,51 @@ impl<'a> Session<'a> {
             engine,
             voice,
             state,
+            before: Vec::new(),
             header,
             turns: Vec::new(),
             writer,
             end: None,
         })
+    }
+
+    /// Rebuild a session from a recorded header and turns, to go on from there
+    /// (`--resume`, `--retry`). The engine is deterministic for a seed, so replaying
+    /// the trainee's lines restores the mood, the customer's memory of what was said
+    /// and the random draws; the recorded turns are kept as they were. `writer`
+    /// receives the following turns.
+    pub fn replay(
+        engine: &'a Engine<'a>,
+        header: Header,
+        turns: &[TurnRecord],
+        writer: Option<Writer>,
+    ) -> (Self, Replayed) {
+        let voice = OfflineVoice;
+        let mut state = engine.initial_state(header.seed);
+        voice.speak(engine, &engine.open(), &mut state);
+        let mut before = Vec::with_capacity(turns.len());
+        let mut drifted = false;
+        for t in turns {
+            before.push(state.clone());
+            let report = engine.turn(&mut state, &t.trainee);
+            voice.speak(engine, &report.decision, &mut state);
+            drifted |= report.anger != t.anger;
+        }
+        let replayed = Replayed {
+            turns: turns.len() as u32,
+            drifted,
+        };
+        let session = Self {
+            engine,
+            voice,
+            state,
+            before,
+            header,
+            turns: turns.to_vec(),
+            writer,
+            end: None,
+        };
+        (session, replayed)
     }
 
     pub fn header(&self) -> &Header {
@@ -119,6 +176,7 @@ impl<'a> Session<'a> {
     /// a failing disk loses nothing the caller can still show or save elsewhere.
     pub fn say(&mut self, text: &str) -> io::Result<&TurnRecord> {
         assert!(self.state.outcome.is_none(), "the session has ended");
+        self.before.push(self.state.clone());
         let report: TurnReport = self.engine.turn(&mut self.state, text);
         let customer = self
             .voice
@@ -168,6 +226,30 @@ impl<'a> Session<'a> {
 
     pub fn end(&self) -> Option<&End> {
         self.end.as_ref()
+    }
+
+    /// Take back the last turn: the mood returns to what it was before it, an ending
+    /// it caused is undone, and the transcript records the take-back. `None` when
+    /// there is no turn to take back.
+    pub fn undo(&mut self) -> io::Result<Option<TurnRecord>> {
+        let (Some(turn), Some(state)) = (self.turns.pop(), self.before.pop()) else {
+            return Ok(None);
+        };
+        self.state = state;
+        self.end = None;
+        if let Some(w) = &mut self.writer {
+            w.undo(turn.n)?;
+        }
+        Ok(Some(turn))
+    }
+
+    /// The session as a transcript, as it would read back from disk now.
+    pub fn transcript(&self) -> crate::transcript::Transcript {
+        crate::transcript::Transcript {
+            header: self.header.clone(),
+            turns: self.turns.clone(),
+            end: self.end.clone(),
+        }
     }
 
     fn end_record(&self, outcome: &str, reason: String) -> End {

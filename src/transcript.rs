@@ -3,7 +3,10 @@
 //! said. Scoring and assessment read them; a scorecard can always be rebuilt from one.
 //!
 //! Line 1 is a [`Header`], then one [`TurnRecord`] per trainee turn, then at most one
-//! [`End`]. A transcript without an end line is an interrupted session.
+//! [`End`]. A transcript without an end line is an interrupted session. In practice a
+//! trainee may take back the last turn (`/undo`): that appends an `undo` line naming
+//! the turn rather than rewriting the file, so a kill at any moment still leaves whole
+//! lines, and a reader drops the turn (and an end it had caused).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
@@ -35,6 +38,16 @@ pub struct Header {
     pub initial: Mood,
     /// The customer's opening line.
     pub opening: String,
+    /// Set when the session reopens an earlier one at a given turn (`practice --retry`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<RetryRef>,
+}
+
+/// The session a retry started from: its file, and the turn the trainee tries again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetryRef {
+    pub transcript: String,
+    pub turn: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -104,9 +117,10 @@ pub struct End {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Line {
-    Header(Header),
+    Header(Box<Header>),
     Turn(TurnRecord),
     End(End),
+    Undo { turn: u32 },
 }
 
 /// A transcript read back.
@@ -138,7 +152,7 @@ impl Writer {
             file,
             path: path.to_path_buf(),
         };
-        w.write(&Line::Header(header.clone()))?;
+        w.write(&Line::Header(Box::new(header.clone())))?;
         Ok(w)
     }
 
@@ -161,6 +175,11 @@ impl Writer {
 
     pub fn end(&mut self, e: &End) -> io::Result<()> {
         self.write(&Line::End(e.clone()))
+    }
+
+    /// Take back turn `turn`, which must be the last one.
+    pub fn undo(&mut self, turn: u32) -> io::Result<()> {
+        self.write(&Line::Undo { turn })
     }
 
     /// One `write` per line, so a kill leaves whole lines only.
@@ -232,7 +251,7 @@ pub fn read(path: &Path) -> Result<Transcript, ReadError> {
                         ),
                     ));
                 }
-                header = Some(h);
+                header = Some(*h);
             }
             (Line::Header(_), Some(_), _) => {
                 return Err(bad(
@@ -242,6 +261,19 @@ pub fn read(path: &Path) -> Result<Transcript, ReadError> {
             }
             (_, None, _) => {
                 return Err(bad(no, "缺少 header;expected the header on line 1".into()));
+            }
+            (Line::Undo { turn }, Some(_), _) => {
+                if turn == 0 || turn as usize != turns.len() {
+                    return Err(bad(
+                        no,
+                        format!(
+                            "撤回第 {turn} 轮,但最后一轮是第 {} 轮;expected the last turn",
+                            turns.len()
+                        ),
+                    ));
+                }
+                turns.pop();
+                end = None;
             }
             (_, _, Some(_)) => {
                 return Err(bad(

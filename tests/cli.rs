@@ -8,11 +8,24 @@ use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 
 #[test]
-fn no_subcommand_lists_the_customer_types() {
-    let out = peilian().output().unwrap();
+fn no_subcommand_practises_and_takes_practice_options() {
+    let dir = Dir::new();
+    let out = dir
+        .cmd()
+        .env("XDG_DATA_HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path())
+        .args(["--persona", "感情用事", "--seed", "1", "--exam"])
+        .write_stdin("您好,请问有什么可以帮您?\n")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let s = String::from_utf8(out.stdout).unwrap();
-    assert!(s.contains("emotional") && s.contains("influential"), "{s}");
+    assert!(s.contains("感情用事者:") && s.contains("评分卡"), "{s}");
+    // `peilian --persona x run …` mixes practice options with a subcommand.
+    dir.cmd()
+        .args(["--persona", "emotional", "persona", "list"])
+        .assert()
+        .code(2);
 }
 
 #[test]

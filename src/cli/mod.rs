@@ -4,6 +4,7 @@
 mod analyze;
 mod assess_cmd;
 mod persona_cmd;
+mod practice_cmd;
 mod rubric_cmd;
 mod run_cmd;
 pub(crate) mod score_cmd;
@@ -35,6 +36,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH", env = crate::config::CONFIG_ENV)]
     pub config: Option<PathBuf>,
 
+    /// Without a subcommand, `peilian` practises and takes practice's options.
+    #[command(flatten)]
+    pub practice: practice_cmd::PracticeArgs,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -42,7 +47,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// 练习(默认命令):选择客户类型开始对练。Practise against a customer (the default).
-    Practice,
+    Practice(practice_cmd::PracticeArgs),
     /// 客户画像:列出、查看、检查、新建。Personas: list, show, validate, new.
     #[command(subcommand)]
     Persona(PersonaCmd),
@@ -138,8 +143,17 @@ pub enum SchemaKind {
 /// found, errors are returned and become 2 in `main`).
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     let ctx = Context::new(&cli);
+    // clap's own conflict check would also refuse the global options with a
+    // subcommand, so practice's options are checked here.
+    if cli.command.is_some() && cli.practice.chooses_something() {
+        anyhow::bail!(
+            "--persona、--scenario、--difficulty、--exam、--seed、--resume、--retry 写在子命令之前只用于练习;\
+             请写在子命令后面,或用 peilian practice …"
+        );
+    }
     match cli.command {
-        None | Some(Command::Practice) => persona_cmd::list_for_practice(&ctx),
+        None => practice_cmd::run(&ctx, cli.practice),
+        Some(Command::Practice(args)) => practice_cmd::run(&ctx, args),
         Some(Command::Persona(cmd)) => persona_cmd::run(&ctx, cmd),
         Some(Command::Rubric(RubricCmd::Validate { paths })) => rubric_cmd::validate(&paths),
         Some(Command::Rubric(RubricCmd::Calibrate { dir })) => rubric_cmd::calibrate(&ctx, &dir),

@@ -285,18 +285,6 @@ fn new(id: &str, dir: &Path, force: bool) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-/// What `peilian` with no subcommand shows until the practice REPL exists: the customer
-/// types and how to look at them.
-pub(super) fn list_for_practice(ctx: &Context) -> anyhow::Result<u8> {
-    let rubric = ctx.analyser()?;
-    let catalog = ctx.catalog(rubric)?;
-    let mut out = io::stdout().lock();
-    writeln!(out, "陪练 peilian —— 客服投诉处理陪练\n")?;
-    writeln!(out, "可以练习的难缠客户类型:\n")?;
-    write_table(&mut out, catalog.entries())?;
-    Ok(0)
-}
-
 fn test(ctx: &Context, targets: &[String], verbose: bool) -> anyhow::Result<u8> {
     let rubric = ctx.analyser()?;
     let catalog = ctx.catalog(rubric)?;

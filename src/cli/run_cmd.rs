@@ -12,12 +12,8 @@ use super::Context;
 use crate::engine::Engine;
 use crate::persona::{Catalog, Entry, Scenario};
 use crate::rubric::Analyser;
-use crate::session::{Options, Session};
+use crate::session::{MAX_TURN_CHARS, Options, Session};
 use crate::ui::{self, Style};
-
-/// A single trainee turn longer than this is cut: no real reply is longer, and the
-/// customer should not be made to quote a pasted novel.
-pub(crate) const MAX_TURN_CHARS: usize = 2000;
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {

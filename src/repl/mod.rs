@@ -1,0 +1,470 @@
+//! Practice: the trainee's front door. A read–eval–print loop over one session: the
+//! trainee types replies or slash commands, the customer answers with a mood bar and
+//! the coach adds one line; every turn is on disk before the next prompt, and the end
+//! shows the scorecard.
+//!
+//! The loop reads from an [`input::Source`], so a terminal (rustyline) and a pipe play
+//! the same session; setting up (menus, resume, retry) lives in `cli::practice_cmd`.
+
+pub mod commands;
+pub mod input;
+pub mod view;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use crate::engine::{Engine, Outcome};
+use crate::persona::PersonaSource;
+use crate::score::html::Html;
+use crate::score::render::{Render, Text};
+use crate::score::{self, Scorecard};
+use crate::session::{Options, Session};
+use crate::transcript::{self, Header, RetryRef, Transcript, Writer};
+use crate::ui::{self, Style};
+use commands::{COMMANDS, Command, Parsed};
+use input::{Input, Source};
+
+use crate::session::MAX_TURN_CHARS;
+
+/// Everything a practice session needs besides its input.
+pub struct Practice<'a> {
+    pub engine: &'a Engine<'a>,
+    pub source: &'a PersonaSource,
+    pub trainee: String,
+    pub exam: bool,
+    pub seed: u64,
+    pub sessions_dir: PathBuf,
+}
+
+/// How the session begins.
+pub enum Start {
+    Fresh,
+    /// Go on with an interrupted session, appending to its file.
+    Resume {
+        path: PathBuf,
+        transcript: Transcript,
+    },
+    /// Reopen a session at `turn`, in a new file, with the state of that moment.
+    Retry {
+        path: PathBuf,
+        transcript: Transcript,
+        turn: u32,
+    },
+}
+
+/// What the loop ended with.
+enum Leave {
+    /// The session has an end line; show the scorecard.
+    Finished,
+    /// The trainee left mid-way; the file stays open for `--resume`.
+    Left,
+}
+
+/// A free file name in the sessions dir: `20261125-170102-emotional-floppy.jsonl`.
+pub fn new_transcript_path(dir: &Path, persona: &str, scenario: &str) -> PathBuf {
+    let now = transcript::now_rfc3339();
+    let stamp: String = now
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == 'T')
+        .take(15)
+        .collect::<String>()
+        .replace('T', "-");
+    let base = format!("{stamp}-{persona}-{scenario}");
+    let mut path = dir.join(format!("{base}.jsonl"));
+    let mut n = 2;
+    while path.exists() {
+        path = dir.join(format!("{base}-{n}.jsonl"));
+        n += 1;
+    }
+    path
+}
+
+/// Run a practice session to its end (or until the trainee leaves); the exit code.
+pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Result<u8> {
+    let st = Style::stdout();
+    let name = p.engine.persona.name.clone();
+    println!(
+        "{}\n",
+        view::brief(&st, p.engine, &p.trainee, p.exam, p.engine.patience())
+    );
+    let mut session = begin(p, start, &st, &name)?;
+    let show_mood = |a: i32| (!p.exam).then_some(a);
+    let mut last_interrupted = false;
+    let leave = loop {
+        if session.outcome().is_some() {
+            if offer_undo(p, &mut session, input, &st)? {
+                continue;
+            }
+            break Leave::Finished;
+        }
+        let line = match input.read("你:") {
+            Input::Eof => {
+                session
+                    .finish_unfinished("学员结束了练习")
+                    .context("写对话记录失败")?;
+                break Leave::Finished;
+            }
+            Input::Interrupted if last_interrupted => break Leave::Left,
+            Input::Interrupted => {
+                last_interrupted = true;
+                println!(
+                    "{}",
+                    st.dim("(再按一次 Ctrl-C 离开,可以以后 --resume 继续;Ctrl-D 结束并评分)")
+                );
+                continue;
+            }
+            Input::Line(l) => l,
+        };
+        last_interrupted = false;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match commands::parse(&line) {
+            Some(Parsed::Unknown(name)) => {
+                println!("没有命令 {name};/help 看全部命令");
+                continue;
+            }
+            Some(Parsed::MissingArg(name)) => {
+                println!("{name} 需要一个参数,例如 {name} 我的练习.jsonl");
+                continue;
+            }
+            Some(Parsed::Command(cmd)) => {
+                if p.exam && !commands::spec(&cmd).in_exam {
+                    println!("考试模式下不能用 {}", commands::spec(&cmd).name);
+                    continue;
+                }
+                match command(p, &mut session, cmd, &st)? {
+                    Flow::Stay => continue,
+                    Flow::Leave => break Leave::Left,
+                    Flow::Restart => {
+                        session
+                            .finish_unfinished("学员重新开始")
+                            .context("写对话记录失败")?;
+                        if let Some(path) = session.transcript_path() {
+                            println!("{}", st.dim(&format!("上一次的记录:{}", path.display())));
+                        }
+                        let again = Practice {
+                            seed: p.seed.wrapping_add(session.header().seed ^ 0x9e37),
+                            ..clone_practice(p)
+                        };
+                        session = begin(&again, Start::Fresh, &st, &name)?;
+                        continue;
+                    }
+                }
+            }
+            None => {}
+        }
+        input.remember(&line);
+        let reply = normalise_reply(&line);
+        if !input.interactive() {
+            println!("你:{}", ui::sanitize(&reply));
+        }
+        let turn = match session.say(&reply) {
+            Ok(t) => t.clone(),
+            Err(e) => {
+                // The turn is in memory; /save can still keep it elsewhere.
+                eprintln!("错误: 写对话记录失败: {e};可以用 /save 另存");
+                session
+                    .turns()
+                    .last()
+                    .cloned()
+                    .expect("the turn was recorded")
+            }
+        };
+        if !p.exam
+            && let Some(c) = view::coach(&st, p.engine, &turn)
+        {
+            println!("{c}");
+        }
+        println!(
+            "{}",
+            view::customer(&st, &name, &turn.customer, show_mood(turn.anger))
+        );
+    };
+    match leave {
+        Leave::Left => {
+            if let Some(path) = session.transcript_path() {
+                println!(
+                    "已保存,没有结束:{}\n继续练习:peilian practice --resume {}",
+                    path.display(),
+                    path.display()
+                );
+            }
+            Ok(0)
+        }
+        Leave::Finished => finish(p, &session, &st),
+    }
+}
+
+fn clone_practice<'a>(p: &Practice<'a>) -> Practice<'a> {
+    Practice {
+        engine: p.engine,
+        source: p.source,
+        trainee: p.trainee.clone(),
+        exam: p.exam,
+        seed: p.seed,
+        sessions_dir: p.sessions_dir.clone(),
+    }
+}
+
+/// A reply as one line: a multi-line paste is one reply, controls are dropped and an
+/// over-long paste is cut with a warning.
+pub fn normalise_reply(line: &str) -> String {
+    let joined: Vec<&str> = line
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let clean = ui::sanitize(&joined.join(" ")).into_owned();
+    let n = clean.chars().count();
+    if n > MAX_TURN_CHARS {
+        eprintln!("警告: 这句话有 {n} 个字,只取前 {MAX_TURN_CHARS} 个");
+        return clean.chars().take(MAX_TURN_CHARS).collect();
+    }
+    clean
+}
+
+/// Open the session: a fresh one in a new file, an interrupted one where it stopped,
+/// or a scored one at the turn to try again.
+fn begin<'a>(
+    p: &Practice<'a>,
+    start: Start,
+    st: &Style,
+    name: &str,
+) -> anyhow::Result<Session<'a>> {
+    let engine = p.engine;
+    let session = match start {
+        Start::Fresh => {
+            let path =
+                new_transcript_path(&p.sessions_dir, &engine.persona.id, &engine.scenario.id);
+            let opts = Options {
+                seed: p.seed,
+                trainee: p.trainee.clone(),
+                transcript: Some(path.clone()),
+            };
+            let s = Session::start(engine, p.source, &opts)
+                .with_context(|| format!("无法创建对话记录 {}", path.display()))?;
+            let a = s.header().initial.anger;
+            println!(
+                "{}",
+                view::customer(st, name, s.opening(), (!p.exam).then_some(a))
+            );
+            s
+        }
+        Start::Resume { path, transcript } => {
+            if transcript.end.is_some() {
+                anyhow::bail!(
+                    "{} 这场练习已经结束了;想重练其中一轮请用 peilian practice --retry {}",
+                    path.display(),
+                    path.display()
+                );
+            }
+            let writer = Writer::append(&path)
+                .with_context(|| format!("无法续写对话记录 {}", path.display()))?;
+            let (s, replayed) =
+                Session::replay(engine, transcript.header, &transcript.turns, Some(writer));
+            warn_drift(replayed.drifted);
+            println!(
+                "{}",
+                st.dim(&format!(
+                    "继续 {} 的练习(已进行 {} 轮)。",
+                    path.display(),
+                    replayed.turns
+                ))
+            );
+            show_last(st, name, &s, p.exam);
+            s
+        }
+        Start::Retry {
+            path,
+            transcript,
+            turn,
+        } => {
+            let keep = &transcript.turns[..(turn as usize - 1)];
+            let mut header: Header = transcript.header.clone();
+            header.started_at = transcript::now_rfc3339();
+            header.trainee = p.trainee.clone();
+            header.retry_of = Some(RetryRef {
+                transcript: path.display().to_string(),
+                turn,
+            });
+            let new_path =
+                new_transcript_path(&p.sessions_dir, &header.persona.id, &header.scenario);
+            let mut writer = Writer::create(&new_path, &header)
+                .with_context(|| format!("无法创建对话记录 {}", new_path.display()))?;
+            for t in keep {
+                writer.turn(t).context("写对话记录失败")?;
+            }
+            let (s, replayed) = Session::replay(engine, header, keep, Some(writer));
+            warn_drift(replayed.drifted);
+            let original = &transcript.turns[turn as usize - 1];
+            println!(
+                "{}",
+                st.bold(&format!("从第 {turn} 轮重练(原记录 {})。", path.display()))
+            );
+            show_last(st, name, &s, p.exam);
+            println!(
+                "{}",
+                st.dim(&format!(
+                    "你当时说的是:「{}」。这次换个说法试试。",
+                    view::short(&original.trainee)
+                ))
+            );
+            s
+        }
+    };
+    Ok(session)
+}
+
+fn warn_drift(drifted: bool) {
+    if drifted {
+        eprintln!(
+            "警告: 客户画像或规则文件和录制时不同,客户情绪按现在的文件重新计算,可能与记录中的数字不同"
+        );
+    }
+}
+
+/// The customer's last line, so a resumed or retried session starts where the trainee
+/// left off.
+fn show_last(st: &Style, name: &str, s: &Session<'_>, exam: bool) {
+    let (text, anger) = match s.turns().last() {
+        Some(t) => (t.customer.as_str(), t.anger),
+        None => (s.opening(), s.header().initial.anger),
+    };
+    println!(
+        "{}",
+        view::customer(st, name, text, (!exam).then_some(anger))
+    );
+}
+
+/// After the customer walks out or loses patience, a practising trainee may take the
+/// last line back once more instead of going straight to the scorecard. True when the
+/// turn was undone and the session goes on.
+fn offer_undo(
+    p: &Practice<'_>,
+    session: &mut Session<'_>,
+    input: &mut dyn Source,
+    st: &Style,
+) -> anyhow::Result<bool> {
+    let outcome = session.outcome().expect("ended");
+    println!("\n{}", st.bold(&format!("— {} —", outcome.label())));
+    if p.exam || !input.interactive() || outcome == Outcome::Resolved {
+        return Ok(false);
+    }
+    println!(
+        "{}",
+        st.dim("输入 /undo 收回最后一句再试;直接回车看评分卡。")
+    );
+    match input.read("你:") {
+        Input::Line(l) if matches!(commands::parse(&l), Some(Parsed::Command(Command::Undo))) => {
+            undo(p, session, st)?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+/// What the loop does after a command.
+enum Flow {
+    Stay,
+    Leave,
+    Restart,
+}
+
+fn command(
+    p: &Practice<'_>,
+    session: &mut Session<'_>,
+    cmd: Command,
+    st: &Style,
+) -> anyhow::Result<Flow> {
+    match cmd {
+        Command::Help => {
+            for c in &COMMANDS {
+                if p.exam && !c.in_exam {
+                    continue;
+                }
+                let head = if c.arg.is_empty() {
+                    c.name.to_string()
+                } else {
+                    format!("{} {}", c.name, c.arg)
+                };
+                let pad = 12usize.saturating_sub(ui::width(&head));
+                println!("  {head}{}{}", " ".repeat(pad), c.help);
+            }
+            println!(
+                "  {}",
+                st.dim("Ctrl-C 清空当前输入(空行上连按两次离开);Ctrl-D 结束并评分")
+            );
+        }
+        Command::Hint => println!("{}", view::hint(p.engine)),
+        Command::Mood => println!("{}", view::mood(st, p.engine, session.state())),
+        Command::Score => {
+            let card = scorecard(p, session, "(练习中)");
+            println!("{}", Text { style: *st }.render(&card));
+        }
+        Command::Undo => undo(p, session, st)?,
+        Command::Restart => return Ok(Flow::Restart),
+        Command::Save(Some(path)) => {
+            let path = PathBuf::from(path);
+            let text = crate::assess::to_jsonl(&session.transcript());
+            match crate::io::write_atomic(&path, text.as_bytes()) {
+                Ok(()) => println!("已另存到 {}", path.display()),
+                Err(e) => println!("无法保存到 {}: {e}", path.display()),
+            }
+        }
+        Command::Save(None) => {}
+        Command::Quit => return Ok(Flow::Leave),
+    }
+    Ok(Flow::Stay)
+}
+
+fn undo(p: &Practice<'_>, session: &mut Session<'_>, st: &Style) -> anyhow::Result<()> {
+    match session.undo().context("写对话记录失败")? {
+        None => println!("还没有可以收回的话。"),
+        Some(t) => {
+            println!("已收回第 {} 轮:「{}」", t.n, view::short(&t.trainee));
+            let anger = session.state().anger_i();
+            let name = &p.engine.persona.name;
+            let last = session
+                .turns()
+                .last()
+                .map_or(session.opening(), |t| t.customer.as_str())
+                .to_string();
+            println!("{}", view::customer(st, name, &last, Some(anger)));
+        }
+    }
+    Ok(())
+}
+
+/// The scorecard of the session as it stands.
+fn scorecard(p: &Practice<'_>, session: &Session<'_>, name: &str) -> Scorecard {
+    score::score(
+        &session.transcript(),
+        name,
+        p.engine.persona,
+        p.engine.scenario,
+        p.source.content.hash(),
+        p.engine.analyser(),
+        transcript::now_rfc3339(),
+    )
+}
+
+/// The end: the scorecard, its HTML report beside the transcript, and both paths.
+fn finish(p: &Practice<'_>, session: &Session<'_>, st: &Style) -> anyhow::Result<u8> {
+    let path = session.transcript_path().map(Path::to_path_buf);
+    let label = path
+        .as_deref()
+        .map_or_else(String::new, |p| p.display().to_string());
+    let card = scorecard(p, session, &label);
+    println!("\n{}", Text { style: *st }.render(&card));
+    if let Some(path) = path {
+        println!("对话记录:{}", path.display());
+        let html = path.with_extension("html");
+        match crate::io::write_atomic(&html, Html.render(&card).as_bytes()) {
+            Ok(()) => println!("评分报告:{}", html.display()),
+            Err(e) => eprintln!("警告: 无法写评分报告 {}: {e}", html.display()),
+        }
+    }
+    Ok(0)
+}

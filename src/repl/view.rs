@@ -1,0 +1,212 @@
+//! What the trainee sees during practice: the brief, the customer's lines with a mood
+//! bar, and one short coach line per reply. Everything shown passes through
+//! [`ui::sanitize`]: persona files are untrusted, and so is whatever a model says.
+
+use crate::engine::{Engine, Event, MoodState};
+use crate::persona::Scenario;
+use crate::rubric::Polarity;
+use crate::transcript::TurnRecord;
+use crate::ui::{self, Style};
+
+/// Which mistake the single coach line names when a reply has several.
+const BAD_FIRST: [&str; 5] = ["forbidden", "blame", "deflect", "argue", "impolite"];
+
+/// At most this many characters of a trainee's reply are quoted back.
+const QUOTE_CHARS: usize = 40;
+
+/// A reply shortened for quoting back (`/undo`, `--retry`).
+pub fn short(text: &str) -> String {
+    let clean = ui::sanitize(text);
+    if clean.chars().count() <= QUOTE_CHARS {
+        return clean.into_owned();
+    }
+    let mut s: String = clean.chars().take(QUOTE_CHARS).collect();
+    s.push('…');
+    s
+}
+
+/// Cells in the mood bar.
+const BAR_CELLS: usize = 10;
+
+/// `愤怒 ██████░░░░ 62`, red from 60 up, green below 30.
+pub fn mood_bar(style: &Style, anger: i32) -> String {
+    let a = anger.clamp(0, 100);
+    let filled = ((a as f64 / 100.0) * BAR_CELLS as f64).round() as usize;
+    let bar = format!("{}{}", "█".repeat(filled), "░".repeat(BAR_CELLS - filled));
+    let bar = if a >= 60 {
+        style.bad(&bar)
+    } else if a < 30 {
+        style.good(&bar)
+    } else {
+        bar
+    };
+    format!("愤怒 {bar} {a}")
+}
+
+/// The customer speaking: name, line, and (outside an exam) the mood bar.
+pub fn customer(style: &Style, name: &str, text: &str, anger: Option<i32>) -> String {
+    let head = style.bold(&format!("{}:", ui::sanitize(name)));
+    match anger {
+        Some(a) => format!(
+            "{head}{}\n  {}",
+            ui::sanitize(text),
+            style.dim(&mood_bar(style, a))
+        ),
+        None => format!("{head}{}", ui::sanitize(text)),
+    }
+}
+
+/// Who is calling and about what: the situation as a service desk would hear it, not
+/// the customer type's hidden needs or the remedies it would accept.
+pub fn brief(
+    style: &Style,
+    engine: &Engine<'_>,
+    trainee: &str,
+    exam: bool,
+    patience: u32,
+) -> String {
+    let p = engine.persona;
+    let sc: &Scenario = engine.scenario;
+    let mut s = String::new();
+    s.push_str(&style.bold(&format!(
+        "〔{}〕{} · 难度 {}",
+        ui::sanitize(&sc.industry),
+        ui::sanitize(&sc.title),
+        level_label(&engine.level_name)
+    )));
+    s.push('\n');
+    s.push_str(&format!(
+        "来电客户:{}({})\n",
+        ui::sanitize(&p.name),
+        ui::sanitize(&p.id)
+    ));
+    if !sc.brief.is_empty() {
+        s.push_str(&format!("情况:{}\n", ui::sanitize(&sc.brief)));
+    }
+    if !trainee.is_empty() {
+        s.push_str(&format!("学员:{}\n", ui::sanitize(trainee)));
+    }
+    s.push_str(&format!(
+        "目标:平复客户情绪,查清事实,给出客户能接受的方案({patience} 轮内)。\n"
+    ));
+    if exam {
+        s.push_str("考试模式:不显示情绪和提示,/hint /mood /score /undo 不可用。\n");
+    } else {
+        s.push_str("每句回复后会有一行教练提示;/hint 看应对建议,/help 看全部命令。\n");
+    }
+    s.push_str(&style.dim("直接输入你要对客户说的话;Ctrl-D 结束并评分,Ctrl-C 清空当前输入。"));
+    s
+}
+
+/// The Chinese word for a difficulty.
+pub fn level_label(level: &str) -> &str {
+    match level {
+        "easy" => "简单",
+        "normal" => "普通",
+        "hard" => "困难",
+        other => other,
+    }
+}
+
+/// The coach's reaction to one reply: what went wrong with a better phrasing, else
+/// what went right. One line, so it reads at a glance between turns.
+pub fn coach(style: &Style, engine: &Engine<'_>, turn: &TurnRecord) -> Option<String> {
+    let analyser = engine.analyser();
+    let rubric = analyser.rubric();
+    let mut bad = Vec::new();
+    let mut good: Vec<String> = Vec::new();
+    for sig in &turn.signals {
+        let Some(rule) = rubric.rules.iter().find(|r| r.id == sig.rule) else {
+            continue;
+        };
+        let label = analyser
+            .kinds()
+            .iter()
+            .find(|k| k.id == sig.kind)
+            .map_or(sig.kind.as_str(), |k| k.label.as_str());
+        match analyser.polarity(&sig.kind) {
+            Some(Polarity::Bad) => {
+                let quote = turn.trainee.get(sig.start..sig.end).unwrap_or_default();
+                let mut line = format!("⚠ {label}「{}」", ui::sanitize(quote));
+                if !rule.better.is_empty() {
+                    line.push_str(&format!(" → 试试:「{}」", ui::sanitize(&rule.better)));
+                }
+                let rank = BAD_FIRST
+                    .iter()
+                    .position(|k| *k == sig.kind)
+                    .unwrap_or(BAD_FIRST.len());
+                bad.push((rank, line));
+            }
+            _ if !good.iter().any(|g| g == label) => good.push(label.to_string()),
+            _ => {}
+        }
+    }
+    for e in &turn.events {
+        let line = match e {
+            Event::EmptyApology => "⚠ 一味道歉:光道歉不行动,客户更火 → 试试:道歉后马上说你要做什么",
+            Event::Rushed { .. } => {
+                "⚠ 急于下结论:客户还没觉得被理解就给方案 → 试试:先倾听、复述、询问"
+            }
+            Event::Template => "⚠ 念稿子:同样的话说了第二遍,客户听得出来",
+            _ => continue,
+        };
+        bad.push((BAD_FIRST.len(), line.to_string()));
+    }
+    // The worst mistake first: a 禁语 matters more than a curt tone.
+    bad.sort_by_key(|(rank, _)| *rank);
+    if let Some((_, first)) = bad.first() {
+        let more = if bad.len() > 1 {
+            style.dim(&format!("(另有 {} 处)", bad.len() - 1))
+        } else {
+            String::new()
+        };
+        return Some(format!("  {}{more}", style.bad(first)));
+    }
+    if good.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "  {}",
+        style.good(&format!("✓ {}", good.join(" · ")))
+    ))
+}
+
+/// `/hint`: the type's traits and the seed's advice.
+pub fn hint(engine: &Engine<'_>) -> String {
+    let p = engine.persona;
+    let mut s = format!("{}的特征:\n", ui::sanitize(&p.name));
+    for t in &p.traits {
+        s.push_str(&format!("  · {}\n", ui::sanitize(t)));
+    }
+    s.push_str("应对建议:\n");
+    for a in &p.advice {
+        s.push_str(&format!("  · {}\n", ui::sanitize(a)));
+    }
+    s.trim_end().to_string()
+}
+
+/// `/mood`: anger, trust, needs met so far and turns left.
+pub fn mood(style: &Style, engine: &Engine<'_>, st: &MoodState) -> String {
+    let needs = engine.persona.needs.len();
+    let left = engine.patience().saturating_sub(st.turn);
+    format!(
+        "{}\n信任 {}  已满足需求 {}/{}  还剩 {left} 轮",
+        mood_bar(style, st.anger_i()),
+        st.trust_i(),
+        st.needs_met,
+        needs
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mood_bar_has_ten_cells_and_the_number() {
+        let plain = Style { on: false };
+        assert_eq!(mood_bar(&plain, 62), "愤怒 ██████░░░░ 62");
+        assert_eq!(mood_bar(&plain, 0), "愤怒 ░░░░░░░░░░ 0");
+        assert_eq!(mood_bar(&plain, 140), "愤怒 ██████████ 100");
+    }
+}

@@ -1,0 +1,577 @@
+//! `peilian practice` through a real pseudo-terminal, as a trainee types it: menus,
+//! coach lines, commands, Ctrl-C and Ctrl-D, a kill mid-session and `--resume`; and
+//! through a pipe, with hostile input.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::{Dir, repo};
+use expectrl::process::unix::WaitStatus;
+use expectrl::session::OsSession as Session;
+use expectrl::{ControlCode, Expect, Regex};
+use peilian::transcript;
+
+/// A good floppy-drive session that ends resolved (tests/data/scripts/emotional).
+fn good_lines() -> Vec<String> {
+    std::fs::read_to_string(repo("tests/data/scripts/emotional/good-1.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+const FORBIDDEN: &str = "公司的规定就是这样的";
+
+/// The real binary in a pty, with home, config and data dirs inside `dir` so nothing
+/// touches the real user's files.
+fn spawn(dir: &Dir, args: &[&str]) -> Session {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_peilian"));
+    cmd.args(args);
+    env(&mut cmd, dir);
+    let mut p = expectrl::Session::spawn(cmd).expect("spawn in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(20)));
+    // Wide enough that no reply wraps: the line editor's redraw of a wrapped line
+    // splits it with cursor movements.
+    p.get_process_mut().set_window_size(300, 50).unwrap();
+    p
+}
+
+/// The mood bar after a customer line.
+const MOOD: &str = r"愤怒 [█░]+ \d+";
+
+/// Wait for the customer's answer with its mood bar and then the next prompt (the line
+/// editor is reading again, so keys such as Ctrl-C reach it rather than the terminal);
+/// the anger shown.
+fn answered(p: &mut Session) -> i32 {
+    let found = p
+        .expect(Regex(MOOD))
+        .expect("a customer line with a mood bar");
+    let anger = anger_in(found.get(0).unwrap());
+    expect(p, "你:");
+    anger
+}
+
+/// Say a line and wait for the answer; the anger shown.
+fn say(p: &mut Session, line: &str) -> i32 {
+    p.send_line(line).unwrap();
+    answered(p)
+}
+
+fn env(cmd: &mut Command, dir: &Dir) {
+    cmd.current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("config"))
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1")
+        .env_remove("PEILIAN_PERSONA_DIR")
+        .env_remove("PEILIAN_RUBRIC")
+        .env_remove("PEILIAN_CONFIG")
+        .env_remove("PEILIAN_TRAINEE")
+        .env_remove("PEILIAN_SESSIONS_DIR");
+}
+
+fn sessions(dir: &Dir) -> PathBuf {
+    dir.path().join("data/peilian/sessions")
+}
+
+/// The one transcript in the sessions dir.
+fn only_transcript(dir: &Dir) -> PathBuf {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(sessions(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    found.pop().unwrap()
+}
+
+/// The number after the last `愤怒 ███░░ ` bar in some output.
+fn anger_in(out: &[u8]) -> i32 {
+    let text = String::from_utf8_lossy(out);
+    let at = text.rfind("愤怒 ").expect("a mood bar");
+    text[at..]
+        .split_whitespace()
+        .nth(2)
+        .and_then(|n| n.trim_matches(|c: char| !c.is_ascii_digit()).parse().ok())
+        .unwrap_or_else(|| panic!("no anger number in {:?}", &text[at..]))
+}
+
+fn expect(p: &mut Session, what: &str) -> Vec<u8> {
+    match p.expect(what) {
+        Ok(found) => found
+            .before()
+            .iter()
+            .chain(found.get(0).unwrap())
+            .copied()
+            .collect(),
+        Err(e) => panic!("waiting for {what:?}: {e}"),
+    }
+}
+
+fn wait_exit(p: &mut Session) -> i32 {
+    match p.get_process().wait().unwrap() {
+        WaitStatus::Exited(_, code) => code,
+        other => panic!("did not exit normally: {other:?}"),
+    }
+}
+
+#[test]
+fn bare_command_shows_the_menus_and_asks_the_name_once() {
+    let dir = Dir::new();
+    let mut p = spawn(&dir, &["--seed", "1"]);
+    expect(&mut p, "选择要练习的客户类型");
+    expect(&mut p, "感情用事者");
+    expect(&mut p, "请输入编号");
+    p.send_line("9").unwrap();
+    expect(&mut p, "请输入 1 到 6 之间的数字");
+    p.send_line("1").unwrap();
+    expect(&mut p, "选择场景");
+    expect(&mut p, "请输入编号");
+    p.send_line("2").unwrap();
+    expect(&mut p, "选择难度");
+    expect(&mut p, "请输入编号");
+    p.send_line("").unwrap();
+    expect(&mut p, "请输入你的名字");
+    p.send_line("王小明").unwrap();
+    expect(&mut p, "以后不再问");
+    expect(&mut p, "难度 普通");
+    expect(&mut p, "感情用事者:");
+    answered(&mut p);
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    expect(&mut p, "评分卡");
+    assert_eq!(wait_exit(&mut p), 0);
+    let config = std::fs::read_to_string(dir.path().join("config/peilian/config.toml")).unwrap();
+    assert!(config.contains("trainee = \"王小明\""), "{config}");
+    let t = transcript::read(&only_transcript(&dir)).unwrap();
+    assert_eq!(t.header.trainee, "王小明");
+    assert_eq!(t.header.scenario, "bill-shock");
+
+    // The second time, the name is known.
+    let mut p = spawn(&dir, &["--persona", "固执己见"]);
+    expect(&mut p, "学员:王小明");
+    answered(&mut p);
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    expect(&mut p, "评分卡");
+    assert_eq!(wait_exit(&mut p), 0);
+}
+
+#[test]
+fn a_full_session_ends_resolved_with_scorecard_and_report() {
+    let dir = Dir::new();
+    let mut p = spawn(
+        &dir,
+        &[
+            "practice",
+            "--persona",
+            "emotional",
+            "--trainee",
+            "小李",
+            "--seed",
+            "5",
+        ],
+    );
+    answered(&mut p);
+    let lines = good_lines();
+    let (last, before) = lines.split_last().unwrap();
+    for (i, line) in before.iter().enumerate() {
+        p.send_line(line).unwrap();
+        if i == 0 {
+            // Chinese input is echoed intact by the line editor.
+            expect(&mut p, line);
+        }
+        answered(&mut p);
+    }
+    p.send_line(last).unwrap();
+    expect(&mut p, "— 问题解决 —");
+    expect(&mut p, "评分卡");
+    expect(&mut p, "对话记录:");
+    expect(&mut p, "评分报告:");
+    assert_eq!(wait_exit(&mut p), 0);
+    let path = only_transcript(&dir);
+    let t = transcript::read(&path).unwrap();
+    assert_eq!(t.end.unwrap().outcome, "resolved");
+    let said: Vec<&str> = t.turns.iter().map(|t| t.trainee.as_str()).collect();
+    assert_eq!(said, lines.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(path.with_extension("html").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "transcript readable by others: {mode:o}");
+        let history = dir.path().join("data/peilian/history/小李.txt");
+        let mode = std::fs::metadata(&history).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "history readable by others: {mode:o}");
+        assert!(
+            std::fs::read_to_string(&history)
+                .unwrap()
+                .contains(&lines[0])
+        );
+    }
+}
+
+#[test]
+fn a_forbidden_phrase_gets_a_coach_line_but_not_in_an_exam() {
+    let dir = Dir::new();
+    let args = [
+        "--persona",
+        "emotional",
+        "--difficulty",
+        "easy",
+        "--trainee",
+        "a",
+        "--seed",
+        "2",
+    ];
+    let mut p = spawn(&dir, &args);
+    answered(&mut p);
+    p.send_line(FORBIDDEN).unwrap();
+    let out = expect(&mut p, "→ 试试:「");
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.contains("⚠ 禁语「规定就是这样」"), "{text}");
+    answered(&mut p);
+    p.send_line("/hint").unwrap();
+    expect(&mut p, "应对建议");
+    expect(&mut p, "你:");
+    p.send_line("/quit").unwrap();
+    expect(&mut p, "--resume");
+    assert_eq!(wait_exit(&mut p), 0);
+
+    let dir = Dir::new();
+    let mut p = spawn(&dir, &[&args[..], &["--exam"]].concat());
+    expect(&mut p, "考试模式");
+    expect(&mut p, "感情用事者:");
+    expect(&mut p, "你:");
+    p.send_line(FORBIDDEN).unwrap();
+    expect(&mut p, "感情用事者:");
+    expect(&mut p, "你:");
+    p.send_line("/hint").unwrap();
+    let out = expect(&mut p, "考试模式下不能用 /hint");
+    let text = String::from_utf8_lossy(&out);
+    assert!(!text.contains("⚠"), "{text}");
+    assert!(
+        !text.contains("愤怒 █") && !text.contains("愤怒 ░"),
+        "{text}"
+    );
+    expect(&mut p, "你:");
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    let out = expect(&mut p, "评分卡");
+    assert!(!String::from_utf8_lossy(&out).contains("愤怒 █"));
+    assert_eq!(wait_exit(&mut p), 0);
+}
+
+#[test]
+fn undo_restores_the_mood_and_is_recorded() {
+    let dir = Dir::new();
+    let mut p = spawn(
+        &dir,
+        &[
+            "--persona",
+            "emotional",
+            "--difficulty",
+            "easy",
+            "--trainee",
+            "a",
+            "--seed",
+            "4",
+        ],
+    );
+    let before = answered(&mut p);
+    let after = say(&mut p, FORBIDDEN);
+    assert!(after > before, "a 禁语 should anger: {before} -> {after}");
+    p.send_line("/mood").unwrap();
+    expect(&mut p, "还剩");
+    expect(&mut p, "你:");
+    p.send_line("/undo").unwrap();
+    expect(&mut p, "已收回第 1 轮");
+    assert_eq!(answered(&mut p), before);
+    p.send_line("/undo").unwrap();
+    expect(&mut p, "还没有可以收回的话");
+    expect(&mut p, "你:");
+    p.send_line(&good_lines()[1]).unwrap();
+    expect(&mut p, "✓ 复述确认 · 共情 · 道歉");
+    answered(&mut p);
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    expect(&mut p, "评分卡");
+    assert_eq!(wait_exit(&mut p), 0);
+    let t = transcript::read(&only_transcript(&dir)).unwrap();
+    assert_eq!(t.turns.len(), 1);
+    assert_eq!(t.turns[0].trainee, good_lines()[1]);
+    assert_eq!(t.end.unwrap().outcome, "unfinished");
+}
+
+#[test]
+fn undo_after_the_customer_walks_out_reopens_the_session() {
+    let dir = Dir::new();
+    let mut p = spawn(
+        &dir,
+        &["--persona", "emotional", "--trainee", "a", "--seed", "4"],
+    );
+    let before = answered(&mut p);
+    p.send_line(FORBIDDEN).unwrap();
+    expect(&mut p, "— 客户愤而离开 —");
+    expect(&mut p, "输入 /undo 收回最后一句再试");
+    p.send_line("/undo").unwrap();
+    expect(&mut p, "已收回第 1 轮");
+    assert_eq!(answered(&mut p), before);
+    say(&mut p, &good_lines()[0]);
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    expect(&mut p, "评分卡");
+    assert_eq!(wait_exit(&mut p), 0);
+    let t = transcript::read(&only_transcript(&dir)).unwrap();
+    assert_eq!(t.turns.len(), 1);
+    assert_eq!(t.end.unwrap().outcome, "unfinished");
+}
+
+#[test]
+fn ctrl_c_clears_the_line_and_twice_on_an_empty_line_leaves() {
+    let dir = Dir::new();
+    let mut p = spawn(
+        &dir,
+        &["--persona", "emotional", "--trainee", "a", "--seed", "4"],
+    );
+    answered(&mut p);
+    p.send("这句不要了").unwrap();
+    expect(&mut p, "这句不要了");
+    p.send(ControlCode::EndOfText).unwrap();
+    say(&mut p, &good_lines()[0]);
+    p.send(ControlCode::EndOfText).unwrap();
+    expect(&mut p, "再按一次 Ctrl-C 离开");
+    expect(&mut p, "你:");
+    p.send(ControlCode::EndOfText).unwrap();
+    expect(&mut p, "已保存,没有结束");
+    assert_eq!(wait_exit(&mut p), 0);
+    let t = transcript::read(&only_transcript(&dir)).unwrap();
+    assert_eq!(t.turns.len(), 1, "{:?}", t.turns);
+    assert_eq!(t.turns[0].trainee, good_lines()[0]);
+    assert!(
+        t.end.is_none(),
+        "leaving keeps the session open for --resume"
+    );
+}
+
+#[test]
+fn a_killed_session_resumes_with_its_mood_and_scores() {
+    let dir = Dir::new();
+    let mut p = spawn(
+        &dir,
+        &["--persona", "emotional", "--trainee", "小周", "--seed", "8"],
+    );
+    answered(&mut p);
+    let lines = good_lines();
+    say(&mut p, &lines[0]);
+    let anger = say(&mut p, &lines[1]);
+    p.get_process_mut()
+        .kill(expectrl::process::unix::Signal::SIGKILL)
+        .unwrap();
+    let _ = p.get_process().wait();
+    let path = only_transcript(&dir);
+    let t = transcript::read(&path).unwrap();
+    assert_eq!(t.turns.len(), 2);
+    assert!(t.end.is_none());
+
+    // `score` reads the interrupted transcript as it is.
+    let mut score = assert_cmd::Command::new(env!("CARGO_BIN_EXE_peilian"));
+    score.args(["score", "--format", "json"]).arg(&path);
+    let out = score.assert().success().get_output().stdout.clone();
+    let card: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(card["outcome"], "unfinished");
+    assert_eq!(card["turns"], 2);
+
+    // `--resume` without a file finds it, shows the last line with its mood, and goes on.
+    let mut p = spawn(&dir, &["practice", "--resume", "--trainee", "小周"]);
+    expect(&mut p, "已进行 2 轮");
+    assert_eq!(answered(&mut p), anger);
+    let (last, middle) = lines[2..].split_last().unwrap();
+    for line in middle {
+        say(&mut p, line);
+    }
+    p.send_line(last).unwrap();
+    expect(&mut p, "— 问题解决 —");
+    expect(&mut p, "评分卡");
+    assert_eq!(wait_exit(&mut p), 0);
+    let t = transcript::read(&path).unwrap();
+    assert_eq!(t.turns.len(), lines.len());
+    assert_eq!(t.end.unwrap().outcome, "resolved");
+
+    // A finished session cannot be resumed; it says what to do instead.
+    let mut p = spawn(&dir, &["practice", "--resume", path.to_str().unwrap()]);
+    expect(&mut p, "--retry");
+    assert_eq!(wait_exit(&mut p), 2);
+}
+
+#[test]
+fn retry_reopens_the_worst_turn_with_that_moments_mood() {
+    let dir = Dir::new();
+    let lines = good_lines();
+    let answers = dir.write(
+        "answers.txt",
+        format!("{}\n{FORBIDDEN}\n{}\n", lines[0], lines[1]),
+    );
+    let recorded = dir.path().join("old.jsonl");
+    let mut run = assert_cmd::Command::new(env!("CARGO_BIN_EXE_peilian"));
+    run.args([
+        "run",
+        "--persona",
+        "emotional",
+        "--difficulty",
+        "easy",
+        "--seed",
+        "3",
+    ])
+    .arg("--answers")
+    .arg(&answers)
+    .arg("--transcript")
+    .arg(&recorded);
+    run.assert().success();
+    let old = transcript::read(&recorded).unwrap();
+
+    let mut p = spawn(
+        &dir,
+        &[
+            "practice",
+            "--retry",
+            recorded.to_str().unwrap(),
+            "--trainee",
+            "b",
+        ],
+    );
+    expect(&mut p, "从第 2 轮重练");
+    let found = p.expect(Regex(MOOD)).unwrap();
+    assert_eq!(anger_in(found.get(0).unwrap()), old.turns[0].anger);
+    let shown = expect(&mut p, "你:");
+    let text = String::from_utf8_lossy(&shown);
+    assert!(text.contains(FORBIDDEN), "shows what was said: {text}");
+    say(&mut p, &lines[1]);
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    expect(&mut p, "评分卡");
+    assert_eq!(wait_exit(&mut p), 0);
+    let new = transcript::read(&only_transcript(&dir)).unwrap();
+    assert_eq!(new.header.retry_of.as_ref().unwrap().turn, 2);
+    assert_eq!(new.header.difficulty, "easy");
+    assert_eq!(new.turns[0], old.turns[0]);
+    assert_eq!(new.turns[1].trainee, lines[1]);
+}
+
+#[test]
+fn a_multi_line_paste_is_one_reply() {
+    let dir = Dir::new();
+    let mut p = spawn(
+        &dir,
+        &["--persona", "emotional", "--trainee", "a", "--seed", "4"],
+    );
+    answered(&mut p);
+    // Bracketed paste, as a terminal sends it.
+    p.send("\x1b[200~刘先生,您别急\r\n有什么话您慢慢讲\x1b[201~")
+        .unwrap();
+    p.send("\r").unwrap();
+    answered(&mut p);
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    expect(&mut p, "评分卡");
+    assert_eq!(wait_exit(&mut p), 0);
+    let t = transcript::read(&only_transcript(&dir)).unwrap();
+    assert_eq!(t.turns.len(), 1, "{:?}", t.turns);
+    assert_eq!(t.turns[0].trainee, "刘先生,您别急 有什么话您慢慢讲");
+}
+
+#[test]
+fn piped_input_plays_like_run_and_survives_hostile_lines() {
+    let dir = Dir::new();
+    let mut input: Vec<u8> = Vec::new();
+    input.extend_from_slice("\n\n   \n".as_bytes());
+    input.extend_from_slice(b"\xff\xfe bad bytes \xe4\xbd\n");
+    input.extend_from_slice(
+        "您好\u{1b}[31m,\u{7}请问\u{1b}]0;title\u{7}有什么可以帮您?\n".as_bytes(),
+    );
+    input.extend_from_slice("啊".repeat(1 << 20).as_bytes());
+    input.push(b'\n');
+    input.extend_from_slice(b"/mood\n/undo\n/score\n/nonsense\n");
+    input.extend_from_slice(format!("{FORBIDDEN}\n").as_bytes());
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_peilian"));
+    cmd.current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("config"))
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .env("NO_COLOR", "1")
+        .args(["practice", "--persona", "emotional", "--seed", "1"])
+        .write_stdin(input);
+    let out = cmd.assert().success().get_output().clone();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("不是有效的 UTF-8"), "{stderr}");
+    assert!(stderr.contains("只取前 2000 个"), "{stderr}");
+    assert!(stdout.contains("已收回第 3 轮"), "{stdout}");
+    assert!(stdout.contains("没有命令 /nonsense"), "{stdout}");
+    assert!(stdout.contains("⚠ 禁语"), "{stdout}");
+    assert!(stdout.contains("评分卡"));
+    assert!(!stdout.contains('\u{1b}') && !stdout.contains('\u{7}'));
+    let t = transcript::read(&only_transcript(&dir)).unwrap();
+    let said: Vec<&str> = t.turns.iter().map(|t| t.trainee.as_str()).collect();
+    assert_eq!(said.len(), 3, "{said:?}");
+    assert!(said[0].contains("bad bytes"));
+    assert_eq!(said[1], "您好,请问有什么可以帮您?");
+    assert_eq!(said[2], FORBIDDEN);
+    // Through a pipe there is no one to offer /undo to: the walk-out stands.
+    assert_eq!(t.end.unwrap().outcome, "walked_out");
+}
+
+#[test]
+fn a_pipe_cannot_answer_menus() {
+    let dir = Dir::new();
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_peilian"));
+    cmd.current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .env("XDG_CONFIG_HOME", dir.path().join("config"))
+        .write_stdin("您好\n");
+    cmd.assert()
+        .code(2)
+        .stderr(predicates::str::contains("--persona"));
+    assert!(!Path::new(&sessions(&dir)).exists());
+}
+
+#[test]
+fn hostile_terminal_input_neither_panics_nor_corrupts_the_transcript() {
+    let dir = Dir::new();
+    let mut p = spawn(
+        &dir,
+        &["--persona", "emotional", "--trainee", "a", "--seed", "4"],
+    );
+    answered(&mut p);
+    // Invalid UTF-8 is refused with a warning; empty lines are ignored; control
+    // characters inside a reply are the editor's keys (Ctrl-A: to the start) or dropped.
+    p.send(b"\xff\xfe").unwrap();
+    expect(&mut p, "读取输入出错");
+    expect(&mut p, "你:");
+    for empty in ["\r", "   \r"] {
+        p.send(empty).unwrap();
+        // The editor ends bracketed paste after a line and turns it on again when it
+        // reads the next: only then is typed text its own (typeahead is not kept).
+        expect(&mut p, "\x1b[?2004l");
+        expect(&mut p, "\x1b[?2004h");
+    }
+    p.send("您好\u{7}\u{1}请问").unwrap();
+    p.send("\r").unwrap();
+    answered(&mut p);
+    // A large paste.
+    let big = "好".repeat(50_000);
+    p.send(format!("\x1b[200~{big}\x1b[201~\r")).unwrap();
+    answered(&mut p);
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    expect(&mut p, "评分卡");
+    assert_eq!(wait_exit(&mut p), 0);
+    let t = transcript::read(&only_transcript(&dir)).unwrap();
+    assert_eq!(
+        t.turns.len(),
+        2,
+        "{:?}",
+        t.turns.iter().map(|t| &t.trainee).collect::<Vec<_>>()
+    );
+    assert_eq!(t.turns[0].trainee, "请问您好");
+    assert!(!t.turns[0].trainee.contains(['\u{7}', '\u{1}']));
+    assert_eq!(t.turns[1].trainee.chars().count(), 2000);
+}
