@@ -12,7 +12,7 @@ use common::{Dir, repo};
 use expectrl::process::unix::WaitStatus;
 use expectrl::session::OsSession as Session;
 use expectrl::{ControlCode, Expect, Regex};
-use peilian::transcript;
+use peilian::transcript::{self, Transcript};
 
 /// A good floppy-drive session that ends resolved (tests/data/scripts/emotional).
 fn good_lines() -> Vec<String> {
@@ -574,4 +574,41 @@ fn hostile_terminal_input_neither_panics_nor_corrupts_the_transcript() {
     assert_eq!(t.turns[0].trainee, "请问您好");
     assert!(!t.turns[0].trainee.contains(['\u{7}', '\u{1}']));
     assert_eq!(t.turns[1].trainee.chars().count(), 2000);
+}
+
+#[test]
+fn restart_and_save_keep_every_attempt() {
+    let dir = Dir::new();
+    let lines = good_lines();
+    let input = format!(
+        "{}\n/save copy.jsonl\n/restart\n{}\n/help\n",
+        lines[1], lines[0]
+    );
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_peilian"));
+    cmd.current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("config"))
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .env("NO_COLOR", "1")
+        .args(["practice", "--persona", "emotional", "--seed", "1"])
+        .write_stdin(input);
+    let out = cmd.assert().success().get_output().stdout.clone();
+    let stdout = String::from_utf8(out).unwrap();
+    assert!(stdout.contains("已另存到 copy.jsonl"), "{stdout}");
+    assert!(stdout.contains("/undo") && stdout.contains("/restart"), "/help lists commands");
+    let copy = transcript::read(&dir.path().join("copy.jsonl")).unwrap();
+    assert_eq!(copy.turns.len(), 1);
+    assert_eq!(copy.turns[0].trainee, lines[1]);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(sessions(&dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "a restart starts a new file: {files:?}");
+    let all: Vec<Transcript> = files.iter().map(|f| transcript::read(f).unwrap()).collect();
+    let first = all.iter().find(|t| t.turns[0].trainee == lines[1]).unwrap();
+    assert_eq!(first.end.as_ref().unwrap().reason, "学员重新开始");
+    let second = all.iter().find(|t| t.turns[0].trainee == lines[0]).unwrap();
+    assert_eq!(second.end.as_ref().unwrap().outcome, "unfinished");
 }
