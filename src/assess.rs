@@ -51,10 +51,21 @@ pub fn score_file(
     analyser: &Analyser,
 ) -> anyhow::Result<Scorecard> {
     let t = transcript::read(path)?;
+    score_transcript(&t, path, catalog, analyser)
+}
+
+/// Score a transcript already read from `path`, with the persona and scenario it
+/// names; for callers that look at the header first (history filters by trainee).
+pub fn score_transcript(
+    t: &Transcript,
+    path: &Path,
+    catalog: &Catalog,
+    analyser: &Analyser,
+) -> anyhow::Result<Scorecard> {
     let (entry, scenario) =
-        persona_of(&t, catalog).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        persona_of(t, catalog).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     Ok(score(
-        &t,
+        t,
         &path.display().to_string(),
         &entry.persona,
         scenario,

@@ -12,6 +12,12 @@ use crate::diag::{FieldPath, Locator, Problem};
 
 /// The environment variable that points at another config file.
 pub const CONFIG_ENV: &str = "PEILIAN_CONFIG";
+/// Environment variables of the settings that also have a flag; clap reads them (the
+/// flag wins), `peilian config show` names them as a setting's origin.
+pub const PERSONA_DIR_ENV: &str = "PEILIAN_PERSONA_DIR";
+pub const RUBRIC_ENV: &str = "PEILIAN_RUBRIC";
+pub const TRAINEE_ENV: &str = "PEILIAN_TRAINEE";
+pub const SESSIONS_DIR_ENV: &str = "PEILIAN_SESSIONS_DIR";
 
 /// The settings file. Every field is optional: an absent file is an empty config.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -116,7 +122,32 @@ impl Config {
                 });
             }
         };
-        Self::parse(&path.display().to_string(), &text)
+        let mut cfg = Self::parse(&path.display().to_string(), &text)?;
+        let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
+        cfg.resolve_paths(path.parent().unwrap_or(Path::new("")), home.as_deref());
+        Ok(cfg)
+    }
+
+    /// Make the file's paths usable from any working directory: a relative path is
+    /// relative to the config file (a trainer writes `rubric = "house.toml"` next to
+    /// it and means that one), and `~/` is the home directory, which TOML does not
+    /// expand the way a shell would.
+    pub fn resolve_paths(&mut self, base: &Path, home: Option<&Path>) {
+        for p in [
+            &mut self.persona_dir,
+            &mut self.rubric,
+            &mut self.sessions_dir,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let under_home = p.strip_prefix("~").ok().zip(home);
+            *p = match under_home {
+                Some((rest, home)) => home.join(rest),
+                None if p.is_relative() => base.join(&*p),
+                None => continue,
+            };
+        }
     }
 
     /// Parse config text; errors name the file, line, column and field.
@@ -206,6 +237,19 @@ mod tests {
             Config::parse("t", &Config::template(None)).unwrap(),
             Config::default()
         );
+    }
+
+    #[test]
+    fn paths_are_relative_to_the_file_and_tilde_is_home() {
+        let mut c = Config::parse(
+            "c.toml",
+            "rubric = \"house.toml\"\npersona_dir = \"~/personas\"\nsessions_dir = \"/abs\"\n",
+        )
+        .unwrap();
+        c.resolve_paths(Path::new("/etc/peilian"), Some(Path::new("/home/u")));
+        assert_eq!(c.rubric.unwrap(), Path::new("/etc/peilian/house.toml"));
+        assert_eq!(c.persona_dir.unwrap(), Path::new("/home/u/personas"));
+        assert_eq!(c.sessions_dir.unwrap(), Path::new("/abs"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod engine;
+pub mod history;
 pub mod io;
 pub mod persona;
 pub mod repl;

@@ -72,6 +72,37 @@ pub fn width(text: &str) -> usize {
     UnicodeWidthStr::width(text)
 }
 
+/// Text followed by spaces up to `cols` terminal columns, for aligned tables with
+/// Chinese text (`format!("{:<8}")` counts characters, not columns).
+pub fn pad(text: &str, cols: usize) -> String {
+    format!("{text}{}", " ".repeat(cols.saturating_sub(width(text))))
+}
+
+/// Spaces then text, right-aligned to `cols` columns.
+pub fn pad_left(text: &str, cols: usize) -> String {
+    format!("{}{text}", " ".repeat(cols.saturating_sub(width(text))))
+}
+
+/// Text cut to at most `cols` columns, ending in `…` when cut, so a long scenario
+/// title cannot push a table row onto the next line.
+pub fn truncate(text: &str, cols: usize) -> Cow<'_, str> {
+    if width(text) <= cols {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > cols {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    Cow::Owned(out)
+}
+
 /// Whether stdout should get colour: a terminal, and `NO_COLOR` unset or empty.
 pub fn colour_stdout() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
@@ -132,5 +163,15 @@ mod tests {
     fn cjk_is_double_width() {
         assert_eq!(width("您好"), 4);
         assert_eq!(width("ab"), 2);
+    }
+
+    #[test]
+    fn padding_and_truncation_count_columns() {
+        assert_eq!(pad("您好", 6), "您好  ");
+        assert_eq!(pad_left("好", 3), " 好");
+        assert_eq!(truncate("软驱不读盘", 20), "软驱不读盘");
+        // Nine columns at most: four wide characters and the ellipsis.
+        assert_eq!(truncate("软驱不读盘,维修站", 9), "软驱不读…");
+        assert!(width(&truncate("软驱不读盘,维修站", 8)) <= 8);
     }
 }

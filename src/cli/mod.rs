@@ -3,6 +3,9 @@
 
 mod analyze;
 mod assess_cmd;
+mod completions;
+mod config_cmd;
+mod history_cmd;
 mod persona_cmd;
 mod practice_cmd;
 mod rubric_cmd;
@@ -25,11 +28,11 @@ use crate::rubric::{self, Analyser};
 #[command(name = "peilian", version, about, long_about = None)]
 pub struct Cli {
     /// 额外的客户画像目录(同编号覆盖内置客户)。Extra persona files; same id overrides a built-in.
-    #[arg(long, global = true, value_name = "DIR", env = "PEILIAN_PERSONA_DIR")]
+    #[arg(long, global = true, value_name = "DIR", env = crate::config::PERSONA_DIR_ENV)]
     pub persona_dir: Option<PathBuf>,
 
     /// 使用的规则文件(默认内置 default)。Rubric file to use instead of the built-in one.
-    #[arg(long, global = true, value_name = "PATH", env = "PEILIAN_RUBRIC")]
+    #[arg(long, global = true, value_name = "PATH", env = crate::config::RUBRIC_ENV)]
     pub rubric: Option<PathBuf>,
 
     /// 配置文件(默认 ~/.config/peilian/config.toml)。Config file instead of the XDG one.
@@ -71,6 +74,17 @@ pub enum Command {
     Schema {
         #[arg(value_enum)]
         what: SchemaKind,
+    },
+    /// 练习记录:以往每场的时间、客户类型、结局、得分和进步趋势。Past sessions, scores and the trend.
+    History(history_cmd::HistoryArgs),
+    /// 配置文件:路径、生效的设置及来源、生成模板。Config file: path, settings in force, template.
+    #[command(subcommand)]
+    Config(config_cmd::ConfigCmd),
+    /// 输出 shell 补全脚本(bash、zsh、fish 等)。Print a shell completion script.
+    Completions {
+        /// 哪种 shell。Which shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
 }
 
@@ -161,6 +175,9 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Run(args)) => run_cmd::run(&ctx, args),
         Some(Command::Score(args)) => score_cmd::run(&ctx, args),
         Some(Command::Assess(args)) => assess_cmd::run(&ctx, args),
+        Some(Command::History(args)) => history_cmd::run(&ctx, args),
+        Some(Command::Config(cmd)) => config_cmd::run(&ctx, cmd),
+        Some(Command::Completions { shell }) => completions::run(shell),
         Some(Command::Schema { what }) => {
             let schema = match what {
                 SchemaKind::Persona => persona_schema(),

@@ -40,8 +40,8 @@ fn pad(s: &str, width: usize) -> String {
     format!("{s}{}", " ".repeat(width.saturating_sub(ui::width(s))))
 }
 
-/// Chinese label of an outcome, for every renderer.
-pub(super) fn outcome_label(o: &str) -> &'static str {
+/// Chinese label of an outcome, for every renderer and the history listing.
+pub(crate) fn outcome_label(o: &str) -> &'static str {
     match o {
         "chat" => "真实聊天",
         "resolved" => "问题解决",

@@ -31,21 +31,61 @@ impl Dir {
         p
     }
 
-    /// The binary, run inside this directory with a clean environment for its settings.
+    /// The binary, run inside this directory with a clean environment for its settings,
+    /// and this directory as its home: its config file is [`Dir::config_file`], its
+    /// sessions go to [`Dir::sessions_dir`].
     pub fn cmd(&self) -> Command {
         let mut c = peilian();
         c.current_dir(self.path());
+        home_in(&mut c, self.path());
         c
+    }
+
+    /// Where the binary run by [`Dir::cmd`] looks for its config file.
+    pub fn config_file(&self) -> PathBuf {
+        self.path().join(".config/peilian/config.toml")
+    }
+
+    /// Where the binary run by [`Dir::cmd`] keeps practice sessions by default.
+    pub fn sessions_dir(&self) -> PathBuf {
+        self.path().join(".local/share/peilian/sessions")
     }
 }
 
-/// The real `peilian` binary with colour off and no inherited peilian settings.
+/// Settings the binary takes from the environment; a test sets the ones it means to.
+const SETTINGS_ENV: [&str; 9] = [
+    "PEILIAN_CONFIG",
+    "PEILIAN_PERSONA_DIR",
+    "PEILIAN_RUBRIC",
+    "PEILIAN_TRAINEE",
+    "PEILIAN_SESSIONS_DIR",
+    "PEILIAN_MODEL",
+    "OPENAI_BASE_URL",
+    "OPENAI_API_BASE",
+    "OPENAI_API_KEY",
+];
+
+/// The real `peilian` binary with colour off, no inherited peilian settings, and a
+/// home of its own (an empty directory under the build's temporary dir), so that
+/// neither the developer's config file nor their saved sessions leak into a test.
 pub fn peilian() -> Command {
     let mut c = Command::cargo_bin("peilian").expect("binary built");
-    c.env("NO_COLOR", "1")
-        .env_remove("PEILIAN_PERSONA_DIR")
-        .env_remove("PEILIAN_RUBRIC");
+    for var in SETTINGS_ENV {
+        c.env_remove(var);
+    }
+    c.env("NO_COLOR", "1");
+    home_in(
+        &mut c,
+        &Path::new(env!("CARGO_TARGET_TMPDIR")).join("peilian-home"),
+    );
     c
+}
+
+/// Point HOME and the XDG config and data dirs at `home`, as on a fresh account.
+fn home_in(c: &mut Command, home: &Path) {
+    c.env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"));
 }
 
 /// The commented starter persona, as `persona new` writes it.

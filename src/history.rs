@@ -1,0 +1,403 @@
+//! Practice history: the sessions recorded in a sessions directory, each scored with the
+//! rubric and personas in force, and how the scores move over time.
+//!
+//! Sessions are found by reading transcript headers, never by file name, so a renamed
+//! or copied transcript still counts. One bad file never spoils the listing: it becomes
+//! a [`Skipped`] naming the file (and line) and why. This module prints nothing; the
+//! `history` command renders what it returns.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::assess::score_transcript;
+use crate::persona::Catalog;
+use crate::rubric::Analyser;
+use crate::transcript;
+
+/// The most sessions in one window of the trend: the latest five against the five
+/// before them. Fewer sessions make smaller windows (two sessions: the last against
+/// the first), so a trainee sees a direction from the second session on.
+pub const WINDOW: usize = 5;
+
+/// A change of less than this many points is shown as level, not as a rise or fall:
+/// scores carry one decimal and a trainee should not read meaning into noise.
+pub const LEVEL_BAND: f64 = 1.0;
+
+/// One recorded session, scored.
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    /// The transcript, as found in the directory.
+    pub file: String,
+    /// When the session started: RFC 3339 in UTC, as the transcript header says.
+    pub started_at: String,
+    #[serde(skip)]
+    started: Option<SystemTime>,
+    pub trainee: String,
+    pub persona: Named,
+    pub scenario: Named,
+    /// `easy`, `normal` or `hard`.
+    pub difficulty: String,
+    /// `resolved`, `walked_out`, `out_of_turns` or `unfinished`.
+    pub outcome: String,
+    /// The transcript has no end line: the session was cut off (the program killed,
+    /// the terminal closed) rather than finished.
+    pub interrupted: bool,
+    pub turns: u32,
+    pub total: f64,
+    pub grade: String,
+    /// The grade the score earned when a 禁语 capped it.
+    pub capped_from: Option<String>,
+}
+
+impl Session {
+    /// `YYYY-MM-DD HH:MM` in UTC, or the header's text if it is not a time.
+    pub fn date(&self) -> String {
+        match self.started {
+            Some(t) => {
+                let s = humantime::format_rfc3339_seconds(t).to_string();
+                s[..16].replacen('T', " ", 1)
+            }
+            None => self.started_at.clone(),
+        }
+    }
+}
+
+/// An id with the name a trainee reads (persona `emotional` is 感情用事者).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Named {
+    pub id: String,
+    pub name: String,
+}
+
+/// A file that could not be listed, and why (the reason names the file and, for a
+/// malformed transcript, the line).
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub file: String,
+    pub reason: String,
+}
+
+/// What a sessions directory holds for one trainee (or everyone).
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    /// Oldest first.
+    pub sessions: Vec<Session>,
+    /// In file-name order.
+    pub skipped: Vec<Skipped>,
+    /// Sessions left out because another trainee recorded them.
+    pub other_trainees: usize,
+}
+
+/// Read and score every transcript (`*.jsonl`) directly in `dir`, keeping those of
+/// `trainee` (every trainee's when `None`). Only a directory that cannot be listed is
+/// an error; files are scored in parallel, results come out in time order whatever
+/// thread finished first.
+pub fn load(
+    dir: &Path,
+    trainee: Option<&str>,
+    catalog: &Catalog,
+    analyser: &Analyser,
+) -> std::io::Result<History> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    let found: Vec<Found> = files
+        .par_iter()
+        .map(|f| examine(f, trainee, catalog, analyser))
+        .collect();
+    let mut h = History::default();
+    for f in found {
+        match f {
+            Found::Session(s) => h.sessions.push(*s),
+            Found::OtherTrainee => h.other_trainees += 1,
+            Found::Skipped(s) => h.skipped.push(s),
+        }
+    }
+    // Stable: sessions started in the same second keep file-name order.
+    h.sessions.sort_by_key(|s| s.started);
+    Ok(h)
+}
+
+enum Found {
+    Session(Box<Session>),
+    OtherTrainee,
+    Skipped(Skipped),
+}
+
+/// One file: read the header first, so another trainee's sessions are not scored.
+fn examine(path: &Path, trainee: Option<&str>, catalog: &Catalog, analyser: &Analyser) -> Found {
+    let file = path.display().to_string();
+    let skipped = |reason: String| {
+        Found::Skipped(Skipped {
+            file: file.clone(),
+            reason,
+        })
+    };
+    let t = match transcript::read(path) {
+        Ok(t) => t,
+        Err(e) => return skipped(e.to_string()),
+    };
+    if let Some(name) = trainee
+        && t.header.trainee.trim() != name.trim()
+    {
+        return Found::OtherTrainee;
+    }
+    let card = match score_transcript(&t, path, catalog, analyser) {
+        Ok(c) => c,
+        Err(e) => return skipped(format!("{e:#}")),
+    };
+    // Scoring found both, so the lookups cannot fail; names are today's, like the score.
+    let entry = catalog.find(&t.header.persona.id);
+    let persona = entry.map_or(t.header.persona.name.as_str(), |e| e.persona.name.as_str());
+    let scenario = entry
+        .and_then(|e| e.persona.scenario(&t.header.scenario))
+        .map_or(t.header.scenario.as_str(), |s| s.title.as_str());
+    Found::Session(Box::new(Session {
+        file: file.clone(),
+        started: humantime::parse_rfc3339_weak(&t.header.started_at).ok(),
+        started_at: t.header.started_at.clone(),
+        trainee: t.header.trainee.clone(),
+        persona: Named {
+            id: t.header.persona.id.clone(),
+            name: persona.to_string(),
+        },
+        scenario: Named {
+            id: t.header.scenario.clone(),
+            name: scenario.to_string(),
+        },
+        difficulty: t.header.difficulty.clone(),
+        outcome: card.outcome,
+        interrupted: t.end.is_none(),
+        turns: card.turns,
+        total: card.total,
+        grade: card.grade,
+        capped_from: card.capped_from,
+    }))
+}
+
+/// How the scores move: overall, and per customer type.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Trend {
+    pub sessions: usize,
+    pub average: f64,
+    pub resolved: usize,
+    /// Index into the sessions of the best score (the latest, if tied).
+    #[serde(skip)]
+    pub best: usize,
+    pub best_score: f64,
+    /// The transcript of the best score.
+    pub best_file: String,
+    /// The latest sessions against those just before them.
+    pub change: Option<Change>,
+    pub by_persona: Vec<PersonaTrend>,
+}
+
+/// The latest window's average against the one before.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Change {
+    /// Sessions in each window.
+    pub window: usize,
+    pub recent: f64,
+    pub previous: f64,
+    /// `recent - previous`.
+    pub delta: f64,
+    pub direction: Direction,
+}
+
+/// Whether a change is worth telling the trainee about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Up,
+    Level,
+    Down,
+}
+
+/// One customer type's sessions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PersonaTrend {
+    pub persona: Named,
+    pub sessions: usize,
+    pub average: f64,
+    pub best: f64,
+    pub last: f64,
+    pub change: Option<Change>,
+    /// Scores, oldest first.
+    pub scores: Vec<f64>,
+}
+
+/// The trend of sessions in time order; `None` when there are none.
+pub fn trend(sessions: &[Session]) -> Option<Trend> {
+    if sessions.is_empty() {
+        return None;
+    }
+    let scores: Vec<f64> = sessions.iter().map(|s| s.total).collect();
+    let best = (0..scores.len())
+        .max_by(|&a, &b| scores[a].total_cmp(&scores[b]))
+        .expect("not empty");
+    let mut by_persona: Vec<PersonaTrend> = Vec::new();
+    for s in sessions {
+        match by_persona.iter_mut().find(|p| p.persona.id == s.persona.id) {
+            Some(p) => p.scores.push(s.total),
+            None => by_persona.push(PersonaTrend {
+                persona: s.persona.clone(),
+                sessions: 0,
+                average: 0.0,
+                best: 0.0,
+                last: 0.0,
+                change: None,
+                scores: vec![s.total],
+            }),
+        }
+    }
+    for p in &mut by_persona {
+        p.sessions = p.scores.len();
+        p.average = average(&p.scores);
+        p.best = p.scores.iter().copied().fold(f64::MIN, f64::max);
+        p.last = *p.scores.last().expect("one score at least");
+        p.change = change(&p.scores);
+    }
+    // Most practised first; ties in the order first practised.
+    by_persona.sort_by(|a, b| b.sessions.cmp(&a.sessions));
+    Some(Trend {
+        sessions: scores.len(),
+        average: average(&scores),
+        resolved: sessions.iter().filter(|s| s.outcome == "resolved").count(),
+        best,
+        best_score: scores[best],
+        best_file: sessions[best].file.clone(),
+        change: change(&scores),
+        by_persona,
+    })
+}
+
+/// The latest `k` scores against the `k` before them, `k` at most [`WINDOW`] and at
+/// most half the scores; `None` for fewer than two.
+pub fn change(scores: &[f64]) -> Option<Change> {
+    let k = WINDOW.min(scores.len() / 2);
+    if k == 0 {
+        return None;
+    }
+    let n = scores.len();
+    let recent = average(&scores[n - k..]);
+    let previous = average(&scores[n - 2 * k..n - k]);
+    let delta = round1(recent - previous);
+    let direction = if delta >= LEVEL_BAND {
+        Direction::Up
+    } else if delta <= -LEVEL_BAND {
+        Direction::Down
+    } else {
+        Direction::Level
+    };
+    Some(Change {
+        window: k,
+        recent,
+        previous,
+        delta,
+        direction,
+    })
+}
+
+/// Scores as a row of bars, one per score, on the fixed 0–100 scale so that two
+/// rows can be compared by eye.
+pub fn sparkline(scores: &[f64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    scores
+        .iter()
+        .map(|s| BARS[((s.clamp(0.0, 100.0) / 100.0) * 7.0).round() as usize])
+        .collect()
+}
+
+fn average(xs: &[f64]) -> f64 {
+    round1(xs.iter().sum::<f64>() / xs.len() as f64)
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(persona: &str, total: f64) -> Session {
+        Session {
+            file: String::new(),
+            started_at: String::new(),
+            started: None,
+            trainee: String::new(),
+            persona: Named {
+                id: persona.into(),
+                name: persona.into(),
+            },
+            scenario: Named {
+                id: String::new(),
+                name: String::new(),
+            },
+            difficulty: "normal".into(),
+            outcome: if total >= 60.0 {
+                "resolved"
+            } else {
+                "walked_out"
+            }
+            .into(),
+            interrupted: false,
+            turns: 1,
+            total,
+            grade: String::new(),
+            capped_from: None,
+        }
+    }
+
+    #[test]
+    fn windows_grow_to_five_and_compare_like_with_like() {
+        assert_eq!(change(&[50.0]), None);
+        let c = change(&[40.0, 70.0]).unwrap();
+        assert_eq!(
+            (c.window, c.previous, c.recent, c.delta),
+            (1, 40.0, 70.0, 30.0)
+        );
+        assert_eq!(c.direction, Direction::Up);
+        // Twelve scores: the last five against the five before; the oldest two drop out.
+        let scores = [
+            0.0, 0.0, 60.0, 60.0, 60.0, 60.0, 60.0, 80.0, 80.0, 80.0, 80.0, 81.0,
+        ];
+        let c = change(&scores).unwrap();
+        assert_eq!((c.window, c.previous, c.recent), (5, 60.0, 80.2));
+        assert_eq!(change(&[70.0, 70.5]).unwrap().direction, Direction::Level);
+        assert_eq!(change(&[70.0, 60.0]).unwrap().direction, Direction::Down);
+    }
+
+    #[test]
+    fn trend_groups_customer_types_most_practised_first() {
+        let s = [
+            session("a", 50.0),
+            session("b", 90.0),
+            session("b", 70.0),
+            session("a", 80.0),
+            session("b", 75.0),
+        ];
+        let t = trend(&s).unwrap();
+        assert_eq!((t.sessions, t.average, t.best, t.resolved), (5, 73.0, 1, 4));
+        let ids: Vec<&str> = t.by_persona.iter().map(|p| p.persona.id.as_str()).collect();
+        assert_eq!(ids, ["b", "a"]);
+        let b = &t.by_persona[0];
+        assert_eq!(
+            (b.sessions, b.average, b.best, b.last),
+            (3, 78.3, 90.0, 75.0)
+        );
+        assert_eq!(b.scores, [90.0, 70.0, 75.0]);
+        assert!(trend(&[]).is_none());
+    }
+
+    #[test]
+    fn sparkline_uses_a_fixed_scale() {
+        assert_eq!(sparkline(&[0.0, 50.0, 100.0, 120.0]), "▁▅██");
+    }
+}
