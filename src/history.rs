@@ -264,7 +264,7 @@ pub fn trend(sessions: &[Session]) -> Option<Trend> {
         p.change = change(&p.scores);
     }
     // Most practised first; ties in the order first practised.
-    by_persona.sort_by(|a, b| b.sessions.cmp(&a.sessions));
+    by_persona.sort_by_key(|p| std::cmp::Reverse(p.sessions));
     Some(Trend {
         sessions: scores.len(),
         average: average(&scores),

@@ -48,6 +48,12 @@ pub(super) fn run(ctx: &Context, args: HistoryArgs) -> anyhow::Result<u8> {
     } else {
         ctx.trainee(&args.trainee)?
     };
+    if dir.exists() && !dir.is_dir() {
+        anyhow::bail!(
+            "练习记录目录 {} 是一个文件,不是目录;用 --sessions-dir 指向保存练习记录的目录",
+            dir.display()
+        );
+    }
     let h = if dir.is_dir() {
         let analyser = ctx.analyser()?;
         let catalog = ctx.catalog(analyser)?;
