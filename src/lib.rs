@@ -14,6 +14,7 @@ pub mod diag;
 pub mod engine;
 pub mod history;
 pub mod io;
+pub mod llm;
 pub mod persona;
 pub mod repl;
 pub mod rubric;

@@ -15,52 +15,73 @@ pub fn sanitize(text: &str) -> Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\u{1b}' => match chars.peek() {
-                // CSI: parameters and intermediates, then one final byte.
-                Some('[') => {
-                    chars.next();
-                    for c in chars.by_ref() {
-                        if ('\u{40}'..='\u{7e}').contains(&c) {
-                            break;
-                        }
-                    }
-                }
-                // OSC, DCS, SOS, PM, APC: up to BEL or ST (ESC \).
-                Some(']' | 'P' | 'X' | '^' | '_') => {
-                    chars.next();
-                    while let Some(c) = chars.next() {
-                        if c == '\u{7}' {
-                            break;
-                        }
-                        if c == '\u{1b}' {
-                            if chars.peek() == Some(&'\\') {
-                                chars.next();
-                            }
-                            break;
-                        }
-                    }
-                }
-                // Two-character escape.
-                Some(_) => {
-                    chars.next();
-                }
-                None => {}
-            },
-            '\u{9b}' => {
-                for c in chars.by_ref() {
-                    if ('\u{40}'..='\u{7e}').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            c if is_control(c) => {}
-            c => out.push(c),
+    Sanitizer::default().push(text, &mut out);
+    Cow::Owned(out)
+}
+
+/// [`sanitize`] for text that arrives in pieces (a model's reply, token by token): an
+/// escape sequence split across pieces is still removed whole, and the pieces' outputs
+/// joined are exactly `sanitize` of the pieces joined.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sanitizer {
+    state: Escape,
+}
+
+/// Where in an escape sequence the previous piece ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Escape {
+    #[default]
+    None,
+    /// Just after ESC.
+    Esc,
+    /// In a CSI: parameters and intermediates until one final byte.
+    Csi,
+    /// In an OSC, DCS, SOS, PM or APC string, up to BEL or ST (`ESC \`).
+    Str,
+    /// ESC inside such a string: a following `\` belongs to it.
+    StrEsc,
+}
+
+impl Sanitizer {
+    /// Append the clean part of `piece` to `out`.
+    pub fn push(&mut self, piece: &str, out: &mut String) {
+        for c in piece.chars() {
+            self.step(c, out);
         }
     }
-    Cow::Owned(out)
+
+    fn step(&mut self, c: char, out: &mut String) {
+        self.state = match self.state {
+            Escape::None => match c {
+                '\u{1b}' => Escape::Esc,
+                '\u{9b}' => Escape::Csi,
+                c if is_control(c) => Escape::None,
+                c => {
+                    out.push(c);
+                    Escape::None
+                }
+            },
+            Escape::Esc => match c {
+                '[' => Escape::Csi,
+                ']' | 'P' | 'X' | '^' | '_' => Escape::Str,
+                // Any other character completes a two-character escape.
+                _ => Escape::None,
+            },
+            Escape::Csi if ('\u{40}'..='\u{7e}').contains(&c) => Escape::None,
+            Escape::Csi => Escape::Csi,
+            Escape::Str => match c {
+                '\u{7}' => Escape::None,
+                '\u{1b}' => Escape::StrEsc,
+                _ => Escape::Str,
+            },
+            Escape::StrEsc if c == '\\' => Escape::None,
+            Escape::StrEsc => {
+                // The ESC ended the string; this character stands on its own.
+                self.state = Escape::None;
+                return self.step(c, out);
+            }
+        };
+    }
 }
 
 fn is_control(c: char) -> bool {
@@ -157,6 +178,19 @@ mod tests {
         assert_eq!(sanitize("a\u{1b}]8;;http://x\u{1b}\\b"), "ab");
         assert_eq!(sanitize("a\rb\u{0}c\u{85}d\te"), "abcd\te");
         assert!(matches!(sanitize("正常的句子"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn pieces_sanitize_like_the_whole() {
+        let text = "好\u{1b}[31m红\u{1b}[0m a\u{1b}]0;t\u{1b}Xb\u{1b}]8;;u\u{1b}\\c\u{9b}2Jd\u{1b}";
+        for cut in 0..text.chars().count() {
+            let at = text.char_indices().nth(cut).map_or(text.len(), |(i, _)| i);
+            let mut s = Sanitizer::default();
+            let mut out = String::new();
+            s.push(&text[..at], &mut out);
+            s.push(&text[at..], &mut out);
+            assert_eq!(out, sanitize(text), "cut at {cut}");
+        }
     }
 
     #[test]

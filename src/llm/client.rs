@@ -1,0 +1,819 @@
+//! The chat-completions client: one blocking call per customer line, streamed by
+//! default, with timeouts, bounded retries and cancellation.
+//!
+//! The REPL and the scripted commands are synchronous, so the surface is blocking; inside,
+//! a private single-threaded tokio runtime drives reqwest, which lets every wait (for the
+//! connection, the first byte, each chunk, a retry's back-off) also watch the cancel
+//! flag, so Ctrl-C stops a generation within a fraction of a second. A request is sent
+//! again only when the server was not reached, was rate-limiting, or failed on its side
+//! (5xx), at most [`RetryPolicy::attempts`](super::RetryPolicy) times in all, and never
+//! once a token has been handed to the caller. Model text is cleaned of terminal control
+//! sequences before anyone sees it.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::ops::ControlFlow;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use serde::{Deserialize, Serialize};
+
+use super::error::LlmError;
+use super::settings::Settings;
+use super::sse::SseParser;
+use crate::ui::{self, Sanitizer};
+
+/// Who says a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+/// One chat message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    pub role: Role,
+    pub content: String,
+}
+
+impl Message {
+    pub fn system(content: impl Into<String>) -> Self {
+        Self {
+            role: Role::System,
+            content: content.into(),
+        }
+    }
+
+    pub fn user(content: impl Into<String>) -> Self {
+        Self {
+            role: Role::User,
+            content: content.into(),
+        }
+    }
+
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Self {
+            role: Role::Assistant,
+            content: content.into(),
+        }
+    }
+}
+
+/// What a caller is told while a reply is being produced.
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'a> {
+    /// Clean text to show now (a streamed token, or a whole non-streamed reply).
+    Token(&'a str),
+    /// A request failed in a way worth retrying; the next one starts after `wait`.
+    Retrying {
+        /// The request about to be made (2 for the first retry).
+        attempt: u32,
+        of: u32,
+        wait: Duration,
+        error: &'a LlmError,
+    },
+    /// Only from [`LlmVoice`](super::LlmVoice): text shown since the last `Discarded`
+    /// (or the start) does not count; `why` is one Chinese line to show. A new attempt
+    /// or the offline line follows.
+    Discarded { why: &'a str },
+}
+
+/// A request: the messages and the per-call sampling limits.
+#[derive(Debug, Clone)]
+pub struct ChatRequest<'a> {
+    pub messages: &'a [Message],
+    pub max_tokens: u32,
+    pub temperature: f64,
+}
+
+/// Token counts, as the server reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub struct Usage {
+    #[serde(default)]
+    pub prompt_tokens: u64,
+    #[serde(default)]
+    pub completion_tokens: u64,
+}
+
+/// A finished reply.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The text, cleaned of control sequences; what the caller was given as tokens.
+    pub text: String,
+    /// `stop`, `length` (cut at `max_tokens`), … as the server said.
+    pub finish_reason: Option<String>,
+    /// The caller's sink stopped the reply early; `text` holds what it accepted.
+    pub halted: bool,
+    pub usage: Option<Usage>,
+    /// The model asked for.
+    pub model: String,
+    /// Requests made, retries included.
+    pub attempts: u32,
+    /// From the start of the call to the first token.
+    pub first_token: Option<Duration>,
+    pub elapsed: Duration,
+    pub streamed: bool,
+}
+
+/// A blocking client for one server.
+pub struct Client {
+    settings: Settings,
+    http: reqwest::Client,
+    rt: tokio::runtime::Runtime,
+    model: OnceLock<String>,
+}
+
+/// How often a wait looks at the cancel flag.
+const CANCEL_POLL: Duration = Duration::from_millis(50);
+/// The most of an error body read and of a server message shown.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+const MAX_MESSAGE_CHARS: usize = 200;
+/// The most of a non-streamed reply read; a customer line is a few hundred bytes.
+const MAX_BODY: usize = 8 * 1024 * 1024;
+
+enum Stop {
+    Cancelled,
+    TimedOut,
+}
+
+/// Run `fut` for at most `limit`, giving up early when `cancel` is set.
+async fn guarded<F: Future>(fut: F, cancel: &AtomicBool, limit: Duration) -> Result<F::Output, Stop> {
+    let mut fut = std::pin::pin!(fut);
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(Stop::Cancelled);
+        }
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return Err(Stop::TimedOut);
+        }
+        let slice = (deadline - now).min(CANCEL_POLL);
+        if let Ok(v) = tokio::time::timeout(slice, fut.as_mut()).await {
+            return Ok(v);
+        }
+    }
+}
+
+/// rustls needs a process-wide crypto provider; ring is the one linked in.
+fn install_crypto_provider() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        // An error means one is already installed, which is all we need.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+impl Client {
+    pub fn new(settings: Settings) -> Result<Self, LlmError> {
+        install_crypto_provider();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()
+            .map_err(|e| LlmError::Setup(e.to_string()))?;
+        let mut headers = HeaderMap::new();
+        if let Some(key) = &settings.api_key {
+            let mut v = HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| {
+                LlmError::Setup("密钥里有不能放进 HTTP 头的字符(换行、中文等)".into())
+            })?;
+            v.set_sensitive(true);
+            headers.insert(header::AUTHORIZATION, v);
+        }
+        let http = {
+            let _guard = rt.enter();
+            reqwest::Client::builder()
+                .connect_timeout(settings.connect_timeout)
+                .user_agent(concat!("peilian/", env!("CARGO_PKG_VERSION")))
+                .default_headers(headers)
+                .build()
+                .map_err(|e| LlmError::Setup(e.to_string()))?
+        };
+        Ok(Self {
+            settings,
+            http,
+            rt,
+            model: OnceLock::new(),
+        })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// A request with the configured sampling settings.
+    pub fn request<'a>(&self, messages: &'a [Message]) -> ChatRequest<'a> {
+        ChatRequest {
+            messages,
+            max_tokens: self.settings.max_tokens,
+            temperature: self.settings.temperature,
+        }
+    }
+
+    /// The model names the server lists (`GET {base}/models`).
+    pub fn models(&self, cancel: &AtomicBool) -> Result<Vec<String>, LlmError> {
+        self.rt.block_on(async {
+            let url = self.settings.endpoint("models");
+            let send = self.http.get(url).send();
+            let resp = match guarded(send, cancel, self.settings.read_timeout).await {
+                Ok(r) => r.map_err(|e| self.send_error(e))?,
+                Err(s) => return Err(self.stopped(s, false)),
+            };
+            let status = resp.status();
+            if !status.is_success() {
+                return Err(self.status_error(resp, cancel).await);
+            }
+            let body = self.read_body(resp, cancel, MAX_BODY).await?;
+            parse_models(&body)
+        })
+    }
+
+    /// The model in use: the configured one, else the first the server lists (asked
+    /// once per client).
+    pub fn model(&self, cancel: &AtomicBool) -> Result<&str, LlmError> {
+        if let Some(m) = &self.settings.model {
+            return Ok(m);
+        }
+        if let Some(m) = self.model.get() {
+            return Ok(m);
+        }
+        let first = self
+            .models(cancel)?
+            .into_iter()
+            .next()
+            .ok_or(LlmError::NoModel)?;
+        Ok(self.model.get_or_init(|| first))
+    }
+
+    /// Ask for one reply. `sink` sees each clean token as it arrives (the whole text at
+    /// once when not streaming) and may stop the reply by returning `Break`; it also
+    /// hears of retries. The call returns when the reply is complete, stopped, failed or
+    /// cancelled.
+    pub fn chat(
+        &self,
+        req: &ChatRequest<'_>,
+        sink: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
+        cancel: &AtomicBool,
+    ) -> Result<Reply, LlmError> {
+        let started = Instant::now();
+        let model = self.model(cancel)?.to_string();
+        let stream = self.settings.stream;
+        let body = serde_json::to_vec(&ChatBody {
+            model: &model,
+            messages: req.messages,
+            temperature: req.temperature,
+            max_tokens: req.max_tokens,
+            stream,
+            stream_options: stream.then_some(StreamOptions {
+                include_usage: true,
+            }),
+        })
+        .expect("a chat request serialises");
+        let policy = self.settings.retry;
+        let attempts = policy.attempts.max(1);
+        self.rt.block_on(async {
+            let mut attempt = 1;
+            loop {
+                let mut shown = false;
+                let result = self
+                    .attempt(&body, sink, cancel, started, &mut shown)
+                    .await;
+                let err = match result {
+                    Ok(mut reply) => {
+                        reply.model = model;
+                        reply.attempts = attempt;
+                        reply.elapsed = started.elapsed();
+                        return Ok(reply);
+                    }
+                    Err(e) => e,
+                };
+                if shown || !err.retryable() || attempt >= attempts {
+                    return Err(err);
+                }
+                let wait = match err.retry_after() {
+                    Some(w) if w > policy.max_wait => return Err(err),
+                    Some(w) => w,
+                    None => policy.base_delay * 2u32.saturating_pow(attempt - 1),
+                };
+                attempt += 1;
+                let event = Event::Retrying {
+                    attempt,
+                    of: attempts,
+                    wait,
+                    error: &err,
+                };
+                if sink(event).is_break() {
+                    return Err(err);
+                }
+                if let Err(Stop::Cancelled) =
+                    guarded(std::future::pending::<()>(), cancel, wait).await
+                {
+                    return Err(LlmError::Cancelled);
+                }
+            }
+        })
+    }
+
+    /// One request and its reply.
+    async fn attempt(
+        &self,
+        body: &[u8],
+        sink: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
+        cancel: &AtomicBool,
+        started: Instant,
+        shown: &mut bool,
+    ) -> Result<Reply, LlmError> {
+        let mut rb = self
+            .http
+            .post(self.settings.endpoint("chat/completions"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body.to_vec());
+        if self.settings.stream {
+            rb = rb.header(header::ACCEPT, "text/event-stream");
+        }
+        let resp = match guarded(rb.send(), cancel, self.settings.read_timeout).await {
+            Ok(r) => r.map_err(|e| self.send_error(e))?,
+            Err(s) => return Err(self.stopped(s, false)),
+        };
+        if !resp.status().is_success() {
+            return Err(self.status_error(resp, cancel).await);
+        }
+        let is_sse = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/event-stream"));
+        if is_sse {
+            self.read_stream(resp, sink, cancel, started, shown).await
+        } else {
+            // Not streaming, by request or because the server ignores `stream`.
+            let body = self.read_body(resp, cancel, MAX_BODY).await?;
+            let mut reply = self.parse_completion(&body)?;
+            if !reply.text.is_empty() {
+                reply.first_token = Some(started.elapsed());
+                match sink(Event::Token(&reply.text)) {
+                    ControlFlow::Continue(()) => *shown = true,
+                    ControlFlow::Break(()) => {
+                        reply.halted = true;
+                        reply.text.clear();
+                    }
+                }
+            }
+            Ok(reply)
+        }
+    }
+
+    async fn read_stream(
+        &self,
+        mut resp: reqwest::Response,
+        sink: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
+        cancel: &AtomicBool,
+        started: Instant,
+        shown: &mut bool,
+    ) -> Result<Reply, LlmError> {
+        let mut parser = SseParser::default();
+        let mut sanitizer = Sanitizer::default();
+        let mut piece = String::new();
+        let mut text = String::new();
+        let mut finish_reason: Option<String> = None;
+        let mut usage = None;
+        let mut first_token = None;
+        let mut done = false;
+        let mut halted = false;
+        let mut failure: Option<LlmError> = None;
+        let read_timeout = self.settings.read_timeout;
+        loop {
+            let chunk = match guarded(resp.chunk(), cancel, read_timeout).await {
+                Err(s) => return Err(self.stopped(s, !text.is_empty())),
+                Ok(Err(e)) => {
+                    return Err(LlmError::BrokenStream {
+                        detail: self.clean(&innermost(&e)),
+                        partial: !text.is_empty(),
+                    });
+                }
+                Ok(Ok(None)) => break,
+                Ok(Ok(Some(bytes))) => bytes,
+            };
+            let mut on_event = |event: &str, data: &str| -> bool {
+                let partial = !text.is_empty();
+                if data.trim() == "[DONE]" {
+                    done = true;
+                    return false;
+                }
+                if event == "error" {
+                    failure = Some(LlmError::BrokenStream {
+                        detail: self.clean(&message_from_json(data.as_bytes())),
+                        partial,
+                    });
+                    return false;
+                }
+                let chunk: Chunk<'_> = match serde_json::from_str(data) {
+                    Ok(c) => c,
+                    Err(_) => {
+                        failure = Some(LlmError::Malformed {
+                            detail: format!("流里的事件不是 JSON:{}", self.clean(data)),
+                        });
+                        return false;
+                    }
+                };
+                if let Some(err) = chunk.error {
+                    failure = Some(LlmError::BrokenStream {
+                        detail: self.clean(&message_of(&err)),
+                        partial,
+                    });
+                    return false;
+                }
+                if chunk.usage.is_some() {
+                    usage = chunk.usage;
+                }
+                // Servers that send `n > 1` choices are not asked to; read the first.
+                for choice in chunk.choices.iter().filter(|c| c.index == 0) {
+                    if let Some(r) = &choice.finish_reason {
+                        finish_reason = Some(r.to_string());
+                    }
+                    let Some(content) = choice.delta.as_ref().and_then(|d| d.content.as_deref())
+                    else {
+                        continue;
+                    };
+                    piece.clear();
+                    sanitizer.push(content, &mut piece);
+                    if piece.is_empty() {
+                        continue;
+                    }
+                    first_token.get_or_insert_with(|| started.elapsed());
+                    match sink(Event::Token(&piece)) {
+                        ControlFlow::Continue(()) => {
+                            *shown = true;
+                            text.push_str(&piece);
+                        }
+                        ControlFlow::Break(()) => {
+                            halted = true;
+                            return false;
+                        }
+                    }
+                }
+                true
+            };
+            let go_on = parser
+                .feed(&chunk, &mut on_event)
+                .map_err(|e| LlmError::Malformed {
+                    detail: e.to_string(),
+                })?;
+            if let Some(e) = failure.take() {
+                return Err(e);
+            }
+            if !go_on {
+                break;
+            }
+        }
+        // Dropping the response closes the connection: a stopped generation stops on the
+        // server too.
+        drop(resp);
+        if !done && !halted && (finish_reason.is_none() || parser.has_partial_event()) {
+            return Err(LlmError::BrokenStream {
+                detail: "没有收到结束标记就断开了".into(),
+                partial: !text.is_empty(),
+            });
+        }
+        Ok(Reply {
+            text,
+            finish_reason,
+            halted,
+            usage,
+            model: String::new(),
+            attempts: 1,
+            first_token,
+            elapsed: Duration::ZERO,
+            streamed: true,
+        })
+    }
+
+    /// A whole body, each chunk within the read timeout, at most `limit` bytes.
+    async fn read_body(
+        &self,
+        mut resp: reqwest::Response,
+        cancel: &AtomicBool,
+        limit: usize,
+    ) -> Result<Vec<u8>, LlmError> {
+        let mut body = Vec::new();
+        loop {
+            match guarded(resp.chunk(), cancel, self.settings.read_timeout).await {
+                Err(s) => return Err(self.stopped(s, false)),
+                Ok(Err(e)) => {
+                    return Err(LlmError::BrokenStream {
+                        detail: self.clean(&innermost(&e)),
+                        partial: false,
+                    });
+                }
+                Ok(Ok(None)) => return Ok(body),
+                Ok(Ok(Some(bytes))) => {
+                    let room = limit.saturating_sub(body.len());
+                    body.extend_from_slice(&bytes[..bytes.len().min(room)]);
+                    if body.len() >= limit {
+                        return Ok(body);
+                    }
+                }
+            }
+        }
+    }
+
+    fn parse_completion(&self, body: &[u8]) -> Result<Reply, LlmError> {
+        let c: Completion = serde_json::from_slice(body).map_err(|_| LlmError::Malformed {
+            detail: format!(
+                "回复不是 JSON:{}",
+                self.clean(&String::from_utf8_lossy(body))
+            ),
+        })?;
+        if let Some(err) = c.error {
+            return Err(LlmError::Malformed {
+                detail: self.clean(&message_of(&err)),
+            });
+        }
+        let choice = c.choices.into_iter().next().ok_or(LlmError::EmptyChoices)?;
+        let raw = choice.message.and_then(|m| m.content).unwrap_or_default();
+        Ok(Reply {
+            text: ui::sanitize(&raw).into_owned(),
+            finish_reason: choice.finish_reason,
+            halted: false,
+            usage: c.usage,
+            model: String::new(),
+            attempts: 1,
+            first_token: None,
+            elapsed: Duration::ZERO,
+            streamed: false,
+        })
+    }
+
+    /// The typed error for a non-2xx response, its body read (bounded) for the message.
+    async fn status_error(&self, resp: reqwest::Response, cancel: &AtomicBool) -> LlmError {
+        let status = resp.status().as_u16();
+        let retry_after = retry_after(resp.headers());
+        let body = self
+            .read_body(resp, cancel, MAX_ERROR_BODY)
+            .await
+            .unwrap_or_default();
+        let message = self.clean(&message_from_json(&body));
+        let lower = String::from_utf8_lossy(&body).to_lowercase();
+        match status {
+            401 | 403 => LlmError::Unauthorized { status, message },
+            429 => LlmError::RateLimited {
+                retry_after,
+                message,
+            },
+            400 | 413 | 422 if is_context_error(&lower) => LlmError::ContextLength { message },
+            _ => LlmError::Status { status, message },
+        }
+    }
+
+    fn send_error(&self, e: reqwest::Error) -> LlmError {
+        let server = self.settings.server_label();
+        if e.is_connect() && e.is_timeout() {
+            LlmError::ConnectTimeout {
+                server,
+                secs: self.settings.connect_timeout.as_secs_f64(),
+            }
+        } else if e.is_connect() {
+            LlmError::Connect {
+                server,
+                detail: self.clean(&innermost(&e)),
+            }
+        } else {
+            LlmError::BrokenStream {
+                detail: format!("服务没有回应就断开了({})", self.clean(&innermost(&e))),
+                partial: false,
+            }
+        }
+    }
+
+    fn stopped(&self, s: Stop, partial: bool) -> LlmError {
+        match s {
+            Stop::Cancelled => LlmError::Cancelled,
+            Stop::TimedOut => LlmError::ReadTimeout {
+                secs: self.settings.read_timeout.as_secs_f64(),
+                partial,
+            },
+        }
+    }
+
+    /// Server text made fit for one line of an error message: no control sequences, no
+    /// line breaks, short, and never the key.
+    fn clean(&self, text: &str) -> String {
+        let text = ui::sanitize(text);
+        let mut one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if let Some((cut, _)) = one_line.char_indices().nth(MAX_MESSAGE_CHARS) {
+            one_line.truncate(cut);
+            one_line.push('…');
+        }
+        match &self.settings.api_key {
+            Some(k) => k.redact(&one_line),
+            None => one_line,
+        }
+    }
+}
+
+/// The most specific description in an error's source chain: reqwest's own message
+/// names the URL and says little ("error sending request"), the innermost says why.
+fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur: &(dyn std::error::Error + 'static) = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    if let Some(io) = cur.downcast_ref::<std::io::Error>() {
+        match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => return "连接被拒绝".into(),
+            std::io::ErrorKind::ConnectionReset => return "连接被对方重置".into(),
+            std::io::ErrorKind::UnexpectedEof => return "数据没传完连接就关了".into(),
+            _ => {}
+        }
+    }
+    cur.to_string()
+}
+
+/// `Retry-After` in seconds, or OpenAI's `retry-after-ms`. (The HTTP-date form is rare
+/// on these APIs; without a usable value the caller's own back-off applies.)
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(ms) = get("retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok())
+        && ms.is_finite()
+        && ms >= 0.0
+    {
+        return Some(Duration::from_secs_f64(ms / 1000.0));
+    }
+    get("retry-after")
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+}
+
+/// Whether a 400-class body says the prompt did not fit (OpenAI, vLLM, llama.cpp,
+/// LiteLLM and Ollama word it differently).
+fn is_context_error(lower_body: &str) -> bool {
+    [
+        "context_length",
+        "context length",
+        "exceed_context",
+        "context window",
+        "contextwindowexceeded",
+        "maximum context",
+        "too many tokens",
+        "prompt is too long",
+        "exceeds the available context",
+    ]
+    .iter()
+    .any(|p| lower_body.contains(p))
+}
+
+/// The human part of an error body: `error.message`, `error` as a string, `message`,
+/// `detail`, or the raw text when the body is not JSON.
+fn message_from_json(body: &[u8]) -> String {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(v) => message_of(&v),
+        Err(_) => String::from_utf8_lossy(body).into_owned(),
+    }
+}
+
+fn message_of(v: &serde_json::Value) -> String {
+    let s = |v: &serde_json::Value| v.as_str().map(str::to_string);
+    let err = v.get("error").unwrap_or(v);
+    s(err)
+        .or_else(|| err.get("message").and_then(s))
+        .or_else(|| v.get("message").and_then(s))
+        .or_else(|| v.get("detail").and_then(s))
+        .unwrap_or_else(|| v.to_string())
+}
+
+fn parse_models(body: &[u8]) -> Result<Vec<String>, LlmError> {
+    let v: serde_json::Value = serde_json::from_slice(body).map_err(|_| LlmError::Malformed {
+        detail: "模型列表不是 JSON".into(),
+    })?;
+    let list = v
+        .get("data")
+        .or_else(|| v.get("models"))
+        .and_then(|l| l.as_array())
+        .ok_or_else(|| LlmError::Malformed {
+            detail: "模型列表里没有 data 数组".into(),
+        })?;
+    Ok(list
+        .iter()
+        .filter_map(|m| m.get("id").or_else(|| m.get("name")).and_then(|n| n.as_str()))
+        .map(|n| ui::sanitize(n).into_owned())
+        .collect())
+}
+
+#[derive(Serialize)]
+struct ChatBody<'a> {
+    model: &'a str,
+    messages: &'a [Message],
+    temperature: f64,
+    max_tokens: u32,
+    stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_options: Option<StreamOptions>,
+}
+
+#[derive(Serialize)]
+struct StreamOptions {
+    include_usage: bool,
+}
+
+/// One streamed chunk. Content borrows from the event text when it has no escapes, so
+/// a token costs no allocation.
+#[derive(Deserialize)]
+struct Chunk<'a> {
+    #[serde(default, borrow)]
+    choices: Vec<ChunkChoice<'a>>,
+    #[serde(default)]
+    usage: Option<Usage>,
+    #[serde(default)]
+    error: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct ChunkChoice<'a> {
+    #[serde(default)]
+    index: u32,
+    #[serde(default, borrow)]
+    delta: Option<Delta<'a>>,
+    #[serde(default, borrow)]
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Delta<'a> {
+    /// `null` in llama.cpp's first chunk, which carries only the role.
+    #[serde(default, borrow)]
+    content: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Completion {
+    #[serde(default)]
+    choices: Vec<CompletionChoice>,
+    #[serde(default)]
+    usage: Option<Usage>,
+    #[serde(default)]
+    error: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct CompletionChoice {
+    #[serde(default)]
+    message: Option<CompletionMessage>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CompletionMessage {
+    #[serde(default)]
+    content: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_give_their_message() {
+        assert_eq!(
+            message_from_json(br#"{"error":{"message":"bad key","type":"auth"}}"#),
+            "bad key"
+        );
+        assert_eq!(message_from_json(br#"{"error":"overloaded"}"#), "overloaded");
+        assert_eq!(message_from_json(br#"{"detail":"nope"}"#), "nope");
+        assert_eq!(message_from_json(b"<html>502 Bad Gateway</html>"), "<html>502 Bad Gateway</html>");
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_milliseconds() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+        h.insert("retry-after-ms", HeaderValue::from_static("150"));
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(150)));
+        h.clear();
+        h.insert("retry-after", HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn context_errors_are_recognised() {
+        assert!(is_context_error(r#"{"error":{"type":"exceed_context_size_error"}}"#));
+        assert!(is_context_error("this model's maximum context length is 4096 tokens"));
+        assert!(!is_context_error("invalid temperature"));
+    }
+
+    #[test]
+    fn model_lists_of_either_shape() {
+        assert_eq!(
+            parse_models(br#"{"object":"list","data":[{"id":"a"},{"id":"b"}]}"#).unwrap(),
+            ["a", "b"]
+        );
+        assert_eq!(parse_models(br#"{"models":[{"name":"c"}]}"#).unwrap(), ["c"]);
+    }
+}

@@ -1,0 +1,28 @@
+//! The LLM customer: any OpenAI-compatible chat-completions server (Ollama, llama.cpp's
+//! server, vLLM, hosted APIs) voicing the decisions of the mood model.
+//!
+//! `settings` resolves where the server is (flag > environment > config file > default)
+//! and keeps the API key unprintable; `client` talks to it (streaming, timeouts, bounded
+//! retries, cancellation); `sse` reads event streams; `prompt` builds what the model is
+//! told; `audit` checks what it says; `voice` puts them together into the seam a session
+//! calls for each customer line. This module never decides anything about the
+//! conversation — the mood model does — and never writes the key anywhere.
+
+mod audit;
+mod client;
+mod error;
+mod prompt;
+mod settings;
+mod sse;
+mod voice;
+
+pub use audit::{AuditFailure, Auditor, MAX_CHARS, basic as basic_audit};
+pub use client::{ChatRequest, Client, Event, Message, Reply, Role, Usage};
+pub use error::LlmError;
+pub use prompt::{Exchange, PromptBook, TurnRequest};
+pub use settings::{
+    ApiKey, BackendKind, DEFAULT_BASE_URL, ENV_API_KEY, ENV_BASE_URL, ENV_MODEL, KeySource,
+    LlmArgs, RetryPolicy, ServerArgs, Settings, SettingsError,
+};
+pub use sse::{SseError, SseParser};
+pub use voice::{BackendSummary, FallbackReason, LlmVoice, Source, Spoken, VoiceRecord};

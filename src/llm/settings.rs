@@ -1,0 +1,498 @@
+//! Where the LLM customer's server is and how to talk to it: the command-line flags, and
+//! their resolution against the environment and the config file (flag > environment >
+//! config file > default). The API key has no flag — a key typed on the command line
+//! ends up in shell history and `ps` — and lives in [`ApiKey`], which never prints.
+
+use std::fmt;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use reqwest::Url;
+
+use crate::config::BackendConfig;
+
+/// Ollama's OpenAI-compatible endpoint: the most common local server.
+pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:11434/v1";
+/// Sampling temperature when none is given: lively but not random.
+pub const DEFAULT_TEMPERATURE: f64 = 0.8;
+/// A customer says one to three sentences; this bounds a model that does not stop.
+pub const DEFAULT_MAX_TOKENS: u32 = 200;
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest silence (before the first byte, or between two chunks) accepted from the
+/// server. A CPU-only 7B model may think for a while before its first token.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Environment variables read, in order of preference within each setting.
+pub const ENV_BASE_URL: [&str; 2] = ["OPENAI_BASE_URL", "OPENAI_API_BASE"];
+pub const ENV_API_KEY: &str = "OPENAI_API_KEY";
+pub const ENV_MODEL: &str = "PEILIAN_MODEL";
+
+/// Who speaks for the customer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum BackendKind {
+    /// The built-in line pools: deterministic, no network.
+    #[default]
+    Offline,
+    /// An OpenAI-compatible chat-completions server.
+    Llm,
+}
+
+/// The backend choice plus the server settings, for commands that play sessions
+/// (`practice`, `run`, `assess`): `#[command(flatten)]` it.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LlmArgs {
+    /// 客户由谁扮演:offline(内置,默认)或 llm(OpenAI 兼容服务)。Who voices the customer.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub backend: Option<BackendKind>,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// How to reach the server. The key comes only from `OPENAI_API_KEY` or the config file.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "大模型客户 LLM customer")]
+pub struct ServerArgs {
+    /// 服务地址(环境变量 OPENAI_BASE_URL / OPENAI_API_BASE,默认 Ollama 的 http://127.0.0.1:11434/v1)。
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// 模型名(环境变量 PEILIAN_MODEL;不指定时用服务列出的第一个)。Model name.
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+
+    /// 采样温度 0–2(默认 0.8)。Sampling temperature.
+    #[arg(long, value_name = "T")]
+    pub temperature: Option<f64>,
+
+    /// 每句回复最多生成多少 token(默认 200)。Token limit per reply.
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u32>,
+
+    /// 服务多少秒没有任何回应就放弃这一句(默认 60)。Read timeout in seconds.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+
+    /// 连接服务的超时秒数(默认 5)。Connect timeout in seconds.
+    #[arg(long, value_name = "SECS")]
+    pub connect_timeout: Option<f64>,
+
+    /// 不用流式输出,整句生成完再显示。Ask for whole replies instead of a token stream.
+    #[arg(long)]
+    pub no_stream: bool,
+}
+
+/// An API key. Its `Debug` and `Display` print a placeholder, so a key cannot reach a
+/// log line, an error message or a transcript by accident; [`ApiKey::expose`] is the one
+/// way to read it, used only for the request header.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// A key from a setting; blank means none.
+    pub fn new(value: &str) -> Option<Self> {
+        let v = value.trim();
+        (!v.is_empty()).then(|| Self(v.to_string()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `text` with every occurrence of the key replaced, for anything a server sends back
+    /// (some servers quote the key they rejected).
+    pub fn redact(&self, text: &str) -> String {
+        text.replace(&self.0, REDACTED)
+    }
+}
+
+const REDACTED: &str = "<已隐藏>";
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ApiKey({REDACTED})")
+    }
+}
+
+impl fmt::Display for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+/// Where the key came from, so `llm check` can say which one to fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySource {
+    None,
+    Environment,
+    ConfigFile,
+}
+
+/// How often and how patiently a failed request is tried again.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Requests in all, the first included.
+    pub attempts: u32,
+    /// Wait before the second request; doubled for each further one.
+    pub base_delay: Duration,
+    /// The longest wait accepted from a `Retry-After`; a server asking for more gets an
+    /// error shown instead of a frozen screen.
+    pub max_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 3,
+            base_delay: Duration::from_millis(500),
+            max_wait: Duration::from_secs(20),
+        }
+    }
+}
+
+/// Everything needed to talk to one server.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The API root, e.g. `http://127.0.0.1:11434/v1`, without a trailing slash.
+    pub base_url: Url,
+    /// None: use the first model the server lists.
+    pub model: Option<String>,
+    pub api_key: Option<ApiKey>,
+    pub key_source: KeySource,
+    pub temperature: f64,
+    pub max_tokens: u32,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    pub stream: bool,
+    pub retry: RetryPolicy,
+}
+
+/// A setting that cannot be used, with where it came from.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{origin} 的服务地址 {value:?} 不是合法的 http(s) 网址:{why}")]
+    BaseUrl {
+        origin: String,
+        value: String,
+        why: String,
+    },
+    #[error("{origin} 的 {name} 取值 {value} 不在 {range} 之内")]
+    OutOfRange {
+        origin: String,
+        name: &'static str,
+        value: f64,
+        range: &'static str,
+    },
+}
+
+impl Settings {
+    /// Settings for a server at `base_url` with every other value at its default:
+    /// the starting point for tests and for callers that build settings themselves.
+    pub fn for_url(base_url: &str) -> Result<Self, SettingsError> {
+        Ok(Self {
+            base_url: parse_base_url(base_url, "参数")?,
+            model: None,
+            api_key: None,
+            key_source: KeySource::None,
+            temperature: DEFAULT_TEMPERATURE,
+            max_tokens: DEFAULT_MAX_TOKENS,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            stream: true,
+            retry: RetryPolicy::default(),
+        })
+    }
+
+    /// Resolve from the process environment.
+    pub fn resolve(args: &ServerArgs, config: &BackendConfig) -> Result<Self, SettingsError> {
+        Self::resolve_with(args, config, &|name| std::env::var(name).ok())
+    }
+
+    /// Resolve with `env` standing for the environment (tests pass their own). A blank
+    /// variable counts as unset, as shells make it easy to export one by mistake.
+    pub fn resolve_with(
+        args: &ServerArgs,
+        config: &BackendConfig,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, SettingsError> {
+        let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let (url, origin) = if let Some(u) = &args.base_url {
+            (u.clone(), "--base-url".to_string())
+        } else if let Some((name, u)) = ENV_BASE_URL.iter().find_map(|n| env(n).map(|v| (n, v))) {
+            (u, format!("环境变量 {name}"))
+        } else if let Some(u) = &config.base_url {
+            (u.clone(), "配置文件 backend.base_url".to_string())
+        } else {
+            (DEFAULT_BASE_URL.to_string(), "默认值".to_string())
+        };
+        let base_url = parse_base_url(&url, &origin)?;
+
+        let model = args
+            .model
+            .clone()
+            .or_else(|| env(ENV_MODEL))
+            .or_else(|| config.model.clone())
+            .map(|m| m.trim().to_string())
+            .filter(|m| !m.is_empty());
+
+        let (api_key, key_source) =
+            match env(ENV_API_KEY).and_then(|k| ApiKey::new(&k)) {
+                Some(k) => (Some(k), KeySource::Environment),
+                None => match config.api_key.as_deref().and_then(ApiKey::new) {
+                    Some(k) => (Some(k), KeySource::ConfigFile),
+                    None => (None, KeySource::None),
+                },
+            };
+
+        let temperature = pick(args.temperature, "--temperature", config.temperature)
+            .map(|(v, o)| in_range(v, o, "temperature", 0.0, 2.0, "0–2"))
+            .transpose()?
+            .unwrap_or(DEFAULT_TEMPERATURE);
+        let read_timeout = pick(args.timeout, "--timeout", config.read_timeout_secs)
+            .map(|(v, o)| secs(v, o, "read_timeout_secs"))
+            .transpose()?
+            .unwrap_or(DEFAULT_READ_TIMEOUT);
+        let connect_timeout = pick(
+            args.connect_timeout,
+            "--connect-timeout",
+            config.connect_timeout_secs,
+        )
+        .map(|(v, o)| secs(v, o, "connect_timeout_secs"))
+        .transpose()?
+        .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        let max_tokens = match args.max_tokens {
+            Some(0) => {
+                return Err(SettingsError::OutOfRange {
+                    origin: "--max-tokens".into(),
+                    name: "max_tokens",
+                    value: 0.0,
+                    range: "1–100000",
+                });
+            }
+            Some(n) => n,
+            None => DEFAULT_MAX_TOKENS,
+        };
+        let stream = !args.no_stream && config.stream.unwrap_or(true);
+
+        Ok(Self {
+            base_url,
+            model,
+            api_key,
+            key_source,
+            temperature,
+            max_tokens,
+            connect_timeout,
+            read_timeout,
+            stream,
+            retry: RetryPolicy::default(),
+        })
+    }
+
+    /// The URL of an endpoint under the API root, keeping any query the root carries
+    /// (some gateways want `?api-version=…` on every call).
+    pub fn endpoint(&self, path: &str) -> Url {
+        let mut url = self.base_url.clone();
+        let joined = format!("{}/{}", url.path().trim_end_matches('/'), path);
+        url.set_path(&joined);
+        url
+    }
+
+    /// The server as shown to people: scheme, host, port and path, without any user
+    /// name, password or query that might carry a secret.
+    pub fn server_label(&self) -> String {
+        let u = &self.base_url;
+        let host = u.host_str().unwrap_or("");
+        let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+        format!("{}://{host}{port}{}", u.scheme(), u.path().trim_end_matches('/'))
+    }
+
+    /// Host and port only, for the transcript header.
+    pub fn host_label(&self) -> String {
+        let u = &self.base_url;
+        let host = u.host_str().unwrap_or("");
+        match u.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_string(),
+        }
+    }
+}
+
+impl LlmArgs {
+    /// The backend in force: the flag, else the config file's `backend.kind`, else offline.
+    pub fn kind(&self, config: &BackendConfig) -> BackendKind {
+        self.backend.unwrap_or(match config.kind.as_deref() {
+            Some("llm") => BackendKind::Llm,
+            _ => BackendKind::Offline,
+        })
+    }
+
+    /// The server settings when the LLM backend is chosen, `None` for offline.
+    pub fn resolve(&self, config: &BackendConfig) -> Result<Option<Settings>, SettingsError> {
+        match self.kind(config) {
+            BackendKind::Offline => Ok(None),
+            BackendKind::Llm => Settings::resolve(&self.server, config).map(Some),
+        }
+    }
+}
+
+fn pick(flag: Option<f64>, flag_name: &str, config: Option<f64>) -> Option<(f64, String)> {
+    match (flag, config) {
+        (Some(v), _) => Some((v, flag_name.to_string())),
+        (None, Some(v)) => Some((v, "配置文件 backend".to_string())),
+        (None, None) => None,
+    }
+}
+
+fn in_range(
+    v: f64,
+    origin: String,
+    name: &'static str,
+    lo: f64,
+    hi: f64,
+    range: &'static str,
+) -> Result<f64, SettingsError> {
+    if v.is_finite() && (lo..=hi).contains(&v) {
+        Ok(v)
+    } else {
+        Err(SettingsError::OutOfRange {
+            origin,
+            name,
+            value: v,
+            range,
+        })
+    }
+}
+
+fn secs(v: f64, origin: String, name: &'static str) -> Result<Duration, SettingsError> {
+    in_range(v, origin, name, 0.001, 86_400.0, "0.001–86400 秒").map(Duration::from_secs_f64)
+}
+
+fn parse_base_url(value: &str, origin: &str) -> Result<Url, SettingsError> {
+    let err = |why: &str| SettingsError::BaseUrl {
+        origin: origin.to_string(),
+        // Only what a person needs to spot the typo; never a password or query.
+        value: value.split(['?', '@']).next_back().unwrap_or("").to_string(),
+        why: why.to_string(),
+    };
+    let trimmed = value.trim();
+    let mut url = Url::parse(trimmed).map_err(|e| err(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(err("只支持 http 和 https"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(err("缺少主机名"));
+    }
+    let path = url.path().trim_end_matches('/').to_string();
+    url.set_path(&path);
+    url.set_fragment(None);
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |n| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn flag_beats_environment_beats_config_beats_default() {
+        let cfg = BackendConfig {
+            base_url: Some("http://config:1/v1".into()),
+            model: Some("cfg-model".into()),
+            api_key: Some("cfg-key".into()),
+            temperature: Some(0.3),
+            ..BackendConfig::default()
+        };
+        let env = env_of(&[
+            ("OPENAI_API_BASE", "http://api-base:2/v1"),
+            ("OPENAI_BASE_URL", "http://base-url:3/v1/"),
+            ("OPENAI_API_KEY", "env-key"),
+            ("PEILIAN_MODEL", ""),
+        ]);
+        let s = Settings::resolve_with(&ServerArgs::default(), &cfg, &env).unwrap();
+        assert_eq!(s.base_url.as_str(), "http://base-url:3/v1");
+        assert_eq!(s.model.as_deref(), Some("cfg-model"), "a blank variable is unset");
+        assert_eq!(s.api_key.as_ref().unwrap().expose(), "env-key");
+        assert_eq!(s.key_source, KeySource::Environment);
+        assert_eq!(s.temperature, 0.3);
+
+        let args = ServerArgs {
+            base_url: Some("https://flag/v1".into()),
+            model: Some("flag-model".into()),
+            temperature: Some(1.5),
+            no_stream: true,
+            ..ServerArgs::default()
+        };
+        let s = Settings::resolve_with(&args, &cfg, &env).unwrap();
+        assert_eq!(s.base_url.as_str(), "https://flag/v1");
+        assert_eq!(s.model.as_deref(), Some("flag-model"));
+        assert_eq!(s.temperature, 1.5);
+        assert!(!s.stream);
+
+        let s = Settings::resolve_with(&ServerArgs::default(), &BackendConfig::default(), &|_| {
+            None
+        })
+        .unwrap();
+        assert_eq!(s.server_label(), DEFAULT_BASE_URL);
+        assert_eq!(s.model, None);
+        assert!(s.api_key.is_none());
+        assert_eq!(s.read_timeout, DEFAULT_READ_TIMEOUT);
+        assert!(s.stream);
+    }
+
+    #[test]
+    fn config_key_is_used_when_the_environment_has_none() {
+        let cfg = BackendConfig {
+            api_key: Some(" cfg-key ".into()),
+            ..BackendConfig::default()
+        };
+        let s = Settings::resolve_with(&ServerArgs::default(), &cfg, &|_| None).unwrap();
+        assert_eq!(s.api_key.unwrap().expose(), "cfg-key");
+        assert_eq!(s.key_source, KeySource::ConfigFile);
+    }
+
+    #[test]
+    fn bad_values_name_their_origin() {
+        let args = ServerArgs {
+            base_url: Some("ftp://x".into()),
+            ..ServerArgs::default()
+        };
+        let e = Settings::resolve_with(&args, &BackendConfig::default(), &|_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--base-url") && e.contains("http"), "{e}");
+        let cfg = BackendConfig {
+            temperature: Some(3.0),
+            ..BackendConfig::default()
+        };
+        let e = Settings::resolve_with(&ServerArgs::default(), &cfg, &|_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("配置文件") && e.contains("temperature"), "{e}");
+    }
+
+    #[test]
+    fn keys_never_print() {
+        let k = ApiKey::new("sk-secret-123").unwrap();
+        assert!(!format!("{k} {k:?}").contains("secret"));
+        let s = Settings {
+            api_key: Some(k.clone()),
+            ..Settings::for_url("http://h/v1").unwrap()
+        };
+        assert!(!format!("{s:?}").contains("secret"));
+        assert_eq!(k.redact("bad key sk-secret-123!"), "bad key <已隐藏>!");
+    }
+
+    #[test]
+    fn labels_hide_credentials_and_endpoints_keep_the_query() {
+        let s = Settings::for_url("https://user:pw@api.example.com:8443/v1/?api-version=2").unwrap();
+        assert_eq!(s.server_label(), "https://api.example.com:8443/v1");
+        assert_eq!(s.host_label(), "api.example.com:8443");
+        assert_eq!(
+            s.endpoint("chat/completions").as_str(),
+            "https://user:pw@api.example.com:8443/v1/chat/completions?api-version=2"
+        );
+    }
+}

@@ -1,0 +1,297 @@
+//! The LLM customer's voice: one customer line per call, in words the model chooses
+//! and with the outcome the mood model chose.
+//!
+//! Each line is audited while it streams and once it is complete; a failing line is
+//! regenerated once (the model is told what was wrong), and if the second attempt fails
+//! too, or the server fails, or the trainee cancels, the offline line the caller passed
+//! in is used. The voice never changes the mood state: it only words a decision already
+//! taken, so a session plays the same whichever voice speaks.
+//!
+//! Tokens reach the screen as they arrive. When an attempt is dropped after some of its
+//! words were shown, the caller hears [`Event::Discarded`] with one line saying why, and
+//! then either the next attempt's tokens or nothing more; [`Spoken::streamed`] says
+//! whether the final text has already been shown that way or still has to be printed.
+
+use std::ops::ControlFlow;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::audit::{AuditFailure, Auditor};
+use super::client::{Client, Event, Usage};
+use super::error::LlmError;
+use super::prompt::{PromptBook, TurnRequest};
+use super::settings::Settings;
+use crate::engine::Engine;
+
+/// Where the words of a line came from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// The model, audited.
+    Llm,
+    /// The offline line, because the model's could not be used.
+    Fallback { reason: FallbackReason },
+}
+
+/// Why the offline line was used.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum FallbackReason {
+    #[error("模型说的话两次都没通过自检")]
+    Audit,
+    #[error("{0}")]
+    Error(LlmError),
+    #[error("已取消生成")]
+    Cancelled,
+}
+
+/// One customer line.
+#[derive(Debug, Clone)]
+pub struct Spoken {
+    /// The words to record (and to show, unless `streamed`).
+    pub text: String,
+    pub source: Source,
+    /// Every audit failure of every attempt, in order.
+    pub audit: Vec<AuditFailure>,
+    /// A second attempt was made.
+    pub regenerated: bool,
+    /// `text` has already been handed over as [`Event::Token`]s.
+    pub streamed: bool,
+    /// The trainee saw words of an attempt that was then discarded.
+    pub retracted: bool,
+    /// Time to the first token of the attempt that was used.
+    pub first_token: Option<Duration>,
+    pub usage: Option<Usage>,
+}
+
+impl Spoken {
+    /// Whether the model failed the audit on this line and could not be brought back in
+    /// character: the line is the offline one, and a session holding such a turn is not
+    /// a fair basis for assessing the model-voiced customer.
+    pub fn audit_unresolved(&self) -> bool {
+        matches!(
+            self.source,
+            Source::Fallback {
+                reason: FallbackReason::Audit
+            }
+        )
+    }
+
+    /// What a transcript records about how the line was made.
+    pub fn record(&self) -> VoiceRecord {
+        let (source, reason) = match &self.source {
+            Source::Llm => ("llm", None),
+            Source::Fallback { reason } => ("fallback", Some(reason.to_string())),
+        };
+        VoiceRecord {
+            source,
+            reason,
+            audit: self.audit.clone(),
+            regenerated: self.regenerated,
+            retracted: self.retracted,
+        }
+    }
+}
+
+/// How a customer line was made, for the transcript's turn record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VoiceRecord {
+    /// `llm` or `fallback`.
+    pub source: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub audit: Vec<AuditFailure>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub regenerated: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub retracted: bool,
+}
+
+/// The backend as a transcript header records it: enough to reproduce a run as far as
+/// the server allows, and nothing secret.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BackendSummary {
+    pub name: &'static str,
+    /// Host and port of the server.
+    pub server: String,
+    pub model: Option<String>,
+    pub temperature: f64,
+    pub max_tokens: u32,
+    pub stream: bool,
+}
+
+/// The model-voiced customer for one persona and scenario.
+pub struct LlmVoice {
+    client: Client,
+    book: PromptBook,
+    auditor: Auditor,
+}
+
+impl LlmVoice {
+    /// Prepare a voice; no request is made until the first line.
+    pub fn new(settings: Settings, engine: &Engine<'_>) -> Result<Self, LlmError> {
+        Ok(Self {
+            client: Client::new(settings)?,
+            book: PromptBook::new(engine),
+            auditor: Auditor::new(engine),
+        })
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The settings in force, for the transcript header. The model is the one in use once
+    /// a line has been spoken (the server's first model when none was configured).
+    pub fn summary(&self) -> BackendSummary {
+        let s = self.client.settings();
+        let model = s.model.clone().or_else(|| {
+            self.client
+                .model(&AtomicBool::new(true))
+                .ok()
+                .map(str::to_string)
+        });
+        BackendSummary {
+            name: "llm",
+            server: s.host_label(),
+            model,
+            temperature: s.temperature,
+            max_tokens: s.max_tokens,
+            stream: s.stream,
+        }
+    }
+
+    /// Voice one customer line. `offline_line` is what the offline voice says for the
+    /// same decision: the fallback. Never fails: every problem ends in the fallback, with
+    /// the reason in [`Spoken::source`].
+    pub fn speak(
+        &self,
+        req: TurnRequest<'_>,
+        offline_line: &str,
+        on_event: &mut dyn FnMut(Event<'_>),
+        cancel: &AtomicBool,
+    ) -> Spoken {
+        let said = said(&req);
+        // A non-streamed reply arrives whole: audit it whole before it is shown.
+        let whole = !self.client.settings().stream;
+        let mut audit: Vec<AuditFailure> = Vec::new();
+        let mut retracted = false;
+        for attempt in 0..2 {
+            let previous = (attempt > 0).then_some(audit.as_slice());
+            let messages = self.book.messages(&req, previous);
+            let request = self.client.request(&messages);
+            let mut accepted = String::new();
+            let mut stopped: Vec<AuditFailure> = Vec::new();
+            let mut shown = false;
+            let result = self.client.chat(
+                &request,
+                &mut |ev| match ev {
+                    Event::Token(t) => {
+                        let before = accepted.len();
+                        accepted.push_str(t);
+                        let f = if whole {
+                            self.auditor.check(&accepted, req.decision, &said)
+                        } else {
+                            self.auditor.check_partial(&accepted, req.decision, &said)
+                        };
+                        if f.is_empty() {
+                            shown = true;
+                            on_event(Event::Token(t));
+                            ControlFlow::Continue(())
+                        } else {
+                            accepted.truncate(before);
+                            stopped = f;
+                            ControlFlow::Break(())
+                        }
+                    }
+                    other => {
+                        on_event(other);
+                        ControlFlow::Continue(())
+                    }
+                },
+                cancel,
+            );
+            retracted |= shown;
+            let reply = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    let reason = match e {
+                        LlmError::Cancelled => FallbackReason::Cancelled,
+                        e => FallbackReason::Error(e),
+                    };
+                    if shown {
+                        on_event(Event::Discarded {
+                            why: &format!("{reason},改用预设的台词"),
+                        });
+                    }
+                    return fallback(offline_line, reason, audit, attempt > 0, retracted);
+                }
+            };
+            let mut failures = if reply.halted {
+                stopped
+            } else {
+                self.auditor.check(&reply.text, req.decision, &said)
+            };
+            if !reply.halted && reply.finish_reason.as_deref() == Some("length") {
+                failures.push(AuditFailure::Truncated);
+            }
+            if failures.is_empty() {
+                return Spoken {
+                    text: reply.text.trim().to_string(),
+                    source: Source::Llm,
+                    audit,
+                    regenerated: attempt > 0,
+                    streamed: shown,
+                    retracted: false,
+                    first_token: reply.first_token,
+                    usage: reply.usage,
+                };
+            }
+            let why: Vec<String> = failures.iter().map(ToString::to_string).collect();
+            audit.extend(failures);
+            if shown {
+                let then = if attempt == 0 {
+                    "重新生成"
+                } else {
+                    "改用预设的台词"
+                };
+                on_event(Event::Discarded {
+                    why: &format!("这句不算:{},{then}", why.join(";")),
+                });
+            }
+        }
+        fallback(offline_line, FallbackReason::Audit, audit, true, retracted)
+    }
+}
+
+fn fallback(
+    offline_line: &str,
+    reason: FallbackReason,
+    audit: Vec<AuditFailure>,
+    regenerated: bool,
+    retracted: bool,
+) -> Spoken {
+    Spoken {
+        text: offline_line.to_string(),
+        source: Source::Fallback { reason },
+        audit,
+        regenerated,
+        streamed: false,
+        retracted,
+        first_token: None,
+        usage: None,
+    }
+}
+
+/// Everything said in the session, which the customer may quote back.
+fn said<'a>(req: &TurnRequest<'a>) -> Vec<&'a str> {
+    let mut out = Vec::with_capacity(req.history.len() * 2 + 2);
+    out.push(req.opening);
+    for ex in req.history {
+        out.push(ex.trainee);
+        out.push(ex.customer);
+    }
+    out.extend(req.trainee);
+    out
+}
