@@ -6,6 +6,7 @@ mod assess_cmd;
 mod completions;
 mod config_cmd;
 mod history_cmd;
+mod llm_cmd;
 mod persona_cmd;
 mod practice_cmd;
 mod rubric_cmd;
@@ -63,6 +64,9 @@ pub enum Command {
     Score(score_cmd::ScoreArgs),
     /// 考核:批量给一批对话记录或脚本打分,输出评分卡、汇总表和报告。Score a cohort.
     Assess(assess_cmd::AssessArgs),
+    /// 大模型客户:检查服务。The LLM customer's server: check it.
+    #[command(subcommand)]
+    Llm(llm_cmd::LlmCmd),
     /// 分析:从标准输入逐行读取学员话术,标出命中的信号。Analyse utterances read from stdin, one per line.
     #[command(alias = "analyse")]
     Analyze {
@@ -172,6 +176,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Rubric(RubricCmd::Validate { paths })) => rubric_cmd::validate(&paths),
         Some(Command::Rubric(RubricCmd::Calibrate { dir })) => rubric_cmd::calibrate(&ctx, &dir),
         Some(Command::Analyze { json }) => analyze::run(&ctx, json),
+        Some(Command::Llm(cmd)) => llm_cmd::run(&ctx, cmd),
         Some(Command::Run(args)) => run_cmd::run(&ctx, args),
         Some(Command::Score(args)) => score_cmd::run(&ctx, args),
         Some(Command::Assess(args)) => assess_cmd::run(&ctx, args),
