@@ -212,7 +212,7 @@ impl LlmVoice {
                 },
                 cancel,
             );
-            retracted |= shown;
+            // Words of this attempt on screen count as retracted only if it is dropped.
             let reply = match result {
                 Ok(r) => r,
                 Err(e) => {
@@ -221,6 +221,7 @@ impl LlmVoice {
                         e => FallbackReason::Error(e),
                     };
                     if shown {
+                        retracted = true;
                         on_event(Event::Discarded {
                             why: &format!("{reason},改用预设的台词"),
                         });
@@ -243,7 +244,7 @@ impl LlmVoice {
                     audit,
                     regenerated: attempt > 0,
                     streamed: shown,
-                    retracted: false,
+                    retracted,
                     first_token: reply.first_token,
                     usage: reply.usage,
                 };
@@ -251,6 +252,7 @@ impl LlmVoice {
             let why: Vec<String> = failures.iter().map(ToString::to_string).collect();
             audit.extend(failures);
             if shown {
+                retracted = true;
                 let then = if attempt == 0 {
                     "重新生成"
                 } else {
