@@ -89,14 +89,22 @@ fn every_shipped_line_passes_in_its_own_situation() {
                     let f = auditor.check(&line, &d, &[QUOTE]);
                     checked += 1;
                     if !f.is_empty() {
-                        problems.push(format!("{}/{} {:?}: {line}\n    {f:?}", p.id, sc.id, d.moves));
+                        problems.push(format!(
+                            "{}/{} {:?}: {line}\n    {f:?}",
+                            p.id, sc.id, d.moves
+                        ));
                     }
                 }
             }
         }
     }
     assert!(checked > 1000, "{checked}");
-    assert!(problems.is_empty(), "{} of {checked} lines fail:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} of {checked} lines fail:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 fn prepared() -> (Catalog, &'static peilian::rubric::Analyser) {
@@ -119,10 +127,16 @@ fn out_of_character_lines_fail() {
         outcome: None,
     };
     let cases: [(&str, &str); 12] = [
-        ("作为一个AI语言模型,我无法真正感到生气。", "breaks_character"),
+        (
+            "作为一个AI语言模型,我无法真正感到生气。",
+            "breaks_character",
+        ),
         ("我只是一个程序,在模拟客户。", "breaks_character"),
         ("我现在火气 72/100,你看着办。", "breaks_character"),
-        ("I am very angry about the repair, please refund me now!", "not_chinese"),
+        (
+            "I am very angry about the repair, please refund me now!",
+            "not_chinese",
+        ),
         ("建议你先安抚客户的情绪,再复述问题。", "coaches"),
         ("作为客服,你应该先道歉。", "coaches"),
         ("我的订单号是 WX-9999-1234,你查一下。", "invents_fact"),
@@ -160,10 +174,18 @@ fn in_character_lines_pass() {
         assert!(f.is_empty(), "{line:?} → {f:?}");
     }
     let accept = Decision {
-        moves: vec![Move::Accept { remedy: "退款".into() }, Move::Closing],
+        moves: vec![
+            Move::Accept {
+                remedy: "退款".into(),
+            },
+            Move::Closing,
+        ],
         outcome: Some(Outcome::Resolved),
     };
-    assert!(a.check("好,我接受这个方案,就这么办吧。再见。", &accept, &[]).is_empty());
+    assert!(
+        a.check("好,我接受这个方案,就这么办吧。再见。", &accept, &[])
+            .is_empty()
+    );
 }
 
 #[test]
@@ -179,8 +201,16 @@ fn partial_lines_are_judged_only_on_what_cannot_change() {
     // "86" may become "860元": not yet a stranger's number.
     assert!(a.check_partial("一共花了86", &vent, &[]).is_empty());
     assert!(a.check_partial("", &vent, &[]).is_empty());
-    assert_eq!(codes(&a.check_partial("一共花了8888元", &vent, &[])), ["invents_fact"]);
+    assert_eq!(
+        codes(&a.check_partial("一共花了8888元", &vent, &[])),
+        ["invents_fact"]
+    );
     assert!(codes(&a.check_partial("你说的这个AI", &vent, &[])).contains(&"breaks_character"));
-    assert!(codes(&a.check_partial("Hello, I am a customer and", &vent, &[])).contains(&"not_chinese"));
-    assert!(a.check_partial("Hello", &vent, &[]).is_empty(), "too short to judge");
+    assert!(
+        codes(&a.check_partial("Hello, I am a customer and", &vent, &[])).contains(&"not_chinese")
+    );
+    assert!(
+        a.check_partial("Hello", &vent, &[]).is_empty(),
+        "too short to judge"
+    );
 }

@@ -49,20 +49,41 @@ fn run(mut c: Command) -> Out {
 
 #[test]
 fn a_working_server_is_reported_with_models_and_latency() {
-    let server = Server::start(vec![sse_reply(&["喂,", "我要投诉!"])])
-        .with_models(json(200, &[], &models(&["qwen2.5:7b", "llama3"])));
+    let server = Server::start(vec![sse_reply(&["喂,", "我要投诉!"])]).with_models(json(
+        200,
+        &[],
+        &models(&["qwen2.5:7b", "llama3"]),
+    ));
     let dir = common::Dir::new();
     let o = run(check(&dir, &server.url()));
     assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
-    assert!(o.stdout.contains(&format!("服务:{}", server.url())), "{}", o.stdout);
-    assert!(o.stdout.contains("密钥:已设置(环境变量 OPENAI_API_KEY)"), "{}", o.stdout);
-    assert!(o.stdout.contains("✓ 服务在线,列出 2 个模型:qwen2.5:7b、llama3"));
-    assert!(o.stdout.contains("模型:qwen2.5:7b(没有指定"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains(&format!("服务:{}", server.url())),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains("密钥:已设置(环境变量 OPENAI_API_KEY)"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout
+            .contains("✓ 服务在线,列出 2 个模型:qwen2.5:7b、llama3")
+    );
+    assert!(
+        o.stdout.contains("模型:qwen2.5:7b(没有指定"),
+        "{}",
+        o.stdout
+    );
     assert!(o.stdout.contains("✓ 示例回复(首字 ") && o.stdout.contains("流式"));
     assert!(o.stdout.contains("「喂,我要投诉!」"), "{}", o.stdout);
     assert!(o.stderr.is_empty(), "{}", o.stderr);
     let chat = &server.chat_requests()[0];
-    assert_eq!(chat.header("authorization"), Some(format!("Bearer {KEY}").as_str()));
+    assert_eq!(
+        chat.header("authorization"),
+        Some(format!("Bearer {KEY}").as_str())
+    );
 }
 
 #[test]
@@ -85,7 +106,11 @@ fn a_rejected_key_says_where_the_key_comes_from_and_never_shows_it() {
     let dir = common::Dir::new();
     let o = run(check(&dir, &server.url()));
     assert_eq!(o.code, 1);
-    assert!(o.stderr.contains("HTTP 401") && o.stderr.contains("OPENAI_API_KEY"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("HTTP 401") && o.stderr.contains("OPENAI_API_KEY"),
+        "{}",
+        o.stderr
+    );
 }
 
 #[test]
@@ -97,7 +122,11 @@ fn a_model_that_cannot_speak_chinese_is_a_warning() {
     let o = run(c);
     assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
     assert!(o.stdout.contains("非流式"), "{}", o.stdout);
-    assert!(o.stderr.contains("⚠ 这句回复没通过自检(说的不是中文)"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("⚠ 这句回复没通过自检(说的不是中文)"),
+        "{}",
+        o.stderr
+    );
     assert!(o.stderr.contains("⚠ 服务没有列出模型 tiny"), "{}", o.stderr);
     assert_eq!(server.chat_requests()[0].json()["stream"], false);
 }
@@ -107,7 +136,11 @@ fn a_bad_base_url_is_an_error_naming_its_origin() {
     let dir = common::Dir::new();
     let o = run(check(&dir, "localhost:11434"));
     assert_eq!(o.code, 2);
-    assert!(o.stderr.contains("环境变量 OPENAI_BASE_URL"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("环境变量 OPENAI_BASE_URL"),
+        "{}",
+        o.stderr
+    );
 }
 
 #[test]
@@ -116,7 +149,10 @@ fn a_key_in_a_config_file_others_can_read_is_flagged() {
     let dir = common::Dir::new();
     let cfg = dir.write(
         "config.toml",
-        format!("[backend]\nbase_url = \"{}\"\napi_key = \"{KEY}\"\nmodel = \"m\"\n", server.url()),
+        format!(
+            "[backend]\nbase_url = \"{}\"\napi_key = \"{KEY}\"\nmodel = \"m\"\n",
+            server.url()
+        ),
     );
     #[cfg(unix)]
     {
@@ -124,7 +160,9 @@ fn a_key_in_a_config_file_others_can_read_is_flagged() {
         std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
     }
     let mut c = check(&dir, "");
-    c.env("PEILIAN_CONFIG", &cfg).env_remove("OPENAI_BASE_URL").env_remove("OPENAI_API_KEY");
+    c.env("PEILIAN_CONFIG", &cfg)
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("OPENAI_API_KEY");
     let o = run(c);
     assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
     assert!(o.stdout.contains("密钥:已设置(配置文件"), "{}", o.stdout);

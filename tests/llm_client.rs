@@ -4,8 +4,8 @@
 mod llm_support;
 
 use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use llm_support::*;
@@ -80,7 +80,10 @@ fn streams_tokens_skipping_null_deltas_and_the_usage_chunk() {
     let r = &reqs[0];
     assert_eq!(r.method, "POST");
     assert_eq!(r.path, "/v1/chat/completions");
-    assert_eq!(r.header("authorization"), Some(format!("Bearer {KEY}").as_str()));
+    assert_eq!(
+        r.header("authorization"),
+        Some(format!("Bearer {KEY}").as_str())
+    );
     let body = r.json();
     assert_eq!(body["model"], "mock-model");
     assert_eq!(body["stream"], true);
@@ -95,7 +98,9 @@ fn a_usage_chunk_that_keeps_its_choices_is_read_too() {
     let server = Server::start(vec![vec![
         sse_head(),
         event(&token("好")),
-        event(r#"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#),
+        event(
+            r#"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        ),
         event("[DONE]"),
     ]]);
     let reply = chat(settings(&server)).result.unwrap();
@@ -128,7 +133,11 @@ fn a_server_that_ignores_stream_is_read_as_json() {
 #[test]
 fn rate_limit_with_retry_after_is_honoured() {
     let server = Server::start(vec![
-        json(429, &[("Retry-After", "1")], r#"{"error":{"message":"slow down"}}"#),
+        json(
+            429,
+            &[("Retry-After", "1")],
+            r#"{"error":{"message":"slow down"}}"#,
+        ),
         sse_reply(&["好"]),
     ]);
     let run = chat(settings(&server));
@@ -157,10 +166,17 @@ fn litellm_429_without_retry_after_backs_off_and_gives_up_after_three() {
         }
         e => panic!("{e:?}"),
     }
-    assert_eq!(server.chat_requests().len(), 3, "bounded: three requests in all");
+    assert_eq!(
+        server.chat_requests().len(),
+        3,
+        "bounded: three requests in all"
+    );
     assert_eq!(
         run.retries,
-        [(2, Duration::from_millis(10)), (3, Duration::from_millis(20))]
+        [
+            (2, Duration::from_millis(10)),
+            (3, Duration::from_millis(20))
+        ]
     );
 }
 
@@ -188,12 +204,18 @@ fn server_error_then_success() {
 
 #[test]
 fn a_non_json_error_body_is_shown_briefly() {
-    let page = format!("<html><body>502 Bad Gateway {}</body></html>", "x".repeat(500));
+    let page = format!(
+        "<html><body>502 Bad Gateway {}</body></html>",
+        "x".repeat(500)
+    );
     let server = Server::start(vec![text(502, &page)]);
     let e = chat(settings(&server)).result.unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, LlmError::Status { status: 502, .. }), "{e:?}");
-    assert!(msg.contains("502 Bad Gateway") && msg.chars().count() < 300, "{msg}");
+    assert!(
+        msg.contains("502 Bad Gateway") && msg.chars().count() < 300,
+        "{msg}"
+    );
     assert_eq!(server.chat_requests().len(), 3);
 }
 
@@ -210,13 +232,19 @@ fn a_stream_dropped_midway_is_broken_and_not_retried() {
         e => panic!("{e:?}"),
     }
     assert_eq!(run.tokens, ["你们", "到底"]);
-    assert_eq!(server.chat_requests().len(), 1, "no retry once tokens were shown");
+    assert_eq!(
+        server.chat_requests().len(),
+        1,
+        "no retry once tokens were shown"
+    );
 }
 
 #[test]
 fn a_chunked_body_cut_off_is_broken() {
     let server = Server::start(vec![vec![
-        send("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"),
+        send(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n",
+        ),
         send({
             let e = format!("data: {}\n\n", token("喂"));
             format!("{:x}\r\n{e}\r\n", e.len())
@@ -224,7 +252,10 @@ fn a_chunked_body_cut_off_is_broken() {
         send("40\r\ndata: {\"cho"),
     ]]);
     let e = chat(settings(&server)).result.unwrap_err();
-    assert!(matches!(e, LlmError::BrokenStream { partial: true, .. }), "{e:?}");
+    assert!(
+        matches!(e, LlmError::BrokenStream { partial: true, .. }),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -262,7 +293,14 @@ fn a_server_slower_than_the_timeout_times_out() {
     let mut s = settings(&server);
     s.read_timeout = Duration::from_millis(300);
     let run = chat(s);
-    assert!(matches!(run.result, Err(LlmError::ReadTimeout { partial: false, .. })), "{:?}", run.result);
+    assert!(
+        matches!(
+            run.result,
+            Err(LlmError::ReadTimeout { partial: false, .. })
+        ),
+        "{:?}",
+        run.result
+    );
     assert!(run.elapsed < Duration::from_secs(2), "{:?}", run.elapsed);
     assert_eq!(server.chat_requests().len(), 1, "a timeout is not retried");
 }
@@ -273,7 +311,10 @@ fn a_stream_that_stalls_times_out_with_its_partial_text_shown() {
     let mut s = settings(&server);
     s.read_timeout = Duration::from_millis(300);
     let run = chat(s);
-    assert!(matches!(run.result, Err(LlmError::ReadTimeout { partial: true, .. })));
+    assert!(matches!(
+        run.result,
+        Err(LlmError::ReadTimeout { partial: true, .. })
+    ));
     assert_eq!(run.tokens, ["等等"]);
 }
 
@@ -311,14 +352,22 @@ fn a_rejected_key_is_not_retried_and_never_printed() {
     let server = Server::start(vec![json(
         401,
         &[],
-        &format!(r#"{{"error":{{"message":"Incorrect API key provided: {KEY}","type":"invalid_request_error"}}}}"#),
+        &format!(
+            r#"{{"error":{{"message":"Incorrect API key provided: {KEY}","type":"invalid_request_error"}}}}"#
+        ),
     )]);
     let e = chat(settings(&server)).result.unwrap_err();
-    assert!(matches!(e, LlmError::Unauthorized { status: 401, .. }), "{e:?}");
+    assert!(
+        matches!(e, LlmError::Unauthorized { status: 401, .. }),
+        "{e:?}"
+    );
     let msg = e.to_string();
     no_key_in(&msg);
     no_key_in(&format!("{e:?}"));
-    assert!(msg.contains("OPENAI_API_KEY") && msg.contains("<已隐藏>"), "{msg}");
+    assert!(
+        msg.contains("OPENAI_API_KEY") && msg.contains("<已隐藏>"),
+        "{msg}"
+    );
     assert_eq!(server.chat_requests().len(), 1);
 }
 
@@ -360,8 +409,11 @@ fn a_refused_connection_is_retried_then_reported_with_the_server() {
 
 #[test]
 fn without_a_model_the_first_listed_one_is_used() {
-    let server = Server::start(vec![sse_reply(&["好"])])
-        .with_models(json(200, &[], &models(&["qwen2.5:7b", "llama3"])));
+    let server = Server::start(vec![sse_reply(&["好"])]).with_models(json(
+        200,
+        &[],
+        &models(&["qwen2.5:7b", "llama3"]),
+    ));
     let mut s = settings(&server);
     s.model = None;
     let client = Client::new(s).unwrap();
@@ -369,7 +421,11 @@ fn without_a_model_the_first_listed_one_is_used() {
     assert_eq!(client.models(&cancel).unwrap(), ["qwen2.5:7b", "llama3"]);
     let messages = [Message::user("您好")];
     let reply = client
-        .chat(&client.request(&messages), &mut |_| ControlFlow::Continue(()), &cancel)
+        .chat(
+            &client.request(&messages),
+            &mut |_| ControlFlow::Continue(()),
+            &cancel,
+        )
         .unwrap();
     assert_eq!(reply.model, "qwen2.5:7b");
     assert_eq!(server.chat_requests()[0].json()["model"], "qwen2.5:7b");

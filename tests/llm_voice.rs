@@ -75,7 +75,10 @@ fn a_good_line_is_streamed_and_kept() {
         .as_str()
         .unwrap()
         .to_string();
-    assert!(sys.contains("有备而来者") && sys.contains("这是你开口的第一句"), "{sys}");
+    assert!(
+        sys.contains("有备而来者") && sys.contains("这是你开口的第一句"),
+        "{sys}"
+    );
 }
 
 #[test]
@@ -97,11 +100,22 @@ fn a_line_out_of_character_is_cut_regenerated_then_replaced_by_the_offline_line(
     // The stream was stopped at the failing token: only 「作为」 reached the screen, twice.
     assert_eq!(screen.tokens, "作为作为");
     assert_eq!(screen.discarded.len(), 2);
-    assert!(screen.discarded[0].contains("重新生成"), "{:?}", screen.discarded);
-    assert!(screen.discarded[1].contains("预设"), "{:?}", screen.discarded);
+    assert!(
+        screen.discarded[0].contains("重新生成"),
+        "{:?}",
+        screen.discarded
+    );
+    assert!(
+        screen.discarded[1].contains("预设"),
+        "{:?}",
+        screen.discarded
+    );
     let reqs = server.chat_requests();
     assert_eq!(reqs.len(), 2, "regenerated once, no more");
-    let retry_prompt = reqs[1].json()["messages"][0]["content"].as_str().unwrap().to_string();
+    let retry_prompt = reqs[1].json()["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(retry_prompt.contains("【重说】") && retry_prompt.contains("跳出了客户的角色"));
     let record = serde_json::to_value(spoken.record()).unwrap();
     assert_eq!(record["source"], "fallback");
@@ -141,7 +155,11 @@ fn non_streamed_lines_are_audited_before_anything_is_shown() {
 
 #[test]
 fn a_server_failure_falls_back_at_once() {
-    let server = Server::start(vec![json(400, &[], r#"{"error":{"message":"context window exceeded"}}"#)]);
+    let server = Server::start(vec![json(
+        400,
+        &[],
+        r#"{"error":{"message":"context window exceeded"}}"#,
+    )]);
     let e = engine("emotional");
     let voice = LlmVoice::new(settings(&server), &e).unwrap();
     let (spoken, screen) = opening(&voice, &e);
@@ -171,12 +189,19 @@ fn a_stream_dropped_after_some_words_is_retracted() {
     assert!(spoken.retracted);
     assert_eq!(screen.tokens, "你们");
     assert_eq!(screen.discarded.len(), 1);
-    assert!(screen.discarded[0].contains("中途断开"), "{:?}", screen.discarded);
+    assert!(
+        screen.discarded[0].contains("中途断开"),
+        "{:?}",
+        screen.discarded
+    );
 }
 
 #[test]
 fn escape_sequences_never_reach_the_line() {
-    let server = Server::start(vec![sse_reply(&["你们\u{1b}]0;x\u{7}", "太过分了\u{1b}[5m!"])]);
+    let server = Server::start(vec![sse_reply(&[
+        "你们\u{1b}]0;x\u{7}",
+        "太过分了\u{1b}[5m!",
+    ])]);
     let e = engine("emotional");
     let voice = LlmVoice::new(settings(&server), &e).unwrap();
     let (spoken, screen) = opening(&voice, &e);
@@ -249,7 +274,10 @@ fn injected_trainee_lines_and_model_claims_change_nothing() {
     assert_eq!(curve_llm, curve_offline);
     assert_eq!(outcome_llm, outcome_offline);
     assert!(outcome_llm.is_none(), "nobody accepted anything");
-    assert!(spoken.iter().all(Spoken::audit_unresolved), "every claim was caught");
+    assert!(
+        spoken.iter().all(Spoken::audit_unresolved),
+        "every claim was caught"
+    );
     for r in server.chat_requests() {
         let body = r.json();
         let system = body["messages"][0]["content"].as_str().unwrap();

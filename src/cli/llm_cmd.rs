@@ -60,7 +60,11 @@ fn check(ctx: &Context, args: &CheckArgs) -> anyhow::Result<u8> {
     match client.models(&cancel) {
         Ok(models) => {
             let shown: Vec<&str> = models.iter().take(8).map(String::as_str).collect();
-            let more = if models.len() > shown.len() { " 等" } else { "" };
+            let more = if models.len() > shown.len() {
+                " 等"
+            } else {
+                ""
+            };
             writeln!(
                 out,
                 "✓ 服务在线,列出 {} 个模型:{}{more}",
@@ -143,7 +147,11 @@ fn check(ctx: &Context, args: &CheckArgs) -> anyhow::Result<u8> {
         out,
         "✓ 示例回复({first}共 {},{}{tokens}):",
         millis(reply.elapsed),
-        if reply.streamed { "流式" } else { "非流式" }
+        if reply.streamed {
+            "流式"
+        } else {
+            "非流式"
+        }
     )?;
     let sample: String = reply.text.trim().chars().take(120).collect();
     writeln!(out, "  「{sample}」")?;

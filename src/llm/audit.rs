@@ -24,19 +24,34 @@ use crate::engine::{Decision, Engine, Move, Outcome};
 pub enum AuditFailure {
     Empty,
     /// Admits being an AI, a model or a simulation, or echoes its instructions.
-    BreaksCharacter { quote: String },
+    BreaksCharacter {
+        quote: String,
+    },
     /// Mostly not Chinese (English, or the mixed-script garbage of a broken model).
-    NotChinese { foreign: usize, han: usize },
+    NotChinese {
+        foreign: usize,
+        han: usize,
+    },
     /// Tells the agent how to do their job.
-    Coaches { quote: String },
+    Coaches {
+        quote: String,
+    },
     /// A number that is nowhere in the scenario nor in what was said.
-    InventsFact { number: String },
+    InventsFact {
+        number: String,
+    },
     /// Accepts a remedy the mood model did not accept.
-    AcceptsUndecided { quote: String },
+    AcceptsUndecided {
+        quote: String,
+    },
     /// Ends the conversation while the mood model goes on.
-    EndsUndecided { quote: String },
+    EndsUndecided {
+        quote: String,
+    },
     /// Far longer than the one to three sentences asked for.
-    TooLong { chars: usize },
+    TooLong {
+        chars: usize,
+    },
     /// Cut off at the token limit.
     Truncated,
 }
@@ -127,7 +142,18 @@ static ENDS: LazyLock<Regex> = LazyLock::new(|| {
 /// Words before a match, within its clause, that make it not a statement of fact:
 /// negation, a condition, a question.
 const NOT_SO: [&str; 13] = [
-    "不", "没", "别", "凭什么", "怎么", "哪", "才", "除非", "如果", "要是", "休想", "难道",
+    "不",
+    "没",
+    "别",
+    "凭什么",
+    "怎么",
+    "哪",
+    "才",
+    "除非",
+    "如果",
+    "要是",
+    "休想",
+    "难道",
     "让我",
 ];
 
@@ -193,7 +219,12 @@ impl Auditor {
     /// Check the beginning of a line still being streamed: only what cannot change with
     /// more text (a number at the very end may still grow, a short start may still
     /// turn Chinese), so a stream can be stopped as soon as it goes wrong.
-    pub fn check_partial(&self, line: &str, decision: &Decision, said: &[&str]) -> Vec<AuditFailure> {
+    pub fn check_partial(
+        &self,
+        line: &str,
+        decision: &Decision,
+        said: &[&str],
+    ) -> Vec<AuditFailure> {
         self.run(line, decision, said, false)
     }
 
@@ -297,15 +328,17 @@ fn asserted(re: &Regex, text: &str) -> Option<String> {
             let before = &text[..m.start()];
             let clause_start = before
                 .rfind(['，', ',', '。', '!', '!', '?', '?', ';', ';', '…'])
-                .map_or(0, |i| i + before[i..].chars().next().map_or(1, char::len_utf8));
+                .map_or(0, |i| {
+                    i + before[i..].chars().next().map_or(1, char::len_utf8)
+                });
             let lead = &before[clause_start..];
             let negated = NOT_SO.iter().any(|w| lead.contains(w));
             let after = &text[m.end()..];
             let clause_end = after
                 .find(['，', ',', '。', '!', '!', '?', '?', ';', ';'])
                 .unwrap_or(after.len());
-            let asked = after[clause_end..].starts_with(['?', '?'])
-                || after[..clause_end].contains('吗');
+            let asked =
+                after[clause_end..].starts_with(['?', '?']) || after[..clause_end].contains('吗');
             !negated && !asked
         })
         .map(|m| short(m.as_str()))
@@ -368,7 +401,9 @@ pub fn basic(line: &str) -> Vec<AuditFailure> {
         .filter(|f| {
             matches!(
                 f,
-                AuditFailure::Empty | AuditFailure::BreaksCharacter { .. } | AuditFailure::NotChinese { .. }
+                AuditFailure::Empty
+                    | AuditFailure::BreaksCharacter { .. }
+                    | AuditFailure::NotChinese { .. }
             )
         })
         .collect()

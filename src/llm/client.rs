@@ -142,7 +142,11 @@ enum Stop {
 }
 
 /// Run `fut` for at most `limit`, giving up early when `cancel` is set.
-async fn guarded<F: Future>(fut: F, cancel: &AtomicBool, limit: Duration) -> Result<F::Output, Stop> {
+async fn guarded<F: Future>(
+    fut: F,
+    cancel: &AtomicBool,
+    limit: Duration,
+) -> Result<F::Output, Stop> {
     let mut fut = std::pin::pin!(fut);
     let deadline = tokio::time::Instant::now() + limit;
     loop {
@@ -179,9 +183,10 @@ impl Client {
             .map_err(|e| LlmError::Setup(e.to_string()))?;
         let mut headers = HeaderMap::new();
         if let Some(key) = &settings.api_key {
-            let mut v = HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| {
-                LlmError::Setup("密钥里有不能放进 HTTP 头的字符(换行、中文等)".into())
-            })?;
+            let mut v =
+                HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| {
+                    LlmError::Setup("密钥里有不能放进 HTTP 头的字符(换行、中文等)".into())
+                })?;
             v.set_sensitive(true);
             headers.insert(header::AUTHORIZATION, v);
         }
@@ -280,9 +285,7 @@ impl Client {
             let mut attempt = 1;
             loop {
                 let mut shown = false;
-                let result = self
-                    .attempt(&body, sink, cancel, started, &mut shown)
-                    .await;
+                let result = self.attempt(&body, sink, cancel, started, &mut shown).await;
                 let err = match result {
                     Ok(mut reply) => {
                         reply.model = model;
@@ -700,7 +703,11 @@ fn parse_models(body: &[u8]) -> Result<Vec<String>, LlmError> {
         })?;
     Ok(list
         .iter()
-        .filter_map(|m| m.get("id").or_else(|| m.get("name")).and_then(|n| n.as_str()))
+        .filter_map(|m| {
+            m.get("id")
+                .or_else(|| m.get("name"))
+                .and_then(|n| n.as_str())
+        })
         .map(|n| ui::sanitize(n).into_owned())
         .collect())
 }
@@ -784,9 +791,15 @@ mod tests {
             message_from_json(br#"{"error":{"message":"bad key","type":"auth"}}"#),
             "bad key"
         );
-        assert_eq!(message_from_json(br#"{"error":"overloaded"}"#), "overloaded");
+        assert_eq!(
+            message_from_json(br#"{"error":"overloaded"}"#),
+            "overloaded"
+        );
         assert_eq!(message_from_json(br#"{"detail":"nope"}"#), "nope");
-        assert_eq!(message_from_json(b"<html>502 Bad Gateway</html>"), "<html>502 Bad Gateway</html>");
+        assert_eq!(
+            message_from_json(b"<html>502 Bad Gateway</html>"),
+            "<html>502 Bad Gateway</html>"
+        );
     }
 
     #[test]
@@ -797,14 +810,21 @@ mod tests {
         h.insert("retry-after-ms", HeaderValue::from_static("150"));
         assert_eq!(retry_after(&h), Some(Duration::from_millis(150)));
         h.clear();
-        h.insert("retry-after", HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        h.insert(
+            "retry-after",
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
         assert_eq!(retry_after(&h), None);
     }
 
     #[test]
     fn context_errors_are_recognised() {
-        assert!(is_context_error(r#"{"error":{"type":"exceed_context_size_error"}}"#));
-        assert!(is_context_error("this model's maximum context length is 4096 tokens"));
+        assert!(is_context_error(
+            r#"{"error":{"type":"exceed_context_size_error"}}"#
+        ));
+        assert!(is_context_error(
+            "this model's maximum context length is 4096 tokens"
+        ));
         assert!(!is_context_error("invalid temperature"));
     }
 
@@ -814,6 +834,9 @@ mod tests {
             parse_models(br#"{"object":"list","data":[{"id":"a"},{"id":"b"}]}"#).unwrap(),
             ["a", "b"]
         );
-        assert_eq!(parse_models(br#"{"models":[{"name":"c"}]}"#).unwrap(), ["c"]);
+        assert_eq!(
+            parse_models(br#"{"models":[{"name":"c"}]}"#).unwrap(),
+            ["c"]
+        );
     }
 }

@@ -23,7 +23,9 @@ pub enum LlmError {
         message: String,
     },
 
-    #[error("服务拒绝了请求(HTTP {status}):检查环境变量 OPENAI_API_KEY 或配置文件里的 api_key。{message}")]
+    #[error(
+        "服务拒绝了请求(HTTP {status}):检查环境变量 OPENAI_API_KEY 或配置文件里的 api_key。{message}"
+    )]
     Unauthorized { status: u16, message: String },
 
     #[error("对话太长,超出了模型的上下文长度:{message}")]

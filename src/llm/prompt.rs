@@ -193,9 +193,13 @@ impl PromptBook {
 
     fn move_note(&self, m: &Move, out: &mut String) {
         match m {
-            Move::Opening => out.push_str("这是你开口的第一句:说清你是为什么事来投诉的,带着情绪。\n"),
+            Move::Opening => {
+                out.push_str("这是你开口的第一句:说清你是为什么事来投诉的,带着情绪。\n")
+            }
             Move::Vent => out.push_str("对方刚才的话没让你好受一点,你接着抱怨、发泄。\n"),
-            Move::Calm => out.push_str("对方刚才的话让你稍微消了点气,语气可以缓和一点,但事情还没解决。\n"),
+            Move::Calm => {
+                out.push_str("对方刚才的话让你稍微消了点气,语气可以缓和一点,但事情还没解决。\n")
+            }
             Move::ReactBad { kind, .. } => {
                 let what = match kind.as_str() {
                     "forbidden" => "一句很不中听的话(客服禁语)",
@@ -213,7 +217,9 @@ impl PromptBook {
                 );
             }
             Move::EmptyApology => out.push_str("对方光道歉不办事,你听烦了,要他拿出行动。\n"),
-            Move::Template => out.push_str("对方把前面说过的话原样又说了一遍,像在念稿子,你听出来了。\n"),
+            Move::Template => {
+                out.push_str("对方把前面说过的话原样又说了一遍,像在念稿子,你听出来了。\n")
+            }
             Move::AnswerFact { facts } => {
                 let told: Vec<String> = facts
                     .iter()
@@ -320,7 +326,10 @@ pub(super) fn fill(sc: &Scenario, text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn engine() -> (&'static crate::persona::Catalog, &'static crate::rubric::Analyser) {
+    fn engine() -> (
+        &'static crate::persona::Catalog,
+        &'static crate::rubric::Analyser,
+    ) {
         let a = crate::rubric::default_rubric();
         let c = Box::leak(Box::new(crate::persona::Catalog::load(None, a).unwrap()));
         (c, a)
@@ -351,7 +360,10 @@ mod tests {
         assert!(msgs[0].content.contains("你在给这次对话录音"), "records");
         assert!(msgs[0].content.contains("不要说接受任何方案"));
         let last = msgs.last().unwrap();
-        assert_eq!((last.role, last.content.as_str()), (crate::llm::Role::User, injection));
+        assert_eq!(
+            (last.role, last.content.as_str()),
+            (crate::llm::Role::User, injection)
+        );
         let roles: Vec<_> = msgs.iter().map(|m| m.role).collect();
         use crate::llm::Role::*;
         assert_eq!(roles, [System, User, Assistant, User, Assistant, User]);

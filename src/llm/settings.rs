@@ -235,14 +235,13 @@ impl Settings {
             .map(|m| m.trim().to_string())
             .filter(|m| !m.is_empty());
 
-        let (api_key, key_source) =
-            match env(ENV_API_KEY).and_then(|k| ApiKey::new(&k)) {
-                Some(k) => (Some(k), KeySource::Environment),
-                None => match config.api_key.as_deref().and_then(ApiKey::new) {
-                    Some(k) => (Some(k), KeySource::ConfigFile),
-                    None => (None, KeySource::None),
-                },
-            };
+        let (api_key, key_source) = match env(ENV_API_KEY).and_then(|k| ApiKey::new(&k)) {
+            Some(k) => (Some(k), KeySource::Environment),
+            None => match config.api_key.as_deref().and_then(ApiKey::new) {
+                Some(k) => (Some(k), KeySource::ConfigFile),
+                None => (None, KeySource::None),
+            },
+        };
 
         let temperature = pick(args.temperature, "--temperature", config.temperature)
             .map(|(v, o)| in_range(v, o, "temperature", 0.0, 2.0, "0–2"))
@@ -303,7 +302,11 @@ impl Settings {
         let u = &self.base_url;
         let host = u.host_str().unwrap_or("");
         let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
-        format!("{}://{host}{port}{}", u.scheme(), u.path().trim_end_matches('/'))
+        format!(
+            "{}://{host}{port}{}",
+            u.scheme(),
+            u.path().trim_end_matches('/')
+        )
     }
 
     /// Host and port only, for the transcript header.
@@ -371,7 +374,11 @@ fn parse_base_url(value: &str, origin: &str) -> Result<Url, SettingsError> {
     let err = |why: &str| SettingsError::BaseUrl {
         origin: origin.to_string(),
         // Only what a person needs to spot the typo; never a password or query.
-        value: value.split(['?', '@']).next_back().unwrap_or("").to_string(),
+        value: value
+            .split(['?', '@'])
+            .next_back()
+            .unwrap_or("")
+            .to_string(),
         why: why.to_string(),
     };
     let trimmed = value.trim();
@@ -393,7 +400,12 @@ mod tests {
     use super::*;
 
     fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |n| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string())
+        move |n| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == n)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
@@ -413,7 +425,11 @@ mod tests {
         ]);
         let s = Settings::resolve_with(&ServerArgs::default(), &cfg, &env).unwrap();
         assert_eq!(s.base_url.as_str(), "http://base-url:3/v1");
-        assert_eq!(s.model.as_deref(), Some("cfg-model"), "a blank variable is unset");
+        assert_eq!(
+            s.model.as_deref(),
+            Some("cfg-model"),
+            "a blank variable is unset"
+        );
         assert_eq!(s.api_key.as_ref().unwrap().expose(), "env-key");
         assert_eq!(s.key_source, KeySource::Environment);
         assert_eq!(s.temperature, 0.3);
@@ -431,10 +447,9 @@ mod tests {
         assert_eq!(s.temperature, 1.5);
         assert!(!s.stream);
 
-        let s = Settings::resolve_with(&ServerArgs::default(), &BackendConfig::default(), &|_| {
-            None
-        })
-        .unwrap();
+        let s =
+            Settings::resolve_with(&ServerArgs::default(), &BackendConfig::default(), &|_| None)
+                .unwrap();
         assert_eq!(s.server_label(), DEFAULT_BASE_URL);
         assert_eq!(s.model, None);
         assert!(s.api_key.is_none());
@@ -487,7 +502,8 @@ mod tests {
 
     #[test]
     fn labels_hide_credentials_and_endpoints_keep_the_query() {
-        let s = Settings::for_url("https://user:pw@api.example.com:8443/v1/?api-version=2").unwrap();
+        let s =
+            Settings::for_url("https://user:pw@api.example.com:8443/v1/?api-version=2").unwrap();
         assert_eq!(s.server_label(), "https://api.example.com:8443/v1");
         assert_eq!(s.host_label(), "api.example.com:8443");
         assert_eq!(

@@ -142,16 +142,24 @@ mod tests {
         );
         assert!(!whole.1);
         for cut in 1..bytes.len() {
-            assert_eq!(events(&[&bytes[..cut], &bytes[cut..]]).unwrap(), whole, "cut {cut}");
+            assert_eq!(
+                events(&[&bytes[..cut], &bytes[cut..]]).unwrap(),
+                whole,
+                "cut {cut}"
+            );
         }
     }
 
     #[test]
     fn garbage_lines_are_ignored_and_truncation_is_visible() {
-        let (ev, partial) = events(&[b"garbage\nHTTP nonsense: 1\n\ndata: ok\n\ndata: half"]).unwrap();
+        let (ev, partial) =
+            events(&[b"garbage\nHTTP nonsense: 1\n\ndata: ok\n\ndata: half"]).unwrap();
         assert_eq!(ev, vec![(String::new(), "ok".to_string())]);
         assert!(partial);
-        assert_eq!(events(&[b"data: \xff\xfe\n\n"]).unwrap_err(), SseError::NotUtf8);
+        assert_eq!(
+            events(&[b"data: \xff\xfe\n\n"]).unwrap_err(),
+            SseError::NotUtf8
+        );
     }
 
     #[test]

@@ -203,7 +203,9 @@ fn reason(status: u16) -> &'static str {
 
 /// The head of an SSE response whose body ends when the connection closes.
 pub fn sse_head() -> Step {
-    send("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n")
+    send(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
+    )
 }
 
 /// One SSE event.
@@ -227,7 +229,9 @@ pub fn token(t: &str) -> String {
 pub fn sse_reply(tokens: &[&str]) -> Script {
     let mut s = vec![
         sse_head(),
-        event(r#"{"choices":[{"index":0,"delta":{"role":"assistant","content":null},"finish_reason":null}]}"#),
+        event(
+            r#"{"choices":[{"index":0,"delta":{"role":"assistant","content":null},"finish_reason":null}]}"#,
+        ),
     ];
     for t in tokens {
         s.push(event(&token(t)));
