@@ -595,7 +595,10 @@ fn restart_and_save_keep_every_attempt() {
     let out = cmd.assert().success().get_output().stdout.clone();
     let stdout = String::from_utf8(out).unwrap();
     assert!(stdout.contains("已另存到 copy.jsonl"), "{stdout}");
-    assert!(stdout.contains("/undo") && stdout.contains("/restart"), "/help lists commands");
+    assert!(
+        stdout.contains("/undo") && stdout.contains("/restart"),
+        "/help lists commands"
+    );
     let copy = transcript::read(&dir.path().join("copy.jsonl")).unwrap();
     assert_eq!(copy.turns.len(), 1);
     assert_eq!(copy.turns[0].trainee, lines[1]);
