@@ -67,6 +67,7 @@ fn generate(dir: &Path, n: usize, catalog: &Catalog) -> u64 {
                     },
                     events: Vec::new(),
                     moves: Vec::new(),
+                    voice: None,
                 }
             })
             .collect();
@@ -86,10 +87,7 @@ fn generate(dir: &Path, n: usize, catalog: &Catalog) -> u64 {
                     version: analyser.rubric().version,
                     hash: analyser.hash().into(),
                 },
-                backend: BackendRef {
-                    name: "offline".into(),
-                    model: None,
-                },
+                backend: BackendRef::offline(),
                 seed: i as u64,
                 trainee: format!("学员{:03}", i % 250),
                 started_at: "2026-01-01T00:00:00Z".into(),
@@ -98,6 +96,7 @@ fn generate(dir: &Path, n: usize, catalog: &Catalog) -> u64 {
                     trust: 20,
                 },
                 opening: p.lines.opening[0].clone(),
+                opening_voice: None,
                 retry_of: None,
             },
             turns,
@@ -123,6 +122,7 @@ fn run(corpus: &Path, out: &Path, catalog: &Catalog) -> usize {
     let settings = Settings {
         out: out.to_path_buf(),
         renderers: Vec::new(),
+        llm: None,
     };
     let report = assess::assess(plan, catalog, analyser, &settings, &|| {}).unwrap();
     assess::write_summary(out, &report, "json").unwrap();

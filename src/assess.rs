@@ -25,7 +25,7 @@ use crate::persona::{Catalog, Entry, Scenario};
 use crate::rubric::Analyser;
 use crate::score::render::Render;
 use crate::score::{Scorecard, score};
-use crate::session::{MAX_TURN_CHARS, Options, Session};
+use crate::session::{Live, MAX_TURN_CHARS, Options, Session};
 use crate::transcript::{self, End, Header, Transcript, TurnRecord};
 use crate::ui;
 
@@ -329,6 +329,9 @@ pub struct Settings<'r> {
     pub out: PathBuf,
     /// Scorecard renderers; JSON is always written, whatever this holds.
     pub renderers: Vec<&'r (dyn Render + Sync)>,
+    /// The model server voicing scripted customers; offline when `None`. The mood
+    /// model decides outcomes either way, so only the customer's words differ.
+    pub llm: Option<crate::llm::Settings>,
 }
 
 /// What the summary and the report need of one scored session (the full scorecard is
@@ -345,6 +348,8 @@ pub struct Row {
     pub total: f64,
     pub grade: String,
     pub forbidden_count: usize,
+    /// Why the session does not count for assessment (see [`Scorecard::invalid`]).
+    pub invalid: Option<String>,
     /// Label and score of each dimension, in scorecard order.
     pub dimensions: Vec<(&'static str, f64)>,
     /// The compliance dimension's deductions.
@@ -558,7 +563,13 @@ fn play(
         trainee: s.trainee.clone(),
         transcript: None,
     };
-    let mut session = Session::start(engine, &entry.source, &opts)?;
+    let voice = match &settings.llm {
+        Some(l) => Some(crate::llm::LlmVoice::new(l.clone(), engine)?),
+        None => None,
+    };
+    let mut session = Live::quiet(|live| {
+        Session::start_voiced(engine, &entry.source, &opts, voice.as_ref(), live)
+    })?;
     for line in &lines {
         session.say(line)?;
         if session.outcome().is_some() {
@@ -675,6 +686,7 @@ fn row(name: &str, c: &Scorecard, persona_name: String, forbidden: &HashSet<&str
         total: c.total,
         grade: c.grade.clone(),
         forbidden_count: c.forbidden_count,
+        invalid: c.invalid.clone(),
         dimensions: c.dimensions.iter().map(|d| (d.label, d.score)).collect(),
         violations: c
             .dimensions
@@ -713,6 +725,7 @@ pub fn summary_csv(report: &Report) -> Vec<u8> {
     ];
     header.extend(&dims);
     header.push("评分卡");
+    header.push("考核有效");
     w.write_record(&header).expect("writing to memory");
     for r in &report.rows {
         let mut rec = vec![
@@ -727,6 +740,10 @@ pub fn summary_csv(report: &Report) -> Vec<u8> {
         ];
         rec.extend(r.dimensions.iter().map(|d| format!("{:.1}", d.1)));
         rec.push(cell(&format!("scorecards/{}.json", r.name)));
+        rec.push(match &r.invalid {
+            None => "是".to_string(),
+            Some(why) => cell(&format!("否:{why}")),
+        });
         w.write_record(&rec).expect("writing to memory");
     }
     w.into_inner().expect("writing to memory")
@@ -1174,6 +1191,7 @@ mod tests {
             total,
             grade: String::new(),
             forbidden_count: 0,
+            invalid: None,
             dimensions: Vec::new(),
             violations: Vec::new(),
         };

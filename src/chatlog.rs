@@ -80,6 +80,7 @@ pub fn read(path: &Path) -> Result<Vec<(String, Transcript)>, ChatlogError> {
                     needs_met: Vec::new(),
                     events: Vec::new(),
                     moves: Vec::new(),
+                    voice: None,
                 });
             }
             Role::Customer => match t.turns.last_mut() {
@@ -128,13 +129,14 @@ fn empty(dialogue: &str) -> Transcript {
             },
             backend: BackendRef {
                 name: "chatlog".into(),
-                model: None,
+                ..BackendRef::offline()
             },
             seed: 0,
             trainee: dialogue.to_string(),
             started_at: String::new(),
             initial: Mood { anger: 0, trust: 0 },
             opening: String::new(),
+            opening_voice: None,
             retry_of: None,
         },
         turns: Vec::new(),

@@ -4,11 +4,14 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 
-use crate::engine::{Engine, MoodState, OfflineVoice, Outcome, TurnReport};
+use crate::engine::{Decision, Engine, MoodState, OfflineVoice, Outcome, TurnReport};
+use crate::llm::{Event, Exchange, LlmVoice, Spoken, TurnRequest};
 use crate::persona::PersonaSource;
 use crate::transcript::{
-    self, BackendRef, End, Header, Mood, PersonaRef, RubricRef, SignalRecord, TurnRecord, Writer,
+    self, BackendRef, End, Header, Mood, PersonaRef, RubricRef, SignalRecord, TurnRecord,
+    VoiceMark, Writer,
 };
 
 /// A single trainee turn longer than this is cut: no real reply is longer, and the
@@ -24,10 +27,39 @@ pub struct Options {
     pub transcript: Option<PathBuf>,
 }
 
+/// What the caller sees of a customer line while it is being voiced: the model's
+/// tokens as they arrive (and retries, withdrawn attempts), and a flag that cancels the
+/// generation. The offline voice produces no events.
+pub struct Live<'l> {
+    /// Called with the turn as the mood model decided it, before the customer speaks
+    /// (the coach comments on the trainee's line before the answer streams in); the
+    /// record's `customer` is still empty.
+    pub on_decided: &'l mut dyn FnMut(&TurnRecord),
+    pub on_event: &'l mut dyn FnMut(Event<'_>),
+    pub cancel: &'l AtomicBool,
+}
+
+impl Live<'_> {
+    /// Run `f` with a `Live` that shows nothing and is never cancelled.
+    pub fn quiet<R>(f: impl FnOnce(&mut Live<'_>) -> R) -> R {
+        let cancel = AtomicBool::new(false);
+        f(&mut Live {
+            on_decided: &mut |_| {},
+            on_event: &mut |_| {},
+            cancel: &cancel,
+        })
+    }
+}
+
 /// A session in progress.
 pub struct Session<'a> {
     engine: &'a Engine<'a>,
     voice: OfflineVoice,
+    /// The model voicing the customer, if any; the offline voice still runs every turn
+    /// (it draws from the same random stream and gives the fallback line).
+    llm: Option<&'a LlmVoice>,
+    /// Whether the last customer line was already shown token by token.
+    streamed: bool,
     state: MoodState,
     /// The state before each turn, so `/undo` restores the mood exactly.
     before: Vec<MoodState>,
@@ -56,9 +88,43 @@ impl<'a> Session<'a> {
         source: &PersonaSource,
         opts: &Options,
     ) -> io::Result<Self> {
+        Live::quiet(|live| Self::start_voiced(engine, source, opts, None, live))
+    }
+
+    /// Start a session whose customer is voiced by a model (`llm`), or offline.
+    pub fn start_voiced(
+        engine: &'a Engine<'a>,
+        source: &PersonaSource,
+        opts: &Options,
+        llm: Option<&'a LlmVoice>,
+        live: &mut Live<'_>,
+    ) -> io::Result<Self> {
         let mut state = engine.initial_state(opts.seed);
         let voice = OfflineVoice;
-        let opening = voice.speak(engine, &engine.open(), &mut state);
+        let decision = engine.open();
+        let offline = voice.speak(engine, &decision, &mut state);
+        let (opening, opening_voice, streamed) = match llm {
+            None => (offline, None, false),
+            Some(v) => {
+                let req = TurnRequest::opening(&state, &decision);
+                let spoken = v.speak(req, &offline, live.on_event, live.cancel);
+                (spoken.text.clone(), Some(mark(&spoken)), spoken.streamed)
+            }
+        };
+        let backend = match llm {
+            None => BackendRef::offline(),
+            Some(v) => {
+                let b = v.summary();
+                BackendRef {
+                    name: b.name.to_string(),
+                    model: b.model,
+                    server: Some(b.server),
+                    temperature: Some(b.temperature),
+                    max_tokens: Some(b.max_tokens),
+                    stream: Some(b.stream),
+                }
+            }
+        };
         let rubric = engine.analyser().rubric();
         let header = Header {
             format: transcript::FORMAT,
@@ -75,10 +141,7 @@ impl<'a> Session<'a> {
                 version: rubric.version,
                 hash: engine.analyser().hash().to_string(),
             },
-            backend: BackendRef {
-                name: "offline".into(),
-                model: None,
-            },
+            backend,
             seed: opts.seed,
             trainee: opts.trainee.clone(),
             started_at: transcript::now_rfc3339(),
@@ -87,6 +150,7 @@ impl<'a> Session<'a> {
                 trust: state.trust_i(),
             },
             opening,
+            opening_voice,
             retry_of: None,
         };
         let writer = match &opts.transcript {
@@ -96,6 +160,8 @@ impl<'a> Session<'a> {
         Ok(Self {
             engine,
             voice,
+            llm,
+            streamed,
             state,
             before: Vec::new(),
             header,
@@ -134,6 +200,8 @@ impl<'a> Session<'a> {
         let session = Self {
             engine,
             voice,
+            llm: None,
+            streamed: false,
             state,
             before,
             header,
@@ -142,6 +210,17 @@ impl<'a> Session<'a> {
             end: None,
         };
         (session, replayed)
+    }
+
+    /// Voice the following turns with a model (a resumed or retried session).
+    pub fn set_llm(&mut self, llm: Option<&'a LlmVoice>) {
+        self.llm = llm;
+    }
+
+    /// Whether the last customer line was already shown token by token, so the caller
+    /// must not print it again.
+    pub fn streamed(&self) -> bool {
+        self.streamed
     }
 
     pub fn header(&self) -> &Header {
@@ -175,14 +254,21 @@ impl<'a> Session<'a> {
     /// Play one trainee line. The turn is recorded in memory before it is written, so
     /// a failing disk loses nothing the caller can still show or save elsewhere.
     pub fn say(&mut self, text: &str) -> io::Result<&TurnRecord> {
+        Live::quiet(|live| self.say_live(text, live))
+    }
+
+    /// Play one trainee line, showing a model's words as they arrive. The mood model
+    /// decides first; the model only words the decision, so the state after the turn
+    /// is the same whichever voice speaks.
+    pub fn say_live(&mut self, text: &str, live: &mut Live<'_>) -> io::Result<&TurnRecord> {
         assert!(self.state.outcome.is_none(), "the session has ended");
         self.before.push(self.state.clone());
         let report: TurnReport = self.engine.turn(&mut self.state, text);
-        let customer = self
+        let offline = self
             .voice
             .speak(self.engine, &report.decision, &mut self.state);
         let a = self.engine.analyser();
-        let record = TurnRecord {
+        let mut record = TurnRecord {
             n: report.turn,
             trainee: text.to_string(),
             signals: report
@@ -195,13 +281,27 @@ impl<'a> Session<'a> {
                     end: s.end,
                 })
                 .collect(),
-            customer,
+            customer: String::new(),
             anger: report.anger,
             trust: report.trust,
             needs_met: report.needs_met,
             events: report.events,
-            moves: report.decision.moves,
+            moves: report.decision.moves.clone(),
+            voice: None,
         };
+        (live.on_decided)(&record);
+        match self.llm {
+            None => {
+                self.streamed = false;
+                record.customer = offline;
+            }
+            Some(v) => {
+                let spoken = self.voice_llm(v, &report.decision, text, &offline, live);
+                self.streamed = spoken.streamed;
+                record.voice = Some(mark(&spoken));
+                record.customer = spoken.text;
+            }
+        }
         self.turns.push(record);
         let written = match &mut self.writer {
             Some(w) => w.turn(self.turns.last().expect("just pushed")),
@@ -213,6 +313,32 @@ impl<'a> Session<'a> {
         }
         written?;
         Ok(self.turns.last().expect("just pushed"))
+    }
+
+    fn voice_llm(
+        &self,
+        v: &LlmVoice,
+        decision: &Decision,
+        text: &str,
+        offline: &str,
+        live: &mut Live<'_>,
+    ) -> Spoken {
+        let history: Vec<Exchange<'_>> = self
+            .turns
+            .iter()
+            .map(|t| Exchange {
+                trainee: &t.trainee,
+                customer: &t.customer,
+            })
+            .collect();
+        let req = TurnRequest {
+            state: &self.state,
+            decision,
+            opening: &self.header.opening,
+            history: &history,
+            trainee: Some(text),
+        };
+        v.speak(req, offline, live.on_event, live.cancel)
     }
 
     /// End a session that has no outcome (the trainee stopped, the script ran out).
@@ -292,5 +418,22 @@ impl<'a> Session<'a> {
             Outcome::WalkedOut => format!("愤怒达到 {},客户愤而离开", self.state.anger_i()),
             Outcome::OutOfTurns => format!("{} 轮内没有解决,客户失去耐心", self.engine.patience()),
         }
+    }
+}
+
+/// What a transcript records about a model-voiced line.
+fn mark(spoken: &Spoken) -> VoiceMark {
+    let r = spoken.record();
+    VoiceMark {
+        source: r.source.to_string(),
+        reason: r.reason,
+        audit: r
+            .audit
+            .iter()
+            .filter_map(|a| serde_json::to_value(a).ok())
+            .collect(),
+        regenerated: r.regenerated,
+        retracted: r.retracted,
+        audit_unresolved: spoken.audit_unresolved(),
     }
 }

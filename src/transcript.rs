@@ -38,6 +38,9 @@ pub struct Header {
     pub initial: Mood,
     /// The customer's opening line.
     pub opening: String,
+    /// How the opening line was voiced, for the LLM backend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opening_voice: Option<VoiceMark>,
     /// Set when the session reopens an earlier one at a given turn (`practice --retry`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_of: Option<RetryRef>,
@@ -71,6 +74,56 @@ pub struct BackendRef {
     pub name: String,
     #[serde(default)]
     pub model: Option<String>,
+    /// For `llm`: the server's host and port (never the key), and the sampling settings,
+    /// so a run is reproducible as far as the server allows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<bool>,
+}
+
+impl BackendRef {
+    /// The built-in customer.
+    pub fn offline() -> Self {
+        Self {
+            name: "offline".into(),
+            model: None,
+            server: None,
+            temperature: None,
+            max_tokens: None,
+            stream: None,
+        }
+    }
+}
+
+/// How a model-voiced customer line was made. Offline lines carry none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VoiceMark {
+    /// `llm`, or `fallback` when the offline line was used instead.
+    pub source: String,
+    /// Why the fallback was used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The self-audit's findings on every attempt, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audit: Vec<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub regenerated: bool,
+    /// The trainee saw words of an attempt that was then withdrawn.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub retracted: bool,
+    /// The model could not be kept in character: a session holding such a turn is not
+    /// a fair basis for assessment.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub audit_unresolved: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,6 +155,9 @@ pub struct TurnRecord {
     pub events: Vec<Event>,
     #[serde(default)]
     pub moves: Vec<Move>,
+    /// How the customer's line was voiced, for the LLM backend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<VoiceMark>,
 }
 
 /// How the session ended.
@@ -129,6 +185,30 @@ pub struct Transcript {
     pub header: Header,
     pub turns: Vec<TurnRecord>,
     pub end: Option<End>,
+}
+
+impl Transcript {
+    /// Why the session is not a fair basis for assessment, if it is not: the model
+    /// voicing the customer could not be kept in character on some line.
+    pub fn invalid_reason(&self) -> Option<String> {
+        let unresolved = |v: &Option<VoiceMark>| v.as_ref().is_some_and(|v| v.audit_unresolved);
+        let mut turns: Vec<String> = Vec::new();
+        if unresolved(&self.header.opening_voice) {
+            turns.push("开场白".into());
+        }
+        turns.extend(
+            self.turns
+                .iter()
+                .filter(|t| unresolved(&t.voice))
+                .map(|t| format!("第 {} 轮", t.n)),
+        );
+        (!turns.is_empty()).then(|| {
+            format!(
+                "大模型客户在{}没有通过自检,改用了离线台词;这场不宜用于考核",
+                turns.join("、")
+            )
+        })
+    }
 }
 
 /// Appends a transcript to disk, flushing every line.

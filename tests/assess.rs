@@ -9,7 +9,7 @@ use std::path::Path;
 use common::{Dir, repo};
 use predicates::str::contains;
 
-const HEADER: &str = "学员,客户类型,场景,难度,结局,总分,等级,禁语次数,禁语与禁止法则,共情,道歉,处理流程,服务用语,客户类型要点,结果,评分卡";
+const HEADER: &str = "学员,客户类型,场景,难度,结局,总分,等级,禁语次数,禁语与禁止法则,共情,道歉,处理流程,服务用语,客户类型要点,结果,评分卡,考核有效";
 
 /// Record a session with the real binary.
 fn record(d: &Dir, persona: &str, scenario: &str, answers: &Path, trainee: &str, to: &str) {
@@ -113,7 +113,8 @@ fn a_directory_is_assessed_and_a_corrupt_transcript_is_named_and_skipped() {
     assert!(li[7].parse::<u32>().unwrap() >= 1, "禁语 counted: {li:?}");
     assert_eq!(li[15], "scorecards/b-li.json");
     for r in &rows[1..] {
-        assert_eq!(r.len(), 16);
+        assert_eq!(r.len(), 17);
+        assert_eq!(r[16], "是", "offline sessions count for assessment");
         let total: f64 = r[5].parse().unwrap();
         let dims: f64 = r[8..15].iter().map(|x| x.parse::<f64>().unwrap()).sum();
         assert!((total - dims).abs() < 0.2, "{r:?}");

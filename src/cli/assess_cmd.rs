@@ -36,6 +36,9 @@ pub struct AssessArgs {
     /// 评分卡除 JSON 外再写的格式,可多选(md,html,txt)。Extra scorecard formats.
     #[arg(long, value_enum, value_delimiter = ',')]
     pub format: Vec<Format>,
+    /// 清单里的对话由谁扮演客户(只影响客户的措辞,结局由情绪模型决定)。
+    #[command(flatten)]
+    pub llm: crate::llm::LlmArgs,
 }
 
 pub(super) fn run(ctx: &Context, args: AssessArgs) -> anyhow::Result<u8> {
@@ -88,6 +91,7 @@ pub(super) fn run(ctx: &Context, args: AssessArgs) -> anyhow::Result<u8> {
     let settings = Settings {
         out: args.out.clone(),
         renderers,
+        llm: args.llm.resolve(&ctx.config()?.backend)?,
     };
     let report = assess::assess(plan, &catalog, analyser, &settings, &|| bar.inc(1))?;
     bar.finish_and_clear();

@@ -9,6 +9,7 @@ use anyhow::{Context as _, bail};
 use super::Context;
 use super::run_cmd::pick;
 use crate::engine::Engine;
+use crate::llm::LlmVoice;
 use crate::persona::{Catalog, Entry, Scenario};
 use crate::repl::input::{Input, Piped, Source, Terminal};
 use crate::repl::{self, Practice, Start, view};
@@ -44,6 +45,8 @@ pub struct PracticeArgs {
     /// 重练:打开一场练习中得分最差的那一轮,从那一刻重来。Retry a session's worst turn.
     #[arg(long, value_name = "FILE")]
     pub retry: Option<PathBuf>,
+    #[command(flatten)]
+    pub llm: crate::llm::LlmArgs,
 }
 
 impl PracticeArgs {
@@ -57,6 +60,7 @@ impl PracticeArgs {
             || self.seed.is_some()
             || self.resume.is_some()
             || self.retry.is_some()
+            || self.llm.backend.is_some()
     }
 }
 
@@ -131,8 +135,19 @@ pub(super) fn run(ctx: &Context, args: PracticeArgs) -> anyhow::Result<u8> {
     }
     let engine = Engine::new(&entry.persona, scenario, &level, analyser)
         .ok_or_else(|| anyhow::anyhow!("客户「{}」没有难度「{level}」", entry.persona.name))?;
+    let llm = match args.llm.resolve(&ctx.config()?.backend)? {
+        None => None,
+        Some(settings) => {
+            println!(
+                "{}",
+                st.dim(&format!("客户由大模型扮演:{}", settings.server_label()))
+            );
+            Some(LlmVoice::new(settings, &engine)?)
+        }
+    };
     let practice = Practice {
         engine: &engine,
+        llm: llm.as_ref(),
         source: &entry.source,
         trainee,
         exam: args.exam,

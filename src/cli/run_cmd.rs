@@ -10,9 +10,11 @@ use serde_json::json;
 
 use super::Context;
 use crate::engine::Engine;
+use crate::llm::LlmVoice;
 use crate::persona::{Catalog, Entry, Scenario};
 use crate::rubric::Analyser;
-use crate::session::{MAX_TURN_CHARS, Options, Session};
+use crate::session::{Live, MAX_TURN_CHARS, Options, Session};
+use crate::transcript::VoiceMark;
 use crate::ui::{self, Style};
 
 #[derive(Debug, clap::Args)]
@@ -41,6 +43,8 @@ pub struct RunArgs {
     /// 输出一个 JSON 对象。Print one JSON object.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub llm: crate::llm::LlmArgs,
 }
 
 /// Find a persona and scenario by the names a user typed, with messages that list the
@@ -146,7 +150,14 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<u8> {
         trainee: args.trainee.clone(),
         transcript: args.transcript.clone(),
     };
-    let mut session = Session::start(&engine, &entry.source, &opts).with_context(|| {
+    let voice = match args.llm.resolve(&ctx.config()?.backend)? {
+        Some(settings) => Some(LlmVoice::new(settings, &engine)?),
+        None => None,
+    };
+    let mut session = Live::quiet(|live| {
+        Session::start_voiced(&engine, &entry.source, &opts, voice.as_ref(), live)
+    })
+    .with_context(|| {
         format!(
             "无法写对话记录 {}",
             opts.transcript
@@ -173,9 +184,11 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<u8> {
             session.header().initial.anger
         )?;
     }
+    fallback_note(0, session.header().opening_voice.as_ref());
     let mut line = first;
     loop {
         let t = session.say(&line).context("写对话记录失败")?;
+        fallback_note(t.n, t.voice.as_ref());
         if !args.json {
             writeln!(out, "学员:{}", ui::sanitize(&t.trainee))?;
             writeln!(
@@ -222,4 +235,20 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// One line on stderr when a model-voiced turn fell back to the offline line, so a
+/// scripted run says what happened without interrupting the dialogue on stdout.
+fn fallback_note(turn: u32, voice: Option<&VoiceMark>) {
+    if let Some(v) = voice.filter(|v| v.source == "fallback") {
+        let at = if turn == 0 {
+            "开场白".to_string()
+        } else {
+            format!("第 {turn} 轮")
+        };
+        eprintln!(
+            "警告: {at}:{},改用离线台词",
+            ui::sanitize(v.reason.as_deref().unwrap_or("大模型没有给出可用的回复"))
+        );
+    }
 }

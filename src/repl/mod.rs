@@ -15,11 +15,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use crate::engine::{Engine, Outcome};
+use crate::llm::{Event, LlmVoice};
 use crate::persona::PersonaSource;
 use crate::score::html::Html;
 use crate::score::render::{Render, Text};
 use crate::score::{self, Scorecard};
-use crate::session::{Options, Session};
+use crate::session::{Live, Options, Session};
 use crate::transcript::{self, Header, RetryRef, Transcript, Writer};
 use crate::ui::{self, Style};
 use commands::{COMMANDS, Command, Parsed};
@@ -30,6 +31,8 @@ use crate::session::MAX_TURN_CHARS;
 /// Everything a practice session needs besides its input.
 pub struct Practice<'a> {
     pub engine: &'a Engine<'a>,
+    /// The model voicing the customer; offline when `None`.
+    pub llm: Option<&'a LlmVoice>,
     pub source: &'a PersonaSource,
     pub trainee: String,
     pub exam: bool,
@@ -160,26 +163,29 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
         if !input.interactive() {
             println!("你:{}", ui::sanitize(&reply));
         }
-        let turn = match session.say(&reply) {
-            Ok(t) => t.clone(),
+        let exam = p.exam;
+        let engine = p.engine;
+        let mut coach = |t: &crate::transcript::TurnRecord| {
+            if !exam && let Some(c) = view::coach(&st, engine, t) {
+                println!("{c}");
+            }
+        };
+        let said = speak(p, &st, &name, &mut coach, |live| {
+            session.say_live(&reply, live).map(|t| t.anger)
+        });
+        let anger = match said {
+            Ok(a) => a,
             Err(e) => {
                 // The turn is in memory; /save can still keep it elsewhere.
                 eprintln!("错误: 写对话记录失败: {e};可以用 /save 另存");
-                session
-                    .turns()
-                    .last()
-                    .cloned()
-                    .expect("the turn was recorded")
+                session.turns().last().map_or(0, |t| t.anger)
             }
         };
-        if !p.exam
-            && let Some(c) = view::coach(&st, p.engine, &turn)
-        {
-            println!("{c}");
-        }
-        println!(
-            "{}",
-            view::customer(&st, &name, &turn.customer, show_mood(turn.anger))
+        let text = session.turns().last().map(|t| t.customer.clone());
+        finish_line(
+            &st,
+            (!session.streamed()).then_some(text).flatten(),
+            show_mood(anger),
         );
     };
     match leave {
@@ -200,11 +206,88 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
 fn clone_practice<'a>(p: &Practice<'a>) -> Practice<'a> {
     Practice {
         engine: p.engine,
+        llm: p.llm,
         source: p.source,
         trainee: p.trainee.clone(),
         exam: p.exam,
         seed: p.seed,
         sessions_dir: p.sessions_dir.clone(),
+    }
+}
+
+/// Voice one customer line: the name, then the words as they arrive (a model's tokens,
+/// with a dim note when an attempt is withdrawn or retried). While a model is
+/// generating, Ctrl-C cancels the generation (the offline line is used) instead of
+/// ending the program: the terminal is not in the line editor's raw mode then, so the
+/// key arrives as SIGINT.
+fn speak<R>(
+    p: &Practice<'_>,
+    st: &Style,
+    name: &str,
+    on_decided: &mut dyn FnMut(&crate::transcript::TurnRecord),
+    f: impl FnOnce(&mut Live<'_>) -> R,
+) -> R {
+    use std::io::Write as _;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    let cancel = Arc::new(AtomicBool::new(false));
+    let hook = p.llm.and_then(|_| {
+        signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&cancel)).ok()
+    });
+    let head = st.bold(&format!("{}:", ui::sanitize(name)));
+    let mut started = false;
+    let mut on_event = |ev: Event<'_>| {
+        let mut out = std::io::stdout().lock();
+        if !started {
+            let _ = write!(out, "{head}");
+            started = true;
+        }
+        match ev {
+            Event::Token(t) => {
+                let _ = write!(out, "{t}");
+            }
+            Event::Retrying {
+                attempt,
+                of,
+                wait,
+                error,
+            } => {
+                let note = format!(
+                    "〔{error};{:.1} 秒后重试 {attempt}/{of}〕",
+                    wait.as_secs_f64()
+                );
+                let _ = write!(out, "{}", st.dim(&note));
+            }
+            Event::Discarded { why } => {
+                let _ = write!(out, "\n  {}\n{head}", st.dim(&format!("〔{why}〕")));
+            }
+        }
+        let _ = out.flush();
+    };
+    let mut live = Live {
+        on_decided,
+        on_event: &mut on_event,
+        cancel: &cancel,
+    };
+    let r = f(&mut live);
+    if let Some(id) = hook {
+        signal_hook::low_level::unregister(id);
+    }
+    if !started {
+        print!("{head}");
+    }
+    r
+}
+
+/// End a customer line begun by [`speak`]: the words if they were not streamed, and
+/// the mood bar outside an exam.
+fn finish_line(st: &Style, text: Option<String>, anger: Option<i32>) {
+    if let Some(t) = text {
+        print!("{}", ui::sanitize(&t));
+    }
+    println!();
+    if let Some(a) = anger {
+        println!("  {}", st.dim(&view::mood_bar(st, a)));
     }
 }
 
@@ -243,13 +326,12 @@ fn begin<'a>(
                 trainee: p.trainee.clone(),
                 transcript: Some(path.clone()),
             };
-            let s = Session::start(engine, p.source, &opts)
-                .with_context(|| format!("无法创建对话记录 {}", path.display()))?;
-            let a = s.header().initial.anger;
-            println!(
-                "{}",
-                view::customer(st, name, s.opening(), (!p.exam).then_some(a))
-            );
+            let s = speak(p, st, name, &mut |_| {}, |live| {
+                Session::start_voiced(engine, p.source, &opts, p.llm, live)
+            })
+            .with_context(|| format!("无法创建对话记录 {}", path.display()))?;
+            let text = (!s.streamed()).then(|| s.opening().to_string());
+            finish_line(st, text, (!p.exam).then_some(s.header().initial.anger));
             s
         }
         Start::Resume { path, transcript } => {
@@ -262,8 +344,9 @@ fn begin<'a>(
             }
             let writer = Writer::append(&path)
                 .with_context(|| format!("无法续写对话记录 {}", path.display()))?;
-            let (s, replayed) =
+            let (mut s, replayed) =
                 Session::replay(engine, transcript.header, &transcript.turns, Some(writer));
+            s.set_llm(p.llm);
             warn_drift(replayed.drifted);
             println!(
                 "{}",
@@ -296,7 +379,8 @@ fn begin<'a>(
             for t in keep {
                 writer.turn(t).context("写对话记录失败")?;
             }
-            let (s, replayed) = Session::replay(engine, header, keep, Some(writer));
+            let (mut s, replayed) = Session::replay(engine, header, keep, Some(writer));
+            s.set_llm(p.llm);
             warn_drift(replayed.drifted);
             let original = &transcript.turns[turn as usize - 1];
             println!(

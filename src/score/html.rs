@@ -153,6 +153,9 @@ fn header(o: &mut String, c: &Scorecard) {
             text(&c.grade)
         );
     }
+    if let Some(why) = &c.invalid {
+        let _ = writeln!(o, "<p class=\"cap\">⚠ {}</p>", text(why));
+    }
     let s = &c.source;
     let trainee = if c.trainee.trim().is_empty() {
         "<span class=\"none\">未填写</span>".to_string()

@@ -107,6 +107,10 @@ pub struct Scorecard {
     /// Set when the 禁语 gate lowered the grade.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capped_from: Option<String>,
+    /// Set when the session is not a fair basis for assessment: the model voicing the
+    /// customer broke character and could not be brought back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invalid: Option<String>,
     pub forbidden_count: usize,
     pub dimensions: Vec<Dimension>,
     pub promises: Vec<Promise>,
@@ -327,6 +331,7 @@ fn score_with(
         total,
         grade,
         capped_from,
+        invalid: t.invalid_reason(),
         forbidden_count,
         dimensions: dims,
         promises,

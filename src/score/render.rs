@@ -70,6 +70,9 @@ impl Render for Text {
                 st.bad(&format!("(说了禁语,等级从「{from}」降为「{}」)", c.grade))
             );
         }
+        if let Some(why) = &c.invalid {
+            let _ = writeln!(o, "{}", st.bad(&format!("⚠ {}", s(why))));
+        }
         let _ = if c.outcome == "chat" {
             writeln!(
                 o,
@@ -211,6 +214,9 @@ impl Render for Markdown {
         let _ = writeln!(o, "# 评分卡:{} 分,{}\n", c.total, c.grade);
         if let Some(from) = &c.capped_from {
             let _ = writeln!(o, "> 说了禁语,等级从「{from}」降为「{}」。\n", c.grade);
+        }
+        if let Some(why) = &c.invalid {
+            let _ = writeln!(o, "> ⚠ {}\n", cell(why));
         }
         if c.outcome == "chat" {
             let _ = writeln!(
