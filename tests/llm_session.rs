@@ -8,10 +8,8 @@ mod common;
 mod llm_support;
 
 use std::path::Path;
-use std::process::Command as StdCommand;
-use std::time::Duration;
 
-use common::{Dir, peilian, repo};
+use common::{Dir, peilian, pty, repo};
 use expectrl::{ControlCode, Expect};
 use llm_support::*;
 use peilian::transcript::{self, Transcript};
@@ -264,35 +262,23 @@ fn practice_streams_the_model_and_ctrl_c_cancels_only_the_generation() {
         sse_reply(&["嗯,", "你接着说。"]),
     ]);
     let dir = Dir::new();
-    let mut cmd = StdCommand::new(env!("CARGO_BIN_EXE_peilian"));
-    cmd.current_dir(dir.path())
-        .env("HOME", dir.path())
-        .env("XDG_CONFIG_HOME", dir.path().join("config"))
-        .env("XDG_DATA_HOME", dir.path().join("data"))
-        .env("TERM", "xterm")
-        .env("NO_COLOR", "1")
-        .env("OPENAI_API_KEY", KEY)
-        .env_remove("PEILIAN_CONFIG")
-        .args([
-            "practice",
-            "--persona",
-            "emotional",
-            "--trainee",
-            "a",
-            "--seed",
-            "3",
-        ])
-        .args([
-            "--backend",
-            "llm",
-            "--base-url",
-            &server.url(),
-            "--model",
-            "m",
-        ]);
-    let mut p = expectrl::Session::spawn(cmd).unwrap();
-    p.set_expect_timeout(Some(Duration::from_secs(20)));
-    p.get_process_mut().set_window_size(300, 50).unwrap();
+    let url = server.url();
+    let args = [
+        "practice",
+        "--persona",
+        "emotional",
+        "--trainee",
+        "a",
+        "--seed",
+        "3",
+        "--backend",
+        "llm",
+        "--base-url",
+        &url,
+        "--model",
+        "m",
+    ];
+    let mut p = pty(&dir, &args, &[("OPENAI_API_KEY", KEY)]);
     p.expect("喂,你们到底管不管?").unwrap();
     p.expect("你:").unwrap();
     p.send_line("刘先生,您别急,有什么话您慢慢讲").unwrap();
@@ -306,8 +292,7 @@ fn practice_streams_the_model_and_ctrl_c_cancels_only_the_generation() {
     p.send(ControlCode::EndOfTransmission).unwrap();
     let out = p.expect("评分报告:").unwrap();
     assert!(!String::from_utf8_lossy(out.before()).contains(KEY));
-    let sessions = dir.path().join("data/peilian/sessions");
-    let file = std::fs::read_dir(&sessions)
+    let file = std::fs::read_dir(dir.sessions_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
         .find(|p| p.extension().is_some_and(|x| x == "jsonl"))

@@ -5,10 +5,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Duration;
 
-use common::{Dir, repo};
+use common::{Dir, pty, repo};
 use expectrl::process::unix::WaitStatus;
 use expectrl::session::OsSession as Session;
 use expectrl::{ControlCode, Expect, Regex};
@@ -26,18 +24,25 @@ fn good_lines() -> Vec<String> {
 
 const FORBIDDEN: &str = "公司的规定就是这样的";
 
-/// The real binary in a pty, with home, config and data dirs inside `dir` so nothing
-/// touches the real user's files.
 fn spawn(dir: &Dir, args: &[&str]) -> Session {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_peilian"));
-    cmd.args(args);
-    env(&mut cmd, dir);
-    let mut p = expectrl::Session::spawn(cmd).expect("spawn in a pty");
-    p.set_expect_timeout(Some(Duration::from_secs(20)));
-    // Wide enough that no reply wraps: the line editor's redraw of a wrapped line
-    // splits it with cursor movements.
-    p.get_process_mut().set_window_size(300, 50).unwrap();
-    p
+    pty(dir, args, &[])
+}
+
+/// Practice through a pipe, set up as a terminal session would be.
+fn piped(dir: &Dir, args: &[&str], input: impl Into<Vec<u8>>) -> std::process::Output {
+    dir.cmd().args(args).write_stdin(input).output().unwrap()
+}
+
+fn sessions(dir: &Dir) -> PathBuf {
+    dir.sessions_dir()
+}
+
+/// End with Ctrl-D: the scorecard, and a clean exit.
+fn finish(p: &mut Session) -> Vec<u8> {
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    let out = expect(p, "评分卡");
+    assert_eq!(wait_exit(p), 0);
+    out
 }
 
 /// The mood bar after a customer line.
@@ -59,24 +64,6 @@ fn answered(p: &mut Session) -> i32 {
 fn say(p: &mut Session, line: &str) -> i32 {
     p.send_line(line).unwrap();
     answered(p)
-}
-
-fn env(cmd: &mut Command, dir: &Dir) {
-    cmd.current_dir(dir.path())
-        .env("HOME", dir.path())
-        .env("XDG_CONFIG_HOME", dir.path().join("config"))
-        .env("XDG_DATA_HOME", dir.path().join("data"))
-        .env("TERM", "xterm")
-        .env("NO_COLOR", "1")
-        .env_remove("PEILIAN_PERSONA_DIR")
-        .env_remove("PEILIAN_RUBRIC")
-        .env_remove("PEILIAN_CONFIG")
-        .env_remove("PEILIAN_TRAINEE")
-        .env_remove("PEILIAN_SESSIONS_DIR");
-}
-
-fn sessions(dir: &Dir) -> PathBuf {
-    dir.path().join("data/peilian/sessions")
 }
 
 /// The one transcript in the sessions dir.
@@ -142,10 +129,8 @@ fn bare_command_shows_the_menus_and_asks_the_name_once() {
     expect(&mut p, "难度 普通");
     expect(&mut p, "感情用事者:");
     answered(&mut p);
-    p.send(ControlCode::EndOfTransmission).unwrap();
-    expect(&mut p, "评分卡");
-    assert_eq!(wait_exit(&mut p), 0);
-    let config = std::fs::read_to_string(dir.path().join("config/peilian/config.toml")).unwrap();
+    finish(&mut p);
+    let config = std::fs::read_to_string(dir.config_file()).unwrap();
     assert!(config.contains("trainee = \"王小明\""), "{config}");
     let t = transcript::read(&only_transcript(&dir)).unwrap();
     assert_eq!(t.header.trainee, "王小明");
@@ -155,9 +140,7 @@ fn bare_command_shows_the_menus_and_asks_the_name_once() {
     let mut p = spawn(&dir, &["--persona", "固执己见"]);
     expect(&mut p, "学员:王小明");
     answered(&mut p);
-    p.send(ControlCode::EndOfTransmission).unwrap();
-    expect(&mut p, "评分卡");
-    assert_eq!(wait_exit(&mut p), 0);
+    finish(&mut p);
 }
 
 #[test]
@@ -203,7 +186,7 @@ fn a_full_session_ends_resolved_with_scorecard_and_report() {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "transcript readable by others: {mode:o}");
-        let history = dir.path().join("data/peilian/history/小李.txt");
+        let history = dir.path().join(".local/share/peilian/history/小李.txt");
         let mode = std::fs::metadata(&history).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "history readable by others: {mode:o}");
         assert!(
@@ -258,10 +241,8 @@ fn a_forbidden_phrase_gets_a_coach_line_but_not_in_an_exam() {
         "{text}"
     );
     expect(&mut p, "你:");
-    p.send(ControlCode::EndOfTransmission).unwrap();
-    let out = expect(&mut p, "评分卡");
+    let out = finish(&mut p);
     assert!(!String::from_utf8_lossy(&out).contains("愤怒 █"));
-    assert_eq!(wait_exit(&mut p), 0);
 }
 
 #[test]
@@ -295,9 +276,7 @@ fn undo_restores_the_mood_and_is_recorded() {
     p.send_line(&good_lines()[1]).unwrap();
     expect(&mut p, "✓ 复述确认 · 共情 · 道歉");
     answered(&mut p);
-    p.send(ControlCode::EndOfTransmission).unwrap();
-    expect(&mut p, "评分卡");
-    assert_eq!(wait_exit(&mut p), 0);
+    finish(&mut p);
     let t = transcript::read(&only_transcript(&dir)).unwrap();
     assert_eq!(t.turns.len(), 1);
     assert_eq!(t.turns[0].trainee, good_lines()[1]);
@@ -319,9 +298,7 @@ fn undo_after_the_customer_walks_out_reopens_the_session() {
     expect(&mut p, "已收回第 1 轮");
     assert_eq!(answered(&mut p), before);
     say(&mut p, &good_lines()[0]);
-    p.send(ControlCode::EndOfTransmission).unwrap();
-    expect(&mut p, "评分卡");
-    assert_eq!(wait_exit(&mut p), 0);
+    finish(&mut p);
     let t = transcript::read(&only_transcript(&dir)).unwrap();
     assert_eq!(t.turns.len(), 1);
     assert_eq!(t.end.unwrap().outcome, "unfinished");
@@ -375,9 +352,15 @@ fn a_killed_session_resumes_with_its_mood_and_scores() {
     assert!(t.end.is_none());
 
     // `score` reads the interrupted transcript as it is.
-    let mut score = assert_cmd::Command::new(env!("CARGO_BIN_EXE_peilian"));
-    score.args(["score", "--format", "json"]).arg(&path);
-    let out = score.assert().success().get_output().stdout.clone();
+    let out = dir
+        .cmd()
+        .args(["score", "--format", "json"])
+        .arg(&path)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let card: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(card["outcome"], "unfinished");
     assert_eq!(card["turns"], 2);
@@ -413,7 +396,7 @@ fn retry_reopens_the_worst_turn_with_that_moments_mood() {
         format!("{}\n{FORBIDDEN}\n{}\n", lines[0], lines[1]),
     );
     let recorded = dir.path().join("old.jsonl");
-    let mut run = assert_cmd::Command::new(env!("CARGO_BIN_EXE_peilian"));
+    let mut run = dir.cmd();
     run.args([
         "run",
         "--persona",
@@ -447,9 +430,7 @@ fn retry_reopens_the_worst_turn_with_that_moments_mood() {
     let text = String::from_utf8_lossy(&shown);
     assert!(text.contains(FORBIDDEN), "shows what was said: {text}");
     say(&mut p, &lines[1]);
-    p.send(ControlCode::EndOfTransmission).unwrap();
-    expect(&mut p, "评分卡");
-    assert_eq!(wait_exit(&mut p), 0);
+    finish(&mut p);
     let new = transcript::read(&only_transcript(&dir)).unwrap();
     assert_eq!(new.header.retry_of.as_ref().unwrap().turn, 2);
     assert_eq!(new.header.difficulty, "easy");
@@ -470,9 +451,7 @@ fn a_multi_line_paste_is_one_reply() {
         .unwrap();
     p.send("\r").unwrap();
     answered(&mut p);
-    p.send(ControlCode::EndOfTransmission).unwrap();
-    expect(&mut p, "评分卡");
-    assert_eq!(wait_exit(&mut p), 0);
+    finish(&mut p);
     let t = transcript::read(&only_transcript(&dir)).unwrap();
     assert_eq!(t.turns.len(), 1, "{:?}", t.turns);
     assert_eq!(t.turns[0].trainee, "刘先生,您别急 有什么话您慢慢讲");
@@ -491,15 +470,12 @@ fn piped_input_plays_like_run_and_survives_hostile_lines() {
     input.push(b'\n');
     input.extend_from_slice(b"/mood\n/undo\n/score\n/nonsense\n");
     input.extend_from_slice(format!("{FORBIDDEN}\n").as_bytes());
-    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_peilian"));
-    cmd.current_dir(dir.path())
-        .env("HOME", dir.path())
-        .env("XDG_CONFIG_HOME", dir.path().join("config"))
-        .env("XDG_DATA_HOME", dir.path().join("data"))
-        .env("NO_COLOR", "1")
-        .args(["practice", "--persona", "emotional", "--seed", "1"])
-        .write_stdin(input);
-    let out = cmd.assert().success().get_output().clone();
+    let out = piped(
+        &dir,
+        &["practice", "--persona", "emotional", "--seed", "1"],
+        input,
+    );
+    assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("不是有效的 UTF-8"), "{stderr}");
@@ -522,15 +498,9 @@ fn piped_input_plays_like_run_and_survives_hostile_lines() {
 #[test]
 fn a_pipe_cannot_answer_menus() {
     let dir = Dir::new();
-    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_peilian"));
-    cmd.current_dir(dir.path())
-        .env("HOME", dir.path())
-        .env("XDG_DATA_HOME", dir.path().join("data"))
-        .env("XDG_CONFIG_HOME", dir.path().join("config"))
-        .write_stdin("您好\n");
-    cmd.assert()
-        .code(2)
-        .stderr(predicates::str::contains("--persona"));
+    let out = piped(&dir, &[], "您好\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--persona"));
     assert!(!Path::new(&sessions(&dir)).exists());
 }
 
@@ -561,9 +531,7 @@ fn hostile_terminal_input_neither_panics_nor_corrupts_the_transcript() {
     let big = "好".repeat(50_000);
     p.send(format!("\x1b[200~{big}\x1b[201~\r")).unwrap();
     answered(&mut p);
-    p.send(ControlCode::EndOfTransmission).unwrap();
-    expect(&mut p, "评分卡");
-    assert_eq!(wait_exit(&mut p), 0);
+    finish(&mut p);
     let t = transcript::read(&only_transcript(&dir)).unwrap();
     assert_eq!(
         t.turns.len(),
@@ -584,16 +552,13 @@ fn restart_and_save_keep_every_attempt() {
         "{}\n/save copy.jsonl\n/restart\n{}\n/help\n",
         lines[1], lines[0]
     );
-    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_peilian"));
-    cmd.current_dir(dir.path())
-        .env("HOME", dir.path())
-        .env("XDG_CONFIG_HOME", dir.path().join("config"))
-        .env("XDG_DATA_HOME", dir.path().join("data"))
-        .env("NO_COLOR", "1")
-        .args(["practice", "--persona", "emotional", "--seed", "1"])
-        .write_stdin(input);
-    let out = cmd.assert().success().get_output().stdout.clone();
-    let stdout = String::from_utf8(out).unwrap();
+    let out = piped(
+        &dir,
+        &["practice", "--persona", "emotional", "--seed", "1"],
+        input,
+    );
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("已另存到 copy.jsonl"), "{stdout}");
     assert!(
         stdout.contains("/undo") && stdout.contains("/restart"),

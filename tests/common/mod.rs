@@ -81,6 +81,30 @@ pub fn peilian() -> Command {
     c
 }
 
+/// The binary in a pseudo-terminal, as a trainee runs it, set up like [`Dir::cmd`]
+/// plus `env`; a window wide enough that no reply wraps (the line editor's redraw of a
+/// wrapped line splits it with cursor movements).
+pub fn pty(dir: &Dir, args: &[&str], env: &[(&str, &str)]) -> expectrl::session::OsSession {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_peilian"));
+    cmd.args(args).current_dir(dir.path());
+    for var in SETTINGS_ENV {
+        cmd.env_remove(var);
+    }
+    let home = dir.path();
+    cmd.env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1")
+        .envs(env.iter().copied());
+    let mut p = expectrl::Session::spawn(cmd).expect("spawn in a pty");
+    p.set_expect_timeout(Some(std::time::Duration::from_secs(20)));
+    p.get_process_mut()
+        .set_window_size(300, 50)
+        .expect("window size");
+    p
+}
+
 /// Point HOME and the XDG config and data dirs at `home`, as on a fresh account.
 fn home_in(c: &mut Command, home: &Path) {
     c.env("HOME", home)
