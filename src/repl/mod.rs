@@ -8,6 +8,7 @@
 
 pub mod commands;
 pub mod input;
+mod live;
 pub mod view;
 
 use std::path::{Path, PathBuf};
@@ -15,12 +16,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use crate::engine::{Engine, Outcome};
-use crate::llm::{Event, LlmVoice};
+use crate::llm::LlmVoice;
 use crate::persona::PersonaSource;
 use crate::score::html::Html;
 use crate::score::render::{Render, Text};
 use crate::score::{self, Scorecard};
-use crate::session::{Live, Options, Session};
+use crate::session::{Options, Session};
 use crate::transcript::{self, Header, RetryRef, Transcript, Writer};
 use crate::ui::{self, Style};
 use commands::{COMMANDS, Command, Parsed};
@@ -170,7 +171,7 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
                 println!("{c}");
             }
         };
-        let said = speak(p, &st, &name, &mut coach, |live| {
+        let (said, shown) = live::speak(p.llm.is_some(), &st, &name, &mut coach, |live| {
             session.say_live(&reply, live).map(|t| t.anger)
         });
         let anger = match said {
@@ -181,10 +182,10 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
                 session.turns().last().map_or(0, |t| t.anger)
             }
         };
-        let text = session.turns().last().map(|t| t.customer.clone());
-        finish_line(
-            &st,
-            (!session.streamed()).then_some(text).flatten(),
+        let last = session.turns().last();
+        shown.finish(
+            last.and_then(|t| t.voice.as_ref()),
+            (!session.streamed()).then(|| last.map_or("", |t| t.customer.as_str())),
             show_mood(anger),
         );
     };
@@ -212,82 +213,6 @@ fn clone_practice<'a>(p: &Practice<'a>) -> Practice<'a> {
         exam: p.exam,
         seed: p.seed,
         sessions_dir: p.sessions_dir.clone(),
-    }
-}
-
-/// Voice one customer line: the name, then the words as they arrive (a model's tokens,
-/// with a dim note when an attempt is withdrawn or retried). While a model is
-/// generating, Ctrl-C cancels the generation (the offline line is used) instead of
-/// ending the program: the terminal is not in the line editor's raw mode then, so the
-/// key arrives as SIGINT.
-fn speak<R>(
-    p: &Practice<'_>,
-    st: &Style,
-    name: &str,
-    on_decided: &mut dyn FnMut(&crate::transcript::TurnRecord),
-    f: impl FnOnce(&mut Live<'_>) -> R,
-) -> R {
-    use std::io::Write as _;
-    use std::sync::Arc;
-    use std::sync::atomic::AtomicBool;
-    let cancel = Arc::new(AtomicBool::new(false));
-    let hook = p.llm.and_then(|_| {
-        signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&cancel)).ok()
-    });
-    let head = st.bold(&format!("{}:", ui::sanitize(name)));
-    let mut started = false;
-    let mut on_event = |ev: Event<'_>| {
-        let mut out = std::io::stdout().lock();
-        if !started {
-            let _ = write!(out, "{head}");
-            started = true;
-        }
-        match ev {
-            Event::Token(t) => {
-                let _ = write!(out, "{t}");
-            }
-            Event::Retrying {
-                attempt,
-                of,
-                wait,
-                error,
-            } => {
-                let note = format!(
-                    "〔{error};{:.1} 秒后重试 {attempt}/{of}〕",
-                    wait.as_secs_f64()
-                );
-                let _ = write!(out, "{}", st.dim(&note));
-            }
-            Event::Discarded { why } => {
-                let _ = write!(out, "\n  {}\n{head}", st.dim(&format!("〔{why}〕")));
-            }
-        }
-        let _ = out.flush();
-    };
-    let mut live = Live {
-        on_decided,
-        on_event: &mut on_event,
-        cancel: &cancel,
-    };
-    let r = f(&mut live);
-    if let Some(id) = hook {
-        signal_hook::low_level::unregister(id);
-    }
-    if !started {
-        print!("{head}");
-    }
-    r
-}
-
-/// End a customer line begun by [`speak`]: the words if they were not streamed, and
-/// the mood bar outside an exam.
-fn finish_line(st: &Style, text: Option<String>, anger: Option<i32>) {
-    if let Some(t) = text {
-        print!("{}", ui::sanitize(&t));
-    }
-    println!();
-    if let Some(a) = anger {
-        println!("  {}", st.dim(&view::mood_bar(st, a)));
     }
 }
 
@@ -326,12 +251,15 @@ fn begin<'a>(
                 trainee: p.trainee.clone(),
                 transcript: Some(path.clone()),
             };
-            let s = speak(p, st, name, &mut |_| {}, |live| {
+            let (s, shown) = live::speak(p.llm.is_some(), st, name, &mut |_| {}, |live| {
                 Session::start_voiced(engine, p.source, &opts, p.llm, live)
-            })
-            .with_context(|| format!("无法创建对话记录 {}", path.display()))?;
-            let text = (!s.streamed()).then(|| s.opening().to_string());
-            finish_line(st, text, (!p.exam).then_some(s.header().initial.anger));
+            });
+            let s = s.with_context(|| format!("无法创建对话记录 {}", path.display()))?;
+            shown.finish(
+                s.header().opening_voice.as_ref(),
+                (!s.streamed()).then(|| s.opening()),
+                (!p.exam).then_some(s.header().initial.anger),
+            );
             s
         }
         Start::Resume { path, transcript } => {

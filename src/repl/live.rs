@@ -1,0 +1,119 @@
+//! A customer line while it is being voiced: the name, then the words as they arrive
+//! (a model's tokens), dim notes for retries and withdrawn attempts, and one line saying
+//! why when the built-in customer's words had to be used instead.
+//!
+//! While a model is generating, the terminal is not in the line editor's raw mode, so
+//! Ctrl-C arrives as SIGINT: it is caught for that time only and cancels the generation
+//! (the offline line is used) instead of ending the program.
+
+use std::io::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use crate::llm::Event;
+use crate::session::Live;
+use crate::transcript::{TurnRecord, VoiceMark};
+use crate::ui::{self, Style};
+
+use super::view;
+
+/// What has been shown of a customer line so far.
+pub struct Shown {
+    style: Style,
+    head: String,
+    /// The customer's name has been printed on the current line.
+    started: bool,
+    /// A withdrawn attempt was explained already.
+    noted: bool,
+}
+
+/// Voice one customer line through `f`, showing it as it comes. `on_decided` sees the
+/// turn before the customer speaks (the coach line).
+pub fn speak<R>(
+    llm: bool,
+    style: &Style,
+    name: &str,
+    on_decided: &mut dyn FnMut(&TurnRecord),
+    f: impl FnOnce(&mut Live<'_>) -> R,
+) -> (R, Shown) {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let hook = llm
+        .then(|| signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&cancel)).ok())
+        .flatten();
+    let mut shown = Shown {
+        style: *style,
+        head: style.bold(&format!("{}:", ui::sanitize(name))),
+        started: false,
+        noted: false,
+    };
+    let mut on_event = |ev: Event<'_>| shown.event(ev);
+    let r = f(&mut Live {
+        on_decided,
+        on_event: &mut on_event,
+        cancel: &cancel,
+    });
+    if let Some(id) = hook {
+        signal_hook::low_level::unregister(id);
+    }
+    (r, shown)
+}
+
+impl Shown {
+    fn event(&mut self, ev: Event<'_>) {
+        let mut out = std::io::stdout().lock();
+        match ev {
+            Event::Token(t) => {
+                if !self.started {
+                    let _ = write!(out, "{}", self.head);
+                    self.started = true;
+                }
+                let _ = write!(out, "{t}");
+            }
+            // Retries happen before any word is shown: a line of their own.
+            Event::Retrying {
+                attempt,
+                of,
+                wait,
+                error,
+            } => {
+                let note = format!(
+                    "〔{error};{:.1} 秒后重试 {attempt}/{of}〕",
+                    wait.as_secs_f64()
+                );
+                let _ = writeln!(out, "  {}", self.style.dim(&note));
+            }
+            Event::Discarded { why } => {
+                if self.started {
+                    let _ = writeln!(out);
+                }
+                let _ = writeln!(out, "  {}", self.style.dim(&format!("〔{why}〕")));
+                self.started = false;
+                self.noted = true;
+            }
+        }
+        let _ = out.flush();
+    }
+
+    /// End the line: why the built-in words are used (if that was not said yet), the
+    /// words unless they were streamed, and the mood bar outside an exam.
+    pub fn finish(mut self, voice: Option<&VoiceMark>, text: Option<&str>, anger: Option<i32>) {
+        if let Some(v) = voice.filter(|v| v.source == "fallback")
+            && !self.noted
+        {
+            if self.started {
+                println!();
+                self.started = false;
+            }
+            let why = v.reason.as_deref().unwrap_or("大模型没有给出可用的回复");
+            let note = format!("〔{};这句用内置客户的台词〕", ui::sanitize(why));
+            println!("  {}", self.style.dim(&note));
+        }
+        if !self.started {
+            print!("{}", self.head);
+        }
+        println!("{}", text.map(ui::sanitize).unwrap_or_default());
+        if let Some(a) = anger {
+            println!("  {}", self.style.dim(&view::mood_bar(&self.style, a)));
+        }
+    }
+}
