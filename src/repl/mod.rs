@@ -87,13 +87,11 @@ pub fn new_transcript_path(dir: &Path, persona: &str, scenario: &str) -> PathBuf
 /// Run a practice session to its end (or until the trainee leaves); the exit code.
 pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Result<u8> {
     let st = Style::stdout();
-    let name = p.engine.persona.name.clone();
     println!(
         "{}\n",
         view::brief(&st, p.engine, &p.trainee, p.exam, p.engine.patience())
     );
-    let mut session = begin(p, start, &st, &name)?;
-    let show_mood = |a: i32| (!p.exam).then_some(a);
+    let mut session = begin(p, start, p.seed, &st)?;
     let mut last_interrupted = false;
     let leave = loop {
         if session.outcome().is_some() {
@@ -148,11 +146,9 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
                         if let Some(path) = session.transcript_path() {
                             println!("{}", st.dim(&format!("上一次的记录:{}", path.display())));
                         }
-                        let again = Practice {
-                            seed: p.seed.wrapping_add(session.header().seed ^ 0x9e37),
-                            ..clone_practice(p)
-                        };
-                        session = begin(&again, Start::Fresh, &st, &name)?;
+                        // A new seed: the customer should not say the same lines again.
+                        let seed = session.header().seed.wrapping_add(0x9e37_79b9);
+                        session = begin(p, Start::Fresh, seed, &st)?;
                         continue;
                     }
                 }
@@ -160,33 +156,12 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
             None => {}
         }
         input.remember(&line);
-        let reply = normalise_reply(&line);
-        if !input.interactive() {
-            println!("你:{}", ui::sanitize(&reply));
-        }
-        let exam = p.exam;
-        let engine = p.engine;
-        let mut coach = |t: &crate::transcript::TurnRecord| {
-            if !exam && let Some(c) = view::coach(&st, engine, t) {
-                println!("{c}");
-            }
-        };
-        let (said, shown) = live::speak(p.llm.is_some(), &st, &name, &mut coach, |live| {
-            session.say_live(&reply, live).map(|t| t.anger)
-        });
-        let anger = match said {
-            Ok(a) => a,
-            Err(e) => {
-                // The turn is in memory; /save can still keep it elsewhere.
-                eprintln!("错误: 写对话记录失败: {e};可以用 /save 另存");
-                session.turns().last().map_or(0, |t| t.anger)
-            }
-        };
-        let last = session.turns().last();
-        shown.finish(
-            last.and_then(|t| t.voice.as_ref()),
-            (!session.streamed()).then(|| last.map_or("", |t| t.customer.as_str())),
-            show_mood(anger),
+        reply(
+            p,
+            &mut session,
+            &normalise_reply(&line),
+            input.interactive(),
+            &st,
         );
     };
     match leave {
@@ -204,16 +179,36 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
     }
 }
 
-fn clone_practice<'a>(p: &Practice<'a>) -> Practice<'a> {
-    Practice {
-        engine: p.engine,
-        llm: p.llm,
-        source: p.source,
-        trainee: p.trainee.clone(),
-        exam: p.exam,
-        seed: p.seed,
-        sessions_dir: p.sessions_dir.clone(),
+/// Play one reply: the coach's line, then the customer's answer as it is voiced.
+fn reply(p: &Practice<'_>, session: &mut Session<'_>, text: &str, interactive: bool, st: &Style) {
+    if !interactive {
+        println!("你:{}", ui::sanitize(text));
     }
+    let mut coach = |t: &crate::transcript::TurnRecord| {
+        if !p.exam
+            && let Some(c) = view::coach(st, p.engine, t)
+        {
+            println!("{c}");
+        }
+    };
+    let name = &p.engine.persona.name;
+    let (said, shown) = live::speak(p.llm.is_some(), st, name, &mut coach, |live| {
+        session.say_live(text, live).map(|t| t.anger)
+    });
+    let anger = match said {
+        Ok(a) => a,
+        Err(e) => {
+            // The turn is in memory; /save can still keep it elsewhere.
+            eprintln!("错误: 写对话记录失败: {e};可以用 /save 另存");
+            session.turns().last().map_or(0, |t| t.anger)
+        }
+    };
+    let last = session.turns().last();
+    shown.finish(
+        last.and_then(|t| t.voice.as_ref()),
+        (!session.streamed()).then(|| last.map_or("", |t| t.customer.as_str())),
+        (!p.exam).then_some(anger),
+    );
 }
 
 /// A reply as one line: a multi-line paste is one reply, controls are dropped and an
@@ -235,19 +230,15 @@ pub fn normalise_reply(line: &str) -> String {
 
 /// Open the session: a fresh one in a new file, an interrupted one where it stopped,
 /// or a scored one at the turn to try again.
-fn begin<'a>(
-    p: &Practice<'a>,
-    start: Start,
-    st: &Style,
-    name: &str,
-) -> anyhow::Result<Session<'a>> {
+fn begin<'a>(p: &Practice<'a>, start: Start, seed: u64, st: &Style) -> anyhow::Result<Session<'a>> {
     let engine = p.engine;
+    let name = &engine.persona.name;
     let session = match start {
         Start::Fresh => {
             let path =
                 new_transcript_path(&p.sessions_dir, &engine.persona.id, &engine.scenario.id);
             let opts = Options {
-                seed: p.seed,
+                seed,
                 trainee: p.trainee.clone(),
                 transcript: Some(path.clone()),
             };
