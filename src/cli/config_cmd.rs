@@ -14,11 +14,11 @@ use crate::config::{
 };
 use crate::ui::{self, Style};
 
-/// Environment variables of the customer backend, which the LLM client reads; listed
-/// here so that `config show` can say which one is in force.
-const BASE_URL_ENVS: [&str; 2] = ["OPENAI_BASE_URL", "OPENAI_API_BASE"];
-const API_KEY_ENV: &str = "OPENAI_API_KEY";
-const MODEL_ENV: &str = "PEILIAN_MODEL";
+// The customer backend's environment variables, as the LLM client reads them, so that
+// `config show` can say which one is in force.
+use crate::llm::{
+    ENV_API_KEY as API_KEY_ENV, ENV_BASE_URL as BASE_URL_ENVS, ENV_MODEL as MODEL_ENV,
+};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ConfigCmd {
@@ -189,7 +189,7 @@ fn show(ctx: &Context) -> anyhow::Result<u8> {
     });
     let (url, origin) = match first_env(&BASE_URL_ENVS) {
         Some((name, v)) => (v, Origin::Env(name)),
-        None => from_file(b.base_url.clone(), "(未设置)"),
+        None => from_file(b.base_url.clone(), crate::llm::DEFAULT_BASE_URL),
     };
     rows.push(Row {
         setting: "服务地址 backend.base_url",
@@ -198,7 +198,7 @@ fn show(ctx: &Context) -> anyhow::Result<u8> {
     });
     let (model, origin) = match first_env(&[MODEL_ENV]) {
         Some((name, v)) => (v, Origin::Env(name)),
-        None => from_file(b.model.clone(), "(未设置)"),
+        None => from_file(b.model.clone(), "(未设置:用服务列出的第一个)"),
     };
     rows.push(Row {
         setting: "模型 backend.model",
@@ -220,22 +220,30 @@ fn show(ctx: &Context) -> anyhow::Result<u8> {
         value: key,
         origin,
     });
-    for (setting, value) in [
+    let secs = |d: std::time::Duration| d.as_secs_f64().to_string();
+    for (setting, value, default) in [
         (
             "温度 backend.temperature",
             b.temperature.map(|v| v.to_string()),
+            crate::llm::DEFAULT_TEMPERATURE.to_string(),
         ),
         (
             "连接超时 backend.connect_timeout_secs",
             b.connect_timeout_secs.map(|v| v.to_string()),
+            secs(crate::llm::DEFAULT_CONNECT_TIMEOUT),
         ),
         (
             "读取超时 backend.read_timeout_secs",
             b.read_timeout_secs.map(|v| v.to_string()),
+            secs(crate::llm::DEFAULT_READ_TIMEOUT),
         ),
-        ("流式输出 backend.stream", b.stream.map(|v| v.to_string())),
+        (
+            "流式输出 backend.stream",
+            b.stream.map(|v| v.to_string()),
+            "true".to_string(),
+        ),
     ] {
-        let (value, origin) = from_file(value, "(后端默认)");
+        let (value, origin) = from_file(value, &default);
         rows.push(Row {
             setting,
             value,

@@ -21,8 +21,9 @@ pub use client::{ChatRequest, Client, Event, Message, Reply, Role, Usage};
 pub use error::LlmError;
 pub use prompt::{Exchange, PromptBook, TurnRequest};
 pub use settings::{
-    ApiKey, BackendKind, DEFAULT_BASE_URL, ENV_API_KEY, ENV_BASE_URL, ENV_MODEL, KeySource,
-    LlmArgs, RetryPolicy, ServerArgs, Settings, SettingsError,
+    ApiKey, BackendKind, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT,
+    DEFAULT_TEMPERATURE, ENV_API_KEY, ENV_BASE_URL, ENV_MODEL, KeySource, LlmArgs, RetryPolicy,
+    ServerArgs, Settings, SettingsError,
 };
 pub use sse::{SseError, SseParser};
 pub use voice::{BackendSummary, FallbackReason, LlmVoice, Source, Spoken, VoiceRecord};
