@@ -7,6 +7,29 @@ use std::io::IsTerminal;
 
 use unicode_width::UnicodeWidthStr;
 
+/// `println!` for interactive output that must not panic when stdout is gone
+/// (`peilian practice | head`): the session goes on, its transcript is still written,
+/// and only what nobody reads is lost.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `print!` that does not panic when stdout is gone; flushed, as a prompt or a streamed
+/// token must show at once.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut o = std::io::stdout();
+        let _ = write!(o, $($arg)*);
+        let _ = o.flush();
+    }};
+}
+
+pub(crate) use {out, outln};
+
 /// Remove terminal control sequences (CSI, OSC, other ESC sequences) and C0/C1 control
 /// characters except tab, so untrusted text cannot move the cursor, retitle the window
 /// or hide what it says.

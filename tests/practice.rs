@@ -580,3 +580,38 @@ fn restart_and_save_keep_every_attempt() {
     let second = all.iter().find(|t| t.turns[0].trainee == lines[0]).unwrap();
     assert_eq!(second.end.as_ref().unwrap().outcome, "unfinished");
 }
+
+#[test]
+fn a_closed_stdout_does_not_stop_the_session_or_lose_the_transcript() {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = Dir::new();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_peilian"))
+        .args(["practice", "--persona", "emotional", "--seed", "1"])
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join(".config"))
+        .env("XDG_DATA_HOME", dir.path().join(".local/share"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read the first line, then close stdout as `| head -1` would.
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let lines = good_lines();
+    let mut stdin = child.stdin.take().unwrap();
+    for l in &lines {
+        writeln!(stdin, "{l}").unwrap();
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{stderr}");
+    let t = transcript::read(&only_transcript(&dir)).unwrap();
+    assert_eq!(t.turns.len(), lines.len());
+    assert_eq!(t.end.unwrap().outcome, "resolved");
+}

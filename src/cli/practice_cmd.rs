@@ -14,6 +14,7 @@ use crate::persona::{Catalog, Entry, Scenario};
 use crate::repl::input::{Input, Piped, Source, Terminal};
 use crate::repl::{self, Practice, Start, view};
 use crate::transcript::{self, Transcript};
+use crate::ui::outln;
 use crate::ui::{self, Style};
 
 #[derive(Debug, Default, clap::Args)]
@@ -111,7 +112,7 @@ pub(super) fn run(ctx: &Context, args: PracticeArgs) -> anyhow::Result<u8> {
     } else {
         let Some((entry, scenario, level)) = choose_customer(&args, &catalog, input.as_mut(), &st)?
         else {
-            println!("已取消。");
+            outln!("已取消。");
             return Ok(0);
         };
         let trainee = match ctx.trainee(&args.trainee)? {
@@ -138,7 +139,7 @@ pub(super) fn run(ctx: &Context, args: PracticeArgs) -> anyhow::Result<u8> {
     let llm = match args.llm.resolve(&ctx.config()?.backend)? {
         None => None,
         Some(settings) => {
-            println!(
+            outln!(
                 "{}",
                 st.dim(&format!("客户由大模型扮演:{}", settings.server_label()))
             );
@@ -243,7 +244,7 @@ fn choose_customer<'c>(
     if !input.interactive() {
         bail!("从管道读取台词时请用 --persona 指定客户类型(可选 --scenario、--difficulty)");
     }
-    println!("{}", st.bold("陪练 · 选择要练习的客户类型"));
+    outln!("{}", st.bold("陪练 · 选择要练习的客户类型"));
     let entries = catalog.entries();
     let items: Vec<String> = entries
         .iter()
@@ -265,7 +266,7 @@ fn choose_customer<'c>(
         Some(id) => pick(catalog, &entry.persona.id, Some(id))?.1,
         None if scenarios.len() == 1 => &scenarios[0],
         None => {
-            println!("{}", st.bold("选择场景"));
+            outln!("{}", st.bold("选择场景"));
             let items: Vec<String> = scenarios
                 .iter()
                 .map(|s| {
@@ -285,7 +286,7 @@ fn choose_customer<'c>(
     let level = match &args.difficulty {
         Some(l) => l.clone(),
         None => {
-            println!("{}", st.bold("选择难度(回车 = 普通)"));
+            outln!("{}", st.bold("选择难度(回车 = 普通)"));
             const LEVELS: [&str; 3] = ["easy", "normal", "hard"];
             let items: Vec<String> = LEVELS
                 .iter()
@@ -307,7 +308,7 @@ fn menu(
     default: Option<usize>,
 ) -> anyhow::Result<Option<usize>> {
     for (i, item) in items.iter().enumerate() {
-        println!("  {}. {item}", i + 1);
+        outln!("  {}. {item}", i + 1);
     }
     loop {
         let line = match input.read("请输入编号:") {
@@ -322,7 +323,7 @@ fn menu(
         }
         match t.parse::<usize>() {
             Ok(n) if (1..=items.len()).contains(&n) => return Ok(Some(n - 1)),
-            _ => println!("请输入 1 到 {} 之间的数字", items.len()),
+            _ => outln!("请输入 1 到 {} 之间的数字", items.len()),
         }
     }
 }
@@ -340,7 +341,7 @@ fn ask_name(ctx: &Context, input: &mut dyn Source) -> anyhow::Result<String> {
         }
         let path = &ctx.dirs.config_file;
         match crate::config::remember_trainee(path, &name) {
-            Ok(()) => println!("好的,{name}。名字记在 {},以后不再问。", path.display()),
+            Ok(()) => outln!("好的,{name}。名字记在 {},以后不再问。", path.display()),
             Err(e) => eprintln!("警告: 无法把名字写进配置文件 {}: {e}", path.display()),
         }
         return Ok(name);

@@ -14,6 +14,7 @@ use crate::llm::Event;
 use crate::session::Live;
 use crate::transcript::{TurnRecord, VoiceMark};
 use crate::ui::{self, Style};
+use crate::ui::{out, outln};
 
 use super::view;
 
@@ -101,19 +102,19 @@ impl Shown {
             && !self.noted
         {
             if self.started {
-                println!();
+                outln!();
                 self.started = false;
             }
             let why = v.reason.as_deref().unwrap_or("大模型没有给出可用的回复");
             let note = format!("〔{};这句用内置客户的台词〕", ui::sanitize(why));
-            println!("  {}", self.style.dim(&note));
+            outln!("  {}", self.style.dim(&note));
         }
         if !self.started {
-            print!("{}", self.head);
+            out!("{}", self.head);
         }
-        println!("{}", text.map(ui::sanitize).unwrap_or_default());
+        outln!("{}", text.map(ui::sanitize).unwrap_or_default());
         if let Some(a) = anger {
-            println!("  {}", self.style.dim(&view::mood_bar(&self.style, a)));
+            outln!("  {}", self.style.dim(&view::mood_bar(&self.style, a)));
         }
     }
 }

@@ -23,6 +23,7 @@ use crate::score::render::{Render, Text};
 use crate::score::{self, Scorecard};
 use crate::session::{Options, Session};
 use crate::transcript::{self, Header, RetryRef, Transcript, Writer};
+use crate::ui::outln;
 use crate::ui::{self, Style};
 use commands::{COMMANDS, Command, Parsed};
 use input::{Input, Source};
@@ -87,7 +88,7 @@ pub fn new_transcript_path(dir: &Path, persona: &str, scenario: &str) -> PathBuf
 /// Run a practice session to its end (or until the trainee leaves); the exit code.
 pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Result<u8> {
     let st = Style::stdout();
-    println!(
+    outln!(
         "{}\n",
         view::brief(&st, p.engine, &p.trainee, p.exam, p.engine.patience())
     );
@@ -110,7 +111,7 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
             Input::Interrupted if last_interrupted => break Leave::Left,
             Input::Interrupted => {
                 last_interrupted = true;
-                println!(
+                outln!(
                     "{}",
                     st.dim("(再按一次 Ctrl-C 离开,可以以后 --resume 继续;Ctrl-D 结束并评分)")
                 );
@@ -124,16 +125,16 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
         }
         match commands::parse(&line) {
             Some(Parsed::Unknown(name)) => {
-                println!("没有命令 {name};/help 看全部命令");
+                outln!("没有命令 {name};/help 看全部命令");
                 continue;
             }
             Some(Parsed::MissingArg(name)) => {
-                println!("{name} 需要一个参数,例如 {name} 我的练习.jsonl");
+                outln!("{name} 需要一个参数,例如 {name} 我的练习.jsonl");
                 continue;
             }
             Some(Parsed::Command(cmd)) => {
                 if p.exam && !commands::spec(&cmd).in_exam {
-                    println!("考试模式下不能用 {}", commands::spec(&cmd).name);
+                    outln!("考试模式下不能用 {}", commands::spec(&cmd).name);
                     continue;
                 }
                 match command(p, &mut session, cmd, &st)? {
@@ -144,7 +145,7 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
                             .finish_unfinished("学员重新开始")
                             .context("写对话记录失败")?;
                         if let Some(path) = session.transcript_path() {
-                            println!("{}", st.dim(&format!("上一次的记录:{}", path.display())));
+                            outln!("{}", st.dim(&format!("上一次的记录:{}", path.display())));
                         }
                         // A new seed: the customer should not say the same lines again.
                         let seed = session.header().seed.wrapping_add(0x9e37_79b9);
@@ -167,7 +168,7 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
     match leave {
         Leave::Left => {
             if let Some(path) = session.transcript_path() {
-                println!(
+                outln!(
                     "已保存,没有结束:{}\n继续练习:peilian practice --resume {}",
                     path.display(),
                     path.display()
@@ -182,13 +183,13 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
 /// Play one reply: the coach's line, then the customer's answer as it is voiced.
 fn reply(p: &Practice<'_>, session: &mut Session<'_>, text: &str, interactive: bool, st: &Style) {
     if !interactive {
-        println!("你:{}", ui::sanitize(text));
+        outln!("你:{}", ui::sanitize(text));
     }
     let mut coach = |t: &crate::transcript::TurnRecord| {
         if !p.exam
             && let Some(c) = view::coach(st, p.engine, t)
         {
-            println!("{c}");
+            outln!("{c}");
         }
     };
     let name = &p.engine.persona.name;
@@ -267,7 +268,7 @@ fn begin<'a>(p: &Practice<'a>, start: Start, seed: u64, st: &Style) -> anyhow::R
                 Session::replay(engine, transcript.header, &transcript.turns, Some(writer));
             s.set_llm(p.llm);
             warn_drift(replayed.drifted);
-            println!(
+            outln!(
                 "{}",
                 st.dim(&format!(
                     "继续 {} 的练习(已进行 {} 轮)。",
@@ -302,12 +303,12 @@ fn begin<'a>(p: &Practice<'a>, start: Start, seed: u64, st: &Style) -> anyhow::R
             s.set_llm(p.llm);
             warn_drift(replayed.drifted);
             let original = &transcript.turns[turn as usize - 1];
-            println!(
+            outln!(
                 "{}",
                 st.bold(&format!("从第 {turn} 轮重练(原记录 {})。", path.display()))
             );
             show_last(st, name, &s, p.exam);
-            println!(
+            outln!(
                 "{}",
                 st.dim(&format!(
                     "你当时说的是:「{}」。这次换个说法试试。",
@@ -335,7 +336,7 @@ fn show_last(st: &Style, name: &str, s: &Session<'_>, exam: bool) {
         Some(t) => (t.customer.as_str(), t.anger),
         None => (s.opening(), s.header().initial.anger),
     };
-    println!(
+    outln!(
         "{}",
         view::customer(st, name, text, (!exam).then_some(anger))
     );
@@ -351,11 +352,11 @@ fn offer_undo(
     st: &Style,
 ) -> anyhow::Result<bool> {
     let outcome = session.outcome().expect("ended");
-    println!("\n{}", st.bold(&format!("— {} —", outcome.label())));
+    outln!("\n{}", st.bold(&format!("— {} —", outcome.label())));
     if p.exam || !input.interactive() || outcome == Outcome::Resolved {
         return Ok(false);
     }
-    println!(
+    outln!(
         "{}",
         st.dim("输入 /undo 收回最后一句再试;直接回车看评分卡。")
     );
@@ -393,18 +394,18 @@ fn command(
                     format!("{} {}", c.name, c.arg)
                 };
                 let pad = 12usize.saturating_sub(ui::width(&head));
-                println!("  {head}{}{}", " ".repeat(pad), c.help);
+                outln!("  {head}{}{}", " ".repeat(pad), c.help);
             }
-            println!(
+            outln!(
                 "  {}",
                 st.dim("Ctrl-C 清空当前输入(空行上连按两次离开);Ctrl-D 结束并评分")
             );
         }
-        Command::Hint => println!("{}", view::hint(p.engine)),
-        Command::Mood => println!("{}", view::mood(st, p.engine, session.state())),
+        Command::Hint => outln!("{}", view::hint(p.engine)),
+        Command::Mood => outln!("{}", view::mood(st, p.engine, session.state())),
         Command::Score => {
             let card = scorecard(p, session, "(练习中)");
-            println!("{}", Text { style: *st }.render(&card));
+            outln!("{}", Text { style: *st }.render(&card));
         }
         Command::Undo => undo(p, session, st)?,
         Command::Restart => return Ok(Flow::Restart),
@@ -412,8 +413,8 @@ fn command(
             let path = PathBuf::from(path);
             let text = crate::assess::to_jsonl(&session.transcript());
             match crate::io::write_atomic(&path, text.as_bytes()) {
-                Ok(()) => println!("已另存到 {}", path.display()),
-                Err(e) => println!("无法保存到 {}: {e}", path.display()),
+                Ok(()) => outln!("已另存到 {}", path.display()),
+                Err(e) => outln!("无法保存到 {}: {e}", path.display()),
             }
         }
         Command::Save(None) => {}
@@ -424,9 +425,9 @@ fn command(
 
 fn undo(p: &Practice<'_>, session: &mut Session<'_>, st: &Style) -> anyhow::Result<()> {
     match session.undo().context("写对话记录失败")? {
-        None => println!("还没有可以收回的话。"),
+        None => outln!("还没有可以收回的话。"),
         Some(t) => {
-            println!("已收回第 {} 轮:「{}」", t.n, view::short(&t.trainee));
+            outln!("已收回第 {} 轮:「{}」", t.n, view::short(&t.trainee));
             let anger = session.state().anger_i();
             let name = &p.engine.persona.name;
             let last = session
@@ -434,7 +435,7 @@ fn undo(p: &Practice<'_>, session: &mut Session<'_>, st: &Style) -> anyhow::Resu
                 .last()
                 .map_or(session.opening(), |t| t.customer.as_str())
                 .to_string();
-            println!("{}", view::customer(st, name, &last, Some(anger)));
+            outln!("{}", view::customer(st, name, &last, Some(anger)));
         }
     }
     Ok(())
@@ -460,12 +461,12 @@ fn finish(p: &Practice<'_>, session: &Session<'_>, st: &Style) -> anyhow::Result
         .as_deref()
         .map_or_else(String::new, |p| p.display().to_string());
     let card = scorecard(p, session, &label);
-    println!("\n{}", Text { style: *st }.render(&card));
+    outln!("\n{}", Text { style: *st }.render(&card));
     if let Some(path) = path {
-        println!("对话记录:{}", path.display());
+        outln!("对话记录:{}", path.display());
         let html = path.with_extension("html");
         match crate::io::write_atomic(&html, Html.render(&card).as_bytes()) {
-            Ok(()) => println!("评分报告:{}", html.display()),
+            Ok(()) => outln!("评分报告:{}", html.display()),
             Err(e) => eprintln!("警告: 无法写评分报告 {}: {e}", html.display()),
         }
     }
