@@ -656,18 +656,21 @@ fn write_cards(
     card: &Scorecard,
     settings: &Settings,
 ) -> anyhow::Result<()> {
-    let json = crate::score::render::Json;
-    let mut renderers: Vec<&(dyn Render + Sync)> = vec![&json];
-    renderers.extend(
-        settings
-            .renderers
-            .iter()
-            .filter(|r| r.extension() != "json"),
-    );
-    for r in renderers {
-        let path = out
-            .join("scorecards")
-            .join(format!("{name}.{}", r.extension()));
+    let dir = out.join("scorecards");
+    // The JSON scorecard is always written, compact: a run writes thousands, and
+    // indenting them cost a third of their serialisation (`peilian score --format
+    // json` prints the same object indented, for people).
+    let mut json = serde_json::to_vec(card).expect("a scorecard serialises");
+    json.push(b'\n');
+    let path = dir.join(format!("{name}.json"));
+    crate::io::write_atomic_bulk(&path, &json)
+        .with_context(|| format!("写入 {}", path.display()))?;
+    for r in settings
+        .renderers
+        .iter()
+        .filter(|r| r.extension() != "json")
+    {
+        let path = dir.join(format!("{name}.{}", r.extension()));
         crate::io::write_atomic_bulk(&path, r.render(card).as_bytes())
             .with_context(|| format!("写入 {}", path.display()))?;
     }
