@@ -17,10 +17,10 @@
 //!   reply normalised, the turn said and appended to a transcript, the coach and
 //!   customer lines formatted, nothing printed), each turn timed alone. *First
 //!   session*: each script with a freshly compiled rubric and catalog, as in a new
-//!   process, where the rubric builds a kind's automaton the first time a line needs
-//!   it and the regex engine's lazy DFA meets every line for the first time. *Warm*:
-//!   the scripts again and again in one process, so every automaton is built and its
-//!   cache holds these lines; this is the engine's own cost, not what a trainee sees.
+//!   process: either with every automaton built before the first turn, as `peilian
+//!   practice` builds them on a thread of its own while the trainee reads the brief,
+//!   or built the first time a line needs it (what a library caller gets). *Warm*:
+//!   the scripts again and again in one process, caches full of these lines.
 //!
 //! Criterion then times a start, a `--version` and a warm turn (with and without the
 //! transcript). The process measurements use the binary cargo built for this bench:
@@ -378,7 +378,7 @@ fn spread(samples: &[Duration]) -> Spread {
 fn print_spread(label: &str, samples: &[Duration]) {
     let s = spread(samples);
     println!(
-        "  {label:<34} n={:<6} min {:>9.3?}  p50 {:>9.3?}  p90 {:>9.3?}  p99 {:>9.3?}  max {:>9.3?}",
+        "  {label:<41} n={:<6} min {:>9.3?}  p50 {:>9.3?}  p90 {:>9.3?}  p99 {:>9.3?}  max {:>9.3?}",
         s.n, s.min, s.p50, s.p90, s.p99, s.max
     );
 }
@@ -469,16 +469,16 @@ fn report(scripts: &[Script]) {
         scripts.len()
     );
     print_spread(
-        "first session, transcript",
-        &cold_turns(scripts, Some(&path), false),
-    );
-    print_spread(
-        "first session, no transcript",
-        &cold_turns(scripts, None, false),
-    );
-    print_spread(
-        "first session, kinds prebuilt",
+        "first session (as practice), transcript",
         &cold_turns(scripts, Some(&path), true),
+    );
+    print_spread(
+        "first session (as practice), no transcr.",
+        &cold_turns(scripts, None, true),
+    );
+    print_spread(
+        "first session, built on first use",
+        &cold_turns(scripts, Some(&path), false),
     );
     print_spread(
         "warm, transcript",

@@ -67,6 +67,10 @@ impl PracticeArgs {
 
 pub(super) fn run(ctx: &Context, args: PracticeArgs) -> anyhow::Result<u8> {
     let analyser = ctx.analyser()?;
+    // Every automaton a turn searches with, built while the trainee reads the brief;
+    // a turn that comes first waits for the one it needs, and an error surfaces as it
+    // would on first use.
+    std::thread::spawn(move || analyser.compile_all());
     let catalog = ctx.catalog(analyser)?;
     let sessions_dir = ctx.sessions_dir(&args.sessions_dir)?;
     let terminal = io::stdin().is_terminal();

@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use regex_automata::Input;
 use regex_automata::meta::Regex as MetaRegex;
@@ -23,7 +24,7 @@ use super::kinds::{BUILTIN_KINDS, KindInfo};
 use super::load::polarity_of;
 use regex_syntax::hir::Hir;
 
-use super::prefilter::{Prefilter, PrefilterBuilder};
+use super::prefilter::{Prefilter, PrefilterBuilder, start_prefilter};
 use super::{Polarity, Rubric, Rule};
 use crate::diag::{FieldPath, Problem};
 
@@ -43,8 +44,7 @@ pub struct Signal {
 /// to the hit widened by the longest possible exception match; otherwise a long line
 /// with many hits would be rescanned whole for each one.
 struct Except {
-    patterns: Vec<String>,
-    regex: OnceLock<Option<MetaRegex>>,
+    patterns: Compiled,
     /// Longest match in bytes, if bounded.
     max_len: Option<usize>,
 }
@@ -58,10 +58,7 @@ impl Except {
             ),
             None => (0, text.len()),
         };
-        let Some(regex) = self
-            .regex
-            .get_or_init(|| MetaRegex::new_many(&self.patterns).ok())
-        else {
+        let Ok(regex) = self.patterns.for_text(to - from) else {
             return false;
         };
         let input = Input::new(text).range(from..to);
@@ -85,35 +82,101 @@ fn ceil_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
-/// All patterns of one kind, compiled on first use: syntax is checked when the rubric
-/// loads, but building the automata for some twenty kinds of Chinese alternations
-/// takes tens of milliseconds, and the pre-filter decides which kinds a line needs.
-struct KindSearcher {
-    kind: usize,
+/// A set of patterns as one multi-pattern regex, in two forms, each built on first use:
+/// syntax is checked when the rubric loads, but building the automata for some twenty
+/// kinds of Chinese alternations takes milliseconds each.
+///
+/// - Without a lazy DFA (the bounded backtracker, or the PikeVM on longer texts): about
+///   half the build time and memory (no reverse NFA), and every search costs the same.
+///   A practice session analyses a few kilobytes in all, one line at a time, so this is
+///   all it uses: its lines are new to any DFA, and meeting them cost a first session
+///   milliseconds per turn (states computed one by one) and megabytes of cache.
+/// - With a lazy DFA: many times faster once its cache holds the states a corpus
+///   needs. Bulk analysis (assessments, chat logs) switches to it after
+///   [`DFA_AFTER`] bytes, and any text longer than [`LONG_TEXT`] uses it at once.
+///
+/// All of `regex_automata`'s engines report the same leftmost-first matches with the
+/// same pattern ids, so which form searched a text never changes a result.
+struct Compiled {
     patterns: Vec<String>,
-    /// Pattern id → rule index.
-    rule_of: Vec<usize>,
-    regex: OnceLock<Result<MetaRegex, String>>,
+    /// Bytes searched without the lazy DFA so far, counted until [`DFA_AFTER`].
+    searched: AtomicUsize,
+    nfa: OnceLock<Result<MetaRegex, String>>,
+    dfa: OnceLock<Result<MetaRegex, String>>,
 }
 
-impl KindSearcher {
-    fn regex(&self) -> &Result<MetaRegex, String> {
-        self.regex.get_or_init(|| {
-            MetaRegex::builder()
-                .configure(
-                    MetaRegex::config()
-                        .which_captures(WhichCaptures::Implicit)
-                        // The Aho-Corasick pass has already chosen this kind; its own
-                        // literal prefilter would scan again and costs build time.
-                        .auto_prefilter(false)
-                        .dfa(false)
-                        .onepass(false),
-                )
-                .syntax(syntax::Config::new().unicode(true))
-                .build_many(&self.patterns)
-                .map_err(|e| e.to_string())
-        })
+/// Bytes a set of patterns searches before its lazy DFA is built (a practice session's
+/// lines are a few kilobytes; an assessment's, megabytes).
+const DFA_AFTER: usize = 64 * 1024;
+/// A text this long goes to the lazy DFA at once. The NFA engines take time in
+/// proportion to text × automaton, and the bounded backtracker only takes texts up to
+/// 2 Mbit / NFA states (517 bytes for the default rubric's largest kind, 禁语); beyond
+/// that the PikeVM searches, and its cache for a kind that size takes megabytes.
+const LONG_TEXT: usize = 512;
+
+impl Compiled {
+    fn new(patterns: Vec<String>) -> Self {
+        Self {
+            patterns,
+            searched: AtomicUsize::new(0),
+            nfa: OnceLock::new(),
+            dfa: OnceLock::new(),
+        }
     }
+
+    /// The regex to search a text of `len` bytes with.
+    fn for_text(&self, len: usize) -> &Result<MetaRegex, String> {
+        if len < LONG_TEXT && self.searched.load(Ordering::Relaxed) < DFA_AFTER {
+            self.searched.fetch_add(len, Ordering::Relaxed);
+            return self.nfa();
+        }
+        match self.dfa() {
+            // Only a reverse NFA beyond the engine's limits can fail here.
+            Err(_) => self.nfa(),
+            ok => ok,
+        }
+    }
+
+    fn nfa(&self) -> &Result<MetaRegex, String> {
+        self.nfa.get_or_init(|| self.build(false))
+    }
+
+    fn dfa(&self) -> &Result<MetaRegex, String> {
+        self.dfa.get_or_init(|| self.build(true))
+    }
+
+    fn build(&self, lazy_dfa: bool) -> Result<MetaRegex, String> {
+        let hirs = syntax::parse_many_with(&self.patterns, &syntax::Config::new().unicode(true))
+            .map_err(|e| e.to_string())?;
+        let config = MetaRegex::config()
+            .which_captures(WhichCaptures::Implicit)
+            .hybrid(lazy_dfa)
+            .dfa(false)
+            .onepass(false)
+            // The lazy DFA's start state already skips what cannot begin a match, and
+            // the Aho-Corasick pass has chosen this kind; the engine's own literal
+            // prefilter would scan again and cost build time. The NFA engines try
+            // every position in turn: for them, the first characters a match can
+            // have (beyond the engine's own small limits) let them skip to those.
+            .auto_prefilter(false)
+            .prefilter(if lazy_dfa {
+                None
+            } else {
+                start_prefilter(&hirs)
+            });
+        MetaRegex::builder()
+            .configure(config)
+            .build_many_from_hir(&hirs)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// All patterns of one kind.
+struct KindSearcher {
+    kind: usize,
+    patterns: Compiled,
+    /// Pattern id → rule index.
+    rule_of: Vec<usize>,
 }
 
 /// A compiled rubric.
@@ -202,8 +265,7 @@ impl Analyser {
                 None
             } else {
                 Some(Except {
-                    patterns: parts,
-                    regex: OnceLock::new(),
+                    patterns: Compiled::new(parts),
                     max_len,
                 })
             });
@@ -216,9 +278,8 @@ impl Analyser {
             .into_iter()
             .map(|(kind, (patterns, rule_of))| KindSearcher {
                 kind,
-                patterns,
+                patterns: Compiled::new(patterns),
                 rule_of,
-                regex: OnceLock::new(),
             })
             .collect();
         Ok(Self {
@@ -246,7 +307,7 @@ impl Analyser {
             if !Prefilter::is_candidate(candidates, s.kind) {
                 continue;
             }
-            let Ok(regex) = s.regex() else {
+            let Ok(regex) = s.patterns.for_text(text.len()) else {
                 continue; // reported by `compile_all`, which validation runs
             };
             for m in regex.find_iter(text) {
@@ -267,14 +328,20 @@ impl Analyser {
         out.sort_unstable_by_key(|s| (s.start, s.kind, s.end));
     }
 
-    /// Build every kind's automaton now, reporting any that cannot be built (a rubric
-    /// too large for the regex engine's limits). Validation calls this; sessions
-    /// build kinds as lines need them.
+    /// Build now every automaton a session searches with: each kind's and each rule's
+    /// exceptions, in the form without a lazy DFA. Reports any kind that cannot be
+    /// built (a rubric too large for the regex engine's limits). Validation calls
+    /// this, and `peilian practice` on a thread of its own while the trainee reads the
+    /// brief, so that no turn waits for a build; otherwise each is built on first use.
     pub fn compile_all(&self) -> Result<(), Vec<Problem>> {
+        for e in self.excepts.iter().flatten() {
+            // An exception that cannot be built cancels nothing, as on first use.
+            let _ = e.patterns.nfa();
+        }
         let problems: Vec<Problem> = self
             .searchers
             .iter()
-            .filter_map(|s| s.regex().as_ref().err().map(|e| (s, e)))
+            .filter_map(|s| s.patterns.nfa().as_ref().err().map(|e| (s, e)))
             .map(|(s, e)| {
                 Problem::new(
                     FieldPath::root().key("rules"),
@@ -439,6 +506,38 @@ better = "x"
         let s = a.analyse("我不是跟您道歉,我是跟您讲道理");
         assert_eq!(s.len(), 1);
         assert_eq!(a.kind(&s[0]).id, "argue");
+    }
+
+    /// The two forms of every kind and every exception find the same matches, on the
+    /// utterance table's lines, alone and run together into one long text.
+    #[test]
+    fn both_forms_find_the_same() {
+        let table: toml::Table =
+            toml::from_str(include_str!("../../tests/data/utterances.toml")).unwrap();
+        let mut texts: Vec<String> = table["case"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["text"].as_str().unwrap().to_string())
+            .collect();
+        texts.push(texts.join(""));
+        let a = crate::rubric::default_rubric();
+        let sets = a
+            .searchers
+            .iter()
+            .map(|s| &s.patterns)
+            .chain(a.excepts.iter().flatten().map(|e| &e.patterns));
+        for set in sets {
+            let (nfa, dfa) = (set.nfa().as_ref().unwrap(), set.dfa().as_ref().unwrap());
+            for t in &texts {
+                let found = |re: &MetaRegex| {
+                    re.find_iter(t.as_str())
+                        .map(|m| (m.pattern(), m.range()))
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(found(nfa), found(dfa), "{:?} on {t}", set.patterns);
+            }
+        }
     }
 
     #[test]
