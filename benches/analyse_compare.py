@@ -5,7 +5,8 @@ comparison with `peilian analyze`.
 Same rubric, same semantics as src/rubric/analyser.rs: `{name}` defines expanded as
 `expand_defines` does, all patterns of one kind searched together (leftmost-first,
 non-overlapping, in rule order), kinds searched separately, and a rule's `except`
-patterns cancelling a hit they overlap.
+patterns cancelling a hit they overlap: a hit is dropped when an exception matches,
+anchored, at some position before its end and reaches past its start.
 
     python3 benches/analyse_compare.py CORPUS [--rubric rubrics/default.toml]
                                              [--check peilian.jsonl]
@@ -20,6 +21,7 @@ import argparse
 import json
 import pathlib
 import re
+import re._parser as sre_parse
 import sys
 import time
 import tomllib
@@ -87,6 +89,12 @@ class Analyser:
             else None
             for r in rules
         ]
+        # The longest exception match in characters: only starts this far before a
+        # hit can reach it.
+        self.except_len = [
+            min(sre_parse.parse(ex.pattern).getwidth()[1], 1024) if ex is not None else 0
+            for ex in self.excepts
+        ]
 
     def analyse(self, text):
         out = []
@@ -96,7 +104,8 @@ class Analyser:
                 ex = self.excepts[rule]
                 if ex is not None:
                     s, e = m.span()
-                    if any(x.start() < e and s < x.end() for x in ex.finditer(text)):
+                    starts = range(max(0, s - self.except_len[rule]), e)
+                    if any((x := ex.match(text, t)) and x.end() > s for t in starts):
                         continue
                 out.append((m.start(), kind, m.end(), rule))
         out.sort()

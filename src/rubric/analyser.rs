@@ -2,31 +2,42 @@
 //! signals. Scoring, the customer engine and the REPL all call [`Analyser::analyse`];
 //! there is no second code path.
 //!
+//! What a hit is: for each signal kind, the leftmost-first, non-overlapping matches of
+//! all its patterns together (rule order is priority order), as one regex of that kind
+//! would report them; kinds are independent of each other, because hits of different
+//! kinds may overlap ("对不起,我是跟您讲道理" is both an apology word and arguing). A
+//! hit is dropped when a match of its rule's exceptions overlaps it.
+//!
 //! It runs on every agent line of every transcript in an assessment run, so it is built
-//! for throughput: all patterns of one kind form a single multi-pattern regex
-//! (`regex_automata::meta::Regex::new_many`), searched in one pass that reports the
-//! pattern id of each leftmost-first, non-overlapping match. One regex per kind, not
-//! one for the whole rubric, because hits of different kinds may overlap ("对不起,
-//! 我是跟您讲道理" is both an apology word and arguing) and a single pass would hide
-//! one of them.
+//! for throughput. One unanchored search per kind costs a full scan of the line each,
+//! and a single automaton for the whole rubric blows up (hundreds of patterns with
+//! bounded gaps make millions of lazy-DFA states on varied text). Instead the literal
+//! [`scan`](super::scan) finds where a match of each kind may begin, and the kind's
+//! automaton runs anchored there: a small DFA that dies within a character or two where
+//! nothing matches. Positions are tried left to right and a kind's positions inside its
+//! previous hit are skipped, which is exactly leftmost-first, non-overlapping iteration.
 
 use std::collections::BTreeMap;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use regex_automata::Input;
-use regex_automata::meta::Regex as MetaRegex;
-use regex_automata::nfa::thompson::WhichCaptures;
-use regex_automata::util::syntax;
+use rayon::prelude::*;
+use regex_automata::nfa::thompson::{self, WhichCaptures, pikevm::PikeVM};
+use regex_automata::util::pool::Pool;
+use regex_automata::{Anchored, Input, hybrid};
+use regex_syntax::hir::Hir;
 use serde::Serialize;
 
 use super::kinds::{BUILTIN_KINDS, KindInfo};
 use super::load::polarity_of;
-use regex_syntax::hir::Hir;
-
-use super::prefilter::{Prefilter, PrefilterBuilder, start_prefilter};
+use super::scan::{ScanScratch, Scanner, ScannerBuilder};
 use super::{Polarity, Rubric, Rule};
 use crate::diag::{FieldPath, Problem};
+
+/// The longest hit the analyser reports, in bytes (about 340 Chinese characters). An
+/// automaton runs at most this far from where it starts, so that a pattern with `.*`
+/// costs linear time on a megabyte paste, not quadratic.
+pub const MAX_HIT_BYTES: usize = 1024;
 
 /// One thing an utterance does, found by one rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -40,154 +51,94 @@ pub struct Signal {
     pub end: usize,
 }
 
-/// A rule's exceptions. Only matches overlapping a hit matter, so the search is confined
-/// to the hit widened by the longest possible exception match; otherwise a long line
-/// with many hits would be rescanned whole for each one.
-struct Except {
-    patterns: Compiled,
-    /// Longest match in bytes, if bounded.
-    max_len: Option<usize>,
-}
-
-impl Except {
-    fn overlaps(&self, text: &str, start: usize, end: usize) -> bool {
-        let (from, to) = match self.max_len {
-            Some(l) => (
-                floor_boundary(text, start.saturating_sub(l)),
-                ceil_boundary(text, (end + l).min(text.len())),
-            ),
-            None => (0, text.len()),
-        };
-        let Ok(regex) = self.patterns.for_text(to - from) else {
-            return false;
-        };
-        let input = Input::new(text).range(from..to);
-        regex
-            .find_iter(input)
-            .any(|e| e.start() < end && start < e.end())
-    }
-}
-
-fn floor_boundary(text: &str, mut i: usize) -> usize {
-    while !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
-fn ceil_boundary(text: &str, mut i: usize) -> usize {
-    while !text.is_char_boundary(i) {
-        i += 1;
-    }
-    i
-}
-
-/// A set of patterns as one multi-pattern regex, in two forms, each built on first use:
-/// syntax is checked when the rubric loads, but building the automata for some twenty
-/// kinds of Chinese alternations takes milliseconds each.
-///
-/// - Without a lazy DFA (the bounded backtracker, or the PikeVM on longer texts): about
-///   half the build time and memory (no reverse NFA), and every search costs the same.
-///   A practice session analyses a few kilobytes in all, one line at a time, so this is
-///   all it uses: its lines are new to any DFA, and meeting them cost a first session
-///   milliseconds per turn (states computed one by one) and megabytes of cache.
-/// - With a lazy DFA: many times faster once its cache holds the states a corpus
-///   needs. Bulk analysis (assessments, chat logs) switches to it after
-///   [`DFA_AFTER`] bytes, and any text longer than [`LONG_TEXT`] uses it at once.
-///
-/// All of `regex_automata`'s engines report the same leftmost-first matches with the
-/// same pattern ids, so which form searched a text never changes a result.
-struct Compiled {
-    patterns: Vec<String>,
-    /// Bytes searched without the lazy DFA so far, counted until [`DFA_AFTER`].
-    searched: AtomicUsize,
-    nfa: OnceLock<Result<MetaRegex, String>>,
-    dfa: OnceLock<Result<MetaRegex, String>>,
-}
-
-/// Bytes a set of patterns searches before its lazy DFA is built (a practice session's
-/// lines are a few kilobytes; an assessment's, megabytes).
-const DFA_AFTER: usize = 64 * 1024;
-/// A text this long goes to the lazy DFA at once. The NFA engines take time in
-/// proportion to text × automaton, and the bounded backtracker only takes texts up to
-/// 2 Mbit / NFA states (517 bytes for the default rubric's largest kind, 禁语); beyond
-/// that the PikeVM searches, and its cache for a kind that size takes megabytes.
-const LONG_TEXT: usize = 512;
-
-impl Compiled {
-    fn new(patterns: Vec<String>) -> Self {
-        Self {
-            patterns,
-            searched: AtomicUsize::new(0),
-            nfa: OnceLock::new(),
-            dfa: OnceLock::new(),
-        }
-    }
-
-    /// The regex to search a text of `len` bytes with.
-    fn for_text(&self, len: usize) -> &Result<MetaRegex, String> {
-        if len < LONG_TEXT && self.searched.load(Ordering::Relaxed) < DFA_AFTER {
-            self.searched.fetch_add(len, Ordering::Relaxed);
-            return self.nfa();
-        }
-        match self.dfa() {
-            // Only a reverse NFA beyond the engine's limits can fail here.
-            Err(_) => self.nfa(),
-            ok => ok,
-        }
-    }
-
-    fn nfa(&self) -> &Result<MetaRegex, String> {
-        self.nfa.get_or_init(|| self.build(false))
-    }
-
-    fn dfa(&self) -> &Result<MetaRegex, String> {
-        self.dfa.get_or_init(|| self.build(true))
-    }
-
-    fn build(&self, lazy_dfa: bool) -> Result<MetaRegex, String> {
-        let hirs = syntax::parse_many_with(&self.patterns, &syntax::Config::new().unicode(true))
-            .map_err(|e| e.to_string())?;
-        let config = MetaRegex::config()
-            .which_captures(WhichCaptures::Implicit)
-            .hybrid(lazy_dfa)
-            .dfa(false)
-            .onepass(false)
-            // The lazy DFA's start state already skips what cannot begin a match, and
-            // the Aho-Corasick pass has chosen this kind; the engine's own literal
-            // prefilter would scan again and cost build time. The NFA engines try
-            // every position in turn: for them, the first characters a match can
-            // have (beyond the engine's own small limits) let them skip to those.
-            .auto_prefilter(false)
-            .prefilter(if lazy_dfa {
-                None
-            } else {
-                start_prefilter(&hirs)
-            });
-        MetaRegex::builder()
-            .configure(config)
-            .build_many_from_hir(&hirs)
-            .map_err(|e| e.to_string())
-    }
-}
-
-/// All patterns of one kind.
-struct KindSearcher {
-    kind: usize,
-    patterns: Compiled,
-    /// Pattern id → rule index.
+/// Patterns searched together, anchored, leftmost-first: all patterns of one signal
+/// kind, or the exceptions of one rule. The automata are built on first use: syntax is
+/// checked when the rubric loads, but compiling some sixty groups of Chinese
+/// alternations takes milliseconds, and most runs need few of them.
+struct Group {
+    hirs: Vec<Hir>,
+    /// For a kind: its index. For exceptions: the rule they belong to.
+    owner: usize,
+    /// Pattern id → rule index (a kind's group only).
     rule_of: Vec<usize>,
+    /// Longest match in bytes, capped at [`MAX_HIT_BYTES`].
+    max_len: usize,
+    engine: OnceLock<Result<Engine, String>>,
 }
+
+/// A group's automata: a lazy DFA, and the PikeVM for what the DFA cannot do (a
+/// Unicode word boundary next to non-ASCII text). Both report the same leftmost-first
+/// matches.
+struct Engine {
+    lazy: Option<hybrid::dfa::DFA>,
+    pike: PikeVM,
+}
+
+impl Group {
+    fn new(hirs: Vec<Hir>, owner: usize, rule_of: Vec<usize>) -> Self {
+        let max_len = hirs
+            .iter()
+            .map(|h| h.properties().maximum_len().unwrap_or(MAX_HIT_BYTES))
+            .max()
+            .unwrap_or(0)
+            .min(MAX_HIT_BYTES);
+        Self {
+            hirs,
+            owner,
+            rule_of,
+            max_len,
+            engine: OnceLock::new(),
+        }
+    }
+
+    fn engine(&self) -> &Result<Engine, String> {
+        self.engine.get_or_init(|| {
+            let nfa = thompson::Compiler::new()
+                .configure(thompson::Config::new().which_captures(WhichCaptures::Implicit))
+                .build_many_from_hir(&self.hirs)
+                .map_err(|e| e.to_string())?;
+            let lazy = hybrid::dfa::DFA::builder()
+                .configure(hybrid::dfa::DFA::config().unicode_word_boundary(true))
+                .build_from_nfa(nfa.clone())
+                .ok();
+            let pike = PikeVM::new_from_nfa(nfa).map_err(|e| e.to_string())?;
+            Ok(Engine { lazy, pike })
+        })
+    }
+}
+
+/// One thread's search state: automaton caches and buffers reused from line to line.
+struct Scratch {
+    lazy: Vec<Option<hybrid::dfa::Cache>>,
+    pike: Vec<Option<thompson::pikevm::Cache>>,
+    scan: ScanScratch,
+    candidates: Vec<(usize, u32)>,
+    last_end: Vec<usize>,
+}
+
+/// The automaton caches of one [`Scratch`], borrowed apart from its buffers.
+struct Caches<'a> {
+    lazy: &'a mut [Option<hybrid::dfa::Cache>],
+    pike: &'a mut [Option<thompson::pikevm::Cache>],
+}
+
+type ScratchFn = Box<dyn Fn() -> Scratch + Send + Sync + UnwindSafe + RefUnwindSafe>;
 
 /// A compiled rubric.
 pub struct Analyser {
     rubric: Rubric,
     source: crate::io::Source,
     kinds: Vec<KindInfo>,
-    searchers: Vec<KindSearcher>,
-    prefilter: Prefilter,
-    /// Per rule: its exceptions as one regex, if it has any.
-    excepts: Vec<Option<Except>>,
+    /// Kinds' groups (in kind order), then exceptions' groups.
+    groups: Vec<Group>,
+    kind_groups: usize,
+    /// Per rule: the group of its exceptions, if it has any.
+    except_group: Vec<Option<usize>>,
+    /// Built on first use, like the automata: finding every pattern's literals takes
+    /// as long as parsing the patterns, and listing personas or validating a file
+    /// needs neither.
+    scanner: OnceLock<Scanner>,
+    scratch: Pool<Scratch, ScratchFn>,
 }
 
 impl std::fmt::Debug for Analyser {
@@ -225,70 +176,78 @@ impl Analyser {
                 }),
             }
         }
+        // Parsing some four hundred patterns, most with large alternations spliced in
+        // from `defines`, is most of the time a rubric takes to load; it is split
+        // over the cores.
+        let parsed: Vec<Vec<Result<Hir, String>>> = rubric
+            .rules
+            .par_iter()
+            .map(|rule| {
+                (rule.patterns.iter())
+                    .chain(&rule.except)
+                    .map(|p| check_pattern(p, &rubric.defines))
+                    .collect()
+            })
+            .collect();
         let mut problems = Vec::new();
-        let mut by_kind: BTreeMap<usize, (Vec<String>, Vec<usize>)> = BTreeMap::new();
-        // Each pattern is parsed once; its syntax tree serves the checks and the
-        // pre-filter's literal extraction.
-        let mut prefilter = PrefilterBuilder::default();
-        let mut excepts = Vec::with_capacity(rubric.rules.len());
-        for (i, rule) in rubric.rules.iter().enumerate() {
+        // Kind → its patterns' syntax trees and rules, in rule order.
+        let mut by_kind: BTreeMap<usize, (Vec<Hir>, Vec<usize>)> = BTreeMap::new();
+        let mut excepts: Vec<(usize, Vec<Hir>)> = Vec::new();
+        for (i, (rule, parsed)) in rubric.rules.iter().zip(parsed).enumerate() {
             let path = FieldPath::root().key("rules").index(i);
             let kind = kinds.iter().position(|k| k.id == rule.kind);
-            for (j, pat) in rule.patterns.iter().enumerate() {
-                match check_pattern(pat, &rubric.defines) {
-                    Ok((expanded, hir)) => {
+            let mut hirs = Vec::new();
+            for (j, result) in parsed.into_iter().enumerate() {
+                let (field, j, is_pattern) = match j.checked_sub(rule.patterns.len()) {
+                    None => ("patterns", j, true),
+                    Some(j) => ("except", j, false),
+                };
+                match result {
+                    Ok(hir) if is_pattern => {
                         if let Some(kind) = kind {
-                            prefilter.add(kind, &hir);
                             let e = by_kind.entry(kind).or_default();
-                            e.0.push(expanded);
+                            e.0.push(hir);
                             e.1.push(i);
                         }
                     }
-                    Err(msg) => problems.push(Problem::new(path.key("patterns").index(j), msg)),
+                    Ok(hir) => hirs.push(hir),
+                    Err(msg) => problems.push(Problem::new(path.key(field).index(j), msg)),
                 }
             }
-            let mut parts = Vec::new();
-            // Longest exception match, if every exception is bounded.
-            let mut max_len = Some(0);
-            for (j, pat) in rule.except.iter().enumerate() {
-                match check_pattern(pat, &rubric.defines) {
-                    Ok((expanded, hir)) => {
-                        max_len = max_len
-                            .zip(hir.properties().maximum_len())
-                            .map(|(a, b)| a.max(b));
-                        parts.push(expanded);
-                    }
-                    Err(msg) => problems.push(Problem::new(path.key("except").index(j), msg)),
-                }
+            if !hirs.is_empty() {
+                excepts.push((i, hirs));
             }
-            excepts.push(if parts.is_empty() {
-                None
-            } else {
-                Some(Except {
-                    patterns: Compiled::new(parts),
-                    max_len,
-                })
-            });
         }
         if !problems.is_empty() {
             return Err(problems);
         }
-        let prefilter = prefilter.build();
-        let searchers = by_kind
+        let mut groups: Vec<Group> = by_kind
             .into_iter()
-            .map(|(kind, (patterns, rule_of))| KindSearcher {
-                kind,
-                patterns: Compiled::new(patterns),
-                rule_of,
-            })
+            .map(|(kind, (hirs, rule_of))| Group::new(hirs, kind, rule_of))
             .collect();
+        let kind_groups = groups.len();
+        let mut except_group = vec![None; rubric.rules.len()];
+        for (rule, hirs) in excepts {
+            except_group[rule] = Some(groups.len());
+            groups.push(Group::new(hirs, rule, Vec::new()));
+        }
+        let n = groups.len();
+        let scratch: ScratchFn = Box::new(move || Scratch {
+            lazy: (0..n).map(|_| None).collect(),
+            pike: (0..n).map(|_| None).collect(),
+            scan: ScanScratch::default(),
+            candidates: Vec::new(),
+            last_end: vec![0; n],
+        });
         Ok(Self {
             rubric,
             source,
             kinds,
-            searchers,
-            prefilter,
-            excepts,
+            groups,
+            kind_groups,
+            except_group,
+            scanner: OnceLock::new(),
+            scratch: Pool::new(scratch),
         })
     }
 
@@ -302,53 +261,130 @@ impl Analyser {
     /// Like [`analyse`](Self::analyse), reusing `out`'s allocation (the bulk path).
     pub fn analyse_into(&self, text: &str, out: &mut Vec<Signal>) {
         out.clear();
-        let candidates = self.prefilter.candidates(text);
-        for s in &self.searchers {
-            if !Prefilter::is_candidate(candidates, s.kind) {
+        let mut guard = self.scratch.get();
+        let Scratch {
+            lazy,
+            pike,
+            scan,
+            candidates,
+            last_end,
+        } = &mut *guard;
+        let mut caches = Caches { lazy, pike };
+        self.scanner().candidates(text, scan, candidates);
+        last_end.iter_mut().for_each(|e| *e = 0);
+        let mut any_except = false;
+        // Candidates come sorted by start, then group; kinds' groups are in kind order,
+        // so hits come out ordered by start, then kind.
+        for &(at, g) in candidates.iter() {
+            let g = g as usize;
+            if g >= self.kind_groups || at < last_end[g] {
                 continue;
             }
-            let Ok(regex) = s.patterns.for_text(text.len()) else {
-                continue; // reported by `compile_all`, which validation runs
-            };
-            for m in regex.find_iter(text) {
-                let rule = s.rule_of[m.pattern().as_usize()];
-                if let Some(ex) = &self.excepts[rule]
-                    && ex.overlaps(text, m.start(), m.end())
-                {
-                    continue;
-                }
+            let group = &self.groups[g];
+            if let Some((pattern, end)) = self.anchored(g, text, at, &mut caches) {
+                last_end[g] = end;
+                let rule = group.rule_of[pattern];
+                any_except |= self.except_group[rule].is_some();
                 out.push(Signal {
-                    kind: s.kind,
+                    kind: group.owner,
                     rule,
-                    start: m.start(),
-                    end: m.end(),
+                    start: at,
+                    end,
                 });
             }
         }
-        out.sort_unstable_by_key(|s| (s.start, s.kind, s.end));
+        if any_except {
+            out.retain(|s| !self.excepted(s, text, candidates, &mut caches));
+        }
     }
 
-    /// Build now every automaton a session searches with: each kind's and each rule's
-    /// exceptions, in the form without a lazy DFA. Reports any kind that cannot be
-    /// built (a rubric too large for the regex engine's limits). Validation calls
+    fn scanner(&self) -> &Scanner {
+        self.scanner.get_or_init(|| {
+            let mut scanner = ScannerBuilder::default();
+            let mut pattern = 0;
+            for (g, group) in self.groups.iter().enumerate() {
+                for h in &group.hirs {
+                    scanner.add(g as u32, pattern, h);
+                    pattern += 1;
+                }
+            }
+            scanner.build()
+        })
+    }
+
+    /// Whether a match of the hit's rule's exceptions overlaps it.
+    fn excepted(
+        &self,
+        hit: &Signal,
+        text: &str,
+        candidates: &[(usize, u32)],
+        caches: &mut Caches<'_>,
+    ) -> bool {
+        let Some(g) = self.except_group[hit.rule] else {
+            return false;
+        };
+        let from = hit.start.saturating_sub(self.groups[g].max_len);
+        let first = candidates.partition_point(|&(at, _)| at < from);
+        candidates[first..]
+            .iter()
+            .take_while(|&&(at, _)| at < hit.end)
+            .filter(|&&(_, cg)| cg as usize == g)
+            .any(|&(at, _)| {
+                self.anchored(g, text, at, caches)
+                    .is_some_and(|(_, end)| end > hit.start)
+            })
+    }
+
+    /// The leftmost-first match of group `g` starting exactly at `at`: its pattern id
+    /// within the group and its end.
+    fn anchored(
+        &self,
+        g: usize,
+        text: &str,
+        at: usize,
+        caches: &mut Caches<'_>,
+    ) -> Option<(usize, usize)> {
+        // A group that cannot be built matches nothing; `compile_all` reports it.
+        let Ok(engine) = self.groups[g].engine() else {
+            return None;
+        };
+        let input = Input::new(text)
+            .range(at..text.len().min(at + MAX_HIT_BYTES))
+            .anchored(Anchored::Yes);
+        if let Some(dfa) = &engine.lazy {
+            let cache = caches.lazy[g].get_or_insert_with(|| dfa.create_cache());
+            // An error is a byte the DFA gave up on; the PikeVM takes over.
+            if let Ok(m) = dfa.try_search_fwd(cache, &input) {
+                return m.map(|m| (m.pattern().as_usize(), m.offset()));
+            }
+        }
+        let cache = caches.pike[g].get_or_insert_with(|| engine.pike.create_cache());
+        engine
+            .pike
+            .find(cache, input)
+            .map(|m| (m.pattern().as_usize(), m.end()))
+    }
+
+    /// Build now every automaton a session searches with. Reports any kind that cannot
+    /// be built (a rubric too large for the regex engine's limits). Validation calls
     /// this, and `peilian practice` on a thread of its own while the trainee reads the
     /// brief, so that no turn waits for a build; otherwise each is built on first use.
     pub fn compile_all(&self) -> Result<(), Vec<Problem>> {
-        for e in self.excepts.iter().flatten() {
-            // An exception that cannot be built cancels nothing, as on first use.
-            let _ = e.patterns.nfa();
-        }
+        self.scanner();
         let problems: Vec<Problem> = self
-            .searchers
+            .groups
             .iter()
-            .filter_map(|s| s.patterns.nfa().as_ref().err().map(|e| (s, e)))
-            .map(|(s, e)| {
+            .enumerate()
+            .filter_map(|(i, g)| g.engine().as_ref().err().map(|e| (i, g, e)))
+            .map(|(i, g, e)| {
+                let what = if i < self.kind_groups {
+                    format!("类型 {} 的规则", self.kinds[g.owner].id)
+                } else {
+                    format!("规则 {} 的例外", self.rubric.rules[g.owner].id)
+                };
                 Problem::new(
                     FieldPath::root().key("rules"),
-                    format!(
-                        "类型 {} 的规则无法编译(模式太大?): {e}",
-                        self.kinds[s.kind].id
-                    ),
+                    format!("{what}无法编译(模式太大?): {e}"),
                 )
             })
             .collect();
@@ -397,7 +433,7 @@ impl Analyser {
 
 /// Expand `{name}` references to the rubric's defines and check the result compiles and
 /// cannot match the empty string (such a pattern would hit every utterance).
-fn check_pattern(pat: &str, defines: &BTreeMap<String, String>) -> Result<(String, Hir), String> {
+fn check_pattern(pat: &str, defines: &BTreeMap<String, String>) -> Result<Hir, String> {
     let expanded = expand_defines(pat, defines)?;
     let hir = regex_syntax::Parser::new()
         .parse(&expanded)
@@ -405,7 +441,7 @@ fn check_pattern(pat: &str, defines: &BTreeMap<String, String>) -> Result<(Strin
     if hir.properties().minimum_len() == Some(0) {
         return Err("模式能匹配空字符串,会命中所有句子;expected a pattern that needs at least one character".into());
     }
-    Ok((expanded, hir))
+    Ok(hir)
 }
 
 /// Replace `{name}` (lowercase letters and `_`) with `(?:define)`; a regex repetition
@@ -508,35 +544,93 @@ better = "x"
         assert_eq!(a.kind(&s[0]).id, "argue");
     }
 
-    /// The two forms of every kind and every exception find the same matches, on the
-    /// utterance table's lines, alone and run together into one long text.
-    #[test]
-    fn both_forms_find_the_same() {
+    /// What [`Analyser::analyse`] must find, computed the plain way: every kind's
+    /// patterns as one unanchored regex iterated over the whole text, and every
+    /// possible start of an exception tried.
+    fn reference(a: &Analyser, text: &str) -> Vec<Signal> {
+        use regex_automata::meta::Regex;
+        static BUILT: OnceLock<Vec<Regex>> = OnceLock::new();
+        let regexes = BUILT.get_or_init(|| {
+            a.groups
+                .iter()
+                .map(|g| Regex::builder().build_many_from_hir(&g.hirs).unwrap())
+                .collect()
+        });
+        let mut out = Vec::new();
+        for (gi, g) in a.groups[..a.kind_groups].iter().enumerate() {
+            for m in regexes[gi].find_iter(text) {
+                let rule = g.rule_of[m.pattern().as_usize()];
+                let excepted = a.except_group[rule].is_some_and(|e| {
+                    (m.start().saturating_sub(a.groups[e].max_len)..m.end())
+                        .filter(|&t| text.is_char_boundary(t))
+                        .any(|t| {
+                            let input = Input::new(text)
+                                .range(t..text.len().min(t + MAX_HIT_BYTES))
+                                .anchored(Anchored::Yes);
+                            regexes[e].find(input).is_some_and(|x| x.end() > m.start())
+                        })
+                });
+                if !excepted {
+                    out.push(Signal {
+                        kind: g.owner,
+                        rule,
+                        start: m.start(),
+                        end: m.end(),
+                    });
+                }
+            }
+        }
+        out.sort_unstable_by_key(|s| (s.start, s.kind, s.end));
+        out
+    }
+
+    fn table_texts() -> Vec<String> {
         let table: toml::Table =
             toml::from_str(include_str!("../../tests/data/utterances.toml")).unwrap();
-        let mut texts: Vec<String> = table["case"]
+        table["case"]
             .as_array()
             .unwrap()
             .iter()
             .map(|c| c["text"].as_str().unwrap().to_string())
-            .collect();
+            .collect()
+    }
+
+    /// The literal scan never hides a hit: on the utterance table's lines, alone and
+    /// run together into one long text, the analyser finds what a plain search finds.
+    #[test]
+    fn anchored_search_finds_what_a_plain_search_finds() {
+        let mut texts = table_texts();
         texts.push(texts.join(""));
         let a = crate::rubric::default_rubric();
-        let sets = a
-            .searchers
-            .iter()
-            .map(|s| &s.patterns)
-            .chain(a.excepts.iter().flatten().map(|e| &e.patterns));
-        for set in sets {
-            let (nfa, dfa) = (set.nfa().as_ref().unwrap(), set.dfa().as_ref().unwrap());
-            for t in &texts {
-                let found = |re: &MetaRegex| {
-                    re.find_iter(t.as_str())
-                        .map(|m| (m.pattern(), m.range()))
-                        .collect::<Vec<_>>()
-                };
-                assert_eq!(found(nfa), found(dfa), "{:?} on {t}", set.patterns);
+        for t in &texts {
+            assert_eq!(a.analyse(t), reference(a, t), "{t}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// The same on new text: pieces of the table's lines cut at any character and
+        /// joined in any order, with stray characters between them, so that literals
+        /// meet across the joins and hits overlap in ways no table line has.
+        #[test]
+        fn anchored_search_matches_the_plain_search_on_recombined_text(
+            picks in proptest::collection::vec(
+                (0usize..10_000, 0usize..40, 0usize..40, "[,。 的了吗您你我不]{0,2}"),
+                1..6,
+            )
+        ) {
+            static TEXTS: OnceLock<Vec<Vec<char>>> = OnceLock::new();
+            let texts = TEXTS.get_or_init(|| table_texts().iter().map(|t| t.chars().collect()).collect());
+            let mut text = String::new();
+            for (i, from, len, glue) in picks {
+                let t = &texts[i % texts.len()];
+                let from = from.min(t.len());
+                text.extend(&t[from..(from + len).min(t.len())]);
+                text.push_str(&glue);
             }
+            let a = crate::rubric::default_rubric();
+            proptest::prop_assert_eq!(a.analyse(&text), reference(a, &text), "{}", text);
         }
     }
 

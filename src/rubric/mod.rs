@@ -10,7 +10,7 @@
 mod analyser;
 mod kinds;
 mod load;
-mod prefilter;
+mod scan;
 
 use std::collections::BTreeMap;
 

@@ -1,0 +1,597 @@
+//! The analyser's literal scan: one pass over an utterance that finds every position
+//! where a match of some group of patterns (a signal kind, or one rule's exceptions)
+//! may begin, so that each group's automaton runs anchored at those positions only.
+//!
+//! Nearly every rubric pattern holds a literal near its start: `(?:^|[,。])您好` begins
+//! with 您好 or with a punctuation mark and 您; `(?:^|[^不])是我们` holds 是我们 at most
+//! one character in. For each pattern we pick such an *anchor*: a set of literals of
+//! which every match holds one, at most `offset` bytes after the match's start. Where
+//! an anchor literal occurs, a match can only begin within `offset` bytes before it.
+//! A pattern with no bounded anchor (one that begins with `.*`, say) makes its group a
+//! candidate at every character; that costs time, never a result.
+//!
+//! Anchors near the start are often common words (我们, 您的). So each pattern also
+//! names *required* literals, of which every match holds one somewhere (我们做得不到位
+//! needs 做得不): a start is tried only if one occurs at or after it.
+//!
+//! Literals are up to three characters long, in a trie whose first level is a table of
+//! CJK characters: one lookup per character of the text. Aho-Corasick would find the
+//! same occurrences, but its overlapping search costs several times as much per byte on
+//! these short Chinese lines (measured: ~1,800 instructions a line).
+
+use std::collections::{BTreeMap, HashMap};
+
+use foldhash::fast::FixedState;
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
+use regex_syntax::hir::{Hir, HirKind};
+
+/// Literals are cut to this many characters: a third character still filters well
+/// (给您添 against 给您), and up to three a literal is matched by one table lookup on
+/// its first character, a hash probe on its first two and a comparison of the third.
+const MAX_LITERAL_CHARS: usize = 3;
+/// An anchor further than this into a match costs more candidate starts per occurrence
+/// than it saves.
+const MAX_OFFSET: usize = 24;
+
+/// Where a pattern's match may begin, relative to an occurrence of one of its anchor
+/// literals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Target {
+    group: u32,
+    pattern: u32,
+    /// The match begins 0..=offset bytes before the literal.
+    offset: u32,
+}
+
+/// What an occurrence of one literal means.
+#[derive(Debug, Default)]
+struct Entry {
+    /// The patterns it anchors.
+    targets: Vec<Target>,
+    /// The patterns it is a required literal of.
+    marks: Vec<u32>,
+}
+
+/// No entry: an index that is never used.
+const NONE: u32 = u32::MAX;
+
+/// A literal's first character.
+#[derive(Debug, Clone, Copy)]
+struct First {
+    /// The entry of the one-character literal, or [`NONE`].
+    exact: u32,
+    /// Whether longer literals begin with it.
+    longer: bool,
+}
+
+/// A literal's first two characters.
+#[derive(Debug, Clone, Copy)]
+struct Second {
+    /// The entry of the two-character literal, or [`NONE`].
+    exact: u32,
+    /// The three-character literals: a range of [`Scanner::thirds`].
+    thirds: (u32, u32),
+}
+
+/// The characters of the CJK Unified Ideographs block, where most literals begin, are
+/// looked up in a table rather than hashed.
+const CJK: std::ops::Range<u32> = 0x4E00..0xA000;
+
+/// A pattern id standing for "always live": the groups that may begin anywhere.
+const ANY_PATTERN: u32 = u32::MAX;
+
+/// Collects every pattern's literals as the rubric is compiled.
+#[derive(Debug, Default)]
+pub(super) struct ScannerBuilder {
+    literals: BTreeMap<String, Entry>,
+    anywhere: Vec<u32>,
+    filtered: Vec<bool>,
+}
+
+/// The compiled index of every pattern's literals: a trie three characters deep, laid
+/// out in small arrays. The scan visits it once per character, so its size decides
+/// the cost: with entries stored in the hash table, a probe missed the cache and took
+/// a fifth of the time.
+#[derive(Debug)]
+pub(super) struct Scanner {
+    entries: Vec<Entry>,
+    firsts: Vec<First>,
+    /// CJK character → index into `firsts` plus one, 0 for none.
+    cjk: Box<[u16]>,
+    /// Any other character → index into `firsts`.
+    other: HashMap<char, u32, FixedState>,
+    /// First two characters → index into `seconds`.
+    pairs: HashMap<u64, u32, FixedState>,
+    /// A bit per hash of the pairs in `pairs`: most pairs of characters in a text
+    /// begin no literal, and this says so from the first-level cache.
+    pair_bits: Box<[u64]>,
+    seconds: Vec<Second>,
+    /// Third characters, sorted within each literal pair's range, and their entries.
+    thirds: Vec<char>,
+    third_entries: Vec<u32>,
+    /// Groups that may begin anywhere.
+    anywhere: Vec<u32>,
+    /// Per pattern: whether it has required literals (else it is always live).
+    filtered: Vec<bool>,
+}
+
+/// A scan's working memory, reused from line to line.
+#[derive(Debug, Default)]
+pub(super) struct ScanScratch {
+    /// `(start, group, pattern)` before the required-literal filter.
+    raw: Vec<(usize, u32, u32)>,
+    /// Per pattern: the scan in which one of its required literals last occurred, and
+    /// where in that scan's text (a match holds it at or after its start).
+    live: Vec<(u32, usize)>,
+    scan: u32,
+}
+
+fn pair_key(a: char, b: char) -> u64 {
+    (u64::from(a) << 32) | u64::from(b)
+}
+
+/// Size of [`Scanner::pair_bits`]: 4 KiB, for a few thousand pairs.
+const PAIR_BITS: usize = 1 << 15;
+
+fn pair_bit(key: u64) -> usize {
+    // Fibonacci hashing: the top bits of a multiplication mix both characters.
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - 15)) as usize
+}
+
+impl ScannerBuilder {
+    /// Add pattern `pattern` (numbered across all groups from 0) of `group`, by its
+    /// syntax tree.
+    pub(super) fn add(&mut self, group: u32, pattern: u32, hir: &Hir) {
+        let Some(anchors) = anchors(hir) else {
+            if !self.anywhere.contains(&group) {
+                self.anywhere.push(group);
+            }
+            return;
+        };
+        let mut anchor_literals: Vec<&str> = Vec::new();
+        for anchor in &anchors {
+            let target = Target {
+                group,
+                pattern,
+                offset: anchor.offset as u32,
+            };
+            for lit in &anchor.literals {
+                anchor_literals.push(lit);
+                let e = self.literals.entry(lit.clone()).or_default();
+                if !e.targets.contains(&target) {
+                    e.targets.push(target);
+                }
+            }
+        }
+        let p = pattern as usize;
+        if self.filtered.len() <= p {
+            self.filtered.resize(p + 1, false);
+        }
+        // A required set no better than the anchors' filters nothing more.
+        if let Some(required) = required_literals(hir)
+            && !required
+                .iter()
+                .all(|r| anchor_literals.contains(&r.as_str()))
+        {
+            self.filtered[p] = true;
+            for lit in required {
+                let e = self.literals.entry(lit).or_default();
+                if !e.marks.contains(&pattern) {
+                    e.marks.push(pattern);
+                }
+            }
+        }
+    }
+
+    pub(super) fn build(self) -> Scanner {
+        let mut s = Scanner {
+            entries: Vec::with_capacity(self.literals.len()),
+            firsts: Vec::new(),
+            cjk: vec![0; CJK.len()].into_boxed_slice(),
+            other: HashMap::default(),
+            pairs: HashMap::default(),
+            pair_bits: vec![0; PAIR_BITS / 64].into_boxed_slice(),
+            seconds: Vec::new(),
+            thirds: Vec::new(),
+            third_entries: Vec::new(),
+            anywhere: self.anywhere,
+            filtered: self.filtered,
+        };
+        // Sorted, literals that share a first character, or two, are neighbours.
+        for (lit, entry) in self.literals {
+            let e = s.entries.len() as u32;
+            s.entries.push(entry);
+            let mut chars = lit.chars();
+            let a = chars.next().expect("literals are not empty");
+            let first = s.first_mut(a);
+            let Some(b) = chars.next() else {
+                first.exact = e;
+                continue;
+            };
+            first.longer = true;
+            let next = s.seconds.len() as u32;
+            let key = pair_key(a, b);
+            s.pair_bits[pair_bit(key) / 64] |= 1 << (pair_bit(key) % 64);
+            let i = *s.pairs.entry(key).or_insert(next) as usize;
+            if i == s.seconds.len() {
+                let at = s.thirds.len() as u32;
+                s.seconds.push(Second {
+                    exact: NONE,
+                    thirds: (at, at),
+                });
+            }
+            match chars.next() {
+                None => s.seconds[i].exact = e,
+                Some(c) => {
+                    s.thirds.push(c);
+                    s.third_entries.push(e);
+                    s.seconds[i].thirds.1 = s.thirds.len() as u32;
+                }
+            }
+        }
+        s
+    }
+}
+
+impl Scanner {
+    fn first_mut(&mut self, c: char) -> &mut First {
+        let i = match self.first_index(c) {
+            Some(i) => i,
+            None => {
+                let i = self.firsts.len();
+                self.firsts.push(First {
+                    exact: NONE,
+                    longer: false,
+                });
+                if CJK.contains(&u32::from(c)) {
+                    self.cjk[(u32::from(c) - CJK.start) as usize] =
+                        u16::try_from(i + 1).expect("fewer than 65,535 CJK characters");
+                } else {
+                    self.other.insert(c, i as u32);
+                }
+                i
+            }
+        };
+        &mut self.firsts[i]
+    }
+
+    fn first_index(&self, c: char) -> Option<usize> {
+        let u = u32::from(c);
+        if CJK.contains(&u) {
+            match self.cjk[(u - CJK.start) as usize] {
+                0 => None,
+                i => Some(usize::from(i) - 1),
+            }
+        } else {
+            self.other.get(&c).map(|&i| i as usize)
+        }
+    }
+
+    /// Every `(start, group)` where a match of the group may begin in `text`, sorted
+    /// by start, then group, without duplicates. `out` is cleared first.
+    pub(super) fn candidates(
+        &self,
+        text: &str,
+        scratch: &mut ScanScratch,
+        out: &mut Vec<(usize, u32)>,
+    ) {
+        let ScanScratch { raw, live, scan } = scratch;
+        raw.clear();
+        out.clear();
+        if live.len() < self.filtered.len() {
+            live.resize(self.filtered.len(), (0, 0));
+        }
+        *scan = scan.wrapping_add(1);
+        if *scan == 0 {
+            live.iter_mut().for_each(|l| *l = (0, 0));
+            *scan = 1;
+        }
+        let scan = *scan;
+        let mut hit = |at: usize, e: u32| {
+            let e = &self.entries[e as usize];
+            for &m in &e.marks {
+                let l = &mut live[m as usize];
+                *l = (scan, if l.0 == scan { l.1.max(at) } else { at });
+            }
+            for t in &e.targets {
+                let from = at.saturating_sub(t.offset as usize);
+                for s in from..=at {
+                    if text.is_char_boundary(s) {
+                        raw.push((s, t.group, t.pattern));
+                    }
+                }
+            }
+        };
+        // Literals begun one and two characters back, waiting for this character.
+        let mut open1: Option<(usize, char)> = None;
+        let mut open2: Option<(usize, (u32, u32))> = None;
+        for (i, c) in text.char_indices() {
+            if let Some((at, (from, to))) = open2.take() {
+                let thirds = &self.thirds[from as usize..to as usize];
+                if let Ok(k) = thirds.binary_search(&c) {
+                    hit(at, self.third_entries[from as usize + k]);
+                }
+            }
+            if let Some((at, a)) = open1.take()
+                && let key = pair_key(a, c)
+                && self.pair_bits[pair_bit(key) / 64] & (1 << (pair_bit(key) % 64)) != 0
+                && let Some(&p) = self.pairs.get(&key)
+            {
+                let second = self.seconds[p as usize];
+                if second.exact != NONE {
+                    hit(at, second.exact);
+                }
+                if second.thirds.0 < second.thirds.1 {
+                    open2 = Some((at, second.thirds));
+                }
+            }
+            if let Some(f) = self.first_index(c) {
+                let first = self.firsts[f];
+                if first.exact != NONE {
+                    hit(i, first.exact);
+                }
+                if first.longer {
+                    open1 = Some((i, c));
+                }
+            }
+        }
+        for &g in &self.anywhere {
+            raw.extend(text.char_indices().map(|(i, _)| (i, g, ANY_PATTERN)));
+        }
+        out.extend(raw.iter().filter_map(|&(s, g, p)| {
+            let live = p == ANY_PATTERN
+                || !self.filtered[p as usize]
+                || live[p as usize].0 == scan && live[p as usize].1 >= s;
+            live.then_some((s, g))
+        }));
+        out.sort_unstable();
+        out.dedup();
+    }
+}
+
+/// Literals of which every match holds one, `offset` bytes or less after its start.
+#[derive(Debug)]
+struct Anchor {
+    literals: Vec<String>,
+    offset: usize,
+}
+
+impl Anchor {
+    /// Longer literals occur less often; a smaller offset means fewer starts to try.
+    fn quality(&self) -> (usize, std::cmp::Reverse<usize>) {
+        let shortest = self
+            .literals
+            .iter()
+            .map(|l| l.chars().count())
+            .min()
+            .unwrap_or(0);
+        (shortest, std::cmp::Reverse(self.offset))
+    }
+}
+
+/// Anchors that together cover every match of a pattern: one per branch of a
+/// top-level alternation, one for anything else.
+fn anchors(h: &Hir) -> Option<Vec<Anchor>> {
+    match h.kind() {
+        HirKind::Capture(c) => anchors(&c.sub),
+        HirKind::Alternation(alts) => {
+            let mut all = Vec::new();
+            for a in alts {
+                all.extend(anchors(a)?);
+            }
+            Some(all)
+        }
+        _ => anchor(h).map(|a| vec![a]),
+    }
+}
+
+/// The best anchor of a pattern: the prefix literals of the whole pattern, or of the
+/// rest of a concatenation after parts of bounded length.
+fn anchor(h: &Hir) -> Option<Anchor> {
+    let parts: &[Hir] = match h.kind() {
+        HirKind::Concat(parts) => parts,
+        _ => std::slice::from_ref(h),
+    };
+    let mut best: Option<Anchor> = None;
+    let mut offset = 0;
+    for (i, part) in parts.iter().enumerate() {
+        let len = part.properties().maximum_len();
+        // A look-around (`^`, `$`) begins no literal. Literals are at most three
+        // characters, so a few parts from here decide them (one literal part can
+        // hold a whole word).
+        if len != Some(0) {
+            let rest = &parts[i..parts.len().min(i + 4)];
+            let rest = if rest.len() == 1 {
+                rest[0].clone()
+            } else {
+                Hir::concat(rest.to_vec())
+            };
+            if let Some(literals) = prefix_literals(&rest, ANCHOR_LIMITS) {
+                let a = Anchor { literals, offset };
+                if best.as_ref().is_none_or(|b| a.quality() > b.quality()) {
+                    best = Some(a);
+                }
+            }
+        }
+        if best
+            .as_ref()
+            .is_some_and(|b| b.quality() >= (MAX_LITERAL_CHARS, std::cmp::Reverse(offset)))
+        {
+            break; // nothing further in can be better
+        }
+        match len {
+            Some(len) if offset + len <= MAX_OFFSET => offset += len,
+            _ => break,
+        }
+    }
+    best
+}
+
+/// Literals of which every match of `h` holds one somewhere, cut to whole characters,
+/// or `None` if there is no such finite set of non-empty literals.
+fn required_literals(h: &Hir) -> Option<Vec<String>> {
+    match h.kind() {
+        HirKind::Capture(c) => required_literals(&c.sub),
+        HirKind::Repetition(r) if r.min >= 1 => required_literals(&r.sub),
+        HirKind::Alternation(alts) => {
+            let mut all = Vec::new();
+            for a in alts {
+                all.extend(required_literals(a)?);
+            }
+            all.sort();
+            all.dedup();
+            Some(all)
+        }
+        HirKind::Concat(parts) => {
+            // Any match holds a match of every part: pick the most selective part, or
+            // the prefixes of the whole concatenation if those are better.
+            let mut best = prefix_literals(h, REQUIRED_LIMITS);
+            for p in parts {
+                if let Some(l) = required_literals(p)
+                    && best
+                        .as_ref()
+                        .is_none_or(|b| selectivity(&l) > selectivity(b))
+                {
+                    best = Some(l);
+                }
+            }
+            best
+        }
+        _ => prefix_literals(h, REQUIRED_LIMITS),
+    }
+}
+
+/// Longer literals first (one character such as 您 occurs in nearly every utterance),
+/// then fewer of them.
+fn selectivity(lits: &[String]) -> (usize, std::cmp::Reverse<usize>) {
+    let shortest = lits.iter().map(|l| l.chars().count()).min().unwrap_or(0);
+    (shortest, std::cmp::Reverse(lits.len()))
+}
+
+/// How far literal extraction may multiply out classes and alternations: wide for
+/// anchors (a set of 64 two-character literals still filters well), narrow for
+/// required literals, which are extracted at every level of a pattern.
+#[derive(Clone, Copy)]
+struct Limits {
+    class: usize,
+    total: usize,
+}
+
+const ANCHOR_LIMITS: Limits = Limits {
+    class: 64,
+    total: 256,
+};
+const REQUIRED_LIMITS: Limits = Limits {
+    class: 16,
+    total: 64,
+};
+
+/// Literals every match of `h` begins with, cut to whole characters, or `None` if
+/// there is no such finite set of non-empty literals.
+fn prefix_literals(h: &Hir, limits: Limits) -> Option<Vec<String>> {
+    let seq = Extractor::new()
+        .kind(ExtractKind::Prefix)
+        .limit_class(limits.class)
+        .limit_literal_len(MAX_LITERAL_CHARS * 3)
+        .limit_total(limits.total)
+        .extract(h);
+    let mut out = Vec::new();
+    for lit in seq.literals()? {
+        let bytes = lit.as_bytes();
+        // A literal cut by the length limit may end inside a character.
+        let valid = match std::str::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).expect("valid prefix"),
+        };
+        let cut: String = valid.chars().take(MAX_LITERAL_CHARS).collect();
+        if cut.is_empty() {
+            return None;
+        }
+        out.push(cut);
+    }
+    if out.is_empty() {
+        return None;
+    }
+    out.sort_unstable();
+    // Where one literal begins another, the shorter one alone is enough. Sorted, a
+    // literal that begins with any kept one begins with the last kept one.
+    let mut kept: Vec<String> = Vec::with_capacity(out.len());
+    for l in out {
+        if !kept.last().is_some_and(|k| l.starts_with(k.as_str())) {
+            kept.push(l);
+        }
+    }
+    Some(kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(p: &str) -> Hir {
+        regex_syntax::Parser::new().parse(p).unwrap()
+    }
+
+    fn anchor_of(p: &str) -> Option<(Vec<String>, usize)> {
+        let mut a = anchors(&parse(p))?;
+        assert_eq!(a.len(), 1, "{p}");
+        let a = a.pop().unwrap();
+        Some((a.literals, a.offset))
+    }
+
+    #[test]
+    fn anchors_sit_at_the_start_or_a_bounded_way_in() {
+        assert_eq!(
+            anchor_of("(?:谢谢|多谢)您"),
+            Some((vec!["多谢您".into(), "谢谢您".into()], 0))
+        );
+        // A character class of any character but one: the literal after it.
+        assert_eq!(anchor_of("(?:^|[^马])上报"), Some((vec!["上报".into()], 4)));
+        assert_eq!(
+            anchor_of("[一二三四五六七八九十两]+个?工作日").map(|a| !a.0.is_empty()),
+            Some(true)
+        );
+        assert_eq!(anchor_of(".*您好"), None);
+        // Each branch of an alternation is anchored on its own.
+        let a = anchors(&parse("(?:^|[^马])上报|呈报")).unwrap();
+        assert_eq!(a.len(), 2);
+        assert_eq!((a[0].offset, a[1].offset), (4, 0));
+    }
+
+    #[test]
+    fn candidates_cover_every_possible_start() {
+        let mut s = ScannerBuilder::default();
+        s.add(0, 0, &parse("(?:^|[^马])上报"));
+        s.add(1, 1, &parse("谢谢"));
+        let s = s.build();
+        let mut out = Vec::new();
+        let text = "我马上上报,谢谢";
+        s.candidates(text, &mut ScanScratch::default(), &mut out);
+        // 上报 at byte 9: starts at 6 (上) and 9 (^ cannot hold, the automaton decides).
+        assert!(out.contains(&(6, 0)) && out.contains(&(9, 0)));
+        assert!(out.contains(&(text.find("谢谢").unwrap(), 1)));
+        assert!(out.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn a_pattern_without_an_anchor_is_tried_everywhere() {
+        let mut s = ScannerBuilder::default();
+        s.add(3, 0, &parse(".{2,}"));
+        let s = s.build();
+        let mut out = Vec::new();
+        s.candidates("您好", &mut ScanScratch::default(), &mut out);
+        assert_eq!(out, vec![(0, 3), (3, 3)]);
+    }
+
+    #[test]
+    fn an_anchor_counts_only_where_a_required_literal_occurs() {
+        let mut s = ScannerBuilder::default();
+        s.add(0, 0, &parse("我们(?:这边)?做得不(?:够|好)"));
+        let s = s.build();
+        let (mut out, mut scratch) = (Vec::new(), ScanScratch::default());
+        s.candidates("我们这边很好", &mut scratch, &mut out);
+        assert!(out.is_empty());
+        s.candidates("我们这边做得不够", &mut scratch, &mut out);
+        assert_eq!(out, vec![(0, 0)]);
+    }
+}
