@@ -1,6 +1,6 @@
 //! Analyser throughput on a realistic corpus with the default rubric (target ≥ 1M
 //! utterances/s on one core), and start-up cost: compiling the rubric and loading the
-//! six personas (target < 10 ms).
+//! six personas (target < 10 ms), and what loading leaves to first use.
 
 mod common;
 
@@ -63,5 +63,18 @@ fn load(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, analyse, load);
+/// What loading leaves to first use: the literal index and every automaton
+/// (`compile_all`, which `peilian practice` runs on a thread while the trainee reads
+/// the brief).
+fn first_use(c: &mut Criterion) {
+    c.bench_function("load/rubric+compile_all", |b| {
+        b.iter(|| {
+            let a = load_rubric_text("rubrics/default.toml", black_box(DEFAULT_RUBRIC)).unwrap();
+            a.compile_all().unwrap();
+            black_box(a.analyse("您好").len())
+        })
+    });
+}
+
+criterion_group!(benches, analyse, load, first_use);
 criterion_main!(benches);
