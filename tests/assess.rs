@@ -292,3 +292,36 @@ fn outputs_are_identical_across_runs_but_for_the_time() {
     };
     assert_eq!(card("one"), card("two"));
 }
+
+/// A second run into the same directory replaces the scorecards as a whole (a session
+/// dropped from the input leaves no stale scorecard), and a staging directory left by
+/// a killed run is cleared, not published.
+#[test]
+fn a_rerun_replaces_the_scorecards_and_leaves_no_staging_behind() {
+    let d = Dir::new();
+    cohort(&d);
+    d.cmd()
+        .args(["assess", "in", "--out", "out"])
+        .assert()
+        .code(1);
+    assert!(d.path().join("out/scorecards/b-li.json").exists());
+
+    std::fs::remove_file(d.path().join("in/b-li.jsonl")).unwrap();
+    d.write("out/.scorecards.partial/half-written.json", "{\"total\":");
+    d.cmd()
+        .args(["assess", "in", "--out", "out"])
+        .assert()
+        .code(1);
+    let mut cards: Vec<String> = std::fs::read_dir(d.path().join("out/scorecards"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    cards.sort();
+    assert_eq!(cards, ["a-wang.json", "c-wang.json"]);
+    let mut top: Vec<String> = std::fs::read_dir(d.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    top.sort();
+    assert_eq!(top, ["report.html", "scorecards", "summary.csv"]);
+}
