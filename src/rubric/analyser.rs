@@ -19,10 +19,12 @@
 
 use std::collections::BTreeMap;
 use std::panic::{RefUnwindSafe, UnwindSafe};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
-use rayon::prelude::*;
-use regex_automata::nfa::thompson::{self, WhichCaptures, pikevm::PikeVM};
+use regex_automata::nfa::thompson::{
+    self, WhichCaptures, backtrack::BoundedBacktracker, pikevm::PikeVM,
+};
 use regex_automata::util::pool::Pool;
 use regex_automata::{Anchored, Input, hybrid};
 use regex_syntax::hir::Hir;
@@ -56,7 +58,9 @@ pub struct Signal {
 /// checked when the rubric loads, but compiling some sixty groups of Chinese
 /// alternations takes milliseconds, and most runs need few of them.
 struct Group {
-    hirs: Vec<Hir>,
+    /// The patterns' syntax trees, until the automata are built from them: kept, they
+    /// would be a sixth of a practice session's memory.
+    hirs: Mutex<Vec<Hir>>,
     /// For a kind: its index. For exceptions: the rule they belong to.
     owner: usize,
     /// Pattern id → rule index (a kind's group only).
@@ -66,13 +70,27 @@ struct Group {
     engine: OnceLock<Result<Engine, String>>,
 }
 
-/// A group's automata: a lazy DFA, and the PikeVM for what the DFA cannot do (a
-/// Unicode word boundary next to non-ASCII text). Both report the same leftmost-first
-/// matches.
+/// A group's automata, all from one NFA and all reporting the same leftmost-first
+/// matches:
+///
+/// - the bounded backtracker, for the first [`DFA_AFTER`] bytes a process analyses: a
+///   practice session's few kilobytes of lines are each new to a lazy DFA, which
+///   would compute its states one by one and keep them (measured: about 1.5 MB more
+///   at a session's peak);
+/// - the lazy DFA, many times faster once its cache holds the states a corpus needs:
+///   assessments and chat logs, and any text of [`LONG_TEXT`] bytes or more;
+/// - the PikeVM, for what the others cannot do: a span too long for the
+///   backtracker's memory bound, a Unicode word boundary next to non-ASCII text.
 struct Engine {
     lazy: Option<hybrid::dfa::DFA>,
+    backtrack: BoundedBacktracker,
     pike: PikeVM,
 }
+
+/// Bytes a process analyses before the lazy DFAs take over.
+const DFA_AFTER: usize = 64 * 1024;
+/// A text this long goes to the lazy DFAs at once.
+const LONG_TEXT: usize = 4096;
 
 impl Group {
     fn new(hirs: Vec<Hir>, owner: usize, rule_of: Vec<usize>) -> Self {
@@ -83,7 +101,7 @@ impl Group {
             .unwrap_or(0)
             .min(MAX_HIT_BYTES);
         Self {
-            hirs,
+            hirs: Mutex::new(hirs),
             owner,
             rule_of,
             max_len,
@@ -91,18 +109,27 @@ impl Group {
         }
     }
 
+    /// The automata, built from the syntax trees, which are then dropped: the scanner
+    /// must have been built first (see [`Analyser::engine`]).
     fn engine(&self) -> &Result<Engine, String> {
         self.engine.get_or_init(|| {
+            let hirs = std::mem::take(&mut *self.hirs.lock().expect("not poisoned"));
             let nfa = thompson::Compiler::new()
                 .configure(thompson::Config::new().which_captures(WhichCaptures::Implicit))
-                .build_many_from_hir(&self.hirs)
+                .build_many_from_hir(&hirs)
                 .map_err(|e| e.to_string())?;
             let lazy = hybrid::dfa::DFA::builder()
                 .configure(hybrid::dfa::DFA::config().unicode_word_boundary(true))
                 .build_from_nfa(nfa.clone())
                 .ok();
+            let backtrack =
+                BoundedBacktracker::new_from_nfa(nfa.clone()).map_err(|e| e.to_string())?;
             let pike = PikeVM::new_from_nfa(nfa).map_err(|e| e.to_string())?;
-            Ok(Engine { lazy, pike })
+            Ok(Engine {
+                lazy,
+                backtrack,
+                pike,
+            })
         })
     }
 }
@@ -110,6 +137,7 @@ impl Group {
 /// One thread's search state: automaton caches and buffers reused from line to line.
 struct Scratch {
     lazy: Vec<Option<hybrid::dfa::Cache>>,
+    backtrack: Vec<Option<thompson::backtrack::Cache>>,
     pike: Vec<Option<thompson::pikevm::Cache>>,
     scan: ScanScratch,
     candidates: Vec<(usize, u32)>,
@@ -119,7 +147,10 @@ struct Scratch {
 /// The automaton caches of one [`Scratch`], borrowed apart from its buffers.
 struct Caches<'a> {
     lazy: &'a mut [Option<hybrid::dfa::Cache>],
+    backtrack: &'a mut [Option<thompson::backtrack::Cache>],
     pike: &'a mut [Option<thompson::pikevm::Cache>],
+    /// Whether this text goes to the lazy DFAs.
+    dfa: bool,
 }
 
 type ScratchFn = Box<dyn Fn() -> Scratch + Send + Sync + UnwindSafe + RefUnwindSafe>;
@@ -139,6 +170,9 @@ pub struct Analyser {
     /// needs neither.
     scanner: OnceLock<Scanner>,
     scratch: Pool<Scratch, ScratchFn>,
+    /// Bytes analysed so far, counted up to `dfa_after` (see [`Engine`]).
+    searched: AtomicUsize,
+    dfa_after: usize,
 }
 
 impl std::fmt::Debug for Analyser {
@@ -177,18 +211,28 @@ impl Analyser {
             }
         }
         // Parsing some four hundred patterns, most with large alternations spliced in
-        // from `defines`, is most of the time a rubric takes to load; it is split
-        // over the cores.
-        let parsed: Vec<Vec<Result<Hir, String>>> = rubric
-            .rules
-            .par_iter()
-            .map(|rule| {
-                (rule.patterns.iter())
-                    .chain(&rule.except)
-                    .map(|p| check_pattern(p, &rubric.defines))
-                    .collect()
-            })
-            .collect();
+        // from `defines`, is most of the time a rubric takes to load; a second thread
+        // parses the second half of the rules. A scoped thread, gone once done: a
+        // pool's idle threads would keep their stacks and allocator arenas for the
+        // whole of a practice session.
+        let parse = |rules: &[Rule]| -> Vec<Vec<Result<Hir, String>>> {
+            rules
+                .iter()
+                .map(|rule| {
+                    (rule.patterns.iter())
+                        .chain(&rule.except)
+                        .map(|p| check_pattern(p, &rubric.defines))
+                        .collect()
+                })
+                .collect()
+        };
+        let (first, second) = rubric.rules.split_at(rubric.rules.len() / 2);
+        let parsed: Vec<Vec<Result<Hir, String>>> = std::thread::scope(|scope| {
+            let second = scope.spawn(|| parse(second));
+            let mut all = parse(first);
+            all.extend(second.join().expect("parsing does not panic"));
+            all
+        });
         let mut problems = Vec::new();
         // Kind → its patterns' syntax trees and rules, in rule order.
         let mut by_kind: BTreeMap<usize, (Vec<Hir>, Vec<usize>)> = BTreeMap::new();
@@ -234,6 +278,7 @@ impl Analyser {
         let n = groups.len();
         let scratch: ScratchFn = Box::new(move || Scratch {
             lazy: (0..n).map(|_| None).collect(),
+            backtrack: (0..n).map(|_| None).collect(),
             pike: (0..n).map(|_| None).collect(),
             scan: ScanScratch::default(),
             candidates: Vec::new(),
@@ -248,6 +293,8 @@ impl Analyser {
             except_group,
             scanner: OnceLock::new(),
             scratch: Pool::new(scratch),
+            searched: AtomicUsize::new(0),
+            dfa_after: DFA_AFTER,
         })
     }
 
@@ -264,12 +311,21 @@ impl Analyser {
         let mut guard = self.scratch.get();
         let Scratch {
             lazy,
+            backtrack,
             pike,
             scan,
             candidates,
             last_end,
         } = &mut *guard;
-        let mut caches = Caches { lazy, pike };
+        let dfa = text.len() >= LONG_TEXT
+            || self.searched.load(Ordering::Relaxed) >= self.dfa_after
+            || self.searched.fetch_add(text.len(), Ordering::Relaxed) >= self.dfa_after;
+        let mut caches = Caches {
+            lazy,
+            backtrack,
+            pike,
+            dfa,
+        };
         self.scanner().candidates(text, scan, candidates);
         last_end.iter_mut().for_each(|e| *e = 0);
         let mut any_except = false;
@@ -303,13 +359,20 @@ impl Analyser {
             let mut scanner = ScannerBuilder::default();
             let mut pattern = 0;
             for (g, group) in self.groups.iter().enumerate() {
-                for h in &group.hirs {
+                for h in group.hirs.lock().expect("not poisoned").iter() {
                     scanner.add(g as u32, pattern, h);
                     pattern += 1;
                 }
             }
             scanner.build()
         })
+    }
+
+    /// Group `g`'s automata. The scanner is built first, because building a group's
+    /// automata drops the syntax trees the scanner is built from.
+    fn engine(&self, g: usize) -> &Result<Engine, String> {
+        self.scanner();
+        self.groups[g].engine()
     }
 
     /// Whether a match of the hit's rule's exceptions overlaps it.
@@ -345,17 +408,24 @@ impl Analyser {
         caches: &mut Caches<'_>,
     ) -> Option<(usize, usize)> {
         // A group that cannot be built matches nothing; `compile_all` reports it.
-        let Ok(engine) = self.groups[g].engine() else {
+        let Ok(engine) = self.engine(g) else {
             return None;
         };
         let input = Input::new(text)
             .range(at..text.len().min(at + MAX_HIT_BYTES))
             .anchored(Anchored::Yes);
-        if let Some(dfa) = &engine.lazy {
+        if caches.dfa
+            && let Some(dfa) = &engine.lazy
+        {
             let cache = caches.lazy[g].get_or_insert_with(|| dfa.create_cache());
             // An error is a byte the DFA gave up on; the PikeVM takes over.
             if let Ok(m) = dfa.try_search_fwd(cache, &input) {
                 return m.map(|m| (m.pattern().as_usize(), m.offset()));
+            }
+        } else if input.get_span().len() <= engine.backtrack.max_haystack_len() {
+            let cache = caches.backtrack[g].get_or_insert_with(|| engine.backtrack.create_cache());
+            if let Ok(m) = engine.backtrack.try_find(cache, input.clone()) {
+                return m.map(|m| (m.pattern().as_usize(), m.end()));
             }
         }
         let cache = caches.pike[g].get_or_insert_with(|| engine.pike.create_cache());
@@ -375,7 +445,7 @@ impl Analyser {
             .groups
             .iter()
             .enumerate()
-            .filter_map(|(i, g)| g.engine().as_ref().err().map(|e| (i, g, e)))
+            .filter_map(|(i, g)| self.engine(i).as_ref().err().map(|e| (i, g, e)))
             .map(|(i, g, e)| {
                 let what = if i < self.kind_groups {
                     format!("类型 {} 的规则", self.kinds[g.owner].id)
@@ -551,9 +621,22 @@ better = "x"
         use regex_automata::meta::Regex;
         static BUILT: OnceLock<Vec<Regex>> = OnceLock::new();
         let regexes = BUILT.get_or_init(|| {
+            let rules = &a.rubric.rules;
+            let expand = |p: &String| expand_defines(p, &a.rubric.defines).unwrap();
             a.groups
                 .iter()
-                .map(|g| Regex::builder().build_many_from_hir(&g.hirs).unwrap())
+                .enumerate()
+                .map(|(i, g)| {
+                    let patterns: Vec<String> = if i < a.kind_groups {
+                        let kind = &a.kinds[g.owner].id;
+                        (rules.iter().filter(|r| &r.kind == kind))
+                            .flat_map(|r| r.patterns.iter().map(expand))
+                            .collect()
+                    } else {
+                        rules[g.owner].except.iter().map(expand).collect()
+                    };
+                    Regex::new_many(&patterns).unwrap()
+                })
                 .collect()
         });
         let mut out = Vec::new();
@@ -601,10 +684,27 @@ better = "x"
     fn anchored_search_finds_what_a_plain_search_finds() {
         let mut texts = table_texts();
         texts.push(texts.join(""));
-        let a = crate::rubric::default_rubric();
-        for t in &texts {
-            assert_eq!(a.analyse(t), reference(a, t), "{t}");
+        for a in both_engines() {
+            for t in &texts {
+                assert_eq!(a.analyse(t), reference(a, t), "{t}");
+            }
         }
+    }
+
+    /// The default rubric twice: searching with the NFA engines only, and with the
+    /// lazy DFAs from the first byte.
+    fn both_engines() -> &'static [Analyser; 2] {
+        static BOTH: OnceLock<[Analyser; 2]> = OnceLock::new();
+        BOTH.get_or_init(|| {
+            let load = |dfa_after| {
+                let mut a =
+                    crate::rubric::load_rubric_text("default.toml", crate::rubric::DEFAULT_RUBRIC)
+                        .unwrap();
+                a.dfa_after = dfa_after;
+                a
+            };
+            [load(usize::MAX), load(0)]
+        })
     }
 
     proptest::proptest! {
@@ -629,8 +729,9 @@ better = "x"
                 text.extend(&t[from..(from + len).min(t.len())]);
                 text.push_str(&glue);
             }
-            let a = crate::rubric::default_rubric();
-            proptest::prop_assert_eq!(a.analyse(&text), reference(a, &text), "{}", text);
+            for a in both_engines() {
+                proptest::prop_assert_eq!(a.analyse(&text), reference(a, &text), "{}", text);
+            }
         }
     }
 

@@ -94,7 +94,11 @@ pub(super) struct ScannerBuilder {
 /// a fifth of the time.
 #[derive(Debug)]
 pub(super) struct Scanner {
-    entries: Vec<Entry>,
+    /// Per literal: its ranges of `targets` and `marks` (an [`Entry`], flattened:
+    /// thousands of small vectors cost more memory than the index itself).
+    entries: Vec<[u32; 3]>,
+    targets: Vec<Target>,
+    marks: Vec<u32>,
     firsts: Vec<First>,
     /// CJK character → index into `firsts` plus one, 0 for none.
     cjk: Box<[u16]>,
@@ -185,7 +189,9 @@ impl ScannerBuilder {
 
     pub(super) fn build(self) -> Scanner {
         let mut s = Scanner {
-            entries: Vec::with_capacity(self.literals.len()),
+            entries: Vec::with_capacity(self.literals.len() + 1),
+            targets: Vec::new(),
+            marks: Vec::new(),
             firsts: Vec::new(),
             cjk: vec![0; CJK.len()].into_boxed_slice(),
             other: HashMap::default(),
@@ -200,7 +206,13 @@ impl ScannerBuilder {
         // Sorted, literals that share a first character, or two, are neighbours.
         for (lit, entry) in self.literals {
             let e = s.entries.len() as u32;
-            s.entries.push(entry);
+            s.entries.push([
+                s.targets.len() as u32,
+                s.marks.len() as u32,
+                (s.targets.len() + entry.targets.len()) as u32,
+            ]);
+            s.targets.extend(entry.targets);
+            s.marks.extend(entry.marks);
             let mut chars = lit.chars();
             let a = chars.next().expect("literals are not empty");
             let first = s.first_mut(a);
@@ -288,12 +300,16 @@ impl Scanner {
         }
         let scan = *scan;
         let mut hit = |at: usize, e: u32| {
-            let e = &self.entries[e as usize];
-            for &m in &e.marks {
+            let [targets, marks, targets_end] = self.entries[e as usize];
+            let marks_end = self
+                .entries
+                .get(e as usize + 1)
+                .map_or(self.marks.len(), |next| next[1] as usize);
+            for &m in &self.marks[marks as usize..marks_end] {
                 let l = &mut live[m as usize];
                 *l = (scan, if l.0 == scan { l.1.max(at) } else { at });
             }
-            for t in &e.targets {
+            for t in &self.targets[targets as usize..targets_end as usize] {
                 let from = at.saturating_sub(t.offset as usize);
                 for s in from..=at {
                     if text.is_char_boundary(s) {
