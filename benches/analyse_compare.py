@@ -9,7 +9,7 @@ patterns cancelling a hit they overlap: a hit is dropped when an exception match
 anchored, at some position before its end and reaches past its start.
 
     python3 benches/analyse_compare.py CORPUS [--rubric rubrics/default.toml]
-                                             [--check peilian.jsonl]
+                                             [--check peilian.jsonl] [--rate]
 
 CORPUS is a directory of transcripts (*.jsonl; the trainee text of every turn) or a
 text file with one utterance per line, such as the `lines.txt` that
@@ -134,6 +134,7 @@ def main():
     ap.add_argument("corpus")
     ap.add_argument("--rubric", default=str(ROOT / "rubrics" / "default.toml"))
     ap.add_argument("--check", metavar="PEILIAN_JSONL")
+    ap.add_argument("--rate", action="store_true", help="also print rate=<utterances/s> for benches/assess.rs")
     args = ap.parse_args()
 
     with open(args.rubric, "rb") as f:
@@ -153,6 +154,8 @@ def main():
         f"{len(lines) / secs:,.0f} utterances/s, {size / 1e6 / secs:.2f} MB/s; "
         f"{signals} signals; rubric compiled in {compile_s * 1000:.0f} ms"
     )
+    if args.rate:
+        print(f"rate={len(lines) / secs}")
 
     if args.check:
         differ = 0

@@ -3,7 +3,9 @@
 //!
 //! The corpus is generated: trainee lines from `tests/data/utterances.toml` and the
 //! shipped personas' self-checks, written as JSONL transcripts across all six personas
-//! and their scenarios. Settings, by environment variable:
+//! and their scenarios. After the run, the analysis step alone (every trainee turn)
+//! is timed on one core and compared with `benches/analyse_compare.py`, the same
+//! rubric with Python's `re`. Settings, by environment variable:
 //!
 //! - `PEILIAN_BENCH_TRANSCRIPTS`: how many transcripts (default 10000);
 //! - `PEILIAN_BENCH_CORPUS`: keep the corpus in this directory (`transcripts/*.jsonl`,
@@ -178,6 +180,64 @@ fn bench(c: &mut Criterion) {
         )
     });
     g.finish();
+
+    compare_with_python(&corpus);
+}
+
+/// The analysis step of the run — every trainee turn through the analyser — on one
+/// core, against `benches/analyse_compare.py` doing the same with Python's `re` and
+/// the same rubric (target: peilian ≥ 50× faster). Skipped without `python3`.
+fn compare_with_python(corpus: &Path) {
+    let lines_path = corpus.join("lines.txt");
+    let text = std::fs::read_to_string(&lines_path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // A fresh analyser, so that the lazy DFAs' warm-up is part of the time, as it is
+    // for a real run.
+    let analyser =
+        peilian::rubric::load_rubric_text("rubrics/default.toml", peilian::rubric::DEFAULT_RUBRIC)
+            .unwrap();
+    let started = Instant::now();
+    let mut out = Vec::new();
+    let mut signals = 0;
+    for l in &lines {
+        analyser.analyse_into(l, &mut out);
+        signals += out.len();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let ours = lines.len() as f64 / secs;
+    eprintln!(
+        "analysis: {} trainee turns in {secs:.3} s on one core: {ours:.0} utterances/s, \
+         {:.1} MB/s; {signals} signals",
+        lines.len(),
+        text.len() as f64 / 1e6 / secs
+    );
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/analyse_compare.py");
+    let python = std::process::Command::new("python3")
+        .arg(script)
+        .arg(&lines_path)
+        .arg("--rate")
+        .output();
+    match python {
+        Ok(o) if o.status.success() => {
+            let stdout = String::from_utf8_lossy(&o.stdout);
+            eprint!("{stdout}");
+            let rate = stdout
+                .lines()
+                .find_map(|l| l.strip_prefix("rate="))
+                .and_then(|r| r.trim().parse::<f64>().ok());
+            match rate {
+                Some(theirs) => {
+                    eprintln!("peilian / python re: {:.0}× (target ≥ 50×)", ours / theirs)
+                }
+                None => eprintln!("analyse_compare.py printed no rate"),
+            }
+        }
+        Ok(o) => eprintln!(
+            "analyse_compare.py failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => eprintln!("python3 not run ({e}); no comparison"),
+    }
 }
 
 criterion_group!(benches, bench);
