@@ -104,6 +104,8 @@ pub(super) struct Scanner {
     cjk: Box<[u16]>,
     /// Any other character → index into `firsts`.
     other: HashMap<char, u32, FixedState>,
+    /// Whether some CJK characters are in `other` (see [`Scanner::first_mut`]).
+    cjk_overflow: bool,
     /// First two characters → index into `seconds`.
     pairs: HashMap<u64, u32, FixedState>,
     /// A bit per hash of the pairs in `pairs`: most pairs of characters in a text
@@ -195,6 +197,7 @@ impl ScannerBuilder {
             firsts: Vec::new(),
             cjk: vec![0; CJK.len()].into_boxed_slice(),
             other: HashMap::default(),
+            cjk_overflow: false,
             pairs: HashMap::default(),
             pair_bits: vec![0; PAIR_BITS / 64].into_boxed_slice(),
             seconds: Vec::new(),
@@ -255,11 +258,19 @@ impl Scanner {
                     exact: NONE,
                     longer: false,
                 });
-                if CJK.contains(&u32::from(c)) {
-                    self.cjk[(u32::from(c) - CJK.start) as usize] =
-                        u16::try_from(i + 1).expect("fewer than 65,535 CJK characters");
-                } else {
-                    self.other.insert(c, i as u32);
+                match u16::try_from(i + 1) {
+                    Ok(n) if CJK.contains(&u32::from(c)) => {
+                        self.cjk[(u32::from(c) - CJK.start) as usize] = n;
+                    }
+                    // Past 65,535 first characters (a rubric no trainer writes by
+                    // hand), CJK characters are hashed too.
+                    Ok(_) => {
+                        self.other.insert(c, i as u32);
+                    }
+                    Err(_) => {
+                        self.cjk_overflow = true;
+                        self.other.insert(c, i as u32);
+                    }
                 }
                 i
             }
@@ -271,6 +282,7 @@ impl Scanner {
         let u = u32::from(c);
         if CJK.contains(&u) {
             match self.cjk[(u - CJK.start) as usize] {
+                0 if self.cjk_overflow => self.other.get(&c).map(|&i| i as usize),
                 0 => None,
                 i => Some(usize::from(i) - 1),
             }
