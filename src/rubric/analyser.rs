@@ -82,7 +82,8 @@ struct Group {
 /// - the PikeVM, for what the others cannot do: a span too long for the
 ///   backtracker's memory bound, a Unicode word boundary next to non-ASCII text.
 struct Engine {
-    lazy: Option<hybrid::dfa::DFA>,
+    /// Built on first use: a practice session never uses it.
+    lazy: OnceLock<Option<hybrid::dfa::DFA>>,
     backtrack: BoundedBacktracker,
     pike: PikeVM,
 }
@@ -118,19 +119,28 @@ impl Group {
                 .configure(thompson::Config::new().which_captures(WhichCaptures::Implicit))
                 .build_many_from_hir(&hirs)
                 .map_err(|e| e.to_string())?;
-            let lazy = hybrid::dfa::DFA::builder()
-                .configure(hybrid::dfa::DFA::config().unicode_word_boundary(true))
-                .build_from_nfa(nfa.clone())
-                .ok();
             let backtrack =
                 BoundedBacktracker::new_from_nfa(nfa.clone()).map_err(|e| e.to_string())?;
             let pike = PikeVM::new_from_nfa(nfa).map_err(|e| e.to_string())?;
             Ok(Engine {
-                lazy,
+                lazy: OnceLock::new(),
                 backtrack,
                 pike,
             })
         })
+    }
+}
+
+impl Engine {
+    fn lazy(&self) -> Option<&hybrid::dfa::DFA> {
+        self.lazy
+            .get_or_init(|| {
+                hybrid::dfa::DFA::builder()
+                    .configure(hybrid::dfa::DFA::config().unicode_word_boundary(true))
+                    .build_from_nfa(self.pike.get_nfa().clone())
+                    .ok()
+            })
+            .as_ref()
     }
 }
 
@@ -415,7 +425,7 @@ impl Analyser {
             .range(at..text.len().min(at + MAX_HIT_BYTES))
             .anchored(Anchored::Yes);
         if caches.dfa
-            && let Some(dfa) = &engine.lazy
+            && let Some(dfa) = engine.lazy()
         {
             let cache = caches.lazy[g].get_or_insert_with(|| dfa.create_cache());
             // An error is a byte the DFA gave up on; the PikeVM takes over.

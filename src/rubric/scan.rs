@@ -19,7 +19,7 @@
 //! same occurrences, but its overlapping search costs several times as much per byte on
 //! these short Chinese lines (measured: ~1,800 instructions a line).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use foldhash::fast::FixedState;
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
@@ -43,13 +43,36 @@ struct Target {
     offset: u32,
 }
 
-/// What an occurrence of one literal means.
-#[derive(Debug, Default)]
-struct Entry {
-    /// The patterns it anchors.
-    targets: Vec<Target>,
-    /// The patterns it is a required literal of.
-    marks: Vec<u32>,
+/// A literal of up to [`MAX_LITERAL_CHARS`] characters, stored inline: the builder
+/// holds thousands, and a heap string each made its peak a megabyte.
+#[derive(Debug, Clone, Copy)]
+struct Lit {
+    len: u8,
+    bytes: [u8; MAX_LITERAL_CHARS * 4],
+}
+
+impl Lit {
+    fn new(s: &str) -> Self {
+        let mut bytes = [0; MAX_LITERAL_CHARS * 4];
+        bytes[..s.len()].copy_from_slice(s.as_bytes());
+        Self {
+            len: s.len() as u8,
+            bytes,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).expect("built from a str")
+    }
+}
+
+/// What an occurrence of one literal means to one pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// It anchors the pattern.
+    Anchor(Target),
+    /// It is one of the pattern's required literals.
+    Required(u32),
 }
 
 /// No entry: an index that is never used.
@@ -83,7 +106,7 @@ const ANY_PATTERN: u32 = u32::MAX;
 /// Collects every pattern's literals as the rubric is compiled.
 #[derive(Debug, Default)]
 pub(super) struct ScannerBuilder {
-    literals: BTreeMap<String, Entry>,
+    literals: Vec<(Lit, Role)>,
     anywhere: Vec<u32>,
     filtered: Vec<bool>,
 }
@@ -163,10 +186,7 @@ impl ScannerBuilder {
             };
             for lit in &anchor.literals {
                 anchor_literals.push(lit);
-                let e = self.literals.entry(lit.clone()).or_default();
-                if !e.targets.contains(&target) {
-                    e.targets.push(target);
-                }
+                self.literals.push((Lit::new(lit), Role::Anchor(target)));
             }
         }
         let p = pattern as usize;
@@ -181,17 +201,18 @@ impl ScannerBuilder {
         {
             self.filtered[p] = true;
             for lit in required {
-                let e = self.literals.entry(lit).or_default();
-                if !e.marks.contains(&pattern) {
-                    e.marks.push(pattern);
-                }
+                self.literals
+                    .push((Lit::new(&lit), Role::Required(pattern)));
             }
         }
     }
 
-    pub(super) fn build(self) -> Scanner {
+    pub(super) fn build(mut self) -> Scanner {
+        // Sorted, one literal's roles are neighbours, and so are literals that share a
+        // first character, or two.
+        self.literals.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
         let mut s = Scanner {
-            entries: Vec::with_capacity(self.literals.len() + 1),
+            entries: Vec::new(),
             targets: Vec::new(),
             marks: Vec::new(),
             firsts: Vec::new(),
@@ -206,16 +227,25 @@ impl ScannerBuilder {
             anywhere: self.anywhere,
             filtered: self.filtered,
         };
-        // Sorted, literals that share a first character, or two, are neighbours.
-        for (lit, entry) in self.literals {
+        for same in self.literals.chunk_by(|a, b| a.0.as_str() == b.0.as_str()) {
+            let lit = same[0].0.as_str();
+            let mut targets: Vec<Target> = Vec::new();
+            let mut marks: Vec<u32> = Vec::new();
+            for (_, role) in same {
+                match *role {
+                    Role::Anchor(t) if !targets.contains(&t) => targets.push(t),
+                    Role::Required(p) if !marks.contains(&p) => marks.push(p),
+                    _ => {}
+                }
+            }
             let e = s.entries.len() as u32;
             s.entries.push([
                 s.targets.len() as u32,
                 s.marks.len() as u32,
-                (s.targets.len() + entry.targets.len()) as u32,
+                (s.targets.len() + targets.len()) as u32,
             ]);
-            s.targets.extend(entry.targets);
-            s.marks.extend(entry.marks);
+            s.targets.extend(targets);
+            s.marks.extend(marks);
             let mut chars = lit.chars();
             let a = chars.next().expect("literals are not empty");
             let first = s.first_mut(a);
