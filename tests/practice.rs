@@ -246,6 +246,24 @@ fn a_forbidden_phrase_gets_a_coach_line_but_not_in_an_exam() {
 }
 
 #[test]
+fn an_exam_menu_names_the_types_without_their_handling_advice() {
+    let dir = Dir::new();
+    let mut p = spawn(&dir, &["--exam", "--trainee", "a"]);
+    let out = expect(&mut p, "请输入编号");
+    let menu = String::from_utf8_lossy(&out);
+    assert!(menu.contains("感情用事者(emotional)"), "{menu}");
+    assert!(!menu.contains("先让他发泄"), "{menu}");
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    assert_eq!(wait_exit(&mut p), 0);
+
+    let mut p = spawn(&dir, &["--trainee", "a"]);
+    let out = expect(&mut p, "请输入编号");
+    assert!(String::from_utf8_lossy(&out).contains("先让他发泄"));
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    assert_eq!(wait_exit(&mut p), 0);
+}
+
+#[test]
 fn undo_restores_the_mood_and_is_recorded() {
     let dir = Dir::new();
     let mut p = spawn(

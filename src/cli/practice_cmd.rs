@@ -250,15 +250,16 @@ fn choose_customer<'c>(
     }
     outln!("{}", st.bold("陪练 · 选择要练习的客户类型"));
     let entries = catalog.entries();
+    // A type's summary says how to handle it; an exam asks the trainee to know that.
     let items: Vec<String> = entries
         .iter()
         .map(|e| {
-            format!(
-                "{}({}) {}",
-                ui::sanitize(&e.persona.name),
-                e.persona.id,
-                st.dim(&ui::sanitize(&e.persona.summary))
-            )
+            let name = format!("{}({})", ui::sanitize(&e.persona.name), e.persona.id);
+            if args.exam {
+                name
+            } else {
+                format!("{name} {}", st.dim(&ui::sanitize(&e.persona.summary)))
+            }
         })
         .collect();
     let Some(i) = menu(input, &items, None)? else {
