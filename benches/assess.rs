@@ -109,7 +109,7 @@ fn generate(dir: &Path, n: usize, catalog: &Catalog) -> u64 {
                 anger,
             }),
         };
-        let text = assess::to_jsonl(&t);
+        let text = peilian::transcript::to_jsonl(&t);
         bytes += text.len() as u64;
         std::fs::write(tdir.join(format!("t{i:05}.jsonl")), text).unwrap();
     }

@@ -394,7 +394,73 @@ fn fast_path(text: &str) -> Option<Line> {
     }
 }
 
+/// A transcript as JSONL, byte for byte what [`Writer`] writes line by
+/// line: scripted sessions are played in memory and their transcripts written whole
+/// and atomically.
+pub fn to_jsonl(t: &Transcript) -> String {
+    #[derive(Serialize)]
+    #[serde(tag = "type", rename_all = "snake_case")]
+    enum Line<'a> {
+        Header(&'a Header),
+        Turn(&'a TurnRecord),
+        End(&'a End),
+    }
+    let mut out = String::new();
+    let mut push = |l: Line| {
+        out.push_str(&serde_json::to_string(&l).expect("a transcript line serialises"));
+        out.push('\n');
+    };
+    push(Line::Header(&t.header));
+    for turn in &t.turns {
+        push(Line::Turn(turn));
+    }
+    if let Some(e) = &t.end {
+        push(Line::End(e));
+    }
+    out
+}
+
 /// The current time as RFC 3339 (UTC, seconds).
 pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Engine;
+    use crate::persona::Catalog;
+    use crate::session::{Options, Session};
+
+    #[test]
+    fn jsonl_matches_the_transcript_writer() {
+        let analyser = crate::rubric::default_rubric();
+        let catalog = Catalog::load(None, analyser).unwrap();
+        let entry = catalog.find("emotional").unwrap();
+        let engine = Engine::new(
+            &entry.persona,
+            &entry.persona.scenarios[0],
+            "normal",
+            analyser,
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.jsonl");
+        let opts = Options {
+            seed: 7,
+            trainee: "小王".into(),
+            transcript: Some(path.clone()),
+        };
+        let mut s = Session::start(&engine, &entry.source, &opts).unwrap();
+        s.say("您好,非常理解您的心情").unwrap();
+        s.say("请问您的单号是多少?").unwrap();
+        s.finish_unfinished("学员台词用完,对话未结束").unwrap();
+        let t = Transcript {
+            header: s.header().clone(),
+            turns: s.turns().to_vec(),
+            end: s.end().cloned(),
+        };
+        assert_eq!(to_jsonl(&t), std::fs::read_to_string(&path).unwrap());
+        assert_eq!(read(&path).unwrap(), t);
+    }
 }

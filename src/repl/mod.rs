@@ -411,7 +411,7 @@ fn command(
         Command::Restart => return Ok(Flow::Restart),
         Command::Save(Some(path)) => {
             let path = PathBuf::from(path);
-            let text = crate::assess::to_jsonl(&session.transcript());
+            let text = crate::transcript::to_jsonl(&session.transcript());
             match crate::io::write_atomic(&path, text.as_bytes()) {
                 Ok(()) => outln!("已另存到 {}", path.display()),
                 Err(e) => outln!("无法保存到 {}: {e}", path.display()),

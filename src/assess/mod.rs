@@ -1,0 +1,595 @@
+//! Assessment runs: many sessions scored at once, for an assessor rather than a trainee.
+//!
+//! A run takes recorded transcripts (a directory) or scripted sessions (a manifest whose
+//! entries name a trainee, a persona and an answers file, played against the offline
+//! customer engine), scores every session in parallel on all cores, and writes one
+//! scorecard per session, `summary.csv` and a self-contained `report.html`. Everything
+//! about the run is deterministic except the time stamps the scorecards and transcripts
+//! carry: sessions come out in file-name or manifest order, whichever thread scored them.
+//!
+//! A session that cannot be assessed — a corrupt transcript, an unknown persona, a
+//! missing answers file, a bad manifest entry — becomes a [`Failure`] naming its file and
+//! entry; it never stops the others. This module draws nothing on the terminal: the
+//! command owns the progress bar (through [`assess`]'s `tick`) and the messages.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, anyhow};
+use rayon::prelude::*;
+
+use crate::engine::Engine;
+use crate::io::StagedDir;
+use crate::persona::{Catalog, Entry, Scenario};
+use crate::rubric::Analyser;
+use crate::score::render::Render;
+use crate::score::{Scorecard, score};
+use crate::session::{Live, MAX_TURN_CHARS, Options, Session};
+use crate::transcript::{self, Transcript};
+
+mod plan;
+mod report;
+mod summary;
+
+pub use plan::{Item, Plan, Scripted, What, safe_name};
+pub use report::report_html;
+pub use summary::summary_csv;
+
+/// The dimension labels, in scorecard order: the `summary.csv` headers when a run
+/// scored nothing (otherwise the headers are the scorecards' own labels).
+const DIMENSIONS: [&str; 7] = [
+    "禁语与禁止法则",
+    "共情",
+    "道歉",
+    "处理流程",
+    "服务用语",
+    "客户类型要点",
+    "结果",
+];
+
+/// What the end line of a scripted session says when the answers run out first.
+const UNFINISHED: &str = "学员台词用完,对话未结束";
+
+/// Score one transcript file with the personas and rubric in force.
+pub fn score_file(
+    path: &Path,
+    catalog: &Catalog,
+    analyser: &Analyser,
+) -> anyhow::Result<Scorecard> {
+    let t = transcript::read(path)?;
+    score_transcript(&t, path, catalog, analyser)
+}
+
+/// Score a transcript already read from `path`, with the persona and scenario it
+/// names; for callers that look at the header first (history filters by trainee).
+pub fn score_transcript(
+    t: &Transcript,
+    path: &Path,
+    catalog: &Catalog,
+    analyser: &Analyser,
+) -> anyhow::Result<Scorecard> {
+    let (entry, scenario) =
+        persona_of(t, catalog).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    Ok(score(
+        t,
+        &path.display().to_string(),
+        &entry.persona,
+        scenario,
+        entry.source.content.hash(),
+        analyser,
+        transcript::now_rfc3339(),
+    ))
+}
+
+/// The persona and scenario a transcript was recorded with.
+fn persona_of<'c>(
+    t: &Transcript,
+    catalog: &'c Catalog,
+) -> Result<(&'c Entry, &'c Scenario), String> {
+    let entry = catalog.find(&t.header.persona.id).ok_or_else(|| {
+        format!(
+            "记录里的客户「{}」不在当前的客户画像里;用 --persona-dir 指向它所在的目录",
+            t.header.persona.id
+        )
+    })?;
+    let scenario = entry.persona.scenario(&t.header.scenario).ok_or_else(|| {
+        format!(
+            "客户「{}」没有场景「{}」",
+            entry.persona.id, t.header.scenario
+        )
+    })?;
+    Ok((entry, scenario))
+}
+
+/// A session that could not be assessed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub order: usize,
+    /// The transcript file, or the manifest entry.
+    pub what: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A transcript's read error already starts with its file name.
+        if self.message.starts_with(&self.what) {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.what, self.message)
+        }
+    }
+}
+
+/// Where and how a run writes.
+pub struct Settings<'r> {
+    pub out: PathBuf,
+    /// Scorecard renderers; JSON is always written, whatever this holds.
+    pub renderers: Vec<&'r (dyn Render + Sync)>,
+    /// The model server voicing scripted customers; offline when `None`. The mood
+    /// model decides outcomes either way, so only the customer's words differ.
+    pub llm: Option<crate::llm::Settings>,
+}
+
+/// What the summary and the report need of one scored session (the full scorecard is
+/// written and dropped, so a run of ten thousand stays small).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub name: String,
+    pub trainee: String,
+    pub persona: String,
+    pub persona_name: String,
+    pub scenario: String,
+    pub difficulty: String,
+    pub outcome: String,
+    pub total: f64,
+    pub grade: String,
+    pub forbidden_count: usize,
+    /// Why the session does not count for assessment (see [`Scorecard::invalid`]).
+    pub invalid: Option<String>,
+    /// Label and score of each dimension, in scorecard order.
+    pub dimensions: Vec<(&'static str, f64)>,
+    /// The compliance dimension's deductions.
+    pub violations: Vec<Violation>,
+}
+
+/// One deduction of the compliance dimension.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    pub rule: String,
+    /// Whether the rule is a 禁语 (a rule of the `forbidden` kind).
+    pub forbidden: bool,
+    pub why: String,
+    pub quote: String,
+    pub better: Option<String>,
+}
+
+/// The result of a run, in run order.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub rows: Vec<Row>,
+    pub failures: Vec<Failure>,
+    /// Things worth saying that did not stop a session (a cut-off answers line).
+    pub warnings: Vec<String>,
+    /// The rubric's grades, best first, for the report's grade counts.
+    pub grades: Vec<String>,
+}
+
+/// Sessions that share persona, scenario and difficulty share one compiled engine.
+type EngineKey = (usize, usize, String);
+
+/// Score every session of `plan` in parallel, writing each one's scorecards (and, for a
+/// scripted session, its transcript) under `settings.out`. `tick` is called once per
+/// session as it finishes, from whichever thread finished it.
+pub fn assess(
+    plan: Plan,
+    catalog: &Catalog,
+    analyser: &Analyser,
+    settings: &Settings,
+    tick: &(dyn Fn() + Sync),
+) -> anyhow::Result<Report> {
+    std::fs::create_dir_all(&settings.out)
+        .with_context(|| format!("无法创建目录 {}", settings.out.display()))?;
+    let staged = |name: &str| {
+        let dir = settings.out.join(name);
+        StagedDir::new(&dir).with_context(|| format!("无法创建目录 {}", dir.display()))
+    };
+    let cards = staged("scorecards")?;
+    let transcripts = if plan
+        .items
+        .iter()
+        .any(|i| matches!(i.what, What::Scripted(_)))
+    {
+        Some(staged("transcripts")?)
+    } else {
+        None
+    };
+
+    // Resolve every scripted session's persona, scenario and difficulty first, and
+    // compile each distinct combination once.
+    let mut keys: Vec<EngineKey> = Vec::new();
+    let mut resolved: HashMap<usize, Result<usize, String>> = HashMap::new();
+    for item in &plan.items {
+        if let What::Scripted(s) = &item.what {
+            let r = resolve(catalog, s).map(|key| match keys.iter().position(|k| *k == key) {
+                Some(i) => i,
+                None => {
+                    keys.push(key);
+                    keys.len() - 1
+                }
+            });
+            resolved.insert(item.order, r);
+        }
+    }
+    let entries = catalog.entries();
+    let engines: Vec<Engine> = keys
+        .par_iter()
+        .map(|(p, s, level)| {
+            let persona = &entries[*p].persona;
+            Engine::new(persona, &persona.scenarios[*s], level, analyser)
+                .expect("difficulty checked when resolved")
+        })
+        .collect();
+
+    let forbidden: HashSet<&str> = analyser
+        .rubric()
+        .rules
+        .iter()
+        .filter(|r| r.kind == "forbidden")
+        .map(|r| r.id.as_str())
+        .collect();
+    // One thread writes every file, while the others score: two threads creating
+    // files in one directory wait on its lock (measured: three times slower than one).
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Output>(256);
+    let dirs = [
+        cards.path().to_path_buf(),
+        transcripts
+            .as_ref()
+            .map_or_else(PathBuf::new, |t| t.path().to_path_buf()),
+    ];
+    let writer = std::thread::spawn(move || {
+        let mut failed: BTreeMap<usize, String> = BTreeMap::new();
+        for o in rx {
+            if failed.contains_key(&o.index) {
+                continue;
+            }
+            let path = dirs[o.dir as usize].join(&o.file);
+            if let Err(e) = write_new(&path, &o.bytes) {
+                failed.insert(o.index, format!("写入 {}: {e}", o.file));
+            }
+        }
+        failed
+    });
+    let mut results: Vec<Result<(Row, Vec<String>), Failure>> = plan
+        .items
+        .par_iter()
+        .enumerate()
+        .map_with(tx, |tx, (index, item)| {
+            let send = |dir: Dir, file: String, bytes: Vec<u8>| {
+                // The writer only stops when every sender is gone.
+                let _ = tx.send(Output {
+                    index,
+                    dir,
+                    file,
+                    bytes,
+                });
+            };
+            let r = match &item.what {
+                What::Transcript(path) => {
+                    assess_transcript(item, path, catalog, analyser, settings, &forbidden, send)
+                        .map(|row| (row, Vec::new()))
+                        .map_err(|e| Failure {
+                            order: item.order,
+                            what: path.display().to_string(),
+                            message: format!("{e:#}"),
+                        })
+                }
+                What::Scripted(s) => {
+                    let engine = match &resolved[&item.order] {
+                        Ok(i) => Ok((&entries[keys[*i].0], &engines[*i])),
+                        Err(e) => Err(anyhow!("{e}")),
+                    };
+                    engine
+                        .and_then(|(entry, engine)| {
+                            play(item, s, entry, engine, settings, &forbidden, send)
+                        })
+                        .map_err(|e| Failure {
+                            order: item.order,
+                            what: s.label.clone(),
+                            message: format!("{e:#}"),
+                        })
+                }
+            };
+            tick();
+            r
+        })
+        .collect();
+    let failed = writer.join().expect("the writer thread does not panic");
+    for (index, message) in failed {
+        let item = &plan.items[index];
+        let what = match &item.what {
+            What::Transcript(path) => path.display().to_string(),
+            What::Scripted(s) => s.label.clone(),
+        };
+        results[index] = Err(Failure {
+            order: item.order,
+            what,
+            message,
+        });
+    }
+    for dir in std::iter::once(cards).chain(transcripts) {
+        let target = dir.target().display().to_string();
+        dir.publish()
+            .with_context(|| format!("无法把结果移到 {target}"))?;
+    }
+
+    let mut report = Report {
+        failures: plan.failures,
+        grades: analyser
+            .rubric()
+            .scoring
+            .grades
+            .iter()
+            .map(|g| g.name.clone())
+            .collect(),
+        ..Report::default()
+    };
+    for r in results {
+        match r {
+            Ok((row, warnings)) => {
+                report.rows.push(row);
+                report.warnings.extend(warnings);
+            }
+            Err(f) => report.failures.push(f),
+        }
+    }
+    report.failures.sort_by_key(|f| f.order);
+    Ok(report)
+}
+
+fn resolve(catalog: &Catalog, s: &Scripted) -> Result<EngineKey, String> {
+    let found = catalog
+        .find(&s.persona)
+        .ok_or_else(|| catalog.not_found(&s.persona))?;
+    let p = catalog
+        .entries()
+        .iter()
+        .position(|e| std::ptr::eq(e, found))
+        .expect("found in the catalog");
+    let persona = &catalog.entries()[p].persona;
+    let sc = match &s.scenario {
+        None => 0,
+        Some(id) => persona
+            .scenarios
+            .iter()
+            .position(|x| x.id == *id)
+            .ok_or_else(|| {
+                let ids: Vec<&str> = persona.scenarios.iter().map(|s| s.id.as_str()).collect();
+                format!(
+                    "客户「{}」没有场景「{id}」。可选:{}",
+                    persona.name,
+                    ids.join("、")
+                )
+            })?,
+    };
+    if persona.scenarios.is_empty() {
+        return Err(format!("客户「{}」没有场景", persona.name));
+    }
+    if persona.difficulty.get(&s.difficulty).is_none() {
+        return Err(format!(
+            "难度「{}」不存在;expected easy, normal or hard",
+            s.difficulty
+        ));
+    }
+    Ok((p, sc, s.difficulty.clone()))
+}
+
+fn assess_transcript(
+    item: &Item,
+    path: &Path,
+    catalog: &Catalog,
+    analyser: &Analyser,
+    settings: &Settings,
+    forbidden: &HashSet<&str>,
+    send: impl Fn(Dir, String, Vec<u8>),
+) -> anyhow::Result<Row> {
+    let card = score_file(path, catalog, analyser)?;
+    send_cards(&item.name, &card, settings, &send);
+    let persona_name = catalog
+        .find(&card.source.persona)
+        .map_or_else(String::new, |e| e.persona.name.clone());
+    Ok(row(&item.name, &card, persona_name, forbidden))
+}
+
+/// Play a scripted session, write its transcript, score it.
+fn play(
+    item: &Item,
+    s: &Scripted,
+    entry: &Entry,
+    engine: &Engine,
+    settings: &Settings,
+    forbidden: &HashSet<&str>,
+    send: impl Fn(Dir, String, Vec<u8>),
+) -> anyhow::Result<(Row, Vec<String>)> {
+    let (lines, warnings) = answers(&s.answers)?;
+    let opts = Options {
+        seed: s.seed,
+        trainee: s.trainee.clone(),
+        transcript: None,
+    };
+    let voice = match &settings.llm {
+        Some(l) => Some(crate::llm::LlmVoice::new(l.clone(), engine)?),
+        None => None,
+    };
+    let mut session = Live::quiet(|live| {
+        Session::start_voiced(engine, &entry.source, &opts, voice.as_ref(), live)
+    })?;
+    for line in &lines {
+        session.say(line)?;
+        if session.outcome().is_some() {
+            break;
+        }
+    }
+    if session.outcome().is_none() {
+        session.finish_unfinished(UNFINISHED)?;
+    }
+    let t = Transcript {
+        header: session.header().clone(),
+        turns: session.turns().to_vec(),
+        end: session.end().cloned(),
+    };
+    send(
+        Dir::Transcripts,
+        format!("{}.jsonl", item.name),
+        transcript::to_jsonl(&t).into_bytes(),
+    );
+    // Named relative to the output directory, so that the whole directory can move
+    // and two runs into different directories write the same scorecards.
+    let card = score(
+        &t,
+        &format!("transcripts/{}.jsonl", item.name),
+        engine.persona,
+        engine.scenario,
+        entry.source.content.hash(),
+        engine.analyser(),
+        transcript::now_rfc3339(),
+    );
+    send_cards(&item.name, &card, settings, &send);
+    let warnings = warnings
+        .into_iter()
+        .map(|w| format!("{}: {w}", s.label))
+        .collect();
+    Ok((
+        row(&item.name, &card, engine.persona.name.clone(), forbidden),
+        warnings,
+    ))
+}
+
+/// The trainee lines of an answers file, read as `peilian run` reads them: UTF-8,
+/// blank lines and `#` comments skipped, over-long lines cut (with a warning).
+fn answers(path: &Path) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("无法读取台词文件 {}", path.display()))?;
+    let mut lines = Vec::new();
+    let mut warnings = Vec::new();
+    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let Ok(text) = std::str::from_utf8(raw) else {
+            anyhow::bail!(
+                "{}:{}: 不是有效的 UTF-8 文本;请把台词文件存为 UTF-8",
+                path.display(),
+                i + 1
+            );
+        };
+        let text = text.trim();
+        if text.is_empty() || text.starts_with('#') {
+            continue;
+        }
+        let n = text.chars().count();
+        if n > MAX_TURN_CHARS {
+            warnings.push(format!(
+                "{}:{}: 这一行有 {n} 个字,只取前 {MAX_TURN_CHARS} 个",
+                path.display(),
+                i + 1
+            ));
+            lines.push(text.chars().take(MAX_TURN_CHARS).collect());
+        } else {
+            lines.push(text.to_string());
+        }
+    }
+    if lines.is_empty() {
+        anyhow::bail!("台词文件 {} 是空的:每行写一句学员要说的话", path.display());
+    }
+    Ok((lines, warnings))
+}
+
+/// A file for the writer thread: which session it belongs to, and where it goes.
+struct Output {
+    index: usize,
+    dir: Dir,
+    file: String,
+    bytes: Vec<u8>,
+}
+
+#[derive(Clone, Copy)]
+enum Dir {
+    Scorecards = 0,
+    Transcripts = 1,
+}
+
+/// Write a new file in a staging directory (see [`StagedDir`]): no temporary file, no
+/// rename, no sync; the directory is published whole when the run is done.
+fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    std::fs::File::create_new(path)?.write_all(bytes)
+}
+
+/// A session's scorecard in JSON and every extra format, for the writer thread.
+fn send_cards(
+    name: &str,
+    card: &Scorecard,
+    settings: &Settings,
+    send: &impl Fn(Dir, String, Vec<u8>),
+) {
+    // The JSON scorecard is always written, compact: a run writes thousands, and
+    // indenting them cost a third of their serialisation (`peilian score --format
+    // json` prints the same object indented, for people).
+    let mut json = serde_json::to_vec(card).expect("a scorecard serialises");
+    json.push(b'\n');
+    send(Dir::Scorecards, format!("{name}.json"), json);
+    for r in settings
+        .renderers
+        .iter()
+        .filter(|r| r.extension() != "json")
+    {
+        send(
+            Dir::Scorecards,
+            format!("{name}.{}", r.extension()),
+            r.render(card).into_bytes(),
+        );
+    }
+}
+
+fn row(name: &str, c: &Scorecard, persona_name: String, forbidden: &HashSet<&str>) -> Row {
+    Row {
+        name: name.to_string(),
+        trainee: c.trainee.clone(),
+        persona: c.source.persona.clone(),
+        persona_name,
+        scenario: c.source.scenario.clone(),
+        difficulty: c.source.difficulty.clone(),
+        outcome: c.outcome.clone(),
+        total: c.total,
+        grade: c.grade.clone(),
+        forbidden_count: c.forbidden_count,
+        invalid: c.invalid.clone(),
+        dimensions: c.dimensions.iter().map(|d| (d.label, d.score)).collect(),
+        violations: c
+            .dimensions
+            .iter()
+            .filter(|d| d.id == "compliance")
+            .flat_map(|d| &d.evidence)
+            .filter(|e| e.points < 0.0)
+            .map(|e| Violation {
+                rule: e.rule.clone(),
+                forbidden: forbidden.contains(e.rule.as_str()),
+                why: e.why.clone(),
+                quote: e.quote.clone(),
+                better: e.better.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Write `summary.csv` and `report.html` into `out`. `card_ext` is the scorecard format
+/// the report links to.
+pub fn write_summary(out: &Path, report: &Report, card_ext: &str) -> anyhow::Result<()> {
+    for (name, bytes) in [
+        ("summary.csv", summary_csv(report)),
+        ("report.html", report_html(report, card_ext).into_bytes()),
+    ] {
+        let path = out.join(name);
+        crate::io::write_atomic(&path, &bytes)
+            .with_context(|| format!("写入 {}", path.display()))?;
+    }
+    Ok(())
+}
