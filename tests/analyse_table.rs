@@ -1,6 +1,7 @@
 //! The default rubric against a table of utterances as trainees really type them
 //! (`tests/data/utterances.toml`): each case lists kinds that must be found and kinds
-//! that must not. Runs the real binary once over the whole table.
+//! that must not, and optionally `quotes`: the exact text some signal must span (what a
+//! scorecard quotes back). Runs the real binary once over the whole table.
 
 mod common;
 
@@ -18,6 +19,8 @@ struct Case {
     kinds: Vec<String>,
     #[serde(default)]
     not: Vec<String>,
+    #[serde(default)]
+    quotes: Vec<String>,
 }
 
 #[test]
@@ -56,9 +59,24 @@ fn default_rubric_classifies_the_utterance_table() {
             .iter()
             .filter(|k| found.contains(&k.as_str()))
             .collect();
-        if !missing.is_empty() || !wrong.is_empty() {
+        let spans: Vec<&str> = got["signals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let (a, b) = (s["start"].as_u64().unwrap(), s["end"].as_u64().unwrap());
+                &case.text[a as usize..b as usize]
+            })
+            .collect();
+        let unquoted: Vec<&String> = case
+            .quotes
+            .iter()
+            .filter(|q| !spans.contains(&q.as_str()))
+            .collect();
+        if !missing.is_empty() || !wrong.is_empty() || !unquoted.is_empty() {
             failures.push(format!(
-                "「{}」 found {found:?}; missing {missing:?}; must not have {wrong:?}",
+                "「{}」 found {found:?} spanning {spans:?}; missing {missing:?}; \
+                 must not have {wrong:?}; no span quoting {unquoted:?}",
                 case.text
             ));
         }
