@@ -514,6 +514,22 @@ fn piped_input_plays_like_run_and_survives_hostile_lines() {
 }
 
 #[test]
+fn a_remedy_too_early_names_the_step_the_customer_is_waiting_for() {
+    let dir = Dir::new();
+    let out = piped(
+        &dir,
+        &["practice", "--persona", "emotional", "--seed", "3"],
+        "我们给您免费更换软驱\n",
+    );
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("⚠ 急于下结论:客户还在等「先让我把话说完,有人真正理解我的难处」"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn a_pipe_cannot_answer_menus() {
     let dir = Dir::new();
     let out = piped(&dir, &[], "您好\n");

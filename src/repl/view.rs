@@ -143,14 +143,23 @@ pub fn coach(style: &Style, engine: &Engine<'_>, turn: &TurnRecord) -> Option<St
     }
     for e in &turn.events {
         let line = match e {
-            Event::EmptyApology => "⚠ 一味道歉:光道歉不行动,客户更火 → 试试:道歉后马上说你要做什么",
-            Event::Rushed { .. } => {
-                "⚠ 急于下结论:客户还没觉得被理解就给方案 → 试试:先倾听、复述、询问"
+            Event::EmptyApology => {
+                "⚠ 一味道歉:光道歉不行动,客户更火 → 试试:道歉后马上说你要做什么".to_string()
             }
-            Event::Template => "⚠ 念稿子:同样的话说了第二遍,客户听得出来",
+            // Name the step the customer is still waiting for: a fact question alone
+            // does not satisfy a customer who needs the policy stated first.
+            Event::Rushed { need } => match engine.persona.needs.iter().find(|n| &n.id == need) {
+                Some(n) => format!(
+                    "⚠ 急于下结论:客户还在等「{}」,方案给早了 → 试试:先做到这一步,再谈方案",
+                    ui::sanitize(n.label.trim_end_matches(['。', '.']))
+                ),
+                None => "⚠ 急于下结论:客户的要求还没满足就给了方案 → 试试:先倾听、复述、询问"
+                    .to_string(),
+            },
+            Event::Template => "⚠ 念稿子:同样的话说了第二遍,客户听得出来".to_string(),
             _ => continue,
         };
-        bad.push((BAD_FIRST.len(), line.to_string()));
+        bad.push((BAD_FIRST.len(), line));
     }
     // The worst mistake first: a 禁语 matters more than a curt tone.
     bad.sort_by_key(|(rank, _)| *rank);
