@@ -102,6 +102,34 @@ fn six_personas_load_with_enough_content() {
     }
 }
 
+/// A tip is advice a trainee will follow word for word: said as written, it must give
+/// a signal that meets its need.
+#[test]
+fn every_shipped_need_tip_meets_its_need() {
+    let analyser = default_rubric();
+    let catalog = Catalog::load(None, analyser).unwrap();
+    for e in catalog.entries() {
+        for need in &e.persona.needs {
+            let id = format!("{}/{}", e.persona.id, need.id);
+            assert!(!need.tip.is_empty(), "{id}: no tip");
+            if need.any.is_empty() {
+                continue;
+            }
+            let kinds: Vec<&str> = analyser
+                .analyse(&need.tip)
+                .iter()
+                .map(|s| analyser.kind(s).id.as_str())
+                .collect();
+            assert!(
+                need.any.iter().any(|k| kinds.contains(&k.as_str())),
+                "{id}: tip 「{}」 gives {kinds:?}, none of {:?}",
+                need.tip,
+                need.any
+            );
+        }
+    }
+}
+
 #[test]
 fn every_shipped_self_check_passes() {
     let analyser = default_rubric();

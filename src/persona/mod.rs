@@ -178,6 +178,10 @@ pub struct Need {
     /// The need must be met by this turn or it can no longer be met (speed matters).
     #[serde(default)]
     pub by_turn: Option<u32>,
+    /// What a trainee could say to meet the need, shown by the coach and the scorecard
+    /// when it was missed. Without it they show the rubric's phrases for `any`.
+    #[serde(default)]
+    pub tip: String,
 }
 
 fn one_u32() -> u32 {

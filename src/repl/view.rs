@@ -150,8 +150,12 @@ pub fn coach(style: &Style, engine: &Engine<'_>, turn: &TurnRecord) -> Option<St
             // does not satisfy a customer who needs the policy stated first.
             Event::Rushed { need } => match engine.persona.needs.iter().find(|n| &n.id == need) {
                 Some(n) => format!(
-                    "⚠ 急于下结论:客户还在等「{}」,方案给早了 → 试试:先做到这一步,再谈方案",
-                    ui::sanitize(n.label.trim_end_matches(['。', '.']))
+                    "⚠ 急于下结论:客户还在等「{}」,方案给早了 → 试试:{}",
+                    ui::sanitize(n.label.trim_end_matches(['。', '.'])),
+                    ui::sanitize(
+                        &crate::score::need_tip(n, None, analyser)
+                            .unwrap_or_else(|| "先做到这一步,再谈方案".into())
+                    )
                 ),
                 None => "⚠ 急于下结论:客户的要求还没满足就给了方案 → 试试:先倾听、复述、询问"
                     .to_string(),

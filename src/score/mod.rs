@@ -15,7 +15,7 @@ use serde::Serialize;
 pub use ledger::Promise;
 use ledger::promises;
 
-use crate::persona::{Persona, Scenario};
+use crate::persona::{Need, Persona, Scenario};
 use crate::rubric::{ACTION_KINDS, Analyser, Polarity};
 use crate::transcript::Transcript;
 
@@ -267,8 +267,8 @@ fn score_with(
         process(&lines, w.process),
         courtesy(&lines, analyser, w.courtesy),
     ];
-    if let Some((p, _, _)) = persona {
-        dims.push(persona_needs(t, p, w.persona));
+    if let Some((p, scenario, _)) = persona {
+        dims.push(persona_needs(t, p, scenario, analyser, w.persona));
         dims.push(outcome(t, w.outcome));
     }
     for d in &mut dims {
@@ -715,7 +715,13 @@ fn courtesy(lines: &[Line], a: &Analyser, max: f64) -> Dimension {
 }
 
 /// 客户类型要点: the persona's needs, which encode the deck's 建议 for this type.
-fn persona_needs(t: &Transcript, p: &Persona, max: f64) -> Dimension {
+fn persona_needs(
+    t: &Transcript,
+    p: &Persona,
+    scenario: &Scenario,
+    analyser: &Analyser,
+    max: f64,
+) -> Dimension {
     let mut ev = Vec::new();
     let mut met = 0;
     for need in &p.needs {
@@ -739,7 +745,7 @@ fn persona_needs(t: &Transcript, p: &Persona, max: f64) -> Dimension {
             None => ev.push(missing(
                 format!("need.{}", need.id),
                 format!("没做到:{}", need.label),
-                p.advice.join(";"),
+                need_tip(need, Some(scenario), analyser).unwrap_or_else(|| p.advice.join(";")),
             )),
         }
     }
@@ -755,6 +761,38 @@ fn persona_needs(t: &Transcript, p: &Persona, max: f64) -> Dimension {
         max,
         evidence: ev,
     }
+}
+
+/// What to say to meet one need: the persona's own tip, else the rubric's phrase for
+/// each kind that meets it; with a scenario, also its policy when that must be stated.
+/// The type's whole advice is the scorecard's fallback only: repeated under every
+/// missed need, it buried the one step that was missing.
+pub fn need_tip(need: &Need, scenario: Option<&Scenario>, analyser: &Analyser) -> Option<String> {
+    let mut parts = Vec::new();
+    if !need.tip.trim().is_empty() {
+        parts.push(need.tip.trim().to_string());
+    } else {
+        let rules = &analyser.rubric().rules;
+        let phrases: Vec<String> = need
+            .any
+            .iter()
+            .filter_map(|kind| {
+                rules
+                    .iter()
+                    .find(|r| &r.kind == kind && !r.phrase.is_empty())
+                    .map(|r| format!("「{}」", r.phrase))
+            })
+            .collect();
+        if !phrases.is_empty() {
+            parts.push(format!("比如说{}", phrases.join("或")));
+        }
+    }
+    if let Some(sc) = scenario.filter(|_| need.policy)
+        && !sc.policy.summary.trim().is_empty()
+    {
+        parts.push(format!("本场景的政策和法规:{}", sc.policy.summary.trim()));
+    }
+    (!parts.is_empty()).then(|| parts.join(";"))
 }
 
 /// 结果: resolved, walked out, out of turns — and how calm the customer ended.
@@ -779,5 +817,50 @@ fn outcome(t: &Transcript, max: f64) -> Dimension {
             why: format!("{why}(共 {} 轮)", t.turns.len()),
             better: None,
         }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::persona::Catalog;
+
+    fn need(toml_text: &str) -> Need {
+        toml::from_str(toml_text).unwrap()
+    }
+
+    #[test]
+    fn a_need_without_a_tip_falls_back_to_the_rubrics_phrases_and_the_policy() {
+        let analyser = crate::rubric::default_rubric();
+        let plain = need(
+            r#"id = "x"
+label = "理解我"
+any = ["empathy", "restate"]"#,
+        );
+        assert_eq!(
+            need_tip(&plain, None, analyser).unwrap(),
+            "比如说「非常理解您的心情」或「您的意思是……,对吗?」"
+        );
+
+        let catalog = Catalog::load(None, analyser).unwrap();
+        let scenario = &catalog.find("prepared").unwrap().persona.scenarios[0];
+        let policy = need(
+            r#"id = "p"
+label = "讲准政策"
+policy = true
+tip = "按规定说"
+"#,
+        );
+        let tip = need_tip(&policy, Some(scenario), analyser).unwrap();
+        assert!(tip.starts_with("按规定说;本场景的政策和法规:"), "{tip}");
+        assert!(tip.contains(scenario.policy.summary.trim()));
+        assert_eq!(need_tip(&policy, None, analyser).unwrap(), "按规定说");
+
+        let nothing = need(
+            r#"id = "n"
+label = "等一等"
+"#,
+        );
+        assert_eq!(need_tip(&nothing, None, analyser), None);
     }
 }
