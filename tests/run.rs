@@ -63,6 +63,56 @@ fn a_fact_question_gets_the_scenarios_fact() {
 }
 
 #[test]
+fn asked_what_they_want_the_customer_states_the_demand() {
+    let v = run_json(
+        &[
+            "--persona",
+            "self-absorbed",
+            "--scenario",
+            "mainboard-claim",
+        ],
+        "依您看,这个问题怎么处理比较好?\n",
+    );
+    let turn = &v["turns"][0];
+    assert_eq!(turn["moves"][0]["move"], "answer_demand", "{turn}");
+    let customer = turn["customer"].as_str().unwrap();
+    assert!(customer.contains("按保修给我换一块新主板"), "{customer}");
+}
+
+#[test]
+fn a_persona_without_demand_lines_still_states_its_demand() {
+    let d = Dir::new();
+    d.cmd().args(["persona", "new", "plain"]).assert().success();
+    let path = d.path().join("plain.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let without: String = text
+        .lines()
+        .filter(|l| !l.starts_with("answer_demand"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(without, text, "the starter has demand lines to remove");
+    std::fs::write(&path, without).unwrap();
+    let out = d
+        .cmd()
+        .args([
+            "--persona-dir",
+            ".",
+            "run",
+            "--persona",
+            "plain",
+            "--answers",
+            "-",
+        ])
+        .args(["--json"])
+        .write_stdin("您希望我们怎么处理?\n")
+        .output()
+        .unwrap();
+    let v = common::stdout_json(out);
+    let customer = v["turns"][0]["customer"].as_str().unwrap();
+    assert_eq!(customer, "我的要求很清楚:客户想要什么。");
+}
+
+#[test]
 fn empathy_calms_and_a_forbidden_phrase_angers() {
     let calm = run_json(
         &["--persona", "emotional"],

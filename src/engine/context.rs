@@ -10,6 +10,9 @@ use regex::Regex;
 /// Characters that end a clause. Chat-style lines separate clauses with spaces.
 const BREAKS: &str = ",,。.!!??;;\n \u{3000}";
 
+/// Characters that end a sentence, not just a clause.
+const SENTENCE_ENDS: [char; 8] = ['。', '!', '!', '?', '?', ';', ';', '\n'];
+
 /// Conjunctions that open a new clause: "全退做不到但三个月的可以退".
 const CONTRAST: [&str; 4] = ["但是", "但", "不过", "可是"];
 
@@ -66,6 +69,11 @@ const A_NOT_A: [&str; 8] = [
 /// Whether a remedy named at `start..end` is offered: not negated in its clause, not
 /// introduced as a topic, not told in the past ("刷过程序", "换过").
 pub(crate) fn offers(text: &str, start: usize, end: usize) -> bool {
+    // A match across a sentence's end joins words of two sentences: "什么时候买的?
+    // 适配器是原装的吗" mentions no purchase of an adapter.
+    if text[start..end].contains(SENTENCE_ENDS) {
+        return false;
+    }
     let (from, to) = clause(text, start, end);
     let mut c = text[from..to].to_string();
     for q in A_NOT_A {
@@ -111,6 +119,20 @@ pub(crate) fn asks(text: &str, start: usize, end: usize) -> bool {
     QUESTION.is_match(&text[from..to])
 }
 
+/// Questions about what the customer wants or thinks should be done, which a customer
+/// answers with the demand rather than a fact.
+static VIEW: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        "(?:依|照|按)(?:您|你)(?:看|的意思)|(?:您|你)(?:看|觉得|认为)(?:该|应该|要)?(?:怎么|如何|怎样)|(?:您|你)(?:希望|想|想要|打算|要)(?:我们)?(?:怎么|如何|怎样)|(?:您|你)(?:有|的)(?:什么|哪些)?(?:具体)?(?:要求|诉求|期望)|(?:您|你)想要什么",
+    )
+    .expect("static regex")
+});
+
+/// Whether `text` asks the customer what they want done.
+pub(crate) fn asks_view(text: &str) -> bool {
+    VIEW.is_match(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +164,27 @@ mod tests {
         assert!(!offers(t, s, e), "a law's title offers nothing");
         let (t, s, e) = at("不能退车,但我们给您免费维修", "免费维修");
         assert!(offers(t, s, e), "the negation is in another clause");
+        let (t, s, e) = at("您这台机器是什么时候买的?适配器是原装的吗?", "买的?适配器");
+        assert!(!offers(t, s, e), "words of two sentences are no offer");
+    }
+
+    #[test]
+    fn questions_about_what_the_customer_wants() {
+        for q in [
+            "依您看,这个问题怎么处理比较好?",
+            "您希望我们怎么处理?",
+            "您有什么具体要求?",
+            "您觉得该怎么办?",
+        ] {
+            assert!(asks_view(q), "{q}");
+        }
+        for q in [
+            "请问您的单号是多少?",
+            "您看一下发票上的日期",
+            "您要的资料我发您",
+        ] {
+            assert!(!asks_view(q), "{q}");
+        }
     }
 
     #[test]

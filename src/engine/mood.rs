@@ -95,6 +95,8 @@ pub enum Move {
         facts: Vec<String>,
     },
     UnknownFact,
+    /// Asked what they want: say the demand.
+    AnswerDemand,
     RejectRemedy {
         reason: String,
     },
@@ -126,6 +128,7 @@ impl Move {
             Move::Template => "on_template",
             Move::AnswerFact { .. } => "answer_fact",
             Move::UnknownFact => "unknown_fact",
+            Move::AnswerDemand => "answer_demand",
             Move::RejectRemedy { .. } => "reject_remedy",
             Move::Accept { .. } => "accept",
             Move::Threaten => "threaten",
@@ -674,6 +677,8 @@ impl<'a> Engine<'a> {
                     Move::EmptyApology
                 } else if !facts.is_empty() {
                     Move::AnswerFact { facts }
+                } else if has("ask_info") && context::asks_view(text) {
+                    Move::AnswerDemand
                 } else if has("ask_info") {
                     Move::UnknownFact
                 } else if st.anger > start_anger && st.anger >= walk - THREATEN_MARGIN {

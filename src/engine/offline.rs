@@ -24,7 +24,11 @@ impl OfflineVoice {
         let pool_name = m.pool();
         let pool = engine.persona.lines.pool(pool_name);
         if pool.is_empty() {
-            return String::new();
+            // An optional pool the persona left out.
+            return match m {
+                Move::AnswerDemand => fill(engine, "我的要求很清楚:{demand}。", m),
+                _ => String::new(),
+            };
         }
         let used = st.used_lines.entry(pool_name.to_string()).or_default();
         if used.len() < pool.len() {

@@ -233,6 +233,9 @@ impl PromptBook {
                 );
             }
             Move::UnknownFact => out.push_str("对方问的事你不清楚,就说不知道,不要编。\n"),
+            Move::AnswerDemand => {
+                out.push_str("对方问你想怎么处理:用自己的话把你的要求说清楚,不要加新的要求。\n")
+            }
             Move::RejectRemedy { reason } => {
                 let _ = writeln!(out, "对方提了一个方案,你拒绝,理由是:{reason}");
             }

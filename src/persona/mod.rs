@@ -239,6 +239,10 @@ pub struct Lines {
     pub answer_fact: Vec<String>,
     /// Asked something the scenario has no fact for.
     pub unknown_fact: Vec<String>,
+    /// Asked what they want ("您希望怎么处理?", "依您看……"): the customer says the
+    /// demand; `{demand}` is it. Optional: without it a plain 「我的要求很清楚:……」.
+    #[serde(default)]
+    pub answer_demand: Vec<String>,
     /// Refusing a remedy; `{reason}` is why.
     pub reject_remedy: Vec<String>,
     /// Accepting a remedy; `{remedy}` is what was accepted.
@@ -255,7 +259,7 @@ pub struct Lines {
 
 impl Lines {
     /// Every pool with its field name, for validation and tests.
-    pub fn pools(&self) -> [(&'static str, &Vec<String>); 19] {
+    pub fn pools(&self) -> [(&'static str, &Vec<String>); 20] {
         [
             ("opening", &self.opening),
             ("venting", &self.venting),
@@ -270,6 +274,7 @@ impl Lines {
             ("on_template", &self.on_template),
             ("answer_fact", &self.answer_fact),
             ("unknown_fact", &self.unknown_fact),
+            ("answer_demand", &self.answer_demand),
             ("reject_remedy", &self.reject_remedy),
             ("accept", &self.accept),
             ("threaten", &self.threaten),
@@ -289,6 +294,9 @@ impl Lines {
             .map_or(&[], |(_, v)| v.as_slice())
     }
 }
+
+/// Pools a persona file may leave out: the voice has a plain line for them.
+pub const OPTIONAL_POOLS: [&str; 1] = ["answer_demand"];
 
 /// The pools a session draws from most; shipped personas hold at least eight lines in
 /// each so a session does not repeat itself.

@@ -244,7 +244,7 @@ impl Checker<'_> {
         }
         for (name, pool) in p.lines.pools() {
             let lp = root.key("lines").key(name);
-            if pool.iter().all(|l| l.trim().is_empty()) {
+            if pool.iter().all(|l| l.trim().is_empty()) && !super::OPTIONAL_POOLS.contains(&name) {
                 self.push(
                     lp.clone(),
                     format!(
