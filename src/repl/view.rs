@@ -150,7 +150,7 @@ pub fn coach(style: &Style, engine: &Engine<'_>, turn: &TurnRecord) -> Option<St
             // does not satisfy a customer who needs the policy stated first.
             Event::Rushed { need } => match engine.persona.needs.iter().find(|n| &n.id == need) {
                 Some(n) => format!(
-                    "⚠ 急于下结论:客户还在等「{}」,方案给早了 → 试试:{}",
+                    "⚠ 急于下结论:客户还在等「{}」 → 试试:{}",
                     ui::sanitize(n.label.trim_end_matches(['。', '.'])),
                     ui::sanitize(
                         &crate::score::need_tip(n, None, analyser)
