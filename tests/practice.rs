@@ -246,6 +246,24 @@ fn a_forbidden_phrase_gets_a_coach_line_but_not_in_an_exam() {
 }
 
 #[test]
+fn enter_at_the_scenario_and_difficulty_menus_takes_the_defaults() {
+    let dir = Dir::new();
+    let mut p = spawn(&dir, &["--trainee", "a", "--seed", "1"]);
+    expect(&mut p, "请输入编号");
+    p.send_line("1").unwrap();
+    expect(&mut p, "选择场景(回车 = 第 1 个)");
+    expect(&mut p, "请输入编号");
+    p.send_line("").unwrap();
+    expect(&mut p, "选择难度");
+    expect(&mut p, "请输入编号");
+    p.send_line("").unwrap();
+    expect(&mut p, "〔电脑维修〕软驱不读盘");
+    expect(&mut p, "难度 普通");
+    answered(&mut p);
+    finish(&mut p);
+}
+
+#[test]
 fn an_exam_menu_names_the_types_without_their_handling_advice() {
     let dir = Dir::new();
     let mut p = spawn(&dir, &["--exam", "--trainee", "a"]);

@@ -271,7 +271,7 @@ fn choose_customer<'c>(
         Some(id) => pick(catalog, &entry.persona.id, Some(id))?.1,
         None if scenarios.len() == 1 => &scenarios[0],
         None => {
-            outln!("{}", st.bold("选择场景"));
+            outln!("{}", st.bold("选择场景(回车 = 第 1 个)"));
             let items: Vec<String> = scenarios
                 .iter()
                 .map(|s| {
@@ -282,7 +282,7 @@ fn choose_customer<'c>(
                     )
                 })
                 .collect();
-            let Some(j) = menu(input, &items, None)? else {
+            let Some(j) = menu(input, &items, Some(0))? else {
                 return Ok(None);
             };
             &scenarios[j]
