@@ -194,6 +194,12 @@ fn need_references() {
         "expected `any",
         "[[needs]]",
     );
+    expect_error(
+        "tip = \"先别急着给方案:「您别着急,慢慢说,我听着」\"",
+        "tip = \"请您稍等\"",
+        "needs[0].tip",
+        "照这句说满足不了这个需求,分析器在这句里找不到任何信号;expected a tip with one of empathy, restate",
+    );
     expect_error_at(
         "after_turn = 1",
         "after_turn = 3\nby_turn = 2",
@@ -201,6 +207,20 @@ fn need_references() {
         "by_turn ≥ after_turn",
         "by_turn = 2",
     );
+}
+
+#[test]
+fn the_demand_pool_is_optional() {
+    let text = edit(
+        "answer_demand = [\"我的要求很简单:{demand}。\"]",
+        "answer_demand = []",
+    );
+    let d = Dir::new();
+    d.write("t.toml", &text);
+    d.cmd()
+        .args(["persona", "validate", "t.toml"])
+        .assert()
+        .success();
 }
 
 #[test]

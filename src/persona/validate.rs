@@ -208,6 +208,33 @@ impl Checker<'_> {
             for (j, k) in n.any.iter().enumerate() {
                 self.kind(np.key("any").index(j), k);
             }
+            // A tip is said word for word by trainees: it must meet the need it is for.
+            let known = n
+                .any
+                .iter()
+                .all(|k| self.rubric.kinds().iter().any(|x| &x.id == k));
+            if !n.tip.trim().is_empty() && !n.any.is_empty() && known {
+                let found: Vec<&str> = self
+                    .rubric
+                    .analyse(&n.tip)
+                    .iter()
+                    .map(|s| self.rubric.kind(s).id.as_str())
+                    .collect();
+                if !n.any.iter().any(|k| found.contains(&k.as_str())) {
+                    let got = if found.is_empty() {
+                        "分析器在这句里找不到任何信号".to_string()
+                    } else {
+                        format!("分析器在这句里只找到 {}", found.join(", "))
+                    };
+                    self.push(
+                        np.key("tip"),
+                        format!(
+                            "照这句说满足不了这个需求,{got};expected a tip with one of {}",
+                            n.any.join(", ")
+                        ),
+                    );
+                }
+            }
             if n.any.is_empty() && !n.policy {
                 self.push(
                     np.clone(),
