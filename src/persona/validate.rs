@@ -13,9 +13,10 @@ pub fn validate(p: &Persona, rubric: &Analyser) -> Vec<Problem> {
     validate_with(p, rubric, true)
 }
 
-/// Like [`validate`]; `check_patterns = false` skips parsing the regexes again, for
-/// the embedded personas whose patterns the test suite has already checked (the rest
-/// — kinds, which depend on the rubric in use — is always checked).
+/// Like [`validate`]; `check_patterns = false` skips parsing the regexes again and
+/// analysing the needs' tips, for the embedded personas which the test suite has
+/// already checked (the rest — kinds, which depend on the rubric in use — is always
+/// checked).
 pub fn validate_with(p: &Persona, rubric: &Analyser, check_patterns: bool) -> Vec<Problem> {
     let mut v = Checker {
         out: Vec::new(),
@@ -209,11 +210,13 @@ impl Checker<'_> {
                 self.kind(np.key("any").index(j), k);
             }
             // A tip is said word for word by trainees: it must meet the need it is for.
+            // Analysing builds the rubric's automata, so like the regexes this is left to
+            // the test suite for the embedded personas (start-up stays fast).
             let known = n
                 .any
                 .iter()
                 .all(|k| self.rubric.kinds().iter().any(|x| &x.id == k));
-            if !n.tip.trim().is_empty() && !n.any.is_empty() && known {
+            if self.check_patterns && !n.tip.trim().is_empty() && !n.any.is_empty() && known {
                 let found: Vec<&str> = self
                     .rubric
                     .analyse(&n.tip)
