@@ -372,4 +372,33 @@ mod tests {
         assert_eq!(roles, [System, User, Assistant, User, Assistant, User]);
         assert!(!msgs[0].content.contains('{'), "slots are filled");
     }
+
+    #[test]
+    fn asked_what_they_want_the_model_is_told_to_state_the_demand() {
+        let (catalog, a) = engine();
+        let p = &catalog.find("self-absorbed").unwrap().persona;
+        let e = Engine::new(p, &p.scenarios[0], "normal", a).unwrap();
+        let book = PromptBook::new(&e);
+        let mut st = e.initial_state(1);
+        let question = "依您看,这个问题怎么处理比较好?";
+        let report = e.turn(&mut st, question);
+        let req = TurnRequest {
+            state: &st,
+            decision: &report.decision,
+            opening: "我要投诉。",
+            history: &[],
+            trainee: Some(question),
+        };
+        let msgs = book.messages(&req, None);
+        assert!(
+            msgs[0]
+                .content
+                .contains("你的要求:主板烧了,按保修给我换一块新主板")
+        );
+        assert!(
+            msgs[0].content.contains("把你的要求说清楚"),
+            "{}",
+            msgs[0].content
+        );
+    }
 }
