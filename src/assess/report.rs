@@ -77,12 +77,15 @@ struct Tally<'a> {
     better: Option<&'a str>,
 }
 
+/// Violations counted by rule and reason: one rule can carry a reason per scenario (言行不一
+/// names the policy that was broken), and one row must not speak for another scenario.
 fn tallies(rows: &[Row], forbidden: bool) -> Vec<Tally<'_>> {
-    let mut by_rule: BTreeMap<&str, Tally> = BTreeMap::new();
+    let mut by_rule: BTreeMap<(&str, &str), Tally> = BTreeMap::new();
     for r in rows {
-        let mut seen: HashSet<&str> = HashSet::new();
+        let mut seen: HashSet<(&str, &str)> = HashSet::new();
         for v in r.violations.iter().filter(|v| v.forbidden == forbidden) {
-            let t = by_rule.entry(&v.rule).or_insert_with(|| Tally {
+            let key = (v.rule.as_str(), v.why.as_str());
+            let t = by_rule.entry(key).or_insert_with(|| Tally {
                 rule: &v.rule,
                 why: &v.why,
                 count: 0,
@@ -91,13 +94,14 @@ fn tallies(rows: &[Row], forbidden: bool) -> Vec<Tally<'_>> {
                 better: v.better.as_deref(),
             });
             t.count += 1;
-            if seen.insert(&v.rule) {
+            if seen.insert(key) {
                 t.sessions += 1;
             }
         }
     }
     let mut out: Vec<Tally> = by_rule.into_values().collect();
-    // Most frequent first; ties by rule id (the map's order, kept by a stable sort).
+    // Most frequent first; ties by rule id and reason (the map's order, kept by a
+    // stable sort).
     out.sort_by_key(|t| std::cmp::Reverse(t.count));
     out
 }
@@ -342,6 +346,26 @@ pub fn report_html(report: &Report, card_ext: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::assess::Violation;
+
+    /// A scored session with only a total.
+    fn row(total: f64) -> Row {
+        Row {
+            name: String::new(),
+            trainee: String::new(),
+            persona: String::new(),
+            persona_name: String::new(),
+            scenario: String::new(),
+            difficulty: String::new(),
+            outcome: String::new(),
+            total,
+            grade: String::new(),
+            forbidden_count: 0,
+            invalid: None,
+            dimensions: Vec::new(),
+            violations: Vec::new(),
+        }
+    }
 
     #[test]
     fn links_are_percent_encoded() {
@@ -357,23 +381,28 @@ mod tests {
     }
 
     #[test]
-    fn histogram_puts_100_in_the_last_bin() {
-        let r = |total| Row {
-            name: String::new(),
-            trainee: String::new(),
-            persona: String::new(),
-            persona_name: String::new(),
-            scenario: String::new(),
-            difficulty: String::new(),
-            outcome: String::new(),
-            total,
-            grade: String::new(),
-            forbidden_count: 0,
-            invalid: None,
-            dimensions: Vec::new(),
-            violations: Vec::new(),
+    fn one_rule_with_reasons_of_two_scenarios_is_two_rows() {
+        let v = |why: &str| Violation {
+            rule: "rule.broken-promise".into(),
+            forbidden: false,
+            why: why.into(),
+            quote: "退还费用".into(),
+            better: None,
         };
-        let svg = histogram(&[r(100.0), r(95.0), r(0.0)]);
+        let mut a = row(50.0);
+        a.violations = vec![v("赔一倍"), v("赔一倍")];
+        let mut b = row(60.0);
+        b.violations = vec![v("只退三个月")];
+        let rows = [a, b];
+        let t = tallies(&rows, false);
+        let got: Vec<(&str, usize, usize)> =
+            t.iter().map(|t| (t.why, t.count, t.sessions)).collect();
+        assert_eq!(got, [("赔一倍", 2, 1), ("只退三个月", 1, 1)]);
+    }
+
+    #[test]
+    fn histogram_puts_100_in_the_last_bin() {
+        let svg = histogram(&[row(100.0), row(95.0), row(0.0)]);
         assert!(svg.contains("<title>90–100 分:2 场</title>"), "{svg}");
         assert!(svg.contains("<title>0–9 分:1 场</title>"), "{svg}");
     }
