@@ -146,6 +146,26 @@ fn a_promise_the_policy_forbids_is_flagged() {
 }
 
 #[test]
+fn a_broken_promise_quotes_the_words_that_break_it() {
+    let lines: &[(&str, &[&str])] = &[
+        ("您好,我先核实一下情况。", &[]),
+        ("如果核实构成欺诈,我们退还费用并赔偿三倍。", &[]),
+    ];
+    let (_, v) = scored("prepared", "swapped-mainboard", lines, "walked_out");
+    let quotes: Vec<&str> = v["promises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["keepable"] == false)
+        .map(|p| p["quote"].as_str().unwrap())
+        .collect();
+    assert!(
+        quotes.iter().any(|q| q.contains("三倍")),
+        "the quote names the broken part: {quotes:?}"
+    );
+}
+
+#[test]
 fn scoring_is_reproducible_but_for_the_time() {
     let d = Dir::new();
     d.write(

@@ -78,12 +78,16 @@ pub(crate) fn promises(lines: &[Line<'_>], scenario: Option<&Scenario>) -> Vec<P
                 // The promise this forbidden commitment belongs to is the one in the
                 // same clause; if the rubric saw none, the commitment is its own entry.
                 let clause = crate::engine::clause_of(text, m.start(), m.end());
-                let owner = out[start..].iter_mut().find(|p| {
-                    text.find(p.quote.as_str())
-                        .is_some_and(|i| i < clause.1 && clause.0 < i + p.quote.len())
+                let owner = out[start..].iter_mut().find_map(|p| {
+                    let i = text.find(p.quote.as_str())?;
+                    (i < clause.1 && clause.0 < i + p.quote.len()).then_some((p, i))
                 });
                 match owner {
-                    Some(p) => {
+                    Some((p, i)) => {
+                        // Quote the promise with the words that break it: 「退还费用并赔偿
+                        // 三倍」, not 「退还费用」 beside a reason about 三倍.
+                        let (from, to) = (i.min(m.start()), (i + p.quote.len()).max(m.end()));
+                        p.quote = text[from..to].to_string();
                         p.keepable = false;
                         p.why = why.to_string();
                     }
