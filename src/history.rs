@@ -53,15 +53,35 @@ pub struct Session {
 }
 
 impl Session {
-    /// `YYYY-MM-DD HH:MM` in UTC, or the header's text if it is not a time.
+    /// `YYYY-MM-DD HH:MM` in the trainee's time zone (`TZ`, else the system's; see
+    /// [`zone_label`]), or the header's text if it is not a time. Transcripts keep UTC;
+    /// a trainee in Beijing who practised at 11:00 must not read 03:00.
     pub fn date(&self) -> String {
-        match self.started {
-            Some(t) => {
-                let s = humantime::format_rfc3339_seconds(t).to_string();
-                s[..16].replacen('T', " ", 1)
-            }
+        match self.started.and_then(|t| jiff::Timestamp::try_from(t).ok()) {
+            Some(t) => t
+                .to_zoned_datetime(jiff::tz::TimeZone::system())
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string(),
             None => self.started_at.clone(),
         }
+    }
+}
+
+/// The zone [`Session::date`] shows times in, as `UTC` or `UTC+8` (its offset now).
+pub fn zone_label() -> String {
+    let offset = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::system())
+        .offset()
+        .seconds();
+    let (sign, abs) = if offset < 0 {
+        ('-', -offset)
+    } else {
+        ('+', offset)
+    };
+    match (abs / 3600, abs % 3600 / 60) {
+        (0, 0) => "UTC".to_string(),
+        (h, 0) => format!("UTC{sign}{h}"),
+        (h, m) => format!("UTC{sign}{h}:{m:02}"),
     }
 }
 

@@ -154,6 +154,23 @@ fn lists_sessions_oldest_first_with_date_type_outcome_score_and_grade() {
 }
 
 #[test]
+fn times_are_shown_in_the_trainees_time_zone() {
+    let d = Dir::new();
+    let dir = d.sessions_dir();
+    record(&d, &dir, "a.jsonl", GOOD, "张三", 3);
+    // Beijing time as a POSIX TZ string, so no time-zone database is needed.
+    let out = stdout(
+        &d.cmd()
+            .args(["history", "--trainee", "张三"])
+            .env("TZ", "CST-8")
+            .output()
+            .unwrap(),
+    );
+    assert!(out.contains("时间(UTC+8)"), "{out}");
+    assert!(rows(&out)[0].starts_with("1  2026-03-03 17:00"), "{out}");
+}
+
+#[test]
 fn trend_compares_the_latest_sessions_with_the_ones_before() {
     let d = Dir::new();
     let dir = d.sessions_dir();

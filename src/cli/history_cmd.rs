@@ -153,7 +153,8 @@ fn table(
     first_no: usize,
     with_trainee: bool,
 ) -> io::Result<()> {
-    let mut head = vec!["#", "时间(UTC)"];
+    let time = format!("时间({})", crate::history::zone_label());
+    let mut head = vec!["#", time.as_str()];
     if with_trainee {
         head.push("学员");
     }

@@ -109,7 +109,9 @@ pub fn pty(dir: &Dir, args: &[&str], env: &[(&str, &str)]) -> expectrl::session:
 fn home_in(c: &mut Command, home: &Path) {
     c.env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_DATA_HOME", home.join(".local/share"));
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        // Times a trainee reads are local; tests read them in UTC wherever they run.
+        .env("TZ", "UTC");
 }
 
 /// The commented starter persona, as `persona new` writes it.
