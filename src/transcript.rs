@@ -170,13 +170,32 @@ pub struct End {
     pub anger: i32,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Line {
     Header(Box<Header>),
     Turn(TurnRecord),
     End(End),
     Undo { turn: u32 },
+}
+
+/// A line as written: [`Line`] by reference, so writing a turn copies nothing. The
+/// [`Writer`] and [`to_jsonl`] both write through it, and so write the same bytes.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum LineRef<'a> {
+    Header(&'a Header),
+    Turn(&'a TurnRecord),
+    End(&'a End),
+    Undo { turn: u32 },
+}
+
+impl LineRef<'_> {
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut buf = serde_json::to_vec(self).expect("a transcript line serialises");
+        buf.push(b'\n');
+        buf
+    }
 }
 
 /// A transcript read back.
@@ -232,7 +251,7 @@ impl Writer {
             file,
             path: path.to_path_buf(),
         };
-        w.write(&Line::Header(Box::new(header.clone())))?;
+        w.write(&LineRef::Header(header))?;
         Ok(w)
     }
 
@@ -250,23 +269,21 @@ impl Writer {
     }
 
     pub fn turn(&mut self, t: &TurnRecord) -> io::Result<()> {
-        self.write(&Line::Turn(t.clone()))
+        self.write(&LineRef::Turn(t))
     }
 
     pub fn end(&mut self, e: &End) -> io::Result<()> {
-        self.write(&Line::End(e.clone()))
+        self.write(&LineRef::End(e))
     }
 
     /// Take back turn `turn`, which must be the last one.
     pub fn undo(&mut self, turn: u32) -> io::Result<()> {
-        self.write(&Line::Undo { turn })
+        self.write(&LineRef::Undo { turn })
     }
 
     /// One `write` per line, so a kill leaves whole lines only.
-    fn write(&mut self, line: &Line) -> io::Result<()> {
-        let mut buf = serde_json::to_vec(line).map_err(io::Error::other)?;
-        buf.push(b'\n');
-        self.file.write_all(&buf)?;
+    fn write(&mut self, line: &LineRef<'_>) -> io::Result<()> {
+        self.file.write_all(&line.to_bytes())?;
         self.file.flush()
     }
 }
@@ -398,26 +415,11 @@ fn fast_path(text: &str) -> Option<Line> {
 /// line: scripted sessions are played in memory and their transcripts written whole
 /// and atomically.
 pub fn to_jsonl(t: &Transcript) -> String {
-    #[derive(Serialize)]
-    #[serde(tag = "type", rename_all = "snake_case")]
-    enum Line<'a> {
-        Header(&'a Header),
-        Turn(&'a TurnRecord),
-        End(&'a End),
-    }
-    let mut out = String::new();
-    let mut push = |l: Line| {
-        out.push_str(&serde_json::to_string(&l).expect("a transcript line serialises"));
-        out.push('\n');
-    };
-    push(Line::Header(&t.header));
-    for turn in &t.turns {
-        push(Line::Turn(turn));
-    }
-    if let Some(e) = &t.end {
-        push(Line::End(e));
-    }
-    out
+    let lines = std::iter::once(LineRef::Header(&t.header))
+        .chain(t.turns.iter().map(LineRef::Turn))
+        .chain(t.end.iter().map(LineRef::End));
+    let bytes: Vec<u8> = lines.flat_map(|l| l.to_bytes()).collect();
+    String::from_utf8(bytes).expect("JSON is UTF-8")
 }
 
 /// The current time as RFC 3339 (UTC, seconds).

@@ -280,7 +280,7 @@ pub fn assess(
                         .map(|row| (row, Vec::new()))
                         .map_err(|e| Failure {
                             order: item.order,
-                            what: path.display().to_string(),
+                            what: item.what.label(),
                             message: format!("{e:#}"),
                         })
                 }
@@ -295,7 +295,7 @@ pub fn assess(
                         })
                         .map_err(|e| Failure {
                             order: item.order,
-                            what: s.label.clone(),
+                            what: item.what.label(),
                             message: format!("{e:#}"),
                         })
                 }
@@ -307,13 +307,9 @@ pub fn assess(
     let failed = writer.join().expect("the writer thread does not panic");
     for (index, message) in failed {
         let item = &plan.items[index];
-        let what = match &item.what {
-            What::Transcript(path) => path.display().to_string(),
-            What::Scripted(s) => s.label.clone(),
-        };
         results[index] = Err(Failure {
             order: item.order,
-            what,
+            what: item.what.label(),
             message,
         });
     }

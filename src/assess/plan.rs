@@ -27,6 +27,16 @@ pub enum What {
     Scripted(Scripted),
 }
 
+impl What {
+    /// How messages name the session: the transcript's path, or the manifest entry.
+    pub fn label(&self) -> String {
+        match self {
+            What::Transcript(path) => path.display().to_string(),
+            What::Scripted(s) => s.label.clone(),
+        }
+    }
+}
+
 /// A manifest entry: a trainee's answers file played against a persona.
 #[derive(Debug, Clone)]
 pub struct Scripted {

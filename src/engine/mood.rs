@@ -677,10 +677,14 @@ impl<'a> Engine<'a> {
                     Move::EmptyApology
                 } else if !facts.is_empty() {
                     Move::AnswerFact { facts }
-                } else if has("ask_info") && context::asks_view(text) {
-                    Move::AnswerDemand
                 } else if has("ask_info") {
-                    Move::UnknownFact
+                    // Asked what they want, a customer says it; asked a fact the
+                    // scenario lacks, they do not know.
+                    if context::asks_view(text) {
+                        Move::AnswerDemand
+                    } else {
+                        Move::UnknownFact
+                    }
                 } else if st.anger > start_anger && st.anger >= walk - THREATEN_MARGIN {
                     Move::Threaten
                 } else if st.anger <= start_anger - CALM_STEP {

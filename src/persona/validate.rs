@@ -212,10 +212,7 @@ impl Checker<'_> {
             // A tip is said word for word by trainees: it must meet the need it is for.
             // Analysing builds the rubric's automata, so like the regexes this is left to
             // the test suite for the embedded personas (start-up stays fast).
-            let known = n
-                .any
-                .iter()
-                .all(|k| self.rubric.kinds().iter().any(|x| &x.id == k));
+            let known = n.any.iter().all(|k| self.rubric.knows_kind(k));
             if self.check_patterns && !n.tip.trim().is_empty() && !n.any.is_empty() && known {
                 let found: Vec<&str> = self
                     .rubric
