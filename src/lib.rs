@@ -16,6 +16,7 @@ pub mod history;
 pub mod io;
 pub mod llm;
 pub mod persona;
+pub mod reading;
 pub mod repl;
 pub mod rubric;
 pub mod score;

@@ -20,7 +20,69 @@ struct JsonSignal<'a> {
 #[derive(Serialize)]
 struct JsonLine<'a> {
     text: &'a str,
+    clauses: Vec<JsonClause>,
+    acts: Vec<JsonAct>,
     signals: Vec<JsonSignal<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonClause {
+    start: usize,
+    end: usize,
+    cues: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct JsonAct {
+    kind: &'static str,
+    label: &'static str,
+    polarity: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    forbidden: Option<&'static str>,
+    start: usize,
+    end: usize,
+    confidence: f32,
+    slots: crate::reading::Slots,
+    evidence: crate::reading::Explanation,
+}
+
+/// The reading of a line as JSON: its clauses and acts, each act with its evidence.
+fn json_reading<'a>(
+    reader: &crate::reading::Reader,
+    text: &'a str,
+    signals: Vec<JsonSignal<'a>>,
+) -> JsonLine<'a> {
+    let r = reader.read(text);
+    let why = reader.explain(text, &r);
+    JsonLine {
+        text,
+        clauses: r
+            .clauses
+            .iter()
+            .map(|c| JsonClause {
+                start: c.start,
+                end: c.end,
+                cues: c.cues.names().collect(),
+            })
+            .collect(),
+        acts: r
+            .acts
+            .into_iter()
+            .zip(why)
+            .map(|(a, evidence)| JsonAct {
+                kind: a.act.id(),
+                label: a.act.label(),
+                polarity: a.act.polarity().label(),
+                forbidden: a.forbidden,
+                start: a.start,
+                end: a.end,
+                confidence: (a.confidence * 1000.0).round() / 1000.0,
+                slots: a.slots,
+                evidence,
+            })
+            .collect(),
+        signals,
+    }
 }
 
 pub(super) fn run(ctx: &Context, json: bool) -> anyhow::Result<u8> {
@@ -54,18 +116,16 @@ pub(super) fn run(ctx: &Context, json: bool) -> anyhow::Result<u8> {
         };
         analyser.analyse_into(&text, &mut signals);
         if json {
-            let line = JsonLine {
-                text: &text,
-                signals: signals
-                    .iter()
-                    .map(|s| JsonSignal {
-                        kind: &analyser.kind(s).id,
-                        rule: &analyser.rule(s).id,
-                        start: s.start,
-                        end: s.end,
-                    })
-                    .collect(),
-            };
+            let sigs = signals
+                .iter()
+                .map(|s| JsonSignal {
+                    kind: &analyser.kind(s).id,
+                    rule: &analyser.rule(s).id,
+                    start: s.start,
+                    end: s.end,
+                })
+                .collect();
+            let line = json_reading(crate::reading::default_reader(), &text, sigs);
             serde_json::to_writer(&mut out, &line)?;
             writeln!(out)?;
         } else {

@@ -149,6 +149,18 @@ pub enum RubricCmd {
         /// 含 great/ average/ poor/(或 优秀/ 一般/ 差/)子目录的目录。
         dir: PathBuf,
     },
+    /// 评估读句模型：给标注文件（每行 `行为<TAB>句子`）就逐个行为算精确率和召回率；不给文件就显示
+    /// 训练样例的 k 折交叉验证表。Measure the act model on labelled lines, or show its k-fold table.
+    Evaluate {
+        /// 标注文件（`rubrics/acts.md` 的格式）。Labelled files (`ACTS<TAB>TEXT`).
+        files: Vec<PathBuf>,
+        /// 另外列出读错的句子。Also list the lines read wrong.
+        #[arg(long)]
+        errors: bool,
+        /// 输出 JSON。
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -175,6 +187,11 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Persona(cmd)) => persona_cmd::run(&ctx, cmd),
         Some(Command::Rubric(RubricCmd::Validate { paths })) => rubric_cmd::validate(&paths),
         Some(Command::Rubric(RubricCmd::Calibrate { dir })) => rubric_cmd::calibrate(&ctx, &dir),
+        Some(Command::Rubric(RubricCmd::Evaluate {
+            files,
+            errors,
+            json,
+        })) => rubric_cmd::evaluate(&files, errors, json),
         Some(Command::Analyze { json }) => analyze::run(&ctx, json),
         Some(Command::Llm(cmd)) => llm_cmd::run(&ctx, cmd),
         Some(Command::Run(args)) => run_cmd::run(&ctx, args),

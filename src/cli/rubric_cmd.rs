@@ -137,3 +137,73 @@ pub(super) fn calibrate(ctx: &super::Context, dir: &std::path::Path) -> anyhow::
     )?;
     Ok(1)
 }
+
+/// `peilian rubric evaluate`: the act model's precision and recall on labelled lines,
+/// or, without files, the k-fold cross-validation table of its training examples.
+pub(super) fn evaluate(files: &[PathBuf], show_errors: bool, json: bool) -> anyhow::Result<u8> {
+    use crate::reading::{self, Evaluation};
+    use anyhow::Context as _;
+
+    let reader = reading::default_reader();
+    let ev = if files.is_empty() {
+        Evaluation::from_counts(&reading::default_cv())
+    } else {
+        let mut examples = Vec::new();
+        let mut bad = Vec::new();
+        for f in files {
+            let text = crate::io::read_text_file(f)
+                .with_context(|| format!("读不了标注文件 {}", f.display()))?;
+            match reading::train::parse_examples(
+                &text,
+                &f.display().to_string(),
+                &reading::act::is_known_label,
+            ) {
+                Ok(mut e) => examples.append(&mut e),
+                Err(mut e) => bad.append(&mut e),
+            }
+        }
+        if !bad.is_empty() {
+            let mut err = io::stderr().lock();
+            for e in &bad {
+                writeln!(err, "{}:{}: {}", e.file, e.line, ui::sanitize(&e.message))?;
+            }
+            return Ok(1);
+        }
+        reading::evaluate(reader, &examples)
+    };
+    let mut out = io::stdout().lock();
+    if json {
+        let acts: Vec<serde_json::Value> = ev
+            .per_act
+            .iter()
+            .map(|(a, c)| {
+                serde_json::json!({
+                    "act": a.id(), "label": a.label(), "tp": c.tp, "fp": c.fp, "fn": c.fn_,
+                    "precision": c.precision(), "recall": c.recall(), "f1": c.f1(),
+                })
+            })
+            .collect();
+        let m = ev.micro();
+        let v = serde_json::json!({
+            "lines": ev.lines,
+            "acts": acts,
+            "micro": {"precision": m.precision(), "recall": m.recall(), "f1": m.f1()},
+            "forbidden_id": {"right": ev.forbidden_id_right, "total": ev.forbidden_id_total},
+        });
+        writeln!(out, "{v}")?;
+    } else {
+        write!(out, "{}", ev.table())?;
+        if show_errors {
+            for (t, want, got) in &ev.errors {
+                writeln!(
+                    out,
+                    "{}\t标注 {}\t读出 {}",
+                    ui::sanitize(t),
+                    want.join(","),
+                    got.join(",")
+                )?;
+            }
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,440 @@
+//! Clauses and their scope: where one thing said ends and the next begins, and what
+//! frames each one — a question, a negation, reported speech, a hypothetical, past or
+//! future time.
+//!
+//! The cues are deliberately lexical and small: they do not decide acts by themselves,
+//! they are features the act model weighs (a refusal is an offer's words under
+//! negation) and facts the slots read (a past time is no deadline).
+
+use super::normalise::Normalised;
+
+/// One clause of a line, in char indices of the normalised text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Clause {
+    /// First char (inclusive) and last char (exclusive), without the closing mark.
+    pub start: usize,
+    pub end: usize,
+    /// The mark that closed it (`,` `.` `?` `!` …), if any.
+    pub mark: Option<char>,
+    pub cues: Cues,
+}
+
+/// Scope cues of a clause, as bit flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Cues(pub u16);
+
+impl Cues {
+    pub const QUESTION: u16 = 1;
+    pub const NEGATED: u16 = 1 << 1;
+    pub const REPORTED: u16 = 1 << 2;
+    pub const PAST: u16 = 1 << 3;
+    pub const FUTURE: u16 = 1 << 4;
+    pub const HYPOTHETICAL: u16 = 1 << 5;
+    /// 你 rather than 您.
+    pub const PLAIN_YOU: u16 = 1 << 6;
+    pub const POLITE_YOU: u16 = 1 << 7;
+    /// Opened by 但/不过/可是: what follows outweighs what came before.
+    pub const CONTRAST: u16 = 1 << 8;
+    pub const EXCLAIM: u16 = 1 << 9;
+    /// Asks what the customer wants done or thinks should be done (依您看, 您希望……).
+    pub const WANTS: u16 = 1 << 10;
+
+    /// Every cue with its name, for JSON output and features.
+    pub const ALL: [(u16, &'static str); 11] = [
+        (Self::QUESTION, "question"),
+        (Self::NEGATED, "negated"),
+        (Self::REPORTED, "reported"),
+        (Self::PAST, "past"),
+        (Self::FUTURE, "future"),
+        (Self::HYPOTHETICAL, "hypothetical"),
+        (Self::PLAIN_YOU, "plain_you"),
+        (Self::POLITE_YOU, "polite_you"),
+        (Self::CONTRAST, "contrast"),
+        (Self::EXCLAIM, "exclaim"),
+        (Self::WANTS, "asks_wants"),
+    ];
+
+    pub fn has(self, flag: u16) -> bool {
+        self.0 & flag != 0
+    }
+
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        Self::ALL
+            .into_iter()
+            .filter(move |(f, _)| self.has(*f))
+            .map(|(_, n)| n)
+    }
+}
+
+/// Marks that close a clause.
+fn is_break(c: char) -> bool {
+    matches!(c, ',' | '.' | '?' | '!' | ';' | ':' | '\n' | '~')
+}
+
+/// Conjunctions that open a new clause: 「全退做不到但三个月的可以退」.
+const CONTRAST: [&str; 5] = ["但是", "不过", "可是", "然而", "但"];
+
+/// Split the normalised line into clauses.
+pub fn split(n: &Normalised) -> Vec<Clause> {
+    let cs: Vec<char> = n.chars.iter().map(|c| c.c).collect();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < cs.len() {
+        let c = cs[i];
+        // A space between words is a chat-style comma; spaces at the edges are not.
+        let space_break = c == ' ' && i > start && i + 1 < cs.len() && cs[i + 1] != ' ';
+        if is_break(c) || space_break {
+            push(&cs, &mut out, start, i, Some(c));
+            start = i + 1;
+        } else if i > start + 1
+            && let Some(w) = CONTRAST.iter().find(|w| starts_with(&cs[i..], w))
+        {
+            // 「不过」 inside 「不过分」 is no conjunction; a bare 但 needs a clause before it.
+            let word_ok = !(*w == "不过" && cs.get(i + 2) == Some(&'分'));
+            if word_ok {
+                push(&cs, &mut out, start, i, None);
+                start = i;
+                i += 1;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    push(&cs, &mut out, start, cs.len(), None);
+    if out.is_empty() && !cs.is_empty() {
+        out.push(Clause {
+            start: 0,
+            end: cs.len(),
+            mark: None,
+            cues: Cues::default(),
+        });
+    }
+    out
+}
+
+fn starts_with(cs: &[char], w: &str) -> bool {
+    let mut it = cs.iter();
+    w.chars().all(|c| it.next() == Some(&c))
+}
+
+fn push(cs: &[char], out: &mut Vec<Clause>, start: usize, end: usize, mark: Option<char>) {
+    // Trim spaces.
+    let (mut s, mut e) = (start, end);
+    while s < e && cs[s] == ' ' {
+        s += 1;
+    }
+    while e > s && cs[e - 1] == ' ' {
+        e -= 1;
+    }
+    if s == e {
+        // A mark alone (「？」 after a clause) belongs to the clause before it.
+        if let (Some(m), Some(last)) = (mark, out.last_mut())
+            && matches!(m, '?' | '!')
+        {
+            last.mark = Some(m);
+            last.cues = cues(&cs[last.start..last.end], last.mark);
+        }
+        return;
+    }
+    out.push(Clause {
+        start: s,
+        end: e,
+        mark,
+        cues: cues(&cs[s..e], mark),
+    });
+}
+
+/// What a cue word says about its clause.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Word {
+    /// Sets cue flags.
+    Flag(u16),
+    /// A word with a negation character that negates nothing (不好意思, 能不能).
+    NotNegation,
+}
+
+/// Words with a negation character that negate nothing.
+const NOT_NEGATION: &[&str] = &[
+    "不过",
+    "不好意思",
+    "对不起",
+    "不客气",
+    "不用谢",
+    "了不起",
+    "不错",
+    "不少",
+    "不断",
+    "不久",
+    "没关系",
+    "不管怎样",
+    "不论",
+    "差不多",
+    "要不然",
+    "要不要",
+    "行不行",
+    "能不能",
+    "是不是",
+    "可不可以",
+    "好不好",
+    "对不对",
+    "有没有",
+    "会不会",
+    "愿不愿意",
+    "方不方便",
+    "满不满意",
+    "清不清楚",
+    "需不需要",
+    "在不在",
+    "用不用",
+    "可以不可以",
+];
+
+const QUESTION_WORDS: &[&str] = &[
+    "什么",
+    "多少",
+    "哪",
+    "几点",
+    "几号",
+    "几天",
+    "几个",
+    "几次",
+    "几月",
+    "几年",
+    "怎么",
+    "怎样",
+    "如何",
+    "为什么",
+    "为啥",
+    "是否",
+    "请问",
+    "啥",
+    "咋",
+    "吗",
+    "有没有",
+];
+
+const REPORTED: &[&str] = &[
+    "您说",
+    "您是说",
+    "您刚才说",
+    "您提到",
+    "您反映",
+    "据您说",
+    "您的意思是",
+    "你说",
+    "你是说",
+    "他们说",
+    "他说",
+    "她说",
+    "让您",
+    "叫您",
+    "说您",
+    "跟您说",
+];
+
+const PAST: &[&str] = &[
+    "上周",
+    "昨天",
+    "前天",
+    "刚才",
+    "当时",
+    "那天",
+    "去年",
+    "上个月",
+    "上次",
+    "已经",
+    "之前",
+    "那会",
+    "以前",
+    "买的",
+    "来的",
+];
+
+const FUTURE: &[&str] = &[
+    "明天",
+    "后天",
+    "下周",
+    "下个月",
+    "以内",
+    "之内",
+    "之前给",
+    "前给",
+    "会",
+    "将",
+    "马上",
+    "稍后",
+    "待会",
+    "回头",
+    "尽快",
+    "今天",
+];
+
+/// Questions about what the customer wants, which a customer answers with the demand.
+const WANTS: &[&str] = &[
+    "依您看",
+    "依你看",
+    "照您看",
+    "按您的意思",
+    "您希望",
+    "你希望",
+    "您想怎么",
+    "您想要",
+    "您打算",
+    "您觉得怎么",
+    "您看怎么",
+    "您觉得该",
+    "有什么要求",
+    "您的诉求",
+    "您的要求",
+    "您的期望",
+];
+
+const HYPOTHETICAL: &[&str] = &["如果", "要是", "假如", "万一", "的话", "若是"];
+
+/// A pseudo-flag for WANTS words: set only in a question.
+const WANTS_WORD: u16 = 1 << 15;
+
+struct CueWords {
+    ac: aho_corasick::AhoCorasick,
+    words: Vec<Word>,
+}
+
+static CUE_WORDS: std::sync::LazyLock<CueWords> = std::sync::LazyLock::new(|| {
+    let mut pats: Vec<&str> = Vec::new();
+    let mut words = Vec::new();
+    let mut add = |list: &[&'static str], w: Word| {
+        for p in list {
+            pats.push(p);
+            words.push(w);
+        }
+    };
+    add(NOT_NEGATION, Word::NotNegation);
+    add(QUESTION_WORDS, Word::Flag(Cues::QUESTION));
+    add(REPORTED, Word::Flag(Cues::REPORTED));
+    add(PAST, Word::Flag(Cues::PAST));
+    add(FUTURE, Word::Flag(Cues::FUTURE));
+    add(HYPOTHETICAL, Word::Flag(Cues::HYPOTHETICAL));
+    add(WANTS, Word::Flag(WANTS_WORD));
+    add(&["你"], Word::Flag(Cues::PLAIN_YOU));
+    add(&["您"], Word::Flag(Cues::POLITE_YOU));
+    CueWords {
+        ac: aho_corasick::AhoCorasick::new(&pats).expect("cue words build"),
+        words,
+    }
+});
+
+/// A-not-A questions: 能不能, 是不是, 有没有, 行不行.
+fn a_not_a(cs: &[char]) -> bool {
+    cs.windows(3)
+        .any(|w| w[0] == w[2] && (w[1] == '不' || w[1] == '没') && w[0] != '不')
+}
+
+fn cues(cs: &[char], mark: Option<char>) -> Cues {
+    let text: String = cs.iter().collect();
+    let cw = &*CUE_WORDS;
+    let mut f = 0u16;
+    // Byte ranges of words whose negation character negates nothing.
+    let mut covered: [(usize, usize); 8] = [(0, 0); 8];
+    let mut n_covered = 0;
+    for m in cw.ac.find_overlapping_iter(&text) {
+        match cw.words[m.pattern().as_usize()] {
+            Word::Flag(x) => f |= x,
+            Word::NotNegation => {
+                if n_covered < covered.len() {
+                    covered[n_covered] = (m.start(), m.end());
+                    n_covered += 1;
+                }
+            }
+        }
+    }
+    let negation = text.char_indices().any(|(i, c)| {
+        matches!(c, '不' | '没' | '无' | '未' | '别' | '甭' | '非')
+            && !covered[..n_covered].iter().any(|&(a, b)| a <= i && i < b)
+    });
+    if negation {
+        f |= Cues::NEGATED;
+    }
+    let wants = f & WANTS_WORD != 0;
+    f &= !WANTS_WORD;
+    let tail_particle = matches!(cs.last(), Some('吗' | '呢' | '么'));
+    if mark == Some('?') || tail_particle || a_not_a(cs) {
+        f |= Cues::QUESTION;
+    }
+    if f & Cues::PAST == 0 && text.contains('过') && !text.contains("不过") {
+        f |= Cues::PAST;
+    }
+    if CONTRAST.iter().any(|w| text.starts_with(w)) {
+        f |= Cues::CONTRAST;
+    }
+    if mark == Some('!') {
+        f |= Cues::EXCLAIM;
+    }
+    if f & Cues::QUESTION != 0 && wants {
+        f |= Cues::WANTS;
+    }
+    Cues(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::normalise::normalise;
+    use super::*;
+
+    fn clauses(t: &str) -> Vec<(String, Cues)> {
+        let n = normalise(t);
+        split(&n)
+            .into_iter()
+            .map(|c| {
+                (
+                    n.chars[c.start..c.end].iter().map(|x| x.c).collect(),
+                    c.cues,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn splits_on_marks_spaces_and_contrast() {
+        let c = clauses("一年的全退我做不到 但有争议的三个月可以退");
+        let texts: Vec<&str> = c.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(texts, ["一年的全退我做不到", "但有争议的三个月可以退"]);
+        assert!(c[0].1.has(Cues::NEGATED));
+        assert!(!c[1].1.has(Cues::NEGATED));
+        assert!(c[1].1.has(Cues::CONTRAST));
+        let c = clauses("全退做不到但三个月的可以退");
+        assert_eq!(c.len(), 2);
+    }
+
+    #[test]
+    fn questions_of_every_form() {
+        for q in [
+            "孩子伤到哪儿了",
+            "您希望我们怎么处理\u{FF1F}",
+            "能不能给您换一台",
+            "是上周买的吗",
+            "有没有小票",
+        ] {
+            assert!(clauses(q)[0].1.has(Cues::QUESTION), "{q}");
+        }
+        assert!(!clauses("我们给您换一台")[0].1.has(Cues::QUESTION));
+    }
+
+    #[test]
+    fn negation_and_its_false_friends() {
+        assert!(clauses("全额退款这个我确实办不了")[0].1.has(Cues::NEGATED));
+        assert!(clauses("换新是不行的")[0].1.has(Cues::NEGATED));
+        for t in ["能不能给您换一台", "不好意思让您久等了", "对不起", "行不行"]
+        {
+            assert!(!clauses(t)[0].1.has(Cues::NEGATED), "{t}");
+        }
+    }
+
+    #[test]
+    fn a_lone_question_mark_joins_its_clause() {
+        let c = clauses("您是说维修站让您自己想办法 \u{FF1F}");
+        assert_eq!(c.len(), 1);
+        assert!(c[0].1.has(Cues::QUESTION));
+        assert!(c[0].1.has(Cues::REPORTED));
+    }
+}

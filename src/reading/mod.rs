@@ -1,0 +1,429 @@
+//! The reading: what one trainee line does, computed once and used by everyone.
+//!
+//! A line is normalised (widths folded, format characters dropped), split into clauses
+//! with their scope (question, negation, reported speech, hypothetical, past/future),
+//! and given dialogue acts by a model learned from labelled example lines
+//! (`rubrics/examples/*.tsv`, defined by `rubrics/acts.md`). Each act carries the span
+//! of the clause it stands in (byte offsets into the text as typed), a confidence, the
+//! slots of that clause (amount, time, who acts) and, on request, its evidence (the
+//! n-grams that weighed most and the nearest example line).
+//!
+//! This module is the one interpreter of trainee text: the customer engine, the coach
+//! line, the scorer, assessment and `peilian analyze` all consume a [`Reading`]. It
+//! performs no I/O.
+
+pub mod act;
+pub mod clause;
+mod evidence;
+pub mod features;
+pub mod model;
+pub mod normalise;
+pub mod scene;
+pub mod slots;
+pub mod train;
+
+use std::sync::{LazyLock, OnceLock};
+
+pub use act::{Act, FORBIDDEN, Polarity};
+pub use clause::Cues;
+pub use evidence::Explanation;
+pub use scene::{Scene, SceneReading};
+pub use slots::{Slots, Tense, TimeSlot, Who};
+pub use train::{Counts, Example, ExampleError};
+
+use model::Model;
+
+/// One act found in a line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActHit {
+    pub act: Act,
+    /// For a 禁语: which of the deck's phrases it says or paraphrases ([`FORBIDDEN`]).
+    pub forbidden: Option<&'static str>,
+    /// Byte offsets into the text as typed: the clause the act stands in.
+    pub start: usize,
+    pub end: usize,
+    /// Index into [`Reading::clauses`].
+    pub clause: usize,
+    /// The model's probability, 0–1.
+    pub confidence: f32,
+    pub slots: Slots,
+}
+
+/// One clause, in byte offsets of the text as typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClauseSpan {
+    pub start: usize,
+    pub end: usize,
+    pub cues: Cues,
+}
+
+/// What a line does.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reading {
+    pub clauses: Vec<ClauseSpan>,
+    /// In the order of the line; an act may stand in several clauses.
+    pub acts: Vec<ActHit>,
+}
+
+impl Reading {
+    pub fn has(&self, act: Act) -> bool {
+        self.acts.iter().any(|a| a.act == act)
+    }
+
+    pub fn get(&self, act: Act) -> Option<&ActHit> {
+        self.acts.iter().find(|a| a.act == act)
+    }
+}
+
+/// The clause (byte range of the text as typed) around `start..end`: from the start of
+/// the clause `start` stands in to the end of the clause `end` stands in.
+pub fn clause_around(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let n = normalise::normalise(text);
+    let spans: Vec<(usize, usize)> = clause::split(&n)
+        .iter()
+        .map(|c| n.original_range(c.start, c.end))
+        .collect();
+    let from = spans
+        .iter()
+        .find(|(a, b)| *a <= start && start < *b)
+        .map_or(start, |s| s.0);
+    let to = spans
+        .iter()
+        .find(|(a, b)| *a < end && end <= *b)
+        .map_or(end, |s| s.1);
+    (from, to.max(from))
+}
+
+/// The compiled reader: a model and the examples it was fitted on.
+pub struct Reader {
+    model: Model,
+    /// Parsed on first use (evidence), so loading costs only the model.
+    examples: OnceLock<Vec<Example>>,
+    examples_source: &'static str,
+    index: OnceLock<evidence::Index>,
+}
+
+/// Reusable buffers for reading many lines without allocating per line.
+#[derive(Default)]
+pub struct Scratch {
+    feats: Vec<(u64, u16)>,
+    buf: Vec<u32>,
+    acc: Vec<i32>,
+    line: Vec<f32>,
+    per_clause: Vec<f32>,
+    chars: Vec<char>,
+}
+
+static DEFAULT_MODEL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/default.model"));
+static DEFAULT_EXAMPLES: &str = include_str!(concat!(env!("OUT_DIR"), "/default.examples.tsv"));
+static DEFAULT_CV: &str = include_str!(concat!(env!("OUT_DIR"), "/default.cv.tsv"));
+
+static DEFAULT: LazyLock<Reader> = LazyLock::new(|| {
+    let model =
+        Model::from_bytes(DEFAULT_MODEL).expect("the embedded model is written by build.rs");
+    Reader {
+        model,
+        examples: OnceLock::new(),
+        examples_source: DEFAULT_EXAMPLES,
+        index: OnceLock::new(),
+    }
+});
+
+/// The reader of the default rubric, built into the binary.
+pub fn default_reader() -> &'static Reader {
+    &DEFAULT
+}
+
+/// The default model's k-fold cross-validation counts, per output, from the build.
+pub fn default_cv() -> Vec<(String, Counts)> {
+    DEFAULT_CV
+        .lines()
+        .filter_map(|l| {
+            let mut it = l.split('\t');
+            let name = it.next()?.to_string();
+            let mut n = || it.next()?.parse::<u32>().ok();
+            Some((
+                name,
+                Counts {
+                    tp: n()?,
+                    fp: n()?,
+                    fn_: n()?,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The build script joins the example files with `#file NAME` lines.
+fn parse_joined(joined: &str) -> Vec<Example> {
+    let mut out = Vec::new();
+    for section in joined.split("#file ").filter(|s| !s.is_empty()) {
+        let (name, body) = section.split_once('\n').unwrap_or((section, ""));
+        if let Ok(mut e) = train::parse_examples(body, name.trim(), &act::is_known_label) {
+            out.append(&mut e);
+        }
+    }
+    out
+}
+
+impl Reader {
+    /// Train a reader on examples (a house rubric's own).
+    pub fn train(examples: Vec<Example>) -> Reader {
+        let t = train::train(&examples, &act::outputs(), &Default::default());
+        Reader {
+            model: t.model,
+            examples: OnceLock::from(examples),
+            examples_source: "",
+            index: OnceLock::new(),
+        }
+    }
+
+    /// A hash of what the model was fitted on (its examples), recorded with every
+    /// transcript through the rubric's hash.
+    pub fn hash(&self) -> String {
+        if self.examples_source.is_empty() {
+            let all: Vec<&str> = self.examples().iter().map(|e| e.text.as_str()).collect();
+            crate::io::content_hash(&all.join("\n"))
+        } else {
+            crate::io::content_hash(self.examples_source)
+        }
+    }
+
+    /// The example lines the model was fitted on.
+    pub fn examples(&self) -> &[Example] {
+        self.examples
+            .get_or_init(|| parse_joined(self.examples_source))
+    }
+
+    /// Read one line.
+    pub fn read(&self, text: &str) -> Reading {
+        self.read_with(text, &mut Scratch::default())
+    }
+
+    /// Read one line with reusable buffers.
+    pub fn read_with(&self, text: &str, s: &mut Scratch) -> Reading {
+        let n = normalise::normalise(text);
+        let cls = clause::split(&n);
+        features::extract(&n, &cls, &mut s.feats, &mut s.buf);
+        self.model.score(
+            &s.feats,
+            cls.len(),
+            &mut s.acc,
+            &mut s.line,
+            &mut s.per_clause,
+        );
+        let clauses: Vec<ClauseSpan> = cls
+            .iter()
+            .map(|c| {
+                let (start, end) = n.original_range(c.start, c.end);
+                ClauseSpan {
+                    start,
+                    end,
+                    cues: c.cues,
+                }
+            })
+            .collect();
+        let w = self.model.width();
+        let mut acts = Vec::new();
+        for (i, act) in Act::ALL.iter().enumerate() {
+            if s.line[i] <= self.model.thresholds[i] {
+                continue;
+            }
+            // The clauses that carry the act: each that would read as it on its own,
+            // else the one that carries it most.
+            let n_cl = cls.len().max(1);
+            let part = |c: usize| s.per_clause[c * w + i];
+            let mut at: Vec<usize> = (0..n_cl)
+                .filter(|&c| self.model.bias[i] + part(c) > self.model.thresholds[i])
+                .collect();
+            if at.is_empty() {
+                at.push(
+                    (0..n_cl)
+                        .max_by(|&a, &b| part(a).total_cmp(&part(b)))
+                        .unwrap_or(0),
+                );
+            }
+            let forbidden = (*act == Act::Forbidden).then(|| {
+                let base = Act::ALL.len();
+                let k = (0..FORBIDDEN.len())
+                    .max_by(|&a, &b| s.line[base + a].total_cmp(&s.line[base + b]))
+                    .unwrap_or(0);
+                FORBIDDEN[k].0
+            });
+            for ci in at {
+                let (start, end) = clauses
+                    .get(ci)
+                    .map_or((0, text.len()), |c| (c.start, c.end));
+                // Slots matter for what is offered, refused or promised.
+                let wants_slots =
+                    matches!(act, Act::Offer | Act::Refuse | Act::Commit | Act::FollowUp);
+                let slots = match cls.get(ci) {
+                    Some(c) if wants_slots => {
+                        s.chars.clear();
+                        s.chars.extend(n.chars[c.start..c.end].iter().map(|x| x.c));
+                        slots::read(&s.chars)
+                    }
+                    _ => Slots::default(),
+                };
+                acts.push(ActHit {
+                    act: *act,
+                    forbidden,
+                    start,
+                    end,
+                    clause: ci,
+                    confidence: model::sigmoid(s.line[i]),
+                    slots,
+                });
+            }
+        }
+        // A past time is told, never promised: 「您是上周三晚上九点来的吧」 commits to nothing.
+        acts.retain(|a| {
+            a.act != Act::Commit
+                || a.slots
+                    .time
+                    .as_ref()
+                    .is_none_or(|t| t.tense == Tense::Future)
+        });
+        acts.sort_by_key(|a| (a.start, a.act));
+        Reading { clauses, acts }
+    }
+
+    /// Why a line read as it did: for each act, the n-grams that weighed most and the
+    /// nearest example line carrying that act.
+    pub fn explain(&self, text: &str, reading: &Reading) -> Vec<Explanation> {
+        let examples = self.examples();
+        let index = self.index.get_or_init(|| evidence::Index::build(examples));
+        reading
+            .acts
+            .iter()
+            .map(|a| evidence::explain(&self.model, index, examples, text, a))
+            .collect()
+    }
+}
+
+/// How a reader does on labelled lines: counts per act, which 禁语, and the micro total.
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    pub per_act: Vec<(Act, Counts)>,
+    /// Lines labelled with a 禁语 and read as one: how many named the right phrase.
+    pub forbidden_id_right: u32,
+    pub forbidden_id_total: u32,
+    pub lines: usize,
+    /// The lines read wrong: text, labelled acts, read acts.
+    pub errors: Vec<(String, Vec<String>, Vec<String>)>,
+}
+
+impl Evaluation {
+    pub fn micro(&self) -> Counts {
+        self.per_act
+            .iter()
+            .fold(Counts::default(), |a, (_, c)| Counts {
+                tp: a.tp + c.tp,
+                fp: a.fp + c.fp,
+                fn_: a.fn_ + c.fn_,
+            })
+    }
+
+    /// From counts per output name (the build's cross-validation table).
+    pub fn from_counts(counts: &[(String, Counts)]) -> Evaluation {
+        Evaluation {
+            per_act: Act::ALL
+                .iter()
+                .filter_map(|a| {
+                    let c = counts.iter().find(|(n, _)| n == a.id())?.1;
+                    Some((*a, c))
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    /// A Markdown table: act, label, lines, precision, recall, F1; then the micro total.
+    pub fn table(&self) -> String {
+        let mut s = String::from(
+            "| 行为 | act | 标注 | 精确率 P | 召回率 R | F1 |\n| --- | --- | ---: | ---: | ---: | ---: |\n",
+        );
+        for (a, c) in &self.per_act {
+            s.push_str(&format!(
+                "| {} | `{}` | {} | {:.3} | {:.3} | {:.3} |\n",
+                a.label(),
+                a.id(),
+                c.tp + c.fn_,
+                c.precision(),
+                c.recall(),
+                c.f1()
+            ));
+        }
+        let m = self.micro();
+        s.push_str(&format!(
+            "| 合计（微平均） | micro | {} | {:.3} | {:.3} | {:.3} |\n",
+            m.tp + m.fn_,
+            m.precision(),
+            m.recall(),
+            m.f1()
+        ));
+        if self.forbidden_id_total > 0 {
+            s.push_str(&format!(
+                "\n禁语认对是哪一句：{}/{}（{:.1}%）\n",
+                self.forbidden_id_right,
+                self.forbidden_id_total,
+                100.0 * f64::from(self.forbidden_id_right) / f64::from(self.forbidden_id_total)
+            ));
+        }
+        s
+    }
+}
+
+/// Read every example and compare with its labels.
+pub fn evaluate(reader: &Reader, examples: &[Example]) -> Evaluation {
+    let mut ev = Evaluation {
+        per_act: Act::ALL.iter().map(|a| (*a, Counts::default())).collect(),
+        lines: examples.len(),
+        ..Default::default()
+    };
+    let mut scratch = Scratch::default();
+    for e in examples {
+        let r = reader.read_with(&e.text, &mut scratch);
+        let mut wrong = false;
+        for (a, c) in ev.per_act.iter_mut() {
+            let want = e.labels.iter().any(|l| l == a.id());
+            match (r.has(*a), want) {
+                (true, true) => c.tp += 1,
+                (true, false) => {
+                    c.fp += 1;
+                    wrong = true;
+                }
+                (false, true) => {
+                    c.fn_ += 1;
+                    wrong = true;
+                }
+                _ => {}
+            }
+        }
+        if let (Some(hit), Some(id)) = (
+            r.get(Act::Forbidden),
+            e.labels.iter().find_map(|l| l.strip_prefix("forbidden:")),
+        ) {
+            ev.forbidden_id_total += 1;
+            let right = hit.forbidden == Some(id)
+                || hit
+                    .forbidden
+                    .is_some_and(|f| e.labels.iter().any(|l| *l == format!("forbidden:{f}")));
+            if right {
+                ev.forbidden_id_right += 1;
+            }
+        }
+        if wrong {
+            ev.errors.push((
+                e.text.clone(),
+                e.labels
+                    .iter()
+                    .filter(|l| !l.starts_with("forbidden:"))
+                    .cloned()
+                    .collect(),
+                r.acts.iter().map(|a| a.act.id().to_string()).collect(),
+            ));
+        }
+    }
+    ev
+}

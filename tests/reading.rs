@@ -1,0 +1,245 @@
+//! The reading on lines its authors never saw: the held-out table through the real
+//! binary, input-method invariance, slots, and robustness on arbitrary text.
+
+mod common;
+
+use std::path::Path;
+
+use peilian::reading::{self, Act, Tense, Who, default_reader, train::parse_examples};
+use proptest::prelude::*;
+
+const HELDOUT: &str = "tests/data/heldout-reading/a.tsv";
+
+/// The held-out table through the real binary: per act and micro precision/recall.
+fn heldout_table() -> serde_json::Value {
+    let out = common::peilian()
+        .args(["rubric", "evaluate", "--json"])
+        .arg(common::repo(HELDOUT))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = common::stdout_json(out);
+    assert!(
+        v["lines"].as_u64().unwrap() >= 600,
+        "at least 600 held-out lines"
+    );
+    v
+}
+
+/// Acts below the floors `p` and `r`, and the micro total below `mp`/`mr`.
+fn below(v: &serde_json::Value, p: f64, r: f64, mp: f64, mr: f64) -> Vec<String> {
+    let mut failures = Vec::new();
+    for a in v["acts"].as_array().unwrap() {
+        let (ap, ar) = (
+            a["precision"].as_f64().unwrap(),
+            a["recall"].as_f64().unwrap(),
+        );
+        let n = a["tp"].as_u64().unwrap() + a["fn"].as_u64().unwrap();
+        assert!(n >= 20, "{} has only {n} held-out lines", a["act"]);
+        if ap < p || ar < r {
+            failures.push(format!("{} P={ap:.3} R={ar:.3}", a["act"]));
+        }
+    }
+    let (xp, xr) = (
+        v["micro"]["precision"].as_f64().unwrap(),
+        v["micro"]["recall"].as_f64().unwrap(),
+    );
+    if xp < mp || xr < mr {
+        failures.push(format!("micro P={xp:.3} R={xr:.3}"));
+    }
+    failures
+}
+
+/// The floors the reading issue sets: per act P ≥ 0.90 and R ≥ 0.85; micro P ≥ 0.95
+/// and R ≥ 0.90. Not met yet (the README's table says where it stands), so it runs
+/// with `cargo test -- --ignored` until it is.
+#[test]
+#[ignore = "the reading issue's floors are not met yet; see the README's held-out table"]
+fn heldout_table_meets_the_issue_floors() {
+    let v = heldout_table();
+    let failures = below(&v, 0.90, 0.85, 0.95, 0.90);
+    assert!(failures.is_empty(), "below the floors: {failures:#?}");
+}
+
+/// Where the reading stands on the held-out lines today (micro P 0.810, R 0.713 with
+/// the first example file): a change that reads worse fails here.
+#[test]
+fn heldout_micro_does_not_fall_back() {
+    let v = heldout_table();
+    let failures = below(&v, 0.0, 0.0, 0.78, 0.68);
+    assert!(failures.is_empty(), "fell back: {failures:#?}");
+}
+
+fn load(path: &str) -> Vec<reading::Example> {
+    let text = std::fs::read_to_string(common::repo(path)).unwrap();
+    parse_examples(&text, path, &reading::act::is_known_label).unwrap()
+}
+
+/// Full-width ↔ ASCII punctuation, both ways.
+fn swap_width(t: &str) -> (String, String) {
+    const PAIRS: [(char, char); 6] = [
+        ('\u{FF0C}', ','),
+        ('\u{FF1F}', '?'),
+        ('\u{FF01}', '!'),
+        ('\u{FF1A}', ':'),
+        ('\u{FF1B}', ';'),
+        ('\u{3002}', '.'),
+    ];
+    let to_ascii = t
+        .chars()
+        .map(|c| PAIRS.iter().find(|p| p.0 == c).map_or(c, |p| p.1))
+        .collect();
+    let to_wide = t
+        .chars()
+        .map(|c| PAIRS.iter().find(|p| p.1 == c).map_or(c, |p| p.0))
+        .collect();
+    (to_ascii, to_wide)
+}
+
+fn acts(t: &str) -> Vec<(Act, Option<&'static str>)> {
+    default_reader()
+        .read(t)
+        .acts
+        .iter()
+        .map(|a| (a.act, a.forbidden))
+        .collect()
+}
+
+#[test]
+fn input_method_punctuation_changes_nothing() {
+    let mut lines: Vec<String> = load(HELDOUT).into_iter().map(|e| e.text).collect();
+    lines.extend(default_reader().examples().iter().map(|e| e.text.clone()));
+    assert!(lines.len() > 1000);
+    for l in &lines {
+        let (ascii, wide) = swap_width(l);
+        assert_eq!(acts(&ascii), acts(&wide), "{l}");
+        assert_eq!(acts(l), acts(&wide), "{l}");
+    }
+}
+
+#[test]
+fn slots_on_heldout_lines() {
+    let text =
+        std::fs::read_to_string(common::repo("tests/data/heldout-reading/slots-a.tsv")).unwrap();
+    let (mut n, mut amount_ok, mut time_ok, mut who_ok) = (0, 0, 0, 0);
+    let mut wrong = Vec::new();
+    for line in text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
+        let f: Vec<&str> = line.split('\t').collect();
+        assert_eq!(f.len(), 4, "{line}");
+        n += 1;
+        let r = default_reader().read(f[0]);
+        // The clause-level slots of all clauses, merged as the engine reads a line.
+        let n_text = reading::normalise::normalise(f[0]);
+        let cls = reading::clause::split(&n_text);
+        let slots: Vec<reading::Slots> = cls
+            .iter()
+            .map(|c| {
+                let cs: Vec<char> = n_text.chars[c.start..c.end].iter().map(|x| x.c).collect();
+                reading::slots::read(&cs)
+            })
+            .collect();
+        let _ = r;
+        let amount = slots.iter().find_map(|s| s.amount);
+        let want_amount = (f[1] != "-").then(|| f[1].parse::<f64>().unwrap());
+        if amount == want_amount {
+            amount_ok += 1;
+        } else {
+            wrong.push(format!("amount {line} → {amount:?}"));
+        }
+        let tense = slots.iter().find_map(|s| s.time.as_ref().map(|t| t.tense));
+        let want_tense = match f[2] {
+            "future" => Some(Tense::Future),
+            "past" => Some(Tense::Past),
+            _ => None,
+        };
+        if tense == want_tense {
+            time_ok += 1;
+        } else {
+            wrong.push(format!("time {line} → {tense:?}"));
+        }
+        let who = slots.iter().find_map(|s| s.who);
+        let want_who = match f[3] {
+            "agent" => Some(Who::Agent),
+            "customer" => Some(Who::Customer),
+            _ => None,
+        };
+        if who == want_who {
+            who_ok += 1;
+        } else {
+            wrong.push(format!("who {line} → {who:?}"));
+        }
+    }
+    assert!(n >= 80);
+    let rate = |k: i32| f64::from(k) / f64::from(n);
+    eprintln!(
+        "slots on {n} held-out lines: amount {:.3}, time {:.3}, who {:.3}",
+        rate(amount_ok),
+        rate(time_ok),
+        rate(who_ok)
+    );
+    // Measured when the file was first read: amount 0.857, time 0.929, who 0.735.
+    assert!(
+        rate(amount_ok) >= 0.83 && rate(time_ok) >= 0.9 && rate(who_ok) >= 0.7,
+        "{wrong:#?}"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// Any text reads without a panic, and every span lies on char boundaries of the
+    /// text as typed.
+    #[test]
+    fn reading_never_panics(s in "\\PC{0,80}", extra in "[，。？！、…～「」 \u{200B}\u{FEFF}0-9a-zA-Z您你不没吗]{0,20}") {
+        for t in [s.clone(), format!("{s}{extra}"), format!("{extra}{s}{extra}")] {
+            let r = default_reader().read(&t);
+            for a in &r.acts {
+                prop_assert!(a.start <= a.end && a.end <= t.len());
+                prop_assert!(t.is_char_boundary(a.start) && t.is_char_boundary(a.end));
+            }
+            for c in &r.clauses {
+                prop_assert!(t.is_char_boundary(c.start) && t.is_char_boundary(c.end));
+            }
+        }
+    }
+}
+
+#[test]
+fn the_binary_reads_a_line_as_json() {
+    let out = common::peilian()
+        .args(["analyze", "--json"])
+        .write_stdin("全额退款这个我确实办不了\u{FF0C}不过可以给您换一台新的\n")
+        .output()
+        .unwrap();
+    let v = common::stdout_json(out);
+    let kinds: Vec<&str> = v["acts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"refuse") && kinds.contains(&"offer"),
+        "{kinds:?}"
+    );
+    for a in v["acts"].as_array().unwrap() {
+        for field in [
+            "start",
+            "end",
+            "polarity",
+            "confidence",
+            "slots",
+            "evidence",
+        ] {
+            assert!(!a[field].is_null(), "{field} in {a}");
+        }
+    }
+    let _ = Path::new(HELDOUT);
+}
