@@ -89,3 +89,46 @@ fn default_rubric_classifies_the_utterance_table() {
         failures.join("\n")
     );
 }
+
+/// Chinese input methods type full-width punctuation: every line of the table reads the
+/// same (same kinds, same rules) typed with `，？！；` as with `,?!;`. The rubric's
+/// punctuation classes once listed the ASCII marks twice, so `……对吧？` was no
+/// restatement while `……对吧?` was.
+#[test]
+fn full_width_punctuation_reads_like_ascii() {
+    let raw = std::fs::read_to_string(common::repo("tests/data/utterances.toml")).unwrap();
+    let table: Table = toml::from_str(&raw).unwrap();
+    const PAIRS: [(char, char); 5] = [
+        (',', '\u{FF0C}'),
+        ('?', '\u{FF1F}'),
+        ('!', '\u{FF01}'),
+        (';', '\u{FF1B}'),
+        ('~', '\u{FF5E}'),
+    ];
+    let wide = |t: &str| -> String {
+        t.chars()
+            .map(|c| PAIRS.iter().find(|p| p.0 == c).map_or(c, |p| p.1))
+            .collect()
+    };
+    let narrow = |t: &str| -> String {
+        t.chars()
+            .map(|c| PAIRS.iter().find(|p| p.1 == c).map_or(c, |p| p.0))
+            .collect()
+    };
+    let rubric = peilian::rubric::default_rubric();
+    let rules = |t: &str| -> Vec<String> {
+        rubric
+            .analyse(t)
+            .iter()
+            .map(|s| rubric.rule(s).id.clone())
+            .collect()
+    };
+    let mut differ = Vec::new();
+    for c in &table.case {
+        let (a, w) = (narrow(&c.text), wide(&c.text));
+        if rules(&a) != rules(&w) {
+            differ.push(format!("{}: {:?} vs {:?}", c.text, rules(&a), rules(&w)));
+        }
+    }
+    assert!(differ.is_empty(), "{differ:#?}");
+}
