@@ -221,13 +221,61 @@ pub fn remember_trainee(path: &Path, name: &str) -> std::io::Result<()> {
         }
         Err(e) => return Err(e),
     };
-    let updated = format!("trainee = {}\n{text}", toml_string(name));
-    crate::io::write_atomic(path, updated.as_bytes())
+    // Edit the document, not the text: a file that already says `trainee = ""` gets
+    // its value replaced (a second key would make every command fail with
+    // `duplicate key`), and the trainer's comments stay where they were.
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "{}: 配置文件不是有效的 TOML，没有改动它：{}",
+                path.display(),
+                e.message()
+            ),
+        )
+    })?;
+    doc["trainee"] = toml_edit::value(name);
+    crate::io::write_atomic(path, doc.to_string().as_bytes())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remembering_a_name_replaces_an_empty_one_and_keeps_comments() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        std::fs::write(
+            &p,
+            "# 我的设置\ntrainee = \"\"\n\n[backend]\nkind = \"offline\"\n",
+        )
+        .unwrap();
+        remember_trainee(&p, "张三").unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(text.matches("trainee").count(), 1, "{text}");
+        assert!(text.starts_with("# 我的设置\n"), "{text}");
+        let c = Config::parse("c.toml", &text).unwrap();
+        assert_eq!(c.trainee.as_deref(), Some("张三"));
+        // Twice in a row, and into a file without the key: still one key.
+        remember_trainee(&p, "李四").unwrap();
+        std::fs::write(&p, "[backend]\nkind = \"offline\"\n").unwrap();
+        remember_trainee(&p, "王五").unwrap();
+        let c = Config::parse("c.toml", &std::fs::read_to_string(&p).unwrap()).unwrap();
+        assert_eq!(c.trainee.as_deref(), Some("王五"));
+    }
+
+    #[test]
+    fn a_broken_file_is_not_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        std::fs::write(&p, "trainee = \"a\nbroken").unwrap();
+        assert!(remember_trainee(&p, "张三").is_err());
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "trainee = \"a\nbroken"
+        );
+    }
 
     #[test]
     fn template_parses_and_carries_the_name() {
