@@ -309,3 +309,73 @@ fn practice_streams_the_model_and_ctrl_c_cancels_only_the_generation() {
     assert_eq!(t.turns[1].customer, "嗯,你接着说。");
     assert!(!std::fs::read_to_string(&file).unwrap().contains(KEY));
 }
+
+/// SIGINT still ends a piped practice after a model-voiced line. The handler used to be
+/// registered per line and unregistered after it, which (signal-hook documents) leaves
+/// the signal ignored: the process kept running.
+#[test]
+fn sigint_after_a_model_voiced_line_still_stops_a_piped_practice() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+
+    let server = Server::start(vec![
+        sse_reply(&["喂,", "你们", "到底管不管?"]),
+        sse_reply(&["嗯,", "你接着说。"]),
+        sse_reply(&["还有呢?"]),
+    ]);
+    let dir = Dir::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_peilian"))
+        .args([
+            "practice",
+            "--persona",
+            "emotional",
+            "--trainee",
+            "a",
+            "--backend",
+            "llm",
+        ])
+        .args([
+            "--base-url",
+            &server.url(),
+            "--model",
+            "m",
+            "--sessions-dir",
+        ])
+        .arg(dir.path().join("sessions"))
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path())
+        .env("XDG_DATA_HOME", dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "您别急，慢慢说").unwrap();
+    // Keep stdin open: the session waits for the next line, as a trainee would.
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("你接着说") {
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).unwrap() > 0, "ended early: {seen}");
+        seen.push_str(&line);
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            assert!(!s.success(), "SIGINT ends the program: {s:?}");
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("SIGINT was ignored after a model-voiced line");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    drop(stdin);
+}

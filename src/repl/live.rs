@@ -3,12 +3,15 @@
 //! why when the built-in customer's words had to be used instead.
 //!
 //! While a model is generating, the terminal is not in the line editor's raw mode, so
-//! Ctrl-C arrives as SIGINT: it is caught for that time only and cancels the generation
-//! (the offline line is used) instead of ending the program.
+//! Ctrl-C arrives as SIGINT: during a generation it cancels it (the offline line is
+//! used) instead of ending the program; at any other time SIGINT does what it always
+//! does. The handlers are registered once per process: signal-hook's documentation says
+//! unregistering a handler leaves the signal ignored, so registering per line made
+//! Ctrl-C dead after the first model-voiced line.
 
 use std::io::Write as _;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use crate::llm::Event;
 use crate::session::Live;
@@ -28,6 +31,27 @@ pub struct Shown {
     noted: bool,
 }
 
+/// The process's SIGINT handlers: `cancel` is set by every SIGINT; while `idle` is
+/// true the signal's default action (end the program) runs too.
+struct Hooks {
+    cancel: Arc<AtomicBool>,
+    idle: Arc<AtomicBool>,
+}
+
+fn hooks() -> Option<&'static Hooks> {
+    static HOOKS: OnceLock<Option<Hooks>> = OnceLock::new();
+    HOOKS
+        .get_or_init(|| {
+            let idle = Arc::new(AtomicBool::new(true));
+            let cancel = Arc::new(AtomicBool::new(false));
+            let sig = signal_hook::consts::SIGINT;
+            signal_hook::flag::register_conditional_default(sig, Arc::clone(&idle)).ok()?;
+            signal_hook::flag::register(sig, Arc::clone(&cancel)).ok()?;
+            Some(Hooks { cancel, idle })
+        })
+        .as_ref()
+}
+
 /// Voice one customer line through `f`, showing it as it comes. `on_decided` sees the
 /// turn before the customer speaks (the coach line).
 pub fn speak<R>(
@@ -37,10 +61,13 @@ pub fn speak<R>(
     on_decided: &mut dyn FnMut(&TurnRecord),
     f: impl FnOnce(&mut Live<'_>) -> R,
 ) -> (R, Shown) {
-    let cancel = Arc::new(AtomicBool::new(false));
-    let hook = llm
-        .then(|| signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&cancel)).ok())
-        .flatten();
+    let local = AtomicBool::new(false);
+    let hook = if llm { hooks() } else { None };
+    if let Some(h) = hook {
+        h.cancel.store(false, Ordering::SeqCst);
+        h.idle.store(false, Ordering::SeqCst);
+    }
+    let cancel: &AtomicBool = hook.map_or(&local, |h| &h.cancel);
     let mut shown = Shown {
         style: *style,
         head: style.bold(&format!("{}:", ui::sanitize(name))),
@@ -51,10 +78,10 @@ pub fn speak<R>(
     let r = f(&mut Live {
         on_decided,
         on_event: &mut on_event,
-        cancel: &cancel,
+        cancel,
     });
-    if let Some(id) = hook {
-        signal_hook::low_level::unregister(id);
+    if let Some(h) = hook {
+        h.idle.store(true, Ordering::SeqCst);
     }
     (r, shown)
 }
