@@ -317,3 +317,33 @@ fn persona_test_passes_for_shipped_and_fails_for_a_broken_check() {
         .code(1)
         .stdout(contains("✗").and(contains("1 failed")));
 }
+
+/// `score` and `assess` take the same format words: `text` or `txt`, `md` or `markdown`.
+#[test]
+fn score_and_assess_accept_the_same_format_words() {
+    let dir = common::Dir::new();
+    let answers = dir.write("a.txt", "您好，请您慢慢说，我听着\n");
+    let t = dir.path().join("t.jsonl");
+    common::peilian()
+        .args(["run", "--persona", "emotional", "--answers"])
+        .arg(&answers)
+        .arg("--transcript")
+        .arg(&t)
+        .assert()
+        .success();
+    for word in ["text", "txt", "md", "markdown"] {
+        common::peilian()
+            .args(["score", "--format", word])
+            .arg(&t)
+            .assert()
+            .success();
+        common::peilian()
+            .arg("assess")
+            .arg(dir.path())
+            .arg("--out")
+            .arg(dir.path().join(format!("out-{word}")))
+            .args(["--format", word])
+            .assert()
+            .success();
+    }
+}

@@ -10,17 +10,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::Context;
 use crate::assess::{self, Plan, Settings};
 use crate::score::html::Html;
-use crate::score::render::{Json, Markdown, Render, Text};
+use crate::score::render::{Format, Json, Markdown, Render, Text};
 use crate::ui::{self, Style};
-
-/// Scorecard formats besides the JSON that is always written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Json,
-    Md,
-    Html,
-    Txt,
-}
 
 #[derive(Debug, clap::Args)]
 pub struct AssessArgs {
@@ -65,7 +56,7 @@ pub(super) fn run(ctx: &Context, args: AssessArgs) -> anyhow::Result<u8> {
             Format::Json => &Json,
             Format::Md => &Markdown,
             Format::Html => &Html,
-            Format::Txt => &text,
+            Format::Text => &text,
         };
         if !renderers.iter().any(|x| x.extension() == r.extension()) {
             renderers.push(r);

@@ -11,17 +11,9 @@ pub(crate) use crate::assess::score_file;
 use crate::rubric::Analyser;
 use crate::score::Scorecard;
 use crate::score::html::Html;
-use crate::score::render::{Json, Markdown, Render, Text};
+use crate::score::render::{Format, Json, Markdown, Render, Text};
 use crate::transcript;
 use crate::ui::Style;
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-    Md,
-    Html,
-}
 
 #[derive(Debug, clap::Args)]
 pub struct ScoreArgs {

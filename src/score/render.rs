@@ -14,6 +14,18 @@ pub trait Render {
     fn extension(&self) -> &'static str;
 }
 
+/// A scorecard format, as `score --format` and `assess --format` name it: one list,
+/// so the two commands accept the same words (`text` or `txt`, `md` or `markdown`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    #[value(alias = "txt")]
+    Text,
+    Json,
+    #[value(alias = "markdown")]
+    Md,
+    Html,
+}
+
 pub struct Text {
     pub style: Style,
 }
