@@ -211,3 +211,86 @@ fn bad_rubric_flag_is_an_error_with_exit_2() {
         .code(2)
         .stderr(predicates::str::contains("rules[1].kind"));
 }
+
+/// Scoring numbers that would panic a scorer (a negative or NaN clamp bound) or turn a
+/// rule off silently are rejected by `rubric validate`, each on its field; `score` with
+/// such a rubric stops with the same message instead of crashing.
+#[test]
+fn scoring_numbers_that_cannot_work_are_rejected() {
+    let cases = [
+        (
+            "[scoring.weights]\ncompliance = -25\n",
+            "scoring.weights.compliance",
+            "不小于 0",
+        ),
+        (
+            "[scoring.weights]\nempathy = nan\n",
+            "scoring.weights.empathy",
+            "不小于 0",
+        ),
+        (
+            "[scoring]\nviolation_points = -5\n",
+            "scoring.violation_points",
+            "不小于 0",
+        ),
+        (
+            "[scoring]\nforbidden_cap = \"及格\"\n",
+            "scoring.forbidden_cap",
+            "不是任何一个等级",
+        ),
+        (
+            "[scoring]\ngrades = [{ name = \"优秀\", min = 60 }, { name = \"合格\", min = 90 }]\n",
+            "scoring.grades[1].min",
+            "从高到低",
+        ),
+        (
+            "[scoring]\ngrades = [{ name = \"优秀\", min = 190 }]\n",
+            "scoring.grades[0].min",
+            "0 到 100",
+        ),
+    ];
+    for (extra, field, message) in cases {
+        let text = format!("{GOOD}{extra}");
+        let (code, _, err) = validate(&text);
+        assert_eq!(code, 1, "{extra}: {err}");
+        assert!(
+            err.contains(&format!(" {field}: ")) && err.contains(message),
+            "{extra}: expected {field}: …{message} in\n{err}"
+        );
+    }
+    // A built-in kind cannot change sides.
+    let text = GOOD.replace(
+        "praise = { label = \"赞美\", polarity = \"good\" }",
+        "praise = { label = \"赞美\", polarity = \"good\" }\nforbidden = { label = \"禁语\", polarity = \"good\" }",
+    );
+    let (code, _, err) = validate(&text);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("kinds.forbidden.polarity"), "{err}");
+    // The scorer never sees such a rubric: it stops with the message, exit 2, no panic.
+    let d = Dir::new();
+    d.write(
+        "r.toml",
+        format!("{GOOD}[scoring.weights]\ncompliance = -25\n"),
+    );
+    let answers = d.write("a.txt", "您好\n");
+    let out = d
+        .cmd()
+        .args([
+            "--rubric",
+            "r.toml",
+            "run",
+            "--persona",
+            "emotional",
+            "--answers",
+        ])
+        .arg(&answers)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("scoring.weights.compliance"));
+}

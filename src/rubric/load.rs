@@ -80,9 +80,21 @@ fn validate(r: &Rubric) -> Vec<Problem> {
             out.push(Problem::new(p, format!("不是有效的正则表达式: {e}")));
         }
     }
+    scoring_problems(r, &root, &mut out);
     let mut known: BTreeSet<&str> = BUILTIN_KINDS.iter().map(|k| k.0).collect();
     for (id, def) in &r.kinds {
         let p = root.key("kinds").key(id);
+        if let Some(b) = BUILTIN_KINDS.iter().find(|k| k.0 == id.as_str())
+            && b.2 != def.polarity
+        {
+            out.push(Problem::new(
+                p.key("polarity"),
+                format!(
+                    "内置类型「{id}」的好坏不能改（它是 {}）;a built-in kind keeps its polarity",
+                    if b.2 == Polarity::Good { "good" } else { "bad" }
+                ),
+            ));
+        }
         if !is_ident(id) {
             out.push(Problem::new(
                 p.clone(),
@@ -142,6 +154,86 @@ fn validate(r: &Rubric) -> Vec<Problem> {
         }
     }
     out
+}
+
+/// Scoring numbers: every one is used in arithmetic that must not panic (a clamp with
+/// a negative or NaN bound does) or silently turn a rule off.
+fn scoring_problems(r: &Rubric, root: &FieldPath, out: &mut Vec<Problem>) {
+    let s = &r.scoring;
+    let p = root.key("scoring");
+    let w = &s.weights;
+    let weights = [
+        ("compliance", w.compliance),
+        ("empathy", w.empathy),
+        ("apology", w.apology),
+        ("process", w.process),
+        ("courtesy", w.courtesy),
+        ("persona", w.persona),
+        ("outcome", w.outcome),
+    ];
+    for (name, v) in weights {
+        if !(v.is_finite() && v >= 0.0) {
+            out.push(Problem::new(
+                p.key("weights").key(name),
+                format!("要写一个不小于 0 的数（现在是 {v}）;expected a finite number ≥ 0"),
+            ));
+        }
+    }
+    if weights.iter().all(|(_, v)| *v == 0.0) {
+        out.push(Problem::new(
+            p.key("weights"),
+            "各维度满分不能全是 0;expected some points to score",
+        ));
+    }
+    if !(s.violation_points.is_finite() && s.violation_points >= 0.0) {
+        out.push(Problem::new(
+            p.key("violation_points"),
+            format!(
+                "要写一个不小于 0 的数（现在是 {}）;expected a finite number ≥ 0",
+                s.violation_points
+            ),
+        ));
+    }
+    if s.grades.is_empty() {
+        out.push(Problem::new(
+            p.key("grades"),
+            "至少要有一个等级;expected at least one grade",
+        ));
+    }
+    for (i, g) in s.grades.iter().enumerate() {
+        let gp = p.key("grades").index(i);
+        if !(g.min.is_finite() && (0.0..=100.0).contains(&g.min)) {
+            out.push(Problem::new(
+                gp.key("min"),
+                format!(
+                    "分数线要在 0 到 100 之间（现在是 {}）;expected 0–100",
+                    g.min
+                ),
+            ));
+        }
+        if i > 0 && g.min >= s.grades[i - 1].min {
+            out.push(Problem::new(
+                gp.key("min"),
+                "等级要从高到低排列，分数线一个比一个低;expected grades best first, each below the one before",
+            ));
+        }
+        if g.name.trim().is_empty() {
+            out.push(Problem::new(
+                gp.key("name"),
+                "不能为空;expected a grade name",
+            ));
+        }
+    }
+    if !s.forbidden_cap.is_empty() && !s.grades.iter().any(|g| g.name == s.forbidden_cap) {
+        out.push(Problem::new(
+            p.key("forbidden_cap"),
+            format!(
+                "「{}」不是任何一个等级的名字（有：{}）;expected one of the grade names, or \"\" for no cap",
+                s.forbidden_cap,
+                s.grades.iter().map(|g| g.name.as_str()).collect::<Vec<_>>().join("、")
+            ),
+        ));
+    }
 }
 
 /// The polarity of a kind, built-in or declared.
