@@ -667,3 +667,55 @@ fn a_closed_stdout_does_not_stop_the_session_or_lose_the_transcript() {
     assert_eq!(t.turns.len(), lines.len());
     assert_eq!(t.end.unwrap().outcome, "resolved");
 }
+
+/// Fifty trainees starting at once into one shared sessions folder: fifty transcripts,
+/// each whole and scorable. The name used to be chosen with `exists()` and opened with
+/// truncate, so starts in the same second overwrote each other.
+#[test]
+fn simultaneous_starts_never_share_a_transcript() {
+    let dir = Dir::new();
+    let children: Vec<_> = (0..50)
+        .map(|i| {
+            let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_peilian"));
+            c.args(["practice", "--persona", "emotional", "--trainee"])
+                .arg(format!("学员{i}"))
+                .arg("--sessions-dir")
+                .arg(dir.sessions_dir())
+                .env("HOME", dir.path())
+                .env("XDG_CONFIG_HOME", dir.path())
+                .env("XDG_DATA_HOME", dir.path())
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped());
+            let mut child = c.spawn().unwrap();
+            use std::io::Write as _;
+            writeln!(child.stdin.take().unwrap(), "您好，您慢慢说，我听着").unwrap();
+            child
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let files: Vec<PathBuf> = std::fs::read_dir(dir.sessions_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    assert_eq!(files.len(), 50, "{files:?}");
+    let mut trainees: Vec<String> = files
+        .iter()
+        .map(|f| {
+            let t = transcript::read(f).unwrap();
+            assert_eq!(t.turns.len(), 1, "{}", f.display());
+            t.header.trainee
+        })
+        .collect();
+    trainees.sort();
+    trainees.dedup();
+    assert_eq!(trainees.len(), 50, "every trainee has their own file");
+}

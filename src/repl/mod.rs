@@ -66,7 +66,10 @@ enum Leave {
     Left,
 }
 
-/// A free file name in the sessions dir: `20261125-170102-emotional-floppy.jsonl`.
+/// A free file name in the sessions dir: `20261125-170102-emotional-floppy.jsonl`,
+/// reserved by creating it (O_EXCL): thirty trainees starting in the same second into a
+/// shared folder each get their own file. Checking `exists()` first and creating later
+/// let two sessions pick the same name and overwrite each other.
 pub fn new_transcript_path(dir: &Path, persona: &str, scenario: &str) -> PathBuf {
     let now = transcript::now_rfc3339();
     let stamp: String = now
@@ -76,13 +79,24 @@ pub fn new_transcript_path(dir: &Path, persona: &str, scenario: &str) -> PathBuf
         .collect::<String>()
         .replace('T', "-");
     let base = format!("{stamp}-{persona}-{scenario}");
+    let _ = std::fs::create_dir_all(dir);
     let mut path = dir.join(format!("{base}.jsonl"));
     let mut n = 2;
-    while path.exists() {
-        path = dir.join(format!("{base}-{n}.jsonl"));
-        n += 1;
+    loop {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        match opts.open(&path) {
+            Ok(_) => return path,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                path = dir.join(format!("{base}-{n}.jsonl"));
+                n += 1;
+            }
+            // Not writable: the writer reports it with the path.
+            Err(_) => return path,
+        }
     }
-    path
 }
 
 /// Run a practice session to its end (or until the trainee leaves); the exit code.
