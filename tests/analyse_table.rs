@@ -132,3 +132,30 @@ fn full_width_punctuation_reads_like_ascii() {
     }
     assert!(differ.is_empty(), "{differ:#?}");
 }
+
+/// Invisible characters do not hide a 禁语: a zero-width space, joiner, BOM or
+/// direction mark inside the phrase finds the same rule, with spans on the text as typed.
+#[test]
+fn invisible_characters_do_not_hide_a_forbidden_phrase() {
+    let rubric = peilian::rubric::default_rubric();
+    for c in ['\u{200B}', '\u{200D}', '\u{FEFF}', '\u{202E}'] {
+        let plain = "公司的规定就是这样的";
+        let hidden: String = plain
+            .chars()
+            .enumerate()
+            .flat_map(|(i, ch)| if i == 4 { vec![c, ch] } else { vec![ch] })
+            .collect();
+        let rules = |t: &str| -> Vec<String> {
+            rubric
+                .analyse(t)
+                .iter()
+                .map(|s| {
+                    assert!(t.is_char_boundary(s.start) && t.is_char_boundary(s.end));
+                    rubric.rule(s).id.clone()
+                })
+                .collect()
+        };
+        assert_eq!(rules(&hidden), rules(plain), "{:?}", hidden);
+        assert!(rules(&hidden).iter().any(|r| r.starts_with("forbidden.")));
+    }
+}

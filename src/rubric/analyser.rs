@@ -317,6 +317,36 @@ impl Analyser {
 
     /// Like [`analyse`](Self::analyse), reusing `out`'s allocation (the bulk path).
     pub fn analyse_into(&self, text: &str, out: &mut Vec<Signal>) {
+        // Zero-width and direction-control characters are invisible to a reader and
+        // must not hide a 禁语 from the rules (「公司的规\u{200B}定」): match the text
+        // without them, then put the spans back on the text as typed.
+        if text.chars().any(is_format) {
+            let mut clean = String::with_capacity(text.len());
+            // Original byte offset of each byte of `clean`, and of its end.
+            let mut at = Vec::with_capacity(text.len() + 1);
+            for (i, c) in text.char_indices() {
+                if !is_format(c) {
+                    clean.push(c);
+                    at.extend((0..c.len_utf8()).map(|k| i + k));
+                }
+            }
+            at.push(text.len());
+            self.analyse_clean(&clean, out);
+            for s in out.iter_mut() {
+                s.start = at[s.start];
+                // The end of a hit is the end of its last character as typed.
+                s.end = if s.end == clean.len() {
+                    text.len()
+                } else {
+                    at[s.end]
+                };
+            }
+            return;
+        }
+        self.analyse_clean(text, out);
+    }
+
+    fn analyse_clean(&self, text: &str, out: &mut Vec<Signal>) {
         out.clear();
         let mut guard = self.scratch.get();
         let Scratch {
@@ -509,6 +539,13 @@ impl Analyser {
     pub fn polarity(&self, id: &str) -> Option<Polarity> {
         polarity_of(&self.rubric, id)
     }
+}
+
+/// Zero-width, joiner, BOM and bidi-control characters.
+fn is_format(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// Expand `{name}` references to the rubric's defines and check the result compiles and
