@@ -7,7 +7,6 @@
 //! `history` command renders what it returns.
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -34,7 +33,7 @@ pub struct Session {
     /// When the session started: RFC 3339 in UTC, as the transcript header says.
     pub started_at: String,
     #[serde(skip)]
-    started: Option<SystemTime>,
+    started: Option<jiff::Timestamp>,
     pub trainee: String,
     pub persona: Named,
     pub scenario: Named,
@@ -57,7 +56,7 @@ impl Session {
     /// [`zone_label`]), or the header's text if it is not a time. Transcripts keep UTC;
     /// a trainee in Beijing who practised at 11:00 must not read 03:00.
     pub fn date(&self) -> String {
-        match self.started.and_then(|t| jiff::Timestamp::try_from(t).ok()) {
+        match self.started {
             Some(t) => t
                 .to_zoned_datetime(jiff::tz::TimeZone::system())
                 .strftime("%Y-%m-%d %H:%M")
@@ -180,7 +179,7 @@ fn examine(path: &Path, trainee: Option<&str>, catalog: &Catalog, analyser: &Ana
         .map_or(t.header.scenario.as_str(), |s| s.title.as_str());
     Found::Session(Box::new(Session {
         file: file.clone(),
-        started: humantime::parse_rfc3339_weak(&t.header.started_at).ok(),
+        started: t.header.started_at.parse::<jiff::Timestamp>().ok(),
         started_at: t.header.started_at.clone(),
         trainee: t.header.trainee.clone(),
         persona: Named {
