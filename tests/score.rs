@@ -227,7 +227,7 @@ fn a_corrupt_transcript_is_named_and_the_others_are_still_scored() {
             "good.jsonl",
         ])
         .assert()
-        .code(2)
+        .code(1)
         .stderr(
             contains("bad.jsonl")
                 .and(contains("ghost.jsonl"))

@@ -76,7 +76,7 @@ pub(super) fn run(ctx: &Context, args: ScoreArgs) -> anyhow::Result<u8> {
             &path.display().to_string(),
         )?;
     }
-    Ok(if failed > 0 { 2 } else { 0 })
+    Ok(if failed > 0 { 1 } else { 0 })
 }
 
 /// Every dialogue of a chat log, scored on the agent's lines.
