@@ -3,7 +3,10 @@
 //! The library holds everything; `main.rs` only parses the command line and maps the
 //! result to an exit code. Modules follow the concepts of the design: `rubric` (house
 //! rules and the analyser), `persona` (difficult-customer files), `cli` (commands),
-//! `ui` (terminal output), `diag` (file diagnostics), `io` (file helpers).
+//! `ui` (terminal output), `diag` (file diagnostics), `io` (file helpers), `reading`
+//! (what a trainee line does: clauses, acts, slots — see `rubrics/acts.md`).
+
+#![forbid(unsafe_code)]
 
 pub mod assess;
 pub mod calibrate;
