@@ -51,7 +51,7 @@ enum Fold {
 
 /// Zero-width and direction-control characters: invisible, and a way to hide a 禁语
 /// from a keyword match (「公司的规\u{200B}定」).
-fn is_format(c: char) -> bool {
+pub fn is_format(c: char) -> bool {
     matches!(c,
         '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
         | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')

@@ -320,12 +320,12 @@ impl Analyser {
         // Zero-width and direction-control characters are invisible to a reader and
         // must not hide a 禁语 from the rules (「公司的规\u{200B}定」): match the text
         // without them, then put the spans back on the text as typed.
-        if text.chars().any(is_format) {
+        if text.chars().any(crate::reading::normalise::is_format) {
             let mut clean = String::with_capacity(text.len());
             // Original byte offset of each byte of `clean`, and of its end.
             let mut at = Vec::with_capacity(text.len() + 1);
             for (i, c) in text.char_indices() {
-                if !is_format(c) {
+                if !crate::reading::normalise::is_format(c) {
                     clean.push(c);
                     at.extend((0..c.len_utf8()).map(|k| i + k));
                 }
@@ -539,13 +539,6 @@ impl Analyser {
     pub fn polarity(&self, id: &str) -> Option<Polarity> {
         polarity_of(&self.rubric, id)
     }
-}
-
-/// Zero-width, joiner, BOM and bidi-control characters.
-fn is_format(c: char) -> bool {
-    matches!(c,
-        '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// Expand `{name}` references to the rubric's defines and check the result compiles and
