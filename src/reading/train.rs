@@ -72,11 +72,9 @@ pub fn parse_examples(
                     errors.push(err(format!("不认识的行为「{a}」 (unknown act)")));
                     continue;
                 }
-                if let Some(id) = a.strip_prefix("forbidden:") {
-                    let _ = id;
-                    if !labels.iter().any(|l| l == "forbidden") {
-                        labels.push("forbidden".to_string());
-                    }
+                // A 禁语 label implies the act itself.
+                if a.starts_with("forbidden:") && !labels.iter().any(|l| l == "forbidden") {
+                    labels.push("forbidden".to_string());
                 }
                 if !labels.iter().any(|l| l == a) {
                     labels.push(a.to_string());
