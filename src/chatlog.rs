@@ -74,6 +74,7 @@ pub fn read(path: &Path) -> Result<Vec<(String, Transcript)>, ChatlogError> {
                     n,
                     trainee: line.text,
                     signals: Vec::new(),
+                    acts: Vec::new(),
                     customer: String::new(),
                     anger: 0,
                     trust: 0,

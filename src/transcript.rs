@@ -141,12 +141,42 @@ pub struct SignalRecord {
     pub end: usize,
 }
 
+/// An act of the line's reading as recorded: the act by id, the span of its clause,
+/// the model's confidence, which 禁语 (for `forbidden`) and the clause's slots.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActRecord {
+    pub act: String,
+    pub start: usize,
+    pub end: usize,
+    pub confidence: f32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forbidden: Option<String>,
+    #[serde(default, skip_serializing_if = "crate::reading::Slots::is_empty")]
+    pub slots: crate::reading::Slots,
+}
+
+impl ActRecord {
+    pub fn of(a: &crate::reading::ActHit) -> Self {
+        Self {
+            act: a.act.id().to_string(),
+            start: a.start,
+            end: a.end,
+            confidence: (a.confidence * 1000.0).round() / 1000.0,
+            forbidden: a.forbidden.map(str::to_string),
+            slots: a.slots.clone(),
+        }
+    }
+}
+
 /// One trainee turn and the customer's answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TurnRecord {
     pub n: u32,
     pub trainee: String,
     pub signals: Vec<SignalRecord>,
+    /// The reading of the trainee's line (absent in transcripts older than it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acts: Vec<ActRecord>,
     pub customer: String,
     pub anger: i32,
     pub trust: i32,

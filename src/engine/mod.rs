@@ -6,17 +6,12 @@
 //! lines always lead to the same trajectory and outcome, whoever speaks. This module
 //! performs no I/O.
 
-mod context;
 mod mood;
 mod offline;
 
 pub use mood::{Decision, Engine, Event, MoodState, Move, Outcome, TurnReport};
 pub use offline::OfflineVoice;
 
-/// The clause around a span, as the engine reads it (shared with scoring).
-pub fn clause_of(text: &str, start: usize, end: usize) -> (usize, usize) {
-    context::clause(text, start, end)
-}
 
 /// A deterministic random source whose sequence never changes between releases, so a
 /// transcript replayed with the same `--seed` picks the same lines years later. (A

@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::{Rng, context};
+use super::Rng;
 use crate::persona::{Level, Persona, Scenario};
+use crate::reading::{Act, Cues, Scene};
 use crate::rubric::{ACTION_KINDS, Analyser, Polarity, Signal};
 
 /// How a session ended.
@@ -195,6 +195,8 @@ impl MoodState {
 pub struct TurnReport {
     pub turn: u32,
     pub signals: Vec<Signal>,
+    /// The reading's acts of the line.
+    pub acts: Vec<crate::reading::ActHit>,
     pub events: Vec<Event>,
     pub anger: i32,
     pub trust: i32,
@@ -223,35 +225,17 @@ pub struct Engine<'a> {
     pub level_name: String,
     level: &'a Level,
     analyser: &'a Analyser,
-    facts: Vec<Regex>,
-    remedies: Vec<Regex>,
-    policy: Option<Regex>,
+    /// The scenario's remedies, facts and policy, for reading lines in its scene.
+    scene: Scene,
     patience: u32,
 }
 
-fn any_of(patterns: &[String]) -> Option<Regex> {
-    if patterns.is_empty() {
-        return None;
-    }
-    let joined: Vec<String> = patterns.iter().map(|p| format!("(?:{p})")).collect();
-    Regex::new(&joined.join("|")).ok()
-}
-
-/// What the customer quotes back: the hit itself, or for a very short hit (「你」) the
-/// clause around it, which is what a listener actually remembers.
+/// What the customer quotes back: the clause the words stand in (a signal's span is
+/// its clause), which is what a listener actually remembers.
 fn quote_span(text: &str, start: usize, end: usize) -> String {
-    const MIN_CHARS: usize = 4;
-    const MAX_CHARS: usize = 30;
-    if text[start..end].chars().count() >= MIN_CHARS {
-        return text[start..end].to_string();
-    }
-    let (from, to) = context::clause(text, start, end);
-    let clause = text[from..to].trim();
-    if clause.chars().count() > MAX_CHARS {
-        text[start..end].to_string()
-    } else {
-        clause.to_string()
-    }
+    text[start..end]
+        .trim_matches(|c: char| c.is_whitespace() || "，。,.！!？?；;、".contains(c))
+        .to_string()
 }
 
 /// Lines are compared without spaces and punctuation: pasting a sentence again with a
@@ -270,24 +254,15 @@ impl<'a> Engine<'a> {
         analyser: &'a Analyser,
     ) -> Option<Self> {
         let lv = persona.difficulty.get(level)?;
-        let never = || Regex::new(r"[^\s\S]").expect("static regex");
+        let facts: Vec<&[String]> = scenario.facts.iter().map(|f| f.asked_by.as_slice()).collect();
+        let remedies: Vec<&[String]> = scenario.remedies.iter().map(|r| r.patterns.as_slice()).collect();
         Some(Self {
             persona,
             scenario,
             level_name: level.to_string(),
             level: lv,
             analyser,
-            facts: scenario
-                .facts
-                .iter()
-                .map(|f| any_of(&f.asked_by).unwrap_or_else(never))
-                .collect(),
-            remedies: scenario
-                .remedies
-                .iter()
-                .map(|r| any_of(&r.patterns).unwrap_or_else(never))
-                .collect(),
-            policy: any_of(&scenario.policy.terms),
+            scene: Scene::new(&facts, &remedies, &scenario.policy.terms),
             patience: (i64::from(persona.mood.patience) + i64::from(lv.patience)).max(1) as u32,
         })
     }
@@ -364,7 +339,7 @@ impl<'a> Engine<'a> {
 
     /// Play one trainee line. The state must not have an outcome yet.
     pub fn turn(&self, st: &mut MoodState, text: &str) -> TurnReport {
-        let signals = self.analyser.analyse(text);
+        let (reading, signals) = self.analyser.read(text);
         let start_anger = st.anger;
         st.turn += 1;
         let turn = st.turn;
@@ -372,11 +347,16 @@ impl<'a> Engine<'a> {
 
         // Distinct kinds of this line, in rubric order. A bad signal in reported speech
         // (the trainee restating what the customer was told) is not the trainee's own.
+        let reported = |s: &Signal| {
+            reading
+                .clauses
+                .iter()
+                .any(|c| c.start <= s.start && s.start < c.end && c.cues.has(Cues::REPORTED))
+        };
         let mut kinds: Vec<&str> = Vec::new();
         for s in &signals {
             let k = self.analyser.kind(s).id.as_str();
-            let own = self.analyser.polarity(k) != Some(Polarity::Bad)
-                || !context::reported(text, s.start, s.end);
+            let own = self.analyser.polarity(k) != Some(Polarity::Bad) || !reported(s);
             if own && !kinds.contains(&k) {
                 kinds.push(k);
             }
@@ -387,32 +367,27 @@ impl<'a> Engine<'a> {
             st.said.push(norm);
         }
         let has = |k: &str| !template && kinds.contains(&k);
-        let policy_matches: Vec<(usize, usize)> = match (&self.policy, template) {
-            (Some(r), false) => r.find_iter(text).map(|m| (m.start(), m.end())).collect(),
-            _ => Vec::new(),
-        };
-        let policy_stated = !policy_matches.is_empty();
-        // A remedy of the scenario named in context that offers it (not negated, a
-        // topic, past, or an entitlement being explained).
-        let remedy_hits: Vec<usize> = if template {
-            Vec::new()
+        let scene = if template {
+            Default::default()
         } else {
-            (0..self.remedies.len())
-                .filter(|&i| {
-                    self.remedies[i]
-                        .find_iter(text)
-                        .any(|m| context::offers(text, m.start(), m.end()))
-                })
-                .collect()
+            let offers: Vec<(usize, usize)> = signals
+                .iter()
+                .filter(|s| self.analyser.kind(s).id == "remedy")
+                .map(|s| (s.start, s.end))
+                .collect();
+            self.scene.read(text, &reading, &offers)
         };
-        // Remedy words the scenario does not know count as an offer too (a vague one),
-        // unless their clause states the policy ("按法律应当赔偿一倍").
+        let policy_matches = &scene.policy_spans;
+        let policy_stated = scene.policy_stated;
+        // The scenario's remedies offered in an offer clause (not refused, asked about,
+        // restated or told as past).
+        let remedy_hits: Vec<usize> = scene.offered.clone();
+        // An offer of something the scenario does not name is an offer too (a vague
+        // one), unless its clause states the policy ("按法律应当赔偿一倍").
         let vague_offer = !template
             && signals.iter().any(|s| {
-                self.analyser.kind(s).id == "remedy" && context::offers(text, s.start, s.end) && {
-                    let (from, to) = context::clause(text, s.start, s.end);
-                    !policy_matches.iter().any(|&(a, b)| a < to && from < b)
-                }
+                self.analyser.kind(s).id == "remedy"
+                    && !policy_matches.iter().any(|&(x, y)| x < s.end && s.start < y)
             });
         let offered = !remedy_hits.is_empty() || vague_offer;
         let acted = offered || ACTION_KINDS.iter().any(|k| has(k));
@@ -478,21 +453,13 @@ impl<'a> Engine<'a> {
 
         // Facts asked for.
         let mut facts = Vec::new();
-        if !template {
-            let asking = has("ask_info");
-            for (i, re) in self.facts.iter().enumerate() {
-                if re
-                    .find_iter(text)
-                    .any(|m| asking || context::asks(text, m.start(), m.end()))
-                {
-                    let id = self.scenario.facts[i].id.clone();
-                    if !st.facts_revealed.contains(&id) {
-                        st.facts_revealed.push(id.clone());
-                        events.push(Event::FactRevealed { fact: id.clone() });
-                    }
-                    facts.push(id);
-                }
+        for &i in &scene.facts_asked {
+            let id = self.scenario.facts[i].id.clone();
+            if !st.facts_revealed.contains(&id) {
+                st.facts_revealed.push(id.clone());
+                events.push(Event::FactRevealed { fact: id.clone() });
             }
+            facts.push(id);
         }
 
         // A remedy: accepted only when every need is met, the persona's own rules
@@ -677,10 +644,12 @@ impl<'a> Engine<'a> {
                     Move::EmptyApology
                 } else if !facts.is_empty() {
                     Move::AnswerFact { facts }
-                } else if has("ask_info") {
-                    // Asked what they want, a customer says it; asked a fact the
-                    // scenario lacks, they do not know.
-                    if context::asks_view(text) {
+                } else if has("ask_info") || has("consult") {
+                    // Asked what they want (or their view), a customer says it; asked
+                    // a fact the scenario lacks, they do not know.
+                    if reading.has(Act::Consult)
+                        || reading.clauses.iter().any(|c| c.cues.has(Cues::WANTS))
+                    {
                         Move::AnswerDemand
                     } else {
                         Move::UnknownFact
@@ -698,6 +667,7 @@ impl<'a> Engine<'a> {
         TurnReport {
             turn,
             signals,
+            acts: reading.acts,
             events,
             anger: st.anger_i(),
             trust: st.trust_i(),
@@ -712,11 +682,9 @@ mod tests {
     use super::quote_span;
 
     #[test]
-    fn short_hits_quote_their_clause() {
-        let t = "好的。你们就是这样的,没办法";
+    fn quotes_drop_the_marks_around_a_clause() {
+        let t = "好的\u{FF0C}你们就是这样的\u{FF0C}";
         let i = t.find("你").unwrap();
-        assert_eq!(quote_span(t, i, i + "你".len()), "你们就是这样的");
-        let t = "公司的规定就是这样的";
-        assert_eq!(quote_span(t, 0, t.len()), t);
+        assert_eq!(quote_span(t, i, t.len()), "你们就是这样的");
     }
 }

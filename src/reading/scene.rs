@@ -13,9 +13,11 @@ use super::{Act, Cues, Reading};
 /// One scenario's patterns, compiled.
 #[derive(Debug, Clone)]
 pub struct Scene {
-    facts: Vec<Option<Regex>>,
-    remedies: Vec<Option<Regex>>,
-    policy: Option<Regex>,
+    /// Each pattern on its own: one pattern's match across two clauses must not hide
+    /// another's inside one (a joined alternation would take the leftmost only).
+    facts: Vec<Vec<Regex>>,
+    remedies: Vec<Vec<Regex>>,
+    policy: Vec<Regex>,
 }
 
 /// What a line does in the scene.
@@ -33,26 +35,29 @@ pub struct SceneReading {
     pub policy_spans: Vec<(usize, usize)>,
 }
 
-fn any_of(patterns: &[String]) -> Option<Regex> {
-    if patterns.is_empty() {
-        return None;
-    }
-    let joined: Vec<String> = patterns.iter().map(|p| format!("(?:{p})")).collect();
-    Regex::new(&joined.join("|")).ok()
+fn each_of(patterns: &[String]) -> Vec<Regex> {
+    patterns.iter().filter_map(|p| Regex::new(p).ok()).collect()
 }
 
 impl Scene {
     /// Compile a scenario's fact, remedy and policy patterns (already validated).
     pub fn new(facts: &[&[String]], remedies: &[&[String]], policy: &[String]) -> Scene {
         Scene {
-            facts: facts.iter().map(|p| any_of(p)).collect(),
-            remedies: remedies.iter().map(|p| any_of(p)).collect(),
-            policy: any_of(policy),
+            facts: facts.iter().map(|p| each_of(p)).collect(),
+            remedies: remedies.iter().map(|p| each_of(p)).collect(),
+            policy: each_of(policy),
         }
     }
 
-    /// Read `text` (already read as `r`) in this scene.
-    pub fn read(&self, text: &str, r: &Reading) -> SceneReading {
+    /// Read `text` (already read as `r`) in this scene. `offers` are further byte
+    /// ranges that offer something: the rubric's exact remedy rules, already checked
+    /// against the reading of their clause.
+    ///
+    /// A remedy named in an offer counts as offered. So does one named in a plain
+    /// statement the reading found nothing else in (「来回运费我们出」 may be worded
+    /// past what the model learned); named in a refusal, a question, an explanation,
+    /// a restatement, reported speech, a hypothesis or the past, it is not.
+    pub fn read(&self, text: &str, r: &Reading, offers: &[(usize, usize)]) -> SceneReading {
         let mut out = SceneReading::default();
         let within = |act: Act, s: usize, e: usize| {
             r.acts
@@ -64,12 +69,28 @@ impl Scene {
                 .iter()
                 .find(|c| c.start <= s && s < c.end.max(c.start + 1))
         };
-        for (i, re) in self.remedies.iter().enumerate() {
-            let Some(re) = re else { continue };
-            for m in re.find_iter(text) {
+        for (i, res) in self.remedies.iter().enumerate() {
+            for m in res.iter().flat_map(|re| re.find_iter(text)) {
                 let (s, e) = (m.start(), m.end());
-                let offered = within(Act::Offer, s, e);
-                let refused = within(Act::Refuse, s, e);
+                let clause = clause_of(s);
+                let index = clause.and_then(|c| r.clauses.iter().position(|x| x == c));
+                let unscoped = clause.is_some_and(|c| c.cues.0 & SCOPED == 0);
+                let in_clause = |acts: &[Act]| {
+                    r.acts
+                        .iter()
+                        .any(|a| Some(a.clause) == index && acts.contains(&a.act))
+                };
+                // Named in a plain statement the reading found nothing else in.
+                let plain = unscoped
+                    && !in_clause(&[Act::Refuse, Act::Explain, Act::Restate, Act::Ask]);
+                // Named in a "refusal" that negates nothing: 「只能帮您退订」 limits
+                // the offer to what it names.
+                let limited = unscoped && in_clause(&[Act::Refuse]);
+                let offered = within(Act::Offer, s, e)
+                    || offers.iter().any(|&(a, b)| a < e && s < b)
+                    || plain
+                    || limited;
+                let refused = within(Act::Refuse, s, e) && !limited;
                 // Across clauses, or inside a 《title》 of a law: no offer.
                 let crosses = clause_of(s).is_some_and(|c| e > c.end);
                 let titled = text[..s].matches('《').count() > text[..s].matches('》').count();
@@ -85,27 +106,29 @@ impl Scene {
             }
         }
         let asking = r.has(Act::Ask);
-        for (i, re) in self.facts.iter().enumerate() {
-            let Some(re) = re else { continue };
-            let asked = re.find_iter(text).any(|m| {
+        for (i, res) in self.facts.iter().enumerate() {
+            let asked = res.iter().flat_map(|re| re.find_iter(text)).any(|m| {
                 asking || clause_of(m.start()).is_some_and(|c| c.cues.has(Cues::QUESTION))
             });
             if asked {
                 push(&mut out.facts_asked, i);
             }
         }
-        if let Some(re) = &self.policy {
-            for m in re.find_iter(text) {
-                let question = clause_of(m.start()).is_some_and(|c| c.cues.has(Cues::QUESTION));
-                if !question {
-                    out.policy_spans.push((m.start(), m.end()));
-                }
+        for m in self.policy.iter().flat_map(|re| re.find_iter(text)) {
+            let question = clause_of(m.start()).is_some_and(|c| c.cues.has(Cues::QUESTION));
+            if !question && !out.policy_spans.contains(&(m.start(), m.end())) {
+                out.policy_spans.push((m.start(), m.end()));
             }
-            out.policy_stated = !out.policy_spans.is_empty();
         }
+        out.policy_spans.sort_unstable();
+        out.policy_stated = !out.policy_spans.is_empty();
         out
     }
 }
+
+/// Cues under which naming a remedy offers nothing.
+const SCOPED: u16 =
+    Cues::NEGATED | Cues::QUESTION | Cues::REPORTED | Cues::HYPOTHETICAL | Cues::PAST;
 
 fn push(v: &mut Vec<usize>, i: usize) {
     if !v.contains(&i) {

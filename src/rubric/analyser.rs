@@ -163,11 +163,22 @@ struct Caches<'a> {
     dfa: bool,
 }
 
+thread_local! {
+    /// Buffers for reading lines, one set per thread (assessment reads on every core).
+    static READ_SCRATCH: std::cell::RefCell<crate::reading::Scratch> = std::cell::RefCell::default();
+}
+
 type ScratchFn = Box<dyn Fn() -> Scratch + Send + Sync + UnwindSafe + RefUnwindSafe>;
 
 /// A compiled rubric.
 pub struct Analyser {
     rubric: Rubric,
+    /// Rule index by id, and the first rule of each kind: a signal from the reading is
+    /// recorded under one of the rubric's rules.
+    rule_ids: std::collections::HashMap<String, usize>,
+    /// The rubric file's hash combined with its reader's: a transcript records both.
+    hash: OnceLock<String>,
+    first_rule_of_kind: Vec<Option<usize>>,
     source: crate::io::Source,
     kinds: Vec<KindInfo>,
     /// Kinds' groups (in kind order), then exceptions' groups.
@@ -294,7 +305,20 @@ impl Analyser {
             candidates: Vec::new(),
             last_end: vec![0; n],
         });
+        let rule_ids = rubric
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect();
+        let first_rule_of_kind = kinds
+            .iter()
+            .map(|k| rubric.rules.iter().position(|r| r.kind == k.id))
+            .collect();
         Ok(Self {
+            hash: OnceLock::new(),
+            rule_ids,
+            first_rule_of_kind,
             rubric,
             source,
             kinds,
@@ -308,7 +332,10 @@ impl Analyser {
         })
     }
 
-    /// Every signal in `text`, ordered by start offset, then kind.
+    /// Every signal in `text`, ordered by start offset, then kind: the acts of the
+    /// line's [`Reading`](crate::reading::Reading), each recorded under its kind and a
+    /// rule of that kind (for its id and better phrasing), plus the 禁语 that the
+    /// rubric's exact rules find and the reading does not.
     pub fn analyse(&self, text: &str) -> Vec<Signal> {
         let mut out = Vec::new();
         self.analyse_into(text, &mut out);
@@ -317,6 +344,117 @@ impl Analyser {
 
     /// Like [`analyse`](Self::analyse), reusing `out`'s allocation (the bulk path).
     pub fn analyse_into(&self, text: &str, out: &mut Vec<Signal>) {
+        let reading = READ_SCRATCH.with(|s| self.reader().read_with(text, &mut s.borrow_mut()));
+        self.signals_into(text, &reading, out);
+    }
+
+    /// The reading of `text` and its signals.
+    pub fn read(&self, text: &str) -> (crate::reading::Reading, Vec<Signal>) {
+        let reading = READ_SCRATCH.with(|s| self.reader().read_with(text, &mut s.borrow_mut()));
+        let mut out = Vec::new();
+        self.signals_into(text, &reading, &mut out);
+        (reading, out)
+    }
+
+    /// The reader this rubric's acts come from.
+    pub fn reader(&self) -> &crate::reading::Reader {
+        crate::reading::default_reader()
+    }
+
+    /// Signals of a reading (see [`analyse`](Self::analyse)).
+    ///
+    /// Two layers meet here. The reading's acts come first, each recorded under its
+    /// kind and a rule of that kind. The rubric's own rules then add what they match
+    /// exactly (the deck's literal 禁语, a trainer's house phrases and new kinds), but
+    /// only where the reading of the clause agrees the words do what the rule says:
+    /// a bad rule in reported speech is the customer's story, not the trainee's words;
+    /// an action rule (a remedy, a deadline) in a clause that is negated, asked,
+    /// reported, hypothetical or past, or that the reading found a refusal in, offers
+    /// nothing.
+    pub fn signals_into(&self, text: &str, reading: &crate::reading::Reading, out: &mut Vec<Signal>) {
+        out.clear();
+        for a in &reading.acts {
+            let kind_id = super::kinds::kind_of_act(a.act);
+            let Some(kind) = self.kind_index(kind_id) else {
+                continue;
+            };
+            let rule = a
+                .forbidden
+                .and_then(|f| self.rule_ids.get(&format!("forbidden.{f}")).copied())
+                .or_else(|| self.first_rule_of_kind[kind]);
+            let Some(rule) = rule else { continue };
+            if !out.iter().any(|s: &Signal| s.kind == kind && s.start == a.start) {
+                out.push(Signal {
+                    kind,
+                    rule,
+                    start: a.start,
+                    end: a.end,
+                });
+            }
+        }
+        let mut exact = Vec::new();
+        self.match_rules_into(text, &mut exact);
+        // Signals from the reading that a rule hit has already made exact.
+        let from_reading = out.len();
+        let mut exact_already = vec![false; from_reading];
+        for s in exact {
+            if !self.rule_agrees(reading, &s) {
+                continue;
+            }
+            // One signal per kind and place. A rule hit inside an act of its kind
+            // names the exact words and the rule's better phrasing: the scorecard
+            // quotes those rather than the whole clause.
+            match out
+                .iter()
+                .position(|o| o.kind == s.kind && o.start < s.end && s.start < o.end)
+            {
+                Some(i) if i < from_reading && !exact_already[i] => {
+                    exact_already[i] = true;
+                    out[i] = s;
+                }
+                Some(_) => {}
+                None => out.push(s),
+            }
+        }
+        out.sort_by_key(|s| (s.start, s.kind));
+    }
+
+    /// Whether a rule's match stands in a clause whose reading lets it count.
+    fn rule_agrees(&self, reading: &crate::reading::Reading, s: &Signal) -> bool {
+        use crate::reading::{Act, Cues};
+        let Some(i) = reading
+            .clauses
+            .iter()
+            .position(|c| c.start <= s.start && s.start < c.end)
+        else {
+            return true;
+        };
+        let cues = reading.clauses[i].cues;
+        let kind = &self.kinds[s.kind];
+        if kind.polarity == Polarity::Bad {
+            return !cues.has(Cues::REPORTED);
+        }
+        if !["remedy", "time_commitment", "follow_up", "escalate"].contains(&kind.id.as_str()) {
+            return true;
+        }
+        let refused = reading
+            .acts
+            .iter()
+            .any(|a| a.clause == i && matches!(a.act, Act::Refuse));
+        let scoped = Cues::NEGATED | Cues::QUESTION | Cues::REPORTED | Cues::HYPOTHETICAL | Cues::PAST;
+        !refused && cues.0 & scoped == 0
+    }
+
+    /// Every match of the rubric's own rules (see [`match_rules_into`](Self::match_rules_into)).
+    pub fn match_rules(&self, text: &str) -> Vec<Signal> {
+        let mut out = Vec::new();
+        self.match_rules_into(text, &mut out);
+        out
+    }
+
+    /// Every match of the rubric's own rules (regular expressions) in `text`, ordered
+    /// by start offset, then kind. The exact-wording layer under the reading.
+    pub fn match_rules_into(&self, text: &str, out: &mut Vec<Signal>) {
         // Zero-width and direction-control characters are invisible to a reader and
         // must not hide a 禁语 from the rules (「公司的规\u{200B}定」): match the text
         // without them, then put the spans back on the text as typed.
@@ -331,7 +469,7 @@ impl Analyser {
                 }
             }
             at.push(text.len());
-            self.analyse_clean(&clean, out);
+            self.match_clean(&clean, out);
             for s in out.iter_mut() {
                 s.start = at[s.start];
                 // The end of a hit is the end of its last character as typed.
@@ -343,10 +481,10 @@ impl Analyser {
             }
             return;
         }
-        self.analyse_clean(text, out);
+        self.match_clean(text, out);
     }
 
-    fn analyse_clean(&self, text: &str, out: &mut Vec<Signal>) {
+    fn match_clean(&self, text: &str, out: &mut Vec<Signal>) {
         out.clear();
         let mut guard = self.scratch.get();
         let Scratch {
@@ -511,7 +649,8 @@ impl Analyser {
 
     /// Hash of the rubric file's text, recorded with every transcript and scorecard.
     pub fn hash(&self) -> &str {
-        self.source.hash()
+        self.hash
+            .get_or_init(|| crate::io::content_hash(&format!("{}+{}", self.source.hash(), self.reader().hash())))
     }
 
     pub fn kinds(&self) -> &[KindInfo] {
@@ -621,8 +760,8 @@ except = ["按照公司的?规定[,,]?您可以"]
 better = "x"
 "#,
         );
-        assert!(a.analyse("按照公司规定,您可以免费换新").is_empty());
-        let s = a.analyse("按照公司规定,您可以换。但公司规定就这样");
+        assert!(a.match_rules("按照公司规定,您可以免费换新").is_empty());
+        let s = a.match_rules("按照公司规定,您可以换。但公司规定就这样");
         assert_eq!(s.len(), 1);
         assert_eq!(
             &"按照公司规定,您可以换。但公司规定就这样"[s[0].start..s[0].end],
@@ -649,7 +788,7 @@ patterns = ["不是跟您道歉.{0,8}讲道理"]
 better = "x"
 "#,
         );
-        let s = a.analyse("我不是跟您道歉,我是跟您讲道理");
+        let s = a.match_rules("我不是跟您道歉,我是跟您讲道理");
         assert_eq!(s.len(), 1);
         assert_eq!(a.kind(&s[0]).id, "argue");
     }
@@ -726,7 +865,7 @@ better = "x"
         texts.push(texts.join(""));
         for a in both_engines() {
             for t in &texts {
-                assert_eq!(a.analyse(t), reference(a, t), "{t}");
+                assert_eq!(a.match_rules(t), reference(a, t), "{t}");
             }
         }
     }
@@ -770,7 +909,7 @@ better = "x"
                 text.push_str(&glue);
             }
             for a in both_engines() {
-                proptest::prop_assert_eq!(a.analyse(&text), reference(a, &text), "{}", text);
+                proptest::prop_assert_eq!(a.match_rules(&text), reference(a, &text), "{}", text);
             }
         }
     }

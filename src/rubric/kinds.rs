@@ -21,17 +21,19 @@ pub struct KindInfo {
 }
 
 /// Built-in kinds: id, Chinese label, polarity.
-pub const BUILTIN_KINDS: [(&str, &str, Polarity); 19] = [
+pub const BUILTIN_KINDS: [(&str, &str, Polarity); 22] = [
     ("greeting", "问候", Polarity::Good),
     ("thanks", "致谢", Polarity::Good),
     ("apology", "道歉", Polarity::Good),
     ("empathy", "共情", Polarity::Good),
     ("affirm", "肯定", Polarity::Good),
+    ("consult", "请教", Polarity::Good),
     ("assure", "安抚承诺", Polarity::Good),
     ("restate", "复述确认", Polarity::Good),
     ("ask_info", "询问事实", Polarity::Good),
     ("explain", "解释原因/政策", Polarity::Good),
     ("remedy", "解决方案", Polarity::Good),
+    ("refuse", "婉拒", Polarity::Good),
     ("time_commitment", "时限承诺", Polarity::Good),
     ("follow_up", "跟进回访", Polarity::Good),
     ("escalate", "上报升级", Polarity::Good),
@@ -40,6 +42,7 @@ pub const BUILTIN_KINDS: [(&str, &str, Polarity); 19] = [
     ("blame", "责难客户", Polarity::Bad),
     ("argue", "立刻摆道理", Polarity::Bad),
     ("deflect", "推诿", Polarity::Bad),
+    ("dismiss", "轻描淡写", Polarity::Bad),
     ("impolite", "不礼貌", Polarity::Bad),
 ];
 
@@ -55,3 +58,16 @@ pub const ACTION_KINDS: [&str; 7] = [
     "follow_up",
     "escalate",
 ];
+
+/// The signal kind an act of the reading is recorded as. Transcripts, personas and
+/// scorecards name kinds with these ids, older than the act vocabulary.
+pub fn kind_of_act(act: crate::reading::Act) -> &'static str {
+    use crate::reading::Act;
+    match act {
+        Act::Ask => "ask_info",
+        Act::Offer => "remedy",
+        Act::Commit => "time_commitment",
+        Act::Close => "closing",
+        other => other.id(),
+    }
+}

@@ -77,7 +77,7 @@ pub(crate) fn promises(lines: &[Line<'_>], scenario: Option<&Scenario>) -> Vec<P
             for m in re.find_iter(text) {
                 // The promise this forbidden commitment belongs to is the one in the
                 // same clause; if the rubric saw none, the commitment is its own entry.
-                let clause = crate::engine::clause_of(text, m.start(), m.end());
+                let clause = crate::reading::clause_around(text, m.start(), m.end());
                 let owner = out[start..].iter_mut().find_map(|p| {
                     let i = text.find(p.quote.as_str())?;
                     (i < clause.1 && clause.0 < i + p.quote.len()).then_some((p, i))
