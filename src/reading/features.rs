@@ -54,7 +54,15 @@ pub fn extract(n: &Normalised, clauses: &[Clause], out: &mut Vec<(u64, u16)>, bu
         let ci = ci.min(u16::MAX as usize) as u16;
         buf.clear();
         buf.push(BEGIN);
-        buf.extend(n.chars[cl.start..cl.end].iter().filter_map(|c| class(c.c)));
+        // A run of one character counts twice at most: 「啊啊啊……」 pasted two thousand
+        // times must not outweigh every word a line says.
+        for x in n.chars[cl.start..cl.end].iter().filter_map(|c| class(c.c)) {
+            let l = buf.len();
+            if l >= 3 && buf[l - 1] == x && buf[l - 2] == x {
+                continue;
+            }
+            buf.push(x);
+        }
         buf.push(END);
         han += buf.len() - 2;
         for i in 0..buf.len() {

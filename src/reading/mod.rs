@@ -73,6 +73,40 @@ impl Reading {
     pub fn get(&self, act: Act) -> Option<&ActHit> {
         self.acts.iter().find(|a| a.act == act)
     }
+
+    /// Whether clause `ci` of `text` says what the agent's side will do: 「我们给您换」
+    /// or 「给您免费换一个」, not 「您可以选择换车」 or a bare topic 「关于退车」.
+    pub fn agent_acts(&self, text: &str, ci: usize) -> bool {
+        let Some(c) = self.clauses.get(ci) else {
+            return false;
+        };
+        let t = &text[c.start..c.end];
+        ["我", "咱", "给您", "帮您", "为您", "替您", "给你", "帮你"]
+            .iter()
+            .any(|w| t.contains(w))
+    }
+
+    /// Whether clause `ci` continues a sentence that opens by citing a rule
+    /// (「按汽车三包规定，……，您可以选择免费更换」): what follows is the rule's content,
+    /// a policy told, not an offer made.
+    pub fn states_rule(&self, text: &str, ci: usize) -> bool {
+        let mut j = ci;
+        while j > 0 {
+            let (prev, this) = (self.clauses[j - 1], self.clauses[j]);
+            let gap = text.get(prev.end..this.start).unwrap_or("");
+            if gap.contains(['\u{3002}', '.', '!', '?', '\u{FF01}', '\u{FF1F}', ';', '\u{FF1B}']) {
+                return false;
+            }
+            j -= 1;
+            let head = text[prev.start..prev.end].trim_start();
+            if ["按", "根据", "依照", "依据", "依"].iter().any(|w| head.starts_with(w))
+                && self.acts.iter().any(|a| a.clause == j && a.act == Act::Explain)
+            {
+                return true;
+            }
+        }
+        false
+    }
 }
 
 /// The clause (byte range of the text as typed) around `start..end`: from the start of
@@ -233,22 +267,31 @@ impl Reader {
             // else the one that carries it most.
             let n_cl = cls.len().max(1);
             let part = |c: usize| s.per_clause[c * w + i];
+            // A clause that only tips a line already over the threshold does not carry
+            // the act: 「公司的规定就是这样的，不过我们会处理」 quotes its 禁语 once.
+            let best = (0..n_cl)
+                .max_by(|&a, &b| part(a).total_cmp(&part(b)))
+                .unwrap_or(0);
+            let floor = part(best) * 0.5;
             let mut at: Vec<usize> = (0..n_cl)
-                .filter(|&c| self.model.bias[i] + part(c) > self.model.thresholds[i])
+                .filter(|&c| {
+                    c == best
+                        || (part(c) >= floor
+                            && self.model.bias[i] + part(c) > self.model.thresholds[i])
+                })
                 .collect();
-            if at.is_empty() {
-                at.push(
-                    (0..n_cl)
-                        .max_by(|&a, &b| part(a).total_cmp(&part(b)))
-                        .unwrap_or(0),
-                );
-            }
+            at.dedup();
             let forbidden = (*act == Act::Forbidden).then(|| {
                 let base = Act::ALL.len();
                 let k = (0..FORBIDDEN.len())
                     .max_by(|&a, &b| s.line[base + a].total_cmp(&s.line[base + b]))
                     .unwrap_or(0);
                 FORBIDDEN[k].0
+            });
+            // A clause with no word in it (「��」, 「……」) carries no act.
+            at.retain(|&c| {
+                cls.get(c)
+                    .is_none_or(|c| n.chars[c.start..c.end].iter().any(|x| x.c.is_alphanumeric()))
             });
             for ci in at {
                 let (start, end) = clauses
@@ -284,6 +327,14 @@ impl Reader {
                     .as_ref()
                     .is_none_or(|t| t.tense == Tense::Future)
         });
+        // A refusal is never an offer: 「我们不能给您退款」 names the remedy to decline it.
+        let refused: Vec<usize> = acts
+            .iter()
+            .filter(|a| a.act == Act::Refuse)
+            .map(|a| a.clause)
+            .filter(|&c| cls.get(c).is_some_and(|c| c.cues.has(Cues::NEGATED)))
+            .collect();
+        acts.retain(|a| a.act != Act::Offer || !refused.contains(&a.clause));
         acts.sort_by_key(|a| (a.start, a.act));
         Reading { clauses, acts }
     }

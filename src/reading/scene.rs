@@ -8,7 +8,7 @@
 
 use regex::Regex;
 
-use super::{Act, Cues, Reading};
+use super::{Act, Cues, Polarity, Reading};
 
 /// One scenario's patterns, compiled.
 #[derive(Debug, Clone)]
@@ -64,6 +64,14 @@ impl Scene {
                 .iter()
                 .any(|a| a.act == act && a.start <= s && e <= a.end.max(a.start))
         };
+        // A remedy's words that overlap an offer clause (they may run on into the next
+        // clause: 「卡子我们免费给您换新的、把隔热罩重新紧固好」).
+        let touches_offer = |s: usize, e: usize| {
+            r.acts
+                .iter()
+                .any(|a| a.act == Act::Offer && a.start < e && s < a.end)
+        };
+        let line_offers = r.has(Act::Offer) || !offers.is_empty();
         let clause_of = |s: usize| {
             r.clauses
                 .iter()
@@ -80,19 +88,37 @@ impl Scene {
                         .iter()
                         .any(|a| Some(a.clause) == index && acts.contains(&a.act))
                 };
-                // Named in a plain statement the reading found nothing else in.
+                // Named in a plain statement of what the agent's side does, which the
+                // reading found nothing else in (not a topic 「关于退车：」, not a rule told).
+                // In a line that offers something, the other remedies it lists count
+                // too (「延误证明可以开，票款也给您退」).
                 let plain = unscoped
-                    && !in_clause(&[Act::Refuse, Act::Explain, Act::Restate, Act::Ask]);
+                    && index.is_some_and(|c| {
+                        (line_offers || r.agent_acts(text, c)) && !r.states_rule(text, c)
+                    })
+                    && !r.acts.iter().any(|a| {
+                        Some(a.clause) == index && a.act.polarity() == Polarity::Bad
+                    })
+                    && !in_clause(&[
+                        Act::Refuse,
+                        Act::Explain,
+                        Act::Restate,
+                        Act::Ask,
+                        Act::Empathy,
+                        Act::Affirm,
+                        Act::Consult,
+                    ]);
                 // Named in a "refusal" that negates nothing: 「只能帮您退订」 limits
                 // the offer to what it names.
                 let limited = unscoped && in_clause(&[Act::Refuse]);
-                let offered = within(Act::Offer, s, e)
+                let offered = touches_offer(s, e)
                     || offers.iter().any(|&(a, b)| a < e && s < b)
                     || plain
                     || limited;
                 let refused = within(Act::Refuse, s, e) && !limited;
-                // Across clauses, or inside a 《title》 of a law: no offer.
-                let crosses = clause_of(s).is_some_and(|c| e > c.end);
+                // Across clauses, or inside a 《title》 of a law: no offer, unless the
+                // clause it ends in offers (「新的适配器试一遍，……，给您免费换一个新的」).
+                let crosses = clause_of(s).is_some_and(|c| e > c.end) && !touches_offer(s, e);
                 let titled = text[..s].matches('《').count() > text[..s].matches('》').count();
                 if refused && !offered {
                     push(&mut out.refused, i);

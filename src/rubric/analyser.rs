@@ -398,7 +398,7 @@ impl Analyser {
         let from_reading = out.len();
         let mut exact_already = vec![false; from_reading];
         for s in exact {
-            if !self.rule_agrees(reading, &s) {
+            if !self.rule_agrees(text, reading, &s) {
                 continue;
             }
             // One signal per kind and place. A rule hit inside an act of its kind
@@ -420,7 +420,7 @@ impl Analyser {
     }
 
     /// Whether a rule's match stands in a clause whose reading lets it count.
-    fn rule_agrees(&self, reading: &crate::reading::Reading, s: &Signal) -> bool {
+    fn rule_agrees(&self, text: &str, reading: &crate::reading::Reading, s: &Signal) -> bool {
         use crate::reading::{Act, Cues};
         let Some(i) = reading
             .clauses
@@ -442,7 +442,9 @@ impl Analyser {
             .iter()
             .any(|a| a.clause == i && matches!(a.act, Act::Refuse));
         let scoped = Cues::NEGATED | Cues::QUESTION | Cues::REPORTED | Cues::HYPOTHETICAL | Cues::PAST;
-        !refused && cues.0 & scoped == 0
+        // 「按三包规定，……，您可以选择免费更换」 tells the rule; 「按规定给您换」 acts on it.
+        let told = reading.states_rule(text, i) && !reading.agent_acts(text, i);
+        !refused && !told && cues.0 & scoped == 0
     }
 
     /// Every match of the rubric's own rules (see [`match_rules_into`](Self::match_rules_into)).
