@@ -27,7 +27,7 @@ use peilian::engine::Rng;
 use peilian::persona::Catalog;
 use peilian::rubric::default_rubric;
 use peilian::transcript::{
-    BackendRef, End, Header, Mood, PersonaRef, RubricRef, Transcript, TurnRecord,
+    BackendRef, End, Header, Mood, PersonaRef, RubricRef, SignalRecord, Transcript, TurnRecord,
 };
 
 const TURNS: u32 = 20;
@@ -55,10 +55,22 @@ fn generate(dir: &Path, n: usize, catalog: &Catalog) -> u64 {
                 all_lines.push_str(&text);
                 all_lines.push('\n');
                 anger = (anger + rng.below(21) as i32 - 11).clamp(0, 99);
+                // Recorded as practice records it: the scorer reuses this reading.
+                let signals = analyser
+                    .analyse(&text)
+                    .iter()
+                    .map(|s| SignalRecord {
+                        kind: analyser.kind(s).id.clone(),
+                        rule: analyser.rule(s).id.clone(),
+                        start: s.start,
+                        end: s.end,
+                    })
+                    .collect();
                 TurnRecord {
                     n,
                     trainee: text,
-                    signals: Vec::new(),
+                    signals,
+                    acts: Vec::new(),
                     customer: p.lines.venting[rng.below(p.lines.venting.len())].clone(),
                     anger,
                     trust: 30,

@@ -281,7 +281,11 @@ impl<'a> Session<'a> {
                     end: s.end,
                 })
                 .collect(),
-            acts: report.acts.iter().map(crate::transcript::ActRecord::of).collect(),
+            acts: report
+                .acts
+                .iter()
+                .map(crate::transcript::ActRecord::of)
+                .collect(),
             customer: String::new(),
             anger: report.anger,
             trust: report.trust,

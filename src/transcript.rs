@@ -200,6 +200,9 @@ pub struct End {
     pub anger: i32,
 }
 
+// Turns are nearly every line of a transcript: boxing the largest variant would add an
+// allocation to each of them to save bytes on the few others.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Line {

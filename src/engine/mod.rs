@@ -12,7 +12,6 @@ mod offline;
 pub use mood::{Decision, Engine, Event, MoodState, Move, Outcome, TurnReport};
 pub use offline::OfflineVoice;
 
-
 /// A deterministic random source whose sequence never changes between releases, so a
 /// transcript replayed with the same `--seed` picks the same lines years later. (A
 /// general-purpose RNG crate does not promise a stable stream across versions.)

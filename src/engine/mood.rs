@@ -254,8 +254,16 @@ impl<'a> Engine<'a> {
         analyser: &'a Analyser,
     ) -> Option<Self> {
         let lv = persona.difficulty.get(level)?;
-        let facts: Vec<&[String]> = scenario.facts.iter().map(|f| f.asked_by.as_slice()).collect();
-        let remedies: Vec<&[String]> = scenario.remedies.iter().map(|r| r.patterns.as_slice()).collect();
+        let facts: Vec<&[String]> = scenario
+            .facts
+            .iter()
+            .map(|f| f.asked_by.as_slice())
+            .collect();
+        let remedies: Vec<&[String]> = scenario
+            .remedies
+            .iter()
+            .map(|r| r.patterns.as_slice())
+            .collect();
         Some(Self {
             persona,
             scenario,
@@ -387,7 +395,9 @@ impl<'a> Engine<'a> {
         let vague_offer = !template
             && signals.iter().any(|s| {
                 self.analyser.kind(s).id == "remedy"
-                    && !policy_matches.iter().any(|&(x, y)| x < s.end && s.start < y)
+                    && !policy_matches
+                        .iter()
+                        .any(|&(x, y)| x < s.end && s.start < y)
             });
         let offered = !remedy_hits.is_empty() || vague_offer;
         let acted = offered || ACTION_KINDS.iter().any(|k| has(k));

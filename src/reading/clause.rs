@@ -364,7 +364,14 @@ fn cues(cs: &[char], mark: Option<char>) -> Cues {
     if f & Cues::PAST == 0 && text.contains('过') && !text.contains("不过") {
         f |= Cues::PAST;
     }
-    if CONTRAST.iter().any(|w| text.starts_with(w)) {
+    // A clause opened by a bare 可 turns too (「可这么明显的问题都没看出来」), unless the
+    // 可 starts a word (可以, 可能, 可惜 …).
+    let bare_ke = text.starts_with('可')
+        && !text
+            .chars()
+            .nth(1)
+            .is_some_and(|c| "以能否靠爱怜惜口笑观信".contains(c));
+    if bare_ke || CONTRAST.iter().any(|w| text.starts_with(w)) {
         f |= Cues::CONTRAST;
     }
     if mark == Some('!') {

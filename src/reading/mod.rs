@@ -90,22 +90,89 @@ impl Reading {
     /// (「按汽车三包规定，……，您可以选择免费更换」): what follows is the rule's content,
     /// a policy told, not an offer made.
     pub fn states_rule(&self, text: &str, ci: usize) -> bool {
-        let mut j = ci;
+        let cites = |j: usize| {
+            let c = self.clauses[j];
+            let head = text[c.start..c.end].trim_start();
+            ["按", "根据", "依照", "依据", "依"]
+                .iter()
+                .any(|w| head.starts_with(w))
+                && self
+                    .acts
+                    .iter()
+                    .any(|a| a.clause == j && a.act == Act::Explain)
+        };
+        if ci < self.clauses.len() && cites(ci) {
+            return true;
+        }
+        let mut j = ci.min(self.clauses.len());
         while j > 0 {
             let (prev, this) = (self.clauses[j - 1], self.clauses[j]);
             let gap = text.get(prev.end..this.start).unwrap_or("");
-            if gap.contains(['\u{3002}', '.', '!', '?', '\u{FF01}', '\u{FF1F}', ';', '\u{FF1B}']) {
+            if gap.contains([
+                '\u{3002}', '.', '!', '?', '\u{FF01}', '\u{FF1F}', ';', '\u{FF1B}',
+            ]) {
                 return false;
             }
             j -= 1;
-            let head = text[prev.start..prev.end].trim_start();
-            if ["按", "根据", "依照", "依据", "依"].iter().any(|w| head.starts_with(w))
-                && self.acts.iter().any(|a| a.clause == j && a.act == Act::Explain)
-            {
+            if cites(j) {
                 return true;
             }
         }
         false
+    }
+
+    /// The clauses of the sentence clause `ci` stands in (sentences end at 。！？; and
+    /// the like).
+    fn sentence_of(&self, text: &str, ci: usize) -> std::ops::Range<usize> {
+        let ends = |j: usize| {
+            let (a, b) = (self.clauses[j], self.clauses.get(j + 1));
+            let gap = b.map_or("", |b| text.get(a.end..b.start).unwrap_or(""));
+            gap.contains([
+                '\u{3002}', '.', '!', '?', '\u{FF01}', '\u{FF1F}', ';', '\u{FF1B}',
+            ])
+        };
+        let mut from = ci;
+        while from > 0 && !ends(from - 1) {
+            from -= 1;
+        }
+        let mut to = ci;
+        while to + 1 < self.clauses.len() && !ends(to) {
+            to += 1;
+        }
+        from..to + 1
+    }
+
+    /// Whether clause `ci` is part of a restatement of the customer's story: a sentence
+    /// opened by 「我确认一下」「您是说」 or closed by 「对吗？」「是吧？」 tells back what
+    /// happened (「……收费860元更换了主板……，对吗？」) and offers nothing.
+    pub fn restated(&self, text: &str, ci: usize) -> bool {
+        if ci >= self.clauses.len() {
+            return false;
+        }
+        let sent = self.sentence_of(text, ci);
+        let clause = |j: usize| {
+            let c = self.clauses[j];
+            &text[c.start..c.end]
+        };
+        let first = clause(sent.start);
+        let opens = [
+            "确认一下",
+            "复述",
+            "核实一下",
+            "您是说",
+            "您的意思是",
+            "也就是说",
+        ]
+        .iter()
+        .any(|w| first.contains(w))
+            && sent.start != ci;
+        let last = clause(sent.end - 1);
+        let tag = self.clauses[sent.end - 1].cues.has(Cues::QUESTION)
+            && ["对吗", "是吗", "是吧", "对吧", "对不对", "没错吧", "是不是"]
+                .iter()
+                .any(|w| last.trim().starts_with(w))
+            && sent.end - 1 != ci;
+        opens || tag
     }
 }
 
@@ -290,8 +357,11 @@ impl Reader {
             });
             // A clause with no word in it (「��」, 「……」) carries no act.
             at.retain(|&c| {
-                cls.get(c)
-                    .is_none_or(|c| n.chars[c.start..c.end].iter().any(|x| x.c.is_alphanumeric()))
+                cls.get(c).is_none_or(|c| {
+                    n.chars[c.start..c.end]
+                        .iter()
+                        .any(|x| x.c.is_alphanumeric())
+                })
             });
             for ci in at {
                 let (start, end) = clauses

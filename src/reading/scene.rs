@@ -96,9 +96,10 @@ impl Scene {
                     && index.is_some_and(|c| {
                         (line_offers || r.agent_acts(text, c)) && !r.states_rule(text, c)
                     })
-                    && !r.acts.iter().any(|a| {
-                        Some(a.clause) == index && a.act.polarity() == Polarity::Bad
-                    })
+                    && !r
+                        .acts
+                        .iter()
+                        .any(|a| Some(a.clause) == index && a.act.polarity() == Polarity::Bad)
                     && !in_clause(&[
                         Act::Refuse,
                         Act::Explain,
@@ -111,10 +112,12 @@ impl Scene {
                 // Named in a "refusal" that negates nothing: 「只能帮您退订」 limits
                 // the offer to what it names.
                 let limited = unscoped && in_clause(&[Act::Refuse]);
-                let offered = touches_offer(s, e)
-                    || offers.iter().any(|&(a, b)| a < e && s < b)
-                    || plain
-                    || limited;
+                let told_back = index.is_some_and(|c| r.restated(text, c));
+                let offered = !told_back
+                    && (touches_offer(s, e)
+                        || offers.iter().any(|&(a, b)| a < e && s < b)
+                        || plain
+                        || limited);
                 let refused = within(Act::Refuse, s, e) && !limited;
                 // Across clauses, or inside a 《title》 of a law: no offer, unless the
                 // clause it ends in offers (「新的适配器试一遍，……，给您免费换一个新的」).

@@ -371,7 +371,12 @@ impl Analyser {
     /// an action rule (a remedy, a deadline) in a clause that is negated, asked,
     /// reported, hypothetical or past, or that the reading found a refusal in, offers
     /// nothing.
-    pub fn signals_into(&self, text: &str, reading: &crate::reading::Reading, out: &mut Vec<Signal>) {
+    pub fn signals_into(
+        &self,
+        text: &str,
+        reading: &crate::reading::Reading,
+        out: &mut Vec<Signal>,
+    ) {
         out.clear();
         for a in &reading.acts {
             let kind_id = super::kinds::kind_of_act(a.act);
@@ -383,7 +388,10 @@ impl Analyser {
                 .and_then(|f| self.rule_ids.get(&format!("forbidden.{f}")).copied())
                 .or_else(|| self.first_rule_of_kind[kind]);
             let Some(rule) = rule else { continue };
-            if !out.iter().any(|s: &Signal| s.kind == kind && s.start == a.start) {
+            if !out
+                .iter()
+                .any(|s: &Signal| s.kind == kind && s.start == a.start)
+            {
                 out.push(Signal {
                     kind,
                     rule,
@@ -416,7 +424,46 @@ impl Analyser {
                 None => out.push(s),
             }
         }
+        self.drop_contradicted(reading, out);
         out.sort_by_key(|s| (s.start, s.kind));
+    }
+
+    /// Recognition and empathy that the line takes back count for nothing: in the very
+    /// clause of an argument or a 禁语 (「您这个判断不对」), or just before a 「可/但是」
+    /// clause that does one (「您说做了二十年IT，可这么明显的问题都没看出来」).
+    fn drop_contradicted(&self, reading: &crate::reading::Reading, out: &mut Vec<Signal>) {
+        use crate::reading::Cues;
+        let clause_of = |at: usize| {
+            reading
+                .clauses
+                .iter()
+                .position(|c| c.start <= at && at < c.end.max(c.start + 1))
+        };
+        let bad_in = |ci: usize, out: &[Signal]| {
+            out.iter().any(|o| {
+                self.kinds[o.kind].polarity == Polarity::Bad && clause_of(o.start) == Some(ci)
+            })
+        };
+        let doomed: Vec<bool> = out
+            .iter()
+            .map(|s| {
+                let id = self.kinds[s.kind].id.as_str();
+                let Some(ci) = clause_of(s.start).filter(|_| id == "affirm" || id == "empathy")
+                else {
+                    return false;
+                };
+                let but_next = reading
+                    .clauses
+                    .get(ci + 1)
+                    .is_some_and(|c| c.cues.has(Cues::CONTRAST));
+                bad_in(ci, out) || (but_next && bad_in(ci + 1, out))
+            })
+            .collect();
+        let mut i = 0;
+        out.retain(|_| {
+            i += 1;
+            !doomed[i - 1]
+        });
     }
 
     /// Whether a rule's match stands in a clause whose reading lets it count.
@@ -441,9 +488,11 @@ impl Analyser {
             .acts
             .iter()
             .any(|a| a.clause == i && matches!(a.act, Act::Refuse));
-        let scoped = Cues::NEGATED | Cues::QUESTION | Cues::REPORTED | Cues::HYPOTHETICAL | Cues::PAST;
+        let scoped =
+            Cues::NEGATED | Cues::QUESTION | Cues::REPORTED | Cues::HYPOTHETICAL | Cues::PAST;
         // 「按三包规定，……，您可以选择免费更换」 tells the rule; 「按规定给您换」 acts on it.
-        let told = reading.states_rule(text, i) && !reading.agent_acts(text, i);
+        let told = (reading.states_rule(text, i) && !reading.agent_acts(text, i))
+            || reading.restated(text, i);
         !refused && !told && cues.0 & scoped == 0
     }
 
@@ -651,8 +700,9 @@ impl Analyser {
 
     /// Hash of the rubric file's text, recorded with every transcript and scorecard.
     pub fn hash(&self) -> &str {
-        self.hash
-            .get_or_init(|| crate::io::content_hash(&format!("{}+{}", self.source.hash(), self.reader().hash())))
+        self.hash.get_or_init(|| {
+            crate::io::content_hash(&format!("{}+{}", self.source.hash(), self.reader().hash()))
+        })
     }
 
     pub fn kinds(&self) -> &[KindInfo] {
@@ -665,6 +715,11 @@ impl Analyser {
 
     pub fn rule(&self, signal: &Signal) -> &Rule {
         &self.rubric.rules[signal.rule]
+    }
+
+    /// Index of a rule by id.
+    pub fn rule_index(&self, id: &str) -> Option<usize> {
+        self.rule_ids.get(id).copied()
     }
 
     /// Index of a kind by id.

@@ -177,9 +177,15 @@ fn header(o: &mut String, c: &Scorecard) {
         difficulty_label(&s.difficulty),
         c.forbidden_count
     );
-    let now = s.persona_hash_now.as_ref().map_or_else(String::new, |h| {
+    let mut now = s.persona_hash_now.as_ref().map_or_else(String::new, |h| {
         format!("(评分时画像已改动,现为 <code>{}</code>)", text(h))
     });
+    if let Some(then) = &s.rubric_hash_then {
+        now.push_str(&format!(
+            " · <strong>{}</strong>",
+            text(&super::render::reread_note(then, &s.rubric_hash))
+        ));
+    }
     let _ = writeln!(
         o,
         "<p class=\"prov\">记录 <code>{}</code> · 规则 {} v{}(<code>{}</code>)· 画像 <code>{}</code>{now} · \

@@ -78,27 +78,46 @@ pub(crate) fn promises(lines: &[Line<'_>], scenario: Option<&Scenario>) -> Vec<P
                 // The promise this forbidden commitment belongs to is the one in the
                 // same clause; if the rubric saw none, the commitment is its own entry.
                 let clause = crate::reading::clause_around(text, m.start(), m.end());
-                let owner = out[start..].iter_mut().find_map(|p| {
-                    let i = text.find(p.quote.as_str())?;
-                    (i < clause.1 && clause.0 < i + p.quote.len()).then_some((p, i))
-                });
-                match owner {
-                    Some((p, i)) => {
-                        // Quote the promise with the words that break it: 「退还费用并赔偿
-                        // 三倍」, not 「退还费用」 beside a reason about 三倍.
-                        let (from, to) = (i.min(m.start()), (i + p.quote.len()).max(m.end()));
-                        p.quote = text[from..to].to_string();
-                        p.keepable = false;
-                        p.why = why.to_string();
+                let mut owned = false;
+                for p in out[start..].iter_mut() {
+                    let Some(i) = text.find(p.quote.as_str()) else {
+                        continue;
+                    };
+                    if !(i < clause.1 && clause.0 < i + p.quote.len()) {
+                        continue;
                     }
-                    None => out.push(Promise {
+                    // Quote the promise with the words that break it: 「退还费用并赔偿
+                    // 三倍」, not 「退还费用」 beside a reason about 三倍.
+                    let (from, to) = (i.min(m.start()), (i + p.quote.len()).max(m.end()));
+                    p.quote = text[from..to].to_string();
+                    p.keepable = false;
+                    p.why = why.to_string();
+                    owned = true;
+                }
+                if !owned {
+                    out.push(Promise {
                         turn: *turn,
                         kind: "方案",
                         quote: m.as_str().to_string(),
                         keepable: false,
                         why: why.to_string(),
-                    }),
+                    });
                 }
+            }
+        }
+        // One broken promise, one entry: 「我保证给您三倍赔偿」 read as an assurance and
+        // as a remedy is listed once, by its tighter quote.
+        let mine = out.split_off(start);
+        for (k, p) in mine.iter().enumerate() {
+            let wider = !p.keepable
+                && mine.iter().enumerate().any(|(j, q)| {
+                    j != k
+                        && !q.keepable
+                        && p.quote.contains(q.quote.as_str())
+                        && (p.quote != q.quote || j < k)
+                });
+            if !wider {
+                out.push(p.clone());
             }
         }
     }

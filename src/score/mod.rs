@@ -2,9 +2,11 @@
 //! taken carries its evidence — the turn, the quoted words, the rule, why, and for a
 //! mistake a better phrasing — so a trainee can see exactly what helped and what hurt.
 //!
-//! The scorer reads only the transcript's trainee lines and outcome and re-analyses the
-//! lines with the rubric in force: a transcript can be scored again with tomorrow's
-//! rules. It performs no I/O; `render` turns a [`Scorecard`] into text, JSON or Markdown.
+//! The scorer reads only the transcript: the trainee lines with the reading recorded for
+//! each, and the outcome. Under the rubric the session ran with it scores that recorded
+//! reading, the one the customer answered; under another (tomorrow's rules, a trainer's
+//! house rules) it reads the lines again and the card says so. It performs no I/O;
+//! `render` turns a [`Scorecard`] into text, JSON or Markdown.
 
 pub mod html;
 mod ledger;
@@ -17,7 +19,7 @@ use ledger::promises;
 
 use crate::persona::{Need, Persona, Scenario};
 use crate::rubric::{ACTION_KINDS, Analyser, Polarity};
-use crate::transcript::Transcript;
+use crate::transcript::{Transcript, TurnRecord};
 
 /// Version of the scorecard JSON format.
 pub const SCHEMA: &str = "peilian.scorecard/1";
@@ -87,6 +89,9 @@ pub struct Provenance {
     pub rubric: String,
     pub rubric_version: u32,
     pub rubric_hash: String,
+    /// The rubric the session was read with, if it differs: its lines were read again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rubric_hash_then: Option<String>,
     pub peilian: String,
 }
 
@@ -225,6 +230,38 @@ pub fn score_chat(
     card
 }
 
+/// A turn's recorded signals, if every one names a kind and rule of `analyser` and
+/// spans its text.
+fn stored_hits<'a>(turn: &'a TurnRecord, analyser: &'a Analyser) -> Option<Vec<Hit<'a>>> {
+    turn.signals
+        .iter()
+        .map(|s| {
+            let kind = analyser.kinds().get(analyser.kind_index(&s.kind)?)?;
+            let ok = s.start <= s.end && turn.trainee.get(s.start..s.end).is_some();
+            ok.then_some(Hit {
+                kind: kind.id.as_str(),
+                rule: analyser.rule_index(&s.rule)?,
+                start: s.start,
+                end: s.end,
+            })
+        })
+        .collect()
+}
+
+/// A line read afresh.
+fn read_hits<'a>(text: &str, analyser: &'a Analyser) -> Vec<Hit<'a>> {
+    analyser
+        .analyse(text)
+        .iter()
+        .map(|s| Hit {
+            kind: analyser.kind(s).id.as_str(),
+            rule: s.rule,
+            start: s.start,
+            end: s.end,
+        })
+        .collect()
+}
+
 fn score_with(
     t: &Transcript,
     transcript_name: &str,
@@ -232,22 +269,20 @@ fn score_with(
     analyser: &Analyser,
     generated_at: String,
 ) -> Scorecard {
+    // Read with this very rubric, the transcript's own reading is the one the customer
+    // answered: score that, and read nothing again. Read with another, each line is
+    // read again by today's rubric, and the card says so (`rubric_hash_then`).
+    let recorded = t.header.rubric.hash == analyser.hash();
     let lines: Vec<Line> = t
         .turns
         .iter()
         .map(|turn| Line {
             turn: turn.n,
             text: &turn.trainee,
-            hits: analyser
-                .analyse(&turn.trainee)
-                .iter()
-                .map(|s| Hit {
-                    kind: analyser.kind(s).id.as_str(),
-                    rule: s.rule,
-                    start: s.start,
-                    end: s.end,
-                })
-                .collect(),
+            hits: recorded
+                .then(|| stored_hits(turn, analyser))
+                .flatten()
+                .unwrap_or_else(|| read_hits(&turn.trainee, analyser)),
         })
         .collect();
     let sc = &analyser.rubric().scoring;
@@ -316,6 +351,7 @@ fn score_with(
             rubric: rubric.id.clone(),
             rubric_version: rubric.version,
             rubric_hash: analyser.hash().to_string(),
+            rubric_hash_then: (!recorded).then(|| t.header.rubric.hash.clone()),
             peilian: env!("CARGO_PKG_VERSION").to_string(),
         },
         trainee: t.header.trainee.clone(),

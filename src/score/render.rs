@@ -104,6 +104,9 @@ impl Render for Text {
                 c.final_anger
             )
         };
+        if let Some(then) = &c.source.rubric_hash_then {
+            let _ = writeln!(o, "{}\n", reread_note(then, &c.source.rubric_hash));
+        }
         let width = c
             .dimensions
             .iter()
@@ -259,6 +262,9 @@ impl Render for Markdown {
                 c.source.peilian
             );
         }
+        if let Some(then) = &c.source.rubric_hash_then {
+            let _ = writeln!(o, "> {}\n", reread_note(then, &c.source.rubric_hash));
+        }
         let _ = writeln!(o, "| 维度 | 得分 | 满分 |\n| --- | ---: | ---: |");
         for d in &c.dimensions {
             let _ = writeln!(o, "| {} | {:.1} | {} |", d.label, d.score, d.max);
@@ -305,4 +311,18 @@ impl Render for Markdown {
     fn extension(&self) -> &'static str {
         "md"
     }
+}
+
+/// Said on a card whose transcript was read with another rubric than the one scoring it.
+pub fn reread_note(then: &str, now: &str) -> String {
+    format!(
+        "注意：这场对话记录时用的规则（{}）与现在的（{}）不同，各句已按现在的规则重新解读，\
+         分数可能与当时不同。",
+        short(then),
+        short(now)
+    )
+}
+
+fn short(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
 }
