@@ -339,6 +339,8 @@ fn cues(cs: &[char], mark: Option<char>) -> Cues {
     let mut n_covered = 0;
     for m in cw.ac.find_overlapping_iter(&text) {
         match cw.words[m.pattern().as_usize()] {
+            // 「您反映的情况」「您说的问题」 name the matter; they report nothing.
+            Word::Flag(Cues::REPORTED) if text[m.end()..].starts_with('\u{7684}') => {}
             Word::Flag(x) => f |= x,
             Word::NotNegation => {
                 if n_covered < covered.len() {

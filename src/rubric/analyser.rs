@@ -430,7 +430,7 @@ impl Analyser {
 
     /// Recognition and empathy that the line takes back count for nothing: in the very
     /// clause of an argument or a 禁语 (「您这个判断不对」), or just before a 「可/但是」
-    /// clause that does one (「您说做了二十年IT，可这么明显的问题都没看出来」).
+    /// clause that puts the customer down (「您说做了二十年IT，可这么明显的问题都没看出来」).
     fn drop_contradicted(&self, reading: &crate::reading::Reading, out: &mut Vec<Signal>) {
         use crate::reading::Cues;
         let clause_of = |at: usize| {
@@ -442,6 +442,17 @@ impl Analyser {
         let bad_in = |ci: usize, out: &[Signal]| {
             out.iter().any(|o| {
                 self.kinds[o.kind].polarity == Polarity::Bad && clause_of(o.start) == Some(ci)
+            })
+        };
+        // A put-down of the customer after 「可/但是」 takes the praise back; a rule quoted
+        // after it (「理解您的难处，但是规定就是规定」) is its own mistake.
+        let put_down_in = |ci: usize, out: &[Signal]| {
+            out.iter().any(|o| {
+                let rule = self.rubric.rules[o.rule].id.as_str();
+                (["blame", "impolite"].contains(&self.kinds[o.kind].id.as_str())
+                    || rule == "forbidden.child-could"
+                    || rule == "forbidden.cant-read")
+                    && clause_of(o.start) == Some(ci)
             })
         };
         let doomed: Vec<bool> = out
@@ -456,7 +467,7 @@ impl Analyser {
                     .clauses
                     .get(ci + 1)
                     .is_some_and(|c| c.cues.has(Cues::CONTRAST));
-                bad_in(ci, out) || (but_next && bad_in(ci + 1, out))
+                bad_in(ci, out) || (but_next && put_down_in(ci + 1, out))
             })
             .collect();
         let mut i = 0;
@@ -488,8 +499,12 @@ impl Analyser {
             .acts
             .iter()
             .any(|a| a.clause == i && matches!(a.act, Act::Refuse));
-        let scoped =
-            Cues::NEGATED | Cues::QUESTION | Cues::REPORTED | Cues::HYPOTHETICAL | Cues::PAST;
+        // A past escalation or follow-up is done, and counts (「此事已上报店长」); a past
+        // time or remedy is told, not promised.
+        let mut scoped = Cues::NEGATED | Cues::QUESTION | Cues::REPORTED | Cues::HYPOTHETICAL;
+        if ["remedy", "time_commitment"].contains(&kind.id.as_str()) {
+            scoped |= Cues::PAST;
+        }
         // 「按三包规定，……，您可以选择免费更换」 tells the rule; 「按规定给您换」 acts on it.
         let told = (reading.states_rule(text, i) && !reading.agent_acts(text, i))
             || reading.restated(text, i);
