@@ -74,6 +74,15 @@ impl Reading {
         self.acts.iter().find(|a| a.act == act)
     }
 
+    /// The clause byte offset `at` stands in (clauses are in order; a binary search,
+    /// so a megabyte line with tens of thousands of clauses stays linear overall).
+    pub fn clause_at(&self, at: usize) -> Option<usize> {
+        let i = self.clauses.partition_point(|c| c.start <= at);
+        let i = i.checked_sub(1)?;
+        let c = self.clauses[i];
+        (at < c.end.max(c.start + 1)).then_some(i)
+    }
+
     /// Whether clause `ci` of `text` says what the agent's side will do: 「我们给您换」
     /// or 「给您免费换一个」, not 「您可以选择换车」 or a bare topic 「关于退车」.
     pub fn agent_acts(&self, text: &str, ci: usize) -> bool {
@@ -329,13 +338,13 @@ impl Reader {
                     .is_none_or(|t| t.tense == Tense::Future)
         });
         // A refusal is never an offer: 「我们不能给您退款」 names the remedy to decline it.
-        let refused: Vec<usize> = acts
-            .iter()
-            .filter(|a| a.act == Act::Refuse)
-            .map(|a| a.clause)
-            .filter(|&c| cls.get(c).is_some_and(|c| c.cues.has(Cues::NEGATED)))
-            .collect();
-        acts.retain(|a| a.act != Act::Offer || !refused.contains(&a.clause));
+        let mut refused = vec![false; cls.len()];
+        for a in acts.iter().filter(|a| a.act == Act::Refuse) {
+            if cls.get(a.clause).is_some_and(|c| c.cues.has(Cues::NEGATED)) {
+                refused[a.clause] = true;
+            }
+        }
+        acts.retain(|a| a.act != Act::Offer || !refused.get(a.clause).copied().unwrap_or(false));
         acts.sort_by_key(|a| (a.start, a.act));
         Reading { clauses, acts }
     }

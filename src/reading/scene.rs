@@ -72,16 +72,12 @@ impl Scene {
                 .any(|a| a.act == Act::Offer && a.start < e && s < a.end)
         };
         let line_offers = r.has(Act::Offer) || !offers.is_empty();
-        let clause_of = |s: usize| {
-            r.clauses
-                .iter()
-                .find(|c| c.start <= s && s < c.end.max(c.start + 1))
-        };
+        let clause_of = |s: usize| r.clause_at(s).map(|i| &r.clauses[i]);
         for (i, res) in self.remedies.iter().enumerate() {
             for m in res.iter().flat_map(|re| re.find_iter(text)) {
                 let (s, e) = (m.start(), m.end());
                 let clause = clause_of(s);
-                let index = clause.and_then(|c| r.clauses.iter().position(|x| x == c));
+                let index = r.clause_at(s);
                 let unscoped = clause.is_some_and(|c| c.cues.0 & SCOPED == 0);
                 let in_clause = |acts: &[Act]| {
                     r.acts

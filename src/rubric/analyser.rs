@@ -433,41 +433,38 @@ impl Analyser {
     /// clause that puts the customer down (「您说做了二十年IT，可这么明显的问题都没看出来」).
     fn drop_contradicted(&self, reading: &crate::reading::Reading, out: &mut Vec<Signal>) {
         use crate::reading::Cues;
-        let clause_of = |at: usize| {
-            reading
-                .clauses
-                .iter()
-                .position(|c| c.start <= at && at < c.end.max(c.start + 1))
-        };
-        let bad_in = |ci: usize, out: &[Signal]| {
-            out.iter().any(|o| {
-                self.kinds[o.kind].polarity == Polarity::Bad && clause_of(o.start) == Some(ci)
-            })
-        };
-        // A put-down of the customer after 「可/但是」 takes the praise back; a rule quoted
-        // after it (「理解您的难处，但是规定就是规定」) is its own mistake.
-        let put_down_in = |ci: usize, out: &[Signal]| {
-            out.iter().any(|o| {
-                let rule = self.rubric.rules[o.rule].id.as_str();
-                (["blame", "impolite"].contains(&self.kinds[o.kind].id.as_str())
-                    || rule == "forbidden.child-could"
-                    || rule == "forbidden.cant-read")
-                    && clause_of(o.start) == Some(ci)
-            })
-        };
+        let n = reading.clauses.len();
+        let at: Vec<Option<usize>> = out.iter().map(|o| reading.clause_at(o.start)).collect();
+        // Per clause: an argument or 禁语 in it; a put-down of the customer in it (after
+        // 「可/但是」 that takes the praise before it back; a rule quoted there, as in
+        // 「理解您的难处，但是规定就是规定」, is a mistake of its own).
+        let (mut bad, mut put_down) = (vec![false; n], vec![false; n]);
+        for (o, c) in out.iter().zip(&at) {
+            let Some(c) = *c else { continue };
+            if self.kinds[o.kind].polarity == Polarity::Bad {
+                bad[c] = true;
+            }
+            let rule = self.rubric.rules[o.rule].id.as_str();
+            if ["blame", "impolite"].contains(&self.kinds[o.kind].id.as_str())
+                || rule == "forbidden.child-could"
+                || rule == "forbidden.cant-read"
+            {
+                put_down[c] = true;
+            }
+        }
         let doomed: Vec<bool> = out
             .iter()
-            .map(|s| {
+            .zip(&at)
+            .map(|(s, c)| {
                 let id = self.kinds[s.kind].id.as_str();
-                let Some(ci) = clause_of(s.start).filter(|_| id == "affirm" || id == "empathy")
-                else {
+                let Some(ci) = c.filter(|_| id == "affirm" || id == "empathy") else {
                     return false;
                 };
                 let but_next = reading
                     .clauses
                     .get(ci + 1)
                     .is_some_and(|c| c.cues.has(Cues::CONTRAST));
-                bad_in(ci, out) || (but_next && put_down_in(ci + 1, out))
+                bad[ci] || (but_next && put_down[ci + 1])
             })
             .collect();
         let mut i = 0;
@@ -481,9 +478,8 @@ impl Analyser {
     fn rule_agrees(&self, text: &str, reading: &crate::reading::Reading, s: &Signal) -> bool {
         use crate::reading::{Act, Cues};
         let Some(i) = reading
-            .clauses
-            .iter()
-            .position(|c| c.start <= s.start && s.start < c.end)
+            .clause_at(s.start)
+            .filter(|&i| s.start < reading.clauses[i].end)
         else {
             return true;
         };
