@@ -7,12 +7,18 @@ use peilian::reading::{self, Act, Tense, Who, default_reader, train::parse_examp
 use proptest::prelude::*;
 
 const HELDOUT: &str = "tests/data/heldout-reading/a.tsv";
+/// The second writer's batch, opened once the reading was wired in (see its README).
+const HELDOUT_B: &str = "tests/data/heldout-reading/b.tsv";
 
 /// The held-out table through the real binary: per act and micro precision/recall.
 fn heldout_table() -> serde_json::Value {
+    table_of(HELDOUT)
+}
+
+fn table_of(file: &str) -> serde_json::Value {
     let out = common::peilian()
         .args(["rubric", "evaluate", "--json"])
-        .arg(common::repo(HELDOUT))
+        .arg(common::repo(file))
         .output()
         .unwrap();
     assert!(
@@ -63,13 +69,17 @@ fn heldout_table_meets_the_issue_floors() {
     assert!(failures.is_empty(), "below the floors: {failures:#?}");
 }
 
-/// Where the reading stands on the held-out lines today (micro P 0.923, R 0.868 with
-/// the three example files): a change that reads worse fails here.
+/// Where the reading stands on the held-out lines today (a.tsv micro P 0.915, R 0.902;
+/// b.tsv, measured once when it was opened, P 0.906, R 0.905): a change that reads
+/// worse fails here.
 #[test]
 fn heldout_micro_does_not_fall_back() {
     let v = heldout_table();
-    let failures = below(&v, 0.0, 0.0, 0.90, 0.84);
-    assert!(failures.is_empty(), "fell back: {failures:#?}");
+    let failures = below(&v, 0.0, 0.0, 0.90, 0.88);
+    assert!(failures.is_empty(), "a.tsv fell back: {failures:#?}");
+    let v = table_of(HELDOUT_B);
+    let failures = below(&v, 0.0, 0.0, 0.89, 0.89);
+    assert!(failures.is_empty(), "b.tsv fell back: {failures:#?}");
 }
 
 fn load(path: &str) -> Vec<reading::Example> {

@@ -295,3 +295,62 @@ fn a_bad_chat_log_line_is_named() {
         .code(2)
         .stderr(contains("chat.jsonl:2").and(contains("role")));
 }
+
+/// A scorecard is rebuilt from the reading the transcript recorded (the one the customer
+/// answered), not read again; under another rubric the lines are read again and the card
+/// says so.
+#[test]
+fn the_recorded_reading_is_scored_and_a_changed_rubric_is_named() {
+    let d = Dir::new();
+    d.cmd()
+        .args([
+            "run",
+            "--persona",
+            "emotional",
+            "--transcript",
+            "r.jsonl",
+            "--answers",
+        ])
+        .arg(repo("tests/data/scripts/emotional/good-1.txt"))
+        .assert()
+        .success();
+    let recorded = score_json(&d, "r.jsonl");
+    assert!(recorded["source"].get("rubric_hash_then").is_none());
+    // The same transcript with its recorded signals taken out: scored as recorded, it
+    // has nothing left to credit.
+    let raw = std::fs::read_to_string(d.path().join("r.jsonl")).unwrap();
+    let emptied: String = raw
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            if v["type"] == "turn" {
+                v["signals"] = serde_json::json!([]);
+            }
+            format!("{v}\n")
+        })
+        .collect();
+    d.write("e.jsonl", emptied);
+    let e = score_json(&d, "e.jsonl");
+    assert!(
+        e["total"].as_f64().unwrap() < recorded["total"].as_f64().unwrap() - 20.0,
+        "{} vs {}",
+        e["total"],
+        recorded["total"]
+    );
+    // Under a changed rubric every line is read again, and the card names both rubrics.
+    let rubric = std::fs::read_to_string(repo("rubrics/default.toml")).unwrap();
+    d.write("r.toml", rubric.replacen("version = 4", "version = 5", 1));
+    let out = d
+        .cmd()
+        .args(["--rubric", "r.toml", "score", "--format", "json", "e.jsonl"])
+        .output()
+        .unwrap();
+    let reread = common::stdout_json(out);
+    assert!(reread["source"]["rubric_hash_then"].is_string(), "{reread}");
+    assert_eq!(reread["total"], recorded["total"]);
+    d.cmd()
+        .args(["--rubric", "r.toml", "score", "e.jsonl"])
+        .assert()
+        .success()
+        .stdout(contains("已按现在的规则重新解读"));
+}
