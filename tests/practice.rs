@@ -542,7 +542,7 @@ fn a_remedy_too_early_names_the_step_the_customer_is_waiting_for() {
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(
-        stdout.contains("⚠ 急于下结论:客户还在等「先让我把话说完,有人真正理解我的难处」"),
+        stdout.contains("⚠ 急于下结论:客户还在等「先让我把话说完\u{FF0C}有人真正理解我的难处」"),
         "{stdout}"
     );
 }

@@ -157,3 +157,71 @@ fn every_shipped_self_check_passes() {
     assert!(n >= 72, "only {n} self-checks");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Keys whose strings are regular expressions (and the rubric's `[defines]`): matched
+/// against what trainees type, not read by anyone.
+const PATTERN_KEYS: [&str; 5] = ["patterns", "asked_by", "terms", "except", "defines"];
+
+/// ASCII `,` `?` `!` touching a Han character in `text`.
+fn ascii_marks_by_han(text: &str) -> Vec<String> {
+    let cs: Vec<char> = text.chars().collect();
+    let han = |c: Option<&char>| c.is_some_and(|c| ('\u{4E00}'..='\u{9FFF}').contains(c));
+    (0..cs.len())
+        .filter(|&i| matches!(cs[i], ',' | '?' | '!'))
+        .filter(|&i| han(i.checked_sub(1).and_then(|j| cs.get(j))) || han(cs.get(i + 1)))
+        .map(|i| {
+            cs[i.saturating_sub(6)..(i + 6).min(cs.len())]
+                .iter()
+                .collect()
+        })
+        .collect()
+}
+
+fn strings_outside_patterns(v: &toml::Value, key: &str, out: &mut Vec<String>) {
+    if PATTERN_KEYS.contains(&key) {
+        return;
+    }
+    match v {
+        toml::Value::String(s) => out.push(s.clone()),
+        toml::Value::Array(a) => a.iter().for_each(|x| strings_outside_patterns(x, key, out)),
+        toml::Value::Table(t) => t
+            .iter()
+            .for_each(|(k, x)| strings_outside_patterns(x, k, out)),
+        _ => {}
+    }
+}
+
+/// What trainees and trainers read in the shipped files (customer lines, briefs, better
+/// phrasings, comments) uses Chinese punctuation between Chinese characters.
+#[test]
+fn shipped_files_use_chinese_punctuation() {
+    let mut files: Vec<_> = std::fs::read_dir(common::repo("personas"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.push(common::repo("rubrics/default.toml"));
+    let mut bad = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let mut strings = Vec::new();
+        strings_outside_patterns(&toml::from_str(&text).unwrap(), "", &mut strings);
+        strings.extend(
+            text.lines()
+                .filter_map(|l| l.find('#').map(|i| &l[i..]))
+                .filter(|c| !c.contains('\''))
+                .map(str::to_string),
+        );
+        for s in strings {
+            for m in ascii_marks_by_han(&s) {
+                bad.push(format!("{}: …{m}…", f.display()));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} ASCII marks by Chinese text:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}

@@ -323,23 +323,25 @@ impl Auditor {
 }
 
 /// The first match of `re` that is stated, not negated, conditional or asked.
+/// Marks that end a clause, full-width and ASCII (written as escapes: editors and tools
+/// fold full-width marks to ASCII without a word, and this list once lost all of them).
+const CLAUSE_MARKS: [char; 10] = [
+    '\u{FF0C}', ',', '\u{3002}', '!', '\u{FF01}', '?', '\u{FF1F}', ';', '\u{FF1B}', '\u{2026}',
+];
+
 fn asserted(re: &Regex, text: &str) -> Option<String> {
     re.find_iter(text)
         .find(|m| {
             let before = &text[..m.start()];
-            let clause_start = before
-                .rfind(['，', ',', '。', '!', '!', '?', '?', ';', ';', '…'])
-                .map_or(0, |i| {
-                    i + before[i..].chars().next().map_or(1, char::len_utf8)
-                });
+            let clause_start = before.rfind(CLAUSE_MARKS).map_or(0, |i| {
+                i + before[i..].chars().next().map_or(1, char::len_utf8)
+            });
             let lead = &before[clause_start..];
             let negated = NOT_SO.iter().any(|w| lead.contains(w));
             let after = &text[m.end()..];
-            let clause_end = after
-                .find(['，', ',', '。', '!', '!', '?', '?', ';', ';'])
-                .unwrap_or(after.len());
-            let asked =
-                after[clause_end..].starts_with(['?', '?']) || after[..clause_end].contains('吗');
+            let clause_end = after.find(CLAUSE_MARKS).unwrap_or(after.len());
+            let asked = after[clause_end..].starts_with(['?', '\u{FF1F}'])
+                || after[..clause_end].contains('吗');
             !negated && !asked
         })
         .map(|m| short(m.as_str()))

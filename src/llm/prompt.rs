@@ -393,7 +393,7 @@ mod tests {
         assert!(
             msgs[0]
                 .content
-                .contains("你的要求:主板烧了,按保修给我换一块新主板")
+                .contains("你的要求:主板烧了\u{FF0C}按保修给我换一块新主板")
         );
         assert!(
             msgs[0].content.contains("把你的要求说清楚"),

@@ -875,7 +875,7 @@ any = ["empathy", "restate"]"#,
         );
         assert_eq!(
             need_tip(&plain, None, analyser).unwrap(),
-            "比如说「非常理解您的心情」或「您的意思是……,对吗?」"
+            "比如说「非常理解您的心情」或「您的意思是……\u{FF0C}对吗\u{FF1F}」"
         );
 
         let catalog = Catalog::load(None, analyser).unwrap();
