@@ -41,6 +41,8 @@ struct Played {
     path: std::path::PathBuf,
     script: Script,
     ok: bool,
+    /// The lowest anger of the session.
+    min_anger: i64,
     /// The outcome and the turns, for a failure message.
     trace: String,
 }
@@ -116,10 +118,18 @@ fn play_all(root: &Path) -> Vec<Played> {
                 s.expect,
                 turns.join("\n")
             );
+            let min_anger = v["turns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|t| t["anger"].as_i64())
+                .min()
+                .unwrap_or(100);
             out.push(Played {
                 path: f.clone(),
                 script: s,
                 ok,
+                min_anger,
                 trace,
             });
         }
@@ -191,4 +201,33 @@ fn held_out_scripts_stay_at_their_measured_level() {
         resolved >= 13,
         "{resolved} of 18 held-out good scripts resolve (floor 13); unresolved: {unresolved:?}"
     );
+}
+
+/// Trainees gaming the customer with stock phrases, written by a helper from the decks
+/// and `persona show` alone (see the folder's README): a paragraph of every stock act,
+/// every remedy in one line, a loop of apologies, everything promised at once. None may
+/// resolve, nor calm the customer below the anger at which they accept a remedy.
+#[test]
+fn gaming_scripts_never_resolve_nor_calm_the_customer() {
+    let catalog = peilian::persona::Catalog::load(None, peilian::rubric::default_rubric()).unwrap();
+    let played = play_all(&common::repo("tests/data/heldout-gaming"));
+    assert_eq!(played.len(), 24, "four gaming scripts per persona");
+    let failures: Vec<String> = played
+        .iter()
+        .filter_map(|p| {
+            let accept = catalog
+                .find(&p.script.persona)
+                .unwrap()
+                .persona
+                .mood
+                .accept_below;
+            (!p.ok || p.min_anger < i64::from(accept)).then(|| {
+                format!(
+                    "lowest anger {} (accepts at {accept})\n{}",
+                    p.min_anger, p.trace
+                )
+            })
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

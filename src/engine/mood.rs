@@ -52,6 +52,9 @@ pub enum Event {
     EmptyApology,
     /// The same sentence as an earlier turn (念稿子): it counts for nothing.
     Template,
+    /// Stock phrases of many kinds strung into one line (背稿子): heard as a recital,
+    /// it counts for nothing but its mistakes.
+    Scripted,
     /// Nothing helpful was said.
     Idle,
     /// A need was met.
@@ -91,6 +94,7 @@ pub enum Move {
     },
     EmptyApology,
     Template,
+    Scripted,
     AnswerFact {
         facts: Vec<String>,
     },
@@ -126,6 +130,7 @@ impl Move {
             Move::Rushed { .. } => "on_rushed",
             Move::EmptyApology => "on_empty_apology",
             Move::Template => "on_template",
+            Move::Scripted => "on_scripted",
             Move::AnswerFact { .. } => "answer_fact",
             Move::UnknownFact => "unknown_fact",
             Move::AnswerDemand => "answer_demand",
@@ -215,6 +220,17 @@ const EMPTY_APOLOGY_AFTER: u32 = 3;
 /// a point or two is not enough to thank anyone for.
 const CALM_STEP: f64 = 4.0;
 
+/// Distinct good kinds in one line from which it reads as 背稿子. Competent lines in
+/// the team's scripts (tests/data/scripts) carry at most six; a recital of the whole
+/// procedure carries more.
+const SCRIPTED_KINDS: usize = 7;
+
+/// Distinct scenario remedies in one line from which, when any of them is one the
+/// customer knows cannot be had, the line is a list, not an offer: 「退款、赔偿、换新、
+/// 备用机」 all at once is promising everything, and the customer asks which. (A plan of
+/// several steps the customer can all accept, 「先复机，再退订，钱退回话费」, is an offer.)
+const REMEDY_LIST: usize = 3;
+
 /// How close to the walk-out line the customer starts threatening.
 const THREATEN_MARGIN: f64 = 15.0;
 
@@ -270,7 +286,17 @@ impl<'a> Engine<'a> {
             level_name: level.to_string(),
             level: lv,
             analyser,
-            scene: Scene::new(&facts, &remedies, &scenario.policy.terms),
+            scene: Scene::new(
+                &facts,
+                &remedies,
+                &scenario.policy.terms,
+                &scenario
+                    .policy
+                    .forbids
+                    .iter()
+                    .flat_map(|f| f.patterns.iter().cloned())
+                    .collect::<Vec<_>>(),
+            ),
             patience: (i64::from(persona.mood.patience) + i64::from(lv.patience)).max(1) as u32,
         })
     }
@@ -375,7 +401,12 @@ impl<'a> Engine<'a> {
             st.said.push(norm);
         }
         let has = |k: &str| !template && kinds.contains(&k);
-        let scene = if template {
+        let good_kinds = kinds
+            .iter()
+            .filter(|k| self.analyser.polarity(k) == Some(Polarity::Good))
+            .count();
+        let scripted = !template && good_kinds >= SCRIPTED_KINDS;
+        let scene = if template || scripted {
             Default::default()
         } else {
             let offers: Vec<(usize, usize)> = signals
@@ -393,6 +424,7 @@ impl<'a> Engine<'a> {
         // An offer of something the scenario does not name is an offer too (a vague
         // one), unless its clause states the policy ("按法律应当赔偿一倍").
         let vague_offer = !template
+            && !scripted
             && signals.iter().any(|s| {
                 self.analyser.kind(s).id == "remedy"
                     && !policy_matches
@@ -400,6 +432,15 @@ impl<'a> Engine<'a> {
                         .any(|&(x, y)| x < s.end && s.start < y)
             });
         let offered = !remedy_hits.is_empty() || vague_offer;
+        // Remedies reeled off as a bare list (「全额退款、经济赔偿、整批换新、备用机……」)
+        // offer none of them in particular.
+        let listed = offered
+            && text.matches('\u{3001}').count() >= REMEDY_LIST
+            && signals
+                .iter()
+                .filter(|s| self.analyser.kind(s).id == "remedy")
+                .count()
+                >= REMEDY_LIST;
         let acted = offered || ACTION_KINDS.iter().any(|k| has(k));
 
         // 一味道歉: apologies since the last action.
@@ -415,9 +456,22 @@ impl<'a> Engine<'a> {
             events.push(Event::Template);
             self.react(st, "template");
         } else {
+            if scripted {
+                events.push(Event::Scripted);
+                let key = if self.persona.reactions.contains_key("scripted") {
+                    "scripted"
+                } else {
+                    "template"
+                };
+                self.react(st, key);
+            }
             for k in &kinds {
-                // The remedy kind is weighed below, with the offer it belongs to.
-                let skip = (*k == "remedy" && offered) || (*k == "apology" && empty_apology);
+                let good = self.analyser.polarity(k) == Some(Polarity::Good);
+                // The remedy kind is weighed below, with the offer it belongs to; a
+                // recital's good words count for nothing, its mistakes in full.
+                let skip = (*k == "remedy" && offered)
+                    || (*k == "apology" && empty_apology)
+                    || (scripted && good);
                 if !skip {
                     self.react(st, k);
                 }
@@ -431,7 +485,7 @@ impl<'a> Engine<'a> {
         // Needs: progress counts on any turn that satisfies a need, in whatever order
         // the trainee gets there, but needs are met in order — the first need must be
         // met before the second counts as met.
-        if !template && st.need_expired.is_none() {
+        if !template && !scripted && st.need_expired.is_none() {
             for (i, need) in self.persona.needs.iter().enumerate() {
                 if st.need_progress[i] >= need.count.max(1) {
                     continue;
@@ -516,12 +570,30 @@ impl<'a> Engine<'a> {
                     "拖到现在才说,已经晚了。{}这一步,早就该做。",
                     label.trim_end_matches(['。', '.'])
                 ));
+            } else if (remedy_hits.len() >= REMEDY_LIST
+                && remedy_hits
+                    .iter()
+                    .any(|&i| !self.scenario.remedies[i].accept))
+                || listed
+            {
+                rejection = Some(
+                    "你一口气说了这么多\u{FF0C}到底给我哪一个\u{FF1F}能兑现的是哪一个\u{FF1F}"
+                        .to_string(),
+                );
             } else if let Some(need) = unmet {
                 rushed_need = Some(need.label.clone());
                 events.push(Event::Rushed {
                     need: need.id.clone(),
                 });
                 self.react(st, "rushed");
+            } else if scene.over_promised {
+                // A promise the policy cannot keep is not accepted: a customer who has
+                // heard such promises before asks whether it can be kept.
+                rejection = Some(if self.persona.behaviour.records {
+                    "这话我录下来了。录音为证\u{FF0C}你做得到吗\u{FF1F}".to_string()
+                } else {
+                    "你这话说得也太满了\u{FF0C}做得到吗\u{FF1F}别回头又说办不了。".to_string()
+                });
             } else if first_remedy
                 && !self.persona.behaviour.first_remedy_needs.is_empty()
                 && !self
@@ -567,6 +639,7 @@ impl<'a> Engine<'a> {
         }
 
         if !offered
+            && !scripted
             && st.need_expired.is_none()
             && st.needs_met == self.persona.needs.len()
             && st.anger <= f64::from(self.persona.mood.accept_below)
@@ -646,6 +719,8 @@ impl<'a> Engine<'a> {
                         kind: k.to_string(),
                         quote: quote(k),
                     }
+                } else if scripted {
+                    Move::Scripted
                 } else if let Some(need) = rushed_need {
                     Move::Rushed { need }
                 } else if let Some(reason) = rejection {

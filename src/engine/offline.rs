@@ -27,6 +27,7 @@ impl OfflineVoice {
             // An optional pool the persona left out.
             return match m {
                 Move::AnswerDemand => fill(engine, "我的要求很清楚:{demand}。", m),
+                Move::Scripted => "你别跟我背这一套\u{FF0C}说点实在的。".to_string(),
                 _ => String::new(),
             };
         }

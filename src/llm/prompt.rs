@@ -220,6 +220,10 @@ impl PromptBook {
             Move::Template => {
                 out.push_str("对方把前面说过的话原样又说了一遍,像在念稿子,你听出来了。\n")
             }
+            Move::Scripted => out.push_str(
+                "对方一口气把问候、道歉、承诺之类的套话全说了一遍\u{FF0C}像在背稿子\u{FF0C}\
+                 你听出来了\u{FF0C}不买账\u{FF0C}要他说实在的。\n",
+            ),
             Move::AnswerFact { facts } => {
                 let told: Vec<String> = facts
                     .iter()

@@ -235,6 +235,10 @@ pub struct Lines {
     pub on_empty_apology: Vec<String>,
     /// Reacting to a sentence pasted again (念稿子).
     pub on_template: Vec<String>,
+    /// Reacting to a line stuffed with stock phrases of many kinds (背稿子). Optional:
+    /// without it a plain 「你别跟我背这一套」.
+    #[serde(default)]
+    pub on_scripted: Vec<String>,
     /// Answering a fact question; `{fact}` is the fact.
     pub answer_fact: Vec<String>,
     /// Asked something the scenario has no fact for.
@@ -259,7 +263,7 @@ pub struct Lines {
 
 impl Lines {
     /// Every pool with its field name, for validation and tests.
-    pub fn pools(&self) -> [(&'static str, &Vec<String>); 20] {
+    pub fn pools(&self) -> [(&'static str, &Vec<String>); 21] {
         [
             ("opening", &self.opening),
             ("venting", &self.venting),
@@ -272,6 +276,7 @@ impl Lines {
             ("on_rushed", &self.on_rushed),
             ("on_empty_apology", &self.on_empty_apology),
             ("on_template", &self.on_template),
+            ("on_scripted", &self.on_scripted),
             ("answer_fact", &self.answer_fact),
             ("unknown_fact", &self.unknown_fact),
             ("answer_demand", &self.answer_demand),
@@ -296,7 +301,7 @@ impl Lines {
 }
 
 /// Pools a persona file may leave out: the voice has a plain line for them.
-pub const OPTIONAL_POOLS: [&str; 1] = ["answer_demand"];
+pub const OPTIONAL_POOLS: [&str; 2] = ["answer_demand", "on_scripted"];
 
 /// The pools a session draws from most; shipped personas hold at least eight lines in
 /// each so a session does not repeat itself.

@@ -18,6 +18,8 @@ pub struct Scene {
     facts: Vec<Vec<Regex>>,
     remedies: Vec<Vec<Regex>>,
     policy: Vec<Regex>,
+    /// Commitments the policy does not allow.
+    forbids: Vec<Regex>,
 }
 
 /// What a line does in the scene.
@@ -33,6 +35,9 @@ pub struct SceneReading {
     pub policy_stated: bool,
     /// Byte ranges of the policy statements.
     pub policy_spans: Vec<(usize, usize)>,
+    /// Whether the line commits to something the policy does not allow (an
+    /// over-promise: 「三倍赔偿，今天就打到您卡上」), said as a commitment.
+    pub over_promised: bool,
 }
 
 fn each_of(patterns: &[String]) -> Vec<Regex> {
@@ -41,11 +46,17 @@ fn each_of(patterns: &[String]) -> Vec<Regex> {
 
 impl Scene {
     /// Compile a scenario's fact, remedy and policy patterns (already validated).
-    pub fn new(facts: &[&[String]], remedies: &[&[String]], policy: &[String]) -> Scene {
+    pub fn new(
+        facts: &[&[String]],
+        remedies: &[&[String]],
+        policy: &[String],
+        forbids: &[String],
+    ) -> Scene {
         Scene {
             facts: facts.iter().map(|p| each_of(p)).collect(),
             remedies: remedies.iter().map(|p| each_of(p)).collect(),
             policy: each_of(policy),
+            forbids: each_of(forbids),
         }
     }
 
@@ -145,6 +156,11 @@ impl Scene {
                 out.policy_spans.push((m.start(), m.end()));
             }
         }
+        out.over_promised = self
+            .forbids
+            .iter()
+            .flat_map(|re| re.find_iter(text))
+            .any(|m| clause_of(m.start()).is_some_and(|c| c.cues.0 & SCOPED == 0));
         out.policy_spans.sort_unstable();
         out.policy_stated = !out.policy_spans.is_empty();
         out

@@ -161,6 +161,11 @@ pub fn coach(style: &Style, engine: &Engine<'_>, turn: &TurnRecord) -> Option<St
                     .to_string(),
             },
             Event::Template => "⚠ 念稿子:同样的话说了第二遍,客户听得出来".to_string(),
+            Event::Scripted => {
+                "⚠ 背稿子\u{FF1A}一句话里塞了太多套话\u{FF0C}客户只听出了敷衍\u{FF1B}\
+                                一次做好一两件实事"
+                    .to_string()
+            }
             _ => continue,
         };
         bad.push((BAD_FIRST.len(), line));
