@@ -177,6 +177,10 @@ pub struct MoodState {
     /// An acceptable remedy offered too early, accepted once the needs are met.
     #[serde(default)]
     pub pending_remedy: Option<String>,
+    /// The trainee's words for the pending remedy, which the customer repeats when
+    /// accepting it.
+    #[serde(default)]
+    pub pending_words: Option<String>,
     /// Normalised trainee lines already said, to catch pasted templates.
     pub said: Vec<String>,
     /// Lines already spoken, per pool, so the customer does not repeat itself.
@@ -254,6 +258,30 @@ fn quote_span(text: &str, start: usize, end: usize) -> String {
         .to_string()
 }
 
+/// The trainee's words as the customer repeats them: 「我们给您换一台新的」 becomes
+/// 「你们给我换一台新的」.
+fn as_customer(words: &str) -> String {
+    let cs: Vec<char> = words.chars().collect();
+    let mut out = String::with_capacity(words.len());
+    let mut i = 0;
+    while i < cs.len() {
+        let (to, n) = match (cs[i], cs.get(i + 1)) {
+            ('\u{6211}' | '\u{54B1}', Some('\u{4EEC}')) => ("\u{4F60}\u{4EEC}", 2), // 我们/咱们 → 你们
+            ('\u{4F60}', Some('\u{4EEC}')) => ("\u{6211}\u{4EEC}", 2),              // 你们 → 我们
+            ('\u{6211}', _) => ("\u{4F60}", 1),                                     // 我 → 你
+            ('\u{60A8}' | '\u{4F60}', _) => ("\u{6211}", 1),                        // 您/你 → 我
+            (c, _) => {
+                out.push(c);
+                i += 1;
+                continue;
+            }
+        };
+        out.push_str(to);
+        i += n;
+    }
+    out
+}
+
 /// Lines are compared without spaces and punctuation: pasting a sentence again with a
 /// different comma is still pasting it again.
 fn normalise(text: &str) -> String {
@@ -327,6 +355,7 @@ impl<'a> Engine<'a> {
             apology_streak: 0,
             last_kinds: Vec::new(),
             pending_remedy: None,
+            pending_words: None,
             said: Vec::new(),
             used_lines: BTreeMap::new(),
             rng: Rng::new(seed),
@@ -531,6 +560,9 @@ impl<'a> Engine<'a> {
         let mut rejection: Option<String> = None;
         let mut rushed_need: Option<String> = None;
         let mut accepted: Option<String> = None;
+        // What the customer repeats on accepting: the trainee's words, never the
+        // scenario's label (which may name terms the trainee did not offer).
+        let mut accepted_words: Option<String> = None;
         if offered {
             // Prefer a remedy the customer can accept when a line names several.
             let chosen = remedy_hits
@@ -556,7 +588,18 @@ impl<'a> Engine<'a> {
             // An acceptable remedy refused only because it came too early stays on the
             // table: once the customer's needs are met it is accepted without being
             // offered again, as a real customer would.
+            // The trainee's own words for the chosen remedy, as the customer would
+            // repeat them; for a remedy still pending, the words it was offered in.
+            let words_now = chosen
+                .and_then(|i| scene.offered.iter().position(|&x| x == i))
+                .map(|k| {
+                    let (a, b) = scene.offer_words[k];
+                    as_customer(&quote_span(text, a, b))
+                });
             if let Some(r) = chosen_remedy.filter(|r| r.accept) {
+                if st.pending_remedy.as_ref() != Some(&r.id) || words_now.is_some() {
+                    st.pending_words = words_now.clone();
+                }
                 st.pending_remedy = Some(r.id.clone());
             }
             if let Some(expired) = &st.need_expired {
@@ -616,6 +659,7 @@ impl<'a> Engine<'a> {
                         self.react(st, "remedy");
                         if st.anger <= f64::from(self.persona.mood.accept_below) {
                             accepted = Some(r.label.clone());
+                            accepted_words = words_now.clone().or(st.pending_words.clone());
                         } else {
                             rejection = Some("我现在火还没消,你先别急着给我方案。".to_string());
                         }
@@ -624,6 +668,7 @@ impl<'a> Engine<'a> {
             }
             if let Some(r) = &accepted {
                 st.pending_remedy = None;
+                st.pending_words = None;
                 events.push(Event::RemedyAccepted { remedy: r.clone() });
                 self.react(st, "remedy_accepted");
             } else if rejection.is_some() {
@@ -647,6 +692,7 @@ impl<'a> Engine<'a> {
             && let Some(r) = self.scenario.remedies.iter().find(|r| r.id == id)
         {
             accepted = Some(r.label.clone());
+            accepted_words = st.pending_words.take();
             events.push(Event::RemedyAccepted {
                 remedy: r.label.clone(),
             });
@@ -696,7 +742,7 @@ impl<'a> Engine<'a> {
         let moves = match outcome {
             Some(Outcome::Resolved) => vec![
                 Move::Accept {
-                    remedy: accepted.unwrap_or_default(),
+                    remedy: accepted_words.or(accepted).unwrap_or_default(),
                 },
                 Move::Closing,
             ],
@@ -764,7 +810,19 @@ impl<'a> Engine<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::quote_span;
+    use super::{as_customer, quote_span};
+
+    #[test]
+    fn the_customer_repeats_an_offer_in_their_own_person() {
+        assert_eq!(
+            as_customer("\u{6211}\u{4EEC}\u{7ED9}\u{60A8}\u{6362}"),
+            "\u{4F60}\u{4EEC}\u{7ED9}\u{6211}\u{6362}"
+        ); // 我们给您换 → 你们给我换
+        assert_eq!(
+            as_customer("\u{6211}\u{5E2E}\u{60A8}"),
+            "\u{4F60}\u{5E2E}\u{6211}"
+        ); // 我帮您 → 你帮我
+    }
 
     #[test]
     fn quotes_drop_the_marks_around_a_clause() {

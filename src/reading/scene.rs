@@ -27,6 +27,9 @@ pub struct Scene {
 pub struct SceneReading {
     /// Indices of the scenario's remedies offered, in the order of the line.
     pub offered: Vec<usize>,
+    /// For each of `offered`, the byte range of the clause(s) that offer it: the
+    /// trainee's own words for it.
+    pub offer_words: Vec<(usize, usize)>,
     /// Indices of remedies the line declines.
     pub refused: Vec<usize>,
     /// Indices of facts the line asks about.
@@ -136,7 +139,10 @@ impl Scene {
                     if refused && negation_before(text, s) {
                         push(&mut out.refused, i);
                     } else {
-                        push(&mut out.offered, i);
+                        if !out.offered.contains(&i) {
+                            out.offered.push(i);
+                            out.offer_words.push(super::clause_around(text, s, e));
+                        }
                     }
                 }
             }
