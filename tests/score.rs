@@ -115,7 +115,7 @@ fn cross_turn_rules_are_found() {
 fn a_promise_the_policy_forbids_is_flagged() {
     let lines: &[(&str, &[&str])] = &[
         ("您好,我先核实一下情况。", &[]),
-        ("我保证给您三倍赔偿,今天就打到您卡上。", &[]),
+        ("我保证给您十倍赔偿,今天就打到您卡上。", &[]),
     ];
     let (_, v) = scored("prepared", "swapped-mainboard", lines, "walked_out");
     let broken: Vec<&serde_json::Value> = v["promises"]
@@ -149,7 +149,7 @@ fn a_promise_the_policy_forbids_is_flagged() {
 fn a_broken_promise_quotes_the_words_that_break_it() {
     let lines: &[(&str, &[&str])] = &[
         ("您好,我先核实一下情况。", &[]),
-        ("如果核实构成欺诈,我们退还费用并赔偿三倍。", &[]),
+        ("如果核实构成欺诈,我们退还费用并赔偿十倍。", &[]),
     ];
     let (_, v) = scored("prepared", "swapped-mainboard", lines, "walked_out");
     let quotes: Vec<&str> = v["promises"]
@@ -160,7 +160,7 @@ fn a_broken_promise_quotes_the_words_that_break_it() {
         .map(|p| p["quote"].as_str().unwrap())
         .collect();
     assert!(
-        quotes.iter().any(|q| q.contains("三倍")),
+        quotes.iter().any(|q| q.contains("十倍")),
         "the quote names the broken part: {quotes:?}"
     );
 }

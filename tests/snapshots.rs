@@ -59,7 +59,7 @@ const SESSIONS: [(&str, &str, &str, Lines, &str); 4] = [
                 "您好,我先核实一下:您是说主板被我们换回去了,对吗?",
                 &["verified"],
             ),
-            ("我保证给您三倍赔偿,今天就打到您卡上。", &["verified"]),
+            ("我保证给您十倍赔偿,今天就打到您卡上。", &["verified"]),
         ],
         "out_of_turns",
     ),

@@ -39,7 +39,7 @@ pub struct SceneReading {
     /// Byte ranges of the policy statements.
     pub policy_spans: Vec<(usize, usize)>,
     /// Whether the line commits to something the policy does not allow (an
-    /// over-promise: 「三倍赔偿，今天就打到您卡上」), said as a commitment.
+    /// over-promise: 「十倍赔偿，今天就打到您卡上」), said as a commitment.
     pub over_promised: bool,
 }
 

@@ -87,7 +87,7 @@ pub(crate) fn promises(lines: &[Line<'_>], scenario: Option<&Scenario>) -> Vec<P
                         continue;
                     }
                     // Quote the promise with the words that break it: 「退还费用并赔偿
-                    // 三倍」, not 「退还费用」 beside a reason about 三倍.
+                    // 十倍」, not 「退还费用」 beside a reason about 十倍.
                     let (from, to) = (i.min(m.start()), (i + p.quote.len()).max(m.end()));
                     p.quote = text[from..to].to_string();
                     p.keepable = false;
@@ -105,7 +105,7 @@ pub(crate) fn promises(lines: &[Line<'_>], scenario: Option<&Scenario>) -> Vec<P
                 }
             }
         }
-        // One broken promise, one entry: 「我保证给您三倍赔偿」 read as an assurance and
+        // One broken promise, one entry: 「我保证给您十倍赔偿」 read as an assurance and
         // as a remedy is listed once, by its tighter quote.
         let mine = out.split_off(start);
         for (k, p) in mine.iter().enumerate() {
