@@ -74,7 +74,7 @@ fn play(entry: &Entry, check: &Check, engine: &Engine<'_>) -> CheckResult {
         let kinds: Vec<&str> = t.signals.iter().map(|s| s.kind.as_str()).collect();
         notes.push(format!("[{}] {:?} {:?}", t.anger, kinds, events));
     }
-    let outcome = session.outcome();
+    let outcome = session.outcome_if_stopped();
     let passed = match check.expect {
         Expect::Resolved => outcome == Some(Outcome::Resolved),
         Expect::WalkedOut => outcome == Some(Outcome::WalkedOut),

@@ -247,6 +247,14 @@ impl<'a> Session<'a> {
         self.state.outcome
     }
 
+    /// The outcome if the trainee stopped now: a session in its closing phase (the
+    /// customer has accepted a remedy) is resolved.
+    pub fn outcome_if_stopped(&self) -> Option<Outcome> {
+        self.state
+            .outcome
+            .or(self.state.accepted.as_ref().map(|_| Outcome::Resolved))
+    }
+
     pub fn transcript_path(&self) -> Option<&Path> {
         self.writer.as_ref().map(Writer::path)
     }
@@ -347,9 +355,15 @@ impl<'a> Session<'a> {
     }
 
     /// End a session that has no outcome (the trainee stopped, the script ran out).
+    /// Stopped after the customer accepted a remedy, the matter is resolved: the
+    /// trainee only left out the close, and the scorecard says so.
     pub fn finish_unfinished(&mut self, reason: &str) -> io::Result<()> {
         if self.end.is_none() {
-            let end = self.end_record("unfinished", reason.to_string());
+            let end = if self.state.accepted.is_some() {
+                self.end_record("resolved", self.reason(Outcome::Resolved))
+            } else {
+                self.end_record("unfinished", reason.to_string())
+            };
             self.write_end(end)?;
         }
         Ok(())
@@ -407,8 +421,9 @@ impl<'a> Session<'a> {
             Outcome::Resolved => {
                 let remedy = self
                     .turns
-                    .last()
-                    .and_then(|t| {
+                    .iter()
+                    .rev()
+                    .find_map(|t| {
                         t.moves.iter().find_map(|m| match m {
                             crate::engine::Move::Accept { remedy } => Some(remedy.clone()),
                             _ => None,

@@ -107,6 +107,9 @@ fn wait_exit(p: &mut Session) -> i32 {
     }
 }
 
+/// A goodbye that closes the call once the customer has accepted.
+const GOODBYE: &str = "\u{597D}\u{7684}\u{FF0C}\u{6709}\u{8FDB}\u{5C55}\u{6211}\u{7B2C}\u{4E00}\u{65F6}\u{95F4}\u{901A}\u{77E5}\u{60A8}\u{FF0C}\u{518D}\u{89C1}\u{3002}"; // 好的，有进展我第一时间通知您，再见。
+
 #[test]
 fn bare_command_shows_the_menus_and_asks_the_name_once() {
     let dir = Dir::new();
@@ -169,7 +172,11 @@ fn a_full_session_ends_resolved_with_scorecard_and_report() {
         }
         answered(&mut p);
     }
+    // Accepting does not end the call: the coach says so, and the trainee closes it.
     p.send_line(last).unwrap();
+    expect(&mut p, "客户接受了方案");
+    answered(&mut p);
+    p.send_line(GOODBYE).unwrap();
     expect(&mut p, "— 问题解决 —");
     expect(&mut p, "评分卡");
     expect(&mut p, "对话记录:");
@@ -179,7 +186,9 @@ fn a_full_session_ends_resolved_with_scorecard_and_report() {
     let t = transcript::read(&path).unwrap();
     assert_eq!(t.end.unwrap().outcome, "resolved");
     let said: Vec<&str> = t.turns.iter().map(|t| t.trainee.as_str()).collect();
-    assert_eq!(said, lines.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut want: Vec<&str> = lines.iter().map(String::as_str).collect();
+    want.push(GOODBYE);
+    assert_eq!(said, want);
     assert!(path.with_extension("html").exists());
     #[cfg(unix)]
     {
@@ -409,12 +418,13 @@ fn a_killed_session_resumes_with_its_mood_and_scores() {
     for line in middle {
         say(&mut p, line);
     }
-    p.send_line(last).unwrap();
+    say(&mut p, last);
+    p.send_line(GOODBYE).unwrap();
     expect(&mut p, "— 问题解决 —");
     expect(&mut p, "评分卡");
     assert_eq!(wait_exit(&mut p), 0);
     let t = transcript::read(&path).unwrap();
-    assert_eq!(t.turns.len(), lines.len());
+    assert_eq!(t.turns.len(), lines.len() + 1);
     assert_eq!(t.end.unwrap().outcome, "resolved");
 
     // A finished session cannot be resumed; it says what to do instead.

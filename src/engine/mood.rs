@@ -111,6 +111,8 @@ pub enum Move {
     WalkOut,
     OutOfTurns,
     Closing,
+    /// After accepting, answering a line that does not yet close the call.
+    AfterAccept,
 }
 
 impl Move {
@@ -140,6 +142,7 @@ impl Move {
             Move::WalkOut => "walk_out",
             Move::OutOfTurns => "out_of_turns",
             Move::Closing => "closing",
+            Move::AfterAccept => "after_accept",
         }
     }
 }
@@ -187,6 +190,10 @@ pub struct MoodState {
     pub used_lines: BTreeMap<String, Vec<usize>>,
     pub rng: Rng,
     pub outcome: Option<Outcome>,
+    /// The remedy accepted and the turn it was accepted in: the closing phase, in
+    /// which the trainee may confirm, promise follow-up and say goodbye.
+    #[serde(default)]
+    pub accepted: Option<(String, u32)>,
 }
 
 impl MoodState {
@@ -216,6 +223,10 @@ pub struct TurnReport {
 
 /// Order in which bad kinds are reacted to when a line has several.
 const BAD_PRIORITY: [&str; 5] = ["forbidden", "blame", "deflect", "argue", "impolite"];
+
+/// Turns after accepting a remedy in which the customer waits for the trainee to close
+/// the call (confirm, promise follow-up, say goodbye) before ending it themself.
+const CLOSE_TURNS: u32 = 2;
 
 /// Apologies in a row without action after which apologising makes things worse.
 const EMPTY_APOLOGY_AFTER: u32 = 3;
@@ -356,6 +367,7 @@ impl<'a> Engine<'a> {
             last_kinds: Vec::new(),
             pending_remedy: None,
             pending_words: None,
+            accepted: None,
             said: Vec::new(),
             used_lines: BTreeMap::new(),
             rng: Rng::new(seed),
@@ -400,8 +412,83 @@ impl<'a> Engine<'a> {
         st.trust = st.trust.clamp(0.0, 100.0);
     }
 
+    /// A line after the customer accepted a remedy. Mistakes are still heard (a 禁语
+    /// in the goodbye stings as much as anywhere, and can still make them walk out);
+    /// otherwise the call ends resolved when the trainee closes it or, failing that,
+    /// when the customer does, `CLOSE_TURNS` turns after accepting.
+    fn closing_turn(&self, st: &mut MoodState, text: &str, accepted_at: u32) -> TurnReport {
+        let (reading, signals) = self.analyser.read(text);
+        st.turn += 1;
+        let turn = st.turn;
+        let reported = |s: &Signal| {
+            reading
+                .clause_at(s.start)
+                .is_some_and(|c| reading.clauses[c].cues.has(Cues::REPORTED))
+        };
+        let mut kinds: Vec<&str> = Vec::new();
+        for s in signals.iter().filter(|s| !reported(s)) {
+            let k = self.analyser.kind(s).id.as_str();
+            if !kinds.contains(&k) {
+                kinds.push(k);
+            }
+        }
+        let bad: Vec<&str> = kinds
+            .iter()
+            .copied()
+            .filter(|k| self.analyser.polarity(k) == Some(Polarity::Bad))
+            .collect();
+        for k in &bad {
+            self.react(st, k);
+        }
+        let closes = kinds.contains(&"closing");
+        let outcome = if st.anger >= f64::from(self.persona.mood.walk_out_at) {
+            Some(Outcome::WalkedOut)
+        } else if bad.is_empty() && (closes || turn >= accepted_at + CLOSE_TURNS) {
+            Some(Outcome::Resolved)
+        } else {
+            None
+        };
+        st.outcome = outcome;
+        let worst = BAD_PRIORITY
+            .iter()
+            .copied()
+            .find(|k| bad.contains(k))
+            .or(bad.first().copied());
+        let mut moves = Vec::new();
+        if let Some(k) = worst {
+            let quote = signals
+                .iter()
+                .find(|s| self.analyser.kind(s).id == k)
+                .map(|s| quote_span(text, s.start, s.end))
+                .unwrap_or_default();
+            moves.push(Move::ReactBad {
+                kind: k.to_string(),
+                quote,
+            });
+        }
+        match (outcome, worst) {
+            (Some(Outcome::WalkedOut), _) => moves.push(Move::WalkOut),
+            (Some(_), _) => moves.push(Move::Closing),
+            (None, None) => moves.push(Move::AfterAccept),
+            (None, Some(_)) => {}
+        }
+        TurnReport {
+            turn,
+            signals,
+            acts: reading.acts,
+            events: Vec::new(),
+            anger: st.anger_i(),
+            trust: st.trust_i(),
+            needs_met: self.met_ids(st),
+            decision: Decision { moves, outcome },
+        }
+    }
+
     /// Play one trainee line. The state must not have an outcome yet.
     pub fn turn(&self, st: &mut MoodState, text: &str) -> TurnReport {
+        if let Some((_, at)) = st.accepted.clone() {
+            return self.closing_turn(st, text, at);
+        }
         let (reading, signals) = self.analyser.read(text);
         let start_anger = st.anger;
         st.turn += 1;
@@ -721,8 +808,12 @@ impl<'a> Engine<'a> {
         };
 
         let walk = f64::from(self.persona.mood.walk_out_at);
+        // Accepting does not end the call: the trainee still has the close to do.
+        if let Some(label) = &accepted {
+            st.accepted = Some((label.clone(), turn));
+        }
         let outcome = if accepted.is_some() {
-            Some(Outcome::Resolved)
+            None
         } else if st.anger >= walk {
             Some(Outcome::WalkedOut)
         } else if turn >= self.patience {
@@ -740,12 +831,10 @@ impl<'a> Engine<'a> {
                 .unwrap_or_default()
         };
         let moves = match outcome {
-            Some(Outcome::Resolved) => vec![
-                Move::Accept {
-                    remedy: accepted_words.or(accepted).unwrap_or_default(),
-                },
-                Move::Closing,
-            ],
+            _ if accepted.is_some() => vec![Move::Accept {
+                remedy: accepted_words.or(accepted).unwrap_or_default(),
+            }],
+            Some(Outcome::Resolved) => vec![Move::Closing],
             Some(Outcome::WalkedOut) => match bad {
                 Some(k) => vec![
                     Move::ReactBad {

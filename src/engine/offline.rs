@@ -9,6 +9,14 @@ use super::mood::{Decision, Engine, MoodState, Move};
 #[derive(Debug, Default, Clone, Copy)]
 pub struct OfflineVoice;
 
+/// What a customer who has accepted says to a line that does not yet close the call,
+/// for a persona without an `after_accept` pool.
+const AFTER_ACCEPT: [&str; 3] = [
+    "\u{55EF}\u{FF0C}\u{5C31}\u{6309}\u{521A}\u{624D}\u{8BF4}\u{7684}\u{529E}\u{3002}", // 嗯，就按刚才说的办。
+    "\u{884C}\u{FF0C}\u{6211}\u{8BB0}\u{4E0B}\u{4E86}\u{3002}", // 行，我记下了。
+    "\u{597D}\u{3002}\u{8FD8}\u{6709}\u{522B}\u{7684}\u{5417}\u{FF1F}", // 好。还有别的吗？
+];
+
 impl OfflineVoice {
     /// The customer's words for a decision.
     pub fn speak(&self, engine: &Engine<'_>, decision: &Decision, st: &mut MoodState) -> String {
@@ -28,6 +36,9 @@ impl OfflineVoice {
             return match m {
                 Move::AnswerDemand => fill(engine, "我的要求很清楚:{demand}。", m),
                 Move::Scripted => "你别跟我背这一套\u{FF0C}说点实在的。".to_string(),
+                Move::AfterAccept => {
+                    AFTER_ACCEPT[st.turn as usize % AFTER_ACCEPT.len()].to_string()
+                }
                 _ => String::new(),
             };
         }

@@ -253,6 +253,10 @@ impl PromptBook {
                     "你快忍不住了:威胁要投诉到上级或消协。\n"
                 });
             }
+            Move::AfterAccept => out.push_str(
+                "你已经接受了方案\u{FF0C}对方又说了几句\u{FF1B}你简短、平和地回应\u{FF0C}\
+                 不再提新要求\u{FF0C}也不说再见。\n",
+            ),
             Move::WalkOut | Move::OutOfTurns | Move::Closing => {}
         }
     }

@@ -257,13 +257,17 @@ pub struct Lines {
     pub walk_out: Vec<String>,
     /// Closing once resolved.
     pub closing: Vec<String>,
+    /// After accepting a remedy, answering a line that does not close the call yet.
+    /// Optional: without it a plain 「嗯，就按刚才说的办。」.
+    #[serde(default)]
+    pub after_accept: Vec<String>,
     /// Out of patience: the session ends unresolved.
     pub out_of_turns: Vec<String>,
 }
 
 impl Lines {
     /// Every pool with its field name, for validation and tests.
-    pub fn pools(&self) -> [(&'static str, &Vec<String>); 21] {
+    pub fn pools(&self) -> [(&'static str, &Vec<String>); 22] {
         [
             ("opening", &self.opening),
             ("venting", &self.venting),
@@ -285,6 +289,7 @@ impl Lines {
             ("threaten", &self.threaten),
             ("walk_out", &self.walk_out),
             ("closing", &self.closing),
+            ("after_accept", &self.after_accept),
             ("out_of_turns", &self.out_of_turns),
         ]
     }
@@ -301,7 +306,7 @@ impl Lines {
 }
 
 /// Pools a persona file may leave out: the voice has a plain line for them.
-pub const OPTIONAL_POOLS: [&str; 2] = ["answer_demand", "on_scripted"];
+pub const OPTIONAL_POOLS: [&str; 3] = ["answer_demand", "on_scripted", "after_accept"];
 
 /// The pools a session draws from most; shipped personas hold at least eight lines in
 /// each so a session does not repeat itself.

@@ -162,11 +162,24 @@ impl Scene {
                 out.policy_spans.push((m.start(), m.end()));
             }
         }
+        // Only a commitment over-promises: words the policy forbids inside an offer, a
+        // deadline or an assurance, not a mention (「您想退车我能理解」).
         out.over_promised = self
             .forbids
             .iter()
             .flat_map(|re| re.find_iter(text))
-            .any(|m| clause_of(m.start()).is_some_and(|c| c.cues.0 & SCOPED == 0));
+            .any(|m| {
+                let (s, e) = (m.start(), m.end());
+                let Some(ci) = r.clause_at(s) else {
+                    return false;
+                };
+                let commits = touches_offer(s, e)
+                    || offers.iter().any(|&(a, b)| a < e && s < b)
+                    || r.acts
+                        .iter()
+                        .any(|a| a.clause == ci && matches!(a.act, Act::Commit | Act::Assure));
+                commits && r.clauses[ci].cues.0 & SCOPED == 0 && !r.restated(text, ci)
+            });
         out.policy_spans.sort_unstable();
         out.policy_stated = !out.policy_spans.is_empty();
         out

@@ -180,6 +180,19 @@ pub fn coach(style: &Style, engine: &Engine<'_>, turn: &TurnRecord) -> Option<St
         };
         return Some(format!("  {}{more}", style.bad(first)));
     }
+    // Accepting does not end the call: the trainee still has the close to do.
+    if turn
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::RemedyAccepted { .. }))
+    {
+        good.push(
+            "\u{5BA2}\u{6237}\u{63A5}\u{53D7}\u{4E86}\u{65B9}\u{6848}\u{FF1A}\
+             \u{63A5}\u{7740}\u{786E}\u{8BA4}\u{3001}\u{8BF4}\u{6E05}\u{600E}\u{4E48}\
+             \u{8DDF}\u{8FDB}\u{FF0C}\u{518D}\u{9053}\u{522B}"
+                .to_string(),
+        ); // 客户接受了方案：接着确认、说清怎么跟进，再道别
+    }
     if good.is_empty() {
         return None;
     }
