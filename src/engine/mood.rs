@@ -689,17 +689,14 @@ impl<'a> Engine<'a> {
                 }
                 st.pending_remedy = Some(r.id.clone());
             }
-            if let Some(expired) = &st.need_expired {
-                let label = self
-                    .persona
-                    .needs
-                    .iter()
-                    .find(|n| &n.id == expired)
-                    .map_or(String::new(), |n| n.label.clone());
-                rejection = Some(format!(
-                    "拖到现在才说,已经晚了。{}这一步,早就该做。",
-                    label.trim_end_matches(['。', '.'])
-                ));
+            if st.need_expired.is_some() {
+                // In character: what came too late, not the name of the step (the
+                // coach and the scorecard name it).
+                rejection = Some(
+                    "\u{62D6}\u{5230}\u{73B0}\u{5728}\u{624D}\u{8BF4}\u{FF0C}\u{5DF2}\u{7ECF}\u{665A}\u{4E86}\u{3002}\
+                     \u{65E9}\u{5E72}\u{4EC0}\u{4E48}\u{53BB}\u{4E86}\u{FF1F}"
+                        .to_string(),
+                ); // 拖到现在才说，已经晚了。早干什么去了？
             } else if (remedy_hits.len() >= REMEDY_LIST
                 && remedy_hits
                     .iter()
@@ -711,7 +708,11 @@ impl<'a> Engine<'a> {
                         .to_string(),
                 );
             } else if let Some(need) = unmet {
-                rushed_need = Some(need.label.clone());
+                rushed_need = Some(if need.want.is_empty() {
+                    need.label.clone()
+                } else {
+                    need.want.clone()
+                });
                 events.push(Event::Rushed {
                     need: need.id.clone(),
                 });

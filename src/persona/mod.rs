@@ -182,6 +182,12 @@ pub struct Need {
     /// when it was missed. Without it they show the rubric's phrases for `any`.
     #[serde(default)]
     pub tip: String,
+    /// What the customer says, in character, while the need is unmet: what they still
+    /// want, shown rather than named (「你知道我干这行多少年了吗？」, not the coach's
+    /// 「认可我的专业和身份」). Fills `{need}` in the customer's lines; the label does
+    /// without it.
+    #[serde(default)]
+    pub want: String,
 }
 
 fn one_u32() -> u32 {
