@@ -76,8 +76,18 @@ const CONTRAST: [&str; 5] = ["但是", "不过", "可是", "然而", "但"];
 
 /// Split the normalised line into clauses.
 pub fn split(n: &Normalised) -> Vec<Clause> {
-    let cs: Vec<char> = n.chars.iter().map(|c| c.c).collect();
-    let mut out = Vec::new();
+    let (mut out, mut cs) = (Vec::new(), Vec::new());
+    split_into(n, &mut out, &mut cs);
+    out
+}
+
+/// [`split`] into `out`, with `cs` as scratch (both cleared first): reading many lines
+/// allocates nothing per line.
+pub fn split_into(n: &Normalised, out: &mut Vec<Clause>, cs: &mut Vec<char>) {
+    out.clear();
+    cs.clear();
+    cs.extend(n.chars.iter().map(|c| c.c));
+    let cs = &cs[..];
     let mut start = 0;
     let mut i = 0;
     while i < cs.len() {
@@ -85,15 +95,16 @@ pub fn split(n: &Normalised) -> Vec<Clause> {
         // A space between words is a chat-style comma; spaces at the edges are not.
         let space_break = c == ' ' && i > start && i + 1 < cs.len() && cs[i + 1] != ' ';
         if is_break(c) || space_break {
-            push(&cs, &mut out, start, i, Some(c));
+            push(cs, out, start, i, Some(c));
             start = i + 1;
         } else if i > start + 1
+            && matches!(c, '但' | '不' | '可' | '然')
             && let Some(w) = CONTRAST.iter().find(|w| starts_with(&cs[i..], w))
         {
             // 「不过」 inside 「不过分」 is no conjunction; a bare 但 needs a clause before it.
             let word_ok = !(*w == "不过" && cs.get(i + 2) == Some(&'分'));
             if word_ok {
-                push(&cs, &mut out, start, i, None);
+                push(cs, out, start, i, None);
                 start = i;
                 i += 1;
                 continue;
@@ -101,7 +112,7 @@ pub fn split(n: &Normalised) -> Vec<Clause> {
         }
         i += 1;
     }
-    push(&cs, &mut out, start, cs.len(), None);
+    push(cs, out, start, cs.len(), None);
     if out.is_empty() && !cs.is_empty() {
         out.push(Clause {
             start: 0,
@@ -110,7 +121,6 @@ pub fn split(n: &Normalised) -> Vec<Clause> {
             cues: Cues::default(),
         });
     }
-    out
 }
 
 fn starts_with(cs: &[char], w: &str) -> bool {
@@ -295,18 +305,12 @@ const HYPOTHETICAL: &[&str] = &["如果", "要是", "假如", "万一", "的话"
 /// A pseudo-flag for WANTS words: set only in a question.
 const WANTS_WORD: u16 = 1 << 15;
 
-struct CueWords {
-    ac: aho_corasick::AhoCorasick,
-    words: Vec<Word>,
-}
-
-static CUE_WORDS: std::sync::LazyLock<CueWords> = std::sync::LazyLock::new(|| {
-    let mut pats: Vec<&str> = Vec::new();
-    let mut words = Vec::new();
+/// The cue words (every list above, with what each says), in one order.
+fn cue_word_list() -> Vec<(&'static str, Word)> {
+    let mut out = Vec::new();
     let mut add = |list: &[&'static str], w: Word| {
         for p in list {
-            pats.push(p);
-            words.push(w);
+            out.push((*p, w));
         }
     };
     add(NOT_NEGATION, Word::NotNegation);
@@ -318,10 +322,101 @@ static CUE_WORDS: std::sync::LazyLock<CueWords> = std::sync::LazyLock::new(|| {
     add(WANTS, Word::Flag(WANTS_WORD));
     add(&["你"], Word::Flag(Cues::PLAIN_YOU));
     add(&["您"], Word::Flag(Cues::POLITE_YOU));
-    CueWords {
+    out
+}
+
+/// The cue words as one automaton: the reference scan, used when a clause holds more
+/// words that negate nothing than [`cues`] keeps.
+struct CueAutomaton {
+    ac: aho_corasick::AhoCorasick,
+    words: Vec<Word>,
+}
+
+static CUE_AUTOMATON: std::sync::LazyLock<CueAutomaton> = std::sync::LazyLock::new(|| {
+    let (pats, words): (Vec<&str>, Vec<Word>) = cue_word_list().into_iter().unzip();
+    CueAutomaton {
         ac: aho_corasick::AhoCorasick::new(&pats).expect("cue words build"),
         words,
     }
+});
+
+/// Longest cue word, in chars.
+const MAX_CUE: usize = 8;
+
+/// One cue word as chars.
+struct CueWord {
+    chars: [char; MAX_CUE],
+    len: usize,
+    word: Word,
+}
+
+/// The cue words grouped by their last character, so a clause is scanned char by char
+/// without building a string: most characters end no cue word and cost one probe of a
+/// small table.
+struct CueWords {
+    /// Sorted by (last char, longer first).
+    words: Vec<CueWord>,
+    /// Open addressing on the last char: (char, range of `words`), `'\0'` for empty.
+    table: [(char, u16, u16); CUE_TABLE],
+}
+
+const CUE_TABLE: usize = 512;
+
+fn cue_slot(c: char) -> usize {
+    ((c as u32).wrapping_mul(0x9E37_79B1) >> 23) as usize % CUE_TABLE
+}
+
+impl CueWords {
+    fn ending_in(&self, c: char) -> &[CueWord] {
+        let mut s = cue_slot(c);
+        loop {
+            let (k, a, b) = self.table[s];
+            if k == c {
+                return &self.words[a as usize..b as usize];
+            }
+            if k == '\0' {
+                return &[];
+            }
+            s = (s + 1) % CUE_TABLE;
+        }
+    }
+}
+
+static CUE_WORDS: std::sync::LazyLock<CueWords> = std::sync::LazyLock::new(|| {
+    let mut words: Vec<CueWord> = cue_word_list()
+        .into_iter()
+        .map(|(p, word)| {
+            let mut chars = ['\0'; MAX_CUE];
+            let mut len = 0;
+            for c in p.chars() {
+                chars[len] = c;
+                len += 1;
+            }
+            CueWord { chars, len, word }
+        })
+        .collect();
+    // Stable: equal words keep their list order.
+    words.sort_by(|a, b| {
+        (a.chars[a.len - 1], std::cmp::Reverse(a.len))
+            .cmp(&(b.chars[b.len - 1], std::cmp::Reverse(b.len)))
+    });
+    let mut last: Vec<(char, usize, usize)> = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        let c = w.chars[w.len - 1];
+        match last.last_mut() {
+            Some(l) if l.0 == c => l.2 = i + 1,
+            _ => last.push((c, i, i + 1)),
+        }
+    }
+    let mut table = [('\0', 0u16, 0u16); CUE_TABLE];
+    for (c, a, b) in last {
+        let mut s = cue_slot(c);
+        while table[s].0 != '\0' {
+            s = (s + 1) % CUE_TABLE;
+        }
+        table[s] = (c, a as u16, b as u16);
+    }
+    CueWords { words, table }
 });
 
 /// A-not-A questions: 能不能, 是不是, 有没有, 行不行.
@@ -330,12 +425,52 @@ fn a_not_a(cs: &[char]) -> bool {
         .any(|w| w[0] == w[2] && (w[1] == '不' || w[1] == '没') && w[0] != '不')
 }
 
+fn is_negation(c: char) -> bool {
+    matches!(c, '不' | '没' | '无' | '未' | '别' | '甭' | '非')
+}
+
+/// How many words whose negation character negates nothing a clause remembers.
+const COVERED: usize = 8;
+
 fn cues(cs: &[char], mark: Option<char>) -> Cues {
-    let text: String = cs.iter().collect();
     let cw = &*CUE_WORDS;
     let mut f = 0u16;
+    let mut covered: [(usize, usize); COVERED] = [(0, 0); COVERED];
+    let mut n_covered = 0;
+    for e in 1..=cs.len() {
+        for w in cw.ending_in(cs[e - 1]) {
+            // The last char matched already.
+            if w.len > e || (1..w.len).any(|k| cs[e - 1 - k] != w.chars[w.len - 1 - k]) {
+                continue;
+            }
+            match w.word {
+                // 「您反映的情况」「您说的问题」 name the matter; they report nothing.
+                Word::Flag(Cues::REPORTED) if cs.get(e) == Some(&'\u{7684}') => {}
+                Word::Flag(x) => f |= x,
+                Word::NotNegation => {
+                    if n_covered == COVERED {
+                        // Which eight count depends on the automaton's order.
+                        return cues_automaton(cs, mark);
+                    }
+                    covered[n_covered] = (e - w.len, e);
+                    n_covered += 1;
+                }
+            }
+        }
+    }
+    let negation = cs.iter().enumerate().any(|(i, &c)| {
+        is_negation(c) && !covered[..n_covered].iter().any(|&(a, b)| a <= i && i < b)
+    });
+    finish_cues(cs, mark, f, negation)
+}
+
+/// [`cues`] by the automaton over the clause as a string.
+fn cues_automaton(cs: &[char], mark: Option<char>) -> Cues {
+    let text: String = cs.iter().collect();
+    let cw = &*CUE_AUTOMATON;
+    let mut f = 0u16;
     // Byte ranges of words whose negation character negates nothing.
-    let mut covered: [(usize, usize); 8] = [(0, 0); 8];
+    let mut covered: [(usize, usize); COVERED] = [(0, 0); COVERED];
     let mut n_covered = 0;
     for m in cw.ac.find_overlapping_iter(&text) {
         match cw.words[m.pattern().as_usize()] {
@@ -351,9 +486,14 @@ fn cues(cs: &[char], mark: Option<char>) -> Cues {
         }
     }
     let negation = text.char_indices().any(|(i, c)| {
-        matches!(c, '不' | '没' | '无' | '未' | '别' | '甭' | '非')
-            && !covered[..n_covered].iter().any(|&(a, b)| a <= i && i < b)
+        is_negation(c) && !covered[..n_covered].iter().any(|&(a, b)| a <= i && i < b)
     });
+    finish_cues(cs, mark, f, negation)
+}
+
+/// The cues that follow from the clause's words (`f`, with the WANTS pseudo-flag) and
+/// its shape.
+fn finish_cues(cs: &[char], mark: Option<char>, mut f: u16, negation: bool) -> Cues {
     if negation {
         f |= Cues::NEGATED;
     }
@@ -363,17 +503,16 @@ fn cues(cs: &[char], mark: Option<char>) -> Cues {
     if mark == Some('?') || tail_particle || a_not_a(cs) {
         f |= Cues::QUESTION;
     }
-    if f & Cues::PAST == 0 && text.contains('过') && !text.contains("不过") {
+    if f & Cues::PAST == 0 && cs.contains(&'过') && !cs.windows(2).any(|w| w == ['不', '过']) {
         f |= Cues::PAST;
     }
     // A clause opened by a bare 可 turns too (「可这么明显的问题都没看出来」), unless the
     // 可 starts a word (可以, 可能, 可惜 …).
-    let bare_ke = text.starts_with('可')
-        && !text
-            .chars()
-            .nth(1)
-            .is_some_and(|c| "以能否靠爱怜惜口笑观信".contains(c));
-    if bare_ke || CONTRAST.iter().any(|w| text.starts_with(w)) {
+    let bare_ke = cs.first() == Some(&'可')
+        && !cs
+            .get(1)
+            .is_some_and(|c| "以能否靠爱怜惜口笑观信".contains(*c));
+    if bare_ke || CONTRAST.iter().any(|w| starts_with(cs, w)) {
         f |= Cues::CONTRAST;
     }
     if mark == Some('!') {
@@ -436,6 +575,41 @@ mod tests {
         for t in ["能不能给您换一台", "不好意思让您久等了", "对不起", "行不行"]
         {
             assert!(!clauses(t)[0].1.has(Cues::NEGATED), "{t}");
+        }
+    }
+
+    #[test]
+    fn the_char_scan_reads_cues_as_the_automaton_does() {
+        // Clauses pieced together from whole cue words and single characters, so words
+        // overlap, nest and repeat (more than eight words that negate nothing, too).
+        let words: Vec<Vec<char>> = cue_word_list()
+            .iter()
+            .map(|(w, _)| w.chars().collect())
+            .chain("的过可以但是不没好吗呢么".chars().map(|c| vec![c]))
+            .collect();
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..30_000 {
+            let pieces = next() % if round % 10 == 0 { 40 } else { 8 };
+            let mut cs: Vec<char> = Vec::new();
+            for _ in 0..pieces {
+                let w = &words[(next() % words.len() as u64) as usize];
+                // Sometimes only part of a word, so near misses occur too.
+                let take = if next() % 4 == 0 {
+                    1 + (next() % w.len() as u64) as usize
+                } else {
+                    w.len()
+                };
+                cs.extend(&w[..take]);
+            }
+            for mark in [None, Some('?'), Some('!'), Some(',')] {
+                assert_eq!(cues(&cs, mark), cues_automaton(&cs, mark), "{cs:?}");
+            }
         }
     }
 

@@ -204,6 +204,12 @@ pub fn clause_around(text: &str, start: usize, end: usize) -> (usize, usize) {
     (from, to.max(from))
 }
 
+/// Whether `c` is a letter or digit ([`char::is_alphanumeric`]), with the common CJK
+/// ideographs (all alphabetic) answered without the Unicode table.
+fn is_word_char(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}') || c.is_alphanumeric()
+}
+
 /// The compiled reader: a model and the examples it was fitted on.
 pub struct Reader {
     model: Model,
@@ -222,6 +228,11 @@ pub struct Scratch {
     line: Vec<f32>,
     per_clause: Vec<f32>,
     chars: Vec<char>,
+    norm: normalise::Normalised,
+    cls: Vec<clause::Clause>,
+    clause_chars: Vec<char>,
+    at: Vec<usize>,
+    refused: Vec<bool>,
 }
 
 static DEFAULT_MODEL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/default.model"));
@@ -312,8 +323,11 @@ impl Reader {
 
     /// Read one line with reusable buffers.
     pub fn read_with(&self, text: &str, s: &mut Scratch) -> Reading {
-        let n = normalise::normalise(text);
-        let cls = clause::split(&n);
+        // The line's buffers are the scratch's, taken for the read and given back.
+        let mut n = std::mem::take(&mut s.norm);
+        let mut cls = std::mem::take(&mut s.cls);
+        normalise::normalise_into(text, &mut n);
+        clause::split_into(&n, &mut cls, &mut s.clause_chars);
         let clauses: Vec<ClauseSpan> = cls
             .iter()
             .map(|c| {
@@ -338,7 +352,9 @@ impl Reader {
                     .is_none_or(|t| t.tense == Tense::Future)
         });
         // A refusal is never an offer: 「我们不能给您退款」 names the remedy to decline it.
-        let mut refused = vec![false; cls.len()];
+        let refused = &mut s.refused;
+        refused.clear();
+        refused.resize(cls.len(), false);
         for a in acts.iter().filter(|a| a.act == Act::Refuse) {
             if cls.get(a.clause).is_some_and(|c| c.cues.has(Cues::NEGATED)) {
                 refused[a.clause] = true;
@@ -346,6 +362,8 @@ impl Reader {
         }
         acts.retain(|a| a.act != Act::Offer || !refused.get(a.clause).copied().unwrap_or(false));
         acts.sort_by_key(|a| (a.start, a.act));
+        s.norm = n;
+        s.cls = cls;
         Reading { clauses, acts }
     }
 
@@ -384,21 +402,21 @@ impl Reader {
                 .max_by(|&a, &b| part(a).total_cmp(&part(b)))
                 .unwrap_or(0);
             let floor = part(best) * 0.5;
-            let at: Vec<usize> = (0..n_cl)
-                .filter(|&c| {
-                    c == best
-                        || (part(c) >= floor
-                            && self.model.bias[i] + part(c) > self.model.thresholds[i])
-                })
-                // A clause with no word in it (「��」, 「……」) carries no act.
-                .filter(|&c| {
-                    sent.get(c).is_none_or(|c| {
-                        n.chars[c.start..c.end]
-                            .iter()
-                            .any(|x| x.c.is_alphanumeric())
+            s.at.clear();
+            s.at.extend(
+                (0..n_cl)
+                    .filter(|&c| {
+                        c == best
+                            || (part(c) >= floor
+                                && self.model.bias[i] + part(c) > self.model.thresholds[i])
                     })
-                })
-                .collect();
+                    // A clause with no word in it (「��」, 「……」) carries no act.
+                    .filter(|&c| {
+                        sent.get(c).is_none_or(|c| {
+                            n.chars[c.start..c.end].iter().any(|x| is_word_char(x.c))
+                        })
+                    }),
+            );
             let forbidden = (*act == Act::Forbidden).then(|| {
                 let fb = Act::ALL.len();
                 let k = (0..FORBIDDEN.len())
@@ -406,8 +424,8 @@ impl Reader {
                     .unwrap_or(0);
                 FORBIDDEN[k].0
             });
-            for c in at {
-                let ci = base + c;
+            for k in 0..s.at.len() {
+                let ci = base + s.at[k];
                 let (start, end) = clauses
                     .get(ci)
                     .map_or((0, text.len()), |c| (c.start, c.end));
@@ -573,4 +591,16 @@ pub fn evaluate(reader: &Reader, examples: &[Example]) -> Evaluation {
         }
     }
     ev
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_chars_are_the_alphanumeric_ones() {
+        for c in ('\u{0}'..='\u{FFFF}').chain(['\u{20000}', '\u{2A6DF}', '\u{1F600}']) {
+            assert_eq!(is_word_char(c), c.is_alphanumeric(), "{c:?}");
+        }
+    }
 }

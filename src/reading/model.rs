@@ -9,7 +9,7 @@
 //! is also compiled into the build script: it uses only `std`.
 
 /// A trained model.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Model {
     /// Output labels: act ids, and `forbidden:ID` for each 禁语.
     pub outputs: Vec<String>,
@@ -23,16 +23,43 @@ pub struct Model {
     pub bias: Vec<f32>,
     /// Decision threshold per output, on the logit.
     pub thresholds: Vec<f32>,
-    /// Open-addressing index: `(key, row + 1)`, row 0 for empty; the key is beside its
-    /// row number so a lookup touches one cache line of the table.
-    table: Vec<(u64, u32)>,
+    /// Open-addressing index: `(fingerprint, row + 1)`, row 0 for empty. Eight bytes a
+    /// slot, so the index of a default model (half a megabyte) stays in cache, and the
+    /// fingerprint (the low half of the key's hash) spares a look at the record of a
+    /// key that merely shares the slot.
+    table: Vec<(u32, u32)>,
     mask: usize,
+    /// Each row as a record of `stride` bytes starting at `records_at` (a cache line
+    /// boundary): the key (little-endian) and then the row's weights, so a lookup that
+    /// finds its key has the weights in the same cache line.
+    records: Vec<u8>,
+    records_at: usize,
+    stride: usize,
+}
+
+/// The model, as trained: the index and records are derived from it.
+impl PartialEq for Model {
+    fn eq(&self, o: &Self) -> bool {
+        self.outputs == o.outputs
+            && self.keys == o.keys
+            && self.weights == o.weights
+            && self.scale == o.scale
+            && self.bias == o.bias
+            && self.thresholds == o.thresholds
+    }
 }
 
 const MAGIC: &[u8; 4] = b"PLM2";
 
-fn slot_of(key: u64, mask: usize) -> usize {
-    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & mask
+const CACHE_LINE: usize = 64;
+
+/// A key's hash: the slot from the high half, the fingerprint from the low half.
+fn hash_of(key: u64) -> u64 {
+    // The finaliser of splitmix64: every bit of the key reaches both halves.
+    let mut z = key;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 impl Model {
@@ -63,13 +90,25 @@ impl Model {
     ) -> Self {
         let cap = (keys.len() * 2).next_power_of_two().max(16);
         let mask = cap - 1;
-        let mut table = vec![(0u64, 0u32); cap];
+        let mut table = vec![(0u32, 0u32); cap];
         for (i, &k) in keys.iter().enumerate() {
-            let mut s = slot_of(k, mask);
+            let h = hash_of(k);
+            let mut s = (h >> 32) as usize & mask;
             while table[s].1 != 0 {
                 s = (s + 1) & mask;
             }
-            table[s] = (k, i as u32 + 1);
+            table[s] = (h as u32, i as u32 + 1);
+        }
+        let w = outputs.len();
+        let stride = (8 + w).next_multiple_of(CACHE_LINE);
+        let mut records = vec![0u8; keys.len() * stride + CACHE_LINE];
+        let records_at = records.as_ptr().align_offset(CACHE_LINE).min(CACHE_LINE);
+        for (i, &k) in keys.iter().enumerate() {
+            let r = &mut records[records_at + i * stride..][..8 + w];
+            r[..8].copy_from_slice(&k.to_le_bytes());
+            for (b, &x) in r[8..].iter_mut().zip(&weights[i * w..(i + 1) * w]) {
+                *b = x as u8;
+            }
         }
         Self {
             outputs,
@@ -80,6 +119,9 @@ impl Model {
             thresholds,
             table,
             mask,
+            records,
+            records_at,
+            stride,
         }
     }
 
@@ -94,15 +136,34 @@ impl Model {
 
     /// The weight row of a feature, if the model knows it.
     pub fn row(&self, key: u64) -> Option<&[i8]> {
-        let mut s = slot_of(key, self.mask);
+        let i = self.row_number(key).checked_sub(1)? as usize;
+        let w = self.width();
+        Some(&self.weights[i * w..(i + 1) * w])
+    }
+
+    /// The record of row `i`: the key's 8 bytes, then the row.
+    fn record(&self, i: usize) -> &[u8] {
+        &self.records[self.records_at + i * self.stride..][..8 + self.width()]
+    }
+
+    /// The row of a feature plus one, or 0 if the model does not know it.
+    fn row_number(&self, key: u64) -> u32 {
+        self.row_number_hashed(key, hash_of(key))
+    }
+
+    /// [`Model::row_number`] with the key's hash given.
+    fn row_number_hashed(&self, key: u64, h: u64) -> u32 {
+        let mut s = (h >> 32) as usize & self.mask;
         loop {
-            let (k, v) = self.table[s];
+            let (f, v) = self.table[s];
             if v == 0 {
-                return None;
+                return 0;
             }
-            if k == key {
-                let (i, w) = ((v - 1) as usize, self.width());
-                return Some(&self.weights[i * w..(i + 1) * w]);
+            if f == h as u32 {
+                let r = self.record(v as usize - 1);
+                if r[..8] == key.to_le_bytes() {
+                    return v;
+                }
             }
             s = (s + 1) & self.mask;
         }
@@ -122,11 +183,33 @@ impl Model {
         let n = n_clauses.max(1);
         acc.clear();
         acc.resize(n * w, 0);
-        for &(k, ci) in feats {
-            if let Some(row) = self.row(k) {
+        // A line's features are about a hundred records read at random from a table
+        // larger than the cache. First every record a key's home slot names is read,
+        // without a branch on what is found: the reads do not wait on each other, so
+        // their cache misses overlap. The lookups and sums that follow then find the
+        // records in cache instead of queueing on one miss after another.
+        const BATCH: usize = 64;
+        let (mut hashes, mut rows) = ([0u64; BATCH], [0u32; BATCH]);
+        for batch in feats.chunks(BATCH) {
+            let mut touched = 0u8;
+            for (h, &(k, _)) in hashes.iter_mut().zip(batch) {
+                *h = hash_of(k);
+                let (_, v) = self.table[(*h >> 32) as usize & self.mask];
+                touched ^=
+                    self.records[self.records_at + (v as usize).saturating_sub(1) * self.stride];
+            }
+            std::hint::black_box(touched);
+            for ((r, &h), &(k, _)) in rows.iter_mut().zip(&hashes).zip(batch) {
+                *r = self.row_number_hashed(k, h);
+            }
+            for (&r, &(_, ci)) in rows.iter().zip(batch) {
+                let Some(r) = (r as usize).checked_sub(1) else {
+                    continue;
+                };
+                let row = &self.record(r)[8..];
                 let ci = (ci as usize).min(n - 1);
-                for (a, b) in acc[ci * w..(ci + 1) * w].iter_mut().zip(row) {
-                    *a += i32::from(*b);
+                for (a, &b) in acc[ci * w..(ci + 1) * w].iter_mut().zip(row) {
+                    *a += i32::from(b as i8);
                 }
             }
         }

@@ -59,6 +59,8 @@ pub fn is_format(c: char) -> bool {
 
 fn fold(c: char) -> Fold {
     match c {
+        // Most of a line: common Han characters, kept as they are.
+        '\u{4E00}'..='\u{9FFF}' => Fold::Keep(c),
         _ if is_format(c) => Fold::Drop,
         // Full-width ASCII block: ！ → !, ０ → 0, Ａ → a.
         '\u{FF01}'..='\u{FF5E}' => {
@@ -98,6 +100,15 @@ pub fn normalise(text: &str) -> Normalised {
         chars: Vec::with_capacity(text.len() / 2),
         original_len: text.len(),
     };
+    normalise_into(text, &mut out);
+    out
+}
+
+/// [`normalise`] into `out`, reusing its buffers.
+pub fn normalise_into(text: &str, out: &mut Normalised) {
+    out.text.clear();
+    out.chars.clear();
+    out.original_len = text.len();
     for (from, c) in text.char_indices() {
         let to = (from + c.len_utf8()) as u32;
         let f = match fold(c) {
@@ -119,7 +130,6 @@ pub fn normalise(text: &str) -> Normalised {
         });
         out.text.push(f);
     }
-    out
 }
 
 /// Whether `c` is a Han character (CJK unified ideographs and extension A).

@@ -72,10 +72,10 @@ fn digit(c: char) -> Option<u64> {
 }
 
 fn is_num_char(c: char) -> bool {
-    c.is_ascii_digit()
-        || c == '.'
-        || digit(c).is_some()
-        || matches!(c, '十' | '百' | '千' | '万' | '拾' | '佰' | '仟')
+    if c.is_ascii() {
+        return c.is_ascii_digit() || c == '.';
+    }
+    digit(c).is_some() || matches!(c, '十' | '百' | '千' | '万' | '拾' | '佰' | '仟')
 }
 
 /// The value of a Chinese numeral such as 一千五, 两百, 三十五, 一万二.
@@ -159,13 +159,31 @@ fn starts(cs: &[char], at: usize, w: &str) -> bool {
     w.chars().all(|c| it.next() == Some(&c))
 }
 
-fn contains(cs: &[char], w: &str) -> bool {
-    (0..cs.len()).any(|i| starts(cs, i, w))
+/// Which chars a clause holds, as bit `c % 64`: a word whose first char is missing
+/// is ruled out without a scan.
+fn char_mask(cs: &[char]) -> u64 {
+    cs.iter().fold(0, |m, &c| m | 1 << (c as u32 % 64))
+}
+
+/// Whether `cs` (whose [`char_mask`] is `has`) contains the word `w`.
+fn contains(cs: &[char], has: u64, w: &str) -> bool {
+    let mut it = w.chars();
+    let Some(first) = it.next() else {
+        return !cs.is_empty();
+    };
+    if has & 1 << (first as u32 % 64) == 0 {
+        return false;
+    }
+    // Only where the first char matches is the rest compared.
+    let rest = it.as_str();
+    cs.iter()
+        .enumerate()
+        .any(|(i, &c)| c == first && starts(cs, i + 1, rest))
 }
 
 /// Money: a number followed by 元/块/块钱, or after ¥.
-fn amount(cs: &[char]) -> Option<f64> {
-    for (s, e) in number_runs(cs) {
+fn amount(cs: &[char], runs: &[(usize, usize)]) -> Option<f64> {
+    for &(s, e) in runs {
         let after_unit = ["元", "块", "圆", "rmb"].iter().any(|u| starts(cs, e, u));
         let yen = s > 0 && matches!(cs[s - 1], '¥' | '\u{FFE5}');
         if after_unit || yen {
@@ -228,11 +246,11 @@ const DAYS: [(&str, f64); 12] = [
     ("周末", 96.0),
 ];
 
-fn time(cs: &[char]) -> Option<TimeSlot> {
+fn time(cs: &[char], has: u64, runs: &[(usize, usize)]) -> Option<TimeSlot> {
     let text = |s: usize, e: usize| cs[s..e.min(cs.len())].iter().collect::<String>();
-    let past_word = PAST_WORDS.iter().find(|w| contains(cs, w));
+    let past_word = PAST_WORDS.iter().find(|w| contains(cs, has, w));
     // Durations: 两小时内, 三个工作日, 24小时之内; 三天前 is past.
-    for (s, e) in number_runs(cs) {
+    for &(s, e) in runs {
         for (unit, hours) in DURATIONS {
             if !starts(cs, e, unit) {
                 continue;
@@ -250,7 +268,7 @@ fn time(cs: &[char]) -> Option<TimeSlot> {
                 .iter()
                 .find(|t| starts(cs, end, t))
                 .map_or(0, |t| t.chars().count());
-            if past_word.is_some() || (tail == 0 && contains(cs, "了")) {
+            if past_word.is_some() || (tail == 0 && contains(cs, has, "了")) {
                 return Some(TimeSlot {
                     text: text(s, end + tail),
                     tense: Tense::Past,
@@ -272,9 +290,10 @@ fn time(cs: &[char]) -> Option<TimeSlot> {
         });
     }
     // Named days and clock times: 明天上午十点, 12月8号, 下午三点半, 周五前.
-    let day = DAYS.iter().find(|(w, _)| contains(cs, w));
-    let clock = number_runs(cs)
-        .into_iter()
+    let day = DAYS.iter().find(|(w, _)| contains(cs, has, w));
+    let clock = runs
+        .iter()
+        .copied()
         .find(|&(_, e)| ["点", "号", "日", "月"].iter().any(|u| starts(cs, e, u)));
     let weekday = (0..cs.len()).find(|&i| {
         (starts(cs, i, "周") || starts(cs, i, "星期") || starts(cs, i, "礼拜"))
@@ -299,11 +318,11 @@ fn time(cs: &[char]) -> Option<TimeSlot> {
         "前", "之前", "以前", "给您", "帮您", "会", "回复", "回电", "到账", "送到", "上门", "联系",
     ]
     .iter()
-    .any(|w| contains(cs, w));
+    .any(|w| contains(cs, has, w));
     let told = ["来的", "买的", "的时候", "办的", "打的", "送来", "发生"]
         .iter()
-        .any(|w| contains(cs, w))
-        || (contains(cs, "了") && !promise);
+        .any(|w| contains(cs, has, w))
+        || (contains(cs, has, "了") && !promise);
     let tense = if told && !promise {
         Tense::Past
     } else {
@@ -332,7 +351,7 @@ fn time(cs: &[char]) -> Option<TimeSlot> {
 
 /// Who is to act: the customer when the clause puts the task on them (您自己, 您去,
 /// 麻烦您, 请您); the agent's side when it names it (我们, 我, 师傅, 给您).
-fn who(cs: &[char]) -> Option<Who> {
+fn who(cs: &[char], has: u64) -> Option<Who> {
     const CUSTOMER: [&str; 10] = [
         "您自己",
         "你自己",
@@ -348,9 +367,9 @@ fn who(cs: &[char]) -> Option<Who> {
     const AGENT: [&str; 9] = [
         "我们", "我", "师傅", "公司", "给您", "帮您", "为您", "替您", "咱们",
     ];
-    if CUSTOMER.iter().any(|w| contains(cs, w)) {
+    if CUSTOMER.iter().any(|w| contains(cs, has, w)) {
         Some(Who::Customer)
-    } else if AGENT.iter().any(|w| contains(cs, w)) {
+    } else if AGENT.iter().any(|w| contains(cs, has, w)) {
         Some(Who::Agent)
     } else {
         None
@@ -359,10 +378,12 @@ fn who(cs: &[char]) -> Option<Who> {
 
 /// Slots of one clause (normalised chars).
 pub fn read(cs: &[char]) -> Slots {
+    let runs = number_runs(cs);
+    let has = char_mask(cs);
     Slots {
-        amount: amount(cs),
-        time: time(cs),
-        who: who(cs),
+        amount: amount(cs, &runs),
+        time: time(cs, has, &runs),
+        who: who(cs, has),
         remedy: None,
     }
 }
