@@ -290,7 +290,7 @@ fn practice_streams_the_model_and_ctrl_c_cancels_only_the_generation() {
     p.expect("你接着说。").unwrap();
     p.expect("你:").unwrap();
     p.send(ControlCode::EndOfTransmission).unwrap();
-    let out = p.expect("评分报告:").unwrap();
+    let out = p.expect("评分报告\u{FF1A}").unwrap();
     assert!(!String::from_utf8_lossy(out.before()).contains(KEY));
     let file = std::fs::read_dir(dir.sessions_dir())
         .unwrap()

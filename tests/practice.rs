@@ -141,7 +141,7 @@ fn bare_command_shows_the_menus_and_asks_the_name_once() {
 
     // The second time, the name is known.
     let mut p = spawn(&dir, &["--persona", "固执己见"]);
-    expect(&mut p, "学员:王小明");
+    expect(&mut p, "学员\u{FF1A}王小明");
     answered(&mut p);
     finish(&mut p);
 }
@@ -179,8 +179,8 @@ fn a_full_session_ends_resolved_with_scorecard_and_report() {
     p.send_line(GOODBYE).unwrap();
     expect(&mut p, "— 问题解决 —");
     expect(&mut p, "评分卡");
-    expect(&mut p, "对话记录:");
-    expect(&mut p, "评分报告:");
+    expect(&mut p, "对话记录\u{FF1A}");
+    expect(&mut p, "评分报告\u{FF1A}");
     assert_eq!(wait_exit(&mut p), 0);
     let path = only_transcript(&dir);
     let t = transcript::read(&path).unwrap();
@@ -222,7 +222,7 @@ fn a_forbidden_phrase_gets_a_coach_line_but_not_in_an_exam() {
     let mut p = spawn(&dir, &args);
     answered(&mut p);
     p.send_line(FORBIDDEN).unwrap();
-    let out = expect(&mut p, "→ 试试:「");
+    let out = expect(&mut p, "→ 试试\u{FF1A}「");
     let text = String::from_utf8_lossy(&out);
     assert!(text.contains("⚠ 禁语「规定就是这样」"), "{text}");
     answered(&mut p);
@@ -365,7 +365,7 @@ fn ctrl_c_clears_the_line_and_twice_on_an_empty_line_leaves() {
     expect(&mut p, "再按一次 Ctrl-C 离开");
     expect(&mut p, "你:");
     p.send(ControlCode::EndOfText).unwrap();
-    expect(&mut p, "已保存,没有结束");
+    expect(&mut p, "已保存\u{FF0C}没有结束");
     assert_eq!(wait_exit(&mut p), 0);
     let t = transcript::read(&only_transcript(&dir)).unwrap();
     assert_eq!(t.turns.len(), 1, "{:?}", t.turns);
@@ -552,7 +552,9 @@ fn a_remedy_too_early_names_the_step_the_customer_is_waiting_for() {
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(
-        stdout.contains("⚠ 急于下结论:客户还在等「先让我把话说完\u{FF0C}有人真正理解我的难处」"),
+        stdout.contains(
+            "⚠ 急于下结论\u{FF1A}客户还在等「先让我把话说完\u{FF0C}有人真正理解我的难处」"
+        ),
         "{stdout}"
     );
 }

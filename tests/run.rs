@@ -109,7 +109,7 @@ fn a_persona_without_demand_lines_still_states_its_demand() {
         .unwrap();
     let v = common::stdout_json(out);
     let customer = v["turns"][0]["customer"].as_str().unwrap();
-    assert_eq!(customer, "我的要求很清楚:客户想要什么。");
+    assert_eq!(customer, "我的要求很清楚\u{FF1A}客户想要什么。");
 }
 
 #[test]

@@ -101,7 +101,7 @@ pub(super) fn run(ctx: &Context, args: PracticeArgs) -> anyhow::Result<u8> {
         let (entry, scenario) = recorded(&catalog, &t, path)?;
         let card = crate::assess::score_file(path, &catalog, analyser)?;
         let Some(turn) = worst_turn(&card) else {
-            bail!("{} 里没有学员说过的话,无法重练", path.display());
+            bail!("{} 里没有学员说过的话，无法重练", path.display());
         };
         let trainee = ctx
             .trainee(&args.trainee)?
@@ -145,7 +145,7 @@ pub(super) fn run(ctx: &Context, args: PracticeArgs) -> anyhow::Result<u8> {
         Some(settings) => {
             outln!(
                 "{}",
-                st.dim(&format!("客户由大模型扮演:{}", settings.server_label()))
+                st.dim(&format!("客户由大模型扮演：{}", settings.server_label()))
             );
             Some(LlmVoice::new(settings, &engine)?)
         }
@@ -346,8 +346,8 @@ fn ask_name(ctx: &Context, input: &mut dyn Source) -> anyhow::Result<String> {
         }
         let path = &ctx.dirs.config_file;
         match crate::config::remember_trainee(path, &name) {
-            Ok(()) => outln!("好的,{name}。名字记在 {},以后不再问。", path.display()),
-            Err(e) => eprintln!("警告: 无法把名字写进配置文件 {}: {e}", path.display()),
+            Ok(()) => outln!("好的，{name}。名字记在 {}，以后不再问。", path.display()),
+            Err(e) => eprintln!("警告： 无法把名字写进配置文件 {}： {e}", path.display()),
         }
         return Ok(name);
     }

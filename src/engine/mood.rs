@@ -735,13 +735,13 @@ impl<'a> Engine<'a> {
                     .any(|k| has(k) || st.last_kinds.contains(k))
             {
                 rejection = Some(if self.persona.behaviour.first_remedy_reason.is_empty() {
-                    "你光说怎么办,不说为什么,我凭什么接受?".to_string()
+                    "你光说怎么办，不说为什么，我凭什么接受？".to_string()
                 } else {
                     self.persona.behaviour.first_remedy_reason.clone()
                 });
             } else {
                 match chosen_remedy {
-                    None => rejection = Some("你说具体点,到底怎么给我处理?".to_string()),
+                    None => rejection = Some("你说具体点，到底怎么给我处理？".to_string()),
                     Some(r) if !r.accept => rejection = Some(r.reason.clone()),
                     Some(r) => {
                         self.react(st, "remedy");
@@ -749,7 +749,7 @@ impl<'a> Engine<'a> {
                             accepted = Some(r.label.clone());
                             accepted_words = words_now.clone().or(st.pending_words.clone());
                         } else {
-                            rejection = Some("我现在火还没消,你先别急着给我方案。".to_string());
+                            rejection = Some("我现在火还没消，你先别急着给我方案。".to_string());
                         }
                     }
                 }

@@ -34,7 +34,7 @@ impl OfflineVoice {
         if pool.is_empty() {
             // An optional pool the persona left out.
             return match m {
-                Move::AnswerDemand => fill(engine, "我的要求很清楚:{demand}。", m),
+                Move::AnswerDemand => fill(engine, "我的要求很清楚：{demand}。", m),
                 Move::Scripted => "你别跟我背这一套\u{FF0C}说点实在的。".to_string(),
                 Move::AfterAccept => {
                     AFTER_ACCEPT[st.turn as usize % AFTER_ACCEPT.len()].to_string()
@@ -133,7 +133,7 @@ mod tests {
     #[test]
     fn fills_known_slots_and_drops_unknown_ones() {
         let v = |n: &str| (n == "product").then(|| "电脑".to_string());
-        assert_eq!(fill_slots("我的{product}坏了{x}!", &v), "我的电脑坏了!");
+        assert_eq!(fill_slots("我的{product}坏了{x}！", &v), "我的电脑坏了！");
         assert_eq!(fill_slots("没有闭合{product", &v), "没有闭合{product");
     }
 }

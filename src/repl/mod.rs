@@ -127,7 +127,7 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
                 last_interrupted = true;
                 outln!(
                     "{}",
-                    st.dim("(再按一次 Ctrl-C 离开,可以以后 --resume 继续;Ctrl-D 结束并评分)")
+                    st.dim("(再按一次 Ctrl-C 离开，可以以后 --resume 继续；Ctrl-D 结束并评分)")
                 );
                 continue;
             }
@@ -139,11 +139,11 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
         }
         match commands::parse(&line) {
             Some(Parsed::Unknown(name)) => {
-                outln!("没有命令 {name};/help 看全部命令");
+                outln!("没有命令 {name}；/help 看全部命令");
                 continue;
             }
             Some(Parsed::MissingArg(name)) => {
-                outln!("{name} 需要一个参数,例如 {name} 我的练习.jsonl");
+                outln!("{name} 需要一个参数，例如 {name} 我的练习.jsonl");
                 continue;
             }
             Some(Parsed::Command(cmd)) => {
@@ -159,7 +159,7 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
                             .finish_unfinished("学员重新开始")
                             .context("写对话记录失败")?;
                         if let Some(path) = session.transcript_path() {
-                            outln!("{}", st.dim(&format!("上一次的记录:{}", path.display())));
+                            outln!("{}", st.dim(&format!("上一次的记录：{}", path.display())));
                         }
                         // A new seed: the customer should not say the same lines again.
                         let seed = session.header().seed.wrapping_add(0x9e37_79b9);
@@ -183,7 +183,7 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
         Leave::Left => {
             if let Some(path) = session.transcript_path() {
                 outln!(
-                    "已保存,没有结束:{}\n继续练习:peilian practice --resume {}",
+                    "已保存，没有结束：{}\n继续练习：peilian practice --resume {}",
                     path.display(),
                     path.display()
                 );
@@ -197,7 +197,7 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
 /// Play one reply: the coach's line, then the customer's answer as it is voiced.
 fn reply(p: &Practice<'_>, session: &mut Session<'_>, text: &str, interactive: bool, st: &Style) {
     if !interactive {
-        outln!("你:{}", ui::sanitize(text));
+        outln!("你：{}", ui::sanitize(text));
     }
     let mut coach = |t: &crate::transcript::TurnRecord| {
         if !p.exam
@@ -214,7 +214,7 @@ fn reply(p: &Practice<'_>, session: &mut Session<'_>, text: &str, interactive: b
         Ok(a) => a,
         Err(e) => {
             // The turn is in memory; /save can still keep it elsewhere.
-            eprintln!("错误: 写对话记录失败: {e};可以用 /save 另存");
+            eprintln!("错误： 写对话记录失败： {e}；可以用 /save 另存");
             session.turns().last().map_or(0, |t| t.anger)
         }
     };
@@ -237,7 +237,7 @@ pub fn normalise_reply(line: &str) -> String {
     let clean = ui::sanitize(&joined.join(" ")).into_owned();
     let n = clean.chars().count();
     if n > MAX_TURN_CHARS {
-        eprintln!("警告: 这句话有 {n} 个字,只取前 {MAX_TURN_CHARS} 个");
+        eprintln!("警告： 这句话有 {n} 个字，只取前 {MAX_TURN_CHARS} 个");
         return clean.chars().take(MAX_TURN_CHARS).collect();
     }
     clean
@@ -271,7 +271,7 @@ fn begin<'a>(p: &Practice<'a>, start: Start, seed: u64, st: &Style) -> anyhow::R
         Start::Resume { path, transcript } => {
             if transcript.end.is_some() {
                 anyhow::bail!(
-                    "{} 这场练习已经结束了;想重练其中一轮请用 peilian practice --retry {}",
+                    "{} 这场练习已经结束了；想重练其中一轮请用 peilian practice --retry {}",
                     path.display(),
                     path.display()
                 );
@@ -325,7 +325,7 @@ fn begin<'a>(p: &Practice<'a>, start: Start, seed: u64, st: &Style) -> anyhow::R
             outln!(
                 "{}",
                 st.dim(&format!(
-                    "你当时说的是:「{}」。这次换个说法试试。",
+                    "你当时说的是：「{}」。这次换个说法试试。",
                     view::short(&original.trainee)
                 ))
             );
@@ -338,7 +338,7 @@ fn begin<'a>(p: &Practice<'a>, start: Start, seed: u64, st: &Style) -> anyhow::R
 fn warn_drift(drifted: bool) {
     if drifted {
         eprintln!(
-            "警告: 客户画像或规则文件和录制时不同,客户情绪按现在的文件重新计算,可能与记录中的数字不同"
+            "警告： 客户画像或规则文件和录制时不同，客户情绪按现在的文件重新计算，可能与记录中的数字不同"
         );
     }
 }
@@ -372,7 +372,7 @@ fn offer_undo(
     }
     outln!(
         "{}",
-        st.dim("输入 /undo 收回最后一句再试;直接回车看评分卡。")
+        st.dim("输入 /undo 收回最后一句再试；直接回车看评分卡。")
     );
     match input.read("你:") {
         Input::Line(l) if matches!(commands::parse(&l), Some(Parsed::Command(Command::Undo))) => {
@@ -412,7 +412,7 @@ fn command(
             }
             outln!(
                 "  {}",
-                st.dim("Ctrl-C 清空当前输入(空行上连按两次离开);Ctrl-D 结束并评分")
+                st.dim("Ctrl-C 清空当前输入(空行上连按两次离开)；Ctrl-D 结束并评分")
             );
         }
         Command::Hint => outln!("{}", view::hint(p.engine)),
@@ -428,7 +428,7 @@ fn command(
             let text = crate::transcript::to_jsonl(&session.transcript());
             match crate::io::write_atomic(&path, text.as_bytes()) {
                 Ok(()) => outln!("已另存到 {}", path.display()),
-                Err(e) => outln!("无法保存到 {}: {e}", path.display()),
+                Err(e) => outln!("无法保存到 {}： {e}", path.display()),
             }
         }
         Command::Save(None) => {}
@@ -441,7 +441,7 @@ fn undo(p: &Practice<'_>, session: &mut Session<'_>, st: &Style) -> anyhow::Resu
     match session.undo().context("写对话记录失败")? {
         None => outln!("还没有可以收回的话。"),
         Some(t) => {
-            outln!("已收回第 {} 轮:「{}」", t.n, view::short(&t.trainee));
+            outln!("已收回第 {} 轮：「{}」", t.n, view::short(&t.trainee));
             let anger = session.state().anger_i();
             let name = &p.engine.persona.name;
             let last = session
@@ -477,11 +477,11 @@ fn finish(p: &Practice<'_>, session: &Session<'_>, st: &Style) -> anyhow::Result
     let card = scorecard(p, session, &label);
     outln!("\n{}", Text { style: *st }.render(&card));
     if let Some(path) = path {
-        outln!("对话记录:{}", path.display());
+        outln!("对话记录：{}", path.display());
         let html = path.with_extension("html");
         match crate::io::write_atomic(&html, Html.render(&card).as_bytes()) {
-            Ok(()) => outln!("评分报告:{}", html.display()),
-            Err(e) => eprintln!("警告: 无法写评分报告 {}: {e}", html.display()),
+            Ok(()) => outln!("评分报告：{}", html.display()),
+            Err(e) => eprintln!("警告： 无法写评分报告 {}： {e}", html.display()),
         }
     }
     Ok(0)

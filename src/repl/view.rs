@@ -76,25 +76,25 @@ pub fn brief(
     )));
     s.push('\n');
     s.push_str(&format!(
-        "来电客户:{}({})\n",
+        "来电客户：{}({})\n",
         ui::sanitize(&p.name),
         ui::sanitize(&p.id)
     ));
     if !sc.brief.is_empty() {
-        s.push_str(&format!("情况:{}\n", ui::sanitize(&sc.brief)));
+        s.push_str(&format!("情况：{}\n", ui::sanitize(&sc.brief)));
     }
     if !trainee.is_empty() {
-        s.push_str(&format!("学员:{}\n", ui::sanitize(trainee)));
+        s.push_str(&format!("学员：{}\n", ui::sanitize(trainee)));
     }
     s.push_str(&format!(
-        "目标:平复客户情绪,查清事实,给出客户能接受的方案({patience} 轮内)。\n"
+        "目标：平复客户情绪，查清事实，给出客户能接受的方案({patience} 轮内)。\n"
     ));
     if exam {
-        s.push_str("考试模式:不显示情绪和提示,/hint /mood /score /undo 不可用。\n");
+        s.push_str("考试模式：不显示情绪和提示，/hint /mood /score /undo 不可用。\n");
     } else {
-        s.push_str("每句回复后会有一行教练提示;/hint 看应对建议,/help 看全部命令。\n");
+        s.push_str("每句回复后会有一行教练提示；/hint 看应对建议，/help 看全部命令。\n");
     }
-    s.push_str(&style.dim("直接输入你要对客户说的话;Ctrl-D 结束并评分,Ctrl-C 清空当前输入。"));
+    s.push_str(&style.dim("直接输入你要对客户说的话；Ctrl-D 结束并评分，Ctrl-C 清空当前输入。"));
     s
 }
 
@@ -129,7 +129,7 @@ pub fn coach(style: &Style, engine: &Engine<'_>, turn: &TurnRecord) -> Option<St
                 let quote = turn.trainee.get(sig.start..sig.end).unwrap_or_default();
                 let mut line = format!("⚠ {label}「{}」", ui::sanitize(quote));
                 if !rule.better.is_empty() {
-                    line.push_str(&format!(" → 试试:「{}」", ui::sanitize(&rule.better)));
+                    line.push_str(&format!(" → 试试：「{}」", ui::sanitize(&rule.better)));
                 }
                 let rank = BAD_FIRST
                     .iter()
@@ -144,23 +144,23 @@ pub fn coach(style: &Style, engine: &Engine<'_>, turn: &TurnRecord) -> Option<St
     for e in &turn.events {
         let line = match e {
             Event::EmptyApology => {
-                "⚠ 一味道歉:光道歉不行动,客户更火 → 试试:道歉后马上说你要做什么".to_string()
+                "⚠ 一味道歉：光道歉不行动，客户更火 → 试试：道歉后马上说你要做什么".to_string()
             }
             // Name the step the customer is still waiting for: a fact question alone
             // does not satisfy a customer who needs the policy stated first.
             Event::Rushed { need } => match engine.persona.needs.iter().find(|n| &n.id == need) {
                 Some(n) => format!(
-                    "⚠ 急于下结论:客户还在等「{}」 → 试试:{}",
+                    "⚠ 急于下结论：客户还在等「{}」 → 试试：{}",
                     ui::sanitize(n.label.trim_end_matches(['。', '.'])),
                     ui::sanitize(
                         &crate::score::need_tip(n, None, analyser)
-                            .unwrap_or_else(|| "先做到这一步,再谈方案".into())
+                            .unwrap_or_else(|| "先做到这一步，再谈方案".into())
                     )
                 ),
-                None => "⚠ 急于下结论:客户的要求还没满足就给了方案 → 试试:先倾听、复述、询问"
+                None => "⚠ 急于下结论：客户的要求还没满足就给了方案 → 试试：先倾听、复述、询问"
                     .to_string(),
             },
-            Event::Template => "⚠ 念稿子:同样的话说了第二遍,客户听得出来".to_string(),
+            Event::Template => "⚠ 念稿子：同样的话说了第二遍，客户听得出来".to_string(),
             Event::Scripted => {
                 "⚠ 背稿子\u{FF1A}一句话里塞了太多套话\u{FF0C}客户只听出了敷衍\u{FF1B}\
                                 一次做好一两件实事"
@@ -205,11 +205,11 @@ pub fn coach(style: &Style, engine: &Engine<'_>, turn: &TurnRecord) -> Option<St
 /// `/hint`: the type's traits and the seed's advice.
 pub fn hint(engine: &Engine<'_>) -> String {
     let p = engine.persona;
-    let mut s = format!("{}的特征:\n", ui::sanitize(&p.name));
+    let mut s = format!("{}的特征：\n", ui::sanitize(&p.name));
     for t in &p.traits {
         s.push_str(&format!("  · {}\n", ui::sanitize(t)));
     }
-    s.push_str("应对建议:\n");
+    s.push_str("应对建议：\n");
     for a in &p.advice {
         s.push_str(&format!("  · {}\n", ui::sanitize(a)));
     }

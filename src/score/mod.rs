@@ -129,20 +129,24 @@ pub struct Scorecard {
 /// each stage.
 /// each stage with what to say when it is missing.
 const STAGES: [(&str, &str, &str); 6] = [
-    ("restate", "受理/复述", "复述确认:“您的意思是……,对吗?”"),
+    ("restate", "受理/复述", "复述确认：“您的意思是……，对吗？”"),
     (
         "ask_info",
         "调查",
-        "询问事实:“请问您的单号是多少?是什么时候发生的?”",
+        "询问事实：“请问您的单号是多少？是什么时候发生的？”",
     ),
-    ("remedy", "方案", "给出具体方案:“我们给您免费上门检测……”"),
+    ("remedy", "方案", "给出具体方案：“我们给您免费上门检测……”"),
     (
         "time_commitment",
         "时限",
-        "给出时限:“明天下午三点前给您答复。”",
+        "给出时限：“明天下午三点前给您答复。”",
     ),
-    ("follow_up", "跟进", "承诺跟进:“处理完我会回访您。”"),
-    ("closing", "确认", "确认满意:“请问还有其他需要我帮您的吗?”"),
+    ("follow_up", "跟进", "承诺跟进：“处理完我会回访您。”"),
+    (
+        "closing",
+        "确认",
+        "确认满意：“请问还有其他需要我帮您的吗？”",
+    ),
 ];
 
 /// The service phrases: kind, share of the dimension, label, what to say instead.
@@ -151,14 +155,14 @@ const COURTESY: [(&str, f64, &str, &str); 3] = [
         "greeting",
         0.3,
         "问候",
-        "开场问候:“您好,这里是……,请问有什么可以帮您?”",
+        "开场问候：“您好，这里是……，请问有什么可以帮您？”",
     ),
-    ("thanks", 0.3, "致谢", "致谢:“感谢您的耐心/反映。”"),
+    ("thanks", 0.3, "致谢", "致谢：“感谢您的耐心/反映。”"),
     (
         "closing",
         0.2,
         "结束语",
-        "结束语:“请问还有其他需要吗?感谢您的来电。”",
+        "结束语：“请问还有其他需要吗？感谢您的来电。”",
     ),
 ];
 
@@ -471,7 +475,7 @@ fn compliance(
             if streak == 3 {
                 ev.push(Evidence {
                     better: Some(
-                        "道歉一次就够,接着说明您会怎么处理:“很抱歉给您添麻烦了,我马上帮您查……”"
+                        "道歉一次就够，接着说明您会怎么处理：“很抱歉给您添麻烦了，我马上帮您查……”"
                             .into(),
                     ),
                     ..evidence(
@@ -479,7 +483,7 @@ fn compliance(
                         l.quote("apology"),
                         "rule.empty-apology",
                         -violation,
-                        "一味道歉:连续道歉却没有任何行动",
+                        "一味道歉：连续道歉却没有任何行动",
                     )
                 });
             }
@@ -492,20 +496,22 @@ fn compliance(
         && first_inquiry.is_none_or(|q| q.turn > r.turn)
     {
         ev.push(Evidence {
-            better: Some("先问清楚情况再给方案:“请问是什么时候开始出现的?您的单号是多少?”".into()),
+            better: Some(
+                "先问清楚情况再给方案：“请问是什么时候开始出现的？您的单号是多少？”".into(),
+            ),
             ..evidence(
                 r.turn,
                 r.quote("remedy"),
                 "rule.rushed-conclusion",
                 -violation,
-                "急于下结论:还没询问或复述情况就给出方案",
+                "急于下结论：还没询问或复述情况就给出方案",
             )
         });
     }
     // 立刻摆道理: arguing in the first two turns.
     if let Some(l) = lines.iter().take(2).find(|l| l.has("argue")) {
         ev.push(Evidence {
-            better: Some("先让客户把话说完,表示理解,再解释原因".into()),
+            better: Some("先让客户把话说完，表示理解，再解释原因".into()),
             ..evidence(
                 l.turn,
                 l.quote("argue"),
@@ -518,13 +524,13 @@ fn compliance(
     // 言行不一: promises the scenario's policy says cannot be kept.
     for p in promises.iter().filter(|p| !p.keepable) {
         ev.push(Evidence {
-            better: Some("只承诺政策允许的事;做不到的,说明原因并给出能做到的方案".into()),
+            better: Some("只承诺政策允许的事；做不到的，说明原因并给出能做到的方案".into()),
             ..evidence(
                 p.turn,
                 p.quote.clone(),
                 "rule.broken-promise",
                 -violation,
-                format!("言行不一:{}", p.why),
+                format!("言行不一：{}", p.why),
             )
         });
     }
@@ -558,13 +564,13 @@ fn empathy(lines: &[Line], a: &Analyser, max: f64) -> Dimension {
             if share == 1.0 {
                 "及早表达理解"
             } else {
-                "表达了理解,但来得晚"
+                "表达了理解，但来得晚"
             },
         )),
         None => ev.push(missing(
             "rule.no-empathy".into(),
             "整场没有真正表达理解客户的感受".into(),
-            "“换作是我也会着急,您的心情我理解。”".into(),
+            "“换作是我也会着急，您的心情我理解。”".into(),
         )),
     }
     let mut score = share * max;
@@ -579,13 +585,13 @@ fn empathy(lines: &[Line], a: &Analyser, max: f64) -> Dimension {
                 let p = -0.2 * max;
                 score += p;
                 ev.push(Evidence {
-                    better: Some("换一种说法,说到客户具体的处境".into()),
+                    better: Some("换一种说法，说到客户具体的处境".into()),
                     ..evidence(
                         l.turn,
                         l.text[h.start..h.end].to_string(),
                         "rule.template-empathy",
                         p,
-                        "同一句共情反复说,像在念稿子",
+                        "同一句共情反复说，像在念稿子",
                     )
                 });
             }
@@ -619,8 +625,8 @@ fn apology(lines: &[Line], max: f64) -> Dimension {
         .filter(|l| acts(lines.iter().position(|x| x.turn == l.turn).unwrap_or(0)))
         .count();
     let (share, why) = match turns.len() {
-        0 => (0.5, "没有道歉:属于我们做得不到位的,应坦诚道歉"),
-        1 | 2 if tied == turns.len() => (1.0, "道歉真诚,并马上跟上行动"),
+        0 => (0.5, "没有道歉：属于我们做得不到位的，应坦诚道歉"),
+        1 | 2 if tied == turns.len() => (1.0, "道歉真诚，并马上跟上行动"),
         1 | 2 => (0.6, "道歉后没有跟上行动"),
         _ => (0.4, "道歉次数过多"),
     };
@@ -632,7 +638,7 @@ fn apology(lines: &[Line], max: f64) -> Dimension {
         rule: "rule.apology".into(),
         points: share * max,
         why: why.into(),
-        better: (share < 1.0).then(|| "“很抱歉给您添麻烦了,我现在就帮您查……”".to_string()),
+        better: (share < 1.0).then(|| "“很抱歉给您添麻烦了，我现在就帮您查……”".to_string()),
     }];
     Dimension {
         id: "apology",
@@ -774,13 +780,13 @@ fn persona_needs(
                     quote: String::new(),
                     rule: format!("need.{}", need.id),
                     points: max / p.needs.len() as f64,
-                    why: format!("做到了:{}", need.label),
+                    why: format!("做到了：{}", need.label),
                     better: None,
                 });
             }
             None => ev.push(missing(
                 format!("need.{}", need.id),
-                format!("没做到:{}", need.label),
+                format!("没做到：{}", need.label),
                 need_tip(need, Some(scenario), analyser).unwrap_or_else(|| p.advice.join(";")),
             )),
         }
@@ -826,9 +832,9 @@ pub fn need_tip(need: &Need, scenario: Option<&Scenario>, analyser: &Analyser) -
     if let Some(sc) = scenario.filter(|_| need.policy)
         && !sc.policy.summary.trim().is_empty()
     {
-        parts.push(format!("本场景的政策和法规:{}", sc.policy.summary.trim()));
+        parts.push(format!("本场景的政策和法规：{}", sc.policy.summary.trim()));
     }
-    (!parts.is_empty()).then(|| parts.join(";"))
+    (!parts.is_empty()).then(|| parts.join("\u{FF1B}"))
 }
 
 /// 结果: resolved, walked out, out of turns — and how calm the customer ended.
@@ -888,7 +894,10 @@ tip = "按规定说"
 "#,
         );
         let tip = need_tip(&policy, Some(scenario), analyser).unwrap();
-        assert!(tip.starts_with("按规定说;本场景的政策和法规:"), "{tip}");
+        assert!(
+            tip.starts_with("按规定说；本场景的政策和法规\u{FF1A}"),
+            "{tip}"
+        );
         assert!(tip.contains(scenario.policy.summary.trim()));
         assert_eq!(need_tip(&policy, None, analyser).unwrap(), "按规定说");
 

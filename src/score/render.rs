@@ -79,7 +79,7 @@ impl Render for Text {
             let _ = writeln!(
                 o,
                 "{}",
-                st.bad(&format!("(说了禁语,等级从「{from}」降为「{}」)", c.grade))
+                st.bad(&format!("(说了禁语，等级从「{from}」降为「{}」)", c.grade))
             );
         }
         if let Some(why) = &c.invalid {
@@ -151,7 +151,7 @@ impl Render for Text {
                     s(&e.why)
                 );
                 if let Some(b) = &e.better {
-                    let _ = writeln!(o, "      → 试试:{}", s(b));
+                    let _ = writeln!(o, "      → 试试：{}", s(b));
                 }
             }
         }
@@ -226,9 +226,9 @@ fn cell(s: &str) -> String {
 impl Render for Markdown {
     fn render(&self, c: &Scorecard) -> String {
         let mut o = String::new();
-        let _ = writeln!(o, "# 评分卡:{} 分,{}\n", c.total, c.grade);
+        let _ = writeln!(o, "# 评分卡：{} 分，{}\n", c.total, c.grade);
         if let Some(from) = &c.capped_from {
-            let _ = writeln!(o, "> 说了禁语,等级从「{from}」降为「{}」。\n", c.grade);
+            let _ = writeln!(o, "> 说了禁语，等级从「{from}」降为「{}」。\n", c.grade);
         }
         if let Some(why) = &c.invalid {
             let _ = writeln!(o, "> ⚠ {}\n", cell(why));
@@ -236,7 +236,7 @@ impl Render for Markdown {
         if c.outcome == "chat" {
             let _ = writeln!(
                 o,
-                "- 聊天记录:`{}` · 客服发言 {} 轮",
+                "- 聊天记录：`{}` · 客服发言 {} 轮",
                 cell(&c.source.transcript),
                 c.turns
             );
@@ -248,7 +248,7 @@ impl Render for Markdown {
         } else {
             let _ = writeln!(
                 o,
-                "- 客户:{} · 场景:{} · 难度:{}\n- 结果:{}({} 轮,最后愤怒 {})\n- 记录:`{}` · 规则 {} v{}({}) · peilian {}\n",
+                "- 客户：{} · 场景：{} · 难度：{}\n- 结果：{}({} 轮，最后愤怒 {})\n- 记录：`{}` · 规则 {} v{}({}) · peilian {}\n",
                 c.source.persona,
                 c.source.scenario,
                 c.source.difficulty,
