@@ -414,3 +414,53 @@ fn transcripts_are_private_to_their_owner() {
         assert_eq!(mode & 0o077, 0, "mode {mode:o}");
     }
 }
+
+/// Accepting a remedy does not end the call: the trainee's goodbye closes it, and a
+/// 禁语 in the close is still heard before the customer hangs up.
+#[test]
+fn after_accepting_the_close_is_played_and_heard() {
+    let script = std::fs::read_to_string(repo("tests/data/scripts/stubborn/good-3.txt")).unwrap();
+    let args = [
+        "--persona",
+        "stubborn",
+        "--scenario",
+        "engine-noise",
+        "--difficulty",
+        "normal",
+    ];
+    // Accepted on the last line, then nothing more: resolved, no close said.
+    let v = run_json(&args, &script);
+    assert_eq!(v["outcome"], "resolved", "{v}");
+    let n = v["turns"].as_array().unwrap().len();
+    let last = &v["turns"][n - 1];
+    assert_eq!(last["moves"][0]["move"], "accept", "{last}");
+    assert!(
+        !last["moves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["move"] == "closing"),
+        "accepting alone does not close the call: {last}"
+    );
+    // A goodbye closes it.
+    let closed = run_json(
+        &args,
+        &format!(
+            "{script}\n\u{597D}\u{7684}\u{FF0C}\u{90A3}\u{5C31}\u{4E0D}\u{6253}\u{6270}\u{60A8}\u{4E86}\u{FF0C}\u{518D}\u{89C1}\u{3002}\n"
+        ),
+    ); // 好的，那就不打扰您了，再见。
+    assert_eq!(closed["outcome"], "resolved");
+    let turns = closed["turns"].as_array().unwrap();
+    assert_eq!(turns.len(), n + 1);
+    assert_eq!(turns[n]["moves"][0]["move"], "closing", "{}", turns[n]);
+    // A 禁语 in the close is heard: the customer reacts and grows angrier.
+    let rude = run_json(
+        &args,
+        &format!(
+            "{script}\n\u{8FD9}\u{79CD}\u{95EE}\u{9898}\u{6211}\u{4EEC}\u{89C1}\u{5F97}\u{591A}\u{4E86}\u{3002}\n"
+        ),
+    ); // 这种问题我们见得多了。
+    let turns = rude["turns"].as_array().unwrap();
+    assert_eq!(turns[n]["moves"][0]["move"], "react_bad", "{}", turns[n]);
+    assert!(turns[n]["anger"].as_i64() > turns[n - 1]["anger"].as_i64());
+}

@@ -443,7 +443,10 @@ impl<'a> Engine<'a> {
         let closes = kinds.contains(&"closing");
         let outcome = if st.anger >= f64::from(self.persona.mood.walk_out_at) {
             Some(Outcome::WalkedOut)
-        } else if bad.is_empty() && (closes || turn >= accepted_at + CLOSE_TURNS) {
+        } else if (bad.is_empty() && (closes || turn >= accepted_at + CLOSE_TURNS))
+            || turn >= accepted_at + 2 * CLOSE_TURNS
+        {
+            // Closed by the trainee, or the customer hangs up: the remedy stands.
             Some(Outcome::Resolved)
         } else {
             None
