@@ -30,7 +30,11 @@ impl OfflineVoice {
 
     fn line(&self, engine: &Engine<'_>, m: &Move, st: &mut MoodState) -> String {
         let pool_name = m.pool();
-        let pool = engine.persona.lines.pool(pool_name);
+        // A scenario's own opening lines fit its channel and timeline.
+        let pool = match m {
+            Move::Opening if !engine.scenario.opening.is_empty() => &engine.scenario.opening,
+            _ => engine.persona.lines.pool(pool_name),
+        };
         if pool.is_empty() {
             // An optional pool the persona left out.
             return match m {

@@ -353,6 +353,35 @@ pub struct Scenario {
     pub remedies: Vec<Remedy>,
     /// What policy and law allow, so promises can be checked.
     pub policy: Policy,
+    /// How the customer reaches the trainee: by phone (the default), in person at a
+    /// counter, or in an online chat. Shown in the brief; a counter has no 「喂？」.
+    #[serde(default)]
+    pub channel: Channel,
+    /// Opening lines for this scenario, in the persona's voice; without them the
+    /// persona's own `opening` lines (which must then suit every scenario's channel).
+    #[serde(default)]
+    pub opening: Vec<String>,
+}
+
+/// How a customer reaches the trainee.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    #[default]
+    Phone,
+    Counter,
+    Chat,
+}
+
+impl Channel {
+    /// Who the trainee is facing, as the brief says it.
+    pub fn customer_label(self) -> &'static str {
+        match self {
+            Channel::Phone => "\u{6765}\u{7535}\u{5BA2}\u{6237}", // 来电客户
+            Channel::Counter => "\u{5230}\u{5E97}\u{5BA2}\u{6237}", // 到店客户
+            Channel::Chat => "\u{5728}\u{7EBF}\u{5BA2}\u{6237}",  // 在线客户
+        }
+    }
 }
 
 /// A fact the customer reveals only when the trainee asks for it.

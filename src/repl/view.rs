@@ -76,7 +76,8 @@ pub fn brief(
     )));
     s.push('\n');
     s.push_str(&format!(
-        "来电客户：{}({})\n",
+        "{}：{}({})\n",
+        sc.channel.customer_label(),
         ui::sanitize(&p.name),
         ui::sanitize(&p.id)
     ));
