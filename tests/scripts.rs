@@ -231,3 +231,20 @@ fn gaming_scripts_never_resolve_nor_calm_the_customer() {
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A second, unseen batch of gaming scripts (polite nothing, a procedure recited turn
+/// after turn, gifts and haste), measured once and never looked at line by line: none
+/// may resolve. (Their lowest anger still falls below the acceptance line in most of
+/// them — the README of that folder records it; stock phrases spread over many turns
+/// still calm the customer.)
+#[test]
+fn a_second_batch_of_gaming_scripts_never_resolves() {
+    let played = play_all(&common::repo("tests/data/heldout-gaming-2"));
+    assert_eq!(played.len(), 18, "three gaming scripts per persona");
+    let resolved: Vec<&str> = played
+        .iter()
+        .filter(|p| !p.ok)
+        .map(|p| p.trace.as_str())
+        .collect();
+    assert!(resolved.is_empty(), "{}", resolved.join("\n"));
+}
