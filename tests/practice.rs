@@ -731,3 +731,50 @@ fn simultaneous_starts_never_share_a_transcript() {
     trainees.dedup();
     assert_eq!(trainees.len(), 50, "every trainee has their own file");
 }
+
+/// The coach line under a turn and the scorecard read the same reading of it: every
+/// warning the coach gave is a deduction on the card, quoting the same words, and every
+/// 禁语 deduction on the card was warned about when it was said.
+#[test]
+fn coach_warnings_and_scorecard_deductions_agree() {
+    let dir = Dir::new();
+    let input = "\u{60A8}\u{597D}\u{FF0C}\u{8BF7}\u{95EE}\u{6709}\u{4EC0}\u{4E48}\u{53EF}\u{4EE5}\u{5E2E}\u{60A8}\u{FF1F}\n\
+                 \u{516C}\u{53F8}\u{7684}\u{89C4}\u{5B9A}\u{5C31}\u{662F}\u{8FD9}\u{6837}\u{7684}\u{FF0C}\u{60A8}\u{7406}\u{89E3}\u{4E00}\u{4E0B}\u{3002}\n\
+                 \u{8FD9}\u{79CD}\u{95EE}\u{9898}\u{6211}\u{4EEC}\u{89C1}\u{5F97}\u{591A}\u{4E86}\u{3002}\n";
+    // 您好，请问有什么可以帮您？ / 公司的规定就是这样的，您理解一下。 / 这种问题我们见得多了。
+    let out = piped(
+        &dir,
+        &["practice", "--persona", "emotional", "--seed", "1"],
+        input,
+    );
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let quote = |line: &str| -> Option<String> {
+        let a = line.find('「')? + '「'.len_utf8();
+        let b = a + line[a..].find('」')?;
+        Some(line[a..b].to_string())
+    };
+    let warned: Vec<String> = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("⚠ "))
+        .filter_map(quote)
+        .collect();
+    let deducted: Vec<String> = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("✗ [禁语与禁止法则]"))
+        .filter_map(quote)
+        .collect();
+    assert_eq!(warned.len(), 2, "{stdout}");
+    for w in &warned {
+        assert!(
+            deducted.contains(w),
+            "warned 「{w}」 but the card has {deducted:?}"
+        );
+    }
+    for d in &deducted {
+        assert!(
+            warned.contains(d),
+            "the card deducts 「{d}」 the coach never warned of"
+        );
+    }
+}
