@@ -86,6 +86,14 @@ impl Scene {
                 .any(|a| a.act == Act::Offer && a.start < e && s < a.end)
         };
         let line_offers = r.has(Act::Offer) || !offers.is_empty();
+        // The trainee's words for what the line offers: its offer clauses, first to last
+        // (not a clause that only names the remedy: 「多扣的钱我一会儿跟您核对」).
+        let offer_span = r.acts.iter().filter(|a| a.act == Act::Offer).fold(
+            None,
+            |acc: Option<(usize, usize)>, a| {
+                Some(acc.map_or((a.start, a.end), |(x, y)| (x.min(a.start), y.max(a.end))))
+            },
+        );
         let clause_of = |s: usize| r.clause_at(s).map(|i| &r.clauses[i]);
         for (i, res) in self.remedies.iter().enumerate() {
             for m in res.iter().flat_map(|re| re.find_iter(text)) {
@@ -141,7 +149,9 @@ impl Scene {
                     } else {
                         if !out.offered.contains(&i) {
                             out.offered.push(i);
-                            out.offer_words.push(super::clause_around(text, s, e));
+                            out.offer_words.push(
+                                offer_span.unwrap_or_else(|| super::clause_around(text, s, e)),
+                            );
                         }
                     }
                 }
