@@ -118,13 +118,12 @@ impl Scene {
                         .acts
                         .iter()
                         .any(|a| Some(a.clause) == index && a.act.polarity() == Polarity::Bad)
+                    && !clause.is_some_and(|c| names_the_demand(&text[c.start..s.max(c.start)]))
                     && !in_clause(&[
                         Act::Refuse,
                         Act::Explain,
                         Act::Restate,
                         Act::Ask,
-                        Act::Empathy,
-                        Act::Affirm,
                         Act::Consult,
                     ]);
                 // Named in a "refusal" that negates nothing: 「只能帮您退订」 limits
@@ -213,4 +212,19 @@ fn negation_before(text: &str, s: usize) -> bool {
         .find(['，', ',', '。', '.', '?', '？', '!', '！'])
         .unwrap_or(rest.len());
     rest[..end].contains(['不', '没'])
+}
+
+/// Whether the words before a remedy in its clause make it the customer's demand, named
+/// rather than offered: 「您想退车我能理解」, 「您要的全额退款」.
+fn names_the_demand(before: &str) -> bool {
+    [
+        "\u{60A8}\u{60F3}",
+        "\u{60A8}\u{8981}",
+        "\u{60A8}\u{5E0C}\u{671B}",
+        "\u{60A8}\u{662F}\u{60F3}",
+        "\u{4F60}\u{60F3}",
+        "\u{4F60}\u{8981}",
+    ]
+    .iter()
+    .any(|w| before.contains(w)) // 您想 您要 您希望 您是想 你想 你要
 }
