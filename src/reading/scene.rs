@@ -68,11 +68,63 @@ impl Scene {
     /// against the reading of their clause.
     ///
     /// A remedy named in an offer counts as offered. So does one named in a plain
-    /// statement the reading found nothing else in (「来回运费我们出」 may be worded
-    /// past what the model learned); named in a refusal, a question, an explanation,
-    /// a restatement, reported speech, a hypothesis or the past, it is not.
+    /// statement of what the agent's side does (「来回运费我们出」 may be worded past
+    /// what the model learned), or listed in a line that offers; named in a refusal, a
+    /// question, an explanation, a restatement, the customer's demand, reported speech,
+    /// a hypothesis or the past, it is not.
     pub fn read(&self, text: &str, r: &Reading, offers: &[(usize, usize)]) -> SceneReading {
         let mut out = SceneReading::default();
+        self.remedies_into(text, r, offers, &mut out);
+        let clause_of = |s: usize| r.clause_at(s).map(|i| &r.clauses[i]);
+        let asking = r.has(Act::Ask);
+        for (i, res) in self.facts.iter().enumerate() {
+            let asked = res.iter().flat_map(|re| re.find_iter(text)).any(|m| {
+                asking || clause_of(m.start()).is_some_and(|c| c.cues.has(Cues::QUESTION))
+            });
+            if asked {
+                push(&mut out.facts_asked, i);
+            }
+        }
+        for m in self.policy.iter().flat_map(|re| re.find_iter(text)) {
+            let question = clause_of(m.start()).is_some_and(|c| c.cues.has(Cues::QUESTION));
+            if !question && !out.policy_spans.contains(&(m.start(), m.end())) {
+                out.policy_spans.push((m.start(), m.end()));
+            }
+        }
+        out.over_promised = self.over_promised(text, r, offers);
+        out.policy_spans.sort_unstable();
+        out.policy_stated = !out.policy_spans.is_empty();
+        out
+    }
+
+    /// Whether the line commits to something the policy forbids. Only a commitment
+    /// over-promises: the forbidden words inside an offer, a deadline or an assurance,
+    /// not a mention (「您想退车我能理解」).
+    fn over_promised(&self, text: &str, r: &Reading, offers: &[(usize, usize)]) -> bool {
+        self.forbids
+            .iter()
+            .flat_map(|re| re.find_iter(text))
+            .any(|m| {
+                let (s, e) = (m.start(), m.end());
+                let Some(ci) = r.clause_at(s) else {
+                    return false;
+                };
+                let commits = r.acts.iter().any(|a| {
+                    (a.act == Act::Offer && a.start < e && s < a.end)
+                        || (a.clause == ci && matches!(a.act, Act::Commit | Act::Assure))
+                }) || offers.iter().any(|&(a, b)| a < e && s < b);
+                commits && r.clauses[ci].cues.0 & SCOPED == 0 && !r.restated(text, ci)
+            })
+    }
+    /// The scenario's remedies the line offers (with the trainee's words for them) and
+    /// refuses; see [`read`](Self::read).
+    fn remedies_into(
+        &self,
+        text: &str,
+        r: &Reading,
+        offers: &[(usize, usize)],
+        out: &mut SceneReading,
+    ) {
         let within = |act: Act, s: usize, e: usize| {
             r.acts
                 .iter()
@@ -156,42 +208,6 @@ impl Scene {
                 }
             }
         }
-        let asking = r.has(Act::Ask);
-        for (i, res) in self.facts.iter().enumerate() {
-            let asked = res.iter().flat_map(|re| re.find_iter(text)).any(|m| {
-                asking || clause_of(m.start()).is_some_and(|c| c.cues.has(Cues::QUESTION))
-            });
-            if asked {
-                push(&mut out.facts_asked, i);
-            }
-        }
-        for m in self.policy.iter().flat_map(|re| re.find_iter(text)) {
-            let question = clause_of(m.start()).is_some_and(|c| c.cues.has(Cues::QUESTION));
-            if !question && !out.policy_spans.contains(&(m.start(), m.end())) {
-                out.policy_spans.push((m.start(), m.end()));
-            }
-        }
-        // Only a commitment over-promises: words the policy forbids inside an offer, a
-        // deadline or an assurance, not a mention (「您想退车我能理解」).
-        out.over_promised = self
-            .forbids
-            .iter()
-            .flat_map(|re| re.find_iter(text))
-            .any(|m| {
-                let (s, e) = (m.start(), m.end());
-                let Some(ci) = r.clause_at(s) else {
-                    return false;
-                };
-                let commits = touches_offer(s, e)
-                    || offers.iter().any(|&(a, b)| a < e && s < b)
-                    || r.acts
-                        .iter()
-                        .any(|a| a.clause == ci && matches!(a.act, Act::Commit | Act::Assure));
-                commits && r.clauses[ci].cues.0 & SCOPED == 0 && !r.restated(text, ci)
-            });
-        out.policy_spans.sort_unstable();
-        out.policy_stated = !out.policy_spans.is_empty();
-        out
     }
 }
 
