@@ -162,13 +162,25 @@ fn every_shipped_self_check_passes() {
 /// against what trainees type, not read by anyone.
 const PATTERN_KEYS: [&str; 5] = ["patterns", "asked_by", "terms", "except", "defines"];
 
-/// ASCII `,` `?` `!` touching a Han character in `text`.
+/// ASCII `,` `?` `!` `;` in Chinese text, touching a Han character or not
+/// (「{title},{demand}」, 「打12315!」), except inside English words and numbers.
 fn ascii_marks_by_han(text: &str) -> Vec<String> {
     let cs: Vec<char> = text.chars().collect();
-    let han = |c: Option<&char>| c.is_some_and(|c| ('\u{4E00}'..='\u{9FFF}').contains(c));
+    let is_han = |c: &char| ('\u{4E00}'..='\u{9FFF}').contains(c);
+    // English text that quotes a Chinese word keeps English punctuation.
+    let han = cs.iter().filter(|c| is_han(c)).count();
+    if han == 0 || cs.iter().filter(|c| c.is_ascii_alphabetic()).count() > han {
+        return Vec::new();
+    }
+    // English inside Chinese (an identifier, a code comment) keeps its own marks:
+    // after ASCII and before a space or ASCII.
+    let ascii = |c: Option<&char>| c.is_some_and(|c| c.is_ascii() && !c.is_ascii_whitespace());
+    let english_next = |c: Option<&char>| c.is_some_and(|c| *c == ' ' || c.is_ascii_alphanumeric());
     (0..cs.len())
-        .filter(|&i| matches!(cs[i], ',' | '?' | '!'))
-        .filter(|&i| han(i.checked_sub(1).and_then(|j| cs.get(j))) || han(cs.get(i + 1)))
+        .filter(|&i| matches!(cs[i], ',' | '?' | '!' | ';'))
+        .filter(|&i| {
+            !(ascii(i.checked_sub(1).and_then(|j| cs.get(j))) && english_next(cs.get(i + 1)))
+        })
         .map(|i| {
             cs[i.saturating_sub(6)..(i + 6).min(cs.len())]
                 .iter()
