@@ -252,7 +252,7 @@ impl<'a> Session<'a> {
     pub fn outcome_if_stopped(&self) -> Option<Outcome> {
         self.state
             .outcome
-            .or(self.state.accepted.as_ref().map(|_| Outcome::Resolved))
+            .or(self.state.accepted_at.map(|_| Outcome::Resolved))
     }
 
     pub fn transcript_path(&self) -> Option<&Path> {
@@ -359,7 +359,7 @@ impl<'a> Session<'a> {
     /// trainee only left out the close, and the scorecard says so.
     pub fn finish_unfinished(&mut self, reason: &str) -> io::Result<()> {
         if self.end.is_none() {
-            let end = if self.state.accepted.is_some() {
+            let end = if self.state.accepted_at.is_some() {
                 self.end_record("resolved", self.reason(Outcome::Resolved))
             } else {
                 self.end_record("unfinished", reason.to_string())

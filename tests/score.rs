@@ -23,6 +23,22 @@ fn scored(
     (d, v)
 }
 
+/// Play a good script with the real binary, recording the transcript as `file` in `d`.
+fn played_into(d: &Dir, file: &str) {
+    d.cmd()
+        .args([
+            "run",
+            "--persona",
+            "emotional",
+            "--transcript",
+            file,
+            "--answers",
+        ])
+        .arg(repo("tests/data/scripts/emotional/good-1.txt"))
+        .assert()
+        .success();
+}
+
 fn score_json(d: &Dir, file: &str) -> serde_json::Value {
     common::stdout_json(
         d.cmd()
@@ -182,18 +198,7 @@ fn scoring_is_reproducible_but_for_the_time() {
 #[test]
 fn a_real_run_can_be_scored_in_every_format() {
     let d = Dir::new();
-    d.cmd()
-        .args([
-            "run",
-            "--persona",
-            "emotional",
-            "--transcript",
-            "r.jsonl",
-            "--answers",
-        ])
-        .arg(repo("tests/data/scripts/emotional/good-1.txt"))
-        .assert()
-        .success();
+    played_into(&d, "r.jsonl");
     for (fmt, ext, marker) in [
         ("text", "txt", "评分卡"),
         ("json", "json", "\"schema\""),
@@ -302,18 +307,7 @@ fn a_bad_chat_log_line_is_named() {
 #[test]
 fn the_recorded_reading_is_scored_and_a_changed_rubric_is_named() {
     let d = Dir::new();
-    d.cmd()
-        .args([
-            "run",
-            "--persona",
-            "emotional",
-            "--transcript",
-            "r.jsonl",
-            "--answers",
-        ])
-        .arg(repo("tests/data/scripts/emotional/good-1.txt"))
-        .assert()
-        .success();
+    played_into(&d, "r.jsonl");
     let recorded = score_json(&d, "r.jsonl");
     assert!(recorded["source"].get("rubric_hash_then").is_none());
     // The same transcript with its recorded signals taken out: scored as recorded, it

@@ -137,6 +137,15 @@ fn play_all(root: &Path) -> Vec<Played> {
     out
 }
 
+/// The traces of the scripts that did not do what their header expects.
+fn failed_traces(played: &[Played]) -> Vec<&str> {
+    played
+        .iter()
+        .filter(|p| !p.ok)
+        .map(|p| p.trace.as_str())
+        .collect()
+}
+
 #[test]
 fn scripts_in_other_words_reach_their_expected_outcome() {
     let played = play_all(&common::repo("tests/data/scripts"));
@@ -159,11 +168,7 @@ fn scripts_in_other_words_reach_their_expected_outcome() {
             "{id}: {good} good and {bad} bad scripts; expected ≥ 3 and ≥ 2"
         );
     }
-    let failures: Vec<&str> = played
-        .iter()
-        .filter(|p| !p.ok)
-        .map(|p| p.trace.as_str())
-        .collect();
+    let failures = failed_traces(&played);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -241,10 +246,6 @@ fn gaming_scripts_never_resolve_nor_calm_the_customer() {
 fn a_second_batch_of_gaming_scripts_never_resolves() {
     let played = play_all(&common::repo("tests/data/heldout-gaming-2"));
     assert_eq!(played.len(), 18, "three gaming scripts per persona");
-    let resolved: Vec<&str> = played
-        .iter()
-        .filter(|p| !p.ok)
-        .map(|p| p.trace.as_str())
-        .collect();
+    let resolved = failed_traces(&played);
     assert!(resolved.is_empty(), "{}", resolved.join("\n"));
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Rng;
 use crate::persona::{Level, Persona, Scenario};
-use crate::reading::{Act, Cues, Scene};
+use crate::reading::{Act, Cues, Reading, Scene};
 use crate::rubric::{ACTION_KINDS, Analyser, Polarity, Signal};
 
 /// How a session ended.
@@ -190,10 +190,10 @@ pub struct MoodState {
     pub used_lines: BTreeMap<String, Vec<usize>>,
     pub rng: Rng,
     pub outcome: Option<Outcome>,
-    /// The remedy accepted and the turn it was accepted in: the closing phase, in
-    /// which the trainee may confirm, promise follow-up and say goodbye.
+    /// The turn a remedy was accepted in: from then on the closing phase, in which
+    /// the trainee may confirm, promise follow-up and say goodbye.
     #[serde(default)]
-    pub accepted: Option<(String, u32)>,
+    pub accepted_at: Option<u32>,
 }
 
 impl MoodState {
@@ -367,7 +367,7 @@ impl<'a> Engine<'a> {
             last_kinds: Vec::new(),
             pending_remedy: None,
             pending_words: None,
-            accepted: None,
+            accepted_at: None,
             said: Vec::new(),
             used_lines: BTreeMap::new(),
             rng: Rng::new(seed),
@@ -412,6 +412,25 @@ impl<'a> Engine<'a> {
         st.trust = st.trust.clamp(0.0, 100.0);
     }
 
+    /// Distinct kinds of a line, in rubric order. A bad signal in reported speech (the
+    /// trainee restating what the customer was told) is not the trainee's own.
+    fn own_kinds(&self, reading: &Reading, signals: &[Signal]) -> Vec<&'a str> {
+        let reported = |s: &Signal| {
+            reading
+                .clause_at(s.start)
+                .is_some_and(|c| reading.clauses[c].cues.has(Cues::REPORTED))
+        };
+        let mut kinds: Vec<&'a str> = Vec::new();
+        for s in signals {
+            let k = self.analyser.kind(s).id.as_str();
+            let own = self.analyser.polarity(k) != Some(Polarity::Bad) || !reported(s);
+            if own && !kinds.contains(&k) {
+                kinds.push(k);
+            }
+        }
+        kinds
+    }
+
     /// A line after the customer accepted a remedy. Mistakes are still heard (a 禁语
     /// in the goodbye stings as much as anywhere, and can still make them walk out);
     /// otherwise the call ends resolved when the trainee closes it or, failing that,
@@ -420,18 +439,7 @@ impl<'a> Engine<'a> {
         let (reading, signals) = self.analyser.read(text);
         st.turn += 1;
         let turn = st.turn;
-        let reported = |s: &Signal| {
-            reading
-                .clause_at(s.start)
-                .is_some_and(|c| reading.clauses[c].cues.has(Cues::REPORTED))
-        };
-        let mut kinds: Vec<&str> = Vec::new();
-        for s in signals.iter().filter(|s| !reported(s)) {
-            let k = self.analyser.kind(s).id.as_str();
-            if !kinds.contains(&k) {
-                kinds.push(k);
-            }
-        }
+        let kinds = self.own_kinds(&reading, &signals);
         let bad: Vec<&str> = kinds
             .iter()
             .copied()
@@ -489,7 +497,7 @@ impl<'a> Engine<'a> {
 
     /// Play one trainee line. The state must not have an outcome yet.
     pub fn turn(&self, st: &mut MoodState, text: &str) -> TurnReport {
-        if let Some((_, at)) = st.accepted.clone() {
+        if let Some(at) = st.accepted_at {
             return self.closing_turn(st, text, at);
         }
         let (reading, signals) = self.analyser.read(text);
@@ -498,22 +506,7 @@ impl<'a> Engine<'a> {
         let turn = st.turn;
         let mut events = Vec::new();
 
-        // Distinct kinds of this line, in rubric order. A bad signal in reported speech
-        // (the trainee restating what the customer was told) is not the trainee's own.
-        let reported = |s: &Signal| {
-            reading
-                .clauses
-                .iter()
-                .any(|c| c.start <= s.start && s.start < c.end && c.cues.has(Cues::REPORTED))
-        };
-        let mut kinds: Vec<&str> = Vec::new();
-        for s in &signals {
-            let k = self.analyser.kind(s).id.as_str();
-            let own = self.analyser.polarity(k) != Some(Polarity::Bad) || !reported(s);
-            if own && !kinds.contains(&k) {
-                kinds.push(k);
-            }
-        }
+        let kinds = self.own_kinds(&reading, &signals);
         let norm = normalise(text);
         let template = norm.chars().count() >= 4 && st.said.contains(&norm);
         if !template {
@@ -813,8 +806,8 @@ impl<'a> Engine<'a> {
 
         let walk = f64::from(self.persona.mood.walk_out_at);
         // Accepting does not end the call: the trainee still has the close to do.
-        if let Some(label) = &accepted {
-            st.accepted = Some((label.clone(), turn));
+        if accepted.is_some() {
+            st.accepted_at = Some(turn);
         }
         let outcome = if accepted.is_some() {
             None

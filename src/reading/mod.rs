@@ -57,6 +57,11 @@ pub struct ClauseSpan {
     pub cues: Cues,
 }
 
+/// Marks that end a sentence (normalised and as typed).
+const SENTENCE_ENDS: [char; 8] = [
+    '\u{3002}', '.', '!', '?', '\u{FF01}', '\u{FF1F}', ';', '\u{FF1B}',
+];
+
 /// What a line does.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Reading {
@@ -110,24 +115,7 @@ impl Reading {
                     .iter()
                     .any(|a| a.clause == j && a.act == Act::Explain)
         };
-        if ci < self.clauses.len() && cites(ci) {
-            return true;
-        }
-        let mut j = ci.min(self.clauses.len());
-        while j > 0 {
-            let (prev, this) = (self.clauses[j - 1], self.clauses[j]);
-            let gap = text.get(prev.end..this.start).unwrap_or("");
-            if gap.contains([
-                '\u{3002}', '.', '!', '?', '\u{FF01}', '\u{FF1F}', ';', '\u{FF1B}',
-            ]) {
-                return false;
-            }
-            j -= 1;
-            if cites(j) {
-                return true;
-            }
-        }
-        false
+        ci < self.clauses.len() && (self.sentence_of(text, ci).start..=ci).any(cites)
     }
 
     /// The clauses of the sentence clause `ci` stands in (sentences end at 。！？; and
@@ -136,9 +124,7 @@ impl Reading {
         let ends = |j: usize| {
             let (a, b) = (self.clauses[j], self.clauses.get(j + 1));
             let gap = b.map_or("", |b| text.get(a.end..b.start).unwrap_or(""));
-            gap.contains([
-                '\u{3002}', '.', '!', '?', '\u{FF01}', '\u{FF1F}', ';', '\u{FF1B}',
-            ])
+            gap.contains(SENTENCE_ENDS)
         };
         let mut from = ci;
         while from > 0 && !ends(from - 1) {

@@ -179,6 +179,9 @@ pub struct Analyser {
     /// The rubric file's hash combined with its reader's: a transcript records both.
     hash: OnceLock<String>,
     first_rule_of_kind: Vec<Option<usize>>,
+    /// The rule `forbidden.<id>` of each of the deck's 禁语, found once here rather
+    /// than formatted and looked up for every line.
+    forbidden_rule: std::collections::HashMap<&'static str, usize>,
     source: crate::io::Source,
     kinds: Vec<KindInfo>,
     /// Kinds' groups (in kind order), then exceptions' groups.
@@ -315,10 +318,21 @@ impl Analyser {
             .iter()
             .map(|k| rubric.rules.iter().position(|r| r.kind == k.id))
             .collect();
+        let forbidden_rule = crate::reading::FORBIDDEN
+            .iter()
+            .filter_map(|(id, _)| {
+                let rule = rubric
+                    .rules
+                    .iter()
+                    .position(|r| r.id == format!("forbidden.{id}"))?;
+                Some((*id, rule))
+            })
+            .collect();
         Ok(Self {
             hash: OnceLock::new(),
             rule_ids,
             first_rule_of_kind,
+            forbidden_rule,
             rubric,
             source,
             kinds,
@@ -334,8 +348,8 @@ impl Analyser {
 
     /// Every signal in `text`, ordered by start offset, then kind: the acts of the
     /// line's [`Reading`](crate::reading::Reading), each recorded under its kind and a
-    /// rule of that kind (for its id and better phrasing), plus the 禁语 that the
-    /// rubric's exact rules find and the reading does not.
+    /// rule of that kind (for its id and better phrasing), with the rubric's exact
+    /// rules where the reading agrees (see [`signals_into`](Self::signals_into)).
     pub fn analyse(&self, text: &str) -> Vec<Signal> {
         let mut out = Vec::new();
         self.analyse_into(text, &mut out);
@@ -385,7 +399,7 @@ impl Analyser {
             };
             let rule = a
                 .forbidden
-                .and_then(|f| self.rule_ids.get(&format!("forbidden.{f}")).copied())
+                .and_then(|f| self.forbidden_rule.get(f).copied())
                 .or_else(|| self.first_rule_of_kind[kind]);
             let Some(rule) = rule else { continue };
             if !out
