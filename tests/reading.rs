@@ -248,3 +248,55 @@ fn the_binary_reads_a_line_as_json() {
         }
     }
 }
+
+/// A 禁语 hidden by a zero-width space, by spaces inside the phrase, or typed in
+/// traditional characters (as staff in Hong Kong or Taiwan and real chat logs type) is
+/// the same 禁语 to the customer and to the scorecard, which still quotes what was typed.
+#[test]
+fn hidden_forbidden_phrases_are_seen_by_the_customer_and_the_card() {
+    let d = common::Dir::new();
+    let variants = [
+        "公司的规\u{200B}定就是这样的",
+        "公司的规 定就是这样的",
+        "公 司 的 规 定 就 是 这 样 的",
+        "公司的\u{898F}\u{5B9A}就是\u{9019}\u{6A23}的",
+    ];
+    for (i, line) in variants.iter().enumerate() {
+        let answers = d.write(&format!("a{i}.txt"), format!("{line}\n"));
+        let transcript = d.path().join(format!("t{i}.jsonl"));
+        let v = common::stdout_json(
+            common::peilian()
+                .args(["run", "--persona", "emotional", "--json", "--answers"])
+                .arg(&answers)
+                .arg("--transcript")
+                .arg(&transcript)
+                .output()
+                .unwrap(),
+        );
+        let turn = &v["turns"][0];
+        let kinds: Vec<&str> = turn["signals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["forbidden"], "{line}: {turn}");
+        assert!(
+            turn["anger"].as_i64() > v["initial"]["anger"].as_i64(),
+            "{line}: {turn}"
+        );
+        let card = common::stdout_json(
+            common::peilian()
+                .args(["score", "--format", "json"])
+                .arg(&transcript)
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(card["forbidden_count"], 1, "{line}: {card}");
+        assert!(card.to_string().contains(*line), "the card quotes {line}");
+    }
+    // The traditional line is folded for reading only: the customer's words and the
+    // transcript keep what was typed.
+    let typed = std::fs::read_to_string(d.path().join("t3.jsonl")).unwrap();
+    assert!(typed.contains("\u{898F}\u{5B9A}"));
+}

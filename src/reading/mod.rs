@@ -19,6 +19,7 @@ pub mod features;
 pub mod model;
 pub mod normalise;
 pub mod scene;
+pub mod simplify;
 pub mod slots;
 pub mod train;
 

@@ -4,9 +4,13 @@
 //! or none, and copy-paste brings zero-width characters along. The reading must treat
 //! `……对吧？` and `……对吧?` alike, so every line is folded once: full-width ASCII to
 //! ASCII, Chinese punctuation to one canonical ASCII mark, quotes to `"`, runs of the
-//! same mark to one, format characters dropped, Latin letters lowercased. Each folded
+//! same mark to one, format characters dropped, Latin letters lowercased, traditional
+//! characters folded to simplified ones, and the spaces of a line typed character by
+//! character (「公 司 的 规 定」) dropped. Each folded
 //! character remembers the byte offset of the character it came from, so spans found in
 //! the folded text still point into the trainee's own words.
+
+use super::simplify::simplified;
 
 /// A line as the reading sees it.
 #[derive(Debug, Clone, Default)]
@@ -59,8 +63,8 @@ pub fn is_format(c: char) -> bool {
 
 fn fold(c: char) -> Fold {
     match c {
-        // Most of a line: common Han characters, kept as they are.
-        '\u{4E00}'..='\u{9FFF}' => Fold::Keep(c),
+        // Most of a line: common Han characters, kept as they are unless traditional.
+        '\u{4E00}'..='\u{9FFF}' => simplified(c).map_or(Fold::Keep(c), Fold::To),
         _ if is_format(c) => Fold::Drop,
         // Full-width ASCII block: ！ → !, ０ → 0, Ａ → a.
         '\u{FF01}'..='\u{FF5E}' => {
@@ -81,7 +85,7 @@ fn fold(c: char) -> Fold {
         | '\u{2018}' | '\u{2019}' | '\'' => Fold::To('"'),
         '\u{3010}' | '\u{3016}' => Fold::To('('), // 【〖
         '\u{3011}' | '\u{3017}' => Fold::To(')'), // 】〗
-        _ => Fold::Keep(c),
+        _ => simplified(c).map_or(Fold::Keep(c), Fold::To),
     }
 }
 
@@ -130,6 +134,115 @@ pub fn normalise_into(text: &str, out: &mut Normalised) {
         });
         out.text.push(f);
     }
+    if out.text.contains(' ') {
+        squeeze_spaced_out(out);
+    }
+}
+
+/// Drops the spaces of a run typed character by character.
+///
+/// A space between words is a chat-style comma (「亲 您看下订单号」) and stays; but a
+/// run of Han tokens separated by single spaces, at least two and at least half of
+/// them one character long, is a phrase spaced out to dodge a keyword match
+/// (「公 司 的 规 定」), and reads as the phrase.
+fn squeeze_spaced_out(out: &mut Normalised) {
+    let cs = &out.chars;
+    let mut drop = vec![false; cs.len()];
+    let mut i = 0;
+    while i < cs.len() {
+        if !is_han(cs[i].c) {
+            i += 1;
+            continue;
+        }
+        // Tokens of Han characters separated by single spaces, from `i`.
+        let (mut tokens, mut singles, mut spaces) = (0, 0, Vec::new());
+        let mut j = i;
+        loop {
+            let start = j;
+            while j < cs.len() && is_han(cs[j].c) {
+                j += 1;
+            }
+            tokens += 1;
+            singles += usize::from(j - start == 1);
+            if j + 1 < cs.len() && cs[j].c == ' ' && is_han(cs[j + 1].c) {
+                spaces.push(j);
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        if singles >= 2 && singles * 2 >= tokens {
+            for k in spaces {
+                drop[k] = true;
+            }
+        }
+        i = j.max(i + 1);
+    }
+    if !drop.contains(&true) {
+        return;
+    }
+    let mut k = 0;
+    out.chars.retain(|_| {
+        k += 1;
+        !drop[k - 1]
+    });
+    out.text.clear();
+    for c in &mut out.chars {
+        c.at = out.text.len() as u32;
+        out.text.push(c.c);
+    }
+}
+
+/// Text for the rubric's patterns to match instead of `text`, with the byte offset in
+/// `text` of each byte of it (and of its end); `None` when that would be `text` itself,
+/// as it is for almost every line. Format characters are always dropped and
+/// traditional characters folded to simplified ones; with `squeeze`, the blanks between
+/// two Han characters are dropped too.
+///
+/// Patterns are exact wordings, so a space inside a Chinese phrase can only hide one
+/// (「公司的规 定就是这样的」); but patterns also use a space as a chat-style comma, so
+/// the analyser matches the squeezed text beside the unsqueezed one, not instead of it.
+pub fn for_patterns(text: &str, squeeze: bool) -> Option<(String, Vec<usize>)> {
+    let dropped = |i: usize, c: char| {
+        is_format(c) || (squeeze && is_blank(c) && between_han(text, i, c.len_utf8()))
+    };
+    if !text
+        .char_indices()
+        .any(|(i, c)| dropped(i, c) || simplified(c).is_some())
+    {
+        return None;
+    }
+    let mut clean = String::with_capacity(text.len());
+    let mut at = Vec::with_capacity(text.len() + 1);
+    for (i, c) in text.char_indices() {
+        if dropped(i, c) {
+            continue;
+        }
+        let f = simplified(c).unwrap_or(c);
+        clean.push(f);
+        at.extend(std::iter::repeat_n(i, f.len_utf8()));
+    }
+    at.push(text.len());
+    Some((clean, at))
+}
+
+/// Whether `text` has a blank between two Han characters (what `squeeze` drops).
+pub fn has_blank_between_han(text: &str) -> bool {
+    text.char_indices()
+        .any(|(i, c)| is_blank(c) && between_han(text, i, c.len_utf8()))
+}
+
+fn is_blank(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\u{3000}' | '\u{00A0}')
+}
+
+/// Whether the blank at byte `i` (of `len` bytes) sits inside a run of blanks and
+/// format characters that has a Han character on each side.
+fn between_han(text: &str, i: usize, len: usize) -> bool {
+    let skip = |c: &char| is_blank(*c) || is_format(*c);
+    let before = text[..i].chars().rev().find(|c| !skip(c));
+    let after = text[i + len..].chars().find(|c| !skip(c));
+    before.is_some_and(is_han) && after.is_some_and(is_han)
 }
 
 /// Whether `c` is a Han character (CJK unified ideographs and extension A).
@@ -162,6 +275,38 @@ mod tests {
     #[test]
     fn format_characters_vanish() {
         assert_eq!(normalise("公司\u{200B}的\u{FEFF}规定").text, "公司的规定");
+    }
+
+    #[test]
+    fn traditional_characters_fold_and_keep_their_offsets() {
+        let typed = "公司的規定就是這樣的";
+        let n = normalise(typed);
+        assert_eq!(n.text, "公司的规定就是这样的");
+        let (a, b) = n.original_range(3, 5);
+        assert_eq!(&typed[a..b], "規定");
+    }
+
+    #[test]
+    fn spaced_out_phrases_close_but_chat_commas_stay() {
+        assert_eq!(normalise("公 司 的 规 定").text, "公司的规定");
+        assert_eq!(
+            normalise("公司的 规 定 就是这样").text,
+            "公司的规定就是这样"
+        );
+        assert_eq!(normalise("亲 您看下订单号").text, "亲 您看下订单号");
+        assert_eq!(normalise("您好 我是小王 请问").text, "您好 我是小王 请问");
+    }
+
+    #[test]
+    fn pattern_text_drops_what_hides_a_phrase_and_maps_back() {
+        assert!(for_patterns("公司的规定", true).is_none());
+        let typed = "公司的規 定";
+        let (clean, at) = for_patterns(typed, true).unwrap();
+        assert_eq!(clean, "公司的规定");
+        assert_eq!(&typed[at[9]..], "規 定");
+        let (kept, _) = for_patterns(typed, false).unwrap();
+        assert_eq!(kept, "公司的规 定");
+        assert!(for_patterns("ok 好", true).is_none());
     }
 
     #[test]
