@@ -8,6 +8,7 @@
 
 mod mood;
 mod offline;
+mod turn;
 
 pub use mood::{Decision, Engine, Event, MoodState, Move, Outcome, TurnReport};
 pub use offline::OfflineVoice;

@@ -1,0 +1,587 @@
+//! One trainee turn through the mood model: hear the line, let each act move the mood,
+//! advance the needs, answer facts, weigh an offer, then choose what to say.
+
+use super::mood::{
+    BAD_PRIORITY, CALM_STEP, CLOSE_TURNS, EMPTY_APOLOGY_AFTER, REMEDY_LIST, SCRIPTED_KINDS,
+    THREATEN_MARGIN, as_customer, normalise, quote_span,
+};
+use super::{Decision, Engine, Event, MoodState, Move, Outcome, TurnReport};
+use crate::persona::Remedy;
+use crate::reading::{Act, Cues, Reading, SceneReading};
+use crate::rubric::{ACTION_KINDS, Polarity, Signal};
+
+/// What the customer heard in one line, before any of it moves the mood.
+struct Heard<'a> {
+    reading: Reading,
+    signals: Vec<Signal>,
+    /// The trainee's own kinds of act (see [`Engine::own_kinds`]).
+    kinds: Vec<&'a str>,
+    /// Said before, word for word: a pasted template.
+    template: bool,
+    /// So many kinds of stock act in one line that it is a recital (背稿子).
+    scripted: bool,
+    /// The line in the scenario's terms: remedies offered, facts asked, policy stated.
+    scene: SceneReading,
+    /// Any offer: one of the scenario's remedies, or remedy words it does not name.
+    offered: bool,
+    /// Remedies reeled off as a bare list (「全额退款、经济赔偿、整批换新……」).
+    listed: bool,
+    /// An offer or an action kind: what ends a run of bare apologies.
+    acted: bool,
+}
+
+impl Heard<'_> {
+    /// Whether the line does `kind`, as the trainee's own act (a template does nothing).
+    fn has(&self, kind: &str) -> bool {
+        !self.template && self.kinds.contains(&kind)
+    }
+}
+
+/// What became of an offer this turn.
+#[derive(Default)]
+struct Verdict {
+    /// Why the customer will not take it, in character.
+    rejection: Option<String>,
+    /// The need the offer came too early for, in the customer's words.
+    rushed_need: Option<String>,
+    /// The accepted remedy's label.
+    accepted: Option<String>,
+    /// What the customer repeats on accepting: the trainee's words, never the
+    /// scenario's label (which may name terms the trainee did not offer).
+    accepted_words: Option<String>,
+}
+
+impl<'a> Engine<'a> {
+    /// Play one trainee line. The state must not have an outcome yet.
+    pub fn turn(&self, st: &mut MoodState, text: &str) -> TurnReport {
+        if let Some(at) = st.accepted_at {
+            return self.closing_turn(st, text, at);
+        }
+        let start_anger = st.anger;
+        st.turn += 1;
+        let mut events = Vec::new();
+        let heard = self.hear(st, text);
+        let empty_apology = self.react_to_acts(st, &heard, &mut events);
+        self.advance_needs(st, &heard, &mut events);
+        let facts = self.reveal_facts(st, &heard, &mut events);
+        let mut verdict = if heard.offered {
+            self.weigh_offer(st, &heard, text, &mut events)
+        } else {
+            Verdict::default()
+        };
+        self.accept_pending(st, &heard, &mut verdict, &mut events);
+
+        let bad = self.worst_kind(&heard);
+        let good = (heard.kinds.iter()).any(|k| self.analyser.polarity(k) == Some(Polarity::Good));
+        if !heard.template && bad.is_none() && !good && !heard.offered && facts.is_empty() {
+            events.push(Event::Idle);
+            self.react(st, "idle");
+        }
+        // What this turn did, for a rule that accepts "explained just before".
+        st.last_kinds = if heard.template {
+            Vec::new()
+        } else {
+            heard.kinds.iter().map(|k| k.to_string()).collect()
+        };
+        let outcome = self.outcome_after(st, verdict.accepted.is_some());
+        st.outcome = outcome;
+        let moves = self.moves(
+            st,
+            &heard,
+            text,
+            verdict,
+            facts,
+            bad,
+            empty_apology,
+            start_anger,
+        );
+        TurnReport {
+            turn: st.turn,
+            signals: heard.signals,
+            acts: heard.reading.acts,
+            events,
+            anger: st.anger_i(),
+            trust: st.trust_i(),
+            needs_met: self.met_ids(st),
+            decision: Decision { moves, outcome },
+        }
+    }
+
+    /// A line after the customer accepted a remedy. Mistakes are still heard (a 禁语
+    /// in the goodbye stings as much as anywhere, and can still make them walk out);
+    /// otherwise the call ends resolved when the trainee closes it or, failing that,
+    /// when the customer does, `CLOSE_TURNS` turns after accepting.
+    fn closing_turn(&self, st: &mut MoodState, text: &str, accepted_at: u32) -> TurnReport {
+        let (reading, signals) = self.analyser.read(text);
+        st.turn += 1;
+        let turn = st.turn;
+        let kinds = self.own_kinds(&reading, &signals);
+        let bad: Vec<&str> = kinds
+            .iter()
+            .copied()
+            .filter(|k| self.analyser.polarity(k) == Some(Polarity::Bad))
+            .collect();
+        for k in &bad {
+            self.react(st, k);
+        }
+        let closes = kinds.contains(&"closing");
+        let outcome = if st.anger >= f64::from(self.persona.mood.walk_out_at) {
+            Some(Outcome::WalkedOut)
+        } else if (bad.is_empty() && (closes || turn >= accepted_at + CLOSE_TURNS))
+            || turn >= accepted_at + 2 * CLOSE_TURNS
+        {
+            // Closed by the trainee, or the customer hangs up: the remedy stands.
+            Some(Outcome::Resolved)
+        } else {
+            None
+        };
+        st.outcome = outcome;
+        let worst = BAD_PRIORITY
+            .iter()
+            .copied()
+            .find(|k| bad.contains(k))
+            .or(bad.first().copied());
+        let mut moves = Vec::new();
+        if let Some(k) = worst {
+            let quote = signals
+                .iter()
+                .find(|s| self.analyser.kind(s).id == k)
+                .map(|s| quote_span(text, s.start, s.end))
+                .unwrap_or_default();
+            moves.push(Move::ReactBad {
+                kind: k.to_string(),
+                quote,
+            });
+        }
+        match (outcome, worst) {
+            (Some(Outcome::WalkedOut), _) => moves.push(Move::WalkOut),
+            (Some(_), _) => moves.push(Move::Closing),
+            (None, None) => moves.push(Move::AfterAccept),
+            (None, Some(_)) => {}
+        }
+        TurnReport {
+            turn,
+            signals,
+            acts: reading.acts,
+            events: Vec::new(),
+            anger: st.anger_i(),
+            trust: st.trust_i(),
+            needs_met: self.met_ids(st),
+            decision: Decision { moves, outcome },
+        }
+    }
+
+    /// Read the line once and see it as the customer does: whose acts, said before or
+    /// recited, and what it offers in the scenario's terms.
+    fn hear(&self, st: &mut MoodState, text: &str) -> Heard<'a> {
+        let (reading, signals) = self.analyser.read(text);
+        let kinds = self.own_kinds(&reading, &signals);
+        let norm = normalise(text);
+        let template = norm.chars().count() >= 4 && st.said.contains(&norm);
+        if !template {
+            st.said.push(norm);
+        }
+        let good_kinds = (kinds.iter())
+            .filter(|k| self.analyser.polarity(k) == Some(Polarity::Good))
+            .count();
+        let scripted = !template && good_kinds >= SCRIPTED_KINDS;
+        let is_remedy = |s: &&Signal| self.analyser.kind(s).id == "remedy";
+        let scene = if template || scripted {
+            SceneReading::default()
+        } else {
+            let offers: Vec<(usize, usize)> = signals
+                .iter()
+                .filter(is_remedy)
+                .map(|s| (s.start, s.end))
+                .collect();
+            self.scene.read(text, &reading, &offers)
+        };
+        // An offer of something the scenario does not name is an offer too (a vague
+        // one), unless its clause states the policy ("按法律应当赔偿一倍").
+        let vague_offer = !template
+            && !scripted
+            && signals
+                .iter()
+                .filter(is_remedy)
+                .any(|s| !(scene.policy_spans.iter()).any(|&(x, y)| x < s.end && s.start < y));
+        let offered = !scene.offered.is_empty() || vague_offer;
+        let listed = offered
+            && text.matches('\u{3001}').count() >= REMEDY_LIST
+            && signals.iter().filter(is_remedy).count() >= REMEDY_LIST;
+        let mut heard = Heard {
+            reading,
+            signals,
+            kinds,
+            template,
+            scripted,
+            scene,
+            offered,
+            listed,
+            acted: false,
+        };
+        heard.acted = offered || ACTION_KINDS.iter().any(|k| heard.has(k));
+        heard
+    }
+
+    /// Let each kind of act move the mood, once per line. A recital's good words count
+    /// for nothing and its mistakes in full; the remedy kind is weighed with its offer.
+    /// Returns whether the line is one apology too many without action (一味道歉).
+    fn react_to_acts(&self, st: &mut MoodState, h: &Heard, events: &mut Vec<Event>) -> bool {
+        let mut empty_apology = false;
+        if h.acted {
+            st.apology_streak = 0;
+        } else if h.has("apology") {
+            st.apology_streak += 1;
+            empty_apology = st.apology_streak >= EMPTY_APOLOGY_AFTER;
+        }
+        if h.template {
+            events.push(Event::Template);
+            self.react(st, "template");
+        } else {
+            if h.scripted {
+                events.push(Event::Scripted);
+                let key = if self.persona.reactions.contains_key("scripted") {
+                    "scripted"
+                } else {
+                    "template"
+                };
+                self.react(st, key);
+            }
+            for k in &h.kinds {
+                let good = self.analyser.polarity(k) == Some(Polarity::Good);
+                let skip = (*k == "remedy" && h.offered)
+                    || (*k == "apology" && empty_apology)
+                    || (h.scripted && good);
+                if !skip {
+                    self.react(st, k);
+                }
+            }
+        }
+        if empty_apology {
+            events.push(Event::EmptyApology);
+            self.react(st, "empty_apology");
+        }
+        empty_apology
+    }
+
+    /// Needs: progress counts on any turn that satisfies a need, in whatever order the
+    /// trainee gets there, but needs are met in order — the first need must be met
+    /// before the second counts as met.
+    fn advance_needs(&self, st: &mut MoodState, h: &Heard, events: &mut Vec<Event>) {
+        let turn = st.turn;
+        if !h.template && !h.scripted && st.need_expired.is_none() {
+            for (i, need) in self.persona.needs.iter().enumerate() {
+                if st.need_progress[i] >= need.count.max(1) {
+                    continue;
+                }
+                if need.by_turn.is_some_and(|by| turn > by) {
+                    st.need_expired = Some(need.id.clone());
+                    events.push(Event::NeedExpired {
+                        need: need.id.clone(),
+                    });
+                    break;
+                }
+                let kinds_ok = need.any.is_empty() || need.any.iter().any(|k| h.has(k));
+                let policy_ok = !need.policy || h.scene.policy_stated;
+                if turn >= need.after_turn && kinds_ok && policy_ok {
+                    st.need_progress[i] += 1;
+                }
+            }
+        }
+        while st.needs_met < self.persona.needs.len() && st.need_expired.is_none() {
+            let need = &self.persona.needs[st.needs_met];
+            if st.need_progress[st.needs_met] < need.count.max(1) {
+                break;
+            }
+            events.push(Event::NeedMet {
+                need: need.id.clone(),
+            });
+            st.needs_met += 1;
+        }
+    }
+
+    /// The scenario's facts the line asks for; the first time, the customer tells them.
+    fn reveal_facts(&self, st: &mut MoodState, h: &Heard, events: &mut Vec<Event>) -> Vec<String> {
+        let mut facts = Vec::new();
+        for &i in &h.scene.facts_asked {
+            let id = self.scenario.facts[i].id.clone();
+            if !st.facts_revealed.contains(&id) {
+                st.facts_revealed.push(id.clone());
+                events.push(Event::FactRevealed { fact: id.clone() });
+            }
+            facts.push(id);
+        }
+        facts
+    }
+
+    /// An offer: accepted only when every need is met, the persona's own rules allow
+    /// it, it is one the customer can accept, and anger has come down.
+    fn weigh_offer(
+        &self,
+        st: &mut MoodState,
+        h: &Heard,
+        text: &str,
+        events: &mut Vec<Event>,
+    ) -> Verdict {
+        let remedy_hits = &h.scene.offered;
+        // Prefer a remedy the customer can accept when a line names several; vague
+        // remedy words ("退费今天提交") while an acceptable plan is on the table
+        // elaborate that plan.
+        let chosen = (remedy_hits.iter().copied())
+            .find(|&i| self.scenario.remedies[i].accept)
+            .or(remedy_hits.first().copied())
+            .or_else(|| {
+                let id = st.pending_remedy.as_ref()?;
+                self.scenario.remedies.iter().position(|r| &r.id == id)
+            });
+        let chosen_remedy = chosen.map(|i| &self.scenario.remedies[i]);
+        if let Some(r) = chosen_remedy
+            && !st.remedies_offered.contains(&r.id)
+        {
+            st.remedies_offered.push(r.id.clone());
+        }
+        let first_remedy = st.counts.get("remedy_offer").copied().unwrap_or(0) == 0;
+        *st.counts.entry("remedy_offer".into()).or_insert(0) += 1;
+        // The trainee's own words for the chosen remedy, as the customer would repeat
+        // them. An acceptable remedy refused only because it came too early stays on
+        // the table, with the words it was offered in: once the customer's needs are
+        // met it is accepted without being offered again, as a real customer would.
+        let words_now = chosen
+            .and_then(|i| remedy_hits.iter().position(|&x| x == i))
+            .map(|k| {
+                let (a, b) = h.scene.offer_words[k];
+                as_customer(&quote_span(text, a, b))
+            });
+        if let Some(r) = chosen_remedy.filter(|r| r.accept) {
+            if st.pending_remedy.as_ref() != Some(&r.id) || words_now.is_some() {
+                st.pending_words = words_now.clone();
+            }
+            st.pending_remedy = Some(r.id.clone());
+        }
+        let verdict = self.verdict(st, h, chosen_remedy, first_remedy, words_now, events);
+        if let Some(r) = &verdict.accepted {
+            st.pending_remedy = None;
+            st.pending_words = None;
+            events.push(Event::RemedyAccepted { remedy: r.clone() });
+            self.react(st, "remedy_accepted");
+        } else if verdict.rejection.is_some() {
+            let id = chosen_remedy.map(|r| r.id.clone());
+            if let Some(id) = &id
+                && !st.remedies_refused.contains(id)
+            {
+                st.remedies_refused.push(id.clone());
+            }
+            events.push(Event::RemedyRejected { remedy: id });
+            self.react(st, "remedy_rejected");
+        }
+        verdict
+    }
+
+    /// Whether the customer takes the offer, and if not, why — the first reason that
+    /// holds, in the order a customer would object.
+    fn verdict(
+        &self,
+        st: &mut MoodState,
+        h: &Heard,
+        chosen: Option<&Remedy>,
+        first_remedy: bool,
+        words_now: Option<String>,
+        events: &mut Vec<Event>,
+    ) -> Verdict {
+        let reject = |why: &str| Verdict {
+            rejection: Some(why.to_string()),
+            ..Verdict::default()
+        };
+        let hits = &h.scene.offered;
+        let behaviour = &self.persona.behaviour;
+        if st.need_expired.is_some() {
+            // In character: what came too late, not the name of the step (the coach
+            // and the scorecard name it). 拖到现在才说，已经晚了。早干什么去了？
+            return reject(
+                "\u{62D6}\u{5230}\u{73B0}\u{5728}\u{624D}\u{8BF4}\u{FF0C}\u{5DF2}\u{7ECF}\u{665A}\u{4E86}\u{3002}\
+                 \u{65E9}\u{5E72}\u{4EC0}\u{4E48}\u{53BB}\u{4E86}\u{FF1F}",
+            );
+        }
+        let unacceptable_in_list =
+            hits.len() >= REMEDY_LIST && hits.iter().any(|&i| !self.scenario.remedies[i].accept);
+        if unacceptable_in_list || h.listed {
+            return reject(
+                "你一口气说了这么多\u{FF0C}到底给我哪一个\u{FF1F}能兑现的是哪一个\u{FF1F}",
+            );
+        }
+        if let Some(need) = self.persona.needs.get(st.needs_met) {
+            events.push(Event::Rushed {
+                need: need.id.clone(),
+            });
+            self.react(st, "rushed");
+            let want = if need.want.is_empty() {
+                &need.label
+            } else {
+                &need.want
+            };
+            return Verdict {
+                rushed_need: Some(want.clone()),
+                ..Verdict::default()
+            };
+        }
+        if h.scene.over_promised {
+            // A promise the policy cannot keep is not accepted: a customer who has
+            // heard such promises before asks whether it can be kept.
+            return reject(if behaviour.records {
+                "这话我录下来了。录音为证\u{FF0C}你做得到吗\u{FF1F}"
+            } else {
+                "你这话说得也太满了\u{FF0C}做得到吗\u{FF1F}别回头又说办不了。"
+            });
+        }
+        if first_remedy
+            && !behaviour.first_remedy_needs.is_empty()
+            && !(behaviour.first_remedy_needs.iter()).any(|k| h.has(k) || st.last_kinds.contains(k))
+        {
+            return reject(if behaviour.first_remedy_reason.is_empty() {
+                "你光说怎么办，不说为什么，我凭什么接受？"
+            } else {
+                &behaviour.first_remedy_reason
+            });
+        }
+        match chosen {
+            None => reject("你说具体点，到底怎么给我处理？"),
+            Some(r) if !r.accept => reject(&r.reason),
+            Some(r) => {
+                self.react(st, "remedy");
+                if st.anger <= f64::from(self.persona.mood.accept_below) {
+                    Verdict {
+                        accepted: Some(r.label.clone()),
+                        accepted_words: words_now.or(st.pending_words.clone()),
+                        ..Verdict::default()
+                    }
+                } else {
+                    reject("我现在火还没消，你先别急着给我方案。")
+                }
+            }
+        }
+    }
+
+    /// A remedy refused only for coming too early is accepted, without being offered
+    /// again, on the turn its needs are met and anger has come down.
+    fn accept_pending(
+        &self,
+        st: &mut MoodState,
+        h: &Heard,
+        verdict: &mut Verdict,
+        events: &mut Vec<Event>,
+    ) {
+        if !h.offered
+            && !h.scripted
+            && st.need_expired.is_none()
+            && st.needs_met == self.persona.needs.len()
+            && st.anger <= f64::from(self.persona.mood.accept_below)
+            && let Some(id) = st.pending_remedy.take()
+            && let Some(r) = self.scenario.remedies.iter().find(|r| r.id == id)
+        {
+            verdict.accepted = Some(r.label.clone());
+            verdict.accepted_words = st.pending_words.take();
+            events.push(Event::RemedyAccepted {
+                remedy: r.label.clone(),
+            });
+            self.react(st, "remedy_accepted");
+        }
+    }
+
+    /// The worst mistake of the line, the one the customer reacts to.
+    fn worst_kind(&self, h: &Heard<'a>) -> Option<&'a str> {
+        BAD_PRIORITY.iter().copied().find(|k| h.has(k)).or_else(|| {
+            (h.kinds.iter().copied())
+                .find(|k| !h.template && self.analyser.polarity(k) == Some(Polarity::Bad))
+        })
+    }
+
+    /// Accepting does not end the call (the trainee still has the close to do); anger
+    /// at the limit or patience used up does.
+    fn outcome_after(&self, st: &mut MoodState, accepted: bool) -> Option<Outcome> {
+        if accepted {
+            st.accepted_at = Some(st.turn);
+            None
+        } else if st.anger >= f64::from(self.persona.mood.walk_out_at) {
+            Some(Outcome::WalkedOut)
+        } else if st.turn >= self.patience {
+            Some(Outcome::OutOfTurns)
+        } else {
+            None
+        }
+    }
+
+    /// What the customer says, in order: an acceptance, a walk-out with what caused
+    /// it, or the one thing that matters most in the line.
+    #[allow(clippy::too_many_arguments)]
+    fn moves(
+        &self,
+        st: &MoodState,
+        h: &Heard,
+        text: &str,
+        verdict: Verdict,
+        facts: Vec<String>,
+        bad: Option<&str>,
+        empty_apology: bool,
+        start_anger: f64,
+    ) -> Vec<Move> {
+        let react_bad = |k: &str| Move::ReactBad {
+            kind: k.to_string(),
+            quote: (h.signals.iter())
+                .find(|s| self.analyser.kind(s).id == k)
+                .map(|s| quote_span(text, s.start, s.end))
+                .unwrap_or_default(),
+        };
+        if verdict.accepted.is_some() {
+            return vec![Move::Accept {
+                remedy: verdict
+                    .accepted_words
+                    .or(verdict.accepted)
+                    .unwrap_or_default(),
+            }];
+        }
+        match st.outcome {
+            Some(Outcome::Resolved) => return vec![Move::Closing],
+            Some(Outcome::WalkedOut) => {
+                return match bad {
+                    Some(k) => vec![react_bad(k), Move::WalkOut],
+                    None => vec![Move::WalkOut],
+                };
+            }
+            Some(Outcome::OutOfTurns) => return vec![Move::OutOfTurns],
+            None => {}
+        }
+        let walk = f64::from(self.persona.mood.walk_out_at);
+        let primary = if h.template {
+            Move::Template
+        } else if let Some(k) = bad {
+            react_bad(k)
+        } else if h.scripted {
+            Move::Scripted
+        } else if let Some(need) = verdict.rushed_need {
+            Move::Rushed { need }
+        } else if let Some(reason) = verdict.rejection {
+            Move::RejectRemedy { reason }
+        } else if empty_apology {
+            Move::EmptyApology
+        } else if !facts.is_empty() {
+            Move::AnswerFact { facts }
+        } else if h.has("ask_info") || h.has("consult") {
+            // Asked what they want (or their view), a customer says it; asked a fact
+            // the scenario lacks, they do not know.
+            if h.reading.has(Act::Consult)
+                || (h.reading.clauses.iter()).any(|c| c.cues.has(Cues::WANTS))
+            {
+                Move::AnswerDemand
+            } else {
+                Move::UnknownFact
+            }
+        } else if st.anger > start_anger && st.anger >= walk - THREATEN_MARGIN {
+            Move::Threaten
+        } else if st.anger <= start_anger - CALM_STEP {
+            Move::Calm
+        } else {
+            Move::Vent
+        };
+        vec![primary]
+    }
+}
