@@ -167,7 +167,8 @@ pub struct MoodState {
     pub need_progress: Vec<u32>,
     /// How many needs (a prefix of the persona's list) are met.
     pub needs_met: usize,
-    /// A need whose deadline passed; no remedy can be accepted any more.
+    /// A need whose deadline passed unmet: the customer was kept waiting (it can
+    /// still be met, later and at a cost).
     pub need_expired: Option<String>,
     pub remedies_offered: Vec<String>,
     pub remedies_refused: Vec<String>,

@@ -266,29 +266,30 @@ impl<'a> Engine<'a> {
 
     /// Needs: progress counts on any turn that satisfies a need, in whatever order the
     /// trainee gets there, but needs are met in order — the first need must be met
-    /// before the second counts as met.
+    /// before the second counts as met. A need with a deadline (`by_turn`) that passes
+    /// unmet makes the customer angrier, once (`late`); it can still be met after, as
+    /// a real customer who was kept waiting still takes a good answer, if less kindly.
     fn advance_needs(&self, st: &mut MoodState, h: &Heard, events: &mut Vec<Event>) {
         let turn = st.turn;
-        if !h.template && !h.scripted && st.need_expired.is_none() {
-            for (i, need) in self.persona.needs.iter().enumerate() {
-                if st.need_progress[i] >= need.count.max(1) {
-                    continue;
-                }
-                if need.by_turn.is_some_and(|by| turn > by) {
-                    st.need_expired = Some(need.id.clone());
-                    events.push(Event::NeedExpired {
-                        need: need.id.clone(),
-                    });
-                    break;
-                }
-                let kinds_ok = need.any.is_empty() || need.any.iter().any(|k| h.has(k));
-                let policy_ok = !need.policy || h.scene.policy_stated;
-                if turn >= need.after_turn && kinds_ok && policy_ok {
-                    st.need_progress[i] += 1;
-                }
+        for (i, need) in self.persona.needs.iter().enumerate() {
+            if st.need_progress[i] >= need.count.max(1) {
+                continue;
+            }
+            if st.need_expired.is_none() && need.by_turn.is_some_and(|by| turn > by) {
+                st.need_expired = Some(need.id.clone());
+                events.push(Event::NeedExpired {
+                    need: need.id.clone(),
+                });
+                self.react(st, "late");
+            }
+            let kinds_ok = need.any.is_empty() || need.any.iter().any(|k| h.has(k));
+            let policy_ok = !need.policy || h.scene.policy_stated;
+            let heard = !h.template && !h.scripted;
+            if heard && turn >= need.after_turn && kinds_ok && policy_ok {
+                st.need_progress[i] += 1;
             }
         }
-        while st.needs_met < self.persona.needs.len() && st.need_expired.is_none() {
+        while st.needs_met < self.persona.needs.len() {
             let need = &self.persona.needs[st.needs_met];
             if st.need_progress[st.needs_met] < need.count.max(1) {
                 break;
@@ -394,7 +395,8 @@ impl<'a> Engine<'a> {
         };
         let hits = &h.scene.offered;
         let behaviour = &self.persona.behaviour;
-        if st.need_expired.is_some() {
+        let late_now = (events.iter()).any(|e| matches!(e, Event::NeedExpired { .. }));
+        if late_now {
             // In character: what came too late, not the name of the step (the coach
             // and the scorecard name it). 拖到现在才说，已经晚了。早干什么去了？
             return reject(
@@ -472,7 +474,6 @@ impl<'a> Engine<'a> {
     ) {
         if !h.offered
             && !h.scripted
-            && st.need_expired.is_none()
             && st.needs_met == self.persona.needs.len()
             && st.anger <= f64::from(self.persona.mood.accept_below)
             && let Some(id) = st.pending_remedy.take()

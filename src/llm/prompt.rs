@@ -164,10 +164,10 @@ impl PromptBook {
             _ => "不信任这个客服",
         };
         let _ = writeln!(out, "你现在{mood}(火气 {anger}/100),{trust}。");
-        if let Some(expired) = &st.need_expired {
-            let _ = expired;
-            out.push_str("对方拖得太久,该做的没及时做,你已经不打算接受任何方案了。\n");
-        } else if let Some(need) = self.needs.get(st.needs_met) {
+        if st.need_expired.is_some() {
+            out.push_str("对方拖得太久,该做的没及时做,你更不耐烦了,说话更冲。\n");
+        }
+        if let Some(need) = self.needs.get(st.needs_met) {
             let _ = writeln!(out, "你心里最在意、还没得到的是:{need}。");
         }
         if st.outcome.is_none() && st.turn + 2 >= self.patience {

@@ -50,7 +50,8 @@ pub struct Persona {
     /// How each signal kind (or engine event) moves anger and trust. Keys are signal
     /// kinds of the rubric (`empathy`, `forbidden`, …) or events: `rushed` (a remedy
     /// before the needs are met), `empty_apology` (一味道歉), `template` (the same
-    /// sentence pasted again, 念稿子), `idle` (a turn with no helpful signal),
+    /// sentence pasted again, 念稿子), `idle` (a turn with no helpful signal), `late`
+    /// (a need's deadline passed unmet),
     /// `remedy_rejected`, `remedy_accepted`.
     pub reactions: BTreeMap<String, Reaction>,
     /// Ordered conditions that must all be met before any remedy is accepted.
@@ -480,8 +481,9 @@ pub const BUILTIN_SLOTS: [&str; 7] = [
 ];
 
 /// Engine events a persona may react to, besides the rubric's signal kinds.
-pub const EVENTS: [&str; 6] = [
+pub const EVENTS: [&str; 7] = [
     "rushed",
+    "late",
     "empty_apology",
     "template",
     "idle",

@@ -121,7 +121,7 @@ impl Reading {
 
     /// The clauses of the sentence clause `ci` stands in (sentences end at 。！？; and
     /// the like).
-    fn sentence_of(&self, text: &str, ci: usize) -> std::ops::Range<usize> {
+    pub fn sentence_of(&self, text: &str, ci: usize) -> std::ops::Range<usize> {
         let ends = |j: usize| {
             let (a, b) = (self.clauses[j], self.clauses.get(j + 1));
             let gap = b.map_or("", |b| text.get(a.end..b.start).unwrap_or(""));

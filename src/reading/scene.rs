@@ -93,7 +93,7 @@ impl Scene {
         }
         out.over_promised = self.over_promised(text, r, offers);
         out.policy_spans.sort_unstable();
-        out.policy_stated = !out.policy_spans.is_empty();
+        out.policy_stated = !out.policy_spans.is_empty() || explains_a_rule(text, r);
         out
     }
 
@@ -137,7 +137,9 @@ impl Scene {
                 .iter()
                 .any(|a| a.act == Act::Offer && a.start < e && s < a.end)
         };
-        let line_offers = r.has(Act::Offer) || !offers.is_empty();
+        // A line that commits to doing something by a time offers what it names too
+        // (「疏散通道的杂物今天之内清走」).
+        let line_offers = r.has(Act::Offer) || r.has(Act::Commit) || !offers.is_empty();
         // The trainee's words for what the line offers: its offer clauses, first to last
         // (not a clause that only names the remedy: 「多扣的钱我一会儿跟您核对」).
         let offer_span = r.acts.iter().filter(|a| a.act == Act::Offer).fold(
@@ -212,6 +214,51 @@ impl Scene {
 }
 
 /// Cues under which naming a remedy offers nothing.
+/// Words that name a rule's source: a line explaining what one of these says tells the
+/// customer the policy, in whatever words (「规定是这样的：开通增值业务必须经过用户本人
+/// 确认」), which the scenario's own policy patterns cannot all foresee.
+const RULE_SOURCES: [&str; 13] = [
+    "\u{89C4}\u{5B9A}",         // 规定
+    "\u{6CD5}\u{5F8B}",         // 法律
+    "\u{6CD5}\u{89C4}",         // 法规
+    "\u{6CD5}\u{5B9A}",         // 法定
+    "\u{4FDD}\u{62A4}\u{6CD5}", // 保护法
+    "\u{6C11}\u{6CD5}",         // 民法
+    "\u{6D88}\u{6CD5}",         // 消法
+    "\u{6761}\u{4F8B}",         // 条例
+    "\u{653F}\u{7B56}",         // 政策
+    "\u{4E09}\u{5305}",         // 三包
+    "\u{6761}\u{6B3E}",         // 条款
+    "\u{5408}\u{540C}",         // 合同
+    "\u{624B}\u{518C}",         // 手册
+];
+
+/// Whether a sentence of the line explains a rule to the customer: an explanation in a
+/// sentence that names a rule's source, not asked, and with no refusal, argument or
+/// other mistake in it (quoting the rules to refuse, 「按规定这个钱是不能退的」, is
+/// 摆道理, not telling the customer their rights).
+fn explains_a_rule(text: &str, r: &Reading) -> bool {
+    r.acts.iter().any(|a| {
+        if a.act != Act::Explain {
+            return false;
+        }
+        let sentence = r.sentence_of(text, a.clause);
+        let (from, to) = (
+            r.clauses[sentence.start].start,
+            r.clauses[sentence.end - 1].end,
+        );
+        let names_rule = RULE_SOURCES.iter().any(|w| text[from..to].contains(w));
+        let spoilt = r.acts.iter().any(|b| {
+            sentence.contains(&b.clause)
+                && (matches!(b.act, Act::Refuse | Act::Argue) || b.act.polarity() == Polarity::Bad)
+        });
+        let asked = sentence
+            .clone()
+            .any(|c| r.clauses[c].cues.has(Cues::QUESTION));
+        names_rule && !spoilt && !asked
+    })
+}
+
 const SCOPED: u16 =
     Cues::NEGATED | Cues::QUESTION | Cues::REPORTED | Cues::HYPOTHETICAL | Cues::PAST;
 
