@@ -207,7 +207,7 @@ fn scoring_problems(r: &Rubric, root: &FieldPath, out: &mut Vec<Problem>) {
                 gp.key("min"),
                 format!(
                     "分数线要在 0 到 100 之间（现在是 {}）;expected 0–100",
-                    g.min
+                    shown(g.min)
                 ),
             ));
         }
@@ -243,9 +243,19 @@ const MAX_POINTS: f64 = 1000.0;
 /// What is wrong with a number of points (a weight, a deduction), if anything: it
 /// must be finite and from 0 to [`MAX_POINTS`].
 fn points_problem(v: f64) -> Option<String> {
+    let shown = shown(v);
     (!(v.is_finite() && (0.0..=MAX_POINTS).contains(&v))).then(|| {
-        format!("要写一个 0 到 {MAX_POINTS} 之间的数（现在是 {v}）;expected a finite number from 0 to {MAX_POINTS}")
+        format!("要写一个 0 到 {MAX_POINTS} 之间的数（现在是 {shown}）;expected a finite number from 0 to {MAX_POINTS}")
     })
+}
+
+/// A number as a message shows it: 1e308 printed in full is 309 digits.
+fn shown(v: f64) -> String {
+    if v.abs() >= 1e6 {
+        format!("{v:e}")
+    } else {
+        v.to_string()
+    }
 }
 
 /// The polarity of a kind, built-in or declared.
