@@ -85,10 +85,12 @@ pub struct Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        // Fields and messages may hold a trainer's text (a key, a pattern): each place
+        // that quotes one clips it, and this bounds what a forgotten place could print.
         if !self.field.is_empty() {
-            write!(f, "{}: ", self.field)?;
+            write!(f, "{}: ", clip(&self.field))?;
         }
-        write!(f, "{}", self.message)
+        write!(f, "{}", clip_to(&self.message, 8 * QUOTE_CHARS))
     }
 }
 
@@ -105,6 +107,23 @@ impl fmt::Display for Diagnostics {
             write!(f, "{d}")?;
         }
         Ok(())
+    }
+}
+
+/// The most characters of a trainer's text a message quotes: a megabyte pasted into a
+/// pattern must not become a megabyte of error message.
+pub const QUOTE_CHARS: usize = 80;
+
+/// `text` as a message quotes it: whole if short, else its first [`QUOTE_CHARS`]
+/// characters and how long it is.
+pub fn clip(text: &str) -> std::borrow::Cow<'_, str> {
+    clip_to(text, QUOTE_CHARS)
+}
+
+fn clip_to(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => text.into(),
+        Some((cut, _)) => format!("{}…（共 {} 个字符）", &text[..cut], text.chars().count()).into(),
     }
 }
 

@@ -3,15 +3,53 @@
 //! no command ever leaves a half-written file behind.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-/// Read a UTF-8 text file, naming the file and, for bad encoding, the line.
+/// The largest file a trainer or assessor hands the program (rubric, persona,
+/// manifest, settings, labelled lines): the shipped ones are a few dozen kilobytes.
+pub const MAX_FILE_BYTES: u64 = 10 << 20;
+
+/// Read a UTF-8 text file, naming the file and, for bad encoding, the line. Only a
+/// regular file of at most [`MAX_FILE_BYTES`] is read: a FIFO would block the read
+/// forever and `/dev/zero` would fill memory.
 pub fn read_text_file(path: &Path) -> io::Result<String> {
-    let bytes = fs::read(path)
-        .map_err(|e| io::Error::new(e.kind(), format!("无法读取 {}: {}", path.display(), e)))?;
+    let fail = |e: io::Error| io::Error::new(e.kind(), format!("无法读取 {}: {e}", path.display()));
+    // Checked before opening: opening a FIFO for reading waits for a writer.
+    let meta = fs::metadata(path).map_err(fail)?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{} 不是普通文件（{}）;expected a regular file",
+                path.display(),
+                file_kind(&meta.file_type())
+            ),
+        ));
+    }
+    let too_big = || {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{} 超过 {} MB 的上限;expected a file of at most {MAX_FILE_BYTES} bytes",
+                path.display(),
+                MAX_FILE_BYTES >> 20
+            ),
+        )
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    // The file may have grown since: read one byte past the limit at most.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(fail)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
     String::from_utf8(bytes).map_err(|e| {
         let bad = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..bad].iter().filter(|&&b| b == b'\n').count() + 1;
@@ -23,6 +61,27 @@ pub fn read_text_file(path: &Path) -> io::Result<String> {
             ),
         )
     })
+}
+
+/// What a path that is not a regular file is, in a trainer's words.
+pub fn file_kind(t: &fs::FileType) -> &'static str {
+    if t.is_dir() {
+        return "是目录";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "是命名管道 FIFO";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "是设备文件";
+        }
+        if t.is_socket() {
+            return "是套接字";
+        }
+    }
+    "是其他类型的文件"
 }
 
 /// A short, stable hash of file content: the first 16 hex digits of its SHA-256.

@@ -18,6 +18,7 @@ pub mod engine;
 pub mod history;
 pub mod io;
 pub mod llm;
+pub mod pattern;
 pub mod persona;
 pub mod reading;
 pub mod repl;

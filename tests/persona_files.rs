@@ -92,7 +92,7 @@ fn mood_ranges() {
         "accept_below = 45",
         "accept_below = 101",
         "mood.accept_below",
-        "from 0 to 100",
+        "from 1 to 100",
     );
     expect_error(
         "patience = 12 ",
@@ -389,15 +389,180 @@ fn not_utf8_names_the_line() {
     assert!(err.contains("bad.toml:2") && err.contains("UTF-8"), "{err}");
 }
 
+/// One broken file in a shared persona folder stopped every command, built-in
+/// customers included; now it is reported (file, line, field) and left out, and the
+/// built-ins and the other files work. Non-files named `*.toml` are reported too.
+#[cfg(unix)]
 #[test]
-fn persona_dir_errors_stop_commands_with_exit_2() {
+fn a_broken_persona_file_costs_only_itself() {
     let d = Dir::new();
     d.write("mine/x.toml", edit("anger = 60 ", "anger = 160 "));
-    d.cmd()
-        .args(["--persona-dir", "mine", "persona", "list"])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("mood.anger"));
+    d.write("mine/extra.toml", starter("extra"));
+    d.write("mine/again.toml", starter("extra"));
+    std::fs::create_dir_all(d.path().join("mine/folder.toml")).unwrap();
+    std::os::unix::fs::symlink("nowhere.toml", d.path().join("mine/dangling.toml")).unwrap();
+    let fifo = d.path().join("mine/pipe.toml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let line = line_of(&edit("anger = 60 ", "anger = 160 "), "anger = 160 ");
+    let out = d
+        .cmd()
+        .args(["--persona-dir", "mine", "persona", "list", "--json"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"emotional") && ids.contains(&"extra"),
+        "{ids:?}"
+    );
+    assert_eq!(ids.len(), 7, "{ids:?}");
+    for expected in [
+        format!("x.toml:{line}:1: mood.anger: "),
+        "extra.toml:1:1: 编号「extra」与 mine/again.toml 重复".to_string(),
+        "folder.toml:1:1: ".to_string(),
+        "dangling.toml:1:1: ".to_string(),
+        "pipe.toml:1:1: ".to_string(),
+        "已跳过 5 个".to_string(),
+    ] {
+        assert!(err.contains(&expected), "expected {expected} in\n{err}");
+    }
+    // A built-in customer still practises.
+    d.write("a.txt", "您好\n");
+    let out = d
+        .cmd()
+        .args([
+            "--persona-dir",
+            "mine",
+            "run",
+            "--persona",
+            "emotional",
+            "--answers",
+            "a.txt",
+        ])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Asking for the broken one says why it is missing.
+    let out = d
+        .cmd()
+        .args(["--persona-dir", "mine", "persona", "show", "t"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("因有错误被跳过"));
+    // `persona validate DIR` reports every problem and fails.
+    let out = d
+        .cmd()
+        .args(["persona", "validate", "mine"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for file in [
+        "x.toml",
+        "again.toml",
+        "folder.toml",
+        "dangling.toml",
+        "pipe.toml",
+    ] {
+        assert!(err.contains(file), "{file} in\n{err}");
+    }
+    assert!(err.contains("共 5 个问题"), "{err}");
+}
+
+/// `persona validate` on a FIFO hung, and on `/dev/zero` grew to gigabytes.
+#[cfg(unix)]
+#[test]
+fn validate_reads_only_regular_files() {
+    let d = Dir::new();
+    let fifo = d.path().join("p.toml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for file in ["p.toml", "/dev/zero"] {
+        let out = d
+            .cmd()
+            .args(["persona", "validate", file])
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{file}: {err}");
+        assert!(err.contains("不是普通文件"), "{file}: {err}");
+    }
+}
+
+/// A pattern the engine cannot compile silently disabled its remedy; now it is an
+/// error on its field.
+#[test]
+fn a_pattern_too_large_is_an_error_on_its_field() {
+    expect_error(
+        "patterns = [\"免费(维修|修理)\"]",
+        r#"patterns = ['\p{Han}{1000}{1000}']"#,
+        "scenarios[0].remedies[0].patterns[0]",
+        "10 MB",
+    );
+}
+
+/// Personas that can never resolve, or resolve on a greeting.
+#[test]
+fn unreachable_personas_are_rejected() {
+    expect_error(
+        "patterns = [\"免费(维修|修理)\"]",
+        "patterns = [\".+\"]",
+        "scenarios[0].remedies[0].patterns[0]",
+        "问候语",
+    );
+    expect_error(
+        "terms = [\"保修期内免费\"]",
+        "terms = [\"您\"]",
+        "scenarios[0].policy.terms[0]",
+        "问候语",
+    );
+    expect_error(
+        "accept_below = 45 ",
+        "accept_below = 0 ",
+        "mood.accept_below",
+        "超出范围",
+    );
+    expect_error_at(
+        "walk_out_at = 100 ",
+        "walk_out_at = 40 ",
+        "mood.accept_below",
+        "走人线",
+        "accept_below = 45",
+    );
+    // The hard level waits 12 - 3 = 9 turns.
+    expect_error(
+        "after_turn = 1",
+        "after_turn = 10",
+        "needs[0].after_turn",
+        "hard",
+    );
 }
 
 #[test]

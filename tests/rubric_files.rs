@@ -221,17 +221,17 @@ fn scoring_numbers_that_cannot_work_are_rejected() {
         (
             "[scoring.weights]\ncompliance = -25\n",
             "scoring.weights.compliance",
-            "不小于 0",
+            "0 到 1000",
         ),
         (
             "[scoring.weights]\nempathy = nan\n",
             "scoring.weights.empathy",
-            "不小于 0",
+            "0 到 1000",
         ),
         (
             "[scoring]\nviolation_points = -5\n",
             "scoring.violation_points",
-            "不小于 0",
+            "0 到 1000",
         ),
         (
             "[scoring]\nforbidden_cap = \"及格\"\n",
@@ -293,4 +293,143 @@ fn scoring_numbers_that_cannot_work_are_rejected() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("scoring.weights.compliance"));
+}
+
+/// A rule weight of -25 or nan passed validation and then made `score` panic (exit
+/// 101, f64 clamp); now `rubric validate` names file, line and field, and `score`
+/// refuses the rubric with the same message (exit 2) instead of crashing.
+#[test]
+fn a_rule_weight_that_cannot_work_is_rejected_and_score_refuses_it() {
+    for bad in ["-25", "nan", "inf", "1e308"] {
+        let from = "patterns = ['您真专业']";
+        let to = format!("patterns = ['您真专业']\nweight = {bad}");
+        let text = GOOD.replacen(from, &to, 1);
+        let line = line_of(&text, &format!("weight = {bad}"));
+        let (code, _, err) = validate(&text);
+        assert_eq!(code, 1, "{bad}: {err}");
+        assert!(
+            err.contains(&format!("r.toml:{line}:")) && err.contains(" rules[1].weight: "),
+            "{bad}: {err}"
+        );
+        let d = Dir::new();
+        d.write("r.toml", &text);
+        d.write(
+            "t.jsonl",
+            common::transcript(
+                "emotional",
+                "floppy-drive",
+                common::GOOD_SESSION,
+                "resolved",
+            ),
+        );
+        let out = d
+            .cmd()
+            .args(["--rubric", "r.toml", "score", "t.jsonl"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
+        assert!(
+            err.contains("rules[1].weight") && !err.contains("panicked"),
+            "{err}"
+        );
+    }
+}
+
+/// `\p{Han}{1000}{1000}` took 19 s and 4 GB to validate; now it fails on the regex
+/// engine's size limit, on its own field, at once. The wait bounds a hang only.
+#[test]
+fn a_pattern_too_large_to_compile_is_an_error_on_its_field() {
+    let text = GOOD.replacen(
+        "patterns = ['您真专业']",
+        r"patterns = ['您真专业', '\p{Han}{1000}{1000}']",
+        1,
+    );
+    let d = Dir::new();
+    d.write("r.toml", &text);
+    let out = d
+        .cmd()
+        .args(["rubric", "validate", "r.toml"])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let line = line_of(&text, "Han");
+    assert!(
+        err.contains(&format!("r.toml:{line}:"))
+            && err.contains(" rules[1].patterns[1]: ")
+            && err.contains("太大")
+            && err.contains("10 MB"),
+        "{err}"
+    );
+    // A session with it refuses the rubric rather than dropping the kind.
+    let out = d
+        .cmd()
+        .args(["--rubric", "r.toml", "analyze"])
+        .write_stdin("您真专业\n")
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rules[1].patterns[1]"));
+}
+
+/// A megabyte pasted as a pattern gave a 3 MB error message; now a message quotes at
+/// most 80 characters of it.
+#[test]
+fn long_and_broken_patterns_are_quoted_short() {
+    let huge = "规".repeat(1 << 20);
+    let broken = format!("{}(", "好".repeat(500));
+    for (pattern, message) in [
+        (huge.as_str(), "模式太长"),
+        (broken.as_str(), "不是有效的正则表达式"),
+    ] {
+        let text = GOOD.replacen("'您真专业'", &format!("'{pattern}'"), 1);
+        let (code, _, err) = validate(&text);
+        assert_eq!(code, 1);
+        assert!(
+            err.contains(" rules[1].patterns[0]: ") && err.contains(message),
+            "{}",
+            &err[..err.len().min(500)]
+        );
+        assert!(
+            err.chars().count() < 400,
+            "{} characters",
+            err.chars().count()
+        );
+    }
+}
+
+/// Only a regular file below 10 MB is read: a FIFO made the validator hang, and
+/// `/dev/zero` grew it to gigabytes.
+#[cfg(unix)]
+#[test]
+fn only_regular_files_below_the_limit_are_read() {
+    let d = Dir::new();
+    let fifo = d.path().join("fifo.toml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let big = format!("{GOOD}{}", "# 注释\n".repeat(1 << 21));
+    d.write("big.toml", big);
+    for (file, message) in [
+        ("fifo.toml", "不是普通文件"),
+        ("/dev/zero", "不是普通文件"),
+        ("big.toml", "10 MB"),
+    ] {
+        let out = d
+            .cmd()
+            .args(["rubric", "validate", file])
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{file}: {err}");
+        assert!(err.contains(file) && err.contains(message), "{file}: {err}");
+    }
 }

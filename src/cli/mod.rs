@@ -286,15 +286,35 @@ impl Context {
         })
     }
 
+    /// The built-in personas and the persona folder's. A file of the folder with
+    /// errors is reported on stderr and left out; the rest are used.
     pub(crate) fn catalog(&self, rubric: &Analyser) -> anyhow::Result<Catalog> {
         let dir = self.or_config(&self.persona_dir, |c| &c.persona_dir)?;
-        Catalog::load(dir.as_deref(), rubric)
+        let catalog = Catalog::load(dir.as_deref(), rubric)
             .map_err(|d| anyhow::anyhow!("客户画像有错误:\n{d}"))
             .with_context(|| match &dir {
                 Some(dir) => format!("加载客户画像目录 {}", dir.display()),
                 None => "加载内置客户画像".to_string(),
-            })
+            })?;
+        if !catalog.skipped().is_empty() {
+            report_skipped(&catalog);
+        }
+        Ok(catalog)
     }
+}
+
+/// Tell the user which persona files were left out and why, on stderr (stdout may be
+/// JSON a script reads). A closed stderr is no reason to stop the command.
+fn report_skipped(catalog: &Catalog) {
+    let mut err = io::stderr().lock();
+    for d in catalog.skipped() {
+        let _ = writeln!(err, "{}", crate::ui::sanitize(&d.to_string()));
+    }
+    let _ = writeln!(
+        err,
+        "已跳过 {} 个有问题的客户画像文件，内置客户和其他文件照常可用；用 `peilian persona validate 目录` 查看全部问题。",
+        catalog.skipped_files()
+    );
 }
 
 /// The JSON Schema of persona files, as committed in `personas/persona.schema.json`.

@@ -192,29 +192,36 @@ fn write_persona(out: &mut impl Write, p: &Persona, reveal: bool, st: Style) -> 
     Ok(())
 }
 
-/// The files to validate: files as given, directories expanded to their `*.toml`.
-fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
+/// The files to validate: files as given, directories expanded to their `*.toml`;
+/// and the `*.toml` entries of those directories that are not files.
+fn expand_paths(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut files = Vec::new();
+    let mut not_files = Vec::new();
     for p in paths {
         if p.is_dir() {
-            files.extend(persona::toml_files(p).map_err(|d| d.0)?);
+            let (f, n) = persona::toml_files(p).map_err(|d| d.0)?;
+            files.extend(f);
+            not_files.extend(n);
         } else {
             files.push(p.clone());
         }
     }
-    Ok(files)
+    Ok((files, not_files))
 }
 
 fn validate(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
     let rubric = ctx.analyser()?;
-    let files = match expand_paths(paths) {
+    let (files, not_files) = match expand_paths(paths) {
         Ok(f) => f,
         Err(d) => return report_only(&d),
     };
     let mut out = io::stdout().lock();
     let mut err = io::stderr().lock();
     let mut loaded = Vec::new();
-    let mut problems = 0;
+    let mut problems = not_files.len();
+    for d in &not_files {
+        writeln!(err, "{}", ui::sanitize(&d.to_string()))?;
+    }
     for f in &files {
         match persona::load_persona_file(f, rubric) {
             Ok(e) => {
@@ -237,11 +244,11 @@ fn validate(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
             }
         }
     }
-    for d in persona::duplicate_ids(&loaded) {
+    for d in persona::duplicate_ids(&loaded, &[]) {
         problems += 1;
         writeln!(err, "{}", ui::sanitize(&d.to_string()))?;
     }
-    if files.is_empty() {
+    if files.is_empty() && not_files.is_empty() {
         writeln!(err, "没有找到 .toml 文件")?;
         return Ok(1);
     }
@@ -295,8 +302,11 @@ fn test(ctx: &Context, targets: &[String], verbose: bool) -> anyhow::Result<u8> 
     for t in targets {
         let path = Path::new(t);
         if path.exists() {
-            let files = expand_paths(&[path.to_path_buf()])
+            let (files, not_files) = expand_paths(&[path.to_path_buf()])
                 .map_err(|d| anyhow::anyhow!(crate::diag::Diagnostics(d)))?;
+            if !not_files.is_empty() {
+                anyhow::bail!(crate::diag::Diagnostics(not_files));
+            }
             for f in files {
                 entries.push(
                     persona::load_persona_file(&f, rubric)

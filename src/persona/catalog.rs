@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::{Persona, validate_with};
-use crate::diag::{Diagnostic, Diagnostics, Locator};
+use crate::diag::{Diagnostic, Diagnostics, Locator, clip};
 use crate::rubric::Analyser;
 
 /// The built-in persona files: (path shown in messages, text).
@@ -56,10 +56,36 @@ pub struct Entry {
     pub source: PersonaSource,
 }
 
-/// All personas available to a command.
+/// All personas available to a command, and the problems of files left out.
 #[derive(Debug, Default)]
 pub struct Catalog {
     entries: Vec<Entry>,
+    skipped: Vec<Diagnostic>,
+}
+
+/// The embedded personas; their patterns are checked by the test suite, the kinds
+/// they use against the rubric in force here.
+fn builtin(rubric: &Analyser) -> Result<Vec<Entry>, Diagnostics> {
+    let mut entries = Vec::with_capacity(BUILTIN.len());
+    let mut errors = Vec::new();
+    for (file, text) in BUILTIN {
+        match load_checked(file, text, rubric, false) {
+            Ok(persona) => entries.push(Entry {
+                persona,
+                source: PersonaSource {
+                    file: file.to_string(),
+                    builtin: true,
+                    content: crate::io::Source::new(text),
+                },
+            }),
+            Err(d) => errors.extend(d.0),
+        }
+    }
+    if errors.is_empty() {
+        Ok(entries)
+    } else {
+        Err(Diagnostics(errors))
+    }
 }
 
 /// Parse and validate persona text; `file` names it in diagnostics.
@@ -116,66 +142,102 @@ fn whole_file(file: &str, message: &str) -> Diagnostic {
     }
 }
 
-/// The `*.toml` files of a directory, sorted so messages come in a stable order.
-pub fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostics> {
+/// The `*.toml` files of a directory, sorted so messages come in a stable order, and
+/// a problem for each `*.toml` entry that cannot be read as a file: a directory, a FIFO,
+/// a link to nothing. Those are reported rather than passed over, so a trainer who put
+/// a persona there learns why it is missing.
+pub fn toml_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<Diagnostic>), Diagnostics> {
     let label = dir.display().to_string();
     let rd = fs::read_dir(dir)
         .map_err(|e| Diagnostics(vec![whole_file(&label, &format!("无法读取目录: {e}"))]))?;
-    let mut files: Vec<PathBuf> = rd
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
-        .collect();
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for entry in rd {
+        let path = match entry {
+            Ok(e) => e.path(),
+            Err(e) => {
+                problems.push(whole_file(&label, &format!("无法读取目录中的一项: {e}")));
+                continue;
+            }
+        };
+        if path.extension().is_none_or(|x| x != "toml") {
+            continue;
+        }
+        // Follows links: a link to a regular file is a file.
+        match fs::metadata(&path) {
+            Ok(m) if m.is_file() => files.push(path),
+            Ok(m) => problems.push(not_a_file(&path, crate::io::file_kind(&m.file_type()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                problems.push(not_a_file(&path, "是指向不存在文件的链接"));
+            }
+            Err(e) => problems.push(whole_file(
+                &path.display().to_string(),
+                &format!("无法读取: {e}"),
+            )),
+        }
+    }
     files.sort();
-    Ok(files)
+    problems.sort_by(|a, b| a.file.cmp(&b.file));
+    Ok((files, problems))
 }
 
-/// Report ids used by more than one of `entries`, naming both files.
-pub fn duplicate_ids(entries: &[Entry]) -> Vec<Diagnostic> {
-    let mut first: HashMap<&str, &str> = HashMap::new();
+fn not_a_file(path: &Path, what: &str) -> Diagnostic {
+    whole_file(
+        &path.display().to_string(),
+        &format!("不是普通文件（{what}），已跳过;expected a regular persona file"),
+    )
+}
+
+/// Report each of `entries` whose id is already used, by an earlier one of `entries`
+/// or one of `before`, naming both files.
+pub fn duplicate_ids(entries: &[Entry], before: &[Entry]) -> Vec<Diagnostic> {
+    let mut first: HashMap<&str, &str> = before
+        .iter()
+        .map(|e| (e.persona.id.as_str(), e.source.file.as_str()))
+        .collect();
     let mut out = Vec::new();
     for e in entries {
-        if let Some(prev) = first.insert(&e.persona.id, &e.source.file) {
-            out.push(whole_file(
+        match first.get(e.persona.id.as_str()) {
+            Some(prev) => out.push(whole_file(
                 &e.source.file,
                 &format!(
                     "编号「{}」与 {prev} 重复;persona ids must be unique",
-                    e.persona.id
+                    clip(&e.persona.id)
                 ),
-            ));
-            first.insert(&e.persona.id, prev);
+            )),
+            None => {
+                first.insert(&e.persona.id, &e.source.file);
+            }
         }
     }
     out
 }
 
 impl Catalog {
-    /// The built-in personas, then those of `dir` (replacing built-ins by id). Every
-    /// problem in every file of `dir` is reported at once.
+    /// The built-in personas, then those of `dir` (replacing built-ins by id). A file
+    /// of `dir` with errors costs only itself: its problems are kept in
+    /// [`Catalog::skipped`] and the rest load, so one trainer's typo in a shared folder
+    /// does not stop the class. Only a folder that cannot be read at all is an error.
     pub fn load(dir: Option<&Path>, rubric: &Analyser) -> Result<Self, Diagnostics> {
-        let mut entries = Vec::with_capacity(BUILTIN.len());
-        let mut errors = Vec::new();
-        for (file, text) in BUILTIN {
-            match load_checked(file, text, rubric, false) {
-                Ok(persona) => entries.push(Entry {
-                    persona,
-                    source: PersonaSource {
-                        file: file.to_string(),
-                        builtin: true,
-                        content: crate::io::Source::new(text),
-                    },
-                }),
-                Err(d) => errors.extend(d.0),
-            }
-        }
+        let mut entries = builtin(rubric)?;
+        let mut skipped = Vec::new();
         if let Some(dir) = dir {
-            let mut added = Vec::new();
-            for path in toml_files(dir)? {
+            let (files, not_files) = toml_files(dir)?;
+            skipped.extend(not_files);
+            let mut added: Vec<Entry> = Vec::new();
+            for path in files {
                 match load_persona_file(&path, rubric) {
-                    Ok(e) => added.push(e),
-                    Err(d) => errors.extend(d.0),
+                    Ok(e) => {
+                        let dup = duplicate_ids(std::slice::from_ref(&e), &added);
+                        if dup.is_empty() {
+                            added.push(e);
+                        } else {
+                            skipped.extend(dup);
+                        }
+                    }
+                    Err(d) => skipped.extend(d.0),
                 }
             }
-            errors.extend(duplicate_ids(&added));
             for e in added {
                 match entries.iter_mut().find(|x| x.persona.id == e.persona.id) {
                     Some(slot) => *slot = e,
@@ -183,11 +245,20 @@ impl Catalog {
                 }
             }
         }
-        if errors.is_empty() {
-            Ok(Self { entries })
-        } else {
-            Err(Diagnostics(errors))
-        }
+        Ok(Self { entries, skipped })
+    }
+
+    /// Problems of the files of the persona folder that were left out, each naming its
+    /// file, line and field; empty when every file loaded.
+    pub fn skipped(&self) -> &[Diagnostic] {
+        &self.skipped
+    }
+
+    /// How many files were left out.
+    pub fn skipped_files(&self) -> usize {
+        let files: std::collections::BTreeSet<&str> =
+            self.skipped.iter().map(|d| d.file.as_str()).collect();
+        files.len()
     }
 
     pub fn entries(&self) -> &[Entry] {
@@ -210,6 +281,17 @@ impl Catalog {
             .iter()
             .map(|e| format!("{} ({})", e.persona.id, e.persona.name))
             .collect();
-        format!("没有找到客户类型「{name}」。可选:{}", known.join("、"))
+        let mut msg = format!(
+            "没有找到客户类型「{}」。可选:{}",
+            clip(name),
+            known.join("、")
+        );
+        if !self.skipped.is_empty() {
+            msg.push_str(&format!(
+                "（另有 {} 个客户画像文件因有错误被跳过，见上）",
+                self.skipped_files()
+            ));
+        }
+        msg
     }
 }

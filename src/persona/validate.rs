@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use super::{BUILTIN_SLOTS, EVENTS, LEVELS, Level, Persona};
-use crate::diag::{FieldPath, Problem};
+use crate::diag::{FieldPath, Problem, clip};
 use crate::rubric::Analyser;
 
 /// Every problem of a parsed persona, checked against the rubric's signal kinds.
@@ -26,6 +26,17 @@ pub fn validate_with(p: &Persona, rubric: &Analyser, check_patterns: bool) -> Ve
     v.persona(p);
     v.out
 }
+
+/// Lines every trainee may open with; no remedy, policy term or forbidden promise
+/// may match one.
+const GREETINGS: [&str; 6] = [
+    "\u{60a8}\u{597d}",                 // 您好
+    "\u{4f60}\u{597d}",                 // 你好
+    "\u{5582}\u{ff0c}\u{60a8}\u{597d}", // 喂，您好
+    "\u{60a8}\u{597d}\u{ff0c}\u{8bf7}\u{95ee}\u{6709}\u{4ec0}\u{4e48}\u{53ef}\u{4ee5}\u{5e2e}\u{60a8}\u{ff1f}", // 您好，请问有什么可以帮您？
+    "\u{597d}\u{7684}", // 好的
+    "\u{55ef}",         // 嗯
+];
 
 struct Checker<'a> {
     out: Vec<Problem>,
@@ -67,12 +78,20 @@ impl Checker<'_> {
             let known: Vec<&str> = self.rubric.kinds().iter().map(|k| k.id.as_str()).collect();
             self.push(
                 at,
-                format!("未知的信号类型「{k}」;expected one of {}", known.join(", ")),
+                format!(
+                    "未知的信号类型「{}」;expected one of {}",
+                    clip(k),
+                    known.join(", ")
+                ),
             );
         }
     }
 
-    fn regexes(&mut self, at: FieldPath, pats: &[String], required: bool) {
+    /// Each pattern compiled as the engine compiles it (same builder, same limits),
+    /// so that none that passes here is dropped in a session. With `greetings`, a
+    /// pattern must not match a plain greeting: it decides an outcome (a remedy
+    /// offered, the policy stated, a promise broken) and would do so on the first line.
+    fn regexes(&mut self, at: FieldPath, pats: &[String], required: bool, greetings: bool) {
         if required && pats.is_empty() {
             self.push(
                 at.clone(),
@@ -83,15 +102,16 @@ impl Checker<'_> {
             return;
         }
         for (i, pat) in pats.iter().enumerate() {
-            match regex_syntax::Parser::new().parse(pat) {
-                Err(e) => self.push(
-                    at.index(i),
-                    format!("不是有效的正则表达式(Rust regex 语法,不支持前后查找): {e}"),
-                ),
-                Ok(h) if h.properties().minimum_len() == Some(0) => self.push(
-                    at.index(i),
-                    "模式能匹配空字符串,会命中所有句子;expected a pattern that needs at least one character",
-                ),
+            match crate::pattern::compile(pat) {
+                Err(e) => self.push(at.index(i), e),
+                Ok(re) if greetings => {
+                    if let Some(g) = GREETINGS.iter().find(|g| re.is_match(g)) {
+                        self.push(
+                            at.index(i),
+                            format!("模式连问候语「{g}」都能匹配，会在开口第一句就生效;expected a pattern for what this item is, not any line"),
+                        );
+                    }
+                }
                 Ok(_) => {}
             }
         }
@@ -111,7 +131,8 @@ impl Checker<'_> {
                 self.push(
                     at.clone(),
                     format!(
-                        "未知的占位「{{{name}}}」;expected one of {}",
+                        "未知的占位「{{{}}}」;expected one of {}",
+                        clip(name),
                         known
                             .iter()
                             .map(|s| format!("{{{s}}}"))
@@ -150,7 +171,7 @@ impl Checker<'_> {
         self.range_i(mp.key("anger"), m.anger.into(), 0, 100);
         self.range_i(mp.key("trust"), m.trust.into(), 0, 100);
         self.range_i(mp.key("walk_out_at"), m.walk_out_at.into(), 1, 100);
-        self.range_i(mp.key("accept_below"), m.accept_below.into(), 0, 100);
+        self.range_i(mp.key("accept_below"), m.accept_below.into(), 1, 100);
         self.range_i(mp.key("patience"), m.patience.into(), 1, 200);
         self.range_f(mp.key("repeat_decay"), m.repeat_decay, 0.0, 1.0);
         if (0..=100).contains(&m.anger) && m.anger >= m.walk_out_at {
@@ -159,6 +180,16 @@ impl Checker<'_> {
                 format!(
                     "开场愤怒 {} 已达到走人线 walk_out_at = {};expected anger below walk_out_at",
                     m.anger, m.walk_out_at
+                ),
+            );
+        }
+
+        if (1..=100).contains(&m.accept_below) && m.accept_below >= m.walk_out_at {
+            self.push(
+                mp.key("accept_below"),
+                format!(
+                    "接受线 accept_below = {} 不低于走人线 walk_out_at = {}，等于没有接受条件;expected accept_below below walk_out_at",
+                    m.accept_below, m.walk_out_at
                 ),
             );
         }
@@ -185,7 +216,8 @@ impl Checker<'_> {
                 self.push(
                     rp.clone(),
                     format!(
-                        "未知的信号类型或事件「{key}」;expected a signal kind ({}) or an event ({})",
+                        "未知的信号类型或事件「{}」;expected a signal kind ({}) or an event ({})",
+                        clip(key),
                         kinds.join(", "),
                         EVENTS.join(", ")
                     ),
@@ -202,7 +234,7 @@ impl Checker<'_> {
             if !need_ids.insert(n.id.as_str()) {
                 self.push(
                     np.key("id"),
-                    format!("需求编号「{}」重复;expected unique ids", n.id),
+                    format!("需求编号「{}」重复;expected unique ids", clip(&n.id)),
                 );
             }
             self.non_empty(np.key("label"), &n.label);
@@ -256,6 +288,7 @@ impl Checker<'_> {
                 );
             }
         }
+        self.needs_reachable(p);
         for (j, k) in p.behaviour.first_remedy_needs.iter().enumerate() {
             self.kind(root.key("behaviour").key("first_remedy_needs").index(j), k);
         }
@@ -296,7 +329,7 @@ impl Checker<'_> {
             if !scenario_ids.insert(s.id.as_str()) {
                 self.push(
                     sp.key("id"),
-                    format!("场景编号「{}」重复;expected unique ids", s.id),
+                    format!("场景编号「{}」重复;expected unique ids", clip(&s.id)),
                 );
             }
             for (field, text) in [
@@ -317,12 +350,12 @@ impl Checker<'_> {
                 if !fact_ids.insert(f.id.as_str()) {
                     self.push(
                         fp.key("id"),
-                        format!("事实编号「{}」重复;expected unique ids", f.id),
+                        format!("事实编号「{}」重复;expected unique ids", clip(&f.id)),
                     );
                 }
                 self.non_empty(fp.key("answer"), &f.answer);
                 self.slots(fp.key("answer"), &f.answer, &own);
-                self.regexes(fp.key("asked_by"), &f.asked_by, true);
+                self.regexes(fp.key("asked_by"), &f.asked_by, true, false);
             }
             if s.remedies.is_empty() {
                 self.push(
@@ -341,11 +374,11 @@ impl Checker<'_> {
                 if !remedy_ids.insert(r.id.as_str()) {
                     self.push(
                         rp.key("id"),
-                        format!("方案编号「{}」重复;expected unique ids", r.id),
+                        format!("方案编号「{}」重复;expected unique ids", clip(&r.id)),
                     );
                 }
                 self.non_empty(rp.key("label"), &r.label);
-                self.regexes(rp.key("patterns"), &r.patterns, true);
+                self.regexes(rp.key("patterns"), &r.patterns, true, true);
                 if !r.accept && r.reason.trim().is_empty() {
                     self.push(
                         rp.key("reason"),
@@ -356,13 +389,18 @@ impl Checker<'_> {
             }
             let pp = sp.key("policy");
             self.non_empty(pp.key("summary"), &s.policy.summary);
-            self.regexes(pp.key("terms"), &s.policy.terms, false);
+            self.regexes(pp.key("terms"), &s.policy.terms, false, true);
             for (j, f) in s.policy.forbids.iter().enumerate() {
-                self.regexes(
-                    pp.key("forbids").index(j).key("patterns"),
-                    &f.patterns,
-                    true,
-                );
+                let at = pp.key("forbids").index(j).key("patterns");
+                let before = self.out.len();
+                self.regexes(at.clone(), &f.patterns, true, true);
+                // The promise ledger searches them as one alternation.
+                if self.check_patterns
+                    && self.out.len() == before
+                    && let Err(e) = crate::pattern::compile_any(&f.patterns)
+                {
+                    self.push(at, e);
+                }
                 self.non_empty(pp.key("forbids").index(j).key("why"), &f.why);
             }
             if p.needs.iter().any(|n| n.policy) && s.policy.terms.is_empty() {
@@ -381,7 +419,10 @@ impl Checker<'_> {
             {
                 self.push(
                     cp.key("scenario"),
-                    format!("没有编号为「{s}」的场景;expected a scenario id of this persona"),
+                    format!(
+                        "没有编号为「{}」的场景;expected a scenario id of this persona",
+                        clip(s)
+                    ),
                 );
             }
             if let Some(d) = &c.difficulty
@@ -389,11 +430,57 @@ impl Checker<'_> {
             {
                 self.push(
                     cp.key("difficulty"),
-                    format!("未知难度「{d}」;expected easy, normal or hard"),
+                    format!("未知难度「{}」;expected easy, normal or hard", clip(d)),
                 );
             }
             if c.lines.is_empty() {
                 self.push(cp.key("lines"), "expected at least one trainee line");
+            }
+        }
+    }
+}
+
+impl Checker<'_> {
+    /// Every need must be reachable before the customer runs out of patience at
+    /// every difficulty: it counts from `after_turn` (turn 1 at the earliest), once a
+    /// turn, `count` times, and a remedy accepted on the turn the last need is met
+    /// still resolves the call.
+    fn needs_reachable(&mut self, p: &Persona) {
+        let Some((level, patience)) = LEVELS
+            .iter()
+            .filter_map(|name| {
+                let lv = p.difficulty.get(name)?;
+                Some((
+                    *name,
+                    (i64::from(p.mood.patience) + i64::from(lv.patience)).max(1),
+                ))
+            })
+            .min_by_key(|(_, turns)| *turns)
+        else {
+            return;
+        };
+        for (i, n) in p.needs.iter().enumerate() {
+            let np = FieldPath::root().key("needs").index(i);
+            let earliest = i64::from(n.after_turn.max(1)) + i64::from(n.count.max(1)) - 1;
+            if earliest > patience {
+                self.push(
+                    np.key("after_turn"),
+                    format!(
+                        "最早第 {earliest} 轮才能满足，可难度 {level} 的客户只等 {patience} 轮，这个客户永远不会接受方案;expected after_turn + count - 1 ≤ patience at every difficulty"
+                    ),
+                );
+            }
+            if let Some(by) = n.by_turn
+                && by >= n.after_turn.max(1)
+                && earliest > i64::from(by)
+            {
+                self.push(
+                    np.key("count"),
+                    format!(
+                        "要 {} 轮才能满足，但必须在第 {by} 轮前满足（最早第 {earliest} 轮）;expected after_turn + count - 1 ≤ by_turn",
+                        n.count
+                    ),
+                );
             }
         }
     }

@@ -43,8 +43,14 @@ pub struct SceneReading {
     pub over_promised: bool,
 }
 
+/// Persona validation compiles every pattern with this same function and its limits,
+/// so a loaded persona's patterns all compile here (the built-in ones are checked by
+/// the test suite).
 fn each_of(patterns: &[String]) -> Vec<Regex> {
-    patterns.iter().filter_map(|p| Regex::new(p).ok()).collect()
+    patterns
+        .iter()
+        .filter_map(|p| crate::pattern::compile(p).ok())
+        .collect()
 }
 
 impl Scene {

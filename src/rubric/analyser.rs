@@ -22,9 +22,7 @@ use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use regex_automata::nfa::thompson::{
-    self, WhichCaptures, backtrack::BoundedBacktracker, pikevm::PikeVM,
-};
+use regex_automata::nfa::thompson::{self, backtrack::BoundedBacktracker, pikevm::PikeVM};
 use regex_automata::util::pool::Pool;
 use regex_automata::{Anchored, Input, hybrid};
 use regex_syntax::hir::Hir;
@@ -115,10 +113,7 @@ impl Group {
     fn engine(&self) -> &Result<Engine, String> {
         self.engine.get_or_init(|| {
             let hirs = std::mem::take(&mut *self.hirs.lock().expect("not poisoned"));
-            let nfa = thompson::Compiler::new()
-                .configure(thompson::Config::new().which_captures(WhichCaptures::Implicit))
-                .build_many_from_hir(&hirs)
-                .map_err(|e| e.to_string())?;
+            let nfa = crate::pattern::nfa(&hirs)?;
             let backtrack =
                 BoundedBacktracker::new_from_nfa(nfa.clone()).map_err(|e| e.to_string())?;
             let pike = PikeVM::new_from_nfa(nfa).map_err(|e| e.to_string())?;
@@ -136,7 +131,7 @@ impl Engine {
         self.lazy
             .get_or_init(|| {
                 hybrid::dfa::DFA::builder()
-                    .configure(hybrid::dfa::DFA::config().unicode_word_boundary(true))
+                    .configure(crate::pattern::lazy_dfa_config())
                     .build_from_nfa(self.pike.get_nfa().clone())
                     .ok()
             })
@@ -701,33 +696,59 @@ impl Analyser {
     }
 
     /// Build now every automaton a session searches with. Reports any kind that cannot
-    /// be built (a rubric too large for the regex engine's limits). Validation calls
-    /// this, and `peilian practice` on a thread of its own while the trainee reads the
-    /// brief, so that no turn waits for a build; otherwise each is built on first use.
+    /// be built (a rubric too large for the regex engine's limits), on the patterns
+    /// too large by themselves where there are some. Validation calls this, and
+    /// `peilian practice` on a thread of its own while the trainee reads the brief, so
+    /// that no turn waits for a build; otherwise each is built on first use.
     pub fn compile_all(&self) -> Result<(), Vec<Problem>> {
         self.scanner();
-        let problems: Vec<Problem> = self
-            .groups
-            .iter()
-            .enumerate()
-            .filter_map(|(i, g)| self.engine(i).as_ref().err().map(|e| (i, g, e)))
-            .map(|(i, g, e)| {
-                let what = if i < self.kind_groups {
-                    format!("类型 {} 的规则", self.kinds[g.owner].id)
-                } else {
-                    format!("规则 {} 的例外", self.rubric.rules[g.owner].id)
-                };
-                Problem::new(
-                    FieldPath::root().key("rules"),
-                    format!("{what}无法编译(模式太大?): {e}"),
-                )
-            })
+        let problems: Vec<Problem> = (0..self.groups.len())
+            .filter_map(|i| self.engine(i).as_ref().err().map(|e| (i, e)))
+            .flat_map(|(i, e)| self.group_problems(i, e))
             .collect();
         if problems.is_empty() {
             Ok(())
         } else {
             Err(problems)
         }
+    }
+
+    /// Why group `g` could not be built: each of its patterns that fails alone, on its
+    /// field; else the group as a whole (its patterns fit one by one, not together).
+    fn group_problems(&self, g: usize, error: &str) -> Vec<Problem> {
+        let owner = self.groups[g].owner;
+        let rules = &self.rubric.rules;
+        let (what, field, members): (String, &str, Vec<usize>) = if g < self.kind_groups {
+            let kind = &self.kinds[owner].id;
+            let members = (0..rules.len()).filter(|&r| &rules[r].kind == kind);
+            (format!("类型 {kind} 的规则"), "patterns", members.collect())
+        } else {
+            let rule = &rules[owner];
+            (format!("规则 {} 的例外", rule.id), "except", vec![owner])
+        };
+        let mut out = Vec::new();
+        for r in members {
+            let pats = if field == "patterns" {
+                &rules[r].patterns
+            } else {
+                &rules[r].except
+            };
+            for (j, pat) in pats.iter().enumerate() {
+                let alone = check_pattern(pat, &self.rubric.defines)
+                    .and_then(|h| crate::pattern::nfa(&[h]).map(drop));
+                if let Err(e) = alone {
+                    let at = FieldPath::root().key("rules").index(r).key(field).index(j);
+                    out.push(Problem::new(at, e));
+                }
+            }
+        }
+        if out.is_empty() {
+            out.push(Problem::new(
+                FieldPath::root().key("rules"),
+                format!("{what}合起来无法编译（模式太多或太大）: {error}"),
+            ));
+        }
+        out
     }
 
     pub fn rubric(&self) -> &Rubric {
@@ -773,8 +794,6 @@ impl Analyser {
     }
 }
 
-/// Expand `{name}` references to the rubric's defines and check the result compiles and
-/// cannot match the empty string (such a pattern would hit every utterance).
 /// Spans found in a cleaned text (`at`: the typed offset of each of its bytes, and of
 /// its end) put back on the text as typed. A hit ends where its last character as typed
 /// ends, not where the next begins: a dropped space may lie between.
@@ -786,15 +805,13 @@ fn back_on_typed(text: &str, at: &[usize], hits: &mut [Signal]) {
     }
 }
 
+/// Check a pattern's length as written, expand `{name}` references to the rubric's
+/// defines, and check the result compiles and cannot match the empty string (such a
+/// pattern would hit every utterance).
 fn check_pattern(pat: &str, defines: &BTreeMap<String, String>) -> Result<Hir, String> {
+    crate::pattern::check_length(pat)?;
     let expanded = expand_defines(pat, defines)?;
-    let hir = regex_syntax::Parser::new()
-        .parse(&expanded)
-        .map_err(|e| format!("不是有效的正则表达式(Rust regex 语法,不支持前后查找): {e}"))?;
-    if hir.properties().minimum_len() == Some(0) {
-        return Err("模式能匹配空字符串,会命中所有句子;expected a pattern that needs at least one character".into());
-    }
-    Ok(hir)
+    crate::pattern::needs_text(crate::pattern::parse_syntax(&expanded)?)
 }
 
 /// Replace `{name}` (lowercase letters and `_`) with `(?:define)`; a regex repetition

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use super::analyser::Analyser;
 use super::kinds::BUILTIN_KINDS;
 use super::{Polarity, Rubric};
-use crate::diag::{Diagnostics, FieldPath, Locator, Problem};
+use crate::diag::{Diagnostics, FieldPath, Locator, Problem, clip};
 
 /// The default rubric's file text, embedded so the binary works from any directory.
 pub const DEFAULT_RUBRIC: &str = include_str!("../../rubrics/default.toml");
@@ -22,7 +22,9 @@ pub fn default_rubric() -> &'static Analyser {
     })
 }
 
-/// Load a rubric file from disk.
+/// Load a rubric file from disk, with every automaton built: a file a trainer wrote is
+/// checked completely before any session uses it, so that a kind too large for the
+/// regex engine's limits is an error here, not a rule that silently matches nothing.
 pub fn load_rubric_file(path: &Path) -> Result<Analyser, Diagnostics> {
     let label = path.display().to_string();
     let text = crate::io::read_text_file(path).map_err(|e| {
@@ -32,7 +34,12 @@ pub fn load_rubric_file(path: &Path) -> Result<Analyser, Diagnostics> {
             &e.to_string(),
         )])
     })?;
-    load_rubric_text(&label, &text)
+    let analyser = load_rubric_text(&label, &text)?;
+    analyser.compile_all().map_err(|problems| {
+        let locator = Locator::new(&label, &text);
+        Diagnostics(problems.iter().map(|p| locator.locate(p)).collect())
+    })?;
+    Ok(analyser)
 }
 
 /// Parse, validate and compile rubric text; `label` names the file in diagnostics.
@@ -76,8 +83,10 @@ fn validate(r: &Rubric) -> Vec<Problem> {
                 "名称只能用小写字母和 _;expected a name of lowercase ASCII letters and `_`",
             ));
         }
-        if let Err(e) = regex_syntax::Parser::new().parse(piece) {
-            out.push(Problem::new(p, format!("不是有效的正则表达式: {e}")));
+        if let Err(e) =
+            crate::pattern::check_length(piece).and_then(|()| crate::pattern::parse_syntax(piece))
+        {
+            out.push(Problem::new(p, e));
         }
     }
     scoring_problems(r, &root, &mut out);
@@ -123,7 +132,7 @@ fn validate(r: &Rubric) -> Vec<Problem> {
         } else if !seen.insert(rule.id.as_str()) {
             out.push(Problem::new(
                 p.key("id"),
-                format!("规则编号「{}」重复;rule ids must be unique", rule.id),
+                format!("规则编号「{}」重复;rule ids must be unique", clip(&rule.id)),
             ));
         }
         if !known.contains(rule.kind.as_str()) {
@@ -131,7 +140,7 @@ fn validate(r: &Rubric) -> Vec<Problem> {
                 p.key("kind"),
                 format!(
                     "未知的信号类型「{}」;expected one of {} (or declare it under [kinds])",
-                    rule.kind,
+                    clip(&rule.kind),
                     known.iter().copied().collect::<Vec<_>>().join(", ")
                 ),
             ));
@@ -142,8 +151,8 @@ fn validate(r: &Rubric) -> Vec<Problem> {
                 "至少要有一个模式;expected at least one pattern",
             ));
         }
-        if !(rule.weight.is_finite() && rule.weight >= 0.0) {
-            out.push(Problem::new(p.key("weight"), "expected a number ≥ 0"));
+        if let Some(msg) = points_problem(rule.weight) {
+            out.push(Problem::new(p.key("weight"), msg));
         }
         let bad = polarity_of(r, &rule.kind) == Some(Polarity::Bad);
         if bad && rule.better.trim().is_empty() {
@@ -172,11 +181,8 @@ fn scoring_problems(r: &Rubric, root: &FieldPath, out: &mut Vec<Problem>) {
         ("outcome", w.outcome),
     ];
     for (name, v) in weights {
-        if !(v.is_finite() && v >= 0.0) {
-            out.push(Problem::new(
-                p.key("weights").key(name),
-                format!("要写一个不小于 0 的数（现在是 {v}）;expected a finite number ≥ 0"),
-            ));
+        if let Some(msg) = points_problem(v) {
+            out.push(Problem::new(p.key("weights").key(name), msg));
         }
     }
     if weights.iter().all(|(_, v)| *v == 0.0) {
@@ -185,14 +191,8 @@ fn scoring_problems(r: &Rubric, root: &FieldPath, out: &mut Vec<Problem>) {
             "各维度满分不能全是 0;expected some points to score",
         ));
     }
-    if !(s.violation_points.is_finite() && s.violation_points >= 0.0) {
-        out.push(Problem::new(
-            p.key("violation_points"),
-            format!(
-                "要写一个不小于 0 的数（现在是 {}）;expected a finite number ≥ 0",
-                s.violation_points
-            ),
-        ));
+    if let Some(msg) = points_problem(s.violation_points) {
+        out.push(Problem::new(p.key("violation_points"), msg));
     }
     if s.grades.is_empty() {
         out.push(Problem::new(
@@ -207,7 +207,7 @@ fn scoring_problems(r: &Rubric, root: &FieldPath, out: &mut Vec<Problem>) {
                 gp.key("min"),
                 format!(
                     "分数线要在 0 到 100 之间（现在是 {}）;expected 0–100",
-                    g.min
+                    shown(g.min)
                 ),
             ));
         }
@@ -229,10 +229,32 @@ fn scoring_problems(r: &Rubric, root: &FieldPath, out: &mut Vec<Problem>) {
             p.key("forbidden_cap"),
             format!(
                 "「{}」不是任何一个等级的名字（有：{}）;expected one of the grade names, or \"\" for no cap",
-                s.forbidden_cap,
-                s.grades.iter().map(|g| g.name.as_str()).collect::<Vec<_>>().join("、")
+                clip(&s.forbidden_cap),
+                clip(&s.grades.iter().map(|g| g.name.as_str()).collect::<Vec<_>>().join("、"))
             ),
         ));
+    }
+}
+
+/// The most points a trainer number may give or take: weights should add up to 100,
+/// and a bound keeps every sum the scorer makes finite.
+const MAX_POINTS: f64 = 1000.0;
+
+/// What is wrong with a number of points (a weight, a deduction), if anything: it
+/// must be finite and from 0 to [`MAX_POINTS`].
+fn points_problem(v: f64) -> Option<String> {
+    let shown = shown(v);
+    (!(v.is_finite() && (0.0..=MAX_POINTS).contains(&v))).then(|| {
+        format!("要写一个 0 到 {MAX_POINTS} 之间的数（现在是 {shown}）;expected a finite number from 0 to {MAX_POINTS}")
+    })
+}
+
+/// A number as a message shows it: 1e308 printed in full is 309 digits.
+fn shown(v: f64) -> String {
+    if v.abs() >= 1e6 {
+        format!("{v:e}")
+    } else {
+        v.to_string()
     }
 }
 

@@ -39,8 +39,9 @@ fn compiled(patterns: &[String]) -> Option<std::sync::Arc<Regex>> {
     if let Some(hit) = cache.lock().ok()?.get(patterns) {
         return hit.clone();
     }
-    let joined: Vec<String> = patterns.iter().map(|p| format!("(?:{p})")).collect();
-    let re = Regex::new(&joined.join("|")).ok().map(Arc::new);
+    // Persona validation compiles the same patterns with the same function, so a
+    // loaded persona's never fail here.
+    let re = crate::pattern::compile_any(patterns).ok().map(Arc::new);
     cache.lock().ok()?.insert(patterns.to_vec(), re.clone());
     re
 }
