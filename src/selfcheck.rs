@@ -81,6 +81,7 @@ fn play(entry: &Entry, check: &Check, engine: &Engine<'_>) -> CheckResult {
         Expect::OutOfTurns => outcome == Some(Outcome::OutOfTurns),
         Expect::NotResolved => outcome != Some(Outcome::Resolved),
         Expect::AngerRises => angers.first().is_some_and(|a| *a > initial_anger),
+        Expect::AngerFalls => angers.first().is_some_and(|a| *a < initial_anger),
     };
     CheckResult {
         persona: p.id.clone(),

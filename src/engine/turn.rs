@@ -411,6 +411,17 @@ impl<'a> Engine<'a> {
                 "你一口气说了这么多\u{FF0C}到底给我哪一个\u{FF1F}能兑现的是哪一个\u{FF1F}",
             );
         }
+        let at_once = h.has("time_commitment");
+        if chosen.is_some_and(|r| r.urgent && r.accept)
+            && at_once
+            && st.needs_met < self.persona.needs.len()
+        {
+            // Acting at once (「马上」「现在就」) where it cannot wait is no rush: it is
+            // credited, and the customer takes it up once their needs are met (it stays
+            // pending). 「我们会安排检修的」 with no time is no such action.
+            self.react(st, "remedy");
+            return Verdict::default();
+        }
         if let Some(need) = self.persona.needs.get(st.needs_met) {
             events.push(Event::Rushed {
                 need: need.id.clone(),

@@ -412,6 +412,13 @@ pub struct Remedy {
     /// Why the customer refuses it (for `accept = false`); fills `{reason}`.
     #[serde(default)]
     pub reason: String,
+    /// A safety, health or livelihood action that cannot wait (restoring the phone of
+    /// someone whose father is in hospital, stopping a faulty escalator): offered at
+    /// once (with a time: 「马上」「现在就」) before the customer's needs are met, it is
+    /// acting on the need, never rushing to a conclusion, and it stays on the table
+    /// until they can accept it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub urgent: bool,
 }
 
 /// What policy and law say about the scenario.
@@ -473,6 +480,8 @@ pub enum Expect {
     NotResolved,
     /// Anger after the first turn is above the starting anger.
     AngerRises,
+    /// Anger after the first turn is below the starting anger.
+    AngerFalls,
 }
 
 /// Slots every line may use, whatever the scenario.
