@@ -136,7 +136,7 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
                     Flow::Leave => break Leave::Left,
                     Flow::Restart => {
                         recorded(&mut session, |s| s.finish_unfinished("学员重新开始"));
-                        saves.lost |= lost(&session, &mut saves) != 0;
+                        saves.lost |= lost(&session, &saves) != 0;
                         if let Some(path) = session.transcript_path() {
                             outln!("{}", st.dim(&format!("上一次的记录：{}", path.display())));
                         }
@@ -172,7 +172,7 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
         Leave::Left => {}
         Leave::Finished => finish(p, &session, &st),
     }
-    let code = lost(&session, &mut saves);
+    let code = lost(&session, &saves);
     Ok(if saves.lost { 2 } else { code })
 }
 
@@ -215,7 +215,7 @@ struct Saves {
 /// The end of a session whose transcript could not be written whole: say so, save
 /// the whole session once more to the trainee's last `/save` copy (if any) and say
 /// where it is. The exit code: 2 when the transcript is incomplete, else 0.
-fn lost(session: &Session<'_>, saves: &mut Saves) -> u8 {
+fn lost(session: &Session<'_>, saves: &Saves) -> u8 {
     let (Some(why), Some(path)) = (session.write_failed(), session.transcript_path()) else {
         return 0;
     };
