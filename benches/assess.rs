@@ -134,12 +134,12 @@ fn run(corpus: &Path, out: &Path, catalog: &Catalog) -> usize {
     let analyser = default_rubric();
     let plan = Plan::dir(&corpus.join("transcripts")).unwrap();
     let settings = Settings {
-        out: out.to_path_buf(),
         renderers: Vec::new(),
         llm: None,
+        card_ext: "json",
     };
-    let report = assess::assess(plan, catalog, analyser, &settings, &|| {}).unwrap();
-    assess::write_summary(out, &report, "json").unwrap();
+    let out = assess::OutDir::lock(out, || {}).unwrap();
+    let report = assess::assess(plan, catalog, analyser, &settings, &out, &|| {}).unwrap();
     assert!(report.failures.is_empty(), "{:?}", report.failures.first());
     report.rows.len()
 }

@@ -37,7 +37,7 @@ use peilian::engine::Engine;
 use peilian::persona::{Catalog, Entry};
 use peilian::repl::{normalise_reply, view};
 use peilian::rubric::{Analyser, DEFAULT_RUBRIC, load_rubric_text};
-use peilian::session::{Options, Session};
+use peilian::session::{Options, Record, Session};
 use peilian::ui::Style;
 
 const BIN: &str = env!("CARGO_BIN_EXE_peilian");
@@ -302,7 +302,7 @@ fn play(
     let opts = Options {
         seed,
         trainee: "bench".into(),
-        transcript: transcript.map(Path::to_path_buf),
+        transcript: transcript.map_or(Record::Memory, |p| Record::At(p.to_path_buf())),
     };
     let mut s = Session::start(engine, &entry.source, &opts).unwrap();
     for line in &script.lines {
@@ -543,7 +543,7 @@ impl<'a> Cycle<'a> {
             let opts = Options {
                 seed: self.seed,
                 trainee: "bench".into(),
-                transcript: self.transcript.clone(),
+                transcript: self.transcript.clone().map_or(Record::Memory, Record::At),
             };
             self.session = Some(Session::start(engine, &entry.source, &opts).unwrap());
             self.line = 0;

@@ -84,6 +84,39 @@ pub fn file_kind(t: &fs::FileType) -> &'static str {
     "是其他类型的文件"
 }
 
+/// The test hook for a full disk, in debug builds only (the tests' binary):
+/// with `PEILIAN_TEST_FAIL_WRITE_AFTER=N` set, the first `N` file writes of the process
+/// succeed, the next one fails with `ENOSPC` (the disk filled up) and later ones succeed
+/// again (space was freed, or the trainee saves to another disk). Every writer of user
+/// data (transcripts, scorecards, summaries, [`write_atomic`], [`write_new`]) calls this
+/// before it writes. Tests cannot mount a full tmpfs without root; a release build
+/// compiles this to nothing and ignores the variable.
+#[cfg(debug_assertions)]
+pub fn injected_fault() -> io::Result<()> {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static AFTER: OnceLock<Option<u64>> = OnceLock::new();
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let after = AFTER.get_or_init(|| {
+        std::env::var("PEILIAN_TEST_FAIL_WRITE_AFTER")
+            .ok()
+            .and_then(|v| v.parse().ok())
+    });
+    match after {
+        Some(n) if WRITES.fetch_add(1, Ordering::SeqCst) == *n => {
+            Err(io::Error::from_raw_os_error(28)) // ENOSPC on Linux and macOS
+        }
+        _ => Ok(()),
+    }
+}
+
+/// See the debug build's version: release builds have no fault hook.
+#[cfg(not(debug_assertions))]
+#[inline(always)]
+pub fn injected_fault() -> io::Result<()> {
+    Ok(())
+}
+
 /// A short, stable hash of file content: the first 16 hex digits of its SHA-256.
 pub fn content_hash(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
@@ -99,10 +132,43 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    injected_fault()?;
     tmp.write_all(contents)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Write a new file atomically, never replacing one: `path` if it is free, else the
+/// first free of `stem-2.ext`, `stem-3.ext` … beside it (each taken with a hard link
+/// that fails on an existing name, so two writers never take the same one). The path
+/// written.
+pub fn write_new(path: &Path, contents: &[u8]) -> io::Result<PathBuf> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    injected_fault()?;
+    tmp.write_all(contents)?;
+    tmp.as_file().sync_all()?;
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let ext = path
+        .extension()
+        .map_or_else(String::new, |e| format!(".{}", e.to_string_lossy()));
+    let mut target = path.to_path_buf();
+    let mut n = 2;
+    loop {
+        match tmp.persist_noclobber(&target) {
+            Ok(_) => return Ok(target),
+            Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => {
+                tmp = e.file;
+                target = path.with_file_name(format!("{stem}-{n}{ext}"));
+                n += 1;
+            }
+            Err(e) => return Err(e.error),
+        }
+    }
 }
 
 /// File text whose [`content_hash`] is computed the first time it is asked for: every
@@ -129,79 +195,4 @@ impl Source {
     pub fn hash(&self) -> &str {
         self.hash.get_or_init(|| content_hash(&self.text))
     }
-}
-
-/// A directory of many files published at once. The files are written straight into
-/// a hidden sibling (`.NAME.partial`), which then replaces the directory by one
-/// rename: readers see the old set or the new one, never a half-written file. An
-/// assessment writes ten thousand scorecards; a temporary file and a rename for each
-/// cost several times the writes themselves on ext4.
-#[derive(Debug)]
-pub struct StagedDir {
-    target: PathBuf,
-    staging: PathBuf,
-    published: bool,
-}
-
-impl StagedDir {
-    /// Start a fresh staging directory for `target`; one left by a run that was
-    /// killed is removed first.
-    pub fn new(target: &Path) -> io::Result<Self> {
-        let staging = sibling(target, "partial");
-        if staging.exists() {
-            fs::remove_dir_all(&staging)?;
-        }
-        fs::create_dir_all(&staging)?;
-        Ok(Self {
-            target: target.to_path_buf(),
-            staging,
-            published: false,
-        })
-    }
-
-    /// Where the files go until [`publish`](Self::publish).
-    pub fn path(&self) -> &Path {
-        &self.staging
-    }
-
-    /// The directory the files will be in.
-    pub fn target(&self) -> &Path {
-        &self.target
-    }
-
-    /// Replace the target directory with the staged one. The previous directory, if
-    /// any, is moved aside first and then deleted.
-    pub fn publish(mut self) -> io::Result<()> {
-        let old = sibling(&self.target, "old");
-        if old.exists() {
-            fs::remove_dir_all(&old)?;
-        }
-        let had_old = match fs::rename(&self.target, &old) {
-            Ok(()) => true,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
-            Err(e) => return Err(e),
-        };
-        fs::rename(&self.staging, &self.target)?;
-        self.published = true;
-        if had_old {
-            fs::remove_dir_all(&old)?;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for StagedDir {
-    fn drop(&mut self) {
-        if !self.published {
-            let _ = fs::remove_dir_all(&self.staging);
-        }
-    }
-}
-
-/// `dir/.name.suffix` beside `dir/name`.
-fn sibling(target: &Path, suffix: &str) -> PathBuf {
-    let name = target
-        .file_name()
-        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    target.with_file_name(format!(".{name}.{suffix}"))
 }

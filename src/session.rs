@@ -23,8 +23,21 @@ pub const MAX_TURN_CHARS: usize = 2000;
 pub struct Options {
     pub seed: u64,
     pub trainee: String,
-    /// Where to write the transcript; none keeps it in memory only.
-    pub transcript: Option<PathBuf>,
+    /// Where to write the transcript.
+    pub transcript: Record,
+}
+
+/// Where a session's transcript goes.
+#[derive(Debug, Clone, Default)]
+pub enum Record {
+    /// Nowhere: kept in memory only (scripted assessment sessions write it whole).
+    #[default]
+    Memory,
+    /// A file the user named, replaced if it exists (`run --transcript`).
+    At(PathBuf),
+    /// A new file in `dir` under a name no other session has: `base.jsonl`, or
+    /// `base-2.jsonl` … (practice into a sessions folder that may be shared).
+    New { dir: PathBuf, base: String },
 }
 
 /// What the caller sees of a customer line while it is being voiced: the model's
@@ -154,8 +167,9 @@ impl<'a> Session<'a> {
             retry_of: None,
         };
         let writer = match &opts.transcript {
-            Some(p) => Some(Writer::create(p, &header)?),
-            None => None,
+            Record::Memory => None,
+            Record::At(p) => Some(Writer::create(p, &header)?),
+            Record::New { dir, base } => Some(Writer::create_new(dir, base, &header)?),
         };
         Ok(Self {
             engine,
@@ -257,6 +271,12 @@ impl<'a> Session<'a> {
 
     pub fn transcript_path(&self) -> Option<&Path> {
         self.writer.as_ref().map(Writer::path)
+    }
+
+    /// Why the transcript stopped being written (a full disk), if it did: the
+    /// session goes on in memory.
+    pub fn write_failed(&self) -> Option<&str> {
+        self.writer.as_ref().and_then(Writer::failed)
     }
 
     /// Play one trainee line. The turn is recorded in memory before it is written, so

@@ -263,26 +263,73 @@ impl Transcript {
     }
 }
 
-/// Appends a transcript to disk, flushing every line.
+/// Appends a transcript to disk, one `write` per line through an `O_APPEND` handle.
+///
+/// The file is locked (`flock`, exclusive) for as long as the writer lives: a second
+/// program that would write the same transcript (a `--resume` of a session still open
+/// in another window, two `run --transcript` naming one file) is refused instead of
+/// interleaving its lines. After a failed write (a full disk) the writer cuts the file
+/// back to its last whole line and writes nothing more, so the file stays a readable,
+/// interrupted transcript rather than one with a hole in the middle; the session goes
+/// on in memory and [`Writer::failed`] says why.
 pub struct Writer {
     file: File,
     path: PathBuf,
+    /// Bytes of whole lines written so far.
+    len: u64,
+    failed: Option<String>,
 }
 
 impl Writer {
-    /// Create the file (readable by its owner only) and write the header.
+    /// Create a new transcript in `dir` named `base.jsonl`, or `base-2.jsonl`,
+    /// `base-3.jsonl` … : each name is tried with `O_EXCL` (`create_new`), so thirty
+    /// trainees starting in the same second into a shared folder each get their own
+    /// file. Checking `exists()` first and creating later let two sessions pick the
+    /// same name and overwrite each other.
+    pub fn create_new(dir: &Path, base: &str, header: &Header) -> io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let mut path = dir.join(format!("{base}.jsonl"));
+        let mut n = 2;
+        let file = loop {
+            match open_new(&path) {
+                Ok(f) => {
+                    lock(&f, &path)?;
+                    break f;
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    path = dir.join(format!("{base}-{n}.jsonl"));
+                    n += 1;
+                }
+                Err(e) => return Err(with_path(&path, e)),
+            }
+        };
+        Self::start(file, &path, header)
+    }
+
+    /// Create the transcript at a path the user chose (`run --transcript`), replacing a
+    /// file already there; readable by its owner only.
     pub fn create(path: &Path, header: &Header) -> io::Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
         let mut opts = OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
+        opts.append(true).create(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
         let file = opts.open(path)?;
+        lock(&file, path)?;
+        // Emptied only once locked: a program still writing it keeps its lines.
+        file.set_len(0)?;
+        Self::start(file, path, header)
+    }
+
+    /// Write the header into a new, locked file.
+    fn start(file: File, path: &Path, header: &Header) -> io::Result<Self> {
         let mut w = Self {
             file,
             path: path.to_path_buf(),
+            len: 0,
+            failed: None,
         };
         w.write(&LineRef::Header(header))?;
         Ok(w)
@@ -291,14 +338,23 @@ impl Writer {
     /// Reopen an interrupted transcript to append further turns.
     pub fn append(path: &Path) -> io::Result<Self> {
         let file = OpenOptions::new().append(true).open(path)?;
+        lock(&file, path)?;
+        let len = file.metadata()?.len();
         Ok(Self {
             file,
             path: path.to_path_buf(),
+            len,
+            failed: None,
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Why the transcript stopped being written, if it did.
+    pub fn failed(&self) -> Option<&str> {
+        self.failed.as_deref()
     }
 
     pub fn turn(&mut self, t: &TurnRecord) -> io::Result<()> {
@@ -316,9 +372,57 @@ impl Writer {
 
     /// One `write` per line, so a kill leaves whole lines only.
     fn write(&mut self, line: &LineRef<'_>) -> io::Result<()> {
-        self.file.write_all(&line.to_bytes())?;
-        self.file.flush()
+        if let Some(why) = &self.failed {
+            return Err(io::Error::other(format!(
+                "对话记录 {} 在写入失败（{why}）后已停止写入",
+                self.path.display()
+            )));
+        }
+        let bytes = line.to_bytes();
+        let written = crate::io::injected_fault().and_then(|()| self.file.write_all(&bytes));
+        match written {
+            Ok(()) => {
+                self.len += bytes.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                // A line cut off by the full disk would sit in front of nothing: cut
+                // it away so the file reads as a whole interrupted transcript.
+                let _ = self.file.set_len(self.len);
+                self.failed = Some(e.to_string());
+                Err(with_path(&self.path, e))
+            }
+        }
     }
+}
+
+/// Open a file that must not exist yet, readable by its owner only, for appending.
+fn open_new(path: &Path) -> io::Result<File> {
+    let mut opts = OpenOptions::new();
+    opts.append(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path)
+}
+
+/// Take the transcript's write lock, or say who holds it.
+fn lock(file: &File, path: &Path) -> io::Result<()> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(io::Error::new(
+            io::ErrorKind::ResourceBusy,
+            format!(
+                "对话记录 {} 正被另一个 peilian 写入（也许在另一个窗口里）；等它结束再试",
+                path.display()
+            ),
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(with_path(path, e)),
+    }
+}
+
+/// The error with the file it concerns, keeping its kind.
+fn with_path(path: &Path, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }
 
 /// Why a transcript could not be read, naming the file and line.
@@ -487,7 +591,7 @@ mod tests {
         let opts = Options {
             seed: 7,
             trainee: "小王".into(),
-            transcript: Some(path.clone()),
+            transcript: crate::session::Record::At(path.clone()),
         };
         let mut s = Session::start(&engine, &entry.source, &opts).unwrap();
         s.say("您好,非常理解您的心情").unwrap();

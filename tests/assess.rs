@@ -307,6 +307,11 @@ fn a_rerun_replaces_the_scorecards_and_leaves_no_staging_behind() {
     assert!(d.path().join("out/scorecards/b-li.json").exists());
 
     std::fs::remove_file(d.path().join("in/b-li.jsonl")).unwrap();
+    // What a killed run leaves: its staging directory (and one of an older version).
+    d.write(
+        "out/.peilian-staging-x1/scorecards/half.json",
+        "{\"total\":",
+    );
     d.write("out/.scorecards.partial/half-written.json", "{\"total\":");
     d.cmd()
         .args(["assess", "in", "--out", "out"])
@@ -324,4 +329,182 @@ fn a_rerun_replaces_the_scorecards_and_leaves_no_staging_behind() {
         .collect();
     top.sort();
     assert_eq!(top, ["report.html", "scorecards", "summary.csv"]);
+}
+
+/// Every file under `dir`, hidden ones too, with its bytes: a result to compare whole.
+fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                files.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    files
+}
+
+/// A full disk in the middle of a run — at any write, a scorecard or transcript,
+/// `summary.csv` or `report.html` — publishes nothing: the previous result stays byte
+/// for byte, no staging is left, the failed file is named, and the exit is 2. (Before,
+/// the failed session was skipped, the rest published with exit 1: the disk filling
+/// up replaced a good result with a one-row summary.) The manifest run makes eight
+/// writes: three transcripts, three scorecards, the summary and the report.
+#[test]
+fn a_full_disk_mid_run_keeps_the_previous_result_and_exits_2() {
+    let d = Dir::new();
+    manifest_of_three(&d);
+    d.cmd()
+        .args(["assess", "--manifest", "m.toml", "--out", "out"])
+        .assert()
+        .success();
+    let before = tree(&d.path().join("out"));
+    assert_eq!(before.len(), 8, "{:?}", before.keys());
+    for n in 0..9 {
+        let run = d
+            .cmd()
+            .args(["assess", "--manifest", "m.toml", "--out", "out"])
+            .env("PEILIAN_TEST_FAIL_WRITE_AFTER", n.to_string())
+            .assert();
+        if n == 8 {
+            // Eight writes, none failed: the run is published.
+            run.success();
+            continue;
+        }
+        let out = run.code(2).get_output().clone();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let named = match n {
+            0..=5 => "无法写入 ",
+            6 => "无法写入 summary.csv",
+            _ => "无法写入 report.html",
+        };
+        assert!(stderr.contains(named), "write {n}: {stderr}");
+        assert!(stderr.contains("os error 28"), "write {n}: {stderr}");
+        assert!(stderr.contains("上一次的结果保持不变"), "{stderr}");
+        assert_eq!(tree(&d.path().join("out")), before, "write {n}");
+    }
+}
+
+/// Three scripted sessions.
+fn manifest_of_three(d: &Dir) {
+    let good = script("emotional", "good-1.txt");
+    let mut m = String::new();
+    for (trainee, persona) in [
+        ("小王", "emotional"),
+        ("小李", "emotional"),
+        ("小张", "stubborn"),
+    ] {
+        let answers = if persona == "emotional" {
+            good.clone()
+        } else {
+            script("stubborn", "good-3.txt")
+        };
+        m += &format!(
+            "[[session]]\ntrainee = \"{trainee}\"\npersona = \"{persona}\"\nanswers = '{}'\n\n",
+            answers.display()
+        );
+    }
+    d.write("m.toml", m);
+}
+
+/// The result of a run of [`manifest_of_three`] is all there: three scorecards and
+/// transcripts that parse, a summary of three rows, a report, nothing else.
+fn assert_whole(out: &Path) {
+    let files = tree(out);
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "report.html",
+            "scorecards/001-小王-emotional.json",
+            "scorecards/002-小李-emotional.json",
+            "scorecards/003-小张-stubborn.json",
+            "summary.csv",
+            "transcripts/001-小王-emotional.jsonl",
+            "transcripts/002-小李-emotional.jsonl",
+            "transcripts/003-小张-stubborn.jsonl",
+        ]
+    );
+    for (name, bytes) in &files {
+        if name.ends_with(".json") {
+            serde_json::from_slice::<serde_json::Value>(bytes).unwrap();
+        }
+    }
+    assert_eq!(summary(out.join("summary.csv")).len(), 4);
+}
+
+/// Two runs into one output directory at once: the second waits for the first (and
+/// says so), then replaces its result; neither deletes the other's staging, and the
+/// directory always ends whole. Before, both used one staging name: one run failed and
+/// the other reported success with `scorecards/` gone.
+#[test]
+fn concurrent_runs_into_one_directory_each_publish_a_whole_result() {
+    let d = Dir::new();
+    manifest_of_three(&d);
+    for round in 0..8 {
+        let children: Vec<_> = (0..2)
+            .map(|_| {
+                let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_peilian"));
+                c.args(["assess", "--manifest", "m.toml", "--out", "out"])
+                    .current_dir(d.path())
+                    .env("HOME", d.path())
+                    .env("XDG_CONFIG_HOME", d.path().join(".config"))
+                    .env("XDG_DATA_HOME", d.path())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped());
+                c.spawn().unwrap()
+            })
+            .collect();
+        for c in children {
+            let out = c.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(0), "round {round}: {stderr}");
+        }
+        assert_whole(&d.path().join("out"));
+    }
+}
+
+/// A run that finds the output directory locked waits, says so on stderr, and goes on
+/// when the lock is released.
+#[test]
+fn a_run_waits_for_the_output_directory_and_says_so() {
+    let d = Dir::new();
+    manifest_of_three(&d);
+    let out = d.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let held = std::fs::File::open(&out).unwrap();
+    held.lock().unwrap();
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_peilian"));
+    c.args(["assess", "--manifest", "m.toml", "--out", "out"])
+        .current_dir(d.path())
+        .env("HOME", d.path())
+        .env("XDG_CONFIG_HOME", d.path().join(".config"))
+        .env("XDG_DATA_HOME", d.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        let mut line = String::new();
+        let _ = stderr.read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("a message that the run waits");
+    assert!(line.contains("正被另一次考核使用"), "{line}");
+    assert!(
+        !out.join("summary.csv").exists(),
+        "nothing written while locked"
+    );
+    drop(held);
+    assert!(child.wait().unwrap().success());
+    assert_whole(&out);
 }

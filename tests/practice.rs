@@ -778,3 +778,97 @@ fn coach_warnings_and_scorecard_deductions_agree() {
         );
     }
 }
+
+/// A full disk mid-session (the transcript's third write fails): practice goes on in
+/// memory and says so once, the transcript stays readable up to the failure, the end
+/// saves the whole session once more to the trainee's `/save` copy and names it, and
+/// the exit is 2 (it was 0: a lost transcript looked like a good session).
+#[test]
+fn a_transcript_that_cannot_be_written_exits_2_and_names_the_saved_copy() {
+    let dir = Dir::new();
+    let lines = good_lines();
+    let input = format!(
+        "{}\n{}\n/save copy.jsonl\n{}\n",
+        lines[0], lines[1], lines[2]
+    );
+    let out = dir
+        .cmd()
+        .args(["practice", "--persona", "emotional", "--seed", "1"])
+        .args(["--trainee", "小王"])
+        .env("PEILIAN_TEST_FAIL_WRITE_AFTER", "2")
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.matches("写对话记录失败").count(), 1, "{stderr}");
+    assert!(stderr.contains("os error 28"), "{stderr}");
+    assert!(stderr.contains("不完整"), "{stderr}");
+    assert!(stderr.contains("完整的对话已另存到 copy.jsonl"), "{stderr}");
+    assert!(stdout.contains("评分卡"), "the scorecard is still shown");
+
+    let t = transcript::read(&only_transcript(&dir)).unwrap();
+    assert_eq!(t.turns.len(), 1, "whole lines up to the failure");
+    assert!(t.end.is_none());
+    let copy = transcript::read(&dir.path().join("copy.jsonl")).unwrap();
+    assert_eq!(copy.turns.len(), 3, "the copy holds the whole session");
+    assert_eq!(copy.turns[2].trainee, lines[2]);
+    assert!(copy.end.is_some());
+}
+
+/// With no `/save`, the end says nothing was kept after the failure; exit 2.
+#[test]
+fn a_lost_transcript_without_a_copy_says_so() {
+    let dir = Dir::new();
+    let lines = good_lines();
+    let out = dir
+        .cmd()
+        .args(["practice", "--persona", "emotional", "--seed", "1"])
+        .args(["--trainee", "小王"])
+        .env("PEILIAN_TEST_FAIL_WRITE_AFTER", "1")
+        .write_stdin(format!("{}\n", lines[0]))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("没有用 /save 另存过"), "{stderr}");
+    let t = transcript::read(&only_transcript(&dir)).unwrap();
+    assert!(t.turns.is_empty(), "the header only");
+}
+
+/// `/save` to a file the session did not write (another trainee's copy in a shared
+/// folder) keeps that file and saves beside it, saying where; saving the same name
+/// again replaces the session's own copy.
+#[test]
+fn save_never_replaces_a_file_it_did_not_write() {
+    let dir = Dir::new();
+    dir.write("copy.jsonl", "别人的记录\n");
+    let lines = good_lines();
+    let input = format!(
+        "{}\n/save copy.jsonl\n{}\n/save copy.jsonl\n",
+        lines[0], lines[1]
+    );
+    let out = piped(
+        &dir,
+        &["practice", "--persona", "emotional", "--seed", "1"],
+        input,
+    );
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("copy.jsonl 已经有别的文件\u{FF0C}没有覆盖它\u{FF1B}已另存到 copy-2.jsonl"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("copy.jsonl")).unwrap(),
+        "别人的记录\n"
+    );
+    let copy = transcript::read(&dir.path().join("copy-2.jsonl")).unwrap();
+    assert_eq!(
+        copy.turns.len(),
+        2,
+        "the second /save replaced the first copy"
+    );
+    assert!(!dir.path().join("copy-3.jsonl").exists());
+}

@@ -464,3 +464,39 @@ fn after_accepting_the_close_is_played_and_heard() {
     assert_eq!(turns[n]["moves"][0]["move"], "react_bad", "{}", turns[n]);
     assert!(turns[n]["anger"].as_i64() > turns[n - 1]["anger"].as_i64());
 }
+
+/// Two programs naming one transcript: the second is refused while the first still
+/// writes it, instead of emptying it and interleaving its own lines.
+#[test]
+fn a_transcript_being_written_is_not_taken_by_a_second_run() {
+    let d = Dir::new();
+    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_peilian"))
+        .args(["run", "--persona", "emotional", "--answers", "-"])
+        .args(["--transcript", "t.jsonl"])
+        .current_dir(d.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = first.stdin.take().unwrap();
+    writeln!(stdin, "您好，您慢慢说，我听着").unwrap();
+    let path = d.path().join("t.jsonl");
+    let start = Instant::now();
+    while std::fs::read_to_string(&path).map_or(0, |t| t.lines().count()) < 2 {
+        assert!(start.elapsed() < Duration::from_secs(60), "the first turn");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    d.cmd()
+        .args(["run", "--persona", "emotional", "--answers", "-"])
+        .args(["--transcript", "t.jsonl"])
+        .write_stdin("您好\n")
+        .assert()
+        .code(2)
+        .stderr(contains("正被另一个 peilian 写入"));
+    writeln!(stdin, "请问您的维修单号是多少？").unwrap();
+    drop(stdin);
+    assert!(first.wait().unwrap().success());
+    let t = transcript::read(&path).unwrap();
+    assert_eq!(t.turns.len(), 2);
+    assert_eq!(t.turns[0].trainee, "您好，您慢慢说，我听着");
+}

@@ -348,3 +348,27 @@ fn the_recorded_reading_is_scored_and_a_changed_rubric_is_named() {
         .success()
         .stdout(contains("已按现在的规则重新解读"));
 }
+
+/// Two transcripts with one file name in different folders each get their own card in
+/// `--out` (the second used to replace the first without a word).
+#[test]
+fn cards_of_transcripts_named_alike_do_not_replace_each_other() {
+    let d = Dir::new();
+    played_into(&d, "a/x.jsonl");
+    d.write(
+        "b/x.jsonl",
+        transcript("emotional", "floppy-drive", GOOD, "resolved"),
+    );
+    d.cmd()
+        .args(["score", "a/x.jsonl", "b/x.jsonl", "--format", "json"])
+        .args(["--out", "out"])
+        .assert()
+        .success()
+        .stdout(contains("out/x.json").and(contains("out/x-2.json")));
+    let card = |f: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("out").join(f)).unwrap())
+            .unwrap()
+    };
+    assert_eq!(card("x.json")["source"]["transcript"], "a/x.jsonl");
+    assert_eq!(card("x-2.json")["source"]["transcript"], "b/x.jsonl");
+}

@@ -12,26 +12,27 @@
 //! entry; it never stops the others. This module draws nothing on the terminal: the
 //! command owns the progress bar (through [`assess`]'s `tick`) and the messages.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
 use anyhow::{Context as _, anyhow};
 use rayon::prelude::*;
 
 use crate::engine::Engine;
-use crate::io::StagedDir;
 use crate::persona::{Catalog, Entry, Scenario};
 use crate::rubric::Analyser;
 use crate::score::render::Render;
 use crate::score::{Scorecard, score};
-use crate::session::{Live, MAX_TURN_CHARS, Options, Session};
+use crate::session::{Live, MAX_TURN_CHARS, Options, Record, Session};
 use crate::transcript::{self, Transcript};
 
 mod plan;
+mod publish;
 mod report;
 mod summary;
 
 pub use plan::{Item, Plan, Scripted, What, safe_name};
+pub use publish::OutDir;
 pub use report::report_html;
 pub use summary::summary_csv;
 
@@ -121,14 +122,15 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// Where and how a run writes.
+/// How a run writes (where: the [`OutDir`] given to [`assess`]).
 pub struct Settings<'r> {
-    pub out: PathBuf,
     /// Scorecard renderers; JSON is always written, whatever this holds.
     pub renderers: Vec<&'r (dyn Render + Sync)>,
     /// The model server voicing scripted customers; offline when `None`. The mood
     /// model decides outcomes either way, so only the customer's words differ.
     pub llm: Option<crate::llm::Settings>,
+    /// The scorecard format `report.html` links to.
+    pub card_ext: &'static str,
 }
 
 /// What the summary and the report need of one scored session (the full scorecard is
@@ -178,33 +180,49 @@ pub struct Report {
 /// Sessions that share persona, scenario and difficulty share one compiled engine.
 type EngineKey = (usize, usize, String);
 
-/// Score every session of `plan` in parallel, writing each one's scorecards (and, for a
-/// scripted session, its transcript) under `settings.out`. `tick` is called once per
-/// session as it finishes, from whichever thread finished it.
+/// Score every session of `plan` in parallel and publish the scorecards, the scripted
+/// sessions' transcripts, `summary.csv` and `report.html` under `out`, whole or not at
+/// all (see [`OutDir`]): a failed write is an error naming the file, and `out` keeps
+/// the previous result. `tick` is called once per session as it finishes, from
+/// whichever thread finished it.
 pub fn assess(
     plan: Plan,
     catalog: &Catalog,
     analyser: &Analyser,
     settings: &Settings,
+    out: &OutDir,
     tick: &(dyn Fn() + Sync),
 ) -> anyhow::Result<Report> {
-    std::fs::create_dir_all(&settings.out)
-        .with_context(|| format!("无法创建目录 {}", settings.out.display()))?;
-    let staged = |name: &str| {
-        let dir = settings.out.join(name);
-        StagedDir::new(&dir).with_context(|| format!("无法创建目录 {}", dir.display()))
-    };
-    let cards = staged("scorecards")?;
-    let transcripts = if plan
+    let staging = out.stage()?;
+    let scripted = plan
         .items
         .iter()
-        .any(|i| matches!(i.what, What::Scripted(_)))
-    {
-        Some(staged("transcripts")?)
-    } else {
-        None
-    };
+        .any(|i| matches!(i.what, What::Scripted(_)));
+    let report = score_all(plan, catalog, analyser, settings, staging.path(), tick)?;
+    for (name, bytes) in [
+        ("summary.csv", summary_csv(&report)),
+        (
+            "report.html",
+            report_html(&report, settings.card_ext).into_bytes(),
+        ),
+    ] {
+        publish::write_new(&staging.path().join(name), &bytes)
+            .with_context(|| format!("无法写入 {name}；考核结果没有发布，上一次的结果保持不变"))?;
+    }
+    out.publish(staging, scripted)?;
+    Ok(report)
+}
 
+/// Score every session, writing its files into `staging` on one writer thread. The
+/// first failed write stops the writing and is the run's error.
+fn score_all(
+    plan: Plan,
+    catalog: &Catalog,
+    analyser: &Analyser,
+    settings: &Settings,
+    staging: &Path,
+    tick: &(dyn Fn() + Sync),
+) -> anyhow::Result<Report> {
     // Resolve every scripted session's persona, scenario and difficulty first, and
     // compile each distinct combination once.
     let mut keys: Vec<EngineKey> = Vec::new();
@@ -238,89 +256,82 @@ pub fn assess(
         .filter(|r| r.kind == "forbidden")
         .map(|r| r.id.as_str())
         .collect();
-    // One thread writes every file, while the others score: two threads creating
-    // files in one directory wait on its lock (measured: three times slower than one).
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Output>(256);
-    let dirs = [
-        cards.path().to_path_buf(),
-        transcripts
-            .as_ref()
-            .map_or_else(PathBuf::new, |t| t.path().to_path_buf()),
-    ];
-    let writer = std::thread::spawn(move || {
-        let mut failed: BTreeMap<usize, String> = BTreeMap::new();
-        for o in rx {
-            if failed.contains_key(&o.index) {
-                continue;
-            }
-            let path = dirs[o.dir as usize].join(&o.file);
-            if let Err(e) = write_new(&path, &o.bytes) {
-                failed.insert(o.index, format!("写入 {}: {e}", o.file));
-            }
-        }
-        failed
-    });
-    let mut results: Vec<Result<(Row, Vec<String>), Failure>> = plan
+    let (tx, writer) = spawn_writer(staging);
+    let results: Vec<Result<(Row, Vec<String>), Failure>> = plan
         .items
         .par_iter()
-        .enumerate()
-        .map_with(tx, |tx, (index, item)| {
+        .map_with(tx, |tx, item| {
             let send = |dir: Dir, file: String, bytes: Vec<u8>| {
                 // The writer only stops when every sender is gone.
-                let _ = tx.send(Output {
-                    index,
-                    dir,
-                    file,
-                    bytes,
-                });
+                let _ = tx.send(Output { dir, file, bytes });
             };
             let r = match &item.what {
                 What::Transcript(path) => {
                     assess_transcript(item, path, catalog, analyser, settings, &forbidden, send)
                         .map(|row| (row, Vec::new()))
-                        .map_err(|e| Failure {
-                            order: item.order,
-                            what: item.what.label(),
-                            message: format!("{e:#}"),
-                        })
                 }
-                What::Scripted(s) => {
-                    let engine = match &resolved[&item.order] {
-                        Ok(i) => Ok((&entries[keys[*i].0], &engines[*i])),
-                        Err(e) => Err(anyhow!("{e}")),
-                    };
-                    engine
-                        .and_then(|(entry, engine)| {
-                            play(item, s, entry, engine, settings, &forbidden, send)
-                        })
-                        .map_err(|e| Failure {
-                            order: item.order,
-                            what: item.what.label(),
-                            message: format!("{e:#}"),
-                        })
-                }
+                What::Scripted(s) => match &resolved[&item.order] {
+                    Ok(i) => play(
+                        item,
+                        s,
+                        &entries[keys[*i].0],
+                        &engines[*i],
+                        settings,
+                        &forbidden,
+                        send,
+                    ),
+                    Err(e) => Err(anyhow!("{e}")),
+                },
             };
             tick();
-            r
+            r.map_err(|e| Failure {
+                order: item.order,
+                what: item.what.label(),
+                message: format!("{e:#}"),
+            })
         })
         .collect();
-    let failed = writer.join().expect("the writer thread does not panic");
-    for (index, message) in failed {
-        let item = &plan.items[index];
-        results[index] = Err(Failure {
-            order: item.order,
-            what: item.what.label(),
-            message,
-        });
+    if let Some(failed) = writer.join().expect("the writer thread does not panic") {
+        anyhow::bail!("{failed}；考核结果没有发布，上一次的结果保持不变");
     }
-    for dir in std::iter::once(cards).chain(transcripts) {
-        let target = dir.target().display().to_string();
-        dir.publish()
-            .with_context(|| format!("无法把结果移到 {target}"))?;
-    }
+    Ok(collect(plan.failures, results, analyser))
+}
 
+/// One thread writes every file, while the others score: two threads creating files in
+/// one directory wait on its lock (measured: three times slower than one). The thread
+/// returns the first failed write, after which it writes nothing more.
+fn spawn_writer(
+    staging: &Path,
+) -> (
+    std::sync::mpsc::SyncSender<Output>,
+    std::thread::JoinHandle<Option<String>>,
+) {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Output>(256);
+    let dirs = [staging.join("scorecards"), staging.join("transcripts")];
+    let writer = std::thread::spawn(move || {
+        let mut failed = None;
+        for o in rx {
+            if failed.is_some() {
+                continue;
+            }
+            let path = dirs[o.dir as usize].join(&o.file);
+            if let Err(e) = publish::write_new(&path, &o.bytes) {
+                failed = Some(format!("无法写入 {}/{}：{e}", o.dir.name(), o.file));
+            }
+        }
+        failed
+    });
+    (tx, writer)
+}
+
+/// The run's report: the rows in run order, the failures by order.
+fn collect(
+    failures: Vec<Failure>,
+    results: Vec<Result<(Row, Vec<String>), Failure>>,
+    analyser: &Analyser,
+) -> Report {
     let mut report = Report {
-        failures: plan.failures,
+        failures,
         grades: analyser
             .rubric()
             .scoring
@@ -340,7 +351,7 @@ pub fn assess(
         }
     }
     report.failures.sort_by_key(|f| f.order);
-    Ok(report)
+    report
 }
 
 fn resolve(catalog: &Catalog, s: &Scripted) -> Result<EngineKey, String> {
@@ -411,7 +422,7 @@ fn play(
     let opts = Options {
         seed: s.seed,
         trainee: s.trainee.clone(),
-        transcript: None,
+        transcript: Record::Memory,
     };
     let voice = match &settings.llm {
         Some(l) => Some(crate::llm::LlmVoice::new(l.clone(), engine)?),
@@ -498,9 +509,8 @@ fn answers(path: &Path) -> anyhow::Result<(Vec<String>, Vec<String>)> {
     Ok((lines, warnings))
 }
 
-/// A file for the writer thread: which session it belongs to, and where it goes.
+/// A file for the writer thread, and where it goes.
 struct Output {
-    index: usize,
     dir: Dir,
     file: String,
     bytes: Vec<u8>,
@@ -512,11 +522,13 @@ enum Dir {
     Transcripts = 1,
 }
 
-/// Write a new file in a staging directory (see [`StagedDir`]): no temporary file, no
-/// rename, no sync; the directory is published whole when the run is done.
-fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    std::fs::File::create_new(path)?.write_all(bytes)
+impl Dir {
+    fn name(self) -> &'static str {
+        match self {
+            Dir::Scorecards => "scorecards",
+            Dir::Transcripts => "transcripts",
+        }
+    }
 }
 
 /// A session's scorecard in JSON and every extra format, for the writer thread.
@@ -574,18 +586,4 @@ fn row(name: &str, c: &Scorecard, persona_name: String, forbidden: &HashSet<&str
             })
             .collect(),
     }
-}
-
-/// Write `summary.csv` and `report.html` into `out`. `card_ext` is the scorecard format
-/// the report links to.
-pub fn write_summary(out: &Path, report: &Report, card_ext: &str) -> anyhow::Result<()> {
-    for (name, bytes) in [
-        ("summary.csv", summary_csv(report)),
-        ("report.html", report_html(report, card_ext).into_bytes()),
-    ] {
-        let path = out.join(name);
-        crate::io::write_atomic(&path, &bytes)
-            .with_context(|| format!("写入 {}", path.display()))?;
-    }
-    Ok(())
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Context;
-use crate::assess::{self, Plan, Settings};
+use crate::assess::{self, OutDir, Plan, Settings};
 use crate::score::html::Html;
 use crate::score::render::{Format, Json, Markdown, Render, Text};
 use crate::ui::{self, Style};
@@ -80,13 +80,19 @@ pub(super) fn run(ctx: &Context, args: AssessArgs) -> anyhow::Result<u8> {
             .expect("static template"),
     );
     let settings = Settings {
-        out: args.out.clone(),
         renderers,
         llm: args.llm.resolve(&ctx.config()?.backend)?,
+        card_ext,
     };
-    let report = assess::assess(plan, &catalog, analyser, &settings, &|| bar.inc(1))?;
+    let out = OutDir::lock(&args.out, || {
+        eprintln!(
+            "输出目录 {} 正被另一次考核使用，等它写完再继续……",
+            args.out.display()
+        );
+    })?;
+    let report = assess::assess(plan, &catalog, analyser, &settings, &out, &|| bar.inc(1));
     bar.finish_and_clear();
-    assess::write_summary(&args.out, &report, card_ext)?;
+    let report = report?;
 
     for w in &report.warnings {
         eprintln!("警告: {}", ui::sanitize(w));

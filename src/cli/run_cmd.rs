@@ -13,7 +13,7 @@ use crate::engine::Engine;
 use crate::llm::LlmVoice;
 use crate::persona::{Catalog, Entry, Scenario};
 use crate::rubric::Analyser;
-use crate::session::{Live, MAX_TURN_CHARS, Options, Session};
+use crate::session::{Live, MAX_TURN_CHARS, Options, Record, Session};
 use crate::transcript::VoiceMark;
 use crate::ui::{self, Style};
 
@@ -148,7 +148,7 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<u8> {
     let opts = Options {
         seed: args.seed,
         trainee: args.trainee.clone(),
-        transcript: args.transcript.clone(),
+        transcript: args.transcript.clone().map_or(Record::Memory, Record::At),
     };
     let voice = match args.llm.resolve(&ctx.config()?.backend)? {
         Some(settings) => Some(LlmVoice::new(settings, &engine)?),
@@ -160,7 +160,7 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<u8> {
     .with_context(|| {
         format!(
             "无法写对话记录 {}",
-            opts.transcript
+            args.transcript
                 .as_deref()
                 .unwrap_or(Path::new(""))
                 .display()

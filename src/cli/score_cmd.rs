@@ -55,6 +55,7 @@ pub(super) fn run(ctx: &Context, args: ScoreArgs) -> anyhow::Result<u8> {
     }
     let mut out = io::stdout().lock();
     let mut failed = 0;
+    let mut names = Names::default();
     for path in &args.transcripts {
         let card = match score_file(path, &catalog, analyser) {
             Ok(c) => c,
@@ -64,9 +65,10 @@ pub(super) fn run(ctx: &Context, args: ScoreArgs) -> anyhow::Result<u8> {
                 continue;
             }
         };
-        let stem = path
-            .file_stem()
-            .map_or_else(|| "scorecard".into(), |s| s.to_string_lossy().into_owned());
+        let stem = names.take(
+            path.file_stem()
+                .map_or_else(|| "scorecard".into(), |s| s.to_string_lossy().into_owned()),
+        );
         emit(
             &mut out,
             renderer.as_ref(),
@@ -88,6 +90,7 @@ fn score_chatlog(
 ) -> anyhow::Result<u8> {
     let dialogues = crate::chatlog::read(log)?;
     let mut out = io::stdout().lock();
+    let mut names = Names::default();
     for (id, t) in &dialogues {
         let card = crate::score::score_chat(
             t,
@@ -101,7 +104,7 @@ fn score_chatlog(
             renderer,
             &card,
             out_dir,
-            &crate::assess::safe_name(id),
+            &names.take(crate::assess::safe_name(id)),
             id,
         )?;
     }
@@ -109,6 +112,24 @@ fn score_chatlog(
         eprintln!("警告: {} 里没有对话", log.display());
     }
     Ok(0)
+}
+
+/// The file stems a run has written: two transcripts named alike in different folders
+/// (`a/x.jsonl`, `b/x.jsonl`) get `x` and `x-2`, instead of the second card replacing
+/// the first.
+#[derive(Default)]
+struct Names(std::collections::HashSet<String>);
+
+impl Names {
+    fn take(&mut self, stem: String) -> String {
+        let mut name = stem.clone();
+        let mut n = 2;
+        while !self.0.insert(name.clone()) {
+            name = format!("{stem}-{n}");
+            n += 1;
+        }
+        name
+    }
 }
 
 /// Print a rendered scorecard, or write it to `dir/<stem>.<ext>` and say so.

@@ -138,12 +138,14 @@ fn append_history(editor: &mut Editor<Helper, DefaultHistory>, path: &Path) -> i
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    if !path.exists() {
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        opts.open(path)?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    match opts.open(path) {
+        // Another session of the trainee may have created it a moment ago.
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+        _ => {}
     }
     editor
         .history_mut()

@@ -21,7 +21,7 @@ use crate::persona::PersonaSource;
 use crate::score::html::Html;
 use crate::score::render::{Render, Text};
 use crate::score::{self, Scorecard};
-use crate::session::{Options, Session};
+use crate::session::{Options, Record, Session};
 use crate::transcript::{self, Header, RetryRef, Transcript, Writer};
 use crate::ui::outln;
 use crate::ui::{self, Style};
@@ -66,11 +66,10 @@ enum Leave {
     Left,
 }
 
-/// A free file name in the sessions dir: `20261125-170102-emotional-floppy.jsonl`,
-/// reserved by creating it (O_EXCL): thirty trainees starting in the same second into a
-/// shared folder each get their own file. Checking `exists()` first and creating later
-/// let two sessions pick the same name and overwrite each other.
-pub fn new_transcript_path(dir: &Path, persona: &str, scenario: &str) -> PathBuf {
+/// The name a new transcript starts from: `20261125-170102-emotional-floppy`; the
+/// writer adds `-2`, `-3` … when another session took it first (see
+/// [`Writer::create_new`]).
+pub fn transcript_base(persona: &str, scenario: &str) -> String {
     let now = transcript::now_rfc3339();
     let stamp: String = now
         .chars()
@@ -78,25 +77,7 @@ pub fn new_transcript_path(dir: &Path, persona: &str, scenario: &str) -> PathBuf
         .take(15)
         .collect::<String>()
         .replace('T', "-");
-    let base = format!("{stamp}-{persona}-{scenario}");
-    let _ = std::fs::create_dir_all(dir);
-    let mut path = dir.join(format!("{base}.jsonl"));
-    let mut n = 2;
-    loop {
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        match opts.open(&path) {
-            Ok(_) => return path,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                path = dir.join(format!("{base}-{n}.jsonl"));
-                n += 1;
-            }
-            // Not writable: the writer reports it with the path.
-            Err(_) => return path,
-        }
-    }
+    format!("{stamp}-{persona}-{scenario}")
 }
 
 /// Run a practice session to its end (or until the trainee leaves); the exit code.
@@ -107,6 +88,7 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
         view::brief(&st, p.engine, &p.trainee, p.exam, p.engine.patience())
     );
     let mut session = begin(p, start, p.seed, &st)?;
+    let mut saves = Saves::default();
     let mut last_interrupted = false;
     let leave = loop {
         if session.outcome().is_some() {
@@ -117,9 +99,7 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
         }
         let line = match input.read("你:") {
             Input::Eof => {
-                session
-                    .finish_unfinished("学员结束了练习")
-                    .context("写对话记录失败")?;
+                recorded(&mut session, |s| s.finish_unfinished("学员结束了练习"));
                 break Leave::Finished;
             }
             Input::Interrupted if last_interrupted => break Leave::Left,
@@ -151,19 +131,19 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
                     outln!("考试模式下不能用 {}", commands::spec(&cmd).name);
                     continue;
                 }
-                match command(p, &mut session, cmd, &st)? {
+                match command(p, &mut session, cmd, &mut saves, &st)? {
                     Flow::Stay => continue,
                     Flow::Leave => break Leave::Left,
                     Flow::Restart => {
-                        session
-                            .finish_unfinished("学员重新开始")
-                            .context("写对话记录失败")?;
+                        recorded(&mut session, |s| s.finish_unfinished("学员重新开始"));
+                        saves.lost |= lost(&session, &saves) != 0;
                         if let Some(path) = session.transcript_path() {
                             outln!("{}", st.dim(&format!("上一次的记录：{}", path.display())));
                         }
                         // A new seed: the customer should not say the same lines again.
                         let seed = session.header().seed.wrapping_add(0x9e37_79b9);
                         session = begin(p, Start::Fresh, seed, &st)?;
+                        saves.copy = None;
                         continue;
                     }
                 }
@@ -180,7 +160,7 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
         );
     };
     match leave {
-        Leave::Left => {
+        Leave::Left if session.write_failed().is_none() => {
             if let Some(path) = session.transcript_path() {
                 outln!(
                     "已保存，没有结束：{}\n继续练习：peilian practice --resume {}",
@@ -188,10 +168,73 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Re
                     path.display()
                 );
             }
-            Ok(0)
         }
+        Leave::Left => {}
         Leave::Finished => finish(p, &session, &st),
     }
+    let code = lost(&session, &saves);
+    Ok(if saves.lost { 2 } else { code })
+}
+
+/// Run a step that writes the transcript. A failed write (a full disk) does not stop
+/// practice: the session goes on in memory, the failure is said once when it happens,
+/// and again at the end, which exits 2.
+fn recorded<T>(
+    session: &mut Session<'_>,
+    step: impl FnOnce(&mut Session<'_>) -> std::io::Result<T>,
+) -> Option<T> {
+    let first = session.write_failed().is_none();
+    match step(session) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            if first {
+                write_failed(&e);
+            }
+            None
+        }
+    }
+}
+
+fn write_failed(e: &std::io::Error) {
+    eprintln!(
+        "错误： 写对话记录失败： {e}。练习继续，但之后的对话只在内存里；可以用 /save 路径 另存一份。"
+    );
+}
+
+/// The `/save` copies of the session, and whether an earlier session of this run
+/// (before a `/restart`) lost part of its transcript.
+#[derive(Default)]
+struct Saves {
+    /// The last copy this session saved, as (the path asked for, the path written):
+    /// a later `/save` of the same name replaces it, and it is saved once more at the
+    /// end when the transcript could not be written.
+    copy: Option<(PathBuf, PathBuf)>,
+    lost: bool,
+}
+
+/// The end of a session whose transcript could not be written whole: say so, save
+/// the whole session once more to the trainee's last `/save` copy (if any) and say
+/// where it is. The exit code: 2 when the transcript is incomplete, else 0.
+fn lost(session: &Session<'_>, saves: &Saves) -> u8 {
+    let (Some(why), Some(path)) = (session.write_failed(), session.transcript_path()) else {
+        return 0;
+    };
+    eprintln!(
+        "错误： 对话记录 {} 不完整：写到一半失败了（{why}），里面只有失败之前的对话。",
+        path.display()
+    );
+    let text = transcript::to_jsonl(&session.transcript());
+    match saves.copy.clone() {
+        Some((_, copy)) => match crate::io::write_atomic(&copy, text.as_bytes()) {
+            Ok(()) => eprintln!("完整的对话已另存到 {}", copy.display()),
+            Err(e) => eprintln!(
+                "错误： 无法把完整的对话另存到 {}： {e}；最后一次 /save 之后的对话没有保存。",
+                copy.display()
+            ),
+        },
+        None => eprintln!("这场练习没有用 /save 另存过，失败之后的对话没有保存。"),
+    }
+    2
 }
 
 /// Play one reply: the coach's line, then the customer's answer as it is voiced.
@@ -207,6 +250,7 @@ fn reply(p: &Practice<'_>, session: &mut Session<'_>, text: &str, interactive: b
         }
     };
     let name = &p.engine.persona.name;
+    let failed_before = session.write_failed().is_some();
     let (said, shown) = live::speak(p.llm.is_some(), st, name, &mut coach, |live| {
         session.say_live(text, live).map(|t| t.anger)
     });
@@ -214,7 +258,9 @@ fn reply(p: &Practice<'_>, session: &mut Session<'_>, text: &str, interactive: b
         Ok(a) => a,
         Err(e) => {
             // The turn is in memory; /save can still keep it elsewhere.
-            eprintln!("错误： 写对话记录失败： {e}；可以用 /save 另存");
+            if !failed_before {
+                write_failed(&e);
+            }
             session.turns().last().map_or(0, |t| t.anger)
         }
     };
@@ -250,17 +296,19 @@ fn begin<'a>(p: &Practice<'a>, start: Start, seed: u64, st: &Style) -> anyhow::R
     let name = &engine.persona.name;
     let session = match start {
         Start::Fresh => {
-            let path =
-                new_transcript_path(&p.sessions_dir, &engine.persona.id, &engine.scenario.id);
             let opts = Options {
                 seed,
                 trainee: p.trainee.clone(),
-                transcript: Some(path.clone()),
+                transcript: Record::New {
+                    dir: p.sessions_dir.clone(),
+                    base: transcript_base(&engine.persona.id, &engine.scenario.id),
+                },
             };
             let (s, shown) = live::speak(p.llm.is_some(), st, name, &mut |_| {}, |live| {
                 Session::start_voiced(engine, p.source, &opts, p.llm, live)
             });
-            let s = s.with_context(|| format!("无法创建对话记录 {}", path.display()))?;
+            let s =
+                s.with_context(|| format!("无法在 {} 里创建对话记录", p.sessions_dir.display()))?;
             shown.finish(
                 s.header().opening_voice.as_ref(),
                 (!s.streamed()).then(|| s.opening()),
@@ -306,10 +354,9 @@ fn begin<'a>(p: &Practice<'a>, start: Start, seed: u64, st: &Style) -> anyhow::R
                 transcript: path.display().to_string(),
                 turn,
             });
-            let new_path =
-                new_transcript_path(&p.sessions_dir, &header.persona.id, &header.scenario);
-            let mut writer = Writer::create(&new_path, &header)
-                .with_context(|| format!("无法创建对话记录 {}", new_path.display()))?;
+            let base = transcript_base(&header.persona.id, &header.scenario);
+            let mut writer = Writer::create_new(&p.sessions_dir, &base, &header)
+                .with_context(|| format!("无法在 {} 里创建对话记录", p.sessions_dir.display()))?;
             for t in keep {
                 writer.turn(t).context("写对话记录失败")?;
             }
@@ -394,6 +441,7 @@ fn command(
     p: &Practice<'_>,
     session: &mut Session<'_>,
     cmd: Command,
+    saves: &mut Saves,
     st: &Style,
 ) -> anyhow::Result<Flow> {
     match cmd {
@@ -426,8 +474,19 @@ fn command(
         Command::Save(Some(path)) => {
             let path = PathBuf::from(path);
             let text = crate::transcript::to_jsonl(&session.transcript());
-            match crate::io::write_atomic(&path, text.as_bytes()) {
-                Ok(()) => outln!("已另存到 {}", path.display()),
+            match save_copy(&path, text.as_bytes(), saves.copy.as_ref()) {
+                Ok(to) => {
+                    if to == path {
+                        outln!("已另存到 {}", to.display());
+                    } else {
+                        outln!(
+                            "{} 已经有别的文件，没有覆盖它；已另存到 {}",
+                            path.display(),
+                            to.display()
+                        );
+                    }
+                    saves.copy = Some((path, to));
+                }
                 Err(e) => outln!("无法保存到 {}： {e}", path.display()),
             }
         }
@@ -438,7 +497,10 @@ fn command(
 }
 
 fn undo(p: &Practice<'_>, session: &mut Session<'_>, st: &Style) -> anyhow::Result<()> {
-    match session.undo().context("写对话记录失败")? {
+    // The turn is taken back in memory even when the transcript cannot record it.
+    let last = session.turns().last().cloned();
+    recorded(session, |s| s.undo());
+    match last {
         None => outln!("还没有可以收回的话。"),
         Some(t) => {
             outln!("已收回第 {} 轮：「{}」", t.n, view::short(&t.trainee));
@@ -468,8 +530,26 @@ fn scorecard(p: &Practice<'_>, session: &Session<'_>, name: &str) -> Scorecard {
     )
 }
 
+/// Save a copy of the session where the trainee asked (`/save`): the session's own
+/// earlier copy is replaced, but a file it did not write — another trainee's copy in a
+/// shared folder — never is; the copy then goes beside it under the next free name.
+/// `own` is the session's last copy, as (asked for, written). The path written.
+fn save_copy(
+    path: &Path,
+    text: &[u8],
+    own: Option<&(PathBuf, PathBuf)>,
+) -> std::io::Result<PathBuf> {
+    match own {
+        Some((asked, written)) if asked == path => {
+            crate::io::write_atomic(written, text)?;
+            Ok(written.clone())
+        }
+        _ => crate::io::write_new(path, text),
+    }
+}
+
 /// The end: the scorecard, its HTML report beside the transcript, and both paths.
-fn finish(p: &Practice<'_>, session: &Session<'_>, st: &Style) -> anyhow::Result<u8> {
+fn finish(p: &Practice<'_>, session: &Session<'_>, st: &Style) {
     let path = session.transcript_path().map(Path::to_path_buf);
     let label = path
         .as_deref()
@@ -484,5 +564,4 @@ fn finish(p: &Practice<'_>, session: &Session<'_>, st: &Style) -> anyhow::Result
             Err(e) => eprintln!("警告： 无法写评分报告 {}： {e}", html.display()),
         }
     }
-    Ok(0)
 }
