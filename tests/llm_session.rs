@@ -395,9 +395,15 @@ fn sigint_after_a_model_voiced_line_still_stops_a_piped_practice() {
     assert_eq!(t.turns[0].voice.as_ref().unwrap().source, "llm");
 }
 
-/// `peilian run` with the LLM backend at `url` and `extra` flags: the transcript, stdout
-/// and stderr, each on its own (the run must succeed).
-fn run_apart(dir: &Dir, name: &str, url: &str, extra: &[&str]) -> (Transcript, String, String) {
+/// `peilian run` with the LLM backend at `url`, `extra` flags and `env`: the transcript,
+/// stdout and stderr, each on its own (the run must succeed).
+fn run_apart(
+    dir: &Dir,
+    name: &str,
+    url: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (Transcript, String, String) {
     let answers = dir.write(&format!("{name}.txt"), good_script());
     let path = dir.path().join(format!("{name}.jsonl"));
     let out = peilian()
@@ -409,6 +415,7 @@ fn run_apart(dir: &Dir, name: &str, url: &str, extra: &[&str]) -> (Transcript, S
         .arg(&path)
         .args(["--backend", "llm", "--base-url", url, "--model", "m"])
         .args(extra)
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -435,7 +442,7 @@ fn marks(t: &Transcript) -> Vec<&transcript::VoiceMark> {
 fn a_hung_server_is_asked_three_times_then_the_breaker_opens() {
     let server = Server::start(vec![vec![ms(30_000)]]);
     let dir = Dir::new();
-    let (t, stdout, stderr) = run_apart(&dir, "hung", &server.url(), &["--timeout", "0.5"]);
+    let (t, stdout, stderr) = run_apart(&dir, "hung", &server.url(), &["--timeout", "0.5"], &[]);
     assert_eq!(t.end.as_ref().unwrap().outcome, "resolved");
     assert_eq!(
         server.chat_requests().len(),
@@ -467,7 +474,14 @@ fn a_dripping_server_cannot_hold_a_run() {
     let server = Server::start(vec![drip]);
     let dir = Dir::new();
     let started = std::time::Instant::now();
-    let (t, _, stderr) = run_apart(&dir, "drip", &server.url(), &["--reply-timeout", "1"]);
+    // The deadline from the environment here; `llm check`'s test gives the flag.
+    let (t, _, stderr) = run_apart(
+        &dir,
+        "drip",
+        &server.url(),
+        &[],
+        &[("PEILIAN_REPLY_TIMEOUT", "1")],
+    );
     let elapsed = started.elapsed();
     assert!(elapsed < std::time::Duration::from_secs(25), "{elapsed:?}");
     assert!(stderr.contains("--reply-timeout"), "{stderr}");
@@ -498,7 +512,7 @@ fn empty_choices_and_null_content_are_server_faults_not_audit_failures() {
     ] {
         let server = Server::start(vec![script]);
         let dir = Dir::new();
-        let (t, _, stderr) = run_apart(&dir, name, &server.url(), &[]);
+        let (t, _, stderr) = run_apart(&dir, name, &server.url(), &[], &[]);
         let m = marks(&t);
         assert!(
             m.iter()
