@@ -57,6 +57,9 @@ pub struct BackendConfig {
     pub connect_timeout_secs: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_timeout_secs: Option<f64>,
+    /// The most seconds one customer line may take, however steadily the server drips.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_timeout_secs: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<bool>,
 }
@@ -197,6 +200,8 @@ impl Config {
              # temperature = 0.7\n\
              # connect_timeout_secs = 5\n\
              # read_timeout_secs = 60\n\
+             # 每句回复最多等多少秒（服务吐字再慢也到此为止）。\n\
+             # reply_timeout_secs = 30\n\
              # stream = true\n"
         )
     }

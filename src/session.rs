@@ -475,5 +475,7 @@ fn mark(spoken: &Spoken) -> VoiceMark {
         regenerated: r.regenerated,
         retracted: r.retracted,
         audit_unresolved: spoken.audit_unresolved(),
+        server_fault: r.server_fault,
+        paused: r.paused,
     }
 }

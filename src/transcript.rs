@@ -120,6 +120,12 @@ pub struct VoiceMark {
     /// a fair basis for assessment.
     #[serde(default, skip_serializing_if = "is_false")]
     pub audit_unresolved: bool,
+    /// The offline line was used because the model server failed, or was not asked
+    /// (`paused`) because it had failed too often: the customer here was not the model.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub server_fault: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub paused: bool,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -241,25 +247,45 @@ pub struct Transcript {
 
 impl Transcript {
     /// Why the session is not a fair basis for assessment, if it is not: the model
-    /// voicing the customer could not be kept in character on some line.
+    /// voicing the customer could not be kept in character on some line, or the model
+    /// server failed and the offline voice spoke instead (an assessor who chose the
+    /// model-voiced customer must see that this trainee did not face it).
     pub fn invalid_reason(&self) -> Option<String> {
-        let unresolved = |v: &Option<VoiceMark>| v.as_ref().is_some_and(|v| v.audit_unresolved);
-        let mut turns: Vec<String> = Vec::new();
-        if unresolved(&self.header.opening_voice) {
-            turns.push("开场白".into());
+        let audit = self.places(|v| v.audit_unresolved);
+        let server = self.places(|v| v.server_fault);
+        match (audit, server) {
+            (None, None) => None,
+            (Some(a), None) => Some(format!(
+                "大模型客户在{a}没有通过自检，改用了离线台词；这场不宜用于考核"
+            )),
+            (None, Some(s)) => Some(format!(
+                "大模型服务出错，{s}改用了离线台词；这场的客户不是大模型扮演的，不宜用于考核"
+            )),
+            (Some(a), Some(s)) => Some(format!(
+                "大模型客户在{a}没有通过自检，大模型服务出错，{s}改用了离线台词；这场不宜用于考核"
+            )),
         }
-        turns.extend(
+    }
+
+    /// The customer lines whose voice mark satisfies `pick` (「开场白、第 2 轮」), the
+    /// first three named and the rest counted.
+    fn places(&self, pick: impl Fn(&VoiceMark) -> bool) -> Option<String> {
+        let hit = |v: &Option<VoiceMark>| v.as_ref().is_some_and(&pick);
+        let mut all: Vec<String> = Vec::new();
+        if hit(&self.header.opening_voice) {
+            all.push("开场白".into());
+        }
+        all.extend(
             self.turns
                 .iter()
-                .filter(|t| unresolved(&t.voice))
+                .filter(|t| hit(&t.voice))
                 .map(|t| format!("第 {} 轮", t.n)),
         );
-        (!turns.is_empty()).then(|| {
-            format!(
-                "大模型客户在{}没有通过自检,改用了离线台词;这场不宜用于考核",
-                turns.join("、")
-            )
-        })
+        match all.len() {
+            0 => None,
+            1..=3 => Some(all.join("、")),
+            n => Some(format!("{}等 {n} 句", all[..3].join("、"))),
+        }
     }
 }
 

@@ -347,3 +347,34 @@ fn show_never_prints_an_api_key() {
     );
     assert!(shown(&so, "backend.model").ends_with("环境变量 PEILIAN_MODEL"));
 }
+
+/// The reply deadline is the one timeout an environment variable sets: `config show`
+/// names whichever of the three levels is in force.
+#[test]
+fn show_names_where_the_reply_timeout_comes_from() {
+    let d = Dir::new();
+    let show = |c: &mut assert_cmd::Command| {
+        let out = c.args(["config", "show"]).output().unwrap();
+        let (so, se) = text(&out);
+        assert!(out.status.success(), "{se}");
+        shown(&so, "reply_timeout_secs")
+    };
+    let row = show(&mut d.cmd());
+    assert!(row.contains("30") && row.ends_with("默认"), "{row}");
+    d.write(
+        ".config/peilian/config.toml",
+        "[backend]\nreply_timeout_secs = 12\n",
+    );
+    let row = show(&mut d.cmd());
+    assert!(row.contains("12") && row.ends_with("配置文件"), "{row}");
+    let row = show(d.cmd().env("PEILIAN_REPLY_TIMEOUT", "7.5"));
+    assert!(
+        row.contains("7.5") && row.ends_with("环境变量 PEILIAN_REPLY_TIMEOUT"),
+        "{row}"
+    );
+    let row = show(d.cmd().env("PEILIAN_REPLY_TIMEOUT", " "));
+    assert!(
+        row.ends_with("配置文件"),
+        "a blank variable is unset: {row}"
+    );
+}

@@ -173,3 +173,46 @@ fn a_key_in_a_config_file_others_can_read_is_flagged() {
         Some(format!("Bearer {KEY}").as_str())
     );
 }
+
+/// A server that sends one token a second (30 s in all) is never silent long enough
+/// for the read timeout; the reply deadline ends the check.
+#[test]
+fn a_dripping_server_is_cut_at_the_reply_deadline() {
+    let mut drip = vec![sse_head()];
+    for _ in 0..30 {
+        drip.push(event(&token("喂")));
+        drip.push(ms(1000));
+    }
+    drip.push(event("[DONE]"));
+    let server = Server::start(vec![drip]);
+    let dir = common::Dir::new();
+    let started = std::time::Instant::now();
+    let mut c = check(&dir, &server.url());
+    c.args(["--reply-timeout", "2"]);
+    let o = run(c);
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr.contains("2 秒内没有说完") && o.stderr.contains("--reply-timeout"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_reply_echoing_the_key_is_shown_without_it() {
+    let server = Server::start(vec![sse_reply(&[
+        "喂,我的密钥是 ",
+        "sk-check-",
+        "9f3a51e07b",
+        ",听见没?",
+    ])]);
+    let dir = common::Dir::new();
+    let o = run(check(&dir, &server.url()));
+    assert!(o.stdout.contains("<已隐藏>"), "{}", o.stdout);
+    assert!(!o.stdout.contains("sk-check-9"), "{}", o.stdout);
+}

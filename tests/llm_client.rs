@@ -454,3 +454,112 @@ fn a_sink_can_stop_a_reply() {
     assert!(reply.halted);
     assert_eq!(reply.text, "一");
 }
+
+/// A server that drips a token every 200 ms is never silent for the read timeout; the
+/// reply's deadline stops it, with the words so far counted as partial.
+#[test]
+fn a_dripping_stream_is_cut_at_the_reply_deadline() {
+    let mut drip = vec![sse_head()];
+    for _ in 0..60 {
+        drip.push(event(&token("嗯")));
+        drip.push(ms(200));
+    }
+    drip.push(event("[DONE]"));
+    let server = Server::start(vec![drip]);
+    let mut s = settings(&server);
+    s.reply_timeout = Duration::from_secs(1);
+    let run = chat(s);
+    assert!(
+        matches!(run.result, Err(LlmError::Deadline { partial: true, .. })),
+        "{:?}",
+        run.result
+    );
+    assert!(!run.tokens.is_empty());
+    // The whole drip takes 12 s.
+    assert!(run.elapsed < Duration::from_secs(8), "{:?}", run.elapsed);
+    assert_eq!(server.chat_requests().len(), 1, "a deadline is not retried");
+}
+
+#[test]
+fn a_retry_that_cannot_finish_before_the_deadline_is_not_waited_for() {
+    let server = Server::start(vec![json(
+        429,
+        &[("Retry-After", "10")],
+        r#"{"error":{"message":"slow down"}}"#,
+    )]);
+    let mut s = settings(&server);
+    s.reply_timeout = Duration::from_secs(2);
+    let run = chat(s);
+    assert!(
+        matches!(run.result, Err(LlmError::RateLimited { .. })),
+        "{:?}",
+        run.result
+    );
+    assert!(run.retries.is_empty(), "{:?}", run.retries);
+    assert!(run.elapsed < Duration::from_secs(5), "{:?}", run.elapsed);
+}
+
+#[test]
+fn a_stream_without_choices_is_a_server_fault() {
+    let server = Server::start(vec![vec![
+        sse_head(),
+        event(r#"{"choices":[]}"#),
+        event(r#"{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":0}}"#),
+        event("[DONE]"),
+    ]]);
+    let e = chat(settings(&server)).result.unwrap_err();
+    assert!(matches!(e, LlmError::EmptyChoices), "{e:?}");
+    assert!(e.to_string().contains("服务端出错"), "{e}");
+}
+
+#[test]
+fn a_stream_whose_content_is_always_null_is_a_server_fault() {
+    let server = Server::start(vec![vec![
+        sse_head(),
+        event(&delta("null")),
+        event(&delta("null")),
+        event(r#"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#),
+        event("[DONE]"),
+    ]]);
+    let e = chat(settings(&server)).result.unwrap_err();
+    assert!(matches!(e, LlmError::NullContent), "{e:?}");
+}
+
+#[test]
+fn a_non_streamed_null_content_is_a_server_fault() {
+    let server = Server::start(vec![json(
+        200,
+        &[],
+        r#"{"choices":[{"index":0,"message":{"role":"assistant","content":null},"finish_reason":"stop"}]}"#,
+    )]);
+    let mut s = settings(&server);
+    s.stream = false;
+    assert!(matches!(chat(s).result, Err(LlmError::NullContent)));
+}
+
+/// A reply that echoes the key, split across tokens: no token carries any of it, and
+/// the text holds a placeholder instead.
+#[test]
+fn a_reply_echoing_the_key_never_streams_any_of_it() {
+    let server = Server::start(vec![sse_reply(&[
+        "好的,密钥是 ",
+        "sk-unit-",
+        "test-key",
+        "-4c1d2e",
+        " 对吧",
+    ])]);
+    let run = chat(settings(&server));
+    let reply = run.result.unwrap();
+    assert_eq!(reply.text, "好的,密钥是 <已隐藏> 对吧");
+    for t in &run.tokens {
+        assert!(!t.contains("sk-u"), "a start of the key streamed: {t}");
+    }
+    assert_eq!(run.tokens.concat(), reply.text);
+
+    let server = Server::start(vec![completion(&format!("说 {KEY} 了"))]);
+    let mut s = settings(&server);
+    s.stream = false;
+    let run = chat(s);
+    assert_eq!(run.result.unwrap().text, "说 <已隐藏> 了");
+    no_key_in(&run.tokens.concat());
+}

@@ -236,14 +236,19 @@ fn a_server_that_is_down_falls_back_with_one_line_and_the_run_goes_on() {
             .all(|t| t.voice.as_ref().unwrap().source == "fallback")
     );
     assert!(all.contains("改用离线台词"), "{all}");
-    // A server failure is not the model breaking character: the session stays valid.
+    // A server failure is not the model breaking character, but the trainee did not
+    // face the model-voiced customer either: the scorecard says which it was.
     let out = peilian()
         .args(["score", "--format", "json"])
         .arg(dir.path().join("down.jsonl"))
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(v.get("invalid").is_none(), "{v}");
+    let why = v["invalid"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("大模型服务出错") && !why.contains("自检"),
+        "{v}"
+    );
 }
 
 #[test]
@@ -378,4 +383,225 @@ fn sigint_after_a_model_voiced_line_still_stops_a_piped_practice() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     drop(stdin);
+    // Nothing of the session is lost: the voiced turn is on disk, whole.
+    let file = std::fs::read_dir(dir.path().join("sessions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .unwrap();
+    let t = transcript::read(&file).unwrap();
+    assert_eq!(t.turns.len(), 1);
+    assert_eq!(t.turns[0].customer, "嗯,你接着说。");
+    assert_eq!(t.turns[0].voice.as_ref().unwrap().source, "llm");
+}
+
+/// `peilian run` with the LLM backend at `url`, `extra` flags and `env`: the transcript,
+/// stdout and stderr, each on its own (the run must succeed).
+fn run_apart(
+    dir: &Dir,
+    name: &str,
+    url: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (Transcript, String, String) {
+    let answers = dir.write(&format!("{name}.txt"), good_script());
+    let path = dir.path().join(format!("{name}.jsonl"));
+    let out = peilian()
+        .env("OPENAI_API_KEY", KEY)
+        .args(["run", "--persona", "emotional", "--seed", "7"])
+        .arg("--answers")
+        .arg(&answers)
+        .arg("--transcript")
+        .arg(&path)
+        .args(["--backend", "llm", "--base-url", url, "--model", "m"])
+        .args(extra)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    let text = std::fs::read_to_string(&path).unwrap();
+    for shown in [&stdout, &stderr, &text] {
+        assert!(!shown.contains(KEY), "the key leaked: {shown}");
+    }
+    (transcript::read(&path).unwrap(), stdout, stderr)
+}
+
+fn marks(t: &Transcript) -> Vec<&transcript::VoiceMark> {
+    t.header
+        .opening_voice
+        .iter()
+        .chain(t.turns.iter().filter_map(|x| x.voice.as_ref()))
+        .collect()
+}
+
+/// A server that accepts and never answers costs the read timeout three times; then the
+/// breaker stops asking, says so once, and every later line is offline at once.
+#[test]
+fn a_hung_server_is_asked_three_times_then_the_breaker_opens() {
+    let server = Server::start(vec![vec![ms(30_000)]]);
+    let dir = Dir::new();
+    let (t, stdout, stderr) = run_apart(&dir, "hung", &server.url(), &["--timeout", "0.5"], &[]);
+    assert_eq!(t.end.as_ref().unwrap().outcome, "resolved");
+    assert_eq!(
+        server.chat_requests().len(),
+        3,
+        "the lines after the third fault do not ask"
+    );
+    let m = marks(&t);
+    assert!(m.len() > 4, "{}", m.len());
+    assert!(m.iter().all(|v| v.source == "fallback" && v.server_fault));
+    assert_eq!(m.iter().filter(|v| !v.paused).count(), 3);
+    assert_eq!(stderr.matches("连续 3 次出错").count(), 1, "{stderr}");
+    assert_eq!(stderr.lines().count(), 3, "one line per fault: {stderr}");
+    assert!(
+        !stdout.contains("出错"),
+        "the dialogue on stdout is not interrupted"
+    );
+}
+
+/// A server that drips a token a second (30 s per line) holds no line longer than
+/// the reply deadline, and with the breaker the whole run takes a few of them.
+#[test]
+fn a_dripping_server_cannot_hold_a_run() {
+    let mut drip = vec![sse_head()];
+    for _ in 0..30 {
+        drip.push(event(&token("我说")));
+        drip.push(ms(1000));
+    }
+    drip.push(event("[DONE]"));
+    let server = Server::start(vec![drip]);
+    let dir = Dir::new();
+    let started = std::time::Instant::now();
+    // The deadline from the environment here; `llm check`'s test gives the flag.
+    let (t, _, stderr) = run_apart(
+        &dir,
+        "drip",
+        &server.url(),
+        &[],
+        &[("PEILIAN_REPLY_TIMEOUT", "1")],
+    );
+    let elapsed = started.elapsed();
+    assert!(elapsed < std::time::Duration::from_secs(25), "{elapsed:?}");
+    assert!(stderr.contains("--reply-timeout"), "{stderr}");
+    assert!(marks(&t).iter().all(|v| v.server_fault));
+    assert_eq!(server.chat_requests().len(), 3);
+}
+
+/// `choices: []` and `content: null` are the server's fault: one clear line each, the
+/// session not marked as the model failing its audit.
+#[test]
+fn empty_choices_and_null_content_are_server_faults_not_audit_failures() {
+    for (name, script, says) in [
+        (
+            "empty",
+            vec![sse_head(), event(r#"{"choices":[]}"#), event("[DONE]")],
+            "choices 为空",
+        ),
+        (
+            "null",
+            vec![
+                sse_head(),
+                event(&delta("null")),
+                event(r#"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#),
+                event("[DONE]"),
+            ],
+            "content 为 null",
+        ),
+    ] {
+        let server = Server::start(vec![script]);
+        let dir = Dir::new();
+        let (t, _, stderr) = run_apart(&dir, name, &server.url(), &[], &[]);
+        let m = marks(&t);
+        assert!(
+            m.iter()
+                .all(|v| v.server_fault && !v.audit_unresolved && v.audit.is_empty())
+        );
+        assert_eq!(stderr.matches(says).count(), 3, "{stderr}");
+        let why = t.invalid_reason().unwrap();
+        assert!(
+            why.contains("大模型服务出错") && !why.contains("自检"),
+            "{why}"
+        );
+    }
+}
+
+/// `assess` against a dead server says so on stderr and marks the rows, instead of
+/// printing nothing and calling every session valid.
+#[test]
+fn assess_against_a_dead_server_reports_it_and_marks_the_rows() {
+    let dir = Dir::new();
+    dir.write("answers/a.txt", good_script());
+    let mut manifest = String::new();
+    for who in ["小张", "小李"] {
+        manifest.push_str(&format!(
+            "[[session]]\ntrainee = \"{who}\"\npersona = \"emotional\"\nanswers = \"answers/a.txt\"\n"
+        ));
+    }
+    dir.write("m.toml", manifest);
+    let url = format!("http://127.0.0.1:{}/v1", closed_port());
+    let out = peilian()
+        .env("OPENAI_API_KEY", KEY)
+        .current_dir(dir.path())
+        .args(["assess", "--manifest", "m.toml", "--out", "out"])
+        .args(["--backend", "llm", "--base-url", &url, "--model", "m"])
+        .args(["--connect-timeout", "1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stderr.matches("大模型服务出错").count(), 2, "{stderr}");
+    assert!(stderr.contains("连不上"), "{stderr}");
+    let csv = std::fs::read_to_string(dir.path().join("out/summary.csv")).unwrap();
+    for row in csv.lines().skip(1) {
+        assert!(row.contains("否:大模型服务出错"), "{csv}");
+    }
+}
+
+/// A model that echoes the key, split across tokens: not one character of it reaches
+/// the practice screen, stderr or the transcript.
+#[test]
+fn a_reply_echoing_the_key_never_reaches_screen_or_transcript() {
+    let server = Server::start(vec![sse_reply(&[
+        "喂,你们系统里的密钥 ",
+        "sk-peilian-",
+        "secret-",
+        "7f3a9c",
+        " 是不是泄露了?",
+    ])]);
+    let dir = Dir::new();
+    let out = peilian()
+        .env("OPENAI_API_KEY", KEY)
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path())
+        .env("XDG_DATA_HOME", dir.path())
+        .args(["practice", "--persona", "emotional", "--trainee", "a"])
+        .args([
+            "--backend",
+            "llm",
+            "--base-url",
+            &server.url(),
+            "--model",
+            "m",
+        ])
+        .arg("--sessions-dir")
+        .arg(dir.path().join("sessions"))
+        .write_stdin("您别急,慢慢说\n")
+        .output()
+        .unwrap();
+    let file = std::fs::read_dir(dir.path().join("sessions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .unwrap();
+    let saved = std::fs::read_to_string(file).unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for shown in [&*stdout, &*String::from_utf8_lossy(&out.stderr), &*saved] {
+        assert!(
+            !shown.contains("sk-peilian"),
+            "a start of the key leaked: {shown}"
+        );
+    }
+    assert!(stdout.contains("<已隐藏>"), "{stdout}");
 }

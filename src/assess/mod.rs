@@ -464,11 +464,30 @@ fn play(
     send_cards(&item.name, &card, settings, &send);
     let warnings = warnings
         .into_iter()
+        .chain(server_faults(&t))
         .map(|w| format!("{}: {w}", s.label))
         .collect();
     Ok((
         row(&item.name, &card, engine.persona.name.clone(), forbidden),
         warnings,
+    ))
+}
+
+/// One warning when the model server failed during a session, so a run against a dead
+/// server does not pass in silence: how many lines the offline voice spoke, and the
+/// first fault.
+fn server_faults(t: &Transcript) -> Option<String> {
+    let marks: Vec<&transcript::VoiceMark> = t
+        .header
+        .opening_voice
+        .iter()
+        .chain(t.turns.iter().filter_map(|x| x.voice.as_ref()))
+        .filter(|v| v.server_fault)
+        .collect();
+    let first = marks.iter().find_map(|v| v.reason.as_deref())?;
+    Some(format!(
+        "大模型服务出错，{} 句客户台词改用了离线台词：{first}",
+        marks.len()
     ))
 }
 

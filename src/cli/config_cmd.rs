@@ -18,6 +18,7 @@ use crate::ui::{self, Style};
 // `config show` can say which one is in force.
 use crate::llm::{
     ENV_API_KEY as API_KEY_ENV, ENV_BASE_URL as BASE_URL_ENVS, ENV_MODEL as MODEL_ENV,
+    ENV_REPLY_TIMEOUT as REPLY_TIMEOUT_ENV,
 };
 
 #[derive(Debug, clap::Subcommand)]
@@ -250,6 +251,23 @@ fn show(ctx: &Context) -> anyhow::Result<u8> {
             origin,
         });
     }
+    // Beside the read timeout, before `stream`; the only timeout an environment
+    // variable sets. Blank counts as unset, as `Settings::resolve` has it.
+    let (value, origin) = match first_env(&[REPLY_TIMEOUT_ENV]) {
+        Some((name, v)) if !v.trim().is_empty() => (v, Origin::Env(name)),
+        _ => from_file(
+            b.reply_timeout_secs.map(|v| v.to_string()),
+            &secs(crate::llm::DEFAULT_REPLY_TIMEOUT),
+        ),
+    };
+    rows.insert(
+        rows.len() - 1,
+        Row {
+            setting: "回复时限 backend.reply_timeout_secs",
+            value,
+            origin,
+        },
+    );
 
     let st = Style::stdout();
     let mut out = io::stdout().lock();

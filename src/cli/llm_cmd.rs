@@ -174,6 +174,7 @@ fn fatal(e: &LlmError) -> bool {
         LlmError::Connect { .. }
             | LlmError::ConnectTimeout { .. }
             | LlmError::ReadTimeout { .. }
+            | LlmError::Deadline { .. }
             | LlmError::Unauthorized { .. }
             | LlmError::Cancelled
     )

@@ -238,9 +238,10 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<u8> {
 }
 
 /// One line on stderr when a model-voiced turn fell back to the offline line, so a
-/// scripted run says what happened without interrupting the dialogue on stdout.
+/// scripted run says what happened without interrupting the dialogue on stdout. Lines
+/// the breaker kept from the server say nothing: the line that opened it said so.
 fn fallback_note(turn: u32, voice: Option<&VoiceMark>) {
-    if let Some(v) = voice.filter(|v| v.source == "fallback") {
+    if let Some(v) = voice.filter(|v| v.source == "fallback" && !v.paused) {
         let at = if turn == 0 {
             "开场白".to_string()
         } else {

@@ -1,5 +1,5 @@
 //! The chat-completions client: one blocking call per customer line, streamed by
-//! default, with timeouts, bounded retries and cancellation.
+//! default, with timeouts, a deadline per reply, bounded retries and cancellation.
 //!
 //! The REPL and the scripted commands are synchronous, so the surface is blocking; inside,
 //! a private single-threaded tokio runtime drives reqwest, which lets every wait (for the
@@ -7,8 +7,10 @@
 //! flag, so Ctrl-C stops a generation within a fraction of a second. A request is sent
 //! again only when the server was not reached, was rate-limiting, or failed on its side
 //! (5xx), at most [`RetryPolicy::attempts`](super::RetryPolicy) times in all, and never
-//! once a token has been handed to the caller. Model text is cleaned of terminal control
-//! sequences before anyone sees it.
+//! once a token has been handed to the caller. Every wait is bounded twice: by the read
+//! timeout (silence) and by the reply's deadline (a server dripping a token every few
+//! seconds is never silent for long, but must not hold a turn for minutes). Model text
+//! is cleaned of terminal control sequences and of the API key before anyone sees it.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -21,6 +23,7 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 use super::error::LlmError;
+use super::scrub::Scrubber;
 use super::settings::Settings;
 use super::sse::SseParser;
 use crate::ui::{self, Sanitizer};
@@ -89,6 +92,10 @@ pub struct ChatRequest<'a> {
     pub messages: &'a [Message],
     pub max_tokens: u32,
     pub temperature: f64,
+    /// When the reply must be complete, retries included: the settings' reply timeout
+    /// from when the request was made. A caller making several attempts for one line
+    /// keeps one deadline for all of them.
+    pub deadline: Instant,
 }
 
 /// Token counts, as the server reports them.
@@ -139,6 +146,8 @@ const MAX_BODY: usize = 8 * 1024 * 1024;
 enum Stop {
     Cancelled,
     TimedOut,
+    /// The reply's deadline passed.
+    Deadline,
 }
 
 /// Run `fut` for at most `limit`, giving up early when `cancel` is set.
@@ -217,23 +226,38 @@ impl Client {
             messages,
             max_tokens: self.settings.max_tokens,
             temperature: self.settings.temperature,
+            deadline: self.deadline(),
         }
     }
 
-    /// The model names the server lists (`GET {base}/models`).
+    /// A reply timeout from now.
+    fn deadline(&self) -> Instant {
+        Instant::now() + self.settings.reply_timeout
+    }
+
+    /// The model names the server lists (`GET {base}/models`), within one reply
+    /// timeout.
     pub fn models(&self, cancel: &AtomicBool) -> Result<Vec<String>, LlmError> {
+        self.models_until(cancel, self.deadline())
+    }
+
+    fn models_until(
+        &self,
+        cancel: &AtomicBool,
+        deadline: Instant,
+    ) -> Result<Vec<String>, LlmError> {
         self.rt.block_on(async {
             let url = self.settings.endpoint("models");
             let send = self.http.get(url).send();
-            let resp = match guarded(send, cancel, self.settings.read_timeout).await {
+            let resp = match self.within(send, cancel, deadline).await {
                 Ok(r) => r.map_err(|e| self.send_error(e))?,
                 Err(s) => return Err(self.stopped(s, false)),
             };
             let status = resp.status();
             if !status.is_success() {
-                return Err(self.status_error(resp, cancel).await);
+                return Err(self.status_error(resp, cancel, deadline).await);
             }
-            let body = self.read_body(resp, cancel, MAX_BODY).await?;
+            let body = self.read_body(resp, cancel, MAX_BODY, deadline).await?;
             parse_models(&body)
         })
     }
@@ -241,6 +265,10 @@ impl Client {
     /// The model in use: the configured one, else the first the server lists (asked
     /// once per client).
     pub fn model(&self, cancel: &AtomicBool) -> Result<&str, LlmError> {
+        self.model_until(cancel, self.deadline())
+    }
+
+    fn model_until(&self, cancel: &AtomicBool, deadline: Instant) -> Result<&str, LlmError> {
         if let Some(m) = &self.settings.model {
             return Ok(m);
         }
@@ -248,7 +276,7 @@ impl Client {
             return Ok(m);
         }
         let first = self
-            .models(cancel)?
+            .models_until(cancel, deadline)?
             .into_iter()
             .next()
             .ok_or(LlmError::NoModel)?;
@@ -266,7 +294,8 @@ impl Client {
         cancel: &AtomicBool,
     ) -> Result<Reply, LlmError> {
         let started = Instant::now();
-        let model = self.model(cancel)?.to_string();
+        let deadline = req.deadline;
+        let model = self.model_until(cancel, deadline)?.to_string();
         let stream = self.settings.stream;
         let body = serde_json::to_vec(&ChatBody {
             model: &model,
@@ -285,7 +314,9 @@ impl Client {
             let mut attempt = 1;
             loop {
                 let mut shown = false;
-                let result = self.attempt(&body, sink, cancel, started, &mut shown).await;
+                let result = self
+                    .attempt(&body, sink, cancel, (started, deadline), &mut shown)
+                    .await;
                 let err = match result {
                     Ok(mut reply) => {
                         reply.model = model;
@@ -303,6 +334,10 @@ impl Client {
                     Some(w) => w,
                     None => policy.base_delay * 2u32.saturating_pow(attempt - 1),
                 };
+                // A retry that could not finish in time is not worth waiting for.
+                if Instant::now() + wait >= deadline {
+                    return Err(err);
+                }
                 attempt += 1;
                 let event = Event::Retrying {
                     attempt,
@@ -322,15 +357,31 @@ impl Client {
         })
     }
 
-    /// One request and its reply.
+    /// Run `fut` within the read timeout and what is left before `deadline`.
+    async fn within<F: Future>(
+        &self,
+        fut: F,
+        cancel: &AtomicBool,
+        deadline: Instant,
+    ) -> Result<F::Output, Stop> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let read = self.settings.read_timeout;
+        match guarded(fut, cancel, read.min(left)).await {
+            Err(Stop::TimedOut) if left <= read => Err(Stop::Deadline),
+            r => r,
+        }
+    }
+
+    /// One request and its reply. `times` is when the call started and its deadline.
     async fn attempt(
         &self,
         body: &[u8],
         sink: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
         cancel: &AtomicBool,
-        started: Instant,
+        times: (Instant, Instant),
         shown: &mut bool,
     ) -> Result<Reply, LlmError> {
+        let (started, deadline) = times;
         let mut rb = self
             .http
             .post(self.settings.endpoint("chat/completions"))
@@ -339,12 +390,12 @@ impl Client {
         if self.settings.stream {
             rb = rb.header(header::ACCEPT, "text/event-stream");
         }
-        let resp = match guarded(rb.send(), cancel, self.settings.read_timeout).await {
+        let resp = match self.within(rb.send(), cancel, deadline).await {
             Ok(r) => r.map_err(|e| self.send_error(e))?,
             Err(s) => return Err(self.stopped(s, false)),
         };
         if !resp.status().is_success() {
-            return Err(self.status_error(resp, cancel).await);
+            return Err(self.status_error(resp, cancel, deadline).await);
         }
         let is_sse = resp
             .headers()
@@ -352,10 +403,10 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/event-stream"));
         if is_sse {
-            self.read_stream(resp, sink, cancel, started, shown).await
+            self.read_stream(resp, sink, cancel, times, shown).await
         } else {
             // Not streaming, by request or because the server ignores `stream`.
-            let body = self.read_body(resp, cancel, MAX_BODY).await?;
+            let body = self.read_body(resp, cancel, MAX_BODY, deadline).await?;
             let mut reply = self.parse_completion(&body)?;
             if !reply.text.is_empty() {
                 reply.first_token = Some(started.elapsed());
@@ -376,98 +427,33 @@ impl Client {
         mut resp: reqwest::Response,
         sink: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
         cancel: &AtomicBool,
-        started: Instant,
+        times: (Instant, Instant),
         shown: &mut bool,
     ) -> Result<Reply, LlmError> {
+        let (started, deadline) = times;
         let mut parser = SseParser::default();
-        let mut sanitizer = Sanitizer::default();
-        let mut piece = String::new();
-        let mut text = String::new();
-        let mut finish_reason: Option<String> = None;
-        let mut usage = None;
-        let mut first_token = None;
-        let mut done = false;
-        let mut halted = false;
-        let mut failure: Option<LlmError> = None;
-        let read_timeout = self.settings.read_timeout;
+        let key = self.settings.api_key.as_ref().map_or("", |k| k.expose());
+        let mut st = StreamState::new(key, started);
         loop {
-            let chunk = match guarded(resp.chunk(), cancel, read_timeout).await {
-                Err(s) => return Err(self.stopped(s, !text.is_empty())),
+            let chunk = match self.within(resp.chunk(), cancel, deadline).await {
+                Err(s) => return Err(self.stopped(s, !st.text.is_empty())),
                 Ok(Err(e)) => {
                     return Err(LlmError::BrokenStream {
                         detail: self.clean(&innermost(&e)),
-                        partial: !text.is_empty(),
+                        partial: !st.text.is_empty(),
                     });
                 }
                 Ok(Ok(None)) => break,
                 Ok(Ok(Some(bytes))) => bytes,
             };
-            let mut on_event = |event: &str, data: &str| -> bool {
-                let partial = !text.is_empty();
-                if data.trim() == "[DONE]" {
-                    done = true;
-                    return false;
-                }
-                if event == "error" {
-                    failure = Some(LlmError::BrokenStream {
-                        detail: self.clean(&message_from_json(data.as_bytes())),
-                        partial,
-                    });
-                    return false;
-                }
-                let chunk: Chunk<'_> = match serde_json::from_str(data) {
-                    Ok(c) => c,
-                    Err(_) => {
-                        failure = Some(LlmError::Malformed {
-                            detail: format!("流里的事件不是 JSON:{}", self.clean(data)),
-                        });
-                        return false;
-                    }
-                };
-                if let Some(err) = chunk.error {
-                    failure = Some(LlmError::BrokenStream {
-                        detail: self.clean(&message_of(&err)),
-                        partial,
-                    });
-                    return false;
-                }
-                if chunk.usage.is_some() {
-                    usage = chunk.usage;
-                }
-                // Servers that send `n > 1` choices are not asked to; read the first.
-                for choice in chunk.choices.iter().filter(|c| c.index == 0) {
-                    if let Some(r) = &choice.finish_reason {
-                        finish_reason = Some(r.to_string());
-                    }
-                    let Some(content) = choice.delta.as_ref().and_then(|d| d.content.as_deref())
-                    else {
-                        continue;
-                    };
-                    piece.clear();
-                    sanitizer.push(content, &mut piece);
-                    if piece.is_empty() {
-                        continue;
-                    }
-                    first_token.get_or_insert_with(|| started.elapsed());
-                    match sink(Event::Token(&piece)) {
-                        ControlFlow::Continue(()) => {
-                            *shown = true;
-                            text.push_str(&piece);
-                        }
-                        ControlFlow::Break(()) => {
-                            halted = true;
-                            return false;
-                        }
-                    }
-                }
-                true
-            };
             let go_on = parser
-                .feed(&chunk, &mut on_event)
+                .feed(&chunk, &mut |event, data| {
+                    st.on_event(event, data, sink, shown, &|t| self.clean(t))
+                })
                 .map_err(|e| LlmError::Malformed {
                     detail: e.to_string(),
                 })?;
-            if let Some(e) = failure.take() {
+            if let Some(e) = st.failure.take() {
                 return Err(e);
             }
             if !go_on {
@@ -477,35 +463,21 @@ impl Client {
         // Dropping the response closes the connection: a stopped generation stops on the
         // server too.
         drop(resp);
-        if !done && !halted && (finish_reason.is_none() || parser.has_partial_event()) {
-            return Err(LlmError::BrokenStream {
-                detail: "没有收到结束标记就断开了".into(),
-                partial: !text.is_empty(),
-            });
-        }
-        Ok(Reply {
-            text,
-            finish_reason,
-            halted,
-            usage,
-            model: String::new(),
-            attempts: 1,
-            first_token,
-            elapsed: Duration::ZERO,
-            streamed: true,
-        })
+        st.finish(parser.has_partial_event(), sink, shown)
     }
 
-    /// A whole body, each chunk within the read timeout, at most `limit` bytes.
+    /// A whole body, each chunk within the read timeout, all before `deadline`, at most
+    /// `limit` bytes.
     async fn read_body(
         &self,
         mut resp: reqwest::Response,
         cancel: &AtomicBool,
         limit: usize,
+        deadline: Instant,
     ) -> Result<Vec<u8>, LlmError> {
         let mut body = Vec::new();
         loop {
-            match guarded(resp.chunk(), cancel, self.settings.read_timeout).await {
+            match self.within(resp.chunk(), cancel, deadline).await {
                 Err(s) => return Err(self.stopped(s, false)),
                 Ok(Err(e)) => {
                     return Err(LlmError::BrokenStream {
@@ -538,9 +510,13 @@ impl Client {
             });
         }
         let choice = c.choices.into_iter().next().ok_or(LlmError::EmptyChoices)?;
-        let raw = choice.message.and_then(|m| m.content).unwrap_or_default();
+        let raw = choice
+            .message
+            .and_then(|m| m.content)
+            .ok_or(LlmError::NullContent)?;
+        let key = self.settings.api_key.as_ref().map_or("", |k| k.expose());
         Ok(Reply {
-            text: ui::sanitize(&raw).into_owned(),
+            text: Scrubber::whole(key, &ui::sanitize(&raw)),
             finish_reason: choice.finish_reason,
             halted: false,
             usage: c.usage,
@@ -553,11 +529,16 @@ impl Client {
     }
 
     /// The typed error for a non-2xx response, its body read (bounded) for the message.
-    async fn status_error(&self, resp: reqwest::Response, cancel: &AtomicBool) -> LlmError {
+    async fn status_error(
+        &self,
+        resp: reqwest::Response,
+        cancel: &AtomicBool,
+        deadline: Instant,
+    ) -> LlmError {
         let status = resp.status().as_u16();
         let retry_after = retry_after(resp.headers());
         let body = self
-            .read_body(resp, cancel, MAX_ERROR_BODY)
+            .read_body(resp, cancel, MAX_ERROR_BODY, deadline)
             .await
             .unwrap_or_default();
         let message = self.clean(&message_from_json(&body));
@@ -598,6 +579,10 @@ impl Client {
             Stop::Cancelled => LlmError::Cancelled,
             Stop::TimedOut => LlmError::ReadTimeout {
                 secs: self.settings.read_timeout.as_secs_f64(),
+                partial,
+            },
+            Stop::Deadline => LlmError::Deadline {
+                secs: self.settings.reply_timeout.as_secs_f64(),
                 partial,
             },
         }
@@ -726,6 +711,172 @@ struct ChatBody<'a> {
 #[derive(Serialize)]
 struct StreamOptions {
     include_usage: bool,
+}
+
+/// What a stream has delivered so far, and what its events mean.
+struct StreamState<'k> {
+    sanitizer: Sanitizer,
+    scrub: Scrubber<'k>,
+    /// Scratch: a token without control sequences, then without the key.
+    clean: String,
+    piece: String,
+    /// What the sink accepted.
+    text: String,
+    finish_reason: Option<String>,
+    usage: Option<Usage>,
+    started: Instant,
+    first_token: Option<Duration>,
+    done: bool,
+    halted: bool,
+    /// Some chunk carried the first choice; some chunk carried its content (not null).
+    /// A stream without either is the server's fault, not something the model said.
+    saw_choice: bool,
+    saw_content: bool,
+    failure: Option<LlmError>,
+}
+
+impl<'k> StreamState<'k> {
+    fn new(key: &'k str, started: Instant) -> Self {
+        Self {
+            sanitizer: Sanitizer::default(),
+            scrub: Scrubber::new(key),
+            clean: String::new(),
+            piece: String::new(),
+            text: String::new(),
+            finish_reason: None,
+            usage: None,
+            started,
+            first_token: None,
+            done: false,
+            halted: false,
+            saw_choice: false,
+            saw_content: false,
+            failure: None,
+        }
+    }
+
+    /// One server-sent event; false stops reading (the end, a failure, or the sink).
+    fn on_event(
+        &mut self,
+        event: &str,
+        data: &str,
+        sink: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
+        shown: &mut bool,
+        clean: &dyn Fn(&str) -> String,
+    ) -> bool {
+        let partial = !self.text.is_empty();
+        if data.trim() == "[DONE]" {
+            self.done = true;
+            return false;
+        }
+        if event == "error" {
+            self.failure = Some(LlmError::BrokenStream {
+                detail: clean(&message_from_json(data.as_bytes())),
+                partial,
+            });
+            return false;
+        }
+        let chunk: Chunk<'_> = match serde_json::from_str(data) {
+            Ok(c) => c,
+            Err(_) => {
+                self.failure = Some(LlmError::Malformed {
+                    detail: format!("流里的事件不是 JSON:{}", clean(data)),
+                });
+                return false;
+            }
+        };
+        if let Some(err) = chunk.error {
+            self.failure = Some(LlmError::BrokenStream {
+                detail: clean(&message_of(&err)),
+                partial,
+            });
+            return false;
+        }
+        if chunk.usage.is_some() {
+            self.usage = chunk.usage;
+        }
+        // Servers that send `n > 1` choices are not asked to; read the first.
+        for choice in chunk.choices.iter().filter(|c| c.index == 0) {
+            self.saw_choice = true;
+            if let Some(r) = &choice.finish_reason {
+                self.finish_reason = Some(r.to_string());
+            }
+            let Some(content) = choice.delta.as_ref().and_then(|d| d.content.as_deref()) else {
+                continue;
+            };
+            self.saw_content = true;
+            self.clean.clear();
+            self.sanitizer.push(content, &mut self.clean);
+            self.piece.clear();
+            self.scrub.push(&self.clean, &mut self.piece);
+            if !self.show(sink, shown) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Hand `piece` to the sink; false when the sink stopped the reply.
+    fn show(
+        &mut self,
+        sink: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
+        shown: &mut bool,
+    ) -> bool {
+        if self.piece.is_empty() {
+            return true;
+        }
+        self.first_token
+            .get_or_insert_with(|| self.started.elapsed());
+        match sink(Event::Token(&self.piece)) {
+            ControlFlow::Continue(()) => {
+                *shown = true;
+                self.text.push_str(&self.piece);
+                true
+            }
+            ControlFlow::Break(()) => {
+                self.halted = true;
+                false
+            }
+        }
+    }
+
+    /// The stream ended: whether it ended whole, and the reply. What the scrubber held
+    /// back at the end (a harmless tail) is shown last.
+    fn finish(
+        mut self,
+        partial_event: bool,
+        sink: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
+        shown: &mut bool,
+    ) -> Result<Reply, LlmError> {
+        if !self.halted {
+            if !self.done && (self.finish_reason.is_none() || partial_event) {
+                return Err(LlmError::BrokenStream {
+                    detail: "没有收到结束标记就断开了".into(),
+                    partial: !self.text.is_empty(),
+                });
+            }
+            if !self.saw_choice {
+                return Err(LlmError::EmptyChoices);
+            }
+            if !self.saw_content {
+                return Err(LlmError::NullContent);
+            }
+            self.piece.clear();
+            self.scrub.finish(&mut self.piece);
+            self.show(sink, shown);
+        }
+        Ok(Reply {
+            text: self.text,
+            finish_reason: self.finish_reason,
+            halted: self.halted,
+            usage: self.usage,
+            model: String::new(),
+            attempts: 1,
+            first_token: self.first_token,
+            elapsed: Duration::ZERO,
+            streamed: true,
+        })
+    }
 }
 
 /// One streamed chunk. Content borrows from the event text when it has no escapes, so

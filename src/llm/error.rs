@@ -17,6 +17,9 @@ pub enum LlmError {
     #[error("服务 {secs} 秒没有回应{}:模型太慢或服务卡住了,可以用 --timeout 放宽", if *.partial { "(回复说到一半)" } else { "" })]
     ReadTimeout { secs: f64, partial: bool },
 
+    #[error("服务 {secs} 秒内没有说完一句{}：模型太慢或服务在一点点地吐字，可以用 --reply-timeout 放宽", if *.partial { "（回复说到一半）" } else { "" })]
+    Deadline { secs: f64, partial: bool },
+
     #[error("服务限流(HTTP 429){}:{message}", retry_hint(.retry_after))]
     RateLimited {
         retry_after: Option<Duration>,
@@ -40,8 +43,11 @@ pub enum LlmError {
     #[error("服务返回的数据看不懂:{detail}")]
     Malformed { detail: String },
 
-    #[error("服务的回复里没有任何候选(choices 为空)")]
+    #[error("服务的回复里没有任何候选（choices 为空）：服务端出错，不是模型说错了话")]
     EmptyChoices,
+
+    #[error("服务的回复里没有文字（content 为 null）：服务端出错，不是模型说错了话")]
+    NullContent,
 
     #[error("没有指定模型,服务也没有列出可用的模型:用 --model 或环境变量 PEILIAN_MODEL 指定")]
     NoModel,

@@ -4,11 +4,14 @@
 //! ends up in shell history and `ps` — and lives in [`ApiKey`], which never prints.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use reqwest::Url;
 
+use super::breaker::Breaker;
+use super::scrub::{REDACTED, Scrubber};
 use crate::config::BackendConfig;
 
 /// Ollama's OpenAI-compatible endpoint: the most common local server.
@@ -21,11 +24,16 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest silence (before the first byte, or between two chunks) accepted from the
 /// server. A CPU-only 7B model may think for a while before its first token.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest a whole customer line may take, however steadily the server drips: the
+/// read timeout alone lets a server that sends one token every few seconds hold a turn
+/// for minutes.
+pub const DEFAULT_REPLY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Environment variables read, in order of preference within each setting.
 pub const ENV_BASE_URL: [&str; 2] = ["OPENAI_BASE_URL", "OPENAI_API_BASE"];
 pub const ENV_API_KEY: &str = "OPENAI_API_KEY";
 pub const ENV_MODEL: &str = "PEILIAN_MODEL";
+pub const ENV_REPLY_TIMEOUT: &str = "PEILIAN_REPLY_TIMEOUT";
 
 /// Who speaks for the customer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -73,6 +81,10 @@ pub struct ServerArgs {
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,
 
+    /// 每句回复最多等多少秒,不论服务吐字多慢(环境变量 PEILIAN_REPLY_TIMEOUT,默认 30)。Deadline per reply in seconds.
+    #[arg(long, value_name = "SECS")]
+    pub reply_timeout: Option<f64>,
+
     /// 连接服务的超时秒数(默认 5)。Connect timeout in seconds.
     #[arg(long, value_name = "SECS")]
     pub connect_timeout: Option<f64>,
@@ -99,14 +111,12 @@ impl ApiKey {
         &self.0
     }
 
-    /// `text` with every occurrence of the key replaced, for anything a server sends back
-    /// (some servers quote the key they rejected).
+    /// `text` with every occurrence of the key (or of a long start of it) replaced, for
+    /// anything a server sends back (some servers quote the key they rejected).
     pub fn redact(&self, text: &str) -> String {
-        text.replace(&self.0, REDACTED)
+        Scrubber::whole(&self.0, text)
     }
 }
-
-const REDACTED: &str = "<已隐藏>";
 
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -150,6 +160,24 @@ impl Default for RetryPolicy {
     }
 }
 
+/// When the voices stop asking a failing server: after `failures` server faults in a row
+/// the customer speaks offline for `pause`, then the server is tried again, so a dead
+/// server costs a few timeouts instead of one on every line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BreakerPolicy {
+    pub failures: u32,
+    pub pause: Duration,
+}
+
+impl Default for BreakerPolicy {
+    fn default() -> Self {
+        Self {
+            failures: 3,
+            pause: Duration::from_secs(60),
+        }
+    }
+}
+
 /// Everything needed to talk to one server.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -163,8 +191,13 @@ pub struct Settings {
     pub max_tokens: u32,
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
+    /// The wall-clock bound on one reply, retries included.
+    pub reply_timeout: Duration,
     pub stream: bool,
     pub retry: RetryPolicy,
+    /// Shared by every voice made from these settings and their clones, so what one
+    /// session of an `assess` run learns about the server spares the others.
+    pub breaker: Arc<Breaker>,
 }
 
 /// A setting that cannot be used, with where it came from.
@@ -183,6 +216,12 @@ pub enum SettingsError {
         value: f64,
         range: &'static str,
     },
+    #[error("{origin} 的 {name} 取值 {value:?} 不是数字")]
+    NotANumber {
+        origin: String,
+        name: &'static str,
+        value: String,
+    },
 }
 
 impl Settings {
@@ -198,8 +237,10 @@ impl Settings {
             max_tokens: DEFAULT_MAX_TOKENS,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_timeout: DEFAULT_READ_TIMEOUT,
+            reply_timeout: DEFAULT_REPLY_TIMEOUT,
             stream: true,
             retry: RetryPolicy::default(),
+            breaker: Arc::new(Breaker::new(BreakerPolicy::default())),
         })
     }
 
@@ -251,6 +292,7 @@ impl Settings {
             .map(|(v, o)| secs(v, o, "read_timeout_secs"))
             .transpose()?
             .unwrap_or(DEFAULT_READ_TIMEOUT);
+        let reply_timeout = reply_timeout(args, config, &env)?;
         let connect_timeout = pick(
             args.connect_timeout,
             "--connect-timeout",
@@ -282,8 +324,10 @@ impl Settings {
             max_tokens,
             connect_timeout,
             read_timeout,
+            reply_timeout,
             stream,
             retry: RetryPolicy::default(),
+            breaker: Arc::new(Breaker::new(BreakerPolicy::default())),
         })
     }
 
@@ -336,6 +380,41 @@ impl LlmArgs {
             BackendKind::Llm => Settings::resolve(&self.server, config).map(Some),
         }
     }
+}
+
+/// The reply deadline: `--reply-timeout`, else `PEILIAN_REPLY_TIMEOUT`, else the config
+/// file's `reply_timeout_secs`, else the default.
+fn reply_timeout(
+    args: &ServerArgs,
+    config: &BackendConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Duration, SettingsError> {
+    const NAME: &str = "reply_timeout_secs";
+    let from_env = || -> Result<Option<(f64, String)>, SettingsError> {
+        let Some(v) = env(ENV_REPLY_TIMEOUT) else {
+            return Ok(None);
+        };
+        let origin = format!("环境变量 {ENV_REPLY_TIMEOUT}");
+        match v.trim().parse::<f64>() {
+            Ok(n) => Ok(Some((n, origin))),
+            Err(_) => Err(SettingsError::NotANumber {
+                origin,
+                name: NAME,
+                value: v.chars().take(40).collect(),
+            }),
+        }
+    };
+    let chosen = match args.reply_timeout {
+        Some(v) => Some((v, "--reply-timeout".to_string())),
+        None => match from_env()? {
+            Some(found) => Some(found),
+            None => pick(None, "", config.reply_timeout_secs),
+        },
+    };
+    chosen
+        .map(|(v, o)| secs(v, o, NAME))
+        .transpose()
+        .map(|d| d.unwrap_or(DEFAULT_REPLY_TIMEOUT))
 }
 
 fn pick(flag: Option<f64>, flag_name: &str, config: Option<f64>) -> Option<(f64, String)> {
@@ -455,6 +534,58 @@ mod tests {
         assert!(s.api_key.is_none());
         assert_eq!(s.read_timeout, DEFAULT_READ_TIMEOUT);
         assert!(s.stream);
+    }
+
+    #[test]
+    fn the_reply_timeout_is_flag_then_environment_then_config_then_default() {
+        let cfg = BackendConfig {
+            reply_timeout_secs: Some(12.0),
+            ..BackendConfig::default()
+        };
+        let none = |_: &str| None;
+        let env = env_of(&[("PEILIAN_REPLY_TIMEOUT", " 7.5 ")]);
+        let flag = ServerArgs {
+            reply_timeout: Some(3.0),
+            ..ServerArgs::default()
+        };
+        let get = |args: &ServerArgs, cfg: &BackendConfig, env: &dyn Fn(&str) -> Option<String>| {
+            Settings::resolve_with(args, cfg, env)
+                .unwrap()
+                .reply_timeout
+        };
+        assert_eq!(get(&flag, &cfg, &env), Duration::from_secs(3));
+        assert_eq!(
+            get(&ServerArgs::default(), &cfg, &env),
+            Duration::from_millis(7500)
+        );
+        assert_eq!(
+            get(&ServerArgs::default(), &cfg, &none),
+            Duration::from_secs(12)
+        );
+        let default = BackendConfig::default();
+        assert_eq!(
+            get(&ServerArgs::default(), &default, &none),
+            DEFAULT_REPLY_TIMEOUT
+        );
+        let bad = env_of(&[("PEILIAN_REPLY_TIMEOUT", "soon")]);
+        let e = Settings::resolve_with(&ServerArgs::default(), &default, &bad)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("PEILIAN_REPLY_TIMEOUT") && e.contains("soon"),
+            "{e}"
+        );
+        let zero = BackendConfig {
+            reply_timeout_secs: Some(0.0),
+            ..BackendConfig::default()
+        };
+        let e = Settings::resolve_with(&ServerArgs::default(), &zero, &none)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("reply_timeout_secs") && e.contains("配置文件"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -11,15 +11,23 @@
 //! words were shown, the caller hears [`Event::Discarded`] with one line saying why, and
 //! then either the next attempt's tokens or nothing more; [`Spoken::streamed`] says
 //! whether the final text has already been shown that way or still has to be printed.
+//!
+//! Server faults are counted by a [`Breaker`]: after a few in a row the voice stops
+//! asking for a while and the offline line is used at once, the line whose fault opened
+//! the breaker saying so (its reason is [`FallbackReason::Tripped`]) and the lines after
+//! it marked [`FallbackReason::Paused`], so a caller can say it once. Both lines of a
+//! regenerated turn share one reply deadline.
 
 use std::ops::ControlFlow;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use super::audit::{AuditFailure, Auditor};
-use super::client::{Client, Event, Usage};
+use super::breaker::{Breaker, Gate};
+use super::client::{Client, Event, Reply, Usage};
 use super::error::LlmError;
 use super::prompt::{PromptBook, TurnRequest};
 use super::settings::Settings;
@@ -41,8 +49,32 @@ pub enum FallbackReason {
     Audit,
     #[error("{0}")]
     Error(LlmError),
+    /// A server fault that opened the breaker: the lines after it do not ask.
+    #[error(
+        "{error}。大模型服务连续 {failures} 次出错，接下来 {} 秒客户都用内置台词，之后再试",
+        .pause.as_secs()
+    )]
+    Tripped {
+        error: LlmError,
+        failures: u32,
+        pause: Duration,
+    },
+    /// The breaker was open: the server was not asked.
+    #[error("大模型服务连续出错，暂停使用")]
+    Paused,
     #[error("已取消生成")]
     Cancelled,
+}
+
+impl FallbackReason {
+    /// Whether the server failed (or was not asked because it kept failing), as opposed
+    /// to the model failing the audit or the trainee cancelling.
+    pub fn server_fault(&self) -> bool {
+        matches!(
+            self,
+            FallbackReason::Error(_) | FallbackReason::Tripped { .. } | FallbackReason::Paused
+        )
+    }
 }
 
 /// One customer line.
@@ -77,6 +109,22 @@ impl Spoken {
         )
     }
 
+    /// The offline line was used because of the server (see
+    /// [`FallbackReason::server_fault`]).
+    pub fn server_fault(&self) -> bool {
+        matches!(&self.source, Source::Fallback { reason } if reason.server_fault())
+    }
+
+    /// The server was not asked: the breaker was open.
+    pub fn paused(&self) -> bool {
+        matches!(
+            self.source,
+            Source::Fallback {
+                reason: FallbackReason::Paused
+            }
+        )
+    }
+
     /// What a transcript records about how the line was made.
     pub fn record(&self) -> VoiceRecord {
         let (source, reason) = match &self.source {
@@ -89,6 +137,8 @@ impl Spoken {
             audit: self.audit.clone(),
             regenerated: self.regenerated,
             retracted: self.retracted,
+            server_fault: self.server_fault(),
+            paused: self.paused(),
         }
     }
 }
@@ -106,6 +156,10 @@ pub struct VoiceRecord {
     pub regenerated: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub retracted: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub server_fault: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub paused: bool,
 }
 
 /// The backend as a transcript header records it: enough to reproduce a run as far as
@@ -126,15 +180,23 @@ pub struct LlmVoice {
     client: Client,
     book: PromptBook,
     auditor: Auditor,
+    breaker: Arc<Breaker>,
 }
 
+/// One attempt at a line: the reply, the audit findings that stopped it while it
+/// streamed, and whether any of its words were shown.
+type Attempt = (Reply, Vec<AuditFailure>, bool);
+
 impl LlmVoice {
-    /// Prepare a voice; no request is made until the first line.
+    /// Prepare a voice; no request is made until the first line. Voices made from
+    /// clones of one [`Settings`] share its breaker.
     pub fn new(settings: Settings, engine: &Engine<'_>) -> Result<Self, LlmError> {
+        let breaker = Arc::clone(&settings.breaker);
         Ok(Self {
             client: Client::new(settings)?,
             book: PromptBook::new(engine),
             auditor: Auditor::new(engine),
+            breaker,
         })
     }
 
@@ -172,54 +234,27 @@ impl LlmVoice {
         on_event: &mut dyn FnMut(Event<'_>),
         cancel: &AtomicBool,
     ) -> Spoken {
+        if let Gate::Open(_) = self.breaker.gate() {
+            return fallback(
+                offline_line,
+                FallbackReason::Paused,
+                Vec::new(),
+                false,
+                false,
+            );
+        }
         let said = said(&req);
-        // A non-streamed reply arrives whole: audit it whole before it is shown.
-        let whole = !self.client.settings().stream;
+        let deadline = Instant::now() + self.client.settings().reply_timeout;
         let mut audit: Vec<AuditFailure> = Vec::new();
         let mut retracted = false;
         for attempt in 0..2 {
             let previous = (attempt > 0).then_some(audit.as_slice());
-            let messages = self.book.messages(&req, previous);
-            let request = self.client.request(&messages);
-            let mut accepted = String::new();
-            let mut stopped: Vec<AuditFailure> = Vec::new();
-            let mut shown = false;
-            let result = self.client.chat(
-                &request,
-                &mut |ev| match ev {
-                    Event::Token(t) => {
-                        let before = accepted.len();
-                        accepted.push_str(t);
-                        let f = if whole {
-                            self.auditor.check(&accepted, req.decision, &said)
-                        } else {
-                            self.auditor.check_partial(&accepted, req.decision, &said)
-                        };
-                        if f.is_empty() {
-                            shown = true;
-                            on_event(Event::Token(t));
-                            ControlFlow::Continue(())
-                        } else {
-                            accepted.truncate(before);
-                            stopped = f;
-                            ControlFlow::Break(())
-                        }
-                    }
-                    other => {
-                        on_event(other);
-                        ControlFlow::Continue(())
-                    }
-                },
-                cancel,
-            );
+            let tried = self.attempt(&req, &said, previous, deadline, on_event, cancel);
             // Words of this attempt on screen count as retracted only if it is dropped.
-            let reply = match result {
-                Ok(r) => r,
-                Err(e) => {
-                    let reason = match e {
-                        LlmError::Cancelled => FallbackReason::Cancelled,
-                        e => FallbackReason::Error(e),
-                    };
+            let (reply, stopped, shown) = match tried {
+                Ok(a) => a,
+                Err((e, shown)) => {
+                    let reason = self.failed(e);
                     if shown {
                         retracted = true;
                         on_event(Event::Discarded {
@@ -229,14 +264,8 @@ impl LlmVoice {
                     return fallback(offline_line, reason, audit, attempt > 0, retracted);
                 }
             };
-            let mut failures = if reply.halted {
-                stopped
-            } else {
-                self.auditor.check(&reply.text, req.decision, &said)
-            };
-            if !reply.halted && reply.finish_reason.as_deref() == Some("length") {
-                failures.push(AuditFailure::Truncated);
-            }
+            self.breaker.success();
+            let failures = self.judge(&reply, stopped, &req, &said);
             if failures.is_empty() {
                 return Spoken {
                     text: reply.text.trim().to_string(),
@@ -264,6 +293,96 @@ impl LlmVoice {
             }
         }
         fallback(offline_line, FallbackReason::Audit, audit, true, retracted)
+    }
+
+    /// Ask for one attempt at the line, auditing it as it streams (whole when not
+    /// streamed) and showing what passes. The error comes with whether words were shown.
+    fn attempt(
+        &self,
+        req: &TurnRequest<'_>,
+        said: &[&str],
+        previous: Option<&[AuditFailure]>,
+        deadline: Instant,
+        on_event: &mut dyn FnMut(Event<'_>),
+        cancel: &AtomicBool,
+    ) -> Result<Attempt, (LlmError, bool)> {
+        // A non-streamed reply arrives whole: audit it whole before it is shown.
+        let whole = !self.client.settings().stream;
+        let messages = self.book.messages(req, previous);
+        let mut request = self.client.request(&messages);
+        request.deadline = deadline;
+        let mut accepted = String::new();
+        let mut stopped: Vec<AuditFailure> = Vec::new();
+        let mut shown = false;
+        let result = self.client.chat(
+            &request,
+            &mut |ev| match ev {
+                Event::Token(t) => {
+                    let before = accepted.len();
+                    accepted.push_str(t);
+                    let f = if whole {
+                        self.auditor.check(&accepted, req.decision, said)
+                    } else {
+                        self.auditor.check_partial(&accepted, req.decision, said)
+                    };
+                    if f.is_empty() {
+                        shown = true;
+                        on_event(Event::Token(t));
+                        ControlFlow::Continue(())
+                    } else {
+                        accepted.truncate(before);
+                        stopped = f;
+                        ControlFlow::Break(())
+                    }
+                }
+                other => {
+                    on_event(other);
+                    ControlFlow::Continue(())
+                }
+            },
+            cancel,
+        );
+        match result {
+            Ok(reply) => Ok((reply, stopped, shown)),
+            Err(e) => Err((e, shown)),
+        }
+    }
+
+    /// Why a failed request ends in the offline line; a server fault is counted, and
+    /// the one that opens the breaker says so.
+    fn failed(&self, e: LlmError) -> FallbackReason {
+        if let LlmError::Cancelled = e {
+            return FallbackReason::Cancelled;
+        }
+        if self.breaker.failure() {
+            let p = self.breaker.policy();
+            FallbackReason::Tripped {
+                error: e,
+                failures: p.failures,
+                pause: p.pause,
+            }
+        } else {
+            FallbackReason::Error(e)
+        }
+    }
+
+    /// The audit findings on a finished attempt: those that stopped it while it
+    /// streamed, else the whole reply's, and a cut at the token limit.
+    fn judge(
+        &self,
+        reply: &Reply,
+        stopped: Vec<AuditFailure>,
+        req: &TurnRequest<'_>,
+        said: &[&str],
+    ) -> Vec<AuditFailure> {
+        if reply.halted {
+            return stopped;
+        }
+        let mut failures = self.auditor.check(&reply.text, req.decision, said);
+        if reply.finish_reason.as_deref() == Some("length") {
+            failures.push(AuditFailure::Truncated);
+        }
+        failures
     }
 }
 

@@ -122,10 +122,11 @@ impl Shown {
         let _ = out.flush();
     }
 
-    /// End the line: why the built-in words are used (if that was not said yet), the
-    /// words unless they were streamed, and the mood bar outside an exam.
+    /// End the line: why the built-in words are used (if that was not said yet, and
+    /// not while the breaker keeps the server paused: the line that paused it said so),
+    /// the words unless they were streamed, and the mood bar outside an exam.
     pub fn finish(mut self, voice: Option<&VoiceMark>, text: Option<&str>, anger: Option<i32>) {
-        if let Some(v) = voice.filter(|v| v.source == "fallback")
+        if let Some(v) = voice.filter(|v| v.source == "fallback" && !v.paused)
             && !self.noted
         {
             if self.started {
