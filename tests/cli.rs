@@ -307,7 +307,7 @@ fn persona_test_passes_for_shipped_and_fails_for_a_broken_check() {
         .args(["persona", "test", "emotional"])
         .assert()
         .success()
-        .stdout(contains("13 passed, 0 failed"));
+        .stdout(contains("14 passed, 0 failed"));
     let d = Dir::new();
     let text = common::starter("t").replacen("expect = \"resolved\"", "expect = \"walked_out\"", 1);
     d.write("t.toml", text);
