@@ -43,6 +43,8 @@ struct Played {
     ok: bool,
     /// The lowest anger of the session.
     min_anger: i64,
+    /// The anger after the last turn.
+    last_anger: i64,
     /// The outcome and the turns, for a failure message.
     trace: String,
 }
@@ -125,11 +127,18 @@ fn play_all(root: &Path) -> Vec<Played> {
                 .filter_map(|t| t["anger"].as_i64())
                 .min()
                 .unwrap_or(100);
+            let last_anger = v["turns"]
+                .as_array()
+                .unwrap()
+                .last()
+                .and_then(|t| t["anger"].as_i64())
+                .unwrap_or(0);
             out.push(Played {
                 path: f.clone(),
                 script: s,
                 ok,
                 min_anger,
+                last_anger,
                 trace,
             });
         }
@@ -237,15 +246,90 @@ fn gaming_scripts_never_resolve_nor_calm_the_customer() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// A second, unseen batch of gaming scripts (polite nothing, a procedure recited turn
-/// after turn, gifts and haste), measured once and never looked at line by line: none
-/// may resolve. (Their lowest anger still falls below the acceptance line in most of
-/// them — the README of that folder records it; stock phrases spread over many turns
-/// still calm the customer.)
+/// Gaming scripts whose lowest anger falls to or below the persona's acceptance line.
+fn calmed_below_the_line(played: &[Played]) -> Vec<String> {
+    let catalog = peilian::persona::Catalog::load(None, peilian::rubric::default_rubric()).unwrap();
+    played
+        .iter()
+        .filter(|p| {
+            let persona = &catalog.find(&p.script.persona).unwrap().persona;
+            p.min_anger <= i64::from(persona.mood.accept_below)
+        })
+        .map(|p| p.path.display().to_string())
+        .collect()
+}
+
+/// Two more batches of gaming scripts (polite nothing, a procedure recited turn after
+/// turn, stock phrases one per line, gifts and haste, everything promised at once),
+/// written from the decks alone and measured without reading their lines: none may
+/// resolve. Kind words calm only down to the acceptance line while the customer's
+/// needs are undone, but stock phrases still meet some needs (「理解您」 is the empathy
+/// the emotional customer asks for), so a few still end below it: the measured counts
+/// are ceilings (batch 2: 13 of 18 before that floor, 3 after; batch 3: 11, then 5).
 #[test]
-fn a_second_batch_of_gaming_scripts_never_resolves() {
-    let played = play_all(&common::repo("tests/data/heldout-gaming-2"));
-    assert_eq!(played.len(), 18, "three gaming scripts per persona");
-    let resolved = failed_traces(&played);
-    assert!(resolved.is_empty(), "{}", resolved.join("\n"));
+fn later_batches_of_gaming_scripts_never_resolve() {
+    for (dir, ceiling) in [
+        ("tests/data/heldout-gaming-2", 3),
+        ("tests/data/heldout-gaming-3", 5),
+    ] {
+        let played = play_all(&common::repo(dir));
+        assert_eq!(played.len(), 18, "{dir}: three gaming scripts per persona");
+        let resolved = failed_traces(&played);
+        assert!(resolved.is_empty(), "{}", resolved.join("\n"));
+        let below = calmed_below_the_line(&played);
+        assert!(
+            below.len() <= ceiling,
+            "{dir}: {} scripts calm the customer to the acceptance line (ceiling {ceiling}): {below:?}",
+            below.len()
+        );
+    }
+}
+
+/// The listening customer's held-out scripts (see each folder's README): per scenario a
+/// competent agent in their own words, a polite but vague novice and an agent who
+/// argues in paraphrased 禁语. A novice never resolves; the 禁语 agent walks out or
+/// leaves the customer at anger 90 or more (one batch-3 script ends at 83: a ceiling of
+/// one); competent agents resolve at least as often as measured (batch 2 was looked at
+/// while tuning; batch 3 is unseen).
+#[test]
+fn listening_customer_held_out_batches_stay_at_their_measured_level() {
+    for (dir, competent_floor, forbidden_misses) in [
+        ("tests/data/heldout-scripts-2", 12, 0),
+        ("tests/data/heldout-scripts-3", 12, 1),
+    ] {
+        let played = play_all(&common::repo(dir));
+        assert_eq!(played.len(), 54, "{dir}: three scripts per scenario");
+        let kind = |p: &Played| {
+            let name = p.path.file_stem().unwrap().to_string_lossy().to_string();
+            name.rsplit('-').next().unwrap().to_string()
+        };
+        let novices_resolved: Vec<&str> = (played.iter())
+            .filter(|p| kind(p) == "novice" && !p.ok)
+            .map(|p| p.trace.as_str())
+            .collect();
+        assert!(
+            novices_resolved.is_empty(),
+            "{}",
+            novices_resolved.join("\n")
+        );
+        let forbidden_kept: Vec<String> = (played.iter())
+            .filter(|p| kind(p) == "forbidden" && !p.ok && p.last_anger < 90)
+            .map(|p| p.trace.clone())
+            .collect();
+        assert!(
+            forbidden_kept.len() <= forbidden_misses,
+            "{dir}: 禁语 scripts that neither walk out nor end at anger ≥ 90:\n{}",
+            forbidden_kept.join("\n")
+        );
+        let competent: Vec<&Played> = played.iter().filter(|p| kind(p) == "competent").collect();
+        let resolved = competent.iter().filter(|p| p.ok).count();
+        let unresolved: Vec<String> = (competent.iter())
+            .filter(|p| !p.ok)
+            .map(|p| p.path.display().to_string())
+            .collect();
+        assert!(
+            resolved >= competent_floor,
+            "{dir}: {resolved} of 18 competent scripts resolve (floor {competent_floor}); unresolved: {unresolved:?}"
+        );
+    }
 }

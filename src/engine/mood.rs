@@ -401,6 +401,7 @@ impl<'a> Engine<'a> {
             return;
         };
         let decay = self.persona.mood.repeat_decay.powi(repeats as i32);
+        let before = st.anger;
         let anger = f64::from(r.anger);
         st.anger += if anger < 0.0 {
             anger * self.level.calming * decay
@@ -409,6 +410,13 @@ impl<'a> Engine<'a> {
         };
         let trust = f64::from(r.trust);
         st.trust += if trust > 0.0 { trust * decay } else { trust };
+        // Kind words calm, but not below the line where the customer would agree to a
+        // remedy while what they need is still undone: only meeting the needs takes
+        // them there (twelve rotated 「对不起」「理解您」 are no handling).
+        if anger < 0.0 && st.needs_met < self.persona.needs.len() {
+            let floor = f64::from(self.persona.mood.accept_below) + 1.0;
+            st.anger = st.anger.max(floor.min(before));
+        }
         st.anger = st.anger.clamp(0.0, 100.0);
         st.trust = st.trust.clamp(0.0, 100.0);
     }
