@@ -49,6 +49,8 @@ struct Verdict {
     /// What the customer repeats on accepting: the trainee's words, never the
     /// scenario's label (which may name terms the trainee did not offer).
     accepted_words: Option<String>,
+    /// An urgent remedy taken up at once: the customer is relieved, whatever the mood.
+    urgent_taken: bool,
 }
 
 impl<'a> Engine<'a> {
@@ -420,7 +422,10 @@ impl<'a> Engine<'a> {
             // credited, and the customer takes it up once their needs are met (it stays
             // pending). 「我们会安排检修的」 with no time is no such action.
             self.react(st, "remedy");
-            return Verdict::default();
+            return Verdict {
+                urgent_taken: true,
+                ..Verdict::default()
+            };
         }
         if let Some(need) = self.persona.needs.get(st.needs_met) {
             events.push(Event::Rushed {
@@ -573,6 +578,8 @@ impl<'a> Engine<'a> {
             Move::Rushed { need }
         } else if let Some(reason) = verdict.rejection {
             Move::RejectRemedy { reason }
+        } else if verdict.urgent_taken {
+            Move::Calm
         } else if empty_apology {
             Move::EmptyApology
         } else if !facts.is_empty() {
