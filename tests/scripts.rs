@@ -333,3 +333,124 @@ fn listening_customer_held_out_batches_stay_at_their_measured_level() {
         );
     }
 }
+
+/// Every script under `tests/data` with the persona and scenario it is played against:
+/// from its header, else from its folder (`<persona>/<scenario>-<kind>.txt`) or its name
+/// (`<grade>/<persona>.txt`, the persona's first scenario).
+fn every_script() -> Vec<(std::path::PathBuf, String, Option<String>)> {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "txt") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&common::repo("tests/data"), &mut files);
+    files.sort();
+    let ids = [
+        "emotional",
+        "righteous",
+        "stubborn",
+        "self-absorbed",
+        "prepared",
+        "influential",
+    ];
+    files
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let field = |name: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(&format!("# {name}:")))
+                    .map(|v| v.trim().to_string())
+            };
+            let stem = f.file_stem().unwrap().to_string_lossy().to_string();
+            let dir = f
+                .parent()
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
+            let (persona, scenario) = match field("persona") {
+                Some(p) => (p, field("scenario")),
+                None if ids.contains(&dir.as_str()) => {
+                    (dir, stem.rsplit_once('-').map(|(s, _)| s.to_string()))
+                }
+                None => (stem.clone(), None),
+            };
+            (f, persona, scenario)
+        })
+        .collect()
+}
+
+/// The customer's lines fit the moment they are said in (the listening-customer
+/// issue's coherence rules), on every script the repository holds: no venting once
+/// calm, no threat far from the walk-out line, no 「你都没问过我」 right after a
+/// question, facts told and 「这个我不清楚」 said only when something was asked.
+#[test]
+fn customer_lines_fit_the_moment() {
+    let catalog = peilian::persona::Catalog::load(None, peilian::rubric::default_rubric()).unwrap();
+    let reproach = |line: &str| {
+        line.match_indices("\u{6CA1}\u{95EE}") // 没问, not 没问题
+            .any(|(i, w)| !line[i + w.len()..].starts_with('\u{9898}'))
+            || line.contains("\u{95EE}\u{8FC7}\u{6211}\u{6CA1}") // 问过我没
+    };
+    let mut broken = Vec::new();
+    let scripts = every_script();
+    assert!(scripts.len() >= 300, "{} scripts", scripts.len());
+    for (f, persona, scenario) in scripts {
+        let walk = i64::from(catalog.find(&persona).unwrap().persona.mood.walk_out_at);
+        let mut cmd = common::peilian();
+        cmd.args(["run", "--json", "--persona", &persona, "--answers"])
+            .arg(&f);
+        if let Some(s) = &scenario {
+            cmd.args(["--scenario", s]);
+        }
+        let v = common::stdout_json(cmd.output().unwrap());
+        for t in v["turns"].as_array().unwrap() {
+            let kinds: Vec<&str> = (t["signals"].as_array().unwrap().iter())
+                .map(|s| s["kind"].as_str().unwrap())
+                .collect();
+            let trainee = t["trainee"].as_str().unwrap();
+            let customer = t["customer"].as_str().unwrap_or("");
+            let anger = t["anger"].as_i64().unwrap();
+            let asked = kinds.contains(&"ask_info") || kinds.contains(&"consult");
+            let question = asked
+                || ['\u{FF1F}', '?', '\u{5417}', '\u{5462}']
+                    .iter()
+                    .any(|c| trainee.contains(*c));
+            for m in t["moves"].as_array().unwrap() {
+                let why = match m["move"].as_str().unwrap() {
+                    "vent" if anger < 35 => "venting while calm",
+                    "threaten" if anger < walk - 15 => "a threat far from the walk-out line",
+                    "answer_fact" if !question => "a fact nobody asked for",
+                    "unknown_fact" if !asked => "「不清楚」 to no question",
+                    _ => continue,
+                };
+                broken.push(format!(
+                    "{}: turn {}: {why}: {trainee} → {customer}",
+                    f.display(),
+                    t["n"]
+                ));
+            }
+            if asked && reproach(customer) {
+                broken.push(format!(
+                    "{}: turn {}: 「没问过我」 right after a question: {trainee} → {customer}",
+                    f.display(),
+                    t["n"]
+                ));
+            }
+        }
+    }
+    assert!(
+        broken.is_empty(),
+        "{} incoherent lines:\n{}",
+        broken.len(),
+        broken.join("\n")
+    );
+}

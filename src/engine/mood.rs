@@ -236,6 +236,10 @@ pub(super) const EMPTY_APOLOGY_AFTER: u32 = 3;
 /// a point or two is not enough to thank anyone for.
 pub(super) const CALM_STEP: f64 = 4.0;
 
+/// Anger below which the customer no longer vents: a line that moves nothing is met
+/// with a calm word, not with 「我到现在心还在突突地跳」 at anger 10.
+pub(super) const VENT_FROM: f64 = 35.0;
+
 /// Distinct good kinds in one line from which it reads as 背稿子. Competent lines in
 /// the team's scripts (tests/data/scripts) carry at most six; a recital of the whole
 /// procedure carries more.

@@ -46,9 +46,19 @@ impl OfflineVoice {
                 _ => String::new(),
             };
         }
+        // A line that says the trainee never asked is not said right after they asked.
+        let asked = st
+            .last_kinds
+            .iter()
+            .any(|k| k == "ask_info" || k == "consult");
+        let fits = |line: &str| !(asked && says_not_asked(line));
         let used = st.used_lines.entry(pool_name.to_string()).or_default();
         if used.len() < pool.len() {
-            let free: Vec<usize> = (0..pool.len()).filter(|i| !used.contains(i)).collect();
+            let unsaid: Vec<usize> = (0..pool.len()).filter(|i| !used.contains(i)).collect();
+            let fitting: Vec<usize> = (unsaid.iter().copied())
+                .filter(|&i| fits(&pool[i]))
+                .collect();
+            let free = if fitting.is_empty() { unsaid } else { fitting };
             let pick = free[st.rng.below(free.len())];
             used.push(pick);
             return fill(engine, &pool[pick], m);
@@ -73,6 +83,18 @@ impl OfflineVoice {
         let (a, b) = (code / n, code % n);
         format!("{}{}", fill(engine, &pool[a], m), fill(engine, &pool[b], m))
     }
+}
+
+/// Whether a customer line reproaches the trainee for not asking (「你都没问过我的意见」,
+/// 「问过我没有？」), which contradicts a line that just asked.
+pub(crate) fn says_not_asked(line: &str) -> bool {
+    // 没问 but not 没问题 (no problem); 问过我没; 问都不问.
+    let not_asked = line
+        .match_indices("\u{6CA1}\u{95EE}")
+        .any(|(i, w)| !line[i + w.len()..].starts_with('\u{9898}'));
+    not_asked
+        || line.contains("\u{95EE}\u{8FC7}\u{6211}\u{6CA1}")
+        || line.contains("\u{95EE}\u{90FD}\u{4E0D}\u{95EE}")
 }
 
 /// Replace `{slot}`s: move-specific values first, then the scenario's.
@@ -133,6 +155,14 @@ pub(crate) fn fill_slots(template: &str, value: &dyn Fn(&str) -> Option<String>)
 #[cfg(test)]
 mod tests {
     use super::fill_slots;
+
+    #[test]
+    fn a_reproach_for_not_asking_is_told_from_no_problem() {
+        use super::says_not_asked;
+        assert!(says_not_asked("你都没问过我的意见，就替我做决定了？"));
+        assert!(says_not_asked("你这方案谁定的？问过我没有？"));
+        assert!(!says_not_asked("电池我测过，没问题。"));
+    }
 
     #[test]
     fn fills_known_slots_and_drops_unknown_ones() {

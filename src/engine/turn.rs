@@ -3,7 +3,7 @@
 
 use super::mood::{
     BAD_PRIORITY, CALM_STEP, CLOSE_TURNS, EMPTY_APOLOGY_AFTER, REMEDY_LIST, SCRIPTED_KINDS,
-    THREATEN_MARGIN, as_customer, normalise, quote_span,
+    THREATEN_MARGIN, VENT_FROM, as_customer, normalise, quote_span,
 };
 use super::{Decision, Engine, Event, MoodState, Move, Outcome, TurnReport};
 use crate::persona::Remedy;
@@ -596,7 +596,8 @@ impl<'a> Engine<'a> {
             }
         } else if st.anger > start_anger && st.anger >= walk - THREATEN_MARGIN {
             Move::Threaten
-        } else if st.anger <= start_anger - CALM_STEP {
+        } else if st.anger <= start_anger - CALM_STEP || st.anger < VENT_FROM {
+            // A calm customer does not vent, whatever this line did.
             Move::Calm
         } else {
             Move::Vent

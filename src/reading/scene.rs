@@ -82,10 +82,10 @@ impl Scene {
         let mut out = SceneReading::default();
         self.remedies_into(text, r, offers, &mut out);
         let clause_of = |s: usize| r.clause_at(s).map(|i| &r.clauses[i]);
-        let asking = r.has(Act::Ask);
         for (i, res) in self.facts.iter().enumerate() {
-            let asked = res.iter().flat_map(|re| re.find_iter(text)).any(|m| {
-                asking || clause_of(m.start()).is_some_and(|c| c.cues.has(Cues::QUESTION))
+            let asked = (res.iter().flat_map(|re| re.find_iter(text))).any(|m| {
+                r.clause_at(m.start())
+                    .is_some_and(|c| Self::asks_in_sentence(text, r, c))
             });
             if asked {
                 push(&mut out.facts_asked, i);
@@ -101,6 +101,22 @@ impl Scene {
         out.policy_spans.sort_unstable();
         out.policy_stated = !out.policy_spans.is_empty() || explains_a_rule(text, r);
         out
+    }
+
+    /// Whether the sentence of clause `ci` asks the customer something: it asks (the
+    /// reading's Ask act) or it ends as a question (？, 吗, 呢). A question word inside a
+    /// statement is no question to the customer (「这个业务是通过什么渠道开通的，我们内部
+    /// 追查」, 「停车原因为什么没有广播，需要调度核实」), and the customer does not answer it.
+    fn asks_in_sentence(text: &str, r: &Reading, ci: usize) -> bool {
+        let sentence = r.sentence_of(text, ci);
+        if (r.acts.iter()).any(|a| a.act == Act::Ask && sentence.contains(&a.clause)) {
+            return true;
+        }
+        let end = r.clauses[sentence.end - 1].end;
+        let said = text[r.clauses[sentence.start].start..end].trim_end();
+        let mark = text[end..].trim_start().chars().next();
+        matches!(mark, Some('\u{FF1F}' | '?'))
+            || said.ends_with(['\u{5417}', '\u{5462}', '\u{4E48}', '\u{FF1F}', '?'])
     }
 
     /// Whether the line commits to something the policy forbids. Only a commitment
