@@ -37,6 +37,9 @@ pub struct ChatlogError {
     pub message: String,
 }
 
+/// The largest chat log read (a month of a busy hotline's agent lines fits well within).
+const CHATLOG_MAX_BYTES: u64 = 200 << 20;
+
 /// Read a chat log into one transcript per dialogue.
 pub fn read(path: &Path) -> Result<Vec<(String, Transcript)>, ChatlogError> {
     let p = path.display().to_string();
@@ -45,6 +48,8 @@ pub fn read(path: &Path) -> Result<Vec<(String, Transcript)>, ChatlogError> {
         line,
         message,
     };
+    // Real chat logs run long, but a FIFO or /dev/zero must not hang or fill memory.
+    crate::io::check_regular(path, CHATLOG_MAX_BYTES).map_err(|e| err(0, e.to_string()))?;
     let file = std::fs::File::open(path).map_err(|e| err(0, format!("无法读取: {e}")))?;
     let mut order: Vec<String> = Vec::new();
     let mut dialogues: HashMap<String, Transcript> = HashMap::new();

@@ -12,12 +12,11 @@ use sha2::{Digest, Sha256};
 /// manifest, settings, labelled lines): the shipped ones are a few dozen kilobytes.
 pub const MAX_FILE_BYTES: u64 = 10 << 20;
 
-/// Read a UTF-8 text file, naming the file and, for bad encoding, the line. Only a
-/// regular file of at most [`MAX_FILE_BYTES`] is read: a FIFO would block the read
-/// forever and `/dev/zero` would fill memory.
-pub fn read_text_file(path: &Path) -> io::Result<String> {
+/// Check that `path` is a regular file of at most `limit` bytes, before opening it:
+/// opening a FIFO for reading waits for a writer, and `/dev/zero` never ends. Its
+/// length.
+pub fn check_regular(path: &Path, limit: u64) -> io::Result<u64> {
     let fail = |e: io::Error| io::Error::new(e.kind(), format!("无法读取 {}: {e}", path.display()));
-    // Checked before opening: opening a FIFO for reading waits for a writer.
     let meta = fs::metadata(path).map_err(fail)?;
     if !meta.is_file() {
         return Err(io::Error::new(
@@ -29,27 +28,86 @@ pub fn read_text_file(path: &Path) -> io::Result<String> {
             ),
         ));
     }
-    let too_big = || {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!(
-                "{} 超过 {} MB 的上限;expected a file of at most {MAX_FILE_BYTES} bytes",
-                path.display(),
-                MAX_FILE_BYTES >> 20
-            ),
-        )
-    };
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(too_big());
+    if meta.len() > limit {
+        return Err(too_big(path, limit));
     }
-    // The file may have grown since: read one byte past the limit at most.
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    Ok(meta.len())
+}
+
+fn too_big(path: &Path, limit: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "{} 超过 {} MB 的上限;expected a file of at most {limit} bytes",
+            path.display(),
+            limit >> 20
+        ),
+    )
+}
+
+/// The bytes of a regular file of at most `limit` bytes (see [`check_regular`]); a file
+/// that grows past the limit while it is read is refused too.
+pub fn read_limited(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let len = check_regular(path, limit)?;
+    let fail = |e: io::Error| io::Error::new(e.kind(), format!("无法读取 {}: {e}", path.display()));
+    let mut bytes = Vec::with_capacity(len as usize);
     fs::File::open(path)
-        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
         .map_err(fail)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_big());
+    if bytes.len() as u64 > limit {
+        return Err(too_big(path, limit));
     }
+    Ok(bytes)
+}
+
+/// Read one line of at most `max` bytes into `buf` (cleared first), newline included;
+/// the rest of a longer line is read and dropped, so a stream with no newline (a pipe
+/// from `/dev/zero`) costs `max` bytes of memory, not all of it. The bytes consumed
+/// (0 at the end of input) and whether the line was cut.
+pub fn read_line_bounded(
+    reader: &mut dyn io::BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<(usize, bool)> {
+    buf.clear();
+    let (mut consumed, mut cut) = (0, false);
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        let room = max.saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..take.min(room)]);
+        cut |= take > room;
+        reader.consume(take);
+        consumed += take;
+        if done {
+            break;
+        }
+    }
+    // A cut may fall inside a character: keep the whole characters before it.
+    if cut
+        && let Err(e) = std::str::from_utf8(buf)
+        && e.error_len().is_none()
+    {
+        buf.truncate(e.valid_up_to());
+    }
+    Ok((consumed, cut))
+}
+
+/// Read a UTF-8 text file, naming the file and, for bad encoding, the line. Only a
+/// regular file of at most [`MAX_FILE_BYTES`] is read: a FIFO would block the read
+/// forever and `/dev/zero` would fill memory.
+pub fn read_text_file(path: &Path) -> io::Result<String> {
+    let bytes = read_limited(path, MAX_FILE_BYTES)?;
     String::from_utf8(bytes).map_err(|e| {
         let bad = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..bad].iter().filter(|&&b| b == b'\n').count() + 1;

@@ -357,7 +357,11 @@ impl Writer {
             len: 0,
             failed: None,
         };
-        w.write(&LineRef::Header(header))?;
+        if let Err(e) = w.write(&LineRef::Header(header)) {
+            // A disk already full leaves no empty transcript behind for history to trip on.
+            let _ = std::fs::remove_file(path);
+            return Err(e);
+        }
         Ok(w)
     }
 
@@ -468,9 +472,13 @@ pub enum ReadError {
 /// ignored; any other malformed line is an error naming its line.
 pub fn read(path: &Path) -> Result<Transcript, ReadError> {
     let p = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
-        path: p.clone(),
-        source,
+    // A regular file of bounded size: a FIFO named *.jsonl in a shared sessions folder
+    // must not hang `history`, nor a link to /dev/zero exhaust memory.
+    let bytes = crate::io::read_limited(path, crate::io::MAX_FILE_BYTES).map_err(|source| {
+        ReadError::Io {
+            path: p.clone(),
+            source,
+        }
     })?;
     let bad = |line: usize, message: String| ReadError::Bad {
         path: p.clone(),

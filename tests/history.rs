@@ -418,3 +418,41 @@ fn sessions_dir_comes_from_flag_then_environment_then_config_else_the_data_dir()
         (dirs[2].clone(), 3)
     );
 }
+
+/// A shared sessions folder may hold anything named `*.jsonl`: a FIFO must not hang
+/// `history`, a link to `/dev/zero` must not fill memory; each is named and the real
+/// sessions are still listed.
+#[test]
+fn a_fifo_or_an_endless_file_in_the_sessions_folder_costs_only_itself() {
+    let d = Dir::new();
+    let dir = d.path().join("sessions");
+    std::fs::create_dir_all(&dir).unwrap();
+    record(&d, &dir, "good.jsonl", GOOD_PREPARED, "小王", 3);
+    let fifo = dir.join("pipe.jsonl");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero.jsonl")).unwrap();
+    let out = d
+        .cmd()
+        .args(["history", "--all", "--sessions-dir"])
+        .arg(&dir)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.code().is_some(),
+        "killed by the timeout: {stderr}"
+    );
+    assert!(
+        stderr.contains("pipe.jsonl") && stderr.contains("FIFO"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("zero.jsonl"), "{stderr}");
+    assert_eq!(rows(&stdout(&out)).len(), 1, "{}", stdout(&out));
+}

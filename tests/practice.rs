@@ -872,3 +872,32 @@ fn save_never_replaces_a_file_it_did_not_write() {
     );
     assert!(!dir.path().join("copy-3.jsonl").exists());
 }
+
+/// A disk already full when the session starts: practice says so and leaves no empty
+/// transcript behind for history and score to trip on.
+#[test]
+fn a_disk_full_at_the_start_leaves_no_empty_transcript() {
+    let dir = Dir::new();
+    let out = dir
+        .cmd()
+        .args(["practice", "--persona", "emotional", "--seed", "1"])
+        .args(["--trainee", "小王"])
+        .env("PEILIAN_TEST_FAIL_WRITE_AFTER", "0")
+        .write_stdin("您好\n")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let left: Vec<PathBuf> = std::fs::read_dir(sessions(&dir))
+        .map(|rd| rd.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    assert!(
+        left.iter()
+            .all(|p| p.extension().is_none_or(|x| x != "jsonl")),
+        "{left:?}"
+    );
+}

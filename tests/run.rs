@@ -500,3 +500,24 @@ fn a_transcript_being_written_is_not_taken_by_a_second_run() {
     assert_eq!(t.turns.len(), 2);
     assert_eq!(t.turns[0].trainee, "您好，您慢慢说，我听着");
 }
+
+/// An answers file that is not a regular file (`/dev/zero`) is refused at once, and a
+/// piped line with no end costs a bounded buffer: it is cut like any long line.
+#[test]
+fn endless_answers_are_refused_or_cut() {
+    let d = Dir::new();
+    d.cmd()
+        .args(["run", "--persona", "emotional", "--answers", "/dev/zero"])
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(2)
+        .stderr(contains("不是普通文件"));
+    let endless = "好".repeat(3_000_000); // 9 MB, no newline
+    d.cmd()
+        .args(["run", "--persona", "emotional", "--answers", "-"])
+        .write_stdin(endless)
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .success()
+        .stderr(contains("只取前 2000 个"));
+}

@@ -372,3 +372,21 @@ fn cards_of_transcripts_named_alike_do_not_replace_each_other() {
     assert_eq!(card("x.json")["source"]["transcript"], "a/x.jsonl");
     assert_eq!(card("x-2.json")["source"]["transcript"], "b/x.jsonl");
 }
+
+/// A transcript path that is a device is named and skipped, never read without end.
+#[test]
+fn a_device_given_as_a_transcript_is_refused_at_once() {
+    let d = Dir::new();
+    let out = d
+        .cmd()
+        .args(["score", "/dev/zero"])
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(1 | 2)), "{stderr}");
+    assert!(
+        stderr.contains("/dev/zero") && stderr.contains("不是普通文件"),
+        "{stderr}"
+    );
+}

@@ -494,8 +494,8 @@ fn server_faults(t: &Transcript) -> Option<String> {
 /// The trainee lines of an answers file, read as `peilian run` reads them: UTF-8,
 /// blank lines and `#` comments skipped, over-long lines cut (with a warning).
 fn answers(path: &Path) -> anyhow::Result<(Vec<String>, Vec<String>)> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("无法读取台词文件 {}", path.display()))?;
+    let bytes = crate::io::read_limited(path, crate::io::MAX_FILE_BYTES)
+        .with_context(|| format!("无法读取台词文件 {}", path.display()))?;
     let mut lines = Vec::new();
     let mut warnings = Vec::new();
     for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {

@@ -65,13 +65,26 @@ impl Plan {
             .with_context(|| format!("无法读取对话记录目录 {}", dir.display()))?;
         let mut files: Vec<PathBuf> = rd
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "jsonl") && p.is_file())
+            .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
             .collect();
         files.sort();
+        // A *.jsonl that is not a regular file (a FIFO, a directory, a dangling link) is
+        // named as a failure, not skipped without a word.
+        let mut failures = Vec::new();
+        let mut regular = Vec::new();
+        for (order, path) in files.into_iter().enumerate() {
+            match crate::io::check_regular(&path, crate::io::MAX_FILE_BYTES) {
+                Ok(_) => regular.push((order, path)),
+                Err(e) => failures.push(Failure {
+                    order,
+                    what: path.display().to_string(),
+                    message: e.to_string(),
+                }),
+            }
+        }
         let mut taken = HashSet::new();
-        let items = files
+        let items = regular
             .into_iter()
-            .enumerate()
             .map(|(order, path)| {
                 // The transcript's own name, so `a.jsonl` gives `a.json`; two names
                 // that only differ in bytes that are not UTF-8 are told apart.
@@ -89,10 +102,7 @@ impl Plan {
                 }
             })
             .collect();
-        Ok(Self {
-            items,
-            failures: Vec::new(),
-        })
+        Ok(Self { items, failures })
     }
 
     /// The sessions of a manifest. A file that is not a manifest is an error; a bad

@@ -89,6 +89,8 @@ impl Answers {
                 "标准输入".to_string(),
             )
         } else {
+            crate::io::check_regular(path, crate::io::MAX_FILE_BYTES)
+                .with_context(|| format!("无法读取台词文件 {}", path.display()))?;
             let f =
                 File::open(path).with_context(|| format!("无法读取台词文件 {}", path.display()))?;
             (Box::new(io::BufReader::new(f)), path.display().to_string())
@@ -104,8 +106,10 @@ impl Answers {
     pub(crate) fn next_line(&mut self) -> anyhow::Result<Option<String>> {
         let mut raw = Vec::new();
         loop {
-            raw.clear();
-            if self.reader.read_until(b'\n', &mut raw)? == 0 {
+            // Bounded: a line with no end (a pipe from /dev/zero) costs a few KB.
+            let (read, cut) =
+                crate::io::read_line_bounded(&mut self.reader, &mut raw, 4 * MAX_TURN_CHARS + 4)?;
+            if read == 0 {
                 return Ok(None);
             }
             self.line_no += 1;
@@ -121,7 +125,12 @@ impl Answers {
                 continue;
             }
             let n = text.chars().count();
-            if n > MAX_TURN_CHARS {
+            if n > MAX_TURN_CHARS || cut {
+                let n = if cut {
+                    format!("超过 {n}")
+                } else {
+                    n.to_string()
+                };
                 eprintln!(
                     "警告: {}:{}: 这一行有 {n} 个字,只取前 {MAX_TURN_CHARS} 个",
                     self.label, self.line_no

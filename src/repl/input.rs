@@ -208,8 +208,14 @@ impl<R: BufRead> Source for Piped<R> {
     fn read(&mut self, _prompt: &str) -> Input {
         let mut raw = Vec::new();
         loop {
-            raw.clear();
-            match self.reader.read_until(b'\n', &mut raw) {
+            // Bounded: a line with no end costs a few KB, and is cut like any long one.
+            match crate::io::read_line_bounded(
+                &mut self.reader,
+                &mut raw,
+                4 * crate::session::MAX_TURN_CHARS + 4,
+            )
+            .map(|(n, _)| n)
+            {
                 Ok(0) => return Input::Eof,
                 Ok(_) => {}
                 Err(e) => {
