@@ -84,18 +84,16 @@ pub struct Dirs {
 }
 
 impl Dirs {
-    /// The XDG locations (`$XDG_CONFIG_HOME/peilian/config.toml`,
-    /// `$XDG_DATA_HOME/peilian`), with `PEILIAN_CONFIG` overriding the file. Without a
-    /// home directory at all, the current directory is used rather than failing.
+    /// The default locations (`$XDG_CONFIG_HOME/peilian/config.toml`,
+    /// `$XDG_DATA_HOME/peilian` on Linux; the README's table has the other systems).
+    /// `--config` and `PEILIAN_CONFIG` are the CLI's to apply. Without a home directory
+    /// at all, the current directory is used rather than failing.
     pub fn locate() -> Self {
         let pd = directories::ProjectDirs::from("", "", "peilian");
-        let config_file = match std::env::var_os(CONFIG_ENV).filter(|v| !v.is_empty()) {
-            Some(p) => PathBuf::from(p),
-            None => pd
-                .as_ref()
-                .map(|d| d.config_dir().join("config.toml"))
-                .unwrap_or_else(|| PathBuf::from(".peilian/config.toml")),
-        };
+        let config_file = pd
+            .as_ref()
+            .map(|d| d.config_dir().join("config.toml"))
+            .unwrap_or_else(|| PathBuf::from(".peilian/config.toml"));
         let data_dir = pd
             .as_ref()
             .map(|d| d.data_dir().to_path_buf())
