@@ -1,5 +1,6 @@
-//! The user's settings: a TOML file in the XDG config dir (`~/.config/peilian/config.toml`)
-//! and the XDG data dir where practice sessions are kept. Every setting can also come
+//! The user's settings: a TOML file in the system's config dir (`~/.config/peilian/config.toml`
+//! on Linux, per XDG; the README's table has macOS and Windows) and the data dir where
+//! practice sessions are kept. Every setting can also come
 //! from a flag or the environment; the order is flag > environment > config file >
 //! default, and this module only supplies the last two steps so that clap keeps the
 //! first two.
@@ -76,7 +77,7 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-/// Where peilian keeps its files, after `PEILIAN_CONFIG` and the XDG variables.
+/// Where peilian keeps its files by default: the `directories` crate's choice per system.
 #[derive(Debug, Clone)]
 pub struct Dirs {
     pub config_file: PathBuf,
@@ -185,7 +186,7 @@ impl Config {
              # persona_dir = \"/path/to/personas\"\n\
              # 规则文件(默认内置 default)。\n\
              # rubric = \"/path/to/rubric.toml\"\n\
-             # 练习记录保存目录(默认 ~/.local/share/peilian/sessions)。\n\
+             # 练习记录保存目录（默认见 `peilian config show`；Linux 上是 ~/.local/share/peilian/sessions）。\n\
              # sessions_dir = \"/path/to/sessions\"\n\
              \n\
              [backend]\n\

@@ -30,7 +30,7 @@ pub struct HistoryArgs {
     // the flag and refuse `--all`.
     #[arg(long)]
     pub all: bool,
-    /// 练习记录目录(默认 ~/.local/share/peilian/sessions)。Sessions directory.
+    /// 练习记录目录（默认位置见 `peilian config show`；Linux 上是 ~/.local/share/peilian/sessions）。Sessions directory.
     #[arg(long, value_name = "DIR", value_parser = crate::resolve::any_path(), env = SESSIONS_DIR_ENV, value_hint = clap::ValueHint::DirPath)]
     pub sessions_dir: Option<PathBuf>,
     /// 只列出最近 N 场(趋势仍按全部记录计算)。List only the latest N sessions.

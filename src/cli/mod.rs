@@ -37,7 +37,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH", value_parser = crate::resolve::any_path(), env = crate::config::RUBRIC_ENV)]
     pub rubric: Option<PathBuf>,
 
-    /// 配置文件(默认 ~/.config/peilian/config.toml)。Config file instead of the XDG one.
+    /// 配置文件（默认位置见 `peilian config path`；Linux 上是 ~/.config/peilian/config.toml）。Config file instead of the default one.
     #[arg(long, global = true, value_name = "PATH", value_parser = crate::resolve::any_path(), env = crate::config::CONFIG_ENV)]
     pub config: Option<PathBuf>,
 
@@ -293,7 +293,7 @@ impl Context {
     }
 
     /// Where practice sessions are kept: `--sessions-dir`, else `PEILIAN_SESSIONS_DIR`,
-    /// else the config file, else the XDG data dir.
+    /// else the config file, else the system's data dir (XDG on Linux).
     pub(crate) fn sessions_dir(&self, given: &Option<PathBuf>) -> anyhow::Result<PathBuf> {
         Ok(self.sessions_dir_sourced(given)?.value)
     }
