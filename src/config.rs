@@ -1,5 +1,6 @@
-//! The user's settings: a TOML file in the XDG config dir (`~/.config/peilian/config.toml`)
-//! and the XDG data dir where practice sessions are kept. Every setting can also come
+//! The user's settings: a TOML file in the system's config dir (`~/.config/peilian/config.toml`
+//! on Linux, per XDG; the README's table has macOS and Windows) and the data dir where
+//! practice sessions are kept. Every setting can also come
 //! from a flag or the environment; the order is flag > environment > config file >
 //! default, and this module only supplies the last two steps so that clap keeps the
 //! first two.
@@ -76,7 +77,7 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-/// Where peilian keeps its files, after `PEILIAN_CONFIG` and the XDG variables.
+/// Where peilian keeps its files by default: the `directories` crate's choice per system.
 #[derive(Debug, Clone)]
 pub struct Dirs {
     pub config_file: PathBuf,
@@ -84,18 +85,16 @@ pub struct Dirs {
 }
 
 impl Dirs {
-    /// The XDG locations (`$XDG_CONFIG_HOME/peilian/config.toml`,
-    /// `$XDG_DATA_HOME/peilian`), with `PEILIAN_CONFIG` overriding the file. Without a
-    /// home directory at all, the current directory is used rather than failing.
+    /// The default locations (`$XDG_CONFIG_HOME/peilian/config.toml`,
+    /// `$XDG_DATA_HOME/peilian` on Linux; the README's table has the other systems).
+    /// `--config` and `PEILIAN_CONFIG` are the CLI's to apply. Without a home directory
+    /// at all, the current directory is used rather than failing.
     pub fn locate() -> Self {
         let pd = directories::ProjectDirs::from("", "", "peilian");
-        let config_file = match std::env::var_os(CONFIG_ENV).filter(|v| !v.is_empty()) {
-            Some(p) => PathBuf::from(p),
-            None => pd
-                .as_ref()
-                .map(|d| d.config_dir().join("config.toml"))
-                .unwrap_or_else(|| PathBuf::from(".peilian/config.toml")),
-        };
+        let config_file = pd
+            .as_ref()
+            .map(|d| d.config_dir().join("config.toml"))
+            .unwrap_or_else(|| PathBuf::from(".peilian/config.toml"));
         let data_dir = pd
             .as_ref()
             .map(|d| d.data_dir().to_path_buf())
@@ -187,7 +186,7 @@ impl Config {
              # persona_dir = \"/path/to/personas\"\n\
              # 规则文件(默认内置 default)。\n\
              # rubric = \"/path/to/rubric.toml\"\n\
-             # 练习记录保存目录(默认 ~/.local/share/peilian/sessions)。\n\
+             # 练习记录保存目录（默认见 `peilian config show`；Linux 上是 ~/.local/share/peilian/sessions）。\n\
              # sessions_dir = \"/path/to/sessions\"\n\
              \n\
              [backend]\n\

@@ -3,7 +3,6 @@
 //! of control sequences before it reaches a terminal.
 
 use std::borrow::Cow;
-use std::io::IsTerminal;
 
 use unicode_width::UnicodeWidthStr;
 
@@ -147,9 +146,21 @@ pub fn truncate(text: &str, cols: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Whether stdout should get colour: a terminal, and `NO_COLOR` unset or empty.
+/// Take the `--color` choice for the whole process; `auto` leaves the decision to the
+/// environment and the terminal (see [`colour_stdout`]).
+pub fn set_colour(choice: clap::ColorChoice) {
+    anstream::ColorChoice::write_global(match choice {
+        clap::ColorChoice::Auto => anstream::ColorChoice::Auto,
+        clap::ColorChoice::Always => anstream::ColorChoice::Always,
+        clap::ColorChoice::Never => anstream::ColorChoice::Never,
+    });
+}
+
+/// Whether stdout gets colour: `--color always|never` if given, else anstream's reading
+/// of the conventions: `NO_COLOR` (non-empty) turns it off, `CLICOLOR_FORCE` on, and
+/// otherwise colour only for a terminal that supports it.
 pub fn colour_stdout() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+    anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
 }
 
 /// ANSI styles, applied only when colour is on.

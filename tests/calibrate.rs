@@ -110,3 +110,37 @@ fn an_empty_directory_says_what_to_put_there() {
         .code(2)
         .stderr(contains("great/"));
 }
+
+/// `--json`: one object a script can read, with the same verdict and exit code.
+#[test]
+fn json_reports_labels_and_inversions() {
+    let d = Dir::new();
+    samples(&d, true);
+    let out = d
+        .cmd()
+        .args(["rubric", "calibrate", "samples", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["rubric"]["id"], "default");
+    let labels: Vec<&str> = v["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["great", "average", "poor"]);
+    assert!(v["labels"][0]["count"].as_u64().unwrap() >= 2);
+    let inv = &v["inversions"][0];
+    assert_eq!(inv["better"]["label"], "great");
+    assert!(inv["better"]["total"].as_f64().unwrap() <= inv["worse"]["total"].as_f64().unwrap());
+    assert!(v["inversions"].as_array().unwrap().iter().any(|i| {
+        i["better"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("great/f.jsonl")
+    }));
+    assert_eq!(v["skipped"], serde_json::json!([]));
+}

@@ -378,3 +378,103 @@ fn show_names_where_the_reply_timeout_comes_from() {
         "a blank variable is unset: {row}"
     );
 }
+
+/// `config show --json` and `llm check --json` name the same base URL with the same
+/// origin at each level: flag, environment, file, default, and a blank variable (which
+/// is unset for both; `config show` once named it while `llm check` used the default).
+#[test]
+fn show_json_names_the_base_url_llm_check_uses() {
+    let d = Dir::new();
+    let json = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = d.cmd();
+        c.args(args).envs(env.iter().copied());
+        let out = c.output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code(), v)
+    };
+    // Nothing listens on port 9: `llm check` fails (exit 1) after resolving.
+    let check = ["llm", "check", "--json", "--connect-timeout", "2"];
+    let both = |flags: &[&str], env: &[(&str, &str)]| {
+        let (code, shown) = json(&[&["config", "show", "--json"], flags].concat(), env);
+        assert_eq!(code, Some(0));
+        let (code, checked) = json(&[&check[..], flags].concat(), env);
+        assert_eq!(code, Some(1), "{checked}");
+        assert_eq!(checked["ok"], false);
+        let s = &shown["backend.base_url"];
+        assert_eq!(s["value"], checked["base_url"], "{shown}\n{checked}");
+        assert_eq!(s["source"], checked["base_url_source"]["source"]);
+        assert_eq!(s["name"], checked["base_url_source"]["name"]);
+        (s["value"].clone(), s["source"].clone(), s["name"].clone())
+    };
+    let v = |s: &str| serde_json::json!(s);
+    let null = serde_json::Value::Null;
+
+    assert_eq!(
+        both(&[], &[]),
+        (v("http://127.0.0.1:11434/v1"), v("default"), null.clone())
+    );
+    assert_eq!(
+        both(&[], &[("OPENAI_BASE_URL", " ")]),
+        (v("http://127.0.0.1:11434/v1"), v("default"), null.clone()),
+        "a blank variable is unset"
+    );
+    d.write(
+        ".config/peilian/config.toml",
+        "[backend]\nbase_url = \"http://127.0.0.1:9/file\"\n",
+    );
+    assert_eq!(
+        both(&[], &[("OPENAI_BASE_URL", " ")]),
+        (
+            v("http://127.0.0.1:9/file"),
+            v("file"),
+            v("backend.base_url")
+        )
+    );
+    let env = [
+        ("OPENAI_BASE_URL", ""),
+        ("OPENAI_API_BASE", "http://127.0.0.1:9/env"),
+    ];
+    assert_eq!(
+        both(&[], &env),
+        (v("http://127.0.0.1:9/env"), v("env"), v("OPENAI_API_BASE"))
+    );
+    assert_eq!(
+        both(&["--base-url", "http://127.0.0.1:9/flag"], &env),
+        (v("http://127.0.0.1:9/flag"), v("flag"), v("--base-url"))
+    );
+}
+
+/// A blank path or name in the environment is unset too, for every setting: the file's
+/// value is used and `config show --json` says so.
+#[test]
+fn blank_environment_variables_fall_through_to_the_file() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path().join("p")).unwrap();
+    d.write(
+        ".config/peilian/config.toml",
+        "trainee = \"配置\"\npersona_dir = \"../../p\"\n",
+    );
+    let out = d
+        .cmd()
+        .args(["config", "show", "--json"])
+        .env("PEILIAN_TRAINEE", " ")
+        .env("PEILIAN_PERSONA_DIR", " ")
+        .env("PEILIAN_SESSIONS_DIR", "")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["trainee"]["value"], "配置");
+    assert_eq!(v["trainee"]["source"], "file");
+    assert_eq!(v["persona_dir"]["source"], "file");
+    assert_eq!(v["persona_dir"]["exists"], true);
+    assert_eq!(v["sessions_dir"]["source"], "default");
+    // The command that uses the folder agrees: the persona in it is found.
+    std::fs::write(d.path().join("p/x.toml"), common::starter("x")).unwrap();
+    d.cmd()
+        .args(["persona", "show", "x"])
+        .env("PEILIAN_PERSONA_DIR", " ")
+        .assert()
+        .success();
+}

@@ -329,7 +329,7 @@ fn bad_files_are_skipped_with_file_and_line_and_the_rest_listed() {
         .args(["history", "--trainee", "张三"])
         .output()
         .unwrap();
-    let so = stdout(&out);
+    let so = String::from_utf8(out.stdout.clone()).unwrap();
     let se = String::from_utf8(out.stderr).unwrap();
     assert_eq!(rows(&so).len(), 2, "{so}");
     assert!(rows(&so)[0].contains("中途中断"), "{so}");
@@ -341,12 +341,15 @@ fn bad_files_are_skipped_with_file_and_line_and_the_rest_listed() {
     assert!(!se.contains("notes.txt"), "only transcripts are read: {se}");
     assert_eq!(se.matches("跳过").count(), 4, "{se}");
 
-    let v = common::stdout_json(
-        d.cmd()
-            .args(["history", "--json", "--trainee", "张三"])
-            .output()
-            .unwrap(),
-    );
+    // Skipped records are findings: exit 1, as `score` and `assess` have it.
+    assert_eq!(out.status.code(), Some(1));
+    let out = d
+        .cmd()
+        .args(["history", "--json", "--trainee", "张三"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["skipped"].as_array().unwrap().len(), 4);
     assert_eq!(v["sessions"][0]["interrupted"], true);
     assert_eq!(v["sessions"][0]["outcome"], "unfinished");

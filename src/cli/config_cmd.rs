@@ -2,24 +2,17 @@
 //! each came from (flag > environment > config file > default), and a commented
 //! starter file. It never prints a secret: an API key is only said to be set.
 
-use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
+use serde_json::{Value, json};
 
 use super::Context;
-use crate::config::{
-    CONFIG_ENV, Config, Dirs, PERSONA_DIR_ENV, RUBRIC_ENV, SESSIONS_DIR_ENV, TRAINEE_ENV,
-};
+use crate::config::{Config, TRAINEE_ENV};
+use crate::llm::{BackendKind, ENV_API_KEY as API_KEY_ENV, LlmArgs, ServerSources};
+use crate::resolve::{self, Origin, Sourced};
 use crate::ui::{self, Style};
-
-// The customer backend's environment variables, as the LLM client reads them, so that
-// `config show` can say which one is in force.
-use crate::llm::{
-    ENV_API_KEY as API_KEY_ENV, ENV_BASE_URL as BASE_URL_ENVS, ENV_MODEL as MODEL_ENV,
-    ENV_REPLY_TIMEOUT as REPLY_TIMEOUT_ENV,
-};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ConfigCmd {
@@ -27,7 +20,14 @@ pub enum ConfigCmd {
     Path,
     /// 显示生效的设置和每一项的来源(命令行参数、环境变量、配置文件、默认)。
     /// Show the settings in force and where each came from.
-    Show,
+    Show {
+        /// 输出一个 JSON 对象:每个设置的值和来源。Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// 与 practice、run、assess 相同的客户后端参数:显示加上它们时生效的设置。
+        #[command(flatten)]
+        llm: LlmArgs,
+    },
     /// 写一个带注释的配置文件模板(只有自己可读写)。Write a commented config file (mode 600).
     Init {
         /// 覆盖已存在的配置文件。Overwrite an existing config file.
@@ -42,7 +42,7 @@ pub enum ConfigCmd {
 pub(super) fn run(ctx: &Context, cmd: ConfigCmd) -> anyhow::Result<u8> {
     match cmd {
         ConfigCmd::Path => path(ctx),
-        ConfigCmd::Show => show(ctx),
+        ConfigCmd::Show { json, llm } => show(ctx, json, &llm),
         ConfigCmd::Init { force, trainee } => init(ctx, force, trainee.as_deref()),
     }
 }
@@ -60,232 +60,288 @@ fn path(ctx: &Context) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-/// Where one setting's value came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Origin {
-    Flag,
-    Env(&'static str),
-    File,
-    Default,
-}
-
-impl Origin {
-    fn label(&self) -> String {
-        match self {
-            Origin::Flag => "命令行参数".into(),
-            Origin::Env(name) => format!("环境变量 {name}"),
-            Origin::File => "配置文件".into(),
-            Origin::Default => "默认".into(),
-        }
-    }
-
-    /// clap merges a flag and its environment variable into one value; the variable
-    /// is asked again, and a value equal to it is credited to it (when both are given
-    /// with the same value the difference does not matter).
-    fn of_given(value: &Path, env: &'static str) -> Origin {
-        if env_value(env).is_some_and(|v| Path::new(&v) == value) {
-            Origin::Env(env)
-        } else {
-            Origin::Flag
-        }
-    }
-}
-
-/// A non-empty environment variable.
-fn env_value(name: &str) -> Option<OsString> {
-    std::env::var_os(name).filter(|v| !v.is_empty())
-}
-
-/// The first of `names` that is set, with its value.
-fn first_env(names: &[&'static str]) -> Option<(&'static str, String)> {
-    names
-        .iter()
-        .find_map(|&n| env_value(n).map(|v| (n, v.to_string_lossy().into_owned())))
-}
-
+/// One line of `config show`: a setting, its value for people and for `--json`, and
+/// where it came from.
 struct Row {
-    setting: &'static str,
-    value: String,
+    key: &'static str,
+    label: &'static str,
+    text: String,
+    value: serde_json::Value,
     origin: Origin,
+    /// For paths: whether the file or folder is there.
+    exists: Option<bool>,
 }
 
-fn show(ctx: &Context) -> anyhow::Result<u8> {
-    let file = &ctx.dirs.config_file;
-    let cfg = ctx.config()?;
-    let mut rows = Vec::new();
+impl Row {
+    fn new(
+        key: &'static str,
+        label: &'static str,
+        text: String,
+        value: Value,
+        origin: Origin,
+    ) -> Self {
+        Self {
+            key,
+            label,
+            text,
+            value,
+            origin,
+            exists: None,
+        }
+    }
 
-    let file_origin = if env_value(CONFIG_ENV).is_some_and(|v| Path::new(&v) == file) {
-        Origin::Env(CONFIG_ENV)
-    } else if *file == Dirs::locate().config_file {
-        Origin::Default
-    } else {
-        Origin::Flag
-    };
-    let state = if file.is_file() {
+    /// A path setting: its value, or `default` (a description) when none is set.
+    fn path(
+        key: &'static str,
+        label: &'static str,
+        set: Option<Sourced<PathBuf>>,
+        default: &str,
+    ) -> Self {
+        match set {
+            None => Self::new(
+                key,
+                label,
+                default.to_string(),
+                Value::Null,
+                Origin::Default,
+            ),
+            Some(p) => {
+                let exists = p.value.exists();
+                let missing = if exists { "" } else { "(不存在!)" };
+                let text = format!("{}{missing}", p.value.display());
+                let mut row = Self::new(key, label, text, json!(p.value), p.origin);
+                row.exists = Some(exists);
+                row
+            }
+        }
+    }
+
+    /// A number or flag from the server settings.
+    fn shown<T: ToString + serde::Serialize>(
+        key: &'static str,
+        label: &'static str,
+        v: &Sourced<T>,
+    ) -> Self {
+        Self::new(
+            key,
+            label,
+            v.value.to_string(),
+            json!(v.value),
+            v.origin.clone(),
+        )
+    }
+}
+
+/// Every setting in force, resolved by the same functions the commands use.
+fn rows(ctx: &Context, llm: &LlmArgs) -> anyhow::Result<Vec<Row>> {
+    let cfg = ctx.config()?;
+    let file = &ctx.config_file;
+    let exists = file.value.is_file();
+    let state = if exists {
         "存在"
     } else {
         "不存在,全部取默认值"
     };
-    rows.push(Row {
-        setting: "配置文件",
-        value: format!("{}({state})", file.display()),
-        origin: file_origin,
-    });
-
-    let (trainee, origin) = match (env_value(TRAINEE_ENV), &cfg.trainee) {
-        (Some(v), _) => (v.to_string_lossy().into_owned(), Origin::Env(TRAINEE_ENV)),
-        (None, Some(n)) if !n.trim().is_empty() => (n.clone(), Origin::File),
-        _ => ("(未设置:练习时询问一次并记住)".into(), Origin::Default),
-    };
-    rows.push(Row {
-        setting: "学员姓名 trainee",
-        value: trainee,
-        origin,
-    });
-
-    rows.push(path_row(
-        "客户画像目录 persona_dir",
-        ctx.persona_dir.as_deref(),
-        PERSONA_DIR_ENV,
-        cfg.persona_dir.as_deref(),
-        "(只用内置的六个客户)",
-    ));
-    rows.push(path_row(
-        "规则文件 rubric",
-        ctx.rubric_path.as_deref(),
-        RUBRIC_ENV,
-        cfg.rubric.as_deref(),
-        "(内置 default 规则)",
-    ));
-    let sessions_env = env_value(SESSIONS_DIR_ENV).map(PathBuf::from);
-    let sessions = match (&sessions_env, &cfg.sessions_dir) {
-        (Some(p), _) => (p.clone(), Origin::Env(SESSIONS_DIR_ENV)),
-        (None, Some(p)) => (p.clone(), Origin::File),
-        (None, None) => (ctx.dirs.sessions_dir(), Origin::Default),
-    };
-    rows.push(Row {
-        setting: "练习记录目录 sessions_dir",
-        value: format!(
-            "{}{}",
-            sessions.0.display(),
-            if sessions.0.is_dir() {
-                ""
-            } else {
-                "(还没有,第一次练习时创建)"
-            }
-        ),
-        origin: sessions.1,
-    });
-
-    let b = &cfg.backend;
-    let from_file = |v: Option<String>, default: &str| match v {
-        Some(v) => (v, Origin::File),
-        None => (default.to_string(), Origin::Default),
-    };
-    let (kind, origin) = from_file(b.kind.clone(), "offline(内置离线客户)");
-    rows.push(Row {
-        setting: "客户后端 backend.kind",
-        value: kind,
-        origin,
-    });
-    let (url, origin) = match first_env(&BASE_URL_ENVS) {
-        Some((name, v)) => (v, Origin::Env(name)),
-        None => from_file(b.base_url.clone(), crate::llm::DEFAULT_BASE_URL),
-    };
-    rows.push(Row {
-        setting: "服务地址 backend.base_url",
-        value: url,
-        origin,
-    });
-    let (model, origin) = match first_env(&[MODEL_ENV]) {
-        Some((name, v)) => (v, Origin::Env(name)),
-        None => from_file(b.model.clone(), "(未设置:用服务列出的第一个)"),
-    };
-    rows.push(Row {
-        setting: "模型 backend.model",
-        value: model,
-        origin,
-    });
-    let (key, origin) = if env_value(API_KEY_ENV).is_some() {
-        (
-            format!("已设置(来自环境变量 {API_KEY_ENV})"),
-            Origin::Env(API_KEY_ENV),
-        )
-    } else if b.api_key.as_deref().is_some_and(|k| !k.is_empty()) {
-        ("已设置(来自配置文件)".to_string(), Origin::File)
-    } else {
-        ("未设置".to_string(), Origin::Default)
-    };
-    rows.push(Row {
-        setting: "密钥 backend.api_key",
-        value: key,
-        origin,
-    });
-    let secs = |d: std::time::Duration| d.as_secs_f64().to_string();
-    for (setting, value, default) in [
-        (
-            "温度 backend.temperature",
-            b.temperature.map(|v| v.to_string()),
-            crate::llm::DEFAULT_TEMPERATURE.to_string(),
-        ),
-        (
-            "连接超时 backend.connect_timeout_secs",
-            b.connect_timeout_secs.map(|v| v.to_string()),
-            secs(crate::llm::DEFAULT_CONNECT_TIMEOUT),
-        ),
-        (
-            "读取超时 backend.read_timeout_secs",
-            b.read_timeout_secs.map(|v| v.to_string()),
-            secs(crate::llm::DEFAULT_READ_TIMEOUT),
-        ),
-        (
-            "流式输出 backend.stream",
-            b.stream.map(|v| v.to_string()),
-            "true".to_string(),
-        ),
-    ] {
-        let (value, origin) = from_file(value, &default);
-        rows.push(Row {
-            setting,
-            value,
-            origin,
-        });
-    }
-    // Beside the read timeout, before `stream`; the only timeout an environment
-    // variable sets. Blank counts as unset, as `Settings::resolve` has it.
-    let (value, origin) = match first_env(&[REPLY_TIMEOUT_ENV]) {
-        Some((name, v)) if !v.trim().is_empty() => (v, Origin::Env(name)),
-        _ => from_file(
-            b.reply_timeout_secs.map(|v| v.to_string()),
-            &secs(crate::llm::DEFAULT_REPLY_TIMEOUT),
-        ),
-    };
-    rows.insert(
-        rows.len() - 1,
-        Row {
-            setting: "回复时限 backend.reply_timeout_secs",
-            value,
-            origin,
-        },
+    let mut config_row = Row::new(
+        "config_file",
+        "配置文件",
+        format!("{}({state})", file.value.display()),
+        json!(file.value),
+        file.origin.clone(),
     );
+    config_row.exists = Some(exists);
+    let trainee = match ctx.trainee_sourced(&None)? {
+        Some(t) => Row::new(
+            "trainee",
+            "学员姓名 trainee",
+            t.value.clone(),
+            json!(t.value),
+            t.origin,
+        ),
+        None => Row::new(
+            "trainee",
+            "学员姓名 trainee",
+            "(未设置:练习时询问一次并记住)".into(),
+            Value::Null,
+            Origin::Default,
+        ),
+    };
+    let sessions = ctx.sessions_dir_sourced(&None)?;
+    let mut sessions_row = Row::path(
+        "sessions_dir",
+        "练习记录目录 sessions_dir",
+        Some(sessions.clone()),
+        "",
+    );
+    if !sessions.value.is_dir() {
+        sessions_row.text = format!("{}(还没有,第一次练习时创建)", sessions.value.display());
+    }
+    let mut rows = vec![
+        config_row,
+        trainee,
+        Row::path(
+            "persona_dir",
+            "客户画像目录 persona_dir",
+            ctx.persona_dir()?,
+            "(只用内置的六个客户)",
+        ),
+        Row::path(
+            "rubric",
+            "规则文件 rubric",
+            ctx.rubric_path()?,
+            "(内置 default 规则)",
+        ),
+        sessions_row,
+    ];
+    let kind = llm.kind_sourced(&cfg.backend);
+    let kind_name = match kind.value {
+        BackendKind::Offline => "offline",
+        BackendKind::Llm => "llm",
+    };
+    rows.push(Row::new(
+        "backend.kind",
+        "客户后端 backend.kind",
+        kind_name.into(),
+        json!(kind_name),
+        kind.origin,
+    ));
+    rows.extend(server_rows(
+        &llm.server.sources(&cfg.backend, &resolve::process_env)?,
+    ));
+    Ok(rows)
+}
 
+/// The LLM server's settings; the key is only said to be set, never shown.
+fn server_rows(s: &ServerSources) -> Vec<Row> {
+    let url = &s.base_url;
+    let model = match &s.model {
+        Some(m) => Row::new(
+            "backend.model",
+            "模型 backend.model",
+            m.value.clone(),
+            json!(m.value),
+            m.origin.clone(),
+        ),
+        None => Row::new(
+            "backend.model",
+            "模型 backend.model",
+            "(未设置:用服务列出的第一个)".into(),
+            Value::Null,
+            Origin::Default,
+        ),
+    };
+    let key = match &s.api_key {
+        Some(k) => {
+            let text = match k.origin {
+                Origin::Env(name) => format!("已设置(来自环境变量 {name})"),
+                _ => "已设置(来自配置文件)".to_string(),
+            };
+            Row::new(
+                "backend.api_key",
+                "密钥 backend.api_key",
+                text,
+                json!(true),
+                k.origin.clone(),
+            )
+        }
+        None => Row::new(
+            "backend.api_key",
+            "密钥 backend.api_key",
+            "未设置".into(),
+            json!(false),
+            Origin::Default,
+        ),
+    };
+    vec![
+        Row::new(
+            "backend.base_url",
+            "服务地址 backend.base_url",
+            url.value.clone(),
+            json!(url.value),
+            url.origin.clone(),
+        ),
+        model,
+        key,
+        Row::shown(
+            "backend.temperature",
+            "温度 backend.temperature",
+            &s.temperature,
+        ),
+        Row::shown(
+            "backend.max_tokens",
+            "每句最多 token backend.max_tokens",
+            &s.max_tokens,
+        ),
+        Row::shown(
+            "backend.connect_timeout_secs",
+            "连接超时 backend.connect_timeout_secs",
+            &s.connect_timeout,
+        ),
+        Row::shown(
+            "backend.read_timeout_secs",
+            "读取超时 backend.read_timeout_secs",
+            &s.read_timeout,
+        ),
+        Row::shown(
+            "backend.reply_timeout_secs",
+            "回复时限 backend.reply_timeout_secs",
+            &s.reply_timeout,
+        ),
+        Row::shown("backend.stream", "流式输出 backend.stream", &s.stream),
+    ]
+}
+
+fn show(ctx: &Context, json: bool, llm: &LlmArgs) -> anyhow::Result<u8> {
+    let rows = rows(ctx, llm)?;
+    if json {
+        write_json(&rows)?;
+    } else {
+        write_table(&rows)?;
+    }
+    let file = &ctx.config_file.value;
+    if ctx.config()?.backend.api_key.is_some() && readable_by_others(file) {
+        eprintln!(
+            "警告: 配置文件里写了 api_key,但别人也能读这个文件;运行 `chmod 600 {}`,\
+             或把密钥改放在环境变量 {API_KEY_ENV} 里",
+            file.display()
+        );
+    }
+    Ok(0)
+}
+
+/// `{"<setting>": {"value", "source": "flag"|"env"|"file"|"default", "name", "exists"?}}`.
+fn write_json(rows: &[Row]) -> anyhow::Result<()> {
+    let mut doc = serde_json::Map::new();
+    for r in rows {
+        let mut v = json!({"value": r.value, "source": r.origin.kind(), "name": r.origin.name()});
+        if let Some(e) = r.exists {
+            v["exists"] = json!(e);
+        }
+        doc.insert(r.key.to_string(), v);
+    }
+    writeln!(
+        io::stdout().lock(),
+        "{}",
+        serde_json::to_string_pretty(&doc)?
+    )?;
+    Ok(())
+}
+
+fn write_table(rows: &[Row]) -> io::Result<()> {
     let st = Style::stdout();
     let mut out = io::stdout().lock();
-    let setting_w = rows.iter().map(|r| ui::width(r.setting)).max().unwrap_or(0);
+    let setting_w = rows.iter().map(|r| ui::width(r.label)).max().unwrap_or(0);
     let values: Vec<String> = rows
         .iter()
-        .map(|r| ui::sanitize(&r.value).into_owned())
+        .map(|r| ui::sanitize(&r.text).into_owned())
         .collect();
     let value_w = values.iter().map(|v| ui::width(v)).max().unwrap_or(0);
-    writeln!(
-        out,
-        "{}",
-        st.bold(&format!(
-            "{}  {}  来源",
-            ui::pad("设置", setting_w),
-            ui::pad("值", value_w)
-        ))
-    )?;
+    let header = format!(
+        "{}  {}  来源",
+        ui::pad("设置", setting_w),
+        ui::pad("值", value_w)
+    );
+    writeln!(out, "{}", st.bold(&header))?;
     for (r, v) in rows.iter().zip(&values) {
         let origin = r.origin.label();
         let origin = if r.origin == Origin::Default {
@@ -296,7 +352,7 @@ fn show(ctx: &Context) -> anyhow::Result<u8> {
         writeln!(
             out,
             "{}  {}  {origin}",
-            ui::pad(r.setting, setting_w),
+            ui::pad(r.label, setting_w),
             ui::pad(v, value_w)
         )?;
     }
@@ -304,44 +360,7 @@ fn show(ctx: &Context) -> anyhow::Result<u8> {
         out,
         "{}",
         st.dim("\n优先级:命令行参数 > 环境变量 > 配置文件 > 默认值。")
-    )?;
-    if b.api_key.is_some() && readable_by_others(file) {
-        eprintln!(
-            "警告: 配置文件里写了 api_key,但别人也能读这个文件;运行 `chmod 600 {}`,\
-             或把密钥改放在环境变量 {API_KEY_ENV} 里",
-            file.display()
-        );
-    }
-    Ok(0)
-}
-
-/// A path setting with a flag: flag or environment (clap), else the file, else the
-/// built-in default. A path that does not exist is marked, since every command using
-/// it would fail.
-fn path_row(
-    setting: &'static str,
-    given: Option<&Path>,
-    env: &'static str,
-    in_file: Option<&Path>,
-    default: &str,
-) -> Row {
-    let (path, origin) = match (given, in_file) {
-        (Some(p), _) => (p, Origin::of_given(p, env)),
-        (None, Some(p)) => (p, Origin::File),
-        (None, None) => {
-            return Row {
-                setting,
-                value: default.to_string(),
-                origin: Origin::Default,
-            };
-        }
-    };
-    let missing = if path.exists() { "" } else { "(不存在!)" };
-    Row {
-        setting,
-        value: format!("{}{missing}", path.display()),
-        origin,
-    }
+    )
 }
 
 #[cfg(unix)]

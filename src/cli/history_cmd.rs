@@ -30,8 +30,8 @@ pub struct HistoryArgs {
     // the flag and refuse `--all`.
     #[arg(long)]
     pub all: bool,
-    /// 练习记录目录(默认 ~/.local/share/peilian/sessions)。Sessions directory.
-    #[arg(long, value_name = "DIR", env = SESSIONS_DIR_ENV, value_hint = clap::ValueHint::DirPath)]
+    /// 练习记录目录（默认位置见 `peilian config show`；Linux 上是 ~/.local/share/peilian/sessions）。Sessions directory.
+    #[arg(long, value_name = "DIR", value_parser = crate::resolve::any_path(), env = SESSIONS_DIR_ENV, value_hint = clap::ValueHint::DirPath)]
     pub sessions_dir: Option<PathBuf>,
     /// 只列出最近 N 场(趋势仍按全部记录计算)。List only the latest N sessions.
     #[arg(long, short = 'n', value_name = "N")]
@@ -65,6 +65,8 @@ pub(super) fn run(ctx: &Context, args: HistoryArgs) -> anyhow::Result<u8> {
     for s in &h.skipped {
         eprintln!("跳过: {}", ui::sanitize(&s.reason));
     }
+    // Skipped records are findings (exit 1), as in `score` and `assess`.
+    let found = u8::from(!h.skipped.is_empty());
     let trend = history::trend(&h.sessions);
     let shown = match args.last {
         Some(n) => &h.sessions[h.sessions.len().saturating_sub(n)..],
@@ -81,12 +83,12 @@ pub(super) fn run(ctx: &Context, args: HistoryArgs) -> anyhow::Result<u8> {
             "other_trainees": h.other_trainees,
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
-        return Ok(0);
+        return Ok(found);
     }
     let st = Style::stdout();
     let Some(trend) = trend else {
         writeln!(out, "{}", nothing_yet(&dir, trainee.as_deref(), &h))?;
-        return Ok(0);
+        return Ok(found);
     };
     let whose = match &trainee {
         Some(t) => format!("学员「{}」的练习记录", ui::sanitize(t)),
@@ -114,7 +116,7 @@ pub(super) fn run(ctx: &Context, args: HistoryArgs) -> anyhow::Result<u8> {
             ))
         )?;
     }
-    Ok(0)
+    Ok(found)
 }
 
 /// What to tell a trainee with nothing to list, and what to do next.

@@ -11,7 +11,10 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 
 use super::Context;
-use crate::llm::{self, Client, Event, KeySource, LlmError, Message, Settings};
+use serde_json::json;
+
+use crate::llm::{self, Client, Event, KeySource, LlmError, Message, Reply, Settings};
+use crate::resolve::{self, Origin};
 
 #[derive(Debug, Subcommand)]
 pub enum LlmCmd {
@@ -24,6 +27,9 @@ pub enum LlmCmd {
 pub struct CheckArgs {
     #[command(flatten)]
     pub server: llm::ServerArgs,
+    /// 输出一个 JSON 对象(服务地址及来源、模型、示例回复、问题)。Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub(super) fn run(ctx: &Context, cmd: LlmCmd) -> anyhow::Result<u8> {
@@ -37,71 +43,71 @@ const SAMPLE_SYSTEM: &str = "你是一位正在打电话投诉的中国顾客。
 const SAMPLE_USER: &str = "您好,这里是客服中心,请问有什么可以帮您?";
 const SAMPLE_MAX_TOKENS: u32 = 64;
 
+/// What `llm check` found, printed as text or JSON.
+#[derive(Default)]
+struct Report {
+    server: String,
+    server_origin: Option<Origin>,
+    key: Option<KeySource>,
+    /// Warnings that do not fail the check (stderr in text mode).
+    warnings: Vec<String>,
+    models: Option<Vec<String>>,
+    model: Option<String>,
+    model_chosen: bool,
+    sample: Option<Reply>,
+    audit: Vec<String>,
+    /// Why the check failed, if it did.
+    error: Option<String>,
+}
+
 fn check(ctx: &Context, args: &CheckArgs) -> anyhow::Result<u8> {
-    let settings = Settings::resolve(&args.server, &ctx.config()?.backend)?;
-    let mut out = io::stdout().lock();
-    let mut err = io::stderr().lock();
-    writeln!(out, "服务:{}", settings.server_label())?;
-    let key = match settings.key_source {
-        KeySource::None => "未设置(本地服务一般不需要)".to_string(),
-        KeySource::Environment => format!("已设置(环境变量 {})", llm::ENV_API_KEY),
-        KeySource::ConfigFile => format!("已设置(配置文件 {})", ctx.dirs.config_file.display()),
+    let sources = args
+        .server
+        .sources(&ctx.config()?.backend, &resolve::process_env)?;
+    let settings = Settings::from_sources(&sources)?;
+    let mut r = Report {
+        server: settings.server_label(),
+        server_origin: Some(sources.base_url.origin.clone()),
+        key: Some(settings.key_source),
+        model_chosen: settings.model.is_some(),
+        ..Report::default()
     };
-    writeln!(out, "密钥:{key}")?;
     if settings.key_source == KeySource::ConfigFile
         && let Some(warning) = readable_by_others(&ctx.dirs.config_file)
     {
-        writeln!(err, "⚠ {warning}")?;
+        r.warnings.push(warning);
     }
-    let configured_model = settings.model.clone();
-    let client = Client::new(settings)?;
-    let cancel = AtomicBool::new(false);
+    probe(Client::new(settings)?, &mut r);
+    if args.json {
+        write_json(&r)?;
+    } else {
+        write_text(ctx, &r)?;
+    }
+    Ok(u8::from(r.error.is_some()))
+}
 
+/// Ask the server for its models, then for a sample reply; stop at the first failure.
+fn probe(client: Client, r: &mut Report) {
+    let cancel = AtomicBool::new(false);
     match client.models(&cancel) {
         Ok(models) => {
-            let shown: Vec<&str> = models.iter().take(8).map(String::as_str).collect();
-            let more = if models.len() > shown.len() {
-                " 等"
-            } else {
-                ""
-            };
-            writeln!(
-                out,
-                "✓ 服务在线,列出 {} 个模型:{}{more}",
-                models.len(),
-                shown.join("、")
-            )?;
-            if let Some(m) = &configured_model
+            if let Some(m) = client.settings().model.as_ref()
                 && !models.is_empty()
                 && !models.contains(m)
             {
-                writeln!(
-                    err,
-                    "⚠ 服务没有列出模型 {m}:名字写错了?(有的服务不管模型名,下面试一句看看)"
-                )?;
+                r.warnings.push(format!(
+                    "服务没有列出模型 {m}:名字写错了?(有的服务不管模型名,下面试一句看看)"
+                ));
             }
+            r.models = Some(models);
         }
-        Err(e) if fatal(&e) => {
-            writeln!(err, "✗ {e}")?;
-            return Ok(1);
-        }
-        Err(e) => writeln!(err, "⚠ 拿不到模型列表:{e}")?,
+        Err(e) if fatal(&e) => return r.error = Some(e.to_string()),
+        Err(e) => r.warnings.push(format!("拿不到模型列表:{e}")),
     }
-
-    let model = match client.model(&cancel) {
-        Ok(m) => m.to_string(),
-        Err(e) => {
-            writeln!(err, "✗ {e}")?;
-            return Ok(1);
-        }
-    };
-    let origin = if configured_model.is_some() {
-        ""
-    } else {
-        "(没有指定,用服务列出的第一个)"
-    };
-    writeln!(out, "模型:{model}{origin}")?;
-
+    match client.model(&cancel) {
+        Ok(m) => r.model = Some(m.to_string()),
+        Err(e) => return r.error = Some(e.to_string()),
+    }
     let messages = [Message::system(SAMPLE_SYSTEM), Message::user(SAMPLE_USER)];
     let mut req = client.request(&messages);
     req.max_tokens = req.max_tokens.min(SAMPLE_MAX_TOKENS);
@@ -125,15 +131,61 @@ fn check(ctx: &Context, args: &CheckArgs) -> anyhow::Result<u8> {
         },
         &cancel,
     );
-    for n in notices {
-        writeln!(err, "{n}")?;
-    }
-    let reply = match result {
-        Ok(r) => r,
-        Err(e) => {
-            writeln!(err, "✗ 示例回复失败:{e}")?;
-            return Ok(1);
+    r.warnings.extend(notices);
+    match result {
+        Ok(reply) => {
+            r.audit = llm::basic_audit(&reply.text)
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            r.sample = Some(reply);
         }
+        Err(e) => r.error = Some(format!("示例回复失败:{e}")),
+    }
+}
+
+fn write_text(ctx: &Context, r: &Report) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    let mut err = io::stderr().lock();
+    writeln!(out, "服务:{}", r.server)?;
+    let key = match r.key {
+        Some(KeySource::Environment) => format!("已设置(环境变量 {})", llm::ENV_API_KEY),
+        Some(KeySource::ConfigFile) => {
+            format!("已设置(配置文件 {})", ctx.dirs.config_file.display())
+        }
+        _ => "未设置(本地服务一般不需要)".to_string(),
+    };
+    writeln!(out, "密钥:{key}")?;
+    if let Some(models) = &r.models {
+        let shown: Vec<&str> = models.iter().take(8).map(String::as_str).collect();
+        let more = if models.len() > shown.len() {
+            " 等"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "✓ 服务在线,列出 {} 个模型:{}{more}",
+            models.len(),
+            shown.join("、")
+        )?;
+    }
+    for w in &r.warnings {
+        writeln!(err, "⚠ {w}")?;
+    }
+    if let Some(model) = &r.model {
+        let origin = if r.model_chosen {
+            ""
+        } else {
+            "(没有指定,用服务列出的第一个)"
+        };
+        writeln!(out, "模型:{model}{origin}")?;
+    }
+    if let Some(e) = &r.error {
+        return writeln!(err, "✗ {e}");
+    }
+    let Some(reply) = &r.sample else {
+        return Ok(());
     };
     let tokens = reply
         .usage
@@ -143,28 +195,62 @@ fn check(ctx: &Context, args: &CheckArgs) -> anyhow::Result<u8> {
         .first_token
         .map(|d| format!("首字 {},", millis(d)))
         .unwrap_or_default();
+    let mode = if reply.streamed {
+        "流式"
+    } else {
+        "非流式"
+    };
     writeln!(
         out,
-        "✓ 示例回复({first}共 {},{}{tokens}):",
-        millis(reply.elapsed),
-        if reply.streamed {
-            "流式"
-        } else {
-            "非流式"
-        }
+        "✓ 示例回复({first}共 {},{mode}{tokens}):",
+        millis(reply.elapsed)
     )?;
     let sample: String = reply.text.trim().chars().take(120).collect();
     writeln!(out, "  「{sample}」")?;
-    let failures = llm::basic_audit(&reply.text);
-    if !failures.is_empty() {
-        let why: Vec<String> = failures.iter().map(ToString::to_string).collect();
+    if !r.audit.is_empty() {
         writeln!(
             err,
             "⚠ 这句回复没通过自检({}):练习时客户会经常改用预设台词。换一个中文好的模型(如 qwen2.5)效果更好。",
-            why.join(";")
+            r.audit.join(";")
         )?;
     }
-    Ok(0)
+    Ok(())
+}
+
+/// `{"ok", "base_url", "base_url_source": {"source", "name"}, "key", "models", "model",
+/// "model_from_server", "sample", "audit", "warnings", "error"}`; see the README.
+fn write_json(r: &Report) -> anyhow::Result<()> {
+    let origin = r.server_origin.as_ref();
+    let key = match r.key {
+        Some(KeySource::Environment) => "env",
+        Some(KeySource::ConfigFile) => "file",
+        _ => "none",
+    };
+    let sample = r.sample.as_ref().map(|s| {
+        json!({"text": s.text.trim(), "streamed": s.streamed,
+               "first_token_ms": s.first_token.map(|d| d.as_millis() as u64),
+               "elapsed_ms": s.elapsed.as_millis() as u64,
+               "tokens": s.usage.map(|u| u.completion_tokens)})
+    });
+    let doc = json!({
+        "ok": r.error.is_none(),
+        "base_url": r.server,
+        "base_url_source": {"source": origin.map(Origin::kind), "name": origin.and_then(Origin::name)},
+        "key": key,
+        "models": r.models,
+        "model": r.model,
+        "model_from_server": r.model.is_some() && !r.model_chosen,
+        "sample": sample,
+        "audit": r.audit,
+        "warnings": r.warnings,
+        "error": r.error,
+    });
+    writeln!(
+        io::stdout().lock(),
+        "{}",
+        serde_json::to_string_pretty(&doc)?
+    )?;
+    Ok(())
 }
 
 /// Errors after which a sample reply cannot work either.

@@ -20,8 +20,9 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::{Config, Dirs};
+use crate::config::{Config, Dirs, PERSONA_DIR_ENV, RUBRIC_ENV, SESSIONS_DIR_ENV, TRAINEE_ENV};
 use crate::persona::Catalog;
+use crate::resolve::{self, Flags, Origin, Sourced};
 use crate::rubric::{self, Analyser};
 
 /// 陪练 peilian — 客服投诉处理陪练。A sparring partner for complaint handling.
@@ -29,16 +30,27 @@ use crate::rubric::{self, Analyser};
 #[command(name = "peilian", version, about, long_about = None)]
 pub struct Cli {
     /// 额外的客户画像目录(同编号覆盖内置客户)。Extra persona files; same id overrides a built-in.
-    #[arg(long, global = true, value_name = "DIR", env = crate::config::PERSONA_DIR_ENV)]
+    #[arg(long, global = true, value_name = "DIR", value_parser = crate::resolve::any_path(), env = crate::config::PERSONA_DIR_ENV)]
     pub persona_dir: Option<PathBuf>,
 
     /// 使用的规则文件(默认内置 default)。Rubric file to use instead of the built-in one.
-    #[arg(long, global = true, value_name = "PATH", env = crate::config::RUBRIC_ENV)]
+    #[arg(long, global = true, value_name = "PATH", value_parser = crate::resolve::any_path(), env = crate::config::RUBRIC_ENV)]
     pub rubric: Option<PathBuf>,
 
-    /// 配置文件(默认 ~/.config/peilian/config.toml)。Config file instead of the XDG one.
-    #[arg(long, global = true, value_name = "PATH", env = crate::config::CONFIG_ENV)]
+    /// 配置文件（默认位置见 `peilian config path`；Linux 上是 ~/.config/peilian/config.toml）。Config file instead of the default one.
+    #[arg(long, global = true, value_name = "PATH", value_parser = crate::resolve::any_path(), env = crate::config::CONFIG_ENV)]
     pub config: Option<PathBuf>,
+
+    /// 颜色:auto(终端且没有 NO_COLOR 时上色,CLICOLOR_FORCE 强制上色)、always、never。
+    /// Colour: auto (a terminal, honouring NO_COLOR and CLICOLOR_FORCE), always or never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    pub color: clap::ColorChoice,
 
     /// Without a subcommand, `peilian` practises and takes practice's options.
     #[command(flatten)]
@@ -84,6 +96,8 @@ pub enum Command {
     /// 配置文件:路径、生效的设置及来源、生成模板。Config file: path, settings in force, template.
     #[command(subcommand)]
     Config(config_cmd::ConfigCmd),
+    /// 输出 man 手册页(roff 格式,由命令定义生成)。Print the man page.
+    Man,
     /// 输出 shell 补全脚本(bash、zsh、fish 等)。Print a shell completion script.
     Completions {
         /// 哪种 shell。Which shell.
@@ -114,6 +128,9 @@ pub enum PersonaCmd {
         /// 文件或目录。Files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// 输出一个 JSON 对象(每个文件的结果和全部问题)。Print one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// 运行画像文件里的自检(不给参数则检查全部客户);有失败退出码 1。Run persona self-checks.
     Test {
@@ -122,6 +139,9 @@ pub enum PersonaCmd {
         /// 失败时显示每一轮的情绪和信号。Show the per-turn trace of failures.
         #[arg(long, short)]
         verbose: bool,
+        /// 输出一个 JSON 对象(每条自检的结果)。Print one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// 生成一个带注释、可直接通过检查的画像模板。Write a commented starter persona that validates.
     New {
@@ -142,12 +162,18 @@ pub enum RubricCmd {
     Validate {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// 输出一个 JSON 对象(每个文件的结果和全部问题)。Print one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// 校准:用标好“优秀/一般/差”的样例对话检查规则打分的高低顺序(有颠倒时退出码 1)。
     /// Check that the rubric orders labelled sample sessions (DIR/great, DIR/average, DIR/poor).
     Calibrate {
         /// 含 great/ average/ poor/(或 优秀/ 一般/ 差/)子目录的目录。
         dir: PathBuf,
+        /// 输出一个 JSON 对象(各组统计和颠倒的样例)。Print one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// 评估读句模型：给标注文件（每行 `行为<TAB>句子`）就逐个行为算精确率和召回率；不给文件就显示
     /// 训练样例的 k 折交叉验证表。Measure the act model on labelled lines, or show its k-fold table.
@@ -170,9 +196,11 @@ pub enum SchemaKind {
 }
 
 /// Run a parsed command line; the result is the process exit code (0 ok, 1 problems
-/// found, errors are returned and become 2 in `main`).
-pub fn run(cli: Cli) -> anyhow::Result<u8> {
-    let ctx = Context::new(&cli);
+/// found, errors are returned and become 2 in `main`). `matches` is what clap parsed
+/// `cli` from: it tells a flag typed on the command line from its environment variable.
+pub fn run(cli: Cli, matches: clap::ArgMatches) -> anyhow::Result<u8> {
+    crate::ui::set_colour(cli.color);
+    let ctx = Context::new(&cli, Flags::new(matches));
     // clap's own conflict check would also refuse the global options with a
     // subcommand, so practice's options are checked here.
     if cli.command.is_some() && cli.practice.chooses_something() {
@@ -185,8 +213,12 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         None => practice_cmd::run(&ctx, cli.practice),
         Some(Command::Practice(args)) => practice_cmd::run(&ctx, args),
         Some(Command::Persona(cmd)) => persona_cmd::run(&ctx, cmd),
-        Some(Command::Rubric(RubricCmd::Validate { paths })) => rubric_cmd::validate(&paths),
-        Some(Command::Rubric(RubricCmd::Calibrate { dir })) => rubric_cmd::calibrate(&ctx, &dir),
+        Some(Command::Rubric(RubricCmd::Validate { paths, json })) => {
+            rubric_cmd::validate(&paths, json)
+        }
+        Some(Command::Rubric(RubricCmd::Calibrate { dir, json })) => {
+            rubric_cmd::calibrate(&ctx, &dir, json)
+        }
         Some(Command::Rubric(RubricCmd::Evaluate {
             files,
             errors,
@@ -200,6 +232,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::History(args)) => history_cmd::run(&ctx, args),
         Some(Command::Config(cmd)) => config_cmd::run(&ctx, cmd),
         Some(Command::Completions { shell }) => completions::run(shell),
+        Some(Command::Man) => completions::man(),
         Some(Command::Schema { what }) => {
             let schema = match what {
                 SchemaKind::Persona => persona_schema(),
@@ -214,24 +247,38 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
 
 /// Shared settings of one invocation; loads the config file, rubric and personas on
 /// demand, so that a broken config file does not stop `peilian config path` from
-/// saying where it is.
+/// saying where it is. Every setting is resolved here through [`crate::resolve`], for
+/// the commands and for `config show` alike.
 pub(crate) struct Context {
     persona_dir: Option<PathBuf>,
     rubric_path: Option<PathBuf>,
+    flags: Flags,
     pub(crate) dirs: Dirs,
+    /// The config file in force and why: `--config`, `PEILIAN_CONFIG` or the default.
+    pub(crate) config_file: Sourced<PathBuf>,
     config: OnceCell<Config>,
 }
 
 impl Context {
-    fn new(cli: &Cli) -> Self {
+    fn new(cli: &Cli, flags: Flags) -> Self {
         let mut dirs = Dirs::locate();
-        if let Some(p) = &cli.config {
-            dirs.config_file = p.clone();
-        }
+        let config_file = resolve::first(
+            cli.config
+                .clone()
+                .filter(|_| flags.given("config"))
+                .map(|p| (p, "--config")),
+            resolve::env_first(&resolve::process_env, &[crate::config::CONFIG_ENV])
+                .map(|s| s.map(PathBuf::from)),
+            None,
+        )
+        .unwrap_or(Sourced::new(dirs.config_file.clone(), Origin::Default));
+        dirs.config_file = config_file.value.clone();
         Self {
             persona_dir: cli.persona_dir.clone(),
             rubric_path: cli.rubric.clone(),
+            flags,
             dirs,
+            config_file,
             config: OnceCell::new(),
         }
     }
@@ -245,42 +292,102 @@ impl Context {
         Ok(self.config.get_or_init(|| c))
     }
 
-    /// Where practice sessions are kept: the flag or `PEILIAN_SESSIONS_DIR` (clap), else
-    /// the config file, else the XDG data dir.
+    /// Where practice sessions are kept: `--sessions-dir`, else `PEILIAN_SESSIONS_DIR`,
+    /// else the config file, else the system's data dir (XDG on Linux).
     pub(crate) fn sessions_dir(&self, given: &Option<PathBuf>) -> anyhow::Result<PathBuf> {
-        Ok(self
-            .or_config(given, |c| &c.sessions_dir)?
-            .unwrap_or_else(|| self.dirs.sessions_dir()))
+        Ok(self.sessions_dir_sourced(given)?.value)
     }
 
-    /// The trainee's name: the flag or `PEILIAN_TRAINEE` (clap), else the config file.
-    pub(crate) fn trainee(&self, given: &Option<String>) -> anyhow::Result<Option<String>> {
-        Ok(match given {
-            Some(n) => Some(n.clone()),
-            None => self.config()?.trainee.clone(),
-        }
-        .filter(|n| !n.trim().is_empty()))
-    }
-
-    /// A flag or environment value if given, else the config file's.
-    fn or_config(
+    /// [`Context::sessions_dir`] with its origin.
+    pub(crate) fn sessions_dir_sourced(
         &self,
         given: &Option<PathBuf>,
-        pick: impl Fn(&Config) -> &Option<PathBuf>,
-    ) -> anyhow::Result<Option<PathBuf>> {
-        Ok(match given {
-            Some(p) => Some(p.clone()),
-            None => pick(self.config()?).clone(),
+    ) -> anyhow::Result<Sourced<PathBuf>> {
+        Ok(self
+            .path_setting(
+                given,
+                "sessions_dir",
+                "--sessions-dir",
+                SESSIONS_DIR_ENV,
+                |c| (&c.sessions_dir, "sessions_dir"),
+            )?
+            .unwrap_or(Sourced::new(self.dirs.sessions_dir(), Origin::Default)))
+    }
+
+    /// The trainee's name: `--trainee`, else `PEILIAN_TRAINEE`, else the config file.
+    pub(crate) fn trainee(&self, given: &Option<String>) -> anyhow::Result<Option<String>> {
+        Ok(self.trainee_sourced(given)?.map(|t| t.value))
+    }
+
+    /// [`Context::trainee`] with its origin; a blank name is no name.
+    pub(crate) fn trainee_sourced(
+        &self,
+        given: &Option<String>,
+    ) -> anyhow::Result<Option<Sourced<String>>> {
+        let flag = given
+            .clone()
+            .filter(|_| self.flags.given("trainee"))
+            .map(|n| (n, "--trainee"));
+        let env = resolve::env_first(&resolve::process_env, &[TRAINEE_ENV]);
+        let found = match (flag, env) {
+            (None, None) => resolve::first(
+                None,
+                None,
+                self.config()?.trainee.clone().map(|n| (n, "trainee")),
+            ),
+            (flag, env) => resolve::first(flag, env, None),
+        };
+        Ok(found.filter(|n| !n.value.trim().is_empty()))
+    }
+
+    /// The persona folder in force, if any.
+    pub(crate) fn persona_dir(&self) -> anyhow::Result<Option<Sourced<PathBuf>>> {
+        self.path_setting(
+            &self.persona_dir,
+            "persona_dir",
+            "--persona-dir",
+            PERSONA_DIR_ENV,
+            |c| (&c.persona_dir, "persona_dir"),
+        )
+    }
+
+    /// The rubric file in force, if not the built-in one.
+    pub(crate) fn rubric_path(&self) -> anyhow::Result<Option<Sourced<PathBuf>>> {
+        self.path_setting(&self.rubric_path, "rubric", "--rubric", RUBRIC_ENV, |c| {
+            (&c.rubric, "rubric")
         })
+    }
+
+    /// A path setting with a flag (`id` is clap's name for it), an environment variable
+    /// and a config key. The config file is read only when neither flag nor variable is
+    /// set, so a broken file does not stop a command told where to look.
+    fn path_setting(
+        &self,
+        given: &Option<PathBuf>,
+        id: &str,
+        flag: &'static str,
+        env: &'static str,
+        pick: impl Fn(&Config) -> (&Option<PathBuf>, &'static str),
+    ) -> anyhow::Result<Option<Sourced<PathBuf>>> {
+        let flag = given
+            .clone()
+            .filter(|_| self.flags.given(id))
+            .map(|p| (p, flag));
+        let env = resolve::env_first(&resolve::process_env, &[env]).map(|s| s.map(PathBuf::from));
+        if flag.is_some() || env.is_some() {
+            return Ok(resolve::first(flag, env, None));
+        }
+        let (value, key) = pick(self.config()?);
+        Ok(resolve::first(None, None, value.clone().map(|p| (p, key))))
     }
 
     /// The rubric in force. A process uses one rubric for its whole life, so a loaded
     /// file is kept for it (leaked) rather than threaded through every caller.
     pub(crate) fn analyser(&self) -> anyhow::Result<&'static Analyser> {
-        Ok(match self.or_config(&self.rubric_path, |c| &c.rubric)? {
+        Ok(match self.rubric_path()? {
             None => rubric::default_rubric(),
             Some(p) => Box::leak(Box::new(
-                rubric::load_rubric_file(&p)
+                rubric::load_rubric_file(&p.value)
                     .map_err(|d| anyhow::anyhow!("规则文件有错误:\n{d}"))?,
             )),
         })
@@ -289,7 +396,7 @@ impl Context {
     /// The built-in personas and the persona folder's. A file of the folder with
     /// errors is reported on stderr and left out; the rest are used.
     pub(crate) fn catalog(&self, rubric: &Analyser) -> anyhow::Result<Catalog> {
-        let dir = self.or_config(&self.persona_dir, |c| &c.persona_dir)?;
+        let dir = self.persona_dir()?.map(|d| d.value);
         let catalog = Catalog::load(dir.as_deref(), rubric)
             .map_err(|d| anyhow::anyhow!("客户画像有错误:\n{d}"))
             .with_context(|| match &dir {
@@ -315,6 +422,17 @@ fn report_skipped(catalog: &Catalog) {
         "已跳过 {} 个有问题的客户画像文件，内置客户和其他文件照常可用；用 `peilian persona validate 目录` 查看全部问题。",
         catalog.skipped_files()
     );
+}
+
+/// Diagnostics as `--json` prints them: `[{"file", "line", "column", "field", "message"}]`.
+pub(crate) fn problems_json(problems: &[crate::diag::Diagnostic]) -> serde_json::Value {
+    problems
+        .iter()
+        .map(|d| {
+            serde_json::json!({"file": d.file, "line": d.line, "column": d.column,
+                               "field": d.field, "message": d.message})
+        })
+        .collect()
 }
 
 /// The JSON Schema of persona files, as committed in `personas/persona.schema.json`.

@@ -9,6 +9,7 @@ use serde_json::json;
 use super::{Context, PersonaCmd};
 use crate::diag::Diagnostic;
 use crate::persona::{self, Entry, LEVELS, Persona};
+use crate::selfcheck::CheckResult;
 use crate::ui::{self, Style};
 
 /// The commented starter file `persona new` writes; `{id}` is replaced.
@@ -18,9 +19,13 @@ pub(super) fn run(ctx: &Context, cmd: PersonaCmd) -> anyhow::Result<u8> {
     match cmd {
         PersonaCmd::List { json } => list(ctx, json),
         PersonaCmd::Show { id, json, reveal } => show(ctx, &id, json, reveal),
-        PersonaCmd::Validate { paths } => validate(ctx, &paths),
+        PersonaCmd::Validate { paths, json } => validate(ctx, &paths, json),
         PersonaCmd::New { id, dir, force } => new(&id, &dir, force),
-        PersonaCmd::Test { targets, verbose } => test(ctx, &targets, verbose),
+        PersonaCmd::Test {
+            targets,
+            verbose,
+            json,
+        } => test(ctx, &targets, verbose, json),
     }
 }
 
@@ -209,62 +214,105 @@ fn expand_paths(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<Diagnostic>), Ve
     Ok((files, not_files))
 }
 
-fn validate(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
+/// What `persona validate` found: each file loaded, and every problem.
+struct Validation {
+    loaded: Vec<(PathBuf, Entry)>,
+    failed: Vec<PathBuf>,
+    problems: Vec<Diagnostic>,
+}
+
+fn validate(ctx: &Context, paths: &[PathBuf], json: bool) -> anyhow::Result<u8> {
     let rubric = ctx.analyser()?;
-    let (files, not_files) = match expand_paths(paths) {
-        Ok(f) => f,
-        Err(d) => return report_only(&d),
+    let v = match expand_paths(paths) {
+        Err(d) => Validation {
+            loaded: Vec::new(),
+            failed: Vec::new(),
+            problems: d,
+        },
+        Ok((files, not_files)) => check_files(&files, not_files, rubric),
     };
-    let mut out = io::stdout().lock();
-    let mut err = io::stderr().lock();
-    let mut loaded = Vec::new();
-    let mut problems = not_files.len();
-    for d in &not_files {
-        writeln!(err, "{}", ui::sanitize(&d.to_string()))?;
+    let nothing = v.loaded.is_empty() && v.failed.is_empty() && v.problems.is_empty();
+    if json {
+        write_validation_json(&v)?;
+    } else {
+        write_validation(&v, nothing)?;
     }
-    for f in &files {
+    Ok(u8::from(nothing || !v.problems.is_empty()))
+}
+
+fn check_files(
+    files: &[PathBuf],
+    not_files: Vec<Diagnostic>,
+    rubric: &crate::rubric::Analyser,
+) -> Validation {
+    let mut v = Validation {
+        loaded: Vec::new(),
+        failed: Vec::new(),
+        problems: not_files,
+    };
+    for f in files {
         match persona::load_persona_file(f, rubric) {
-            Ok(e) => {
-                writeln!(
-                    out,
-                    "✓ {}: {} ({}),{} 个场景,{} 条自检",
-                    f.display(),
-                    ui::sanitize(&e.persona.name),
-                    e.persona.id,
-                    e.persona.scenarios.len(),
-                    e.persona.checks.len()
-                )?;
-                loaded.push(e);
-            }
+            Ok(e) => v.loaded.push((f.clone(), e)),
             Err(d) => {
-                problems += d.0.len();
-                for x in &d.0 {
-                    writeln!(err, "{}", ui::sanitize(&x.to_string()))?;
-                }
+                v.failed.push(f.clone());
+                v.problems.extend(d.0);
             }
         }
     }
-    for d in persona::duplicate_ids(&loaded, &[]) {
-        problems += 1;
-        writeln!(err, "{}", ui::sanitize(&d.to_string()))?;
-    }
-    if files.is_empty() && not_files.is_empty() {
-        writeln!(err, "没有找到 .toml 文件")?;
-        return Ok(1);
-    }
-    if problems > 0 {
-        writeln!(err, "\n共 {problems} 个问题。")?;
-        return Ok(1);
-    }
-    Ok(0)
+    let entries: Vec<Entry> = v.loaded.iter().map(|(_, e)| e.clone()).collect();
+    v.problems.extend(persona::duplicate_ids(&entries, &[]));
+    v
 }
 
-fn report_only(d: &[Diagnostic]) -> anyhow::Result<u8> {
+fn write_validation(v: &Validation, nothing: bool) -> io::Result<()> {
+    let mut out = io::stdout().lock();
     let mut err = io::stderr().lock();
-    for x in d {
-        writeln!(err, "{x}")?;
+    for (f, e) in &v.loaded {
+        writeln!(
+            out,
+            "✓ {}: {} ({}),{} 个场景,{} 条自检",
+            f.display(),
+            ui::sanitize(&e.persona.name),
+            e.persona.id,
+            e.persona.scenarios.len(),
+            e.persona.checks.len()
+        )?;
     }
-    Ok(1)
+    for d in &v.problems {
+        writeln!(err, "{}", ui::sanitize(&d.to_string()))?;
+    }
+    if nothing {
+        writeln!(err, "没有找到 .toml 文件")?;
+    } else if !v.problems.is_empty() {
+        writeln!(err, "\n共 {} 个问题。", v.problems.len())?;
+    }
+    Ok(())
+}
+
+/// `{"ok", "files": [{"file", "ok", "id", "name", "scenarios", "checks"}], "problems": [...]}`.
+fn write_validation_json(v: &Validation) -> anyhow::Result<()> {
+    let mut files: Vec<serde_json::Value> = v
+        .loaded
+        .iter()
+        .map(|(f, e)| {
+            json!({"file": f.display().to_string(), "ok": true, "id": e.persona.id,
+                   "name": e.persona.name, "scenarios": e.persona.scenarios.len(),
+                   "checks": e.persona.checks.len()})
+        })
+        .collect();
+    files.extend(
+        v.failed
+            .iter()
+            .map(|f| json!({"file": f.display().to_string(), "ok": false})),
+    );
+    let ok = v.problems.is_empty() && !files.is_empty();
+    let doc = json!({"ok": ok, "files": files, "problems": super::problems_json(&v.problems)});
+    writeln!(
+        io::stdout().lock(),
+        "{}",
+        serde_json::to_string_pretty(&doc)?
+    )?;
+    Ok(())
 }
 
 fn new(id: &str, dir: &Path, force: bool) -> anyhow::Result<u8> {
@@ -292,7 +340,7 @@ fn new(id: &str, dir: &Path, force: bool) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn test(ctx: &Context, targets: &[String], verbose: bool) -> anyhow::Result<u8> {
+fn test(ctx: &Context, targets: &[String], verbose: bool, json: bool) -> anyhow::Result<u8> {
     let rubric = ctx.analyser()?;
     let catalog = ctx.catalog(rubric)?;
     let mut entries: Vec<Entry> = Vec::new();
@@ -320,10 +368,28 @@ fn test(ctx: &Context, targets: &[String], verbose: bool) -> anyhow::Result<u8> 
             entries.push(e.clone());
         }
     }
+    let results: Vec<(&Entry, Vec<CheckResult>)> = entries
+        .iter()
+        .map(|e| (e, crate::selfcheck::run_all(e, rubric)))
+        .collect();
+    let failed = results
+        .iter()
+        .flat_map(|(_, r)| r)
+        .filter(|r| !r.passed)
+        .count();
+    if json {
+        write_checks_json(&results)?;
+    } else {
+        write_checks(&results, verbose)?;
+    }
+    Ok(u8::from(failed > 0))
+}
+
+fn write_checks(results: &[(&Entry, Vec<CheckResult>)], verbose: bool) -> io::Result<()> {
     let st = Style::stdout();
     let mut out = io::stdout().lock();
     let (mut passed, mut failed) = (0, 0);
-    for e in &entries {
+    for (e, checks) in results {
         if e.persona.checks.is_empty() {
             writeln!(
                 out,
@@ -333,12 +399,8 @@ fn test(ctx: &Context, targets: &[String], verbose: bool) -> anyhow::Result<u8> 
                 e.source.file
             )?;
         }
-        for r in crate::selfcheck::run_all(e, rubric) {
+        for r in checks {
             let got = r.outcome.map_or("未结束", |o| o.label());
-            let trail: Vec<String> = std::iter::once(r.initial_anger)
-                .chain(r.angers.iter().copied())
-                .map(|a| a.to_string())
-                .collect();
             let mark = if r.passed {
                 st.good("✓")
             } else {
@@ -352,7 +414,11 @@ fn test(ctx: &Context, targets: &[String], verbose: bool) -> anyhow::Result<u8> 
                 r.difficulty,
                 ui::sanitize(&r.name),
                 r.expect,
-                trail.join("→")
+                angers(r)
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("→")
             )?;
             if r.passed {
                 passed += 1;
@@ -366,6 +432,41 @@ fn test(ctx: &Context, targets: &[String], verbose: bool) -> anyhow::Result<u8> 
             }
         }
     }
-    writeln!(out, "\n{passed} passed, {failed} failed")?;
-    Ok(if failed > 0 { 1 } else { 0 })
+    writeln!(out, "\n{passed} passed, {failed} failed")
+}
+
+/// Anger at the start and after each turn.
+fn angers(r: &CheckResult) -> Vec<i32> {
+    std::iter::once(r.initial_anger)
+        .chain(r.angers.iter().copied())
+        .collect()
+}
+
+/// `{"ok", "passed", "failed", "without_checks": [id], "checks": [{"persona",
+/// "scenario", "difficulty", "name", "expect", "passed", "outcome", "angers", "notes"}]}`.
+fn write_checks_json(results: &[(&Entry, Vec<CheckResult>)]) -> anyhow::Result<()> {
+    let checks: Vec<serde_json::Value> = results
+        .iter()
+        .flat_map(|(_, r)| r)
+        .map(|r| {
+            json!({"persona": r.persona, "scenario": r.scenario, "difficulty": r.difficulty,
+                   "name": r.name, "expect": r.expect, "passed": r.passed,
+                   "outcome": r.outcome.map(|o| o.as_str()), "angers": angers(r),
+                   "notes": r.notes})
+        })
+        .collect();
+    let passed = checks.iter().filter(|c| c["passed"] == true).count();
+    let without: Vec<&str> = results
+        .iter()
+        .filter(|(e, _)| e.persona.checks.is_empty())
+        .map(|(e, _)| e.persona.id.as_str())
+        .collect();
+    let doc = json!({"ok": passed == checks.len(), "passed": passed,
+                     "failed": checks.len() - passed, "without_checks": without, "checks": checks});
+    writeln!(
+        io::stdout().lock(),
+        "{}",
+        serde_json::to_string_pretty(&doc)?
+    )?;
+    Ok(())
 }

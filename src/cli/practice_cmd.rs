@@ -34,8 +34,8 @@ pub struct PracticeArgs {
     /// 考试模式:不显示情绪条和教练提示。Exam mode: no hints, no mood bar.
     #[arg(long)]
     pub exam: bool,
-    /// 练习记录保存目录(默认 ~/.local/share/peilian/sessions)。Where sessions are saved.
-    #[arg(long, value_name = "DIR", env = "PEILIAN_SESSIONS_DIR")]
+    /// 练习记录保存目录（默认位置见 `peilian config show`；Linux 上是 ~/.local/share/peilian/sessions）。Where sessions are saved.
+    #[arg(long, value_name = "DIR", value_parser = crate::resolve::any_path(), env = "PEILIAN_SESSIONS_DIR")]
     pub sessions_dir: Option<PathBuf>,
     /// 随机种子(默认每次不同)。Seed; a new one each session by default.
     #[arg(long)]

@@ -3,42 +3,69 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
+use crate::diag::Diagnostic;
 use crate::rubric;
 use crate::ui;
 
-pub(super) fn validate(paths: &[PathBuf]) -> anyhow::Result<u8> {
-    let mut out = io::stdout().lock();
-    let mut err = io::stderr().lock();
-    let mut problems = 0;
+pub(super) fn validate(paths: &[PathBuf], json: bool) -> anyhow::Result<u8> {
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
     for p in paths {
         // The file's every automaton is built: sessions build them lazily, a trainer
         // wants to know now.
-        let loaded = rubric::load_rubric_file(p);
-        match loaded {
-            Ok(a) => writeln!(
-                out,
-                "✓ {}: {} ({}),{} 条规则",
-                p.display(),
-                ui::sanitize(&a.rubric().name),
-                a.rubric().id,
-                a.rubric().rules.len()
-            )?,
+        match rubric::load_rubric_file(p) {
+            Ok(a) => files.push(serde_json::json!({
+                "file": p.display().to_string(), "ok": true, "id": a.rubric().id,
+                "name": a.rubric().name, "rules": a.rubric().rules.len(),
+            })),
             Err(d) => {
-                problems += d.0.len();
-                for x in &d.0 {
-                    writeln!(err, "{}", ui::sanitize(&x.to_string()))?;
-                }
+                files.push(serde_json::json!({"file": p.display().to_string(), "ok": false}));
+                problems.extend(d.0);
             }
         }
     }
-    if problems > 0 {
-        writeln!(err, "\n共 {problems} 个问题。")?;
-        return Ok(1);
+    if json {
+        let doc = serde_json::json!({"ok": problems.is_empty(), "files": files,
+                                     "problems": super::problems_json(&problems)});
+        writeln!(
+            io::stdout().lock(),
+            "{}",
+            serde_json::to_string_pretty(&doc)?
+        )?;
+    } else {
+        write_validation(&files, &problems)?;
     }
-    Ok(0)
+    Ok(u8::from(!problems.is_empty()))
 }
 
-pub(super) fn calibrate(ctx: &super::Context, dir: &std::path::Path) -> anyhow::Result<u8> {
+fn write_validation(files: &[serde_json::Value], problems: &[Diagnostic]) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    let mut err = io::stderr().lock();
+    for f in files.iter().filter(|f| f["ok"] == true) {
+        let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+        writeln!(
+            out,
+            "✓ {}: {} ({}),{} 条规则",
+            s("file"),
+            ui::sanitize(&s("name")),
+            s("id"),
+            f["rules"]
+        )?;
+    }
+    for x in problems {
+        writeln!(err, "{}", ui::sanitize(&x.to_string()))?;
+    }
+    if !problems.is_empty() {
+        writeln!(err, "\n共 {} 个问题。", problems.len())?;
+    }
+    Ok(())
+}
+
+pub(super) fn calibrate(
+    ctx: &super::Context,
+    dir: &std::path::Path,
+    json: bool,
+) -> anyhow::Result<u8> {
     use crate::calibrate::{self, Sample};
 
     let analyser = ctx.analyser()?;
@@ -53,6 +80,7 @@ pub(super) fn calibrate(ctx: &super::Context, dir: &std::path::Path) -> anyhow::
     }
     let mut err = io::stderr().lock();
     let mut scored = Vec::new();
+    let mut skipped = Vec::new();
     for (label, path) in files {
         match super::score_cmd::score_file(&path, &catalog, analyser) {
             Ok(card) => scored.push(Sample {
@@ -60,10 +88,32 @@ pub(super) fn calibrate(ctx: &super::Context, dir: &std::path::Path) -> anyhow::
                 path,
                 total: card.total,
             }),
-            Err(e) => writeln!(err, "跳过 {}: {e:#}", path.display())?,
+            Err(e) => {
+                writeln!(err, "跳过 {}: {e:#}", path.display())?;
+                skipped.push(serde_json::json!({"file": path.display().to_string(),
+                                                "reason": format!("{e:#}")}));
+            }
         }
     }
     let (stats, inversions) = calibrate::check(&scored);
+    if json {
+        let sample = |s: &Sample| serde_json::json!({"label": s.label, "file": s.path.display().to_string(), "total": s.total});
+        let doc = serde_json::json!({
+            "ok": inversions.is_empty(),
+            "rubric": {"id": analyser.rubric().id, "version": analyser.rubric().version},
+            "labels": stats.iter().map(|s| serde_json::json!({"label": s.label, "count": s.count,
+                "mean": s.mean, "min": s.min, "max": s.max})).collect::<Vec<_>>(),
+            "inversions": inversions.iter().map(|i| serde_json::json!({"better": sample(&i.better),
+                "worse": sample(&i.worse)})).collect::<Vec<_>>(),
+            "skipped": skipped,
+        });
+        writeln!(
+            io::stdout().lock(),
+            "{}",
+            serde_json::to_string_pretty(&doc)?
+        )?;
+        return Ok(u8::from(!inversions.is_empty()));
+    }
     let mut out = io::stdout().lock();
     writeln!(
         out,

@@ -28,8 +28,8 @@ pub use scrub::Scrubber;
 pub use settings::{
     ApiKey, BackendKind, BreakerPolicy, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_READ_TIMEOUT, DEFAULT_REPLY_TIMEOUT, DEFAULT_TEMPERATURE, ENV_API_KEY, ENV_BASE_URL,
-    ENV_MODEL, ENV_REPLY_TIMEOUT, KeySource, LlmArgs, RetryPolicy, ServerArgs, Settings,
-    SettingsError,
+    ENV_MODEL, ENV_REPLY_TIMEOUT, KeySource, LlmArgs, RetryPolicy, ServerArgs, ServerSources,
+    Settings, SettingsError,
 };
 pub use sse::{SseError, SseParser};
 pub use voice::{BackendSummary, FallbackReason, LlmVoice, Source, Spoken, VoiceRecord};

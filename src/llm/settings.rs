@@ -13,6 +13,7 @@ use reqwest::Url;
 use super::breaker::Breaker;
 use super::scrub::{REDACTED, Scrubber};
 use crate::config::BackendConfig;
+use crate::resolve::{self, Env, Origin, Sourced};
 
 /// Ollama's OpenAI-compatible endpoint: the most common local server.
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:11434/v1";
@@ -246,7 +247,7 @@ impl Settings {
 
     /// Resolve from the process environment.
     pub fn resolve(args: &ServerArgs, config: &BackendConfig) -> Result<Self, SettingsError> {
-        Self::resolve_with(args, config, &|name| std::env::var(name).ok())
+        Self::resolve_with(args, config, &resolve::process_env)
     }
 
     /// Resolve with `env` standing for the environment (tests pass their own). A blank
@@ -254,78 +255,48 @@ impl Settings {
     pub fn resolve_with(
         args: &ServerArgs,
         config: &BackendConfig,
-        env: &dyn Fn(&str) -> Option<String>,
+        env: Env<'_>,
     ) -> Result<Self, SettingsError> {
-        let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-        let (url, origin) = if let Some(u) = &args.base_url {
-            (u.clone(), "--base-url".to_string())
-        } else if let Some((name, u)) = ENV_BASE_URL.iter().find_map(|n| env(n).map(|v| (n, v))) {
-            (u, format!("环境变量 {name}"))
-        } else if let Some(u) = &config.base_url {
-            (u.clone(), "配置文件 backend.base_url".to_string())
-        } else {
-            (DEFAULT_BASE_URL.to_string(), "默认值".to_string())
+        Self::from_sources(&args.sources(config, env)?)
+    }
+
+    /// Check the resolved values and build the settings; an error names the value's
+    /// origin (`--temperature`, `环境变量 OPENAI_BASE_URL`, `配置文件 backend.stream` …).
+    pub fn from_sources(s: &ServerSources) -> Result<Self, SettingsError> {
+        let base_url = parse_base_url(&s.base_url.value, &s.base_url.origin.detail())?;
+        let num = |v: &Sourced<f64>| (v.value, v.origin.detail());
+        let (t, o) = num(&s.temperature);
+        let temperature = in_range(t, o, "temperature", 0.0, 2.0, "0–2")?;
+        let (t, o) = num(&s.read_timeout);
+        let read_timeout = secs(t, o, "read_timeout_secs")?;
+        let (t, o) = num(&s.reply_timeout);
+        let reply_timeout = secs(t, o, "reply_timeout_secs")?;
+        let (t, o) = num(&s.connect_timeout);
+        let connect_timeout = secs(t, o, "connect_timeout_secs")?;
+        if s.max_tokens.value == 0 {
+            return Err(SettingsError::OutOfRange {
+                origin: s.max_tokens.origin.detail(),
+                name: "max_tokens",
+                value: 0.0,
+                range: "1–100000",
+            });
+        }
+        let key_source = match s.api_key.as_ref().map(|k| &k.origin) {
+            None => KeySource::None,
+            Some(Origin::File(_)) => KeySource::ConfigFile,
+            Some(_) => KeySource::Environment,
         };
-        let base_url = parse_base_url(&url, &origin)?;
-
-        let model = args
-            .model
-            .clone()
-            .or_else(|| env(ENV_MODEL))
-            .or_else(|| config.model.clone())
-            .map(|m| m.trim().to_string())
-            .filter(|m| !m.is_empty());
-
-        let (api_key, key_source) = match env(ENV_API_KEY).and_then(|k| ApiKey::new(&k)) {
-            Some(k) => (Some(k), KeySource::Environment),
-            None => match config.api_key.as_deref().and_then(ApiKey::new) {
-                Some(k) => (Some(k), KeySource::ConfigFile),
-                None => (None, KeySource::None),
-            },
-        };
-
-        let temperature = pick(args.temperature, "--temperature", config.temperature)
-            .map(|(v, o)| in_range(v, o, "temperature", 0.0, 2.0, "0–2"))
-            .transpose()?
-            .unwrap_or(DEFAULT_TEMPERATURE);
-        let read_timeout = pick(args.timeout, "--timeout", config.read_timeout_secs)
-            .map(|(v, o)| secs(v, o, "read_timeout_secs"))
-            .transpose()?
-            .unwrap_or(DEFAULT_READ_TIMEOUT);
-        let reply_timeout = reply_timeout(args, config, &env)?;
-        let connect_timeout = pick(
-            args.connect_timeout,
-            "--connect-timeout",
-            config.connect_timeout_secs,
-        )
-        .map(|(v, o)| secs(v, o, "connect_timeout_secs"))
-        .transpose()?
-        .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-        let max_tokens = match args.max_tokens {
-            Some(0) => {
-                return Err(SettingsError::OutOfRange {
-                    origin: "--max-tokens".into(),
-                    name: "max_tokens",
-                    value: 0.0,
-                    range: "1–100000",
-                });
-            }
-            Some(n) => n,
-            None => DEFAULT_MAX_TOKENS,
-        };
-        let stream = !args.no_stream && config.stream.unwrap_or(true);
-
         Ok(Self {
             base_url,
-            model,
-            api_key,
+            model: s.model.as_ref().map(|m| m.value.clone()),
+            api_key: s.api_key.as_ref().map(|k| k.value.clone()),
             key_source,
             temperature,
-            max_tokens,
+            max_tokens: s.max_tokens.value,
             connect_timeout,
             read_timeout,
             reply_timeout,
-            stream,
+            stream: s.stream.value,
             retry: RetryPolicy::default(),
             breaker: Arc::new(Breaker::new(BreakerPolicy::default())),
         })
@@ -367,10 +338,17 @@ impl Settings {
 impl LlmArgs {
     /// The backend in force: the flag, else the config file's `backend.kind`, else offline.
     pub fn kind(&self, config: &BackendConfig) -> BackendKind {
-        self.backend.unwrap_or(match config.kind.as_deref() {
-            Some("llm") => BackendKind::Llm,
-            _ => BackendKind::Offline,
-        })
+        self.kind_sourced(config).value
+    }
+
+    /// [`LlmArgs::kind`] with where it came from, for `config show`.
+    pub fn kind_sourced(&self, config: &BackendConfig) -> Sourced<BackendKind> {
+        let file = config.kind.as_deref().map(|k| match k {
+            "llm" => (BackendKind::Llm, "backend.kind"),
+            _ => (BackendKind::Offline, "backend.kind"),
+        });
+        resolve::first(self.backend.map(|b| (b, "--backend")), None, file)
+            .unwrap_or(Sourced::new(BackendKind::Offline, Origin::Default))
     }
 
     /// The server settings when the LLM backend is chosen, `None` for offline.
@@ -382,46 +360,115 @@ impl LlmArgs {
     }
 }
 
-/// The reply deadline: `--reply-timeout`, else `PEILIAN_REPLY_TIMEOUT`, else the config
-/// file's `reply_timeout_secs`, else the default.
-fn reply_timeout(
-    args: &ServerArgs,
-    config: &BackendConfig,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Duration, SettingsError> {
-    const NAME: &str = "reply_timeout_secs";
-    let from_env = || -> Result<Option<(f64, String)>, SettingsError> {
-        let Some(v) = env(ENV_REPLY_TIMEOUT) else {
-            return Ok(None);
-        };
-        let origin = format!("环境变量 {ENV_REPLY_TIMEOUT}");
-        match v.trim().parse::<f64>() {
-            Ok(n) => Ok(Some((n, origin))),
-            Err(_) => Err(SettingsError::NotANumber {
-                origin,
-                name: NAME,
-                value: v.chars().take(40).collect(),
-            }),
-        }
-    };
-    let chosen = match args.reply_timeout {
-        Some(v) => Some((v, "--reply-timeout".to_string())),
-        None => match from_env()? {
-            Some(found) => Some(found),
-            None => pick(None, "", config.reply_timeout_secs),
-        },
-    };
-    chosen
-        .map(|(v, o)| secs(v, o, NAME))
-        .transpose()
-        .map(|d| d.unwrap_or(DEFAULT_REPLY_TIMEOUT))
+/// Every server setting with where it came from, before it is checked: what
+/// `config show` prints, and what [`Settings::from_sources`] checks and uses, so the
+/// two cannot disagree.
+#[derive(Debug, Clone)]
+pub struct ServerSources {
+    pub base_url: Sourced<String>,
+    /// None: the first model the server lists.
+    pub model: Option<Sourced<String>>,
+    pub api_key: Option<Sourced<ApiKey>>,
+    pub temperature: Sourced<f64>,
+    pub max_tokens: Sourced<u32>,
+    pub connect_timeout: Sourced<f64>,
+    pub read_timeout: Sourced<f64>,
+    pub reply_timeout: Sourced<f64>,
+    pub stream: Sourced<bool>,
 }
 
-fn pick(flag: Option<f64>, flag_name: &str, config: Option<f64>) -> Option<(f64, String)> {
-    match (flag, config) {
-        (Some(v), _) => Some((v, flag_name.to_string())),
-        (None, Some(v)) => Some((v, "配置文件 backend".to_string())),
-        (None, None) => None,
+impl ServerArgs {
+    /// Each setting from the flag, else the environment, else the config file's
+    /// `[backend]`, else the default. Only a reply deadline in the environment that is
+    /// not a number is an error here; ranges are checked by [`Settings::from_sources`].
+    pub fn sources(
+        &self,
+        config: &BackendConfig,
+        env: Env<'_>,
+    ) -> Result<ServerSources, SettingsError> {
+        let or_default =
+            |v: Option<Sourced<f64>>, d: f64| v.unwrap_or(Sourced::new(d, Origin::Default));
+        let flag = |v: Option<f64>, name| v.map(|v| (v, name));
+        let file = |v: Option<f64>, key| v.map(|v| (v, key));
+        let base_url = resolve::first(
+            self.base_url.clone().map(|u| (u, "--base-url")),
+            resolve::env_first(env, &ENV_BASE_URL),
+            config.base_url.clone().map(|u| (u, "backend.base_url")),
+        )
+        .unwrap_or(Sourced::new(DEFAULT_BASE_URL.to_string(), Origin::Default));
+        let model = resolve::first(
+            self.model.clone().map(|m| (m, "--model")),
+            resolve::env_first(env, &[ENV_MODEL]),
+            config.model.clone().map(|m| (m, "backend.model")),
+        )
+        .map(|m| m.map(|v| v.trim().to_string()))
+        .filter(|m| !m.value.is_empty());
+        let api_key = resolve::first(
+            None,
+            resolve::env_first(env, &[ENV_API_KEY]).and_then(|k| {
+                let origin = k.origin.clone();
+                ApiKey::new(&k.value).map(|v| Sourced::new(v, origin))
+            }),
+            config
+                .api_key
+                .as_deref()
+                .and_then(ApiKey::new)
+                .map(|k| (k, "backend.api_key")),
+        );
+        let temperature = resolve::first(
+            flag(self.temperature, "--temperature"),
+            None,
+            file(config.temperature, "backend.temperature"),
+        );
+        let read_timeout = resolve::first(
+            flag(self.timeout, "--timeout"),
+            None,
+            file(config.read_timeout_secs, "backend.read_timeout_secs"),
+        );
+        let connect_timeout = resolve::first(
+            flag(self.connect_timeout, "--connect-timeout"),
+            None,
+            file(config.connect_timeout_secs, "backend.connect_timeout_secs"),
+        );
+        let reply_timeout = resolve::first(
+            flag(self.reply_timeout, "--reply-timeout"),
+            reply_timeout_env(env)?,
+            file(config.reply_timeout_secs, "backend.reply_timeout_secs"),
+        );
+        let stream = resolve::first(
+            self.no_stream.then_some((false, "--no-stream")),
+            None,
+            config.stream.map(|s| (s, "backend.stream")),
+        )
+        .unwrap_or(Sourced::new(true, Origin::Default));
+        Ok(ServerSources {
+            base_url,
+            model,
+            api_key,
+            temperature: or_default(temperature, DEFAULT_TEMPERATURE),
+            max_tokens: resolve::first(self.max_tokens.map(|n| (n, "--max-tokens")), None, None)
+                .unwrap_or(Sourced::new(DEFAULT_MAX_TOKENS, Origin::Default)),
+            connect_timeout: or_default(connect_timeout, DEFAULT_CONNECT_TIMEOUT.as_secs_f64()),
+            read_timeout: or_default(read_timeout, DEFAULT_READ_TIMEOUT.as_secs_f64()),
+            reply_timeout: or_default(reply_timeout, DEFAULT_REPLY_TIMEOUT.as_secs_f64()),
+            stream,
+        })
+    }
+}
+
+/// `PEILIAN_REPLY_TIMEOUT` as a number of seconds; blank is unset, anything else that
+/// is not a number is an error naming the variable.
+fn reply_timeout_env(env: Env<'_>) -> Result<Option<Sourced<f64>>, SettingsError> {
+    let Some(v) = resolve::env_first(env, &[ENV_REPLY_TIMEOUT]) else {
+        return Ok(None);
+    };
+    match v.value.trim().parse::<f64>() {
+        Ok(n) => Ok(Some(Sourced::new(n, v.origin))),
+        Err(_) => Err(SettingsError::NotANumber {
+            origin: v.origin.detail(),
+            name: "reply_timeout_secs",
+            value: v.value.chars().take(40).collect(),
+        }),
     }
 }
 
