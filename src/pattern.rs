@@ -26,6 +26,11 @@ pub const MAX_PATTERN_CHARS: usize = 1000;
 /// take while it is built: the regex crate's own default `size_limit`.
 pub const SIZE_LIMIT: usize = 10 << 20;
 
+/// All of a rubric's automata together (every kind and every exception): searching
+/// keeps caches in proportion to them, per thread. The default rubric's take about
+/// 1 MB; see the test in `rubric::analyser`.
+pub const RUBRIC_AUTOMATA_LIMIT: usize = 16 << 20;
+
 /// Cache of a lazy DFA: the regex crate's default `dfa_size_limit`.
 pub const DFA_SIZE_LIMIT: usize = 2 << 20;
 

@@ -433,3 +433,46 @@ fn only_regular_files_below_the_limit_are_read() {
         assert!(err.contains(file) && err.contains(message), "{file}: {err}");
     }
 }
+
+/// Patterns that each fit the size limit can still add up: one wide pattern in every
+/// kind (22 × 「\p{L}{300}」) took 1.4 GB on the first analysed line. The rubric's
+/// automata together have a budget, checked by validation and at load, on `rules`.
+#[test]
+fn patterns_that_fit_alone_but_not_together_are_refused() {
+    let d = Dir::new();
+    let default = std::fs::read_to_string(common::repo("rubrics/default.toml")).unwrap();
+    let mut kinds: Vec<&str> = Vec::new();
+    for l in default.lines() {
+        if let Some(k) = l
+            .strip_prefix("kind = \"")
+            .and_then(|k| k.strip_suffix('"'))
+            && !kinds.contains(&k)
+        {
+            kinds.push(k);
+        }
+    }
+    assert!(kinds.len() >= 20, "{kinds:?}");
+    let mut wide = default.clone();
+    for k in &kinds {
+        wide.push_str(&format!(
+            "\n[[rules]]\nid = \"wide.{k}\"\nkind = \"{k}\"\nphrase = \"x\"\nbetter = \"您好\"\npatterns = ['\\p{{L}}{{300}}']\nweight = 1\n"
+        ));
+    }
+    let path = d.write("wide.toml", wide);
+    d.cmd()
+        .args(["rubric", "validate"])
+        .arg(&path)
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("rules: 全部规则的自动机合计"));
+    d.cmd()
+        .arg("--rubric")
+        .arg(&path)
+        .arg("analyze")
+        .write_stdin("您好\n")
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("上限"));
+}

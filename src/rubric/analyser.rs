@@ -702,10 +702,28 @@ impl Analyser {
     /// that no turn waits for a build; otherwise each is built on first use.
     pub fn compile_all(&self) -> Result<(), Vec<Problem>> {
         self.scanner();
-        let problems: Vec<Problem> = (0..self.groups.len())
+        let mut problems: Vec<Problem> = (0..self.groups.len())
             .filter_map(|i| self.engine(i).as_ref().err().map(|e| (i, e)))
             .flat_map(|(i, e)| self.group_problems(i, e))
             .collect();
+        // Each kind's automaton fits its own limit, but every search keeps caches in
+        // proportion to all of them together (22 kinds of 「\p{L}{300}」 passed one by
+        // one and then took 1.4 GB on the first line): the whole rubric has a budget.
+        let total: usize = (0..self.groups.len())
+            .filter_map(|i| self.engine(i).as_ref().ok())
+            .map(|e| e.pike.get_nfa().memory_usage())
+            .sum();
+        if total > crate::pattern::RUBRIC_AUTOMATA_LIMIT {
+            problems.push(Problem::new(
+                FieldPath::root().key("rules"),
+                format!(
+                    "全部规则的自动机合计约 {} MB，超过 {} MB 的上限（模式太多或太宽，例如很长的 \\p{{L}}{{n}}）;expected the rubric's patterns to compile to at most {} bytes",
+                    total >> 20,
+                    crate::pattern::RUBRIC_AUTOMATA_LIMIT >> 20,
+                    crate::pattern::RUBRIC_AUTOMATA_LIMIT
+                ),
+            ));
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -1040,6 +1058,19 @@ better = "x"
                 proptest::prop_assert_eq!(scan(a, &text), reference(a, &text), "{}", text);
             }
         }
+    }
+
+    /// The default rubric's automata are far inside the budget a trainer's rubric has.
+    #[test]
+    fn the_default_rubric_is_well_inside_the_automata_budget() {
+        let a =
+            crate::rubric::load_rubric_text("default.toml", crate::rubric::DEFAULT_RUBRIC).unwrap();
+        a.compile_all().unwrap();
+        let total: usize = (0..a.groups.len())
+            .map(|i| a.engine(i).as_ref().unwrap().pike.get_nfa().memory_usage())
+            .sum();
+        eprintln!("default rubric automata: {total} bytes");
+        assert!(total * 4 < crate::pattern::RUBRIC_AUTOMATA_LIMIT, "{total}");
     }
 
     #[test]
