@@ -17,7 +17,7 @@ pub enum LlmError {
     #[error("服务 {secs} 秒没有回应{}:模型太慢或服务卡住了,可以用 --timeout 放宽", if *.partial { "(回复说到一半)" } else { "" })]
     ReadTimeout { secs: f64, partial: bool },
 
-    #[error("服务 {secs} 秒内没有说完一句{}：模型太慢或服务在一点点地吐字，可以用 --reply-timeout 放宽", if *.partial { "（回复说到一半）" } else { "" })]
+    #[error("服务 {secs} 秒内没有说完一句{}：模型太慢、服务卡住不回话或在一点点地吐字，可以用 --reply-timeout 放宽", if *.partial { "（回复说到一半）" } else { "" })]
     Deadline { secs: f64, partial: bool },
 
     #[error("服务限流(HTTP 429){}:{message}", retry_hint(.retry_after))]
