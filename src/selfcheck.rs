@@ -62,15 +62,7 @@ fn play(entry: &Entry, check: &Check, engine: &Engine<'_>) -> CheckResult {
         }
         let t = session.say(line).expect("no transcript, no I/O");
         angers.push(t.anger);
-        let events: Vec<String> = t
-            .events
-            .iter()
-            .map(|e| {
-                serde_json::to_value(e)
-                    .map(|v| v["event"].as_str().unwrap_or("").to_string())
-                    .unwrap_or_default()
-            })
-            .collect();
+        let events: Vec<String> = t.events.iter().map(crate::transcript::event_name).collect();
         let kinds: Vec<&str> = t.signals.iter().map(|s| s.kind.as_str()).collect();
         notes.push(format!("[{}] {:?} {:?}", t.anger, kinds, events));
     }

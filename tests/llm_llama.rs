@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use peilian::engine::{Engine, OfflineVoice};
 use peilian::llm::{
-    ApiKey, Client, Event, LlmError, LlmVoice, Message, Settings, Source, TurnRequest,
+    ApiKey, Client, Event, LlmError, LlmVoice, Message, Settings, TurnRequest, VoiceSource,
 };
 use peilian::persona::Catalog;
 use peilian::rubric::default_rubric;
@@ -202,7 +202,7 @@ fn garbage_from_a_real_model_falls_back_to_the_offline_line_marked() {
         spoken.audit
     );
     assert!(
-        matches!(spoken.source, Source::Fallback { .. }) && spoken.audit_unresolved(),
+        matches!(spoken.source, VoiceSource::Fallback { .. }) && spoken.audit_unresolved(),
         "{spoken:?}"
     );
     assert_eq!(spoken.text, offline);

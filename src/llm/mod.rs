@@ -32,4 +32,4 @@ pub use settings::{
     SettingsError,
 };
 pub use sse::{SseError, SseParser};
-pub use voice::{BackendSummary, FallbackReason, LlmVoice, Source, Spoken, VoiceRecord};
+pub use voice::{BackendSummary, FallbackReason, LlmVoice, Spoken, VoiceRecord, VoiceSource};

@@ -35,7 +35,7 @@ use crate::engine::Engine;
 
 /// Where the words of a line came from.
 #[derive(Debug, Clone)]
-pub enum Source {
+pub enum VoiceSource {
     /// The model, audited.
     Llm,
     /// The offline line, because the model's could not be used.
@@ -82,7 +82,7 @@ impl FallbackReason {
 pub struct Spoken {
     /// The words to record (and to show, unless `streamed`).
     pub text: String,
-    pub source: Source,
+    pub source: VoiceSource,
     /// Every audit failure of every attempt, in order.
     pub audit: Vec<AuditFailure>,
     /// A second attempt was made.
@@ -103,7 +103,7 @@ impl Spoken {
     pub fn audit_unresolved(&self) -> bool {
         matches!(
             self.source,
-            Source::Fallback {
+            VoiceSource::Fallback {
                 reason: FallbackReason::Audit
             }
         )
@@ -112,14 +112,14 @@ impl Spoken {
     /// The offline line was used because of the server (see
     /// [`FallbackReason::server_fault`]).
     pub fn server_fault(&self) -> bool {
-        matches!(&self.source, Source::Fallback { reason } if reason.server_fault())
+        matches!(&self.source, VoiceSource::Fallback { reason } if reason.server_fault())
     }
 
     /// The server was not asked: the breaker was open.
     pub fn paused(&self) -> bool {
         matches!(
             self.source,
-            Source::Fallback {
+            VoiceSource::Fallback {
                 reason: FallbackReason::Paused
             }
         )
@@ -128,8 +128,8 @@ impl Spoken {
     /// What a transcript records about how the line was made.
     pub fn record(&self) -> VoiceRecord {
         let (source, reason) = match &self.source {
-            Source::Llm => ("llm", None),
-            Source::Fallback { reason } => ("fallback", Some(reason.to_string())),
+            VoiceSource::Llm => ("llm", None),
+            VoiceSource::Fallback { reason } => ("fallback", Some(reason.to_string())),
         };
         VoiceRecord {
             source,
@@ -269,7 +269,7 @@ impl LlmVoice {
             if failures.is_empty() {
                 return Spoken {
                     text: reply.text.trim().to_string(),
-                    source: Source::Llm,
+                    source: VoiceSource::Llm,
                     audit,
                     regenerated: attempt > 0,
                     streamed: shown,
@@ -395,7 +395,7 @@ fn fallback(
 ) -> Spoken {
     Spoken {
         text: offline_line.to_string(),
-        source: Source::Fallback { reason },
+        source: VoiceSource::Fallback { reason },
         audit,
         regenerated,
         streamed: false,

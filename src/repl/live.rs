@@ -126,7 +126,7 @@ impl Shown {
     /// not while the breaker keeps the server paused: the line that paused it said so),
     /// the words unless they were streamed, and the mood bar outside an exam.
     pub fn finish(mut self, voice: Option<&VoiceMark>, text: Option<&str>, anger: Option<i32>) {
-        if let Some(v) = voice.filter(|v| v.source == "fallback" && !v.paused)
+        if let Some(v) = voice.filter(|v| v.is_fallback() && !v.paused)
             && !self.noted
         {
             if self.started {
