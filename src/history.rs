@@ -12,9 +12,10 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::assess::score_transcript;
+use crate::engine::Outcome;
 use crate::persona::Catalog;
 use crate::rubric::Analyser;
-use crate::transcript;
+use crate::transcript::{self, Ending};
 
 /// The most sessions in one window of the trend: the latest five against the five
 /// before them. Fewer sessions make smaller windows (two sessions: the last against
@@ -172,11 +173,11 @@ fn examine(path: &Path, trainee: Option<&str>, catalog: &Catalog, analyser: &Ana
         Err(e) => return skipped(format!("{e:#}")),
     };
     // Scoring found both, so the lookups cannot fail; names are today's, like the score.
-    let entry = catalog.find(&t.header.persona.id);
-    let persona = entry.map_or(t.header.persona.name.as_str(), |e| e.persona.name.as_str());
-    let scenario = entry
-        .and_then(|e| e.persona.scenario(&t.header.scenario))
-        .map_or(t.header.scenario.as_str(), |s| s.title.as_str());
+    let (persona, scenario) = match catalog.resolve(&t.header.persona.id, Some(&t.header.scenario))
+    {
+        Ok((e, s)) => (e.persona.name.as_str(), s.title.as_str()),
+        Err(_) => (t.header.persona.name.as_str(), t.header.scenario.as_str()),
+    };
     Found::Session(Box::new(Session {
         file: file.clone(),
         started: t.header.started_at.parse::<jiff::Timestamp>().ok(),
@@ -287,7 +288,10 @@ pub fn trend(sessions: &[Session]) -> Option<Trend> {
     Some(Trend {
         sessions: scores.len(),
         average: average(&scores),
-        resolved: sessions.iter().filter(|s| s.outcome == "resolved").count(),
+        resolved: sessions
+            .iter()
+            .filter(|s| Ending::of(&s.outcome) == Ending::Ended(Outcome::Resolved))
+            .count(),
         best,
         best_score: scores[best],
         best_file: sessions[best].file.clone(),

@@ -24,6 +24,7 @@ pub mod reading;
 pub mod repl;
 pub mod rubric;
 pub mod score;
+pub mod script;
 pub mod selfcheck;
 pub mod session;
 pub mod transcript;

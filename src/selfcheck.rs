@@ -56,16 +56,15 @@ fn play(entry: &Entry, check: &Check, engine: &Engine<'_>) -> CheckResult {
     let initial_anger = session.header().initial.anger;
     let mut angers = Vec::new();
     let mut notes = Vec::new();
-    for line in &check.lines {
-        if session.outcome().is_some() {
-            break;
-        }
-        let t = session.say(line).expect("no transcript, no I/O");
+    let lines = check.lines.iter().map(|l| Ok(l.clone()));
+    crate::script::play(&mut session, lines, |t| {
         angers.push(t.anger);
         let events: Vec<String> = t.events.iter().map(crate::transcript::event_name).collect();
         let kinds: Vec<&str> = t.signals.iter().map(|s| s.kind.as_str()).collect();
         notes.push(format!("[{}] {:?} {:?}", t.anger, kinds, events));
-    }
+        Ok::<_, std::io::Error>(())
+    })
+    .expect("no transcript, no I/O");
     let outcome = session.outcome_if_stopped();
     let passed = match check.expect {
         Expect::Resolved => outcome == Some(Outcome::Resolved),

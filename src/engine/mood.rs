@@ -215,9 +215,6 @@ pub struct TurnReport {
     pub decision: Decision,
 }
 
-/// Order in which bad kinds are reacted to when a line has several.
-pub(super) const BAD_PRIORITY: [&str; 5] = ["forbidden", "blame", "deflect", "argue", "impolite"];
-
 /// Turns after accepting a remedy in which the customer waits for the trainee to close
 /// the call (confirm, promise follow-up, say goodbye) before ending it themself.
 pub(super) const CLOSE_TURNS: u32 = 2;

@@ -42,6 +42,17 @@ pub enum VoiceSource {
     Fallback { reason: FallbackReason },
 }
 
+impl VoiceSource {
+    /// Machine name, for the voice's own record (transcripts name it themselves, see
+    /// `transcript::names`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            VoiceSource::Llm => "llm",
+            VoiceSource::Fallback { .. } => "fallback",
+        }
+    }
+}
+
 /// Why the offline line was used.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum FallbackReason {
@@ -127,10 +138,11 @@ impl Spoken {
 
     /// What a transcript records about how the line was made.
     pub fn record(&self) -> VoiceRecord {
-        let (source, reason) = match &self.source {
-            VoiceSource::Llm => ("llm", None),
-            VoiceSource::Fallback { reason } => ("fallback", Some(reason.to_string())),
+        let reason = match &self.source {
+            VoiceSource::Llm => None,
+            VoiceSource::Fallback { reason } => Some(reason.to_string()),
         };
+        let source = self.source.as_str();
         VoiceRecord {
             source,
             reason,

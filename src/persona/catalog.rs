@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{Persona, validate_with};
+use super::{Persona, Scenario, validate_with};
 use crate::diag::{Diagnostic, Diagnostics, Locator, clip};
 use crate::rubric::Analyser;
 
@@ -213,6 +213,21 @@ pub fn duplicate_ids(entries: &[Entry], before: &[Entry]) -> Vec<Diagnostic> {
     out
 }
 
+/// Why [`Catalog::resolve`] found nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unresolved {
+    /// No persona answers to the name; `message` lists the ones there are.
+    #[error("{message}")]
+    Persona { name: String, message: String },
+    #[error("客户「{persona_name}」没有场景「{scenario}」。可选:{}", choices.join("、"))]
+    Scenario {
+        persona_id: String,
+        persona_name: String,
+        scenario: String,
+        choices: Vec<String>,
+    },
+}
+
 impl Catalog {
     /// The built-in personas, then those of `dir` (replacing built-ins by id). A file
     /// of `dir` with errors costs only itself: its problems are kept in
@@ -272,6 +287,32 @@ impl Catalog {
             .iter()
             .find(|e| e.persona.id == name)
             .or_else(|| self.entries.iter().find(|e| e.persona.answers_to(name)))
+    }
+
+    /// The persona and scenario a user or a transcript names: the persona by id, name
+    /// or alias, the scenario by id (the persona's first when none is named). The one
+    /// lookup every command uses; callers that know more (a transcript's file) word
+    /// the error their own way from its kind.
+    pub fn resolve(
+        &self,
+        persona: &str,
+        scenario: Option<&str>,
+    ) -> Result<(&Entry, &Scenario), Unresolved> {
+        let entry = self.find(persona).ok_or_else(|| Unresolved::Persona {
+            name: persona.to_string(),
+            message: self.not_found(persona),
+        })?;
+        let p = &entry.persona;
+        let sc = match scenario {
+            None => &p.scenarios[0],
+            Some(id) => p.scenario(id).ok_or_else(|| Unresolved::Scenario {
+                persona_id: p.id.clone(),
+                persona_name: p.name.clone(),
+                scenario: id.to_string(),
+                choices: p.scenarios.iter().map(|s| s.id.clone()).collect(),
+            })?,
+        };
+        Ok((entry, sc))
     }
 
     /// What to tell a user who named a persona that does not exist.

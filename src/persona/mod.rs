@@ -15,7 +15,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use catalog::{
-    Catalog, Entry, PersonaSource, duplicate_ids, load_persona_file, load_persona_text, toml_files,
+    Catalog, Entry, PersonaSource, Unresolved, duplicate_ids, load_persona_file, load_persona_text,
+    toml_files,
 };
 pub use validate::{validate, validate_with};
 
@@ -107,16 +108,63 @@ pub struct Difficulties {
     pub hard: Level,
 }
 
+/// A difficulty level: its machine name (command lines, persona files, transcripts)
+/// and its Chinese label live here and nowhere else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Difficulty {
+    Easy,
+    Normal,
+    Hard,
+}
+
+impl Difficulty {
+    /// In menu order.
+    pub const ALL: [Difficulty; 3] = [Difficulty::Easy, Difficulty::Normal, Difficulty::Hard];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Difficulty::Easy => "easy",
+            Difficulty::Normal => "normal",
+            Difficulty::Hard => "hard",
+        }
+    }
+
+    /// Chinese label for trainees.
+    pub fn label(self) -> &'static str {
+        match self {
+            Difficulty::Easy => "简单",
+            Difficulty::Normal => "普通",
+            Difficulty::Hard => "困难",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == name)
+    }
+
+    /// The label of a difficulty named in a file, or the name itself when it is none.
+    pub fn label_of(name: &str) -> &str {
+        Self::parse(name).map_or(name, |d| d.label())
+    }
+}
+
 /// The difficulty levels by name, in menu order.
-pub const LEVELS: [&str; 3] = ["easy", "normal", "hard"];
+pub const LEVELS: [&str; 3] = [
+    Difficulty::Easy.as_str(),
+    Difficulty::Normal.as_str(),
+    Difficulty::Hard.as_str(),
+];
 
 impl Difficulties {
     pub fn get(&self, level: &str) -> Option<&Level> {
-        match level {
-            "easy" => Some(&self.easy),
-            "normal" => Some(&self.normal),
-            "hard" => Some(&self.hard),
-            _ => None,
+        Difficulty::parse(level).map(|d| self.level(d))
+    }
+
+    pub fn level(&self, d: Difficulty) -> &Level {
+        match d {
+            Difficulty::Easy => &self.easy,
+            Difficulty::Normal => &self.normal,
+            Difficulty::Hard => &self.hard,
         }
     }
 }

@@ -18,6 +18,7 @@ use rustyline::{
 };
 
 use super::commands;
+use crate::script::{Answers, AnswersError, Utf8};
 
 /// One thing the trainee did at the prompt.
 #[derive(Debug, PartialEq, Eq)]
@@ -192,47 +193,43 @@ impl Source for Terminal {
 
 /// Lines from a pipe. Invalid UTF-8 is replaced (with a warning naming the line)
 /// rather than ending the session; blank lines and `#` comments are skipped as in
-/// `run`'s answer files.
+/// Trainee lines piped into `practice`, read as answers files are
+/// ([`crate::script::Answers`]); a stray byte that is not UTF-8 is replaced with a
+/// warning rather than ending a live session.
 pub struct Piped<R> {
-    reader: R,
-    line_no: usize,
+    answers: Answers<R>,
 }
 
 impl<R: BufRead> Piped<R> {
     pub fn new(reader: R) -> Self {
-        Self { reader, line_no: 0 }
+        Self {
+            answers: Answers::new(reader, "标准输入", Utf8::Replaced),
+        }
     }
 }
 
 impl<R: BufRead> Source for Piped<R> {
     fn read(&mut self, _prompt: &str) -> Input {
-        let mut raw = Vec::new();
-        loop {
-            raw.clear();
-            match self.reader.read_until(b'\n', &mut raw) {
-                Ok(0) => return Input::Eof,
-                Ok(_) => {}
-                Err(e) => {
-                    eprintln!("警告: 读取标准输入出错: {e}");
-                    return Input::Eof;
-                }
-            }
-            self.line_no += 1;
-            let text = match String::from_utf8(raw.clone()) {
-                Ok(t) => t,
-                Err(_) => {
+        match self.answers.next_line() {
+            Ok(Some(line)) => {
+                if line.replaced {
                     eprintln!(
                         "警告: 标准输入第 {} 行不是有效的 UTF-8,无法识别的字节已替换",
-                        self.line_no
+                        line.line
                     );
-                    String::from_utf8_lossy(&raw).into_owned()
                 }
-            };
-            let t = text.trim();
-            if t.is_empty() || t.starts_with('#') {
-                continue;
+                Input::Line(line.text)
             }
-            return Input::Line(t.to_string());
+            Ok(None) => Input::Eof,
+            Err(AnswersError::Io { source, .. }) => {
+                eprintln!("警告: 读取标准输入出错: {source}");
+                Input::Eof
+            }
+            // Not met: bad bytes are replaced.
+            Err(e @ AnswersError::NotUtf8 { .. }) => {
+                eprintln!("警告: {e}");
+                Input::Eof
+            }
         }
     }
 

@@ -20,6 +20,10 @@ pub struct KindInfo {
     pub polarity: Polarity,
 }
 
+/// The bad kinds, worst first: when a line has several, the customer reacts to the
+/// first of them and the coach names it. One order, so the two never disagree.
+pub const WORST_FIRST: [&str; 5] = ["forbidden", "blame", "deflect", "argue", "impolite"];
+
 /// Built-in kinds: id, Chinese label, polarity.
 pub const BUILTIN_KINDS: [(&str, &str, Polarity); 22] = [
     ("greeting", "问候", Polarity::Good),

@@ -17,9 +17,10 @@ use serde::Serialize;
 pub use ledger::Promise;
 use ledger::promises;
 
+use crate::engine::Outcome;
 use crate::persona::{Need, Persona, Scenario};
 use crate::rubric::{ACTION_KINDS, Analyser, Polarity};
-use crate::transcript::{Transcript, TurnRecord};
+use crate::transcript::{Ending, Transcript, TurnRecord};
 
 /// Version of the scorecard JSON format.
 pub const SCHEMA: &str = "peilian.scorecard/1";
@@ -228,7 +229,7 @@ pub fn score_chat(
     generated_at: String,
 ) -> Scorecard {
     let mut card = score_with(t, name, None, analyser, generated_at);
-    card.outcome = "chat".into();
+    card.outcome = Ending::Chat.as_str().into();
     card.final_anger = 0;
     card.anger_curve.clear();
     card
@@ -839,13 +840,18 @@ pub fn need_tip(need: &Need, scenario: Option<&Scenario>, analyser: &Analyser) -
 
 /// 结果: resolved, walked out, out of turns — and how calm the customer ended.
 fn outcome(t: &Transcript, max: f64) -> Dimension {
-    let outcome = t.end.as_ref().map_or("unfinished", |e| e.outcome.as_str());
-    let (share, why) = match outcome {
-        "resolved" => (1.0, "问题解决"),
-        "out_of_turns" => (0.3, "客户失去耐心"),
-        "walked_out" => (0.0, "客户愤而离开"),
-        _ => (0.2, "对话未结束"),
+    let ending = t
+        .end
+        .as_ref()
+        .map_or(Ending::Unfinished, |e| Ending::of(&e.outcome));
+    let outcome = ending.as_str();
+    let share = match ending {
+        Ending::Ended(Outcome::Resolved) => 1.0,
+        Ending::Ended(Outcome::OutOfTurns) => 0.3,
+        Ending::Ended(Outcome::WalkedOut) => 0.0,
+        Ending::Unfinished | Ending::Chat => 0.2,
     };
+    let why = ending.label();
     Dimension {
         id: "outcome",
         label: "结果",
