@@ -11,7 +11,7 @@
 use std::fmt::Write as _;
 
 use super::audit::AuditFailure;
-use super::client::Message;
+use super::wire::Message;
 use crate::engine::{Decision, Engine, MoodState, Move, Outcome};
 use crate::persona::{Persona, Scenario};
 

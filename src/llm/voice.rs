@@ -27,10 +27,11 @@ use serde::Serialize;
 
 use super::audit::{AuditFailure, Auditor};
 use super::breaker::{Breaker, Gate};
-use super::client::{Client, Event, Reply, Usage};
+use super::client::{Client, Event, Reply};
 use super::error::LlmError;
 use super::prompt::{PromptBook, TurnRequest};
 use super::settings::Settings;
+use super::wire::Usage;
 use crate::engine::Engine;
 
 /// Where the words of a line came from.
