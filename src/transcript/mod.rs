@@ -134,7 +134,7 @@ pub struct VoiceMark {
 
 impl VoiceMark {
     /// What a transcript records about a model-voiced line, in the transcript's own
-    /// names (see [`names`]).
+    /// names (see `transcript::names`).
     pub fn of(spoken: &crate::llm::Spoken) -> Self {
         let r = spoken.record();
         VoiceMark {
