@@ -558,3 +558,56 @@ impl Persona {
         self.id == name || self.name == name || self.aliases.iter().any(|a| a == name)
     }
 }
+
+impl Scenario {
+    /// A scenario slot's value: `product`, `demand`, or one of `[slots]`.
+    pub fn slot(&self, name: &str) -> Option<&str> {
+        match name {
+            "product" => Some(&self.product),
+            "demand" => Some(&self.demand),
+            other => self.slots.get(other).map(String::as_str),
+        }
+    }
+
+    /// Fill the scenario's slots in a persona-file text (`{product}`, `{order}`, …),
+    /// for the offline voice and the model's prompt alike.
+    pub fn fill(&self, text: &str) -> String {
+        fill_slots(text, &|n| self.slot(n).map(str::to_string))
+    }
+}
+
+/// Replace each `{name}` for which `value` has an answer; a missing value leaves an
+/// empty string, never the raw placeholder in front of a trainee (or a model that
+/// would read it aloud).
+pub fn fill_slots(template: &str, value: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                out.push_str(&value(&after[..close]).unwrap_or_default());
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod slot_tests {
+    use super::fill_slots;
+
+    #[test]
+    fn fills_known_slots_and_drops_unknown_ones() {
+        let v = |n: &str| (n == "product").then(|| "电脑".to_string());
+        assert_eq!(fill_slots("我的{product}坏了{x}！", &v), "我的电脑坏了！");
+        assert_eq!(fill_slots("没有闭合{product", &v), "没有闭合{product");
+    }
+}

@@ -28,8 +28,7 @@ use regex_automata::{Anchored, Input, hybrid};
 use regex_syntax::hir::Hir;
 use serde::Serialize;
 
-use super::kinds::{BUILTIN_KINDS, KindInfo};
-use super::load::polarity_of;
+use super::kinds::{BUILTIN_KINDS, KindInfo, polarity_of};
 use super::scan::{ScanScratch, Scanner, ScannerBuilder};
 use super::{Polarity, Rubric, Rule};
 use crate::diag::{FieldPath, Problem};

@@ -75,3 +75,13 @@ pub fn kind_of_act(act: crate::reading::Act) -> &'static str {
         other => other.id(),
     }
 }
+
+/// The polarity of a kind, built-in or declared in the rubric's `[kinds]`. Here, not
+/// in `load` or `analyser`, because both ask it and neither should import the other
+/// for it.
+pub(crate) fn polarity_of(r: &super::Rubric, kind: &str) -> Option<Polarity> {
+    r.kinds
+        .get(kind)
+        .map(|k| k.polarity)
+        .or_else(|| BUILTIN_KINDS.iter().find(|k| k.0 == kind).map(|k| k.2))
+}

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use super::analyser::Analyser;
-use super::kinds::BUILTIN_KINDS;
+use super::kinds::{BUILTIN_KINDS, polarity_of};
 use super::{Polarity, Rubric};
 use crate::diag::{Diagnostics, FieldPath, Locator, Problem, clip};
 
@@ -256,14 +256,6 @@ fn shown(v: f64) -> String {
     } else {
         v.to_string()
     }
-}
-
-/// The polarity of a kind, built-in or declared.
-pub(crate) fn polarity_of(r: &Rubric, kind: &str) -> Option<Polarity> {
-    r.kinds
-        .get(kind)
-        .map(|k| k.polarity)
-        .or_else(|| BUILTIN_KINDS.iter().find(|k| k.0 == kind).map(|k| k.2))
 }
 
 fn is_ident(s: &str) -> bool {
