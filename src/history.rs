@@ -28,7 +28,7 @@ pub const LEVEL_BAND: f64 = 1.0;
 
 /// One recorded session, scored.
 #[derive(Debug, Clone, Serialize)]
-pub struct Session {
+pub struct PastSession {
     /// The transcript, as found in the directory.
     pub file: String,
     /// When the session started: RFC 3339 in UTC, as the transcript header says.
@@ -52,7 +52,7 @@ pub struct Session {
     pub capped_from: Option<String>,
 }
 
-impl Session {
+impl PastSession {
     /// `YYYY-MM-DD HH:MM` in the trainee's time zone (`TZ`, else the system's; see
     /// [`zone_label`]), or the header's text if it is not a time. Transcripts keep UTC;
     /// a trainee in Beijing who practised at 11:00 must not read 03:00.
@@ -67,7 +67,7 @@ impl Session {
     }
 }
 
-/// The zone [`Session::date`] shows times in, as `UTC` or `UTC+8` (its offset now).
+/// The zone [`PastSession::date`] shows times in, as `UTC` or `UTC+8` (its offset now).
 pub fn zone_label() -> String {
     let offset = jiff::Timestamp::now()
         .to_zoned_datetime(jiff::tz::TimeZone::system())
@@ -104,7 +104,7 @@ pub struct Skipped {
 #[derive(Debug, Clone, Default)]
 pub struct History {
     /// Oldest first.
-    pub sessions: Vec<Session>,
+    pub sessions: Vec<PastSession>,
     /// In file-name order.
     pub skipped: Vec<Skipped>,
     /// Sessions left out because another trainee recorded them.
@@ -134,7 +134,7 @@ pub fn load(
     let mut h = History::default();
     for f in found {
         match f {
-            Found::Session(s) => h.sessions.push(*s),
+            Found::PastSession(s) => h.sessions.push(*s),
             Found::OtherTrainee => h.other_trainees += 1,
             Found::Skipped(s) => h.skipped.push(s),
         }
@@ -145,7 +145,7 @@ pub fn load(
 }
 
 enum Found {
-    Session(Box<Session>),
+    PastSession(Box<PastSession>),
     OtherTrainee,
     Skipped(Skipped),
 }
@@ -178,7 +178,7 @@ fn examine(path: &Path, trainee: Option<&str>, catalog: &Catalog, analyser: &Ana
         Ok((e, s)) => (e.persona.name.as_str(), s.title.as_str()),
         Err(_) => (t.header.persona.name.as_str(), t.header.scenario.as_str()),
     };
-    Found::Session(Box::new(Session {
+    Found::PastSession(Box::new(PastSession {
         file: file.clone(),
         started: t.header.started_at.parse::<jiff::Timestamp>().ok(),
         started_at: t.header.started_at.clone(),
@@ -253,7 +253,7 @@ pub struct PersonaTrend {
 }
 
 /// The trend of sessions in time order; `None` when there are none.
-pub fn trend(sessions: &[Session]) -> Option<Trend> {
+pub fn trend(sessions: &[PastSession]) -> Option<Trend> {
     if sessions.is_empty() {
         return None;
     }
@@ -349,8 +349,8 @@ fn round1(x: f64) -> f64 {
 mod tests {
     use super::*;
 
-    fn session(persona: &str, total: f64) -> Session {
-        Session {
+    fn session(persona: &str, total: f64) -> PastSession {
+        PastSession {
             file: String::new(),
             started_at: String::new(),
             started: None,

@@ -3,7 +3,7 @@
 //! The library holds everything; `main.rs` only parses the command line and maps the
 //! result to an exit code. Modules follow the concepts of the design: `rubric` (house
 //! rules and the analyser), `persona` (difficult-customer files), `cli` (commands),
-//! `ui` (terminal output), `diag` (file diagnostics), `io` (file helpers), `reading`
+//! `ui` (terminal output), `diag` (file diagnostics), `files` (file helpers), `reading`
 //! (what a trainee line does: clauses, acts, slots — see `rubrics/acts.md`).
 
 #![forbid(unsafe_code)]
@@ -15,8 +15,8 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod engine;
+pub mod files;
 pub mod history;
-pub mod io;
 pub mod llm;
 pub mod pattern;
 pub mod persona;
@@ -29,3 +29,8 @@ pub mod selfcheck;
 pub mod session;
 pub mod transcript;
 pub mod ui;
+
+/// The old name of [`files`], which shadowed `std::io` inside the crate: kept only for
+/// the call sites in `cli` and `config` that a parallel change owns, and to be removed
+/// once they say `files`.
+pub use files as io;

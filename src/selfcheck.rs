@@ -24,15 +24,6 @@ pub struct CheckResult {
     pub notes: Vec<String>,
 }
 
-/// Run one check of a persona. Checks are deterministic (seed 1) and write no files.
-pub fn run_check(entry: &Entry, check: &Check, analyser: &Analyser) -> CheckResult {
-    let (scenario_id, difficulty) = target(entry, check);
-    let p = &entry.persona;
-    let scenario = p.scenario(&scenario_id).expect("validated scenario id");
-    let engine = Engine::new(p, scenario, &difficulty, analyser).expect("validated difficulty");
-    play(entry, check, &engine)
-}
-
 /// The scenario and difficulty a check runs against.
 fn target(entry: &Entry, check: &Check) -> (String, String) {
     let scenario = check

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use crate::engine::{Decision, Engine, MoodState, OfflineVoice, Outcome, TurnReport};
-use crate::llm::{Event, Exchange, LlmVoice, Spoken, TurnRequest};
+use crate::llm::{Exchange, LlmVoice, ReplyEvent, Spoken, TurnRequest};
 use crate::persona::PersonaSource;
 use crate::transcript::{
     self, BackendRef, End, Ending, Header, Mood, PersonaRef, RubricRef, SignalRecord, TurnRecord,
@@ -48,7 +48,7 @@ pub struct Live<'l> {
     /// (the coach comments on the trainee's line before the answer streams in); the
     /// record's `customer` is still empty.
     pub on_decided: &'l mut dyn FnMut(&TurnRecord),
-    pub on_event: &'l mut dyn FnMut(Event<'_>),
+    pub on_event: &'l mut dyn FnMut(ReplyEvent<'_>),
     pub cancel: &'l AtomicBool,
 }
 

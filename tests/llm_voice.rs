@@ -10,7 +10,7 @@ use std::time::Duration;
 use llm_support::*;
 use peilian::engine::{Engine, OfflineVoice};
 use peilian::llm::{
-    Event, Exchange, FallbackReason, LlmVoice, Settings, Spoken, TurnRequest, VoiceSource,
+    Exchange, FallbackReason, LlmVoice, ReplyEvent, Settings, Spoken, TurnRequest, VoiceSource,
 };
 use peilian::persona::Catalog;
 use peilian::rubric::default_rubric;
@@ -48,9 +48,9 @@ fn opening(voice: &LlmVoice, engine: &Engine<'_>) -> (Spoken, Screen) {
         TurnRequest::opening(&st, &d),
         &offline,
         &mut |ev| match ev {
-            Event::Token(t) => screen.tokens.push_str(t),
-            Event::Discarded { why } => screen.discarded.push(why.to_string()),
-            Event::Retrying { .. } => {}
+            ReplyEvent::Token(t) => screen.tokens.push_str(t),
+            ReplyEvent::Discarded { why } => screen.discarded.push(why.to_string()),
+            ReplyEvent::Retrying { .. } => {}
         },
         &AtomicBool::new(false),
     );

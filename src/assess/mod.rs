@@ -122,7 +122,7 @@ impl std::fmt::Display for Failure {
 }
 
 /// How a run writes (where: the [`OutDir`] given to [`assess`]).
-pub struct Settings<'r> {
+pub struct RunSettings<'r> {
     /// Scorecard renderers; JSON is always written, whatever this holds.
     pub renderers: Vec<&'r (dyn Render + Sync)>,
     /// The model server voicing scripted customers; offline when `None`. The mood
@@ -188,7 +188,7 @@ pub fn assess(
     plan: Plan,
     catalog: &Catalog,
     analyser: &Analyser,
-    settings: &Settings,
+    settings: &RunSettings,
     out: &OutDir,
     tick: &(dyn Fn() + Sync),
 ) -> anyhow::Result<Report> {
@@ -218,7 +218,7 @@ fn score_all(
     plan: Plan,
     catalog: &Catalog,
     analyser: &Analyser,
-    settings: &Settings,
+    settings: &RunSettings,
     staging: &Path,
     tick: &(dyn Fn() + Sync),
 ) -> anyhow::Result<Report> {
@@ -395,7 +395,7 @@ fn assess_transcript(
     path: &Path,
     catalog: &Catalog,
     analyser: &Analyser,
-    settings: &Settings,
+    settings: &RunSettings,
     forbidden: &HashSet<&str>,
     send: impl Fn(Dir, String, Vec<u8>),
 ) -> anyhow::Result<Row> {
@@ -413,7 +413,7 @@ fn play(
     s: &Scripted,
     entry: &Entry,
     engine: &Engine,
-    settings: &Settings,
+    settings: &RunSettings,
     forbidden: &HashSet<&str>,
     send: impl Fn(Dir, String, Vec<u8>),
 ) -> anyhow::Result<(Row, Vec<String>)> {
@@ -535,7 +535,7 @@ impl Dir {
 fn send_cards(
     name: &str,
     card: &Scorecard,
-    settings: &Settings,
+    settings: &RunSettings,
     send: &impl Fn(Dir, String, Vec<u8>),
 ) {
     // The JSON scorecard is always written, compact: a run writes thousands, and

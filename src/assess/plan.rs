@@ -98,7 +98,7 @@ impl Plan {
     /// The sessions of a manifest. A file that is not a manifest is an error; a bad
     /// entry is a failure of that entry only.
     pub fn manifest(path: &Path) -> anyhow::Result<Self> {
-        let text = crate::io::read_text_file(path)?;
+        let text = crate::files::read_text_file(path)?;
         let file = path.display().to_string();
         let raw: RawManifest = toml::from_str(&text).map_err(|e| {
             anyhow!(

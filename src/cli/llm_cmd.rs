@@ -11,7 +11,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 
 use super::Context;
-use crate::llm::{self, Client, Event, KeySource, LlmError, Message, Settings};
+use crate::llm::{self, Client, KeySource, LlmError, Message, ReplyEvent as Event, Settings};
 
 #[derive(Debug, Subcommand)]
 pub enum LlmCmd {

@@ -33,7 +33,7 @@ use crate::ui::{self, Sanitizer};
 
 /// What a caller is told while a reply is being produced.
 #[derive(Debug, Clone, Copy)]
-pub enum Event<'a> {
+pub enum ReplyEvent<'a> {
     /// Clean text to show now (a streamed token, or a whole non-streamed reply).
     Token(&'a str),
     /// A request failed in a way worth retrying; the next one starts after `wait`.
@@ -213,7 +213,7 @@ impl Client {
     pub fn chat(
         &self,
         req: &ChatRequest<'_>,
-        sink: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
+        sink: &mut dyn FnMut(ReplyEvent<'_>) -> ControlFlow<()>,
         cancel: &AtomicBool,
     ) -> Result<Reply, LlmError> {
         let started = Instant::now();
@@ -253,7 +253,7 @@ impl Client {
                     return Err(err);
                 };
                 attempt += 1;
-                let event = Event::Retrying {
+                let event = ReplyEvent::Retrying {
                     attempt,
                     of: attempts,
                     wait,
@@ -290,7 +290,7 @@ impl Client {
     async fn attempt(
         &self,
         body: &[u8],
-        sink: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
+        sink: &mut dyn FnMut(ReplyEvent<'_>) -> ControlFlow<()>,
         cancel: &AtomicBool,
         times: (Instant, Instant),
         shown: &mut bool,
@@ -324,7 +324,7 @@ impl Client {
             let mut reply = self.parse_completion(&body)?;
             if !reply.text.is_empty() {
                 reply.first_token = Some(started.elapsed());
-                match sink(Event::Token(&reply.text)) {
+                match sink(ReplyEvent::Token(&reply.text)) {
                     ControlFlow::Continue(()) => *shown = true,
                     ControlFlow::Break(()) => {
                         reply.halted = true;
@@ -339,7 +339,7 @@ impl Client {
     async fn read_stream(
         &self,
         mut resp: reqwest::Response,
-        sink: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
+        sink: &mut dyn FnMut(ReplyEvent<'_>) -> ControlFlow<()>,
         cancel: &AtomicBool,
         times: (Instant, Instant),
         shown: &mut bool,
@@ -583,7 +583,7 @@ impl<'k> StreamState<'k> {
         &mut self,
         event: &str,
         data: &str,
-        sink: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
+        sink: &mut dyn FnMut(ReplyEvent<'_>) -> ControlFlow<()>,
         shown: &mut bool,
         clean: &dyn Fn(&str) -> String,
     ) -> bool {
@@ -642,7 +642,7 @@ impl<'k> StreamState<'k> {
     /// Hand `piece` to the sink; false when the sink stopped the reply.
     fn show(
         &mut self,
-        sink: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
+        sink: &mut dyn FnMut(ReplyEvent<'_>) -> ControlFlow<()>,
         shown: &mut bool,
     ) -> bool {
         if self.piece.is_empty() {
@@ -650,7 +650,7 @@ impl<'k> StreamState<'k> {
         }
         self.first_token
             .get_or_insert_with(|| self.started.elapsed());
-        match sink(Event::Token(&self.piece)) {
+        match sink(ReplyEvent::Token(&self.piece)) {
             ControlFlow::Continue(()) => {
                 *shown = true;
                 self.text.push_str(&self.piece);
@@ -668,7 +668,7 @@ impl<'k> StreamState<'k> {
     fn finish(
         mut self,
         partial_event: bool,
-        sink: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
+        sink: &mut dyn FnMut(ReplyEvent<'_>) -> ControlFlow<()>,
         shown: &mut bool,
     ) -> Result<Reply, LlmError> {
         if !self.halted {

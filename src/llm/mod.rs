@@ -23,7 +23,7 @@ mod wire;
 
 pub use audit::{AuditFailure, Auditor, MAX_CHARS, basic as basic_audit};
 pub use breaker::{Breaker, Gate};
-pub use client::{ChatRequest, Client, Event, Reply};
+pub use client::{ChatRequest, Client, Reply, ReplyEvent};
 pub use error::LlmError;
 pub use prompt::{Exchange, PromptBook, TurnRequest};
 pub use scrub::Scrubber;

@@ -8,7 +8,7 @@
 //! taken, so a session plays the same whichever voice speaks.
 //!
 //! Tokens reach the screen as they arrive. When an attempt is dropped after some of its
-//! words were shown, the caller hears [`Event::Discarded`] with one line saying why, and
+//! words were shown, the caller hears [`ReplyEvent::Discarded`] with one line saying why, and
 //! then either the next attempt's tokens or nothing more; [`Spoken::streamed`] says
 //! whether the final text has already been shown that way or still has to be printed.
 //!
@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use super::audit::{AuditFailure, Auditor};
 use super::breaker::{Breaker, Gate};
-use super::client::{Client, Event, Reply};
+use super::client::{Client, Reply, ReplyEvent};
 use super::error::LlmError;
 use super::prompt::{PromptBook, TurnRequest};
 use super::settings::Settings;
@@ -99,7 +99,7 @@ pub struct Spoken {
     pub audit: Vec<AuditFailure>,
     /// A second attempt was made.
     pub regenerated: bool,
-    /// `text` has already been handed over as [`Event::Token`]s.
+    /// `text` has already been handed over as [`ReplyEvent::Token`]s.
     pub streamed: bool,
     /// The trainee saw words of an attempt that was then discarded.
     pub retracted: bool,
@@ -244,7 +244,7 @@ impl LlmVoice {
         &self,
         req: TurnRequest<'_>,
         offline_line: &str,
-        on_event: &mut dyn FnMut(Event<'_>),
+        on_event: &mut dyn FnMut(ReplyEvent<'_>),
         cancel: &AtomicBool,
     ) -> Spoken {
         if let Gate::Open(_) = self.breaker.gate() {
@@ -270,7 +270,7 @@ impl LlmVoice {
                     let reason = self.failed(e);
                     if shown {
                         retracted = true;
-                        on_event(Event::Discarded {
+                        on_event(ReplyEvent::Discarded {
                             why: &format!("{reason},改用预设的台词"),
                         });
                     }
@@ -300,7 +300,7 @@ impl LlmVoice {
                 } else {
                     "改用预设的台词"
                 };
-                on_event(Event::Discarded {
+                on_event(ReplyEvent::Discarded {
                     why: &format!("这句不算:{},{then}", why.join(";")),
                 });
             }
@@ -316,7 +316,7 @@ impl LlmVoice {
         said: &[&str],
         previous: Option<&[AuditFailure]>,
         deadline: Instant,
-        on_event: &mut dyn FnMut(Event<'_>),
+        on_event: &mut dyn FnMut(ReplyEvent<'_>),
         cancel: &AtomicBool,
     ) -> Result<Attempt, (LlmError, bool)> {
         // A non-streamed reply arrives whole: audit it whole before it is shown.
@@ -330,7 +330,7 @@ impl LlmVoice {
         let result = self.client.chat(
             &request,
             &mut |ev| match ev {
-                Event::Token(t) => {
+                ReplyEvent::Token(t) => {
                     let before = accepted.len();
                     accepted.push_str(t);
                     let f = if whole {
@@ -340,7 +340,7 @@ impl LlmVoice {
                     };
                     if f.is_empty() {
                         shown = true;
-                        on_event(Event::Token(t));
+                        on_event(ReplyEvent::Token(t));
                         ControlFlow::Continue(())
                     } else {
                         accepted.truncate(before);

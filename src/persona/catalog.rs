@@ -46,7 +46,7 @@ pub struct PersonaSource {
     /// Whether it is one of the embedded defaults.
     pub builtin: bool,
     /// The file text; its hash is recorded in transcripts.
-    pub content: crate::io::Source,
+    pub content: crate::files::FileText,
 }
 
 /// A loaded, validated persona with its origin.
@@ -75,7 +75,7 @@ fn builtin(rubric: &Analyser) -> Result<Vec<Entry>, Diagnostics> {
                 source: PersonaSource {
                     file: file.to_string(),
                     builtin: true,
-                    content: crate::io::Source::new(text),
+                    content: crate::files::FileText::new(text),
                 },
             }),
             Err(d) => errors.extend(d.0),
@@ -119,7 +119,7 @@ fn load_checked(
 /// Load and validate one persona file from disk.
 pub fn load_persona_file(path: &Path, rubric: &Analyser) -> Result<Entry, Diagnostics> {
     let file = path.display().to_string();
-    let text = crate::io::read_text_file(path)
+    let text = crate::files::read_text_file(path)
         .map_err(|e| Diagnostics(vec![whole_file(&file, &e.to_string())]))?;
     let persona = load_persona_text(&file, &text, rubric)?;
     Ok(Entry {
@@ -127,7 +127,7 @@ pub fn load_persona_file(path: &Path, rubric: &Analyser) -> Result<Entry, Diagno
         source: PersonaSource {
             file,
             builtin: false,
-            content: crate::io::Source::new(text),
+            content: crate::files::FileText::new(text),
         },
     })
 }
@@ -166,7 +166,7 @@ pub fn toml_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<Diagnostic>), Diagnos
         // Follows links: a link to a regular file is a file.
         match fs::metadata(&path) {
             Ok(m) if m.is_file() => files.push(path),
-            Ok(m) => problems.push(not_a_file(&path, crate::io::file_kind(&m.file_type()))),
+            Ok(m) => problems.push(not_a_file(&path, crate::files::file_kind(&m.file_type()))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 problems.push(not_a_file(&path, "是指向不存在文件的链接"));
             }

@@ -31,7 +31,7 @@ pub enum Input {
 }
 
 /// A source of trainee input.
-pub trait Source {
+pub trait LineSource {
     fn read(&mut self, prompt: &str) -> Input;
     /// Whether a person is typing (prompts, menus and echo depend on it).
     fn interactive(&self) -> bool;
@@ -154,7 +154,7 @@ fn append_history(editor: &mut Editor<Helper, DefaultHistory>, path: &Path) -> i
         .map_err(|e| io::Error::other(e.to_string()))
 }
 
-impl Source for Terminal {
+impl LineSource for Terminal {
     fn read(&mut self, prompt: &str) -> Input {
         match self.editor.readline(prompt) {
             Ok(line) => {
@@ -208,7 +208,7 @@ impl<R: BufRead> Piped<R> {
     }
 }
 
-impl<R: BufRead> Source for Piped<R> {
+impl<R: BufRead> LineSource for Piped<R> {
     fn read(&mut self, _prompt: &str) -> Input {
         match self.answers.next_line() {
             Ok(Some(line)) => {

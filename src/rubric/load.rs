@@ -27,7 +27,7 @@ pub fn default_rubric() -> &'static Analyser {
 /// regex engine's limits is an error here, not a rule that silently matches nothing.
 pub fn load_rubric_file(path: &Path) -> Result<Analyser, Diagnostics> {
     let label = path.display().to_string();
-    let text = crate::io::read_text_file(path).map_err(|e| {
+    let text = crate::files::read_text_file(path).map_err(|e| {
         Diagnostics(vec![Locator::new(label.clone(), "").at(
             0,
             "",
@@ -49,7 +49,7 @@ pub fn load_rubric_text(label: &str, text: &str) -> Result<Analyser, Diagnostics
         toml::from_str(text).map_err(|e| Diagnostics(vec![locator.from_toml_error(&e)]))?;
     // Validation and compilation both run so that every problem is reported at once.
     let mut problems = validate(&rubric);
-    match Analyser::new(rubric, crate::io::Source::new(text.to_string())) {
+    match Analyser::new(rubric, crate::files::FileText::new(text.to_string())) {
         Ok(a) if problems.is_empty() => return Ok(a),
         Ok(_) => {}
         Err(p) => problems.extend(p),

@@ -433,7 +433,7 @@ impl Writer {
             )));
         }
         let bytes = line.to_bytes();
-        let written = crate::io::injected_fault().and_then(|()| self.file.write_all(&bytes));
+        let written = crate::files::injected_fault().and_then(|()| self.file.write_all(&bytes));
         match written {
             Ok(()) => {
                 self.len += bytes.len() as u64;
