@@ -22,7 +22,7 @@ use std::time::Instant;
 mod common;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use peilian::assess::{self, Plan, Settings};
+use peilian::assess::{self, Plan, RunSettings};
 use peilian::engine::Rng;
 use peilian::persona::Catalog;
 use peilian::rubric::default_rubric;
@@ -133,7 +133,7 @@ fn generate(dir: &Path, n: usize, catalog: &Catalog) -> u64 {
 fn run(corpus: &Path, out: &Path, catalog: &Catalog) -> usize {
     let analyser = default_rubric();
     let plan = Plan::dir(&corpus.join("transcripts")).unwrap();
-    let settings = Settings {
+    let settings = RunSettings {
         renderers: Vec::new(),
         llm: None,
         card_ext: "json",

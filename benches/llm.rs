@@ -100,7 +100,7 @@ fn main() {
             .chat(
                 &client.request(&messages),
                 &mut |ev| {
-                    if let peilian::llm::Event::Token(t) = ev {
+                    if let peilian::llm::ReplyEvent::Token(t) = ev {
                         rendered.push_str(t);
                         first_token.get_or_insert_with(Instant::now);
                         last_token = Instant::now();

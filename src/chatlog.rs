@@ -49,7 +49,7 @@ pub fn read(path: &Path) -> Result<Vec<(String, Transcript)>, ChatlogError> {
         message,
     };
     // Real chat logs run long, but a FIFO or /dev/zero must not hang or fill memory.
-    crate::io::check_regular(path, CHATLOG_MAX_BYTES).map_err(|e| err(0, e.to_string()))?;
+    crate::files::check_regular(path, CHATLOG_MAX_BYTES).map_err(|e| err(0, e.to_string()))?;
     let file = std::fs::File::open(path).map_err(|e| err(0, format!("无法读取: {e}")))?;
     let mut order: Vec<String> = Vec::new();
     let mut dialogues: HashMap<String, Transcript> = HashMap::new();

@@ -114,7 +114,7 @@ impl Dirs {
 impl Config {
     /// Read the config file; a missing file is the empty config.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = match crate::io::read_text_file(path) {
+        let text = match crate::files::read_text_file(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(source) => {
@@ -215,13 +215,13 @@ pub fn toml_string(s: &str) -> String {
 /// new file gets the full template, an existing one gets one `trainee = …` line at the
 /// top (top-level keys must come before any table), so comments and order survive.
 pub fn remember_trainee(path: &Path, name: &str) -> std::io::Result<()> {
-    let text = match crate::io::read_text_file(path) {
+    let text = match crate::files::read_text_file(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)?;
             }
-            return crate::io::write_atomic(path, Config::template(Some(name)).as_bytes());
+            return crate::files::write_atomic(path, Config::template(Some(name)).as_bytes());
         }
         Err(e) => return Err(e),
     };
@@ -239,7 +239,7 @@ pub fn remember_trainee(path: &Path, name: &str) -> std::io::Result<()> {
         )
     })?;
     doc["trainee"] = toml_edit::value(name);
-    crate::io::write_atomic(path, doc.to_string().as_bytes())
+    crate::files::write_atomic(path, doc.to_string().as_bytes())
 }
 
 #[cfg(test)]

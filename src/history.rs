@@ -12,9 +12,10 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::assess::score_transcript;
+use crate::engine::Outcome;
 use crate::persona::Catalog;
 use crate::rubric::Analyser;
-use crate::transcript;
+use crate::transcript::{self, Ending};
 
 /// The most sessions in one window of the trend: the latest five against the five
 /// before them. Fewer sessions make smaller windows (two sessions: the last against
@@ -27,7 +28,7 @@ pub const LEVEL_BAND: f64 = 1.0;
 
 /// One recorded session, scored.
 #[derive(Debug, Clone, Serialize)]
-pub struct Session {
+pub struct PastSession {
     /// The transcript, as found in the directory.
     pub file: String,
     /// When the session started: RFC 3339 in UTC, as the transcript header says.
@@ -51,7 +52,7 @@ pub struct Session {
     pub capped_from: Option<String>,
 }
 
-impl Session {
+impl PastSession {
     /// `YYYY-MM-DD HH:MM` in the trainee's time zone (`TZ`, else the system's; see
     /// [`zone_label`]), or the header's text if it is not a time. Transcripts keep UTC;
     /// a trainee in Beijing who practised at 11:00 must not read 03:00.
@@ -66,7 +67,7 @@ impl Session {
     }
 }
 
-/// The zone [`Session::date`] shows times in, as `UTC` or `UTC+8` (its offset now).
+/// The zone [`PastSession::date`] shows times in, as `UTC` or `UTC+8` (its offset now).
 pub fn zone_label() -> String {
     let offset = jiff::Timestamp::now()
         .to_zoned_datetime(jiff::tz::TimeZone::system())
@@ -103,7 +104,7 @@ pub struct Skipped {
 #[derive(Debug, Clone, Default)]
 pub struct History {
     /// Oldest first.
-    pub sessions: Vec<Session>,
+    pub sessions: Vec<PastSession>,
     /// In file-name order.
     pub skipped: Vec<Skipped>,
     /// Sessions left out because another trainee recorded them.
@@ -133,7 +134,7 @@ pub fn load(
     let mut h = History::default();
     for f in found {
         match f {
-            Found::Session(s) => h.sessions.push(*s),
+            Found::PastSession(s) => h.sessions.push(*s),
             Found::OtherTrainee => h.other_trainees += 1,
             Found::Skipped(s) => h.skipped.push(s),
         }
@@ -144,7 +145,7 @@ pub fn load(
 }
 
 enum Found {
-    Session(Box<Session>),
+    PastSession(Box<PastSession>),
     OtherTrainee,
     Skipped(Skipped),
 }
@@ -172,12 +173,12 @@ fn examine(path: &Path, trainee: Option<&str>, catalog: &Catalog, analyser: &Ana
         Err(e) => return skipped(format!("{e:#}")),
     };
     // Scoring found both, so the lookups cannot fail; names are today's, like the score.
-    let entry = catalog.find(&t.header.persona.id);
-    let persona = entry.map_or(t.header.persona.name.as_str(), |e| e.persona.name.as_str());
-    let scenario = entry
-        .and_then(|e| e.persona.scenario(&t.header.scenario))
-        .map_or(t.header.scenario.as_str(), |s| s.title.as_str());
-    Found::Session(Box::new(Session {
+    let (persona, scenario) = match catalog.resolve(&t.header.persona.id, Some(&t.header.scenario))
+    {
+        Ok((e, s)) => (e.persona.name.as_str(), s.title.as_str()),
+        Err(_) => (t.header.persona.name.as_str(), t.header.scenario.as_str()),
+    };
+    Found::PastSession(Box::new(PastSession {
         file: file.clone(),
         started: t.header.started_at.parse::<jiff::Timestamp>().ok(),
         started_at: t.header.started_at.clone(),
@@ -252,7 +253,7 @@ pub struct PersonaTrend {
 }
 
 /// The trend of sessions in time order; `None` when there are none.
-pub fn trend(sessions: &[Session]) -> Option<Trend> {
+pub fn trend(sessions: &[PastSession]) -> Option<Trend> {
     if sessions.is_empty() {
         return None;
     }
@@ -287,7 +288,10 @@ pub fn trend(sessions: &[Session]) -> Option<Trend> {
     Some(Trend {
         sessions: scores.len(),
         average: average(&scores),
-        resolved: sessions.iter().filter(|s| s.outcome == "resolved").count(),
+        resolved: sessions
+            .iter()
+            .filter(|s| Ending::of(&s.outcome) == Ending::Ended(Outcome::Resolved))
+            .count(),
         best,
         best_score: scores[best],
         best_file: sessions[best].file.clone(),
@@ -345,8 +349,8 @@ fn round1(x: f64) -> f64 {
 mod tests {
     use super::*;
 
-    fn session(persona: &str, total: f64) -> Session {
-        Session {
+    fn session(persona: &str, total: f64) -> PastSession {
+        PastSession {
             file: String::new(),
             started_at: String::new(),
             started: None,

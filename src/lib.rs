@@ -3,7 +3,7 @@
 //! The library holds everything; `main.rs` only parses the command line and maps the
 //! result to an exit code. Modules follow the concepts of the design: `rubric` (house
 //! rules and the analyser), `persona` (difficult-customer files), `cli` (commands),
-//! `ui` (terminal output), `diag` (file diagnostics), `io` (file helpers), `reading`
+//! `ui` (terminal output), `diag` (file diagnostics), `files` (file helpers), `reading`
 //! (what a trainee line does: clauses, acts, slots — see `rubrics/acts.md`).
 
 #![forbid(unsafe_code)]
@@ -15,8 +15,8 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod engine;
+pub mod files;
 pub mod history;
-pub mod io;
 pub mod llm;
 pub mod pattern;
 pub mod persona;
@@ -25,7 +25,9 @@ pub mod repl;
 pub mod resolve;
 pub mod rubric;
 pub mod score;
+pub mod script;
 pub mod selfcheck;
 pub mod session;
 pub mod transcript;
 pub mod ui;
+

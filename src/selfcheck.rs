@@ -24,15 +24,6 @@ pub struct CheckResult {
     pub notes: Vec<String>,
 }
 
-/// Run one check of a persona. Checks are deterministic (seed 1) and write no files.
-pub fn run_check(entry: &Entry, check: &Check, analyser: &Analyser) -> CheckResult {
-    let (scenario_id, difficulty) = target(entry, check);
-    let p = &entry.persona;
-    let scenario = p.scenario(&scenario_id).expect("validated scenario id");
-    let engine = Engine::new(p, scenario, &difficulty, analyser).expect("validated difficulty");
-    play(entry, check, &engine)
-}
-
 /// The scenario and difficulty a check runs against.
 fn target(entry: &Entry, check: &Check) -> (String, String) {
     let scenario = check
@@ -56,24 +47,15 @@ fn play(entry: &Entry, check: &Check, engine: &Engine<'_>) -> CheckResult {
     let initial_anger = session.header().initial.anger;
     let mut angers = Vec::new();
     let mut notes = Vec::new();
-    for line in &check.lines {
-        if session.outcome().is_some() {
-            break;
-        }
-        let t = session.say(line).expect("no transcript, no I/O");
+    let lines = check.lines.iter().map(|l| Ok(l.clone()));
+    crate::script::play(&mut session, lines, |t| {
         angers.push(t.anger);
-        let events: Vec<String> = t
-            .events
-            .iter()
-            .map(|e| {
-                serde_json::to_value(e)
-                    .map(|v| v["event"].as_str().unwrap_or("").to_string())
-                    .unwrap_or_default()
-            })
-            .collect();
+        let events: Vec<String> = t.events.iter().map(crate::transcript::event_name).collect();
         let kinds: Vec<&str> = t.signals.iter().map(|s| s.kind.as_str()).collect();
         notes.push(format!("[{}] {:?} {:?}", t.anger, kinds, events));
-    }
+        Ok::<_, std::io::Error>(())
+    })
+    .expect("no transcript, no I/O");
     let outcome = session.outcome_if_stopped();
     let passed = match check.expect {
         Expect::Resolved => outcome == Some(Outcome::Resolved),

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use crate::engine::{Decision, Engine, MoodState, OfflineVoice, Outcome, TurnReport};
-use crate::llm::{Event, Exchange, LlmVoice, Spoken, TurnRequest};
+use crate::llm::{Exchange, LlmVoice, ReplyEvent, Spoken, TurnRequest};
 use crate::persona::PersonaSource;
 use crate::transcript::{
-    self, BackendRef, End, Header, Mood, PersonaRef, RubricRef, SignalRecord, TurnRecord,
+    self, BackendRef, End, Ending, Header, Mood, PersonaRef, RubricRef, SignalRecord, TurnRecord,
     VoiceMark, Writer,
 };
 
@@ -48,7 +48,7 @@ pub struct Live<'l> {
     /// (the coach comments on the trainee's line before the answer streams in); the
     /// record's `customer` is still empty.
     pub on_decided: &'l mut dyn FnMut(&TurnRecord),
-    pub on_event: &'l mut dyn FnMut(Event<'_>),
+    pub on_event: &'l mut dyn FnMut(ReplyEvent<'_>),
     pub cancel: &'l AtomicBool,
 }
 
@@ -121,7 +121,11 @@ impl<'a> Session<'a> {
             Some(v) => {
                 let req = TurnRequest::opening(&state, &decision);
                 let spoken = v.speak(req, &offline, live.on_event, live.cancel);
-                (spoken.text.clone(), Some(mark(&spoken)), spoken.streamed)
+                (
+                    spoken.text.clone(),
+                    Some(VoiceMark::of(&spoken)),
+                    spoken.streamed,
+                )
             }
         };
         let backend = match llm {
@@ -331,7 +335,7 @@ impl<'a> Session<'a> {
             Some(v) => {
                 let spoken = self.voice_llm(v, &report.decision, text, &offline, live);
                 self.streamed = spoken.streamed;
-                record.voice = Some(mark(&spoken));
+                record.voice = Some(VoiceMark::of(&spoken));
                 record.customer = spoken.text;
             }
         }
@@ -341,7 +345,7 @@ impl<'a> Session<'a> {
             None => Ok(()),
         };
         if let Some(outcome) = report.decision.outcome {
-            let end = self.end_record(outcome.as_str(), self.reason(outcome));
+            let end = self.end_record(Ending::Ended(outcome), self.reason(outcome));
             self.write_end(end)?;
         }
         written?;
@@ -380,9 +384,12 @@ impl<'a> Session<'a> {
     pub fn finish_unfinished(&mut self, reason: &str) -> io::Result<()> {
         if self.end.is_none() {
             let end = if self.state.accepted_at.is_some() {
-                self.end_record("resolved", self.reason(Outcome::Resolved))
+                self.end_record(
+                    Ending::Ended(Outcome::Resolved),
+                    self.reason(Outcome::Resolved),
+                )
             } else {
-                self.end_record("unfinished", reason.to_string())
+                self.end_record(Ending::Unfinished, reason.to_string())
             };
             self.write_end(end)?;
         }
@@ -417,9 +424,9 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn end_record(&self, outcome: &str, reason: String) -> End {
+    fn end_record(&self, ending: Ending, reason: String) -> End {
         End {
-            outcome: outcome.to_string(),
+            outcome: ending.as_str().to_string(),
             reason,
             turns: self.state.turn,
             anger: self.state.anger_i(),
@@ -458,24 +465,5 @@ impl<'a> Session<'a> {
             Outcome::WalkedOut => format!("愤怒达到 {},客户愤而离开", self.state.anger_i()),
             Outcome::OutOfTurns => format!("{} 轮内没有解决,客户失去耐心", self.engine.patience()),
         }
-    }
-}
-
-/// What a transcript records about a model-voiced line.
-fn mark(spoken: &Spoken) -> VoiceMark {
-    let r = spoken.record();
-    VoiceMark {
-        source: r.source.to_string(),
-        reason: r.reason,
-        audit: r
-            .audit
-            .iter()
-            .filter_map(|a| serde_json::to_value(a).ok())
-            .collect(),
-        regenerated: r.regenerated,
-        retracted: r.retracted,
-        audit_unresolved: spoken.audit_unresolved(),
-        server_fault: r.server_fault,
-        paused: r.paused,
     }
 }

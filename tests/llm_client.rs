@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use llm_support::*;
-use peilian::llm::{ApiKey, Client, Event, LlmError, Message, Reply, Settings};
+use peilian::llm::{ApiKey, Client, LlmError, Message, Reply, ReplyEvent, Settings};
 
 const KEY: &str = "sk-unit-test-key-4c1d2e";
 
@@ -39,9 +39,9 @@ fn chat_with(s: Settings, cancel: &AtomicBool) -> Run {
         &client.request(&messages),
         &mut |ev| {
             match ev {
-                Event::Token(t) => tokens.push(t.to_string()),
-                Event::Retrying { attempt, wait, .. } => retries.push((attempt, wait)),
-                Event::Discarded { .. } => panic!("the client never discards"),
+                ReplyEvent::Token(t) => tokens.push(t.to_string()),
+                ReplyEvent::Retrying { attempt, wait, .. } => retries.push((attempt, wait)),
+                ReplyEvent::Discarded { .. } => panic!("the client never discards"),
             }
             ControlFlow::Continue(())
         },

@@ -32,7 +32,7 @@ fn chat(model: &str, stream: bool, timeout: Duration) -> Option<(Result<Reply, L
     let r = client.chat(
         &client.request(&messages),
         &mut |ev| {
-            if matches!(ev, peilian::llm::Event::Retrying { .. }) {
+            if matches!(ev, peilian::llm::ReplyEvent::Retrying { .. }) {
                 retries += 1;
             }
             ControlFlow::Continue(())

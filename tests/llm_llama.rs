@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use peilian::engine::{Engine, OfflineVoice};
 use peilian::llm::{
-    ApiKey, Client, Event, LlmError, LlmVoice, Message, Settings, Source, TurnRequest,
+    ApiKey, Client, LlmError, LlmVoice, Message, ReplyEvent, Settings, TurnRequest, VoiceSource,
 };
 use peilian::persona::Catalog;
 use peilian::rubric::default_rubric;
@@ -58,7 +58,7 @@ fn a_real_stream_parses_and_reports_usage() {
         .chat(
             &client.request(&messages),
             &mut |ev| {
-                if let Event::Token(t) = ev {
+                if let ReplyEvent::Token(t) = ev {
                     tokens += 1;
                     assert!(!t.chars().any(char::is_control), "{t:?}");
                 }
@@ -145,7 +145,7 @@ fn a_cancelled_generation_leaves_the_server_serving() {
         .chat(
             &client.request(&messages),
             &mut |ev| {
-                if matches!(ev, Event::Token(_)) {
+                if matches!(ev, ReplyEvent::Token(_)) {
                     c.store(true, Ordering::Relaxed);
                 }
                 ControlFlow::Continue(())
@@ -191,9 +191,9 @@ fn garbage_from_a_real_model_falls_back_to_the_offline_line_marked() {
         req,
         &offline,
         &mut |ev| match ev {
-            Event::Token(t) => shown.push_str(t),
-            Event::Discarded { .. } => discarded += 1,
-            Event::Retrying { .. } => {}
+            ReplyEvent::Token(t) => shown.push_str(t),
+            ReplyEvent::Discarded { .. } => discarded += 1,
+            ReplyEvent::Retrying { .. } => {}
         },
         &AtomicBool::new(false),
     );
@@ -202,7 +202,7 @@ fn garbage_from_a_real_model_falls_back_to_the_offline_line_marked() {
         spoken.audit
     );
     assert!(
-        matches!(spoken.source, Source::Fallback { .. }) && spoken.audit_unresolved(),
+        matches!(spoken.source, VoiceSource::Fallback { .. }) && spoken.audit_unresolved(),
         "{spoken:?}"
     );
     assert_eq!(spoken.text, offline);

@@ -10,7 +10,7 @@ use std::time::Duration;
 use llm_support::*;
 use peilian::engine::{Engine, OfflineVoice};
 use peilian::llm::{
-    Event, Exchange, FallbackReason, LlmVoice, Settings, Source, Spoken, TurnRequest,
+    Exchange, FallbackReason, LlmVoice, ReplyEvent, Settings, Spoken, TurnRequest, VoiceSource,
 };
 use peilian::persona::Catalog;
 use peilian::rubric::default_rubric;
@@ -48,13 +48,13 @@ fn opening(voice: &LlmVoice, engine: &Engine<'_>) -> (Spoken, Screen) {
         TurnRequest::opening(&st, &d),
         &offline,
         &mut |ev| match ev {
-            Event::Token(t) => screen.tokens.push_str(t),
-            Event::Discarded { why } => screen.discarded.push(why.to_string()),
-            Event::Retrying { .. } => {}
+            ReplyEvent::Token(t) => screen.tokens.push_str(t),
+            ReplyEvent::Discarded { why } => screen.discarded.push(why.to_string()),
+            ReplyEvent::Retrying { .. } => {}
         },
         &AtomicBool::new(false),
     );
-    if matches!(spoken.source, Source::Fallback { .. }) {
+    if matches!(spoken.source, VoiceSource::Fallback { .. }) {
         assert_eq!(spoken.text, offline);
     }
     (spoken, screen)
@@ -66,7 +66,7 @@ fn a_good_line_is_streamed_and_kept() {
     let e = engine("prepared");
     let voice = LlmVoice::new(settings(&server), &e).unwrap();
     let (spoken, screen) = opening(&voice, &e);
-    assert!(matches!(spoken.source, Source::Llm));
+    assert!(matches!(spoken.source, VoiceSource::Llm));
     assert_eq!(spoken.text, "我要投诉你们维修站!");
     assert!(spoken.streamed && !spoken.regenerated && !spoken.retracted);
     assert_eq!(screen.tokens, spoken.text);
@@ -89,7 +89,7 @@ fn a_line_out_of_character_is_cut_regenerated_then_replaced_by_the_offline_line(
     let (spoken, screen) = opening(&voice, &e);
     assert!(matches!(
         spoken.source,
-        Source::Fallback {
+        VoiceSource::Fallback {
             reason: FallbackReason::Audit
         }
     ));
@@ -131,7 +131,7 @@ fn a_second_attempt_that_passes_is_used() {
     let e = engine("prepared");
     let voice = LlmVoice::new(settings(&server), &e).unwrap();
     let (spoken, screen) = opening(&voice, &e);
-    assert!(matches!(spoken.source, Source::Llm));
+    assert!(matches!(spoken.source, VoiceSource::Llm));
     assert_eq!(spoken.text, "你们到底管不管?");
     assert!(spoken.regenerated && spoken.retracted && spoken.streamed);
     assert_eq!(spoken.audit[0].code(), "not_chinese");
@@ -164,7 +164,7 @@ fn a_server_failure_falls_back_at_once() {
     let voice = LlmVoice::new(settings(&server), &e).unwrap();
     let (spoken, screen) = opening(&voice, &e);
     match &spoken.source {
-        Source::Fallback {
+        VoiceSource::Fallback {
             reason: FallbackReason::Error(err),
         } => assert!(err.to_string().contains("上下文"), "{err}"),
         s => panic!("{s:?}"),
@@ -182,7 +182,7 @@ fn a_stream_dropped_after_some_words_is_retracted() {
     let (spoken, screen) = opening(&voice, &e);
     assert!(matches!(
         spoken.source,
-        Source::Fallback {
+        VoiceSource::Fallback {
             reason: FallbackReason::Error(_)
         }
     ));

@@ -237,3 +237,37 @@ fn shipped_files_use_chinese_punctuation() {
         bad.join("\n")
     );
 }
+
+/// The README's architecture section is the map a new engineer reads first: every
+/// module path it names must exist under `src/`, so the map cannot drift from the code
+/// unnoticed.
+#[test]
+fn readme_architecture_names_only_modules_that_exist() {
+    let readme = std::fs::read_to_string(common::repo("README.md")).unwrap();
+    let start = readme
+        .find("\n## 架构")
+        .expect("README has an architecture section")
+        + 1;
+    let body = &readme[start..];
+    let end = body[3..].find("\n## ").map_or(body.len(), |i| i + 3);
+    let section = &body[..end];
+    // Code spans are the odd pieces between backticks.
+    let paths: Vec<&str> = section
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|p| p.starts_with("src/"))
+        .collect();
+    assert!(
+        paths.len() >= 20,
+        "the section should map the modules: {paths:?}"
+    );
+    let missing: Vec<&str> = paths
+        .into_iter()
+        .filter(|p| !common::repo(p).exists())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "README's architecture section names paths that are not in src/: {missing:?}"
+    );
+}

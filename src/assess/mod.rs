@@ -13,17 +13,19 @@
 //! command owns the progress bar (through [`assess`]'s `tick`) and the messages.
 
 use std::collections::{HashMap, HashSet};
+use std::io;
 use std::path::Path;
 
 use anyhow::{Context as _, anyhow};
 use rayon::prelude::*;
 
 use crate::engine::Engine;
-use crate::persona::{Catalog, Entry, Scenario};
+use crate::persona::{Catalog, Entry, Scenario, Unresolved};
 use crate::rubric::Analyser;
 use crate::score::render::Render;
 use crate::score::{Scorecard, score};
-use crate::session::{Live, MAX_TURN_CHARS, Options, Record, Session};
+use crate::script;
+use crate::session::{Live, Options, Record, Session};
 use crate::transcript::{self, Transcript};
 
 mod plan;
@@ -47,9 +49,6 @@ const DIMENSIONS: [&str; 7] = [
     "客户类型要点",
     "结果",
 ];
-
-/// What the end line of a scripted session says when the answers run out first.
-const UNFINISHED: &str = "学员台词用完,对话未结束";
 
 /// Score one transcript file with the personas and rubric in force.
 pub fn score_file(
@@ -87,19 +86,19 @@ fn persona_of<'c>(
     t: &Transcript,
     catalog: &'c Catalog,
 ) -> Result<(&'c Entry, &'c Scenario), String> {
-    let entry = catalog.find(&t.header.persona.id).ok_or_else(|| {
-        format!(
-            "记录里的客户「{}」不在当前的客户画像里;用 --persona-dir 指向它所在的目录",
-            t.header.persona.id
-        )
-    })?;
-    let scenario = entry.persona.scenario(&t.header.scenario).ok_or_else(|| {
-        format!(
-            "客户「{}」没有场景「{}」",
-            entry.persona.id, t.header.scenario
-        )
-    })?;
-    Ok((entry, scenario))
+    let h = &t.header;
+    catalog
+        .resolve(&h.persona.id, Some(&h.scenario))
+        .map_err(|e| match e {
+            Unresolved::Persona { name, .. } => format!(
+                "记录里的客户「{name}」不在当前的客户画像里;用 --persona-dir 指向它所在的目录"
+            ),
+            Unresolved::Scenario {
+                persona_id,
+                scenario,
+                ..
+            } => format!("客户「{persona_id}」没有场景「{scenario}」"),
+        })
 }
 
 /// A session that could not be assessed.
@@ -123,7 +122,7 @@ impl std::fmt::Display for Failure {
 }
 
 /// How a run writes (where: the [`OutDir`] given to [`assess`]).
-pub struct Settings<'r> {
+pub struct RunSettings<'r> {
     /// Scorecard renderers; JSON is always written, whatever this holds.
     pub renderers: Vec<&'r (dyn Render + Sync)>,
     /// The model server voicing scripted customers; offline when `None`. The mood
@@ -189,7 +188,7 @@ pub fn assess(
     plan: Plan,
     catalog: &Catalog,
     analyser: &Analyser,
-    settings: &Settings,
+    settings: &RunSettings,
     out: &OutDir,
     tick: &(dyn Fn() + Sync),
 ) -> anyhow::Result<Report> {
@@ -219,7 +218,7 @@ fn score_all(
     plan: Plan,
     catalog: &Catalog,
     analyser: &Analyser,
-    settings: &Settings,
+    settings: &RunSettings,
     staging: &Path,
     tick: &(dyn Fn() + Sync),
 ) -> anyhow::Result<Report> {
@@ -396,7 +395,7 @@ fn assess_transcript(
     path: &Path,
     catalog: &Catalog,
     analyser: &Analyser,
-    settings: &Settings,
+    settings: &RunSettings,
     forbidden: &HashSet<&str>,
     send: impl Fn(Dir, String, Vec<u8>),
 ) -> anyhow::Result<Row> {
@@ -414,7 +413,7 @@ fn play(
     s: &Scripted,
     entry: &Entry,
     engine: &Engine,
-    settings: &Settings,
+    settings: &RunSettings,
     forbidden: &HashSet<&str>,
     send: impl Fn(Dir, String, Vec<u8>),
 ) -> anyhow::Result<(Row, Vec<String>)> {
@@ -431,15 +430,9 @@ fn play(
     let mut session = Live::quiet(|live| {
         Session::start_voiced(engine, &entry.source, &opts, voice.as_ref(), live)
     })?;
-    for line in &lines {
-        session.say(line)?;
-        if session.outcome().is_some() {
-            break;
-        }
-    }
-    if session.outcome().is_none() {
-        session.finish_unfinished(UNFINISHED)?;
-    }
+    script::play(&mut session, lines.into_iter().map(Ok), |_| {
+        Ok::<_, io::Error>(())
+    })?;
     let t = Transcript {
         header: session.header().clone(),
         turns: session.turns().to_vec(),
@@ -491,36 +484,30 @@ fn server_faults(t: &Transcript) -> Option<String> {
     ))
 }
 
-/// The trainee lines of an answers file, read as `peilian run` reads them: UTF-8,
-/// blank lines and `#` comments skipped, over-long lines cut (with a warning).
+/// The trainee lines of an answers file, read as `peilian run` reads them (see
+/// [`script::Answers`]), over-long lines cut with a warning.
 fn answers(path: &Path) -> anyhow::Result<(Vec<String>, Vec<String>)> {
-    let bytes = crate::io::read_limited(path, crate::io::MAX_FILE_BYTES)
-        .with_context(|| format!("无法读取台词文件 {}", path.display()))?;
+    crate::files::check_regular(path, crate::files::MAX_FILE_BYTES).map_err(|source| {
+        script::AnswersError::Io {
+            label: path.display().to_string(),
+            source,
+        }
+    })?;
+    let file = std::fs::File::open(path).map_err(|source| script::AnswersError::Io {
+        label: path.display().to_string(),
+        source,
+    })?;
+    let mut reader = script::Answers::new(
+        std::io::BufReader::new(file),
+        path.display().to_string(),
+        script::Utf8::Required,
+    );
     let mut lines = Vec::new();
     let mut warnings = Vec::new();
-    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
-        let Ok(text) = std::str::from_utf8(raw) else {
-            anyhow::bail!(
-                "{}:{}: 不是有效的 UTF-8 文本;请把台词文件存为 UTF-8",
-                path.display(),
-                i + 1
-            );
-        };
-        let text = text.trim();
-        if text.is_empty() || text.starts_with('#') {
-            continue;
-        }
-        let n = text.chars().count();
-        if n > MAX_TURN_CHARS {
-            warnings.push(format!(
-                "{}:{}: 这一行有 {n} 个字,只取前 {MAX_TURN_CHARS} 个",
-                path.display(),
-                i + 1
-            ));
-            lines.push(text.chars().take(MAX_TURN_CHARS).collect());
-        } else {
-            lines.push(text.to_string());
-        }
+    while let Some(line) = reader.next_line()? {
+        let (text, warning) = line.cut(&reader.label);
+        lines.push(text);
+        warnings.extend(warning);
     }
     if lines.is_empty() {
         anyhow::bail!("台词文件 {} 是空的:每行写一句学员要说的话", path.display());
@@ -554,7 +541,7 @@ impl Dir {
 fn send_cards(
     name: &str,
     card: &Scorecard,
-    settings: &Settings,
+    settings: &RunSettings,
     send: &impl Fn(Dir, String, Vec<u8>),
 ) {
     // The JSON scorecard is always written, compact: a run writes thousands, and

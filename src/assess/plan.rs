@@ -73,7 +73,7 @@ impl Plan {
         let mut failures = Vec::new();
         let mut regular = Vec::new();
         for (order, path) in files.into_iter().enumerate() {
-            match crate::io::check_regular(&path, crate::io::MAX_FILE_BYTES) {
+            match crate::files::check_regular(&path, crate::files::MAX_FILE_BYTES) {
                 Ok(_) => regular.push((order, path)),
                 Err(e) => failures.push(Failure {
                     order,
@@ -108,7 +108,7 @@ impl Plan {
     /// The sessions of a manifest. A file that is not a manifest is an error; a bad
     /// entry is a failure of that entry only.
     pub fn manifest(path: &Path) -> anyhow::Result<Self> {
-        let text = crate::io::read_text_file(path)?;
+        let text = crate::files::read_text_file(path)?;
         let file = path.display().to_string();
         let raw: RawManifest = toml::from_str(&text).map_err(|e| {
             anyhow!(

@@ -184,7 +184,7 @@ impl Staging {
 /// own (the directory is published whole), and the sync is one for the whole tree.
 pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut f = File::create_new(path)?;
-    crate::io::injected_fault()?;
+    crate::files::injected_fault()?;
     f.write_all(bytes)
 }
 

@@ -4,6 +4,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 
 use super::{DIMENSIONS, Report, Row};
+use crate::engine::Outcome;
+use crate::transcript::Ending;
 use crate::ui;
 
 /// A file name as a relative URL: letters of any script, digits and `-_.~` stay, the
@@ -30,12 +32,7 @@ fn esc(s: &str) -> String {
 }
 
 fn outcome_label(o: &str) -> &'static str {
-    match o {
-        "resolved" => "问题解决",
-        "walked_out" => "客户愤而离开",
-        "out_of_turns" => "客户失去耐心",
-        _ => "对话未结束",
-    }
+    Ending::of(o).label()
 }
 
 /// Averages of a group of rows.
@@ -58,7 +55,7 @@ impl Group {
         for (i, d) in r.dimensions.iter().enumerate() {
             self.dims[i] += d.1;
         }
-        self.resolved += usize::from(r.outcome == "resolved");
+        self.resolved += usize::from(Ending::of(&r.outcome) == Ending::Ended(Outcome::Resolved));
         self.forbidden += r.forbidden_count;
     }
 

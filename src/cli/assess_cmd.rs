@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Context;
-use crate::assess::{self, OutDir, Plan, Settings};
+use crate::assess::{self, OutDir, Plan, RunSettings as Settings};
 use crate::score::html::Html;
 use crate::score::render::{Format, Json, Markdown, Render, Text};
 use crate::ui::{self, Style};

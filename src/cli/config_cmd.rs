@@ -391,7 +391,7 @@ fn init(ctx: &Context, force: bool, trainee: Option<&str>) -> anyhow::Result<u8>
     let trainee = trainee.map(str::trim).filter(|t| !t.is_empty());
     // The temporary file behind the atomic write is created with mode 600 and the
     // rename keeps it.
-    crate::io::write_atomic(file, Config::template(trainee).as_bytes())
+    crate::files::write_atomic(file, Config::template(trainee).as_bytes())
         .with_context(|| format!("无法写入配置文件 {}", file.display()))?;
     #[cfg(unix)]
     {

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::Context;
 use crate::config::{SESSIONS_DIR_ENV, TRAINEE_ENV};
-use crate::history::{self, Change, Direction, History, Session, Trend};
+use crate::history::{self, Change, Direction, History, PastSession as Session, Trend};
 use crate::score::render::outcome_label;
 use crate::ui::{self, Style};
 

@@ -13,7 +13,9 @@ use clap::{Args, Subcommand};
 use super::Context;
 use serde_json::json;
 
-use crate::llm::{self, Client, Event, KeySource, LlmError, Message, Reply, Settings};
+use crate::llm::{
+    self, Client, KeySource, LlmError, Message, Reply, ReplyEvent as Event, Settings,
+};
 use crate::resolve::{self, Origin};
 
 #[derive(Debug, Subcommand)]

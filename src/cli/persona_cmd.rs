@@ -328,7 +328,7 @@ fn new(id: &str, dir: &Path, force: bool) -> anyhow::Result<u8> {
         bail!("{} 已存在;用 --force 覆盖,或换一个编号", path.display());
     }
     let text = STARTER.replace("{id}", id);
-    crate::io::write_atomic(&path, text.as_bytes())
+    crate::files::write_atomic(&path, text.as_bytes())
         .with_context(|| format!("写入 {}", path.display()))?;
     let mut out = io::stdout().lock();
     writeln!(out, "已生成 {}", path.display())?;

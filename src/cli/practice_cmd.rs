@@ -11,7 +11,7 @@ use super::run_cmd::pick;
 use crate::engine::Engine;
 use crate::llm::LlmVoice;
 use crate::persona::{Catalog, Entry, Scenario};
-use crate::repl::input::{Input, Piped, Source, Terminal};
+use crate::repl::input::{Input, LineSource as Source, Piped, Terminal};
 use crate::repl::{self, Practice, Start, view};
 use crate::transcript::{self, Transcript};
 use crate::ui::outln;

@@ -187,7 +187,7 @@ pub(super) fn evaluate(files: &[PathBuf], show_errors: bool, json: bool) -> anyh
         let mut examples = Vec::new();
         let mut bad = Vec::new();
         for f in files {
-            let text = crate::io::read_text_file(f)
+            let text = crate::files::read_text_file(f)
                 .with_context(|| format!("读不了标注文件 {}", f.display()))?;
             match reading::train::parse_examples(
                 &text,

@@ -89,7 +89,7 @@ impl Answers {
                 "标准输入".to_string(),
             )
         } else {
-            crate::io::check_regular(path, crate::io::MAX_FILE_BYTES)
+            crate::files::check_regular(path, crate::files::MAX_FILE_BYTES)
                 .with_context(|| format!("无法读取台词文件 {}", path.display()))?;
             let f =
                 File::open(path).with_context(|| format!("无法读取台词文件 {}", path.display()))?;
@@ -108,7 +108,7 @@ impl Answers {
         loop {
             // Bounded: a line with no end (a pipe from /dev/zero) costs a few KB.
             let (read, cut) =
-                crate::io::read_line_bounded(&mut self.reader, &mut raw, 4 * MAX_TURN_CHARS + 4)?;
+                crate::files::read_line_bounded(&mut self.reader, &mut raw, 4 * MAX_TURN_CHARS + 4)?;
             if read == 0 {
                 return Ok(None);
             }

@@ -145,7 +145,7 @@ fn emit(
     match dir {
         Some(dir) => {
             let target = dir.join(format!("{stem}.{}", renderer.extension()));
-            crate::io::write_atomic(&target, doc.as_bytes())
+            crate::files::write_atomic(&target, doc.as_bytes())
                 .with_context(|| format!("写入 {}", target.display()))?;
             writeln!(
                 out,

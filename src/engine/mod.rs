@@ -16,7 +16,7 @@ pub use offline::OfflineVoice;
 /// A deterministic random source whose sequence never changes between releases, so a
 /// transcript replayed with the same `--seed` picks the same lines years later. (A
 /// general-purpose RNG crate does not promise a stable stream across versions.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rng(u64);
 
 impl Rng {

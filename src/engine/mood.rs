@@ -2,16 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use super::Rng;
 use crate::persona::{Level, Persona, Scenario};
 use crate::reading::{Cues, Reading, Scene};
 use crate::rubric::{Analyser, Polarity, Signal};
 
 /// How a session ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// The customer accepted a remedy.
     Resolved,
@@ -40,9 +37,9 @@ impl Outcome {
     }
 }
 
-/// Something the mood model noticed beyond the plain signals.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
+/// Something the mood model noticed beyond the plain signals. Transcripts record it
+/// under names of their own (`transcript::names`), not through a derive here.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A remedy before the customer's needs were met (急于下结论).
     Rushed {
@@ -77,9 +74,9 @@ pub enum Event {
     },
 }
 
-/// What the customer does this turn; a voice turns it into words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "move", rename_all = "snake_case")]
+/// What the customer does this turn; a voice turns it into words. Transcripts record
+/// it under names of their own (`transcript::names`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Move {
     Opening,
     Vent,
@@ -148,14 +145,14 @@ impl Move {
 }
 
 /// The engine's decision for one turn: what to say (in order) and whether it ends.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     pub moves: Vec<Move>,
     pub outcome: Option<Outcome>,
 }
 
 /// Everything the session state holds; cloning it is a snapshot (undo, retry).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MoodState {
     pub anger: f64,
     pub trust: f64,
@@ -176,14 +173,11 @@ pub struct MoodState {
     /// Apologies since the last action.
     pub apology_streak: u32,
     /// Signal kinds of the previous turn.
-    #[serde(default)]
     pub last_kinds: Vec<String>,
     /// An acceptable remedy offered too early, accepted once the needs are met.
-    #[serde(default)]
     pub pending_remedy: Option<String>,
     /// The trainee's words for the pending remedy, which the customer repeats when
     /// accepting it.
-    #[serde(default)]
     pub pending_words: Option<String>,
     /// Normalised trainee lines already said, to catch pasted templates.
     pub said: Vec<String>,
@@ -193,7 +187,6 @@ pub struct MoodState {
     pub outcome: Option<Outcome>,
     /// The turn a remedy was accepted in: from then on the closing phase, in which
     /// the trainee may confirm, promise follow-up and say goodbye.
-    #[serde(default)]
     pub accepted_at: Option<u32>,
 }
 
@@ -221,9 +214,6 @@ pub struct TurnReport {
     pub needs_met: Vec<String>,
     pub decision: Decision,
 }
-
-/// Order in which bad kinds are reacted to when a line has several.
-pub(super) const BAD_PRIORITY: [&str; 5] = ["forbidden", "blame", "deflect", "argue", "impolite"];
 
 /// Turns after accepting a remedy in which the customer waits for the trainee to close
 /// the call (confirm, promise follow-up, say goodbye) before ending it themself.

@@ -3,6 +3,7 @@
 //! the trainee's own words, the facts asked for), and is deterministic for a seed.
 
 use super::mood::{Decision, Engine, MoodState, Move};
+use crate::persona::fill_slots;
 
 /// Voices decisions from line pools; stateless, its memory lives in [`MoodState`] so
 /// that undo restores it too.
@@ -110,64 +111,23 @@ fn fill(engine: &Engine<'_>, template: &str, m: &Move) -> String {
                 facts
                     .iter()
                     .filter_map(|id| sc.facts.iter().find(|f| &f.id == id))
-                    .map(|f| fill_slots(&f.answer, &|n| scenario_slot(engine, n)))
+                    .map(|f| sc.fill(&f.answer))
                     .collect::<Vec<_>>()
                     .join(""),
             ),
-            _ => scenario_slot(engine, name),
+            _ => sc.slot(name).map(str::to_string),
         }
     };
     fill_slots(template, &value)
 }
 
-fn scenario_slot(engine: &Engine<'_>, name: &str) -> Option<String> {
-    let sc = engine.scenario;
-    match name {
-        "product" => Some(sc.product.clone()),
-        "demand" => Some(sc.demand.clone()),
-        other => sc.slots.get(other).cloned(),
-    }
-}
-
-/// Replace each `{name}` for which `value` has an answer; a missing value leaves an
-/// empty string, never the raw placeholder in front of a trainee.
-pub(crate) fn fill_slots(template: &str, value: &dyn Fn(&str) -> Option<String>) -> String {
-    let mut out = String::with_capacity(template.len() + 16);
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        match after.find('}') {
-            Some(close) => {
-                out.push_str(&value(&after[..close]).unwrap_or_default());
-                rest = &after[close + 1..];
-            }
-            None => {
-                out.push_str(&rest[open..]);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::fill_slots;
-
     #[test]
     fn a_reproach_for_not_asking_is_told_from_no_problem() {
         use super::says_not_asked;
         assert!(says_not_asked("你都没问过我的意见，就替我做决定了？"));
         assert!(says_not_asked("你这方案谁定的？问过我没有？"));
         assert!(!says_not_asked("电池我测过，没问题。"));
-    }
-
-    #[test]
-    fn fills_known_slots_and_drops_unknown_ones() {
-        let v = |n: &str| (n == "product").then(|| "电脑".to_string());
-        assert_eq!(fill_slots("我的{product}坏了{x}！", &v), "我的电脑坏了！");
-        assert_eq!(fill_slots("没有闭合{product", &v), "没有闭合{product");
     }
 }

@@ -2,12 +2,13 @@
 //! advance the needs, answer facts, weigh an offer, then choose what to say.
 
 use super::mood::{
-    BAD_PRIORITY, CALM_STEP, CLOSE_TURNS, EMPTY_APOLOGY_AFTER, REMEDY_LIST, SCRIPTED_KINDS,
-    THREATEN_MARGIN, VENT_FROM, as_customer, normalise, quote_span,
+    CALM_STEP, CLOSE_TURNS, EMPTY_APOLOGY_AFTER, REMEDY_LIST, SCRIPTED_KINDS, THREATEN_MARGIN,
+    VENT_FROM, as_customer, normalise, quote_span,
 };
 use super::{Decision, Engine, Event, MoodState, Move, Outcome, TurnReport};
 use crate::persona::Remedy;
 use crate::reading::{Act, Cues, Reading, SceneReading};
+use crate::rubric::WORST_FIRST;
 use crate::rubric::{ACTION_KINDS, Polarity, Signal};
 
 /// What the customer heard in one line, before any of it moves the mood.
@@ -138,7 +139,7 @@ impl<'a> Engine<'a> {
             None
         };
         st.outcome = outcome;
-        let worst = BAD_PRIORITY
+        let worst = WORST_FIRST
             .iter()
             .copied()
             .find(|k| bad.contains(k))
@@ -506,7 +507,7 @@ impl<'a> Engine<'a> {
 
     /// The worst mistake of the line, the one the customer reacts to.
     fn worst_kind(&self, h: &Heard<'a>) -> Option<&'a str> {
-        BAD_PRIORITY.iter().copied().find(|k| h.has(k)).or_else(|| {
+        WORST_FIRST.iter().copied().find(|k| h.has(k)).or_else(|| {
             (h.kinds.iter().copied())
                 .find(|k| !h.template && self.analyser.polarity(k) == Some(Polarity::Bad))
         })

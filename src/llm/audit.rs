@@ -15,7 +15,6 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::Serialize;
 
-use super::prompt::fill;
 use crate::engine::{Decision, Engine, Move, Outcome};
 
 /// Why a customer line cannot be used.
@@ -173,7 +172,7 @@ impl Auditor {
         let sc = engine.scenario;
         let mut corpus = String::new();
         let mut add = |t: &str| {
-            corpus.push_str(&fill(sc, t));
+            corpus.push_str(&sc.fill(t));
             corpus.push('\n');
         };
         for (_, pool) in p.lines.pools() {

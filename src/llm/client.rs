@@ -12,64 +12,28 @@
 //! seconds is never silent for long, but must not hold a turn for minutes). Model text
 //! is cleaned of terminal control sequences and of the API key before anyone sees it.
 
-use std::borrow::Cow;
 use std::future::Future;
 use std::ops::ControlFlow;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{self, HeaderMap, HeaderValue};
-use serde::{Deserialize, Serialize};
 
 use super::error::LlmError;
+use super::retry::{Stop, guarded, retry_after, wait_before_retry};
 use super::scrub::Scrubber;
 use super::settings::Settings;
 use super::sse::SseParser;
+use super::wire::{
+    ChatBody, Chunk, Completion, Message, StreamOptions, Usage, is_context_error,
+    message_from_json, message_of, parse_models,
+};
 use crate::ui::{self, Sanitizer};
-
-/// Who says a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    System,
-    User,
-    Assistant,
-}
-
-/// One chat message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Message {
-    pub role: Role,
-    pub content: String,
-}
-
-impl Message {
-    pub fn system(content: impl Into<String>) -> Self {
-        Self {
-            role: Role::System,
-            content: content.into(),
-        }
-    }
-
-    pub fn user(content: impl Into<String>) -> Self {
-        Self {
-            role: Role::User,
-            content: content.into(),
-        }
-    }
-
-    pub fn assistant(content: impl Into<String>) -> Self {
-        Self {
-            role: Role::Assistant,
-            content: content.into(),
-        }
-    }
-}
 
 /// What a caller is told while a reply is being produced.
 #[derive(Debug, Clone, Copy)]
-pub enum Event<'a> {
+pub enum ReplyEvent<'a> {
     /// Clean text to show now (a streamed token, or a whole non-streamed reply).
     Token(&'a str),
     /// A request failed in a way worth retrying; the next one starts after `wait`.
@@ -96,15 +60,6 @@ pub struct ChatRequest<'a> {
     /// from when the request was made. A caller making several attempts for one line
     /// keeps one deadline for all of them.
     pub deadline: Instant,
-}
-
-/// Token counts, as the server reports them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-pub struct Usage {
-    #[serde(default)]
-    pub prompt_tokens: u64,
-    #[serde(default)]
-    pub completion_tokens: u64,
 }
 
 /// A finished reply.
@@ -135,43 +90,11 @@ pub struct Client {
     model: OnceLock<String>,
 }
 
-/// How often a wait looks at the cancel flag.
-const CANCEL_POLL: Duration = Duration::from_millis(50);
 /// The most of an error body read and of a server message shown.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 const MAX_MESSAGE_CHARS: usize = 200;
 /// The most of a non-streamed reply read; a customer line is a few hundred bytes.
 const MAX_BODY: usize = 8 * 1024 * 1024;
-
-enum Stop {
-    Cancelled,
-    TimedOut,
-    /// The reply's deadline passed.
-    Deadline,
-}
-
-/// Run `fut` for at most `limit`, giving up early when `cancel` is set.
-async fn guarded<F: Future>(
-    fut: F,
-    cancel: &AtomicBool,
-    limit: Duration,
-) -> Result<F::Output, Stop> {
-    let mut fut = std::pin::pin!(fut);
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(Stop::Cancelled);
-        }
-        let now = tokio::time::Instant::now();
-        if now >= deadline {
-            return Err(Stop::TimedOut);
-        }
-        let slice = (deadline - now).min(CANCEL_POLL);
-        if let Ok(v) = tokio::time::timeout(slice, fut.as_mut()).await {
-            return Ok(v);
-        }
-    }
-}
 
 /// rustls needs a process-wide crypto provider; ring is the one linked in.
 fn install_crypto_provider() {
@@ -290,7 +213,7 @@ impl Client {
     pub fn chat(
         &self,
         req: &ChatRequest<'_>,
-        sink: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
+        sink: &mut dyn FnMut(ReplyEvent<'_>) -> ControlFlow<()>,
         cancel: &AtomicBool,
     ) -> Result<Reply, LlmError> {
         let started = Instant::now();
@@ -326,20 +249,11 @@ impl Client {
                     }
                     Err(e) => e,
                 };
-                if shown || !err.retryable() || attempt >= attempts {
+                let Some(wait) = wait_before_retry(&err, attempt, shown, &policy, deadline) else {
                     return Err(err);
-                }
-                let wait = match err.retry_after() {
-                    Some(w) if w > policy.max_wait => return Err(err),
-                    Some(w) => w,
-                    None => policy.base_delay * 2u32.saturating_pow(attempt - 1),
                 };
-                // A retry that could not finish in time is not worth waiting for.
-                if Instant::now() + wait >= deadline {
-                    return Err(err);
-                }
                 attempt += 1;
-                let event = Event::Retrying {
+                let event = ReplyEvent::Retrying {
                     attempt,
                     of: attempts,
                     wait,
@@ -376,7 +290,7 @@ impl Client {
     async fn attempt(
         &self,
         body: &[u8],
-        sink: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
+        sink: &mut dyn FnMut(ReplyEvent<'_>) -> ControlFlow<()>,
         cancel: &AtomicBool,
         times: (Instant, Instant),
         shown: &mut bool,
@@ -410,7 +324,7 @@ impl Client {
             let mut reply = self.parse_completion(&body)?;
             if !reply.text.is_empty() {
                 reply.first_token = Some(started.elapsed());
-                match sink(Event::Token(&reply.text)) {
+                match sink(ReplyEvent::Token(&reply.text)) {
                     ControlFlow::Continue(()) => *shown = true,
                     ControlFlow::Break(()) => {
                         reply.halted = true;
@@ -425,7 +339,7 @@ impl Client {
     async fn read_stream(
         &self,
         mut resp: reqwest::Response,
-        sink: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
+        sink: &mut dyn FnMut(ReplyEvent<'_>) -> ControlFlow<()>,
         cancel: &AtomicBool,
         times: (Instant, Instant),
         shown: &mut bool,
@@ -622,97 +536,6 @@ fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
     cur.to_string()
 }
 
-/// `Retry-After` in seconds, or OpenAI's `retry-after-ms`. (The HTTP-date form is rare
-/// on these APIs; without a usable value the caller's own back-off applies.)
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(ms) = get("retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok())
-        && ms.is_finite()
-        && ms >= 0.0
-    {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
-    }
-    get("retry-after")
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
-}
-
-/// Whether a 400-class body says the prompt did not fit (OpenAI, vLLM, llama.cpp,
-/// LiteLLM and Ollama word it differently).
-fn is_context_error(lower_body: &str) -> bool {
-    [
-        "context_length",
-        "context length",
-        "exceed_context",
-        "context window",
-        "contextwindowexceeded",
-        "maximum context",
-        "too many tokens",
-        "prompt is too long",
-        "exceeds the available context",
-    ]
-    .iter()
-    .any(|p| lower_body.contains(p))
-}
-
-/// The human part of an error body: `error.message`, `error` as a string, `message`,
-/// `detail`, or the raw text when the body is not JSON.
-fn message_from_json(body: &[u8]) -> String {
-    match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(v) => message_of(&v),
-        Err(_) => String::from_utf8_lossy(body).into_owned(),
-    }
-}
-
-fn message_of(v: &serde_json::Value) -> String {
-    let s = |v: &serde_json::Value| v.as_str().map(str::to_string);
-    let err = v.get("error").unwrap_or(v);
-    s(err)
-        .or_else(|| err.get("message").and_then(s))
-        .or_else(|| v.get("message").and_then(s))
-        .or_else(|| v.get("detail").and_then(s))
-        .unwrap_or_else(|| v.to_string())
-}
-
-fn parse_models(body: &[u8]) -> Result<Vec<String>, LlmError> {
-    let v: serde_json::Value = serde_json::from_slice(body).map_err(|_| LlmError::Malformed {
-        detail: "模型列表不是 JSON".into(),
-    })?;
-    let list = v
-        .get("data")
-        .or_else(|| v.get("models"))
-        .and_then(|l| l.as_array())
-        .ok_or_else(|| LlmError::Malformed {
-            detail: "模型列表里没有 data 数组".into(),
-        })?;
-    Ok(list
-        .iter()
-        .filter_map(|m| {
-            m.get("id")
-                .or_else(|| m.get("name"))
-                .and_then(|n| n.as_str())
-        })
-        .map(|n| ui::sanitize(n).into_owned())
-        .collect())
-}
-
-#[derive(Serialize)]
-struct ChatBody<'a> {
-    model: &'a str,
-    messages: &'a [Message],
-    temperature: f64,
-    max_tokens: u32,
-    stream: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stream_options: Option<StreamOptions>,
-}
-
-#[derive(Serialize)]
-struct StreamOptions {
-    include_usage: bool,
-}
-
 /// What a stream has delivered so far, and what its events mean.
 struct StreamState<'k> {
     sanitizer: Sanitizer,
@@ -760,7 +583,7 @@ impl<'k> StreamState<'k> {
         &mut self,
         event: &str,
         data: &str,
-        sink: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
+        sink: &mut dyn FnMut(ReplyEvent<'_>) -> ControlFlow<()>,
         shown: &mut bool,
         clean: &dyn Fn(&str) -> String,
     ) -> bool {
@@ -819,7 +642,7 @@ impl<'k> StreamState<'k> {
     /// Hand `piece` to the sink; false when the sink stopped the reply.
     fn show(
         &mut self,
-        sink: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
+        sink: &mut dyn FnMut(ReplyEvent<'_>) -> ControlFlow<()>,
         shown: &mut bool,
     ) -> bool {
         if self.piece.is_empty() {
@@ -827,7 +650,7 @@ impl<'k> StreamState<'k> {
         }
         self.first_token
             .get_or_insert_with(|| self.started.elapsed());
-        match sink(Event::Token(&self.piece)) {
+        match sink(ReplyEvent::Token(&self.piece)) {
             ControlFlow::Continue(()) => {
                 *shown = true;
                 self.text.push_str(&self.piece);
@@ -845,7 +668,7 @@ impl<'k> StreamState<'k> {
     fn finish(
         mut self,
         partial_event: bool,
-        sink: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
+        sink: &mut dyn FnMut(ReplyEvent<'_>) -> ControlFlow<()>,
         shown: &mut bool,
     ) -> Result<Reply, LlmError> {
         if !self.halted {
@@ -876,118 +699,5 @@ impl<'k> StreamState<'k> {
             elapsed: Duration::ZERO,
             streamed: true,
         })
-    }
-}
-
-/// One streamed chunk. Content borrows from the event text when it has no escapes, so
-/// a token costs no allocation.
-#[derive(Deserialize)]
-struct Chunk<'a> {
-    #[serde(default, borrow)]
-    choices: Vec<ChunkChoice<'a>>,
-    #[serde(default)]
-    usage: Option<Usage>,
-    #[serde(default)]
-    error: Option<serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-struct ChunkChoice<'a> {
-    #[serde(default)]
-    index: u32,
-    #[serde(default, borrow)]
-    delta: Option<Delta<'a>>,
-    #[serde(default, borrow)]
-    finish_reason: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct Delta<'a> {
-    /// `null` in llama.cpp's first chunk, which carries only the role.
-    #[serde(default, borrow)]
-    content: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct Completion {
-    #[serde(default)]
-    choices: Vec<CompletionChoice>,
-    #[serde(default)]
-    usage: Option<Usage>,
-    #[serde(default)]
-    error: Option<serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-struct CompletionChoice {
-    #[serde(default)]
-    message: Option<CompletionMessage>,
-    #[serde(default)]
-    finish_reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct CompletionMessage {
-    #[serde(default)]
-    content: Option<String>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn error_bodies_give_their_message() {
-        assert_eq!(
-            message_from_json(br#"{"error":{"message":"bad key","type":"auth"}}"#),
-            "bad key"
-        );
-        assert_eq!(
-            message_from_json(br#"{"error":"overloaded"}"#),
-            "overloaded"
-        );
-        assert_eq!(message_from_json(br#"{"detail":"nope"}"#), "nope");
-        assert_eq!(
-            message_from_json(b"<html>502 Bad Gateway</html>"),
-            "<html>502 Bad Gateway</html>"
-        );
-    }
-
-    #[test]
-    fn retry_after_reads_seconds_and_milliseconds() {
-        let mut h = HeaderMap::new();
-        h.insert("retry-after", HeaderValue::from_static("2"));
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
-        h.insert("retry-after-ms", HeaderValue::from_static("150"));
-        assert_eq!(retry_after(&h), Some(Duration::from_millis(150)));
-        h.clear();
-        h.insert(
-            "retry-after",
-            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
-        );
-        assert_eq!(retry_after(&h), None);
-    }
-
-    #[test]
-    fn context_errors_are_recognised() {
-        assert!(is_context_error(
-            r#"{"error":{"type":"exceed_context_size_error"}}"#
-        ));
-        assert!(is_context_error(
-            "this model's maximum context length is 4096 tokens"
-        ));
-        assert!(!is_context_error("invalid temperature"));
-    }
-
-    #[test]
-    fn model_lists_of_either_shape() {
-        assert_eq!(
-            parse_models(br#"{"object":"list","data":[{"id":"a"},{"id":"b"}]}"#).unwrap(),
-            ["a", "b"]
-        );
-        assert_eq!(
-            parse_models(br#"{"models":[{"name":"c"}]}"#).unwrap(),
-            ["c"]
-        );
     }
 }

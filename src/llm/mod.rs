@@ -14,14 +14,16 @@ mod breaker;
 mod client;
 mod error;
 mod prompt;
+mod retry;
 mod scrub;
 mod settings;
 mod sse;
 mod voice;
+mod wire;
 
 pub use audit::{AuditFailure, Auditor, MAX_CHARS, basic as basic_audit};
 pub use breaker::{Breaker, Gate};
-pub use client::{ChatRequest, Client, Event, Message, Reply, Role, Usage};
+pub use client::{ChatRequest, Client, Reply, ReplyEvent};
 pub use error::LlmError;
 pub use prompt::{Exchange, PromptBook, TurnRequest};
 pub use scrub::Scrubber;
@@ -32,4 +34,5 @@ pub use settings::{
     Settings, SettingsError,
 };
 pub use sse::{SseError, SseParser};
-pub use voice::{BackendSummary, FallbackReason, LlmVoice, Source, Spoken, VoiceRecord};
+pub use voice::{BackendSummary, FallbackReason, LlmVoice, Spoken, VoiceRecord, VoiceSource};
+pub use wire::{Message, Role, Usage};

@@ -11,7 +11,7 @@
 use std::fmt::Write as _;
 
 use super::audit::AuditFailure;
-use super::client::Message;
+use super::wire::Message;
 use crate::engine::{Decision, Engine, MoodState, Move, Outcome};
 use crate::persona::{Persona, Scenario};
 
@@ -87,7 +87,7 @@ impl PromptBook {
             .map(|f| FactText {
                 id: f.id.clone(),
                 label: f.label.clone(),
-                answer: fill(sc, &f.answer),
+                answer: sc.fill(&f.answer),
             })
             .collect();
         Self {
@@ -286,7 +286,7 @@ fn base_prompt(p: &Persona, sc: &Scenario) -> String {
         s,
         "\n【这次的事】行业:{}。{}\n你投诉的是:{}。你的要求:{}。",
         sc.industry,
-        fill(sc, &sc.brief),
+        sc.fill(&sc.brief),
         sc.product,
         sc.demand
     );
@@ -294,7 +294,7 @@ fn base_prompt(p: &Persona, sc: &Scenario) -> String {
         let _ = writeln!(
             s,
             "相关规定(你心里有数,但不要替客服说出来):{}",
-            fill(sc, sc.policy.summary.trim())
+            sc.fill(sc.policy.summary.trim())
         );
     }
     s.push_str(
@@ -307,30 +307,6 @@ fn base_prompt(p: &Persona, sc: &Scenario) -> String {
          - 不要编造【这次的事】和【你知道的事实】以外的单号、金额、日期、人名。\n",
     );
     s
-}
-
-/// Fill the scenario's slots in a persona-file text (`{product}`, `{order}`, …); an
-/// unknown slot becomes empty, never a raw placeholder the model might read aloud.
-pub(super) fn fill(sc: &Scenario, text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut rest = text;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let Some(close) = after.find('}') else {
-            out.push_str(&rest[open..]);
-            return out;
-        };
-        let value = match &after[..close] {
-            "product" => Some(sc.product.as_str()),
-            "demand" => Some(sc.demand.as_str()),
-            other => sc.slots.get(other).map(String::as_str),
-        };
-        out.push_str(value.unwrap_or(""));
-        rest = &after[close + 1..];
-    }
-    out.push_str(rest);
-    out
 }
 
 #[cfg(test)]

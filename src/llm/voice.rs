@@ -8,7 +8,7 @@
 //! taken, so a session plays the same whichever voice speaks.
 //!
 //! Tokens reach the screen as they arrive. When an attempt is dropped after some of its
-//! words were shown, the caller hears [`Event::Discarded`] with one line saying why, and
+//! words were shown, the caller hears [`ReplyEvent::Discarded`] with one line saying why, and
 //! then either the next attempt's tokens or nothing more; [`Spoken::streamed`] says
 //! whether the final text has already been shown that way or still has to be printed.
 //!
@@ -27,19 +27,31 @@ use serde::Serialize;
 
 use super::audit::{AuditFailure, Auditor};
 use super::breaker::{Breaker, Gate};
-use super::client::{Client, Event, Reply, Usage};
+use super::client::{Client, Reply, ReplyEvent};
 use super::error::LlmError;
 use super::prompt::{PromptBook, TurnRequest};
 use super::settings::Settings;
+use super::wire::Usage;
 use crate::engine::Engine;
 
 /// Where the words of a line came from.
 #[derive(Debug, Clone)]
-pub enum Source {
+pub enum VoiceSource {
     /// The model, audited.
     Llm,
     /// The offline line, because the model's could not be used.
     Fallback { reason: FallbackReason },
+}
+
+impl VoiceSource {
+    /// Machine name, for the voice's own record (transcripts name it themselves, see
+    /// `transcript::names`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            VoiceSource::Llm => "llm",
+            VoiceSource::Fallback { .. } => "fallback",
+        }
+    }
 }
 
 /// Why the offline line was used.
@@ -82,12 +94,12 @@ impl FallbackReason {
 pub struct Spoken {
     /// The words to record (and to show, unless `streamed`).
     pub text: String,
-    pub source: Source,
+    pub source: VoiceSource,
     /// Every audit failure of every attempt, in order.
     pub audit: Vec<AuditFailure>,
     /// A second attempt was made.
     pub regenerated: bool,
-    /// `text` has already been handed over as [`Event::Token`]s.
+    /// `text` has already been handed over as [`ReplyEvent::Token`]s.
     pub streamed: bool,
     /// The trainee saw words of an attempt that was then discarded.
     pub retracted: bool,
@@ -103,7 +115,7 @@ impl Spoken {
     pub fn audit_unresolved(&self) -> bool {
         matches!(
             self.source,
-            Source::Fallback {
+            VoiceSource::Fallback {
                 reason: FallbackReason::Audit
             }
         )
@@ -112,14 +124,14 @@ impl Spoken {
     /// The offline line was used because of the server (see
     /// [`FallbackReason::server_fault`]).
     pub fn server_fault(&self) -> bool {
-        matches!(&self.source, Source::Fallback { reason } if reason.server_fault())
+        matches!(&self.source, VoiceSource::Fallback { reason } if reason.server_fault())
     }
 
     /// The server was not asked: the breaker was open.
     pub fn paused(&self) -> bool {
         matches!(
             self.source,
-            Source::Fallback {
+            VoiceSource::Fallback {
                 reason: FallbackReason::Paused
             }
         )
@@ -127,10 +139,11 @@ impl Spoken {
 
     /// What a transcript records about how the line was made.
     pub fn record(&self) -> VoiceRecord {
-        let (source, reason) = match &self.source {
-            Source::Llm => ("llm", None),
-            Source::Fallback { reason } => ("fallback", Some(reason.to_string())),
+        let reason = match &self.source {
+            VoiceSource::Llm => None,
+            VoiceSource::Fallback { reason } => Some(reason.to_string()),
         };
+        let source = self.source.as_str();
         VoiceRecord {
             source,
             reason,
@@ -231,7 +244,7 @@ impl LlmVoice {
         &self,
         req: TurnRequest<'_>,
         offline_line: &str,
-        on_event: &mut dyn FnMut(Event<'_>),
+        on_event: &mut dyn FnMut(ReplyEvent<'_>),
         cancel: &AtomicBool,
     ) -> Spoken {
         if let Gate::Open(_) = self.breaker.gate() {
@@ -257,7 +270,7 @@ impl LlmVoice {
                     let reason = self.failed(e);
                     if shown {
                         retracted = true;
-                        on_event(Event::Discarded {
+                        on_event(ReplyEvent::Discarded {
                             why: &format!("{reason},改用预设的台词"),
                         });
                     }
@@ -269,7 +282,7 @@ impl LlmVoice {
             if failures.is_empty() {
                 return Spoken {
                     text: reply.text.trim().to_string(),
-                    source: Source::Llm,
+                    source: VoiceSource::Llm,
                     audit,
                     regenerated: attempt > 0,
                     streamed: shown,
@@ -287,7 +300,7 @@ impl LlmVoice {
                 } else {
                     "改用预设的台词"
                 };
-                on_event(Event::Discarded {
+                on_event(ReplyEvent::Discarded {
                     why: &format!("这句不算:{},{then}", why.join(";")),
                 });
             }
@@ -303,7 +316,7 @@ impl LlmVoice {
         said: &[&str],
         previous: Option<&[AuditFailure]>,
         deadline: Instant,
-        on_event: &mut dyn FnMut(Event<'_>),
+        on_event: &mut dyn FnMut(ReplyEvent<'_>),
         cancel: &AtomicBool,
     ) -> Result<Attempt, (LlmError, bool)> {
         // A non-streamed reply arrives whole: audit it whole before it is shown.
@@ -317,7 +330,7 @@ impl LlmVoice {
         let result = self.client.chat(
             &request,
             &mut |ev| match ev {
-                Event::Token(t) => {
+                ReplyEvent::Token(t) => {
                     let before = accepted.len();
                     accepted.push_str(t);
                     let f = if whole {
@@ -327,7 +340,7 @@ impl LlmVoice {
                     };
                     if f.is_empty() {
                         shown = true;
-                        on_event(Event::Token(t));
+                        on_event(ReplyEvent::Token(t));
                         ControlFlow::Continue(())
                     } else {
                         accepted.truncate(before);
@@ -395,7 +408,7 @@ fn fallback(
 ) -> Spoken {
     Spoken {
         text: offline_line.to_string(),
-        source: Source::Fallback { reason },
+        source: VoiceSource::Fallback { reason },
         audit,
         regenerated,
         streamed: false,

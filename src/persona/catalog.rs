@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{Persona, validate_with};
+use super::{Persona, Scenario, validate_with};
 use crate::diag::{Diagnostic, Diagnostics, Locator, clip};
 use crate::rubric::Analyser;
 
@@ -46,7 +46,7 @@ pub struct PersonaSource {
     /// Whether it is one of the embedded defaults.
     pub builtin: bool,
     /// The file text; its hash is recorded in transcripts.
-    pub content: crate::io::Source,
+    pub content: crate::files::FileText,
 }
 
 /// A loaded, validated persona with its origin.
@@ -75,7 +75,7 @@ fn builtin(rubric: &Analyser) -> Result<Vec<Entry>, Diagnostics> {
                 source: PersonaSource {
                     file: file.to_string(),
                     builtin: true,
-                    content: crate::io::Source::new(text),
+                    content: crate::files::FileText::new(text),
                 },
             }),
             Err(d) => errors.extend(d.0),
@@ -119,7 +119,7 @@ fn load_checked(
 /// Load and validate one persona file from disk.
 pub fn load_persona_file(path: &Path, rubric: &Analyser) -> Result<Entry, Diagnostics> {
     let file = path.display().to_string();
-    let text = crate::io::read_text_file(path)
+    let text = crate::files::read_text_file(path)
         .map_err(|e| Diagnostics(vec![whole_file(&file, &e.to_string())]))?;
     let persona = load_persona_text(&file, &text, rubric)?;
     Ok(Entry {
@@ -127,7 +127,7 @@ pub fn load_persona_file(path: &Path, rubric: &Analyser) -> Result<Entry, Diagno
         source: PersonaSource {
             file,
             builtin: false,
-            content: crate::io::Source::new(text),
+            content: crate::files::FileText::new(text),
         },
     })
 }
@@ -166,7 +166,7 @@ pub fn toml_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<Diagnostic>), Diagnos
         // Follows links: a link to a regular file is a file.
         match fs::metadata(&path) {
             Ok(m) if m.is_file() => files.push(path),
-            Ok(m) => problems.push(not_a_file(&path, crate::io::file_kind(&m.file_type()))),
+            Ok(m) => problems.push(not_a_file(&path, crate::files::file_kind(&m.file_type()))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 problems.push(not_a_file(&path, "是指向不存在文件的链接"));
             }
@@ -211,6 +211,21 @@ pub fn duplicate_ids(entries: &[Entry], before: &[Entry]) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// Why [`Catalog::resolve`] found nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unresolved {
+    /// No persona answers to the name; `message` lists the ones there are.
+    #[error("{message}")]
+    Persona { name: String, message: String },
+    #[error("客户「{persona_name}」没有场景「{scenario}」。可选:{}", choices.join("、"))]
+    Scenario {
+        persona_id: String,
+        persona_name: String,
+        scenario: String,
+        choices: Vec<String>,
+    },
 }
 
 impl Catalog {
@@ -272,6 +287,32 @@ impl Catalog {
             .iter()
             .find(|e| e.persona.id == name)
             .or_else(|| self.entries.iter().find(|e| e.persona.answers_to(name)))
+    }
+
+    /// The persona and scenario a user or a transcript names: the persona by id, name
+    /// or alias, the scenario by id (the persona's first when none is named). The one
+    /// lookup every command uses; callers that know more (a transcript's file) word
+    /// the error their own way from its kind.
+    pub fn resolve(
+        &self,
+        persona: &str,
+        scenario: Option<&str>,
+    ) -> Result<(&Entry, &Scenario), Unresolved> {
+        let entry = self.find(persona).ok_or_else(|| Unresolved::Persona {
+            name: persona.to_string(),
+            message: self.not_found(persona),
+        })?;
+        let p = &entry.persona;
+        let sc = match scenario {
+            None => &p.scenarios[0],
+            Some(id) => p.scenario(id).ok_or_else(|| Unresolved::Scenario {
+                persona_id: p.id.clone(),
+                persona_name: p.name.clone(),
+                scenario: id.to_string(),
+                choices: p.scenarios.iter().map(|s| s.id.clone()).collect(),
+            })?,
+        };
+        Ok((entry, sc))
     }
 
     /// What to tell a user who named a persona that does not exist.

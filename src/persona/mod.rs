@@ -15,7 +15,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use catalog::{
-    Catalog, Entry, PersonaSource, duplicate_ids, load_persona_file, load_persona_text, toml_files,
+    Catalog, Entry, PersonaSource, Unresolved, duplicate_ids, load_persona_file, load_persona_text,
+    toml_files,
 };
 pub use validate::{validate, validate_with};
 
@@ -107,16 +108,63 @@ pub struct Difficulties {
     pub hard: Level,
 }
 
+/// A difficulty level: its machine name (command lines, persona files, transcripts)
+/// and its Chinese label live here and nowhere else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Difficulty {
+    Easy,
+    Normal,
+    Hard,
+}
+
+impl Difficulty {
+    /// In menu order.
+    pub const ALL: [Difficulty; 3] = [Difficulty::Easy, Difficulty::Normal, Difficulty::Hard];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Difficulty::Easy => "easy",
+            Difficulty::Normal => "normal",
+            Difficulty::Hard => "hard",
+        }
+    }
+
+    /// Chinese label for trainees.
+    pub fn label(self) -> &'static str {
+        match self {
+            Difficulty::Easy => "简单",
+            Difficulty::Normal => "普通",
+            Difficulty::Hard => "困难",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == name)
+    }
+
+    /// The label of a difficulty named in a file, or the name itself when it is none.
+    pub fn label_of(name: &str) -> &str {
+        Self::parse(name).map_or(name, |d| d.label())
+    }
+}
+
 /// The difficulty levels by name, in menu order.
-pub const LEVELS: [&str; 3] = ["easy", "normal", "hard"];
+pub const LEVELS: [&str; 3] = [
+    Difficulty::Easy.as_str(),
+    Difficulty::Normal.as_str(),
+    Difficulty::Hard.as_str(),
+];
 
 impl Difficulties {
     pub fn get(&self, level: &str) -> Option<&Level> {
-        match level {
-            "easy" => Some(&self.easy),
-            "normal" => Some(&self.normal),
-            "hard" => Some(&self.hard),
-            _ => None,
+        Difficulty::parse(level).map(|d| self.level(d))
+    }
+
+    pub fn level(&self, d: Difficulty) -> &Level {
+        match d {
+            Difficulty::Easy => &self.easy,
+            Difficulty::Normal => &self.normal,
+            Difficulty::Hard => &self.hard,
         }
     }
 }
@@ -508,5 +556,58 @@ impl Persona {
     /// Whether `name` selects this persona: its id, Chinese name or an alias.
     pub fn answers_to(&self, name: &str) -> bool {
         self.id == name || self.name == name || self.aliases.iter().any(|a| a == name)
+    }
+}
+
+impl Scenario {
+    /// A scenario slot's value: `product`, `demand`, or one of `[slots]`.
+    pub fn slot(&self, name: &str) -> Option<&str> {
+        match name {
+            "product" => Some(&self.product),
+            "demand" => Some(&self.demand),
+            other => self.slots.get(other).map(String::as_str),
+        }
+    }
+
+    /// Fill the scenario's slots in a persona-file text (`{product}`, `{order}`, …),
+    /// for the offline voice and the model's prompt alike.
+    pub fn fill(&self, text: &str) -> String {
+        fill_slots(text, &|n| self.slot(n).map(str::to_string))
+    }
+}
+
+/// Replace each `{name}` for which `value` has an answer; a missing value leaves an
+/// empty string, never the raw placeholder in front of a trainee (or a model that
+/// would read it aloud).
+pub fn fill_slots(template: &str, value: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                out.push_str(&value(&after[..close]).unwrap_or_default());
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod slot_tests {
+    use super::fill_slots;
+
+    #[test]
+    fn fills_known_slots_and_drops_unknown_ones() {
+        let v = |n: &str| (n == "product").then(|| "电脑".to_string());
+        assert_eq!(fill_slots("我的{product}坏了{x}！", &v), "我的电脑坏了！");
+        assert_eq!(fill_slots("没有闭合{product", &v), "没有闭合{product");
     }
 }

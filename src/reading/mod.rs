@@ -291,9 +291,9 @@ impl Reader {
     pub fn hash(&self) -> String {
         if self.examples_source.is_empty() {
             let all: Vec<&str> = self.examples().iter().map(|e| e.text.as_str()).collect();
-            crate::io::content_hash(&all.join("\n"))
+            crate::files::content_hash(&all.join("\n"))
         } else {
-            crate::io::content_hash(self.examples_source)
+            crate::files::content_hash(self.examples_source)
         }
     }
 

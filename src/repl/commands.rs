@@ -10,7 +10,8 @@ pub enum Command {
     Score,
     Undo,
     Restart,
-    Save(Option<String>),
+    /// Save a copy of the transcript to this path (the parser refuses `/save` alone).
+    Save(String),
     Quit,
 }
 
@@ -107,7 +108,7 @@ pub fn parse(line: &str) -> Option<Parsed> {
         "undo" => Command::Undo,
         "restart" => Command::Restart,
         "save" if arg.is_empty() => return Some(Parsed::MissingArg("/save")),
-        "save" => Command::Save(Some(arg.to_string())),
+        "save" => Command::Save(arg.to_string()),
         "quit" | "q" | "exit" => Command::Quit,
         _ => return Some(Parsed::Unknown(format!("/{name}"))),
     };

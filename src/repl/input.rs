@@ -18,6 +18,7 @@ use rustyline::{
 };
 
 use super::commands;
+use crate::script::{Answers, AnswersError, Utf8};
 
 /// One thing the trainee did at the prompt.
 #[derive(Debug, PartialEq, Eq)]
@@ -30,7 +31,7 @@ pub enum Input {
 }
 
 /// A source of trainee input.
-pub trait Source {
+pub trait LineSource {
     fn read(&mut self, prompt: &str) -> Input;
     /// Whether a person is typing (prompts, menus and echo depend on it).
     fn interactive(&self) -> bool;
@@ -153,7 +154,7 @@ fn append_history(editor: &mut Editor<Helper, DefaultHistory>, path: &Path) -> i
         .map_err(|e| io::Error::other(e.to_string()))
 }
 
-impl Source for Terminal {
+impl LineSource for Terminal {
     fn read(&mut self, prompt: &str) -> Input {
         match self.editor.readline(prompt) {
             Ok(line) => {
@@ -192,53 +193,43 @@ impl Source for Terminal {
 
 /// Lines from a pipe. Invalid UTF-8 is replaced (with a warning naming the line)
 /// rather than ending the session; blank lines and `#` comments are skipped as in
-/// `run`'s answer files.
+/// Trainee lines piped into `practice`, read as answers files are
+/// ([`crate::script::Answers`]); a stray byte that is not UTF-8 is replaced with a
+/// warning rather than ending a live session.
 pub struct Piped<R> {
-    reader: R,
-    line_no: usize,
+    answers: Answers<R>,
 }
 
 impl<R: BufRead> Piped<R> {
     pub fn new(reader: R) -> Self {
-        Self { reader, line_no: 0 }
+        Self {
+            answers: Answers::new(reader, "标准输入", Utf8::Replaced),
+        }
     }
 }
 
-impl<R: BufRead> Source for Piped<R> {
+impl<R: BufRead> LineSource for Piped<R> {
     fn read(&mut self, _prompt: &str) -> Input {
-        let mut raw = Vec::new();
-        loop {
-            // Bounded: a line with no end costs a few KB, and is cut like any long one.
-            match crate::io::read_line_bounded(
-                &mut self.reader,
-                &mut raw,
-                4 * crate::session::MAX_TURN_CHARS + 4,
-            )
-            .map(|(n, _)| n)
-            {
-                Ok(0) => return Input::Eof,
-                Ok(_) => {}
-                Err(e) => {
-                    eprintln!("警告: 读取标准输入出错: {e}");
-                    return Input::Eof;
-                }
-            }
-            self.line_no += 1;
-            let text = match String::from_utf8(raw.clone()) {
-                Ok(t) => t,
-                Err(_) => {
+        match self.answers.next_line() {
+            Ok(Some(line)) => {
+                if line.replaced {
                     eprintln!(
                         "警告: 标准输入第 {} 行不是有效的 UTF-8,无法识别的字节已替换",
-                        self.line_no
+                        line.line
                     );
-                    String::from_utf8_lossy(&raw).into_owned()
                 }
-            };
-            let t = text.trim();
-            if t.is_empty() || t.starts_with('#') {
-                continue;
+                Input::Line(line.text)
             }
-            return Input::Line(t.to_string());
+            Ok(None) => Input::Eof,
+            Err(AnswersError::Io { source, .. }) => {
+                eprintln!("警告: 读取标准输入出错: {source}");
+                Input::Eof
+            }
+            // Not met: bad bytes are replaced.
+            Err(e @ AnswersError::NotUtf8 { .. }) => {
+                eprintln!("警告: {e}");
+                Input::Eof
+            }
         }
     }
 

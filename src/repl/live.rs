@@ -13,7 +13,7 @@ use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use crate::llm::Event;
+use crate::llm::ReplyEvent;
 use crate::session::Live;
 use crate::transcript::{TurnRecord, VoiceMark};
 use crate::ui::{self, Style};
@@ -74,7 +74,7 @@ pub fn speak<R>(
         started: false,
         noted: false,
     };
-    let mut on_event = |ev: Event<'_>| shown.event(ev);
+    let mut on_event = |ev: ReplyEvent<'_>| shown.event(ev);
     let r = f(&mut Live {
         on_decided,
         on_event: &mut on_event,
@@ -87,10 +87,10 @@ pub fn speak<R>(
 }
 
 impl Shown {
-    fn event(&mut self, ev: Event<'_>) {
+    fn event(&mut self, ev: ReplyEvent<'_>) {
         let mut out = std::io::stdout().lock();
         match ev {
-            Event::Token(t) => {
+            ReplyEvent::Token(t) => {
                 if !self.started {
                     let _ = write!(out, "{}", self.head);
                     self.started = true;
@@ -98,7 +98,7 @@ impl Shown {
                 let _ = write!(out, "{t}");
             }
             // Retries happen before any word is shown: a line of their own.
-            Event::Retrying {
+            ReplyEvent::Retrying {
                 attempt,
                 of,
                 wait,
@@ -110,7 +110,7 @@ impl Shown {
                 );
                 let _ = writeln!(out, "  {}", self.style.dim(&note));
             }
-            Event::Discarded { why } => {
+            ReplyEvent::Discarded { why } => {
                 if self.started {
                     let _ = writeln!(out);
                 }
@@ -126,7 +126,7 @@ impl Shown {
     /// not while the breaker keeps the server paused: the line that paused it said so),
     /// the words unless they were streamed, and the mood bar outside an exam.
     pub fn finish(mut self, voice: Option<&VoiceMark>, text: Option<&str>, anger: Option<i32>) {
-        if let Some(v) = voice.filter(|v| v.source == "fallback" && !v.paused)
+        if let Some(v) = voice.filter(|v| v.is_fallback() && !v.paused)
             && !self.noted
         {
             if self.started {

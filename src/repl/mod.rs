@@ -3,7 +3,7 @@
 //! the coach adds one line; every turn is on disk before the next prompt, and the end
 //! shows the scorecard.
 //!
-//! The loop reads from an [`input::Source`], so a terminal (rustyline) and a pipe play
+//! The loop reads from an [`input::LineSource`], so a terminal (rustyline) and a pipe play
 //! the same session; setting up (menus, resume, retry) lives in `cli::practice_cmd`.
 
 pub mod commands;
@@ -26,7 +26,7 @@ use crate::transcript::{self, Header, RetryRef, Transcript, Writer};
 use crate::ui::outln;
 use crate::ui::{self, Style};
 use commands::{COMMANDS, Command, Parsed};
-use input::{Input, Source};
+use input::{Input, LineSource};
 
 use crate::session::MAX_TURN_CHARS;
 
@@ -81,7 +81,7 @@ pub fn transcript_base(persona: &str, scenario: &str) -> String {
 }
 
 /// Run a practice session to its end (or until the trainee leaves); the exit code.
-pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn Source) -> anyhow::Result<u8> {
+pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn LineSource) -> anyhow::Result<u8> {
     let st = Style::stdout();
     outln!(
         "{}\n",
@@ -225,7 +225,7 @@ fn lost(session: &Session<'_>, saves: &Saves) -> u8 {
     );
     let text = transcript::to_jsonl(&session.transcript());
     match saves.copy.clone() {
-        Some((_, copy)) => match crate::io::write_atomic(&copy, text.as_bytes()) {
+        Some((_, copy)) => match crate::files::write_atomic(&copy, text.as_bytes()) {
             Ok(()) => eprintln!("完整的对话已另存到 {}", copy.display()),
             Err(e) => eprintln!(
                 "错误： 无法把完整的对话另存到 {}： {e}；最后一次 /save 之后的对话没有保存。",
@@ -409,7 +409,7 @@ fn show_last(st: &Style, name: &str, s: &Session<'_>, exam: bool) {
 fn offer_undo(
     p: &Practice<'_>,
     session: &mut Session<'_>,
-    input: &mut dyn Source,
+    input: &mut dyn LineSource,
     st: &Style,
 ) -> anyhow::Result<bool> {
     let outcome = session.outcome().expect("ended");
@@ -471,7 +471,7 @@ fn command(
         }
         Command::Undo => undo(p, session, st)?,
         Command::Restart => return Ok(Flow::Restart),
-        Command::Save(Some(path)) => {
+        Command::Save(path) => {
             let path = PathBuf::from(path);
             let text = crate::transcript::to_jsonl(&session.transcript());
             match save_copy(&path, text.as_bytes(), saves.copy.as_ref()) {
@@ -490,7 +490,6 @@ fn command(
                 Err(e) => outln!("无法保存到 {}： {e}", path.display()),
             }
         }
-        Command::Save(None) => {}
         Command::Quit => return Ok(Flow::Leave),
     }
     Ok(Flow::Stay)
@@ -541,10 +540,10 @@ fn save_copy(
 ) -> std::io::Result<PathBuf> {
     match own {
         Some((asked, written)) if asked == path => {
-            crate::io::write_atomic(written, text)?;
+            crate::files::write_atomic(written, text)?;
             Ok(written.clone())
         }
-        _ => crate::io::write_new(path, text),
+        _ => crate::files::write_new(path, text),
     }
 }
 
@@ -559,7 +558,7 @@ fn finish(p: &Practice<'_>, session: &Session<'_>, st: &Style) {
     if let Some(path) = path {
         outln!("对话记录：{}", path.display());
         let html = path.with_extension("html");
-        match crate::io::write_atomic(&html, Html.render(&card).as_bytes()) {
+        match crate::files::write_atomic(&html, Html.render(&card).as_bytes()) {
             Ok(()) => outln!("评分报告：{}", html.display()),
             Err(e) => eprintln!("警告： 无法写评分报告 {}： {e}", html.display()),
         }

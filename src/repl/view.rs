@@ -5,11 +5,9 @@
 use crate::engine::{Engine, Event, MoodState};
 use crate::persona::Scenario;
 use crate::rubric::Polarity;
+use crate::rubric::WORST_FIRST;
 use crate::transcript::TurnRecord;
 use crate::ui::{self, Style};
-
-/// Which mistake the single coach line names when a reply has several.
-const BAD_FIRST: [&str; 5] = ["forbidden", "blame", "deflect", "argue", "impolite"];
 
 /// At most this many characters of a trainee's reply are quoted back.
 const QUOTE_CHARS: usize = 40;
@@ -106,12 +104,7 @@ pub fn brief(
 
 /// The Chinese word for a difficulty.
 pub fn level_label(level: &str) -> &str {
-    match level {
-        "easy" => "简单",
-        "normal" => "普通",
-        "hard" => "困难",
-        other => other,
-    }
+    crate::persona::Difficulty::label_of(level)
 }
 
 /// The coach's reaction to one reply: what went wrong with a better phrasing, else
@@ -137,10 +130,10 @@ pub fn coach(style: &Style, engine: &Engine<'_>, turn: &TurnRecord) -> Option<St
                 if !rule.better.is_empty() {
                     line.push_str(&format!(" → 试试：「{}」", ui::sanitize(&rule.better)));
                 }
-                let rank = BAD_FIRST
+                let rank = WORST_FIRST
                     .iter()
                     .position(|k| *k == sig.kind)
-                    .unwrap_or(BAD_FIRST.len());
+                    .unwrap_or(WORST_FIRST.len());
                 bad.push((rank, line));
             }
             _ if !good.iter().any(|g| g == label) => good.push(label.to_string()),
@@ -174,7 +167,7 @@ pub fn coach(style: &Style, engine: &Engine<'_>, turn: &TurnRecord) -> Option<St
             }
             _ => continue,
         };
-        bad.push((BAD_FIRST.len(), line));
+        bad.push((WORST_FIRST.len(), line));
     }
     // The worst mistake first: a 禁语 matters more than a curt tone.
     bad.sort_by_key(|(rank, _)| *rank);

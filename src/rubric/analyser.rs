@@ -28,8 +28,7 @@ use regex_automata::{Anchored, Input, hybrid};
 use regex_syntax::hir::Hir;
 use serde::Serialize;
 
-use super::kinds::{BUILTIN_KINDS, KindInfo};
-use super::load::polarity_of;
+use super::kinds::{BUILTIN_KINDS, KindInfo, polarity_of};
 use super::scan::{ScanScratch, Scanner, ScannerBuilder};
 use super::{Polarity, Rubric, Rule};
 use crate::diag::{FieldPath, Problem};
@@ -65,7 +64,7 @@ struct Group {
     rule_of: Vec<usize>,
     /// Longest match in bytes, capped at [`MAX_HIT_BYTES`].
     max_len: usize,
-    engine: OnceLock<Result<Engine, String>>,
+    engine: OnceLock<Result<RegexEngines, String>>,
 }
 
 /// A group's automata, all from one NFA and all reporting the same leftmost-first
@@ -79,7 +78,7 @@ struct Group {
 ///   assessments and chat logs, and any text of [`LONG_TEXT`] bytes or more;
 /// - the PikeVM, for what the others cannot do: a span too long for the
 ///   backtracker's memory bound, a Unicode word boundary next to non-ASCII text.
-struct Engine {
+struct RegexEngines {
     /// Built on first use: a practice session never uses it.
     lazy: OnceLock<Option<hybrid::dfa::DFA>>,
     backtrack: BoundedBacktracker,
@@ -110,14 +109,14 @@ impl Group {
 
     /// The automata, built from the syntax trees, which are then dropped: the scanner
     /// must have been built first (see [`Analyser::engine`]).
-    fn engine(&self) -> &Result<Engine, String> {
+    fn engine(&self) -> &Result<RegexEngines, String> {
         self.engine.get_or_init(|| {
             let hirs = std::mem::take(&mut *self.hirs.lock().expect("not poisoned"));
             let nfa = crate::pattern::nfa(&hirs)?;
             let backtrack =
                 BoundedBacktracker::new_from_nfa(nfa.clone()).map_err(|e| e.to_string())?;
             let pike = PikeVM::new_from_nfa(nfa).map_err(|e| e.to_string())?;
-            Ok(Engine {
+            Ok(RegexEngines {
                 lazy: OnceLock::new(),
                 backtrack,
                 pike,
@@ -126,7 +125,7 @@ impl Group {
     }
 }
 
-impl Engine {
+impl RegexEngines {
     fn lazy(&self) -> Option<&hybrid::dfa::DFA> {
         self.lazy
             .get_or_init(|| {
@@ -177,7 +176,7 @@ pub struct Analyser {
     /// The rule `forbidden.<id>` of each of the deck's 禁语, found once here rather
     /// than formatted and looked up for every line.
     forbidden_rule: std::collections::HashMap<&'static str, usize>,
-    source: crate::io::Source,
+    source: crate::files::FileText,
     kinds: Vec<KindInfo>,
     /// Kinds' groups (in kind order), then exceptions' groups.
     groups: Vec<Group>,
@@ -189,7 +188,7 @@ pub struct Analyser {
     /// needs neither.
     scanner: OnceLock<Scanner>,
     scratch: Pool<Scratch, ScratchFn>,
-    /// Bytes analysed so far, counted up to `dfa_after` (see [`Engine`]).
+    /// Bytes analysed so far, counted up to `dfa_after` (see [`RegexEngines`]).
     searched: AtomicUsize,
     dfa_after: usize,
 }
@@ -207,7 +206,7 @@ impl Analyser {
     /// Compile a validated rubric. Pattern errors come back as problems with the
     /// pattern's field path.
     /// `source` is the file text, kept for its hash.
-    pub fn new(rubric: Rubric, source: crate::io::Source) -> Result<Self, Vec<Problem>> {
+    pub fn new(rubric: Rubric, source: crate::files::FileText) -> Result<Self, Vec<Problem>> {
         let mut kinds: Vec<KindInfo> = BUILTIN_KINDS
             .iter()
             .map(|(id, label, polarity)| KindInfo {
@@ -630,7 +629,7 @@ impl Analyser {
 
     /// Group `g`'s automata. The scanner is built first, because building a group's
     /// automata drops the syntax trees the scanner is built from.
-    fn engine(&self, g: usize) -> &Result<Engine, String> {
+    fn engine(&self, g: usize) -> &Result<RegexEngines, String> {
         self.scanner();
         self.groups[g].engine()
     }
@@ -776,7 +775,7 @@ impl Analyser {
     /// Hash of the rubric file's text, recorded with every transcript and scorecard.
     pub fn hash(&self) -> &str {
         self.hash.get_or_init(|| {
-            crate::io::content_hash(&format!("{}+{}", self.source.hash(), self.reader().hash()))
+            crate::files::content_hash(&format!("{}+{}", self.source.hash(), self.reader().hash()))
         })
     }
 
@@ -871,7 +870,7 @@ mod tests {
 
     fn analyser(toml_text: &str) -> Analyser {
         let r: Rubric = toml::from_str(toml_text).unwrap();
-        Analyser::new(r, crate::io::Source::new("")).unwrap()
+        Analyser::new(r, crate::files::FileText::new("")).unwrap()
     }
 
     #[test]
@@ -1079,7 +1078,7 @@ better = "x"
             "id='t'\nname='t'\nversion=1\n[[rules]]\nid='a'\nkind='thanks'\npatterns=['(谢谢)?']\n",
         )
         .unwrap();
-        let e = Analyser::new(r, crate::io::Source::new("")).unwrap_err();
+        let e = Analyser::new(r, crate::files::FileText::new("")).unwrap_err();
         assert_eq!(e[0].field.to_string(), "rules[0].patterns[0]");
     }
 }

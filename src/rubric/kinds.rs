@@ -20,6 +20,10 @@ pub struct KindInfo {
     pub polarity: Polarity,
 }
 
+/// The bad kinds, worst first: when a line has several, the customer reacts to the
+/// first of them and the coach names it. One order, so the two never disagree.
+pub const WORST_FIRST: [&str; 5] = ["forbidden", "blame", "deflect", "argue", "impolite"];
+
 /// Built-in kinds: id, Chinese label, polarity.
 pub const BUILTIN_KINDS: [(&str, &str, Polarity); 22] = [
     ("greeting", "问候", Polarity::Good),
@@ -70,4 +74,14 @@ pub fn kind_of_act(act: crate::reading::Act) -> &'static str {
         Act::Close => "closing",
         other => other.id(),
     }
+}
+
+/// The polarity of a kind, built-in or declared in the rubric's `[kinds]`. Here, not
+/// in `load` or `analyser`, because both ask it and neither should import the other
+/// for it.
+pub(crate) fn polarity_of(r: &super::Rubric, kind: &str) -> Option<Polarity> {
+    r.kinds
+        .get(kind)
+        .map(|k| k.polarity)
+        .or_else(|| BUILTIN_KINDS.iter().find(|k| k.0 == kind).map(|k| k.2))
 }

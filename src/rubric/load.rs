@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use super::analyser::Analyser;
-use super::kinds::BUILTIN_KINDS;
+use super::kinds::{BUILTIN_KINDS, polarity_of};
 use super::{Polarity, Rubric};
 use crate::diag::{Diagnostics, FieldPath, Locator, Problem, clip};
 
@@ -27,7 +27,7 @@ pub fn default_rubric() -> &'static Analyser {
 /// regex engine's limits is an error here, not a rule that silently matches nothing.
 pub fn load_rubric_file(path: &Path) -> Result<Analyser, Diagnostics> {
     let label = path.display().to_string();
-    let text = crate::io::read_text_file(path).map_err(|e| {
+    let text = crate::files::read_text_file(path).map_err(|e| {
         Diagnostics(vec![Locator::new(label.clone(), "").at(
             0,
             "",
@@ -49,7 +49,7 @@ pub fn load_rubric_text(label: &str, text: &str) -> Result<Analyser, Diagnostics
         toml::from_str(text).map_err(|e| Diagnostics(vec![locator.from_toml_error(&e)]))?;
     // Validation and compilation both run so that every problem is reported at once.
     let mut problems = validate(&rubric);
-    match Analyser::new(rubric, crate::io::Source::new(text.to_string())) {
+    match Analyser::new(rubric, crate::files::FileText::new(text.to_string())) {
         Ok(a) if problems.is_empty() => return Ok(a),
         Ok(_) => {}
         Err(p) => problems.extend(p),
@@ -256,14 +256,6 @@ fn shown(v: f64) -> String {
     } else {
         v.to_string()
     }
-}
-
-/// The polarity of a kind, built-in or declared.
-pub(crate) fn polarity_of(r: &Rubric, kind: &str) -> Option<Polarity> {
-    r.kinds
-        .get(kind)
-        .map(|k| k.polarity)
-        .or_else(|| BUILTIN_KINDS.iter().find(|k| k.0 == kind).map(|k| k.2))
 }
 
 fn is_ident(s: &str) -> bool {

@@ -18,7 +18,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use analyser::{Analyser, Signal};
-pub use kinds::{ACTION_KINDS, BUILTIN_KINDS, KindInfo, Polarity, kind_of_act};
+pub use kinds::{ACTION_KINDS, BUILTIN_KINDS, KindInfo, Polarity, WORST_FIRST, kind_of_act};
 pub use load::{DEFAULT_RUBRIC, default_rubric, load_rubric_file, load_rubric_text};
 
 /// A rubric file.

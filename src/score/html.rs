@@ -48,12 +48,7 @@ fn curve_colour() -> String {
 }
 
 fn difficulty_label(d: &str) -> String {
-    match d {
-        "easy" => "简单".into(),
-        "normal" => "普通".into(),
-        "hard" => "困难".into(),
-        other => text(other),
-    }
+    text(crate::persona::Difficulty::label_of(d))
 }
 
 const STYLE: &str = r#"

@@ -5,7 +5,7 @@
 use regex::Regex;
 use serde::Serialize;
 
-use super::Line;
+use super::rules::Line;
 use crate::persona::Scenario;
 
 /// One commitment.

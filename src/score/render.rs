@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use super::Scorecard;
+use crate::transcript::Ending;
 use crate::ui::{self, Style};
 
 /// Turns a scorecard into a document.
@@ -52,15 +53,10 @@ fn pad(s: &str, width: usize) -> String {
     format!("{s}{}", " ".repeat(width.saturating_sub(ui::width(s))))
 }
 
-/// Chinese label of an outcome, for every renderer and the history listing.
+/// Chinese label of a scorecard's outcome (an [`Ending`]'s name), for every renderer
+/// and the history listing.
 pub(crate) fn outcome_label(o: &str) -> &'static str {
-    match o {
-        "chat" => "真实聊天",
-        "resolved" => "问题解决",
-        "walked_out" => "客户愤而离开",
-        "out_of_turns" => "客户失去耐心",
-        _ => "对话未结束",
-    }
+    Ending::of(o).label()
 }
 
 impl Render for Text {
@@ -85,7 +81,7 @@ impl Render for Text {
         if let Some(why) = &c.invalid {
             let _ = writeln!(o, "{}", st.bad(&format!("⚠ {}", s(why))));
         }
-        let _ = if c.outcome == "chat" {
+        let _ = if Ending::of(&c.outcome) == Ending::Chat {
             writeln!(
                 o,
                 "聊天记录 {} · 客服发言 {} 轮\n",
@@ -233,7 +229,7 @@ impl Render for Markdown {
         if let Some(why) = &c.invalid {
             let _ = writeln!(o, "> ⚠ {}\n", cell(why));
         }
-        if c.outcome == "chat" {
+        if Ending::of(&c.outcome) == Ending::Chat {
             let _ = writeln!(
                 o,
                 "- 聊天记录：`{}` · 客服发言 {} 轮",

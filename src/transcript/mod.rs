@@ -16,6 +16,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{Event, Move};
 
+mod names;
+
+pub use names::{Ending, FALLBACK, event_name};
+
 /// The format version written in every header; readers refuse newer versions.
 pub const FORMAT: u32 = 1;
 
@@ -128,6 +132,29 @@ pub struct VoiceMark {
     pub paused: bool,
 }
 
+impl VoiceMark {
+    /// What a transcript records about a model-voiced line, in the transcript's own
+    /// names (see `transcript::names`).
+    pub fn of(spoken: &crate::llm::Spoken) -> Self {
+        let r = spoken.record();
+        VoiceMark {
+            source: names::voice_source_name(&spoken.source).to_string(),
+            reason: r.reason,
+            audit: spoken.audit.iter().map(names::audit_value).collect(),
+            regenerated: r.regenerated,
+            retracted: r.retracted,
+            audit_unresolved: spoken.audit_unresolved(),
+            server_fault: r.server_fault,
+            paused: r.paused,
+        }
+    }
+
+    /// The offline line was spoken instead of the model's.
+    pub fn is_fallback(&self) -> bool {
+        self.source == FALLBACK
+    }
+}
+
 fn is_false(b: &bool) -> bool {
     !*b
 }
@@ -187,9 +214,9 @@ pub struct TurnRecord {
     pub anger: i32,
     pub trust: i32,
     pub needs_met: Vec<String>,
-    #[serde(default)]
+    #[serde(default, with = "names::events")]
     pub events: Vec<Event>,
-    #[serde(default)]
+    #[serde(default, with = "names::moves")]
     pub moves: Vec<Move>,
     /// How the customer's line was voiced, for the LLM backend.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -199,7 +226,8 @@ pub struct TurnRecord {
 /// How the session ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct End {
-    /// `resolved`, `walked_out`, `out_of_turns`, or `unfinished` (the trainee stopped).
+    /// An [`Ending`]'s name: `resolved`, `walked_out`, `out_of_turns`, or `unfinished`
+    /// (the trainee stopped).
     pub outcome: String,
     pub reason: String,
     pub turns: u32,
@@ -409,7 +437,7 @@ impl Writer {
             )));
         }
         let bytes = line.to_bytes();
-        let written = crate::io::injected_fault().and_then(|()| self.file.write_all(&bytes));
+        let written = crate::files::injected_fault().and_then(|()| self.file.write_all(&bytes));
         match written {
             Ok(()) => {
                 self.len += bytes.len() as u64;
@@ -474,7 +502,7 @@ pub fn read(path: &Path) -> Result<Transcript, ReadError> {
     let p = path.display().to_string();
     // A regular file of bounded size: a FIFO named *.jsonl in a shared sessions folder
     // must not hang `history`, nor a link to /dev/zero exhaust memory.
-    let bytes = crate::io::read_limited(path, crate::io::MAX_FILE_BYTES).map_err(|source| {
+    let bytes = crate::files::read_limited(path, crate::files::MAX_FILE_BYTES).map_err(|source| {
         ReadError::Io {
             path: p.clone(),
             source,

@@ -233,12 +233,12 @@ pub fn write_new(path: &Path, contents: &[u8]) -> io::Result<PathBuf> {
 /// command loads the rubric and six personas, but only a session writing a transcript
 /// needs their hashes.
 #[derive(Debug, Clone)]
-pub struct Source {
+pub struct FileText {
     text: std::borrow::Cow<'static, str>,
     hash: std::sync::OnceLock<String>,
 }
 
-impl Source {
+impl FileText {
     pub fn new(text: impl Into<std::borrow::Cow<'static, str>>) -> Self {
         Self {
             text: text.into(),

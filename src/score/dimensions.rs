@@ -1,0 +1,533 @@
+//! The scoring dimensions, one function each (合规, 共情, 道歉, 处理流程, 服务用语,
+//! 客户类型要点, 结果), with the tables that say what each looks for.
+
+use super::card::{Dimension, Evidence, Promise};
+use super::rules::{Hit, Line, evidence, missing};
+use crate::engine::Outcome;
+use crate::persona::{Need, Persona, Scenario};
+use crate::rubric::{ACTION_KINDS, Analyser, Polarity};
+use crate::transcript::{Ending, Transcript};
+
+/// The procedure from taking a complaint to confirming it: the kind that marks each
+/// stage, the stage's label, and what to say when it is missing.
+const STAGES: [(&str, &str, &str); 6] = [
+    ("restate", "受理/复述", "复述确认：“您的意思是……，对吗？”"),
+    (
+        "ask_info",
+        "调查",
+        "询问事实：“请问您的单号是多少？是什么时候发生的？”",
+    ),
+    ("remedy", "方案", "给出具体方案：“我们给您免费上门检测……”"),
+    (
+        "time_commitment",
+        "时限",
+        "给出时限：“明天下午三点前给您答复。”",
+    ),
+    ("follow_up", "跟进", "承诺跟进：“处理完我会回访您。”"),
+    (
+        "closing",
+        "确认",
+        "确认满意：“请问还有其他需要我帮您的吗？”",
+    ),
+];
+
+/// The service phrases: kind, share of the dimension, label, what to say instead.
+const COURTESY: [(&str, f64, &str, &str); 3] = [
+    (
+        "greeting",
+        0.3,
+        "问候",
+        "开场问候：“您好，这里是……，请问有什么可以帮您？”",
+    ),
+    ("thanks", 0.3, "致谢", "致谢：“感谢您的耐心/反映。”"),
+    (
+        "closing",
+        0.2,
+        "结束语",
+        "结束语：“请问还有其他需要吗？感谢您的来电。”",
+    ),
+];
+
+/// 禁语与禁止法则: every bad hit costs its rule's weight; the cross-turn rules cost
+/// `violation` each.
+pub(super) fn compliance(
+    lines: &[Line],
+    a: &Analyser,
+    promises: &[Promise],
+    max: f64,
+    violation: f64,
+) -> Dimension {
+    let mut ev = Vec::new();
+    for l in lines {
+        for h in &l.hits {
+            let (kind, s, e) = (h.kind, h.start, h.end);
+            // Register (你 for 您) is scored under 服务用语, once.
+            if a.polarity(kind) != Some(Polarity::Bad) || kind == "impolite" {
+                continue;
+            }
+            let r = &a.rubric().rules[h.rule];
+            let label = a
+                .kinds()
+                .iter()
+                .find(|k| k.id == kind)
+                .map_or(kind, |k| k.label.as_str());
+            let why = if r.phrase.is_empty() {
+                label.to_string()
+            } else {
+                format!("{label}:「{}」", r.phrase)
+            };
+            ev.push(Evidence {
+                better: (!r.better.is_empty()).then(|| r.better.clone()),
+                ..evidence(l.turn, l.text[s..e].to_string(), &r.id, -r.weight, why)
+            });
+        }
+    }
+    // 一味道歉: the third apology in a row with no action.
+    let mut streak = 0;
+    for l in lines {
+        if ACTION_KINDS.iter().any(|k| l.has(k)) {
+            streak = 0;
+        } else if l.has("apology") {
+            streak += 1;
+            if streak == 3 {
+                ev.push(Evidence {
+                    better: Some(
+                        "道歉一次就够，接着说明您会怎么处理：“很抱歉给您添麻烦了，我马上帮您查……”"
+                            .into(),
+                    ),
+                    ..evidence(
+                        l.turn,
+                        l.quote("apology"),
+                        "rule.empty-apology",
+                        -violation,
+                        "一味道歉：连续道歉却没有任何行动",
+                    )
+                });
+            }
+        }
+    }
+    // 急于下结论: a remedy before any question or restatement.
+    let first_remedy = lines.iter().find(|l| l.has("remedy"));
+    let first_inquiry = lines.iter().find(|l| l.has("ask_info") || l.has("restate"));
+    if let Some(r) = first_remedy
+        && first_inquiry.is_none_or(|q| q.turn > r.turn)
+    {
+        ev.push(Evidence {
+            better: Some(
+                "先问清楚情况再给方案：“请问是什么时候开始出现的？您的单号是多少？”".into(),
+            ),
+            ..evidence(
+                r.turn,
+                r.quote("remedy"),
+                "rule.rushed-conclusion",
+                -violation,
+                "急于下结论：还没询问或复述情况就给出方案",
+            )
+        });
+    }
+    // 立刻摆道理: arguing in the first two turns.
+    if let Some(l) = lines.iter().take(2).find(|l| l.has("argue")) {
+        ev.push(Evidence {
+            better: Some("先让客户把话说完，表示理解，再解释原因".into()),
+            ..evidence(
+                l.turn,
+                l.quote("argue"),
+                "rule.argue-at-once",
+                -violation,
+                "立刻与客户摆道理",
+            )
+        });
+    }
+    // 言行不一: promises the scenario's policy says cannot be kept.
+    for p in promises.iter().filter(|p| !p.keepable) {
+        ev.push(Evidence {
+            better: Some("只承诺政策允许的事；做不到的，说明原因并给出能做到的方案".into()),
+            ..evidence(
+                p.turn,
+                p.quote.clone(),
+                "rule.broken-promise",
+                -violation,
+                format!("言行不一：{}", p.why),
+            )
+        });
+    }
+    let lost: f64 = ev.iter().map(|e| -e.points).sum();
+    Dimension {
+        id: "compliance",
+        label: "禁语与禁止法则",
+        score: max - lost,
+        max,
+        evidence: ev,
+    }
+}
+
+/// 共情: early and genuine — full marks for empathy in the first two turns, less later;
+/// the same empathy rule used three times or more reads as a template.
+pub(super) fn empathy(lines: &[Line], a: &Analyser, max: f64) -> Dimension {
+    let mut ev = Vec::new();
+    let first = lines.iter().find(|l| l.has("empathy"));
+    let share = match first.map(|l| l.turn) {
+        Some(1..=2) => 1.0,
+        Some(3..=4) => 0.7,
+        Some(_) => 0.4,
+        None => 0.0,
+    };
+    match first {
+        Some(l) => ev.push(evidence(
+            l.turn,
+            l.quote("empathy"),
+            &rule_id(l, a, "empathy"),
+            share * max,
+            if share == 1.0 {
+                "及早表达理解"
+            } else {
+                "表达了理解，但来得晚"
+            },
+        )),
+        None => ev.push(missing(
+            "rule.no-empathy".into(),
+            "整场没有真正表达理解客户的感受".into(),
+            "“换作是我也会着急，您的心情我理解。”".into(),
+        )),
+    }
+    let mut score = share * max;
+    let mut seen: Vec<String> = Vec::new();
+    for l in lines {
+        for h in l.hits.iter().filter(|h| h.kind == "empathy") {
+            let phrase: String = l.text[h.start..h.end]
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect();
+            if seen.iter().filter(|p| **p == phrase).count() == 2 {
+                let p = -0.2 * max;
+                score += p;
+                ev.push(Evidence {
+                    better: Some("换一种说法，说到客户具体的处境".into()),
+                    ..evidence(
+                        l.turn,
+                        l.text[h.start..h.end].to_string(),
+                        "rule.template-empathy",
+                        p,
+                        "同一句共情反复说，像在念稿子",
+                    )
+                });
+            }
+            seen.push(phrase);
+        }
+    }
+    Dimension {
+        id: "empathy",
+        label: "共情",
+        score,
+        max,
+        evidence: ev,
+    }
+}
+
+pub(super) fn rule_id(l: &Line, a: &Analyser, kind: &str) -> String {
+    l.first(kind)
+        .map_or_else(String::new, |h| a.rubric().rules[h.rule].id.clone())
+}
+
+/// 道歉: sincere, once or twice, tied to action in the same or the next turn.
+pub(super) fn apology(lines: &[Line], max: f64) -> Dimension {
+    let turns: Vec<&Line> = lines.iter().filter(|l| l.has("apology")).collect();
+    let acts = |i: usize| {
+        lines[i..(i + 2).min(lines.len())]
+            .iter()
+            .any(|l| ACTION_KINDS.iter().any(|k| l.has(k)))
+    };
+    let tied = turns
+        .iter()
+        .filter(|l| acts(lines.iter().position(|x| x.turn == l.turn).unwrap_or(0)))
+        .count();
+    let (share, why) = match turns.len() {
+        0 => (0.5, "没有道歉：属于我们做得不到位的，应坦诚道歉"),
+        1 | 2 if tied == turns.len() => (1.0, "道歉真诚，并马上跟上行动"),
+        1 | 2 => (0.6, "道歉后没有跟上行动"),
+        _ => (0.4, "道歉次数过多"),
+    };
+    let ev = vec![Evidence {
+        turn: turns.first().map(|l| l.turn),
+        quote: turns
+            .first()
+            .map_or_else(String::new, |l| l.quote("apology")),
+        rule: "rule.apology".into(),
+        points: share * max,
+        why: why.into(),
+        better: (share < 1.0).then(|| "“很抱歉给您添麻烦了，我现在就帮您查……”".to_string()),
+    }];
+    Dimension {
+        id: "apology",
+        label: "道歉",
+        score: share * max,
+        max,
+        evidence: ev,
+    }
+}
+
+/// 处理流程: each stage present, and the stages present in roughly the right order.
+pub(super) fn process(lines: &[Line], max: f64) -> Dimension {
+    let mut ev = Vec::new();
+    let mut firsts = Vec::new();
+    let per = 0.8 * max / STAGES.len() as f64;
+    for (kind, label, hint) in STAGES {
+        match lines.iter().find(|l| l.has(kind)) {
+            Some(l) => {
+                firsts.push(l.turn);
+                ev.push(evidence(
+                    l.turn,
+                    l.quote(kind),
+                    &format!("stage.{kind}"),
+                    per,
+                    label.to_string(),
+                ));
+            }
+            None => ev.push(missing(
+                format!("stage.{kind}"),
+                format!("缺少「{label}」这一步"),
+                hint.into(),
+            )),
+        }
+    }
+    let ordered = firsts.windows(2).filter(|w| w[0] <= w[1]).count();
+    let order_share = if firsts.len() < 2 {
+        0.0
+    } else {
+        ordered as f64 / (firsts.len() - 1) as f64
+    };
+    let present = firsts.len() as f64 * per;
+    ev.push(Evidence {
+        turn: None,
+        quote: String::new(),
+        rule: "stage.order".into(),
+        points: 0.2 * max * order_share,
+        why: format!(
+            "步骤顺序 {ordered}/{} 处正确",
+            firsts.len().saturating_sub(1)
+        ),
+        better: None,
+    });
+    Dimension {
+        id: "process",
+        label: "处理流程",
+        score: present + 0.2 * max * order_share,
+        max,
+        evidence: ev,
+    }
+}
+
+/// 服务用语: greeting, thanks, closing; no rude register (你 for 您, sarcasm).
+pub(super) fn courtesy(lines: &[Line], a: &Analyser, max: f64) -> Dimension {
+    let mut ev = Vec::new();
+    let mut score = 0.0;
+    for (kind, share, label, hint) in COURTESY {
+        match lines.iter().find(|l| l.has(kind)) {
+            Some(l) => {
+                score += share * max;
+                ev.push(evidence(
+                    l.turn,
+                    l.quote(kind),
+                    &format!("courtesy.{kind}"),
+                    share * max,
+                    label,
+                ));
+            }
+            None => ev.push(missing(
+                format!("courtesy.{kind}"),
+                format!("没有{label}"),
+                hint.into(),
+            )),
+        }
+    }
+    let rude: Vec<(&Line, &Hit)> = lines
+        .iter()
+        .flat_map(|l| {
+            l.hits
+                .iter()
+                .filter(|h| h.kind == "impolite")
+                .map(move |h| (l, h))
+        })
+        .collect();
+    let clean = (0.2 - 0.1 * rude.len() as f64).max(0.0);
+    score += clean * max;
+    for (l, h) in rude.iter().take(2) {
+        let r = &a.rubric().rules[h.rule];
+        ev.push(Evidence {
+            better: (!r.better.is_empty()).then(|| r.better.clone()),
+            ..evidence(
+                l.turn,
+                l.text[h.start..h.end].to_string(),
+                &r.id,
+                -0.1 * max,
+                "用语不够礼貌",
+            )
+        });
+    }
+    Dimension {
+        id: "courtesy",
+        label: "服务用语",
+        score,
+        max,
+        evidence: ev,
+    }
+}
+
+/// 客户类型要点: the persona's needs, which encode the deck's 建议 for this type.
+pub(super) fn persona_needs(
+    t: &Transcript,
+    p: &Persona,
+    scenario: &Scenario,
+    analyser: &Analyser,
+    max: f64,
+) -> Dimension {
+    let mut ev = Vec::new();
+    let mut met = 0;
+    for need in &p.needs {
+        let when = t
+            .turns
+            .iter()
+            .find(|x| x.needs_met.iter().any(|n| n == &need.id))
+            .map(|x| x.n);
+        match when {
+            Some(turn) => {
+                met += 1;
+                ev.push(Evidence {
+                    turn: Some(turn),
+                    quote: String::new(),
+                    rule: format!("need.{}", need.id),
+                    points: max / p.needs.len() as f64,
+                    why: format!("做到了：{}", need.label),
+                    better: None,
+                });
+            }
+            None => ev.push(missing(
+                format!("need.{}", need.id),
+                format!("没做到：{}", need.label),
+                need_tip(need, Some(scenario), analyser).unwrap_or_else(|| p.advice.join(";")),
+            )),
+        }
+    }
+    let score = if p.needs.is_empty() {
+        max
+    } else {
+        max * met as f64 / p.needs.len() as f64
+    };
+    Dimension {
+        id: "persona",
+        label: "客户类型要点",
+        score,
+        max,
+        evidence: ev,
+    }
+}
+
+/// What to say to meet one need: the persona's own tip, else the rubric's phrase for
+/// each kind that meets it; with a scenario, also its policy when that must be stated.
+/// The type's whole advice is the scorecard's fallback only: repeated under every
+/// missed need, it buried the one step that was missing.
+pub fn need_tip(need: &Need, scenario: Option<&Scenario>, analyser: &Analyser) -> Option<String> {
+    let mut parts = Vec::new();
+    if !need.tip.trim().is_empty() {
+        parts.push(need.tip.trim().to_string());
+    } else {
+        let rules = &analyser.rubric().rules;
+        let phrases: Vec<String> = need
+            .any
+            .iter()
+            .filter_map(|kind| {
+                rules
+                    .iter()
+                    .find(|r| &r.kind == kind && !r.phrase.is_empty())
+                    .map(|r| format!("「{}」", r.phrase))
+            })
+            .collect();
+        if !phrases.is_empty() {
+            parts.push(format!("比如说{}", phrases.join("或")));
+        }
+    }
+    if let Some(sc) = scenario.filter(|_| need.policy)
+        && !sc.policy.summary.trim().is_empty()
+    {
+        parts.push(format!("本场景的政策和法规：{}", sc.policy.summary.trim()));
+    }
+    (!parts.is_empty()).then(|| parts.join("\u{FF1B}"))
+}
+
+/// 结果: resolved, walked out, out of turns — and how calm the customer ended.
+pub(super) fn outcome(t: &Transcript, max: f64) -> Dimension {
+    let ending = t
+        .end
+        .as_ref()
+        .map_or(Ending::Unfinished, |e| Ending::of(&e.outcome));
+    let outcome = ending.as_str();
+    let share = match ending {
+        Ending::Ended(Outcome::Resolved) => 1.0,
+        Ending::Ended(Outcome::OutOfTurns) => 0.3,
+        Ending::Ended(Outcome::WalkedOut) => 0.0,
+        Ending::Unfinished | Ending::Chat => 0.2,
+    };
+    let why = ending.label();
+    Dimension {
+        id: "outcome",
+        label: "结果",
+        score: share * max,
+        max,
+        evidence: vec![Evidence {
+            turn: t.end.as_ref().map(|e| e.turns),
+            quote: String::new(),
+            rule: format!("outcome.{outcome}"),
+            points: share * max,
+            why: format!("{why}(共 {} 轮)", t.turns.len()),
+            better: None,
+        }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::persona::Catalog;
+
+    fn need(toml_text: &str) -> Need {
+        toml::from_str(toml_text).unwrap()
+    }
+
+    #[test]
+    fn a_need_without_a_tip_falls_back_to_the_rubrics_phrases_and_the_policy() {
+        let analyser = crate::rubric::default_rubric();
+        let plain = need(
+            r#"id = "x"
+label = "理解我"
+any = ["empathy", "restate"]"#,
+        );
+        assert_eq!(
+            need_tip(&plain, None, analyser).unwrap(),
+            "比如说「非常理解您的心情」或「您的意思是……\u{FF0C}对吗\u{FF1F}」"
+        );
+
+        let catalog = Catalog::load(None, analyser).unwrap();
+        let scenario = &catalog.find("prepared").unwrap().persona.scenarios[0];
+        let policy = need(
+            r#"id = "p"
+label = "讲准政策"
+policy = true
+tip = "按规定说"
+"#,
+        );
+        let tip = need_tip(&policy, Some(scenario), analyser).unwrap();
+        assert!(
+            tip.starts_with("按规定说；本场景的政策和法规\u{FF1A}"),
+            "{tip}"
+        );
+        assert!(tip.contains(scenario.policy.summary.trim()));
+        assert_eq!(need_tip(&policy, None, analyser).unwrap(), "按规定说");
+
+        let nothing = need(
+            r#"id = "n"
+label = "等一等"
+"#,
+        );
+        assert_eq!(need_tip(&nothing, None, analyser), None);
+    }
+}

@@ -1,0 +1,104 @@
+//! What every dimension shares: a trainee line with its signals as the scorer sees
+//! them (the recorded reading, or the line read again under another rubric), and the
+//! two shapes of evidence.
+
+use super::card::Evidence;
+use crate::rubric::Analyser;
+use crate::transcript::TurnRecord;
+
+/// A signal as the scorer uses it.
+pub(crate) struct Hit<'a> {
+    pub kind: &'a str,
+    /// Index into the rubric's rules.
+    pub rule: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// One trainee line with its signals as today's rubric sees them.
+pub(crate) struct Line<'a> {
+    pub turn: u32,
+    pub text: &'a str,
+    pub hits: Vec<Hit<'a>>,
+}
+
+impl Line<'_> {
+    pub(super) fn has(&self, kind: &str) -> bool {
+        self.hits.iter().any(|h| h.kind == kind)
+    }
+
+    pub(super) fn first(&self, kind: &str) -> Option<&Hit<'_>> {
+        self.hits.iter().find(|h| h.kind == kind)
+    }
+
+    pub(super) fn quote(&self, kind: &str) -> String {
+        self.first(kind).map_or_else(
+            || self.text.to_string(),
+            |h| self.text[h.start..h.end].to_string(),
+        )
+    }
+}
+
+/// A turn's recorded signals, if every one names a kind and rule of `analyser` and
+/// spans its text.
+pub(super) fn stored_hits<'a>(
+    turn: &'a TurnRecord,
+    analyser: &'a Analyser,
+) -> Option<Vec<Hit<'a>>> {
+    turn.signals
+        .iter()
+        .map(|s| {
+            let kind = analyser.kinds().get(analyser.kind_index(&s.kind)?)?;
+            let ok = s.start <= s.end && turn.trainee.get(s.start..s.end).is_some();
+            ok.then_some(Hit {
+                kind: kind.id.as_str(),
+                rule: analyser.rule_index(&s.rule)?,
+                start: s.start,
+                end: s.end,
+            })
+        })
+        .collect()
+}
+
+/// A line read afresh.
+pub(super) fn read_hits<'a>(text: &str, analyser: &'a Analyser) -> Vec<Hit<'a>> {
+    analyser
+        .analyse(text)
+        .iter()
+        .map(|s| Hit {
+            kind: analyser.kind(s).id.as_str(),
+            rule: s.rule,
+            start: s.start,
+            end: s.end,
+        })
+        .collect()
+}
+
+/// Evidence of something that did not happen: no turn, no points, what to do.
+pub(super) fn missing(rule: String, why: String, better: String) -> Evidence {
+    Evidence {
+        turn: None,
+        quote: String::new(),
+        rule,
+        points: 0.0,
+        why,
+        better: Some(better),
+    }
+}
+
+pub(super) fn evidence(
+    turn: u32,
+    quote: String,
+    rule: &str,
+    points: f64,
+    why: impl Into<String>,
+) -> Evidence {
+    Evidence {
+        turn: Some(turn),
+        quote,
+        rule: rule.to_string(),
+        points,
+        why: why.into(),
+        better: None,
+    }
+}
