@@ -30,4 +30,3 @@ pub mod selfcheck;
 pub mod session;
 pub mod transcript;
 pub mod ui;
-

@@ -91,12 +91,13 @@ impl<R: BufRead> Answers<R> {
             raw.clear();
             // Bounded: a line with no end (a pipe from /dev/zero) costs a few KB and is
             // cut like any long line.
-            let n = crate::files::read_line_bounded(&mut self.reader, &mut raw, 4 * MAX_TURN_CHARS + 4)
-                .map(|(n, _)| n)
-                .map_err(|source| AnswersError::Io {
-                    label: self.label.clone(),
-                    source,
-                })?;
+            let n =
+                crate::files::read_line_bounded(&mut self.reader, &mut raw, 4 * MAX_TURN_CHARS + 4)
+                    .map(|(n, _)| n)
+                    .map_err(|source| AnswersError::Io {
+                        label: self.label.clone(),
+                        source,
+                    })?;
             if n == 0 {
                 return Ok(None);
             }

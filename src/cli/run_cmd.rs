@@ -13,7 +13,8 @@ use crate::engine::Engine;
 use crate::llm::LlmVoice;
 use crate::persona::{Catalog, Entry, Scenario};
 use crate::rubric::Analyser;
-use crate::session::{Live, MAX_TURN_CHARS, Options, Record, Session};
+use crate::script;
+use crate::session::{Live, Options, Record, Session};
 use crate::transcript::VoiceMark;
 use crate::ui::{self, Style};
 
@@ -48,38 +49,19 @@ pub struct RunArgs {
 }
 
 /// Find a persona and scenario by the names a user typed, with messages that list the
-/// choices.
+/// choices ([`Catalog::resolve`]).
 pub(crate) fn pick<'c>(
     catalog: &'c Catalog,
     persona: &str,
     scenario: Option<&str>,
 ) -> anyhow::Result<(&'c Entry, &'c Scenario)> {
-    let entry = catalog
-        .find(persona)
-        .ok_or_else(|| anyhow::anyhow!(catalog.not_found(persona)))?;
-    let p = &entry.persona;
-    let sc = match scenario {
-        None => &p.scenarios[0],
-        Some(id) => p.scenario(id).ok_or_else(|| {
-            let ids: Vec<&str> = p.scenarios.iter().map(|s| s.id.as_str()).collect();
-            anyhow::anyhow!(
-                "客户「{}」没有场景「{id}」。可选:{}",
-                p.name,
-                ids.join("、")
-            )
-        })?,
-    };
-    Ok((entry, sc))
+    Ok(catalog.resolve(persona, scenario)?)
 }
 
 /// The trainee's lines, read as they come: a file, or stdin line by line so that a
-/// live pipe plays turn by turn. UTF-8 is required (a bad line is named), blank lines
-/// and `#` comments are skipped, over-long lines are cut with a warning.
-pub(crate) struct Answers {
-    reader: Box<dyn BufRead>,
-    label: String,
-    line_no: usize,
-}
+/// live pipe plays turn by turn ([`script::Answers`], UTF-8 required: a bad line is
+/// named); over-long lines are cut with a warning.
+pub(crate) struct Answers(script::Answers<Box<dyn BufRead>>);
 
 impl Answers {
     pub(crate) fn open(path: &Path) -> anyhow::Result<Self> {
@@ -95,50 +77,23 @@ impl Answers {
                 File::open(path).with_context(|| format!("无法读取台词文件 {}", path.display()))?;
             (Box::new(io::BufReader::new(f)), path.display().to_string())
         };
-        Ok(Self {
+        Ok(Self(script::Answers::new(
             reader,
             label,
-            line_no: 0,
-        })
+            script::Utf8::Required,
+        )))
     }
 
     /// The next trainee line, or `None` at the end.
     pub(crate) fn next_line(&mut self) -> anyhow::Result<Option<String>> {
-        let mut raw = Vec::new();
-        loop {
-            // Bounded: a line with no end (a pipe from /dev/zero) costs a few KB.
-            let (read, cut) =
-                crate::files::read_line_bounded(&mut self.reader, &mut raw, 4 * MAX_TURN_CHARS + 4)?;
-            if read == 0 {
-                return Ok(None);
-            }
-            self.line_no += 1;
-            let Ok(text) = std::str::from_utf8(&raw) else {
-                bail!(
-                    "{}:{}: 不是有效的 UTF-8 文本;请把台词文件存为 UTF-8",
-                    self.label,
-                    self.line_no
-                );
-            };
-            let text = text.trim();
-            if text.is_empty() || text.starts_with('#') {
-                continue;
-            }
-            let n = text.chars().count();
-            if n > MAX_TURN_CHARS || cut {
-                let n = if cut {
-                    format!("超过 {n}")
-                } else {
-                    n.to_string()
-                };
-                eprintln!(
-                    "警告: {}:{}: 这一行有 {n} 个字,只取前 {MAX_TURN_CHARS} 个",
-                    self.label, self.line_no
-                );
-                return Ok(Some(text.chars().take(MAX_TURN_CHARS).collect()));
-            }
-            return Ok(Some(text.to_string()));
+        let Some(line) = self.0.next_line()? else {
+            return Ok(None);
+        };
+        let (text, warning) = line.cut(&self.0.label);
+        if let Some(w) = warning {
+            eprintln!("警告: {w}");
         }
+        Ok(Some(text))
     }
 }
 
@@ -150,7 +105,7 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<u8> {
     // The first line is read before the session starts: an empty script is an error,
     // not an empty transcript.
     let Some(first) = answers.next_line()? else {
-        bail!("台词文件 {} 是空的:每行写一句学员要说的话", answers.label);
+        bail!("台词文件 {} 是空的:每行写一句学员要说的话", answers.0.label);
     };
     let engine = Engine::new(&entry.persona, scenario, &args.difficulty, analyser)
         .expect("difficulty checked by clap");

@@ -502,12 +502,13 @@ pub fn read(path: &Path) -> Result<Transcript, ReadError> {
     let p = path.display().to_string();
     // A regular file of bounded size: a FIFO named *.jsonl in a shared sessions folder
     // must not hang `history`, nor a link to /dev/zero exhaust memory.
-    let bytes = crate::files::read_limited(path, crate::files::MAX_FILE_BYTES).map_err(|source| {
-        ReadError::Io {
-            path: p.clone(),
-            source,
-        }
-    })?;
+    let bytes =
+        crate::files::read_limited(path, crate::files::MAX_FILE_BYTES).map_err(|source| {
+            ReadError::Io {
+                path: p.clone(),
+                source,
+            }
+        })?;
     let bad = |line: usize, message: String| ReadError::Bad {
         path: p.clone(),
         line,
