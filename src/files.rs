@@ -185,6 +185,15 @@ pub fn content_hash(text: &str) -> String {
 /// then renamed over the target. A crash, even of the machine, leaves either the old
 /// file or the new one.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
+    staged_beside(path, contents)?
+        .persist(path)
+        .map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// `contents` in a temporary file beside `path`, written and synced to disk, ready to
+/// be renamed into place.
+fn staged_beside(path: &Path, contents: &[u8]) -> io::Result<tempfile::NamedTempFile> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -193,8 +202,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     injected_fault()?;
     tmp.write_all(contents)?;
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    Ok(tmp)
 }
 
 /// Write a new file atomically, never replacing one: `path` if it is free, else the
@@ -202,14 +210,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
 /// that fails on an existing name, so two writers never take the same one). The path
 /// written.
 pub fn write_new(path: &Path, contents: &[u8]) -> io::Result<PathBuf> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    injected_fault()?;
-    tmp.write_all(contents)?;
-    tmp.as_file().sync_all()?;
+    let mut tmp = staged_beside(path, contents)?;
     let stem = path.file_stem().unwrap_or_default().to_string_lossy();
     let ext = path
         .extension()
