@@ -479,7 +479,11 @@ pub(super) fn outcome(t: &Transcript, max: f64) -> Dimension {
             rule: format!("outcome.{outcome}"),
             points: share * max,
             why: format!("{why}(共 {} 轮)", t.turns.len()),
-            better: None,
+            // Anything short of a resolved complaint is something to improve, never a
+            // thing done well (「对话未结束」 under 「做得好」 read as praise).
+            better: (share < 1.0).then(|| {
+                "先把客户最在意的需求做到，再给出他能接受、你做得到的具体方案".to_string()
+            }),
         }],
     }
 }

@@ -360,7 +360,8 @@ fn evidence(o: &mut String, dims: &[Dimension]) {
             d.max
         );
         for e in &d.evidence {
-            let bad = e.points < 0.0 || (e.points == 0.0 && e.better.is_some());
+            // Partial credit with a better way is a shortcoming, as on the text card.
+            let bad = e.points < 0.0 || e.better.is_some();
             let class = if bad {
                 "bad"
             } else if e.points > 0.0 {

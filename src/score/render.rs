@@ -123,7 +123,9 @@ impl Render for Text {
             .dimensions
             .iter()
             .flat_map(|d| d.evidence.iter().map(move |e| (d, e)))
-            .filter(|(_, e)| e.points < 0.0 || (e.points == 0.0 && e.better.is_some()))
+            // A shortcoming is anything with a better way to say or do it, even when it
+            // kept part of its points (「道歉后没有跟上行动」).
+            .filter(|(_, e)| e.points < 0.0 || e.better.is_some())
             .collect();
         if !bad.is_empty() {
             let _ = writeln!(o, "\n{}", st.bold("扣分与改进"));
@@ -155,7 +157,7 @@ impl Render for Text {
             .dimensions
             .iter()
             .flat_map(|d| d.evidence.iter().map(move |e| (d, e)))
-            .filter(|(_, e)| e.points > 0.0 && e.turn.is_some())
+            .filter(|(_, e)| e.points > 0.0 && e.turn.is_some() && e.better.is_none())
             .collect();
         if !good.is_empty() {
             let _ = writeln!(o, "\n{}", st.bold("做得好"));
