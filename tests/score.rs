@@ -390,3 +390,49 @@ fn a_device_given_as_a_transcript_is_refused_at_once() {
         "{stderr}"
     );
 }
+
+/// Restoring the phone of a customer whose father waits in hospital, at once, is
+/// acting on their need: the customer takes it so (`urgent_action`), and the card
+/// agrees — the offer counts as the 方案 step, and no 急于下结论 is charged for it.
+#[test]
+fn urgent_action_is_credited_as_the_customer_heard_it() {
+    let d = Dir::new();
+    let answers = d.write(
+        "a.txt",
+        "阿姨您别急，先坐下，手机停了医院联系不上您，这太要命了，我是值班经理，这事我管到底。\n\
+         我现在就给您办紧急复机，五分钟之内就能打电话，欠费的事回头再核对。\n\
+         您把身份证给我一下，我确认一下：这个月扣了三百多，昨晚停的机，之前来问没人理您，是吗？\n",
+    );
+    let run = common::stdout_json(
+        d.cmd()
+            .args([
+                "run",
+                "--json",
+                "--persona",
+                "emotional",
+                "--scenario",
+                "bill-shock",
+            ])
+            .arg("--answers")
+            .arg(&answers)
+            .args(["--transcript", "t.jsonl"])
+            .output()
+            .unwrap(),
+    );
+    let events = run["turns"][1]["events"].to_string();
+    assert!(
+        events.contains("urgent_action") && !events.contains("rushed"),
+        "{events}"
+    );
+    let card = score_json(&d, "t.jsonl");
+    let text = card.to_string();
+    assert!(!text.contains("rule.rushed-conclusion"), "{text}");
+    let remedy_step = card["dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["evidence"].as_array().unwrap())
+        .find(|e| e["rule"] == "stage.remedy")
+        .unwrap();
+    assert_eq!(remedy_step["turn"], 2, "{remedy_step}");
+}

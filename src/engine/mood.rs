@@ -72,6 +72,11 @@ pub enum Event {
     RemedyAccepted {
         remedy: String,
     },
+    /// An urgent remedy (safety, health, livelihood) offered at once before the needs
+    /// were met: acting on the need, not rushing; it stays pending.
+    UrgentAction {
+        remedy: String,
+    },
 }
 
 /// What the customer does this turn; a voice turns it into words. Transcripts record

@@ -98,9 +98,10 @@ impl<'a> Engine<'a> {
             empty_apology,
             start_anger,
         );
+        let signals = self.with_scene_offers(&heard);
         TurnReport {
             turn: st.turn,
-            signals: heard.signals,
+            signals,
             acts: heard.reading.acts,
             events,
             anger: st.anger_i(),
@@ -172,6 +173,32 @@ impl<'a> Engine<'a> {
             needs_met: self.met_ids(st),
             decision: Decision { moves, outcome },
         }
+    }
+
+    /// The line's signals, plus a 方案 signal for each scenario remedy the customer heard
+    /// offered in words the reading did not label an offer (「详单打出来，一笔一笔核对」):
+    /// the coach line and the scorecard then credit the offer the customer weighed, so
+    /// the card never says 「缺少「方案」」 about a remedy the customer accepted. Added
+    /// after the turn is played: the mood reacts to the offer through the scene already.
+    fn with_scene_offers(&self, h: &Heard) -> Vec<Signal> {
+        let mut signals = h.signals.clone();
+        let remedy = self.analyser.kind_index("remedy");
+        let Some((kind, rule)) = remedy.and_then(|k| Some((k, self.analyser.rule_for_kind(k)?)))
+        else {
+            return signals;
+        };
+        for &(start, end) in &h.scene.offer_words {
+            if !(signals.iter()).any(|s| s.kind == kind && s.start < end && start < s.end) {
+                signals.push(Signal {
+                    kind,
+                    rule,
+                    start,
+                    end,
+                });
+            }
+        }
+        signals.sort_by_key(|s| (s.start, s.kind));
+        signals
     }
 
     /// Read the line once and see it as the customer does: whose acts, said before or
@@ -423,6 +450,11 @@ impl<'a> Engine<'a> {
             // credited, and the customer takes it up once their needs are met (it stays
             // pending). 「我们会安排检修的」 with no time is no such action.
             self.react(st, "remedy");
+            if let Some(r) = chosen {
+                events.push(Event::UrgentAction {
+                    remedy: r.id.clone(),
+                });
+            }
             return Verdict {
                 urgent_taken: true,
                 ..Verdict::default()

@@ -797,6 +797,12 @@ impl Analyser {
     }
 
     /// Index of a kind by id.
+    /// The rule a signal of kind `kind` (an index) is recorded under when no rule of its
+    /// own matched: the kind's first rule.
+    pub fn rule_for_kind(&self, kind: usize) -> Option<usize> {
+        self.first_rule_of_kind.get(kind).copied().flatten()
+    }
+
     pub fn kind_index(&self, id: &str) -> Option<usize> {
         self.kinds.iter().position(|k| k.id == id)
     }

@@ -106,8 +106,9 @@ pub(super) fn compliance(
             }
         }
     }
-    // 急于下结论: a remedy before any question or restatement.
-    let first_remedy = lines.iter().find(|l| l.has("remedy"));
+    // 急于下结论: a remedy before any question or restatement (urgent action on the
+    // customer's need, which the customer took as such, is not one).
+    let first_remedy = lines.iter().find(|l| l.has("remedy") && !l.urgent);
     let first_inquiry = lines.iter().find(|l| l.has("ask_info") || l.has("restate"));
     if let Some(r) = first_remedy
         && first_inquiry.is_none_or(|q| q.turn > r.turn)

@@ -82,6 +82,8 @@ fn score_with(
                 .then(|| stored_hits(turn, analyser))
                 .flatten()
                 .unwrap_or_else(|| read_hits(&turn.trainee, analyser)),
+            urgent: (turn.events.iter())
+                .any(|e| matches!(e, crate::engine::Event::UrgentAction { .. })),
         })
         .collect();
     let sc = &analyser.rubric().scoring;

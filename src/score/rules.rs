@@ -20,6 +20,10 @@ pub(crate) struct Line<'a> {
     pub turn: u32,
     pub text: &'a str,
     pub hits: Vec<Hit<'a>>,
+    /// The customer took this line's remedy as urgent action on their need (a safety,
+    /// health or livelihood step offered at once): no 急于下结论, as the customer
+    /// heard it.
+    pub urgent: bool,
 }
 
 impl Line<'_> {

@@ -88,6 +88,8 @@ enum EventRecord {
     RemedyRejected { remedy: Option<String> },
     #[serde(rename = "remedy_accepted")]
     RemedyAccepted { remedy: String },
+    #[serde(rename = "urgent_action")]
+    UrgentAction { remedy: String },
 }
 
 impl From<&Event> for EventRecord {
@@ -103,6 +105,7 @@ impl From<&Event> for EventRecord {
             Event::FactRevealed { fact } => Self::FactRevealed { fact },
             Event::RemedyRejected { remedy } => Self::RemedyRejected { remedy },
             Event::RemedyAccepted { remedy } => Self::RemedyAccepted { remedy },
+            Event::UrgentAction { remedy } => Self::UrgentAction { remedy },
         }
     }
 }
@@ -120,6 +123,7 @@ impl From<EventRecord> for Event {
             EventRecord::FactRevealed { fact } => Self::FactRevealed { fact },
             EventRecord::RemedyRejected { remedy } => Self::RemedyRejected { remedy },
             EventRecord::RemedyAccepted { remedy } => Self::RemedyAccepted { remedy },
+            EventRecord::UrgentAction { remedy } => Self::UrgentAction { remedy },
         }
     }
 }
@@ -367,6 +371,10 @@ mod tests {
         assert_eq!(
             event(Event::RemedyAccepted { remedy: s("r") }),
             json!({"event": "remedy_accepted", "remedy": "r"})
+        );
+        assert_eq!(
+            event(Event::UrgentAction { remedy: s("r") }),
+            json!({"event": "urgent_action", "remedy": "r"})
         );
     }
 
