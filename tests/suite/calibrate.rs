@@ -1,0 +1,146 @@
+//! `peilian rubric calibrate`: does the rubric order labelled sample sessions as the
+//! trainer labelled them?
+
+use crate::common;
+
+use std::path::Path;
+
+use common::{Dir, repo};
+use predicates::prelude::PredicateBooleanExt;
+use predicates::str::contains;
+
+/// Play `lines` (or a script file's lines) into `dir/label/name.jsonl`.
+fn record(d: &Dir, label: &str, name: &str, persona: &str, script: &Path, keep: usize) {
+    let text = std::fs::read_to_string(script).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .take(keep)
+        .collect();
+    let scenario = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# scenario:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    std::fs::create_dir_all(d.path().join("samples").join(label)).unwrap();
+    d.cmd()
+        .args([
+            "run",
+            "--persona",
+            persona,
+            "--scenario",
+            &scenario,
+            "--answers",
+            "-",
+            "--transcript",
+        ])
+        .arg(format!("samples/{label}/{name}.jsonl"))
+        .write_stdin(lines.join("\n") + "\n")
+        .assert()
+        .success();
+}
+
+fn samples(d: &Dir, mislabel: bool) {
+    let s = |p: &str| repo(&format!("tests/data/scripts/{p}"));
+    record(d, "great", "a", "emotional", &s("emotional/good-1.txt"), 99);
+    record(d, "great", "b", "stubborn", &s("stubborn/good-1.txt"), 99);
+    record(
+        d,
+        "average",
+        "c",
+        "emotional",
+        &s("emotional/good-1.txt"),
+        3,
+    );
+    record(d, "average", "d", "stubborn", &s("stubborn/good-1.txt"), 3);
+    record(
+        d,
+        "poor",
+        "e",
+        "emotional",
+        &s("emotional/bad-1-argues.txt"),
+        99,
+    );
+    let wrong = if mislabel { "great" } else { "poor" };
+    record(
+        d,
+        wrong,
+        "f",
+        "righteous",
+        &s("righteous/bad-1-blames.txt"),
+        99,
+    );
+}
+
+#[test]
+fn a_sound_rubric_orders_the_samples() {
+    let d = Dir::new();
+    samples(&d, false);
+    d.cmd()
+        .args(["rubric", "calibrate", "samples"])
+        .assert()
+        .success()
+        .stdout(
+            contains("优秀")
+                .and(contains("一般"))
+                .and(contains("差"))
+                .and(contains("✓ 排序正确")),
+        );
+}
+
+#[test]
+fn a_mislabelled_sample_is_shown() {
+    let d = Dir::new();
+    samples(&d, true);
+    d.cmd()
+        .args(["rubric", "calibrate", "samples"])
+        .assert()
+        .code(1)
+        .stdout(contains("✗").and(contains("great/f.jsonl")));
+}
+
+#[test]
+fn an_empty_directory_says_what_to_put_there() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path().join("samples")).unwrap();
+    d.cmd()
+        .args(["rubric", "calibrate", "samples"])
+        .assert()
+        .code(2)
+        .stderr(contains("great/"));
+}
+
+/// `--json`: one object a script can read, with the same verdict and exit code.
+#[test]
+fn json_reports_labels_and_inversions() {
+    let d = Dir::new();
+    samples(&d, true);
+    let out = d
+        .cmd()
+        .args(["rubric", "calibrate", "samples", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["rubric"]["id"], "default");
+    let labels: Vec<&str> = v["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["great", "average", "poor"]);
+    assert!(v["labels"][0]["count"].as_u64().unwrap() >= 2);
+    let inv = &v["inversions"][0];
+    assert_eq!(inv["better"]["label"], "great");
+    assert!(inv["better"]["total"].as_f64().unwrap() <= inv["worse"]["total"].as_f64().unwrap());
+    assert!(v["inversions"].as_array().unwrap().iter().any(|i| {
+        i["better"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("great/f.jsonl")
+    }));
+    assert_eq!(v["skipped"], serde_json::json!([]));
+}

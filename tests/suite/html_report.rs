@@ -1,0 +1,384 @@
+//! `peilian score --format html`: one self-contained page per transcript, with the mood
+//! curve, the evidence and the annotated dialogue, every piece of outside text escaped —
+//! and, where Chromium is installed (CI installs it), a real browser renders it.
+
+use crate::common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Dir, repo};
+use peilian::score::html::CURVE_RGB;
+
+/// Run a scripted session and write its transcript to `name`.
+fn run(d: &Dir, name: &str, answers: &Path) {
+    d.cmd()
+        .args(["run", "--persona", "emotional", "--transcript", name])
+        .arg("--answers")
+        .arg(answers)
+        .assert()
+        .success();
+}
+
+/// Score `name` as HTML into `cards/` and return the page.
+fn html(d: &Dir, name: &str) -> (PathBuf, String) {
+    d.cmd()
+        .args(["score", "--format", "html", "--out", "cards", name])
+        .assert()
+        .success();
+    let stem = Path::new(name).file_stem().unwrap().to_string_lossy();
+    let path = d.path().join(format!("cards/{stem}.html"));
+    let body = std::fs::read_to_string(&path).expect("the report is written");
+    (path, body)
+}
+
+fn score_json(d: &Dir, name: &str) -> serde_json::Value {
+    let out = d
+        .cmd()
+        .args(["score", "--format", "json", name])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The page's text with the tags taken out.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn assert_self_contained(body: &str) {
+    for outside in [
+        "http://",
+        "https://",
+        "src=\"",
+        "href=\"",
+        "<script",
+        "<link",
+        "@import",
+        "url(",
+        "@font-face",
+    ] {
+        assert!(
+            !body.contains(outside),
+            "the report must not load anything ({outside})"
+        );
+    }
+}
+
+#[test]
+fn a_real_session_becomes_a_self_contained_report() {
+    let d = Dir::new();
+    let script = repo("tests/data/scripts/emotional/good-1.txt");
+    run(&d, "t.jsonl", &script);
+    let (_, body) = html(&d, "t.jsonl");
+    let card = score_json(&d, "t.jsonl");
+
+    assert!(body.starts_with("<!DOCTYPE html>"));
+    assert!(body.contains("<html lang=\"zh-CN\">"));
+    assert!(body.contains("<meta charset=\"utf-8\">"));
+    assert_self_contained(&body);
+
+    // The mood curve: one point before the first turn and one after each turn.
+    assert!(body.contains("<svg id=\"mood-curve\""), "{body}");
+    let points = body
+        .split("<polyline points=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a polyline");
+    let turns = card["turns"].as_u64().unwrap() as usize;
+    assert_eq!(points.split(' ').count(), turns + 1, "{points}");
+    assert_eq!(body.matches("<circle ").count(), turns + 1);
+
+    // Header, bars and evidence.
+    let grade = card["grade"].as_str().unwrap();
+    assert!(body.contains(&format!("<div class=\"grade\">{grade}</div>")));
+    assert!(body.contains(&format!("{} <small>分</small>", card["total"])));
+    for dim in card["dimensions"].as_array().unwrap() {
+        assert!(body.contains(dim["label"].as_str().unwrap()));
+    }
+    assert!(body.contains("<h2>承诺清单</h2>"));
+    assert!(body.contains("✓ 能兑现"));
+
+    // The dialogue: every line the trainee said, with its signals marked.
+    assert!(
+        body.contains("<mark class=\"good\" title=\"共情 "),
+        "{body}"
+    );
+    let dialogue = strip_tags(body.split("<h2>对话标注</h2>").nth(1).unwrap());
+    let said = std::fs::read_to_string(&script).unwrap();
+    for line in said
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        assert!(dialogue.contains(line), "missing from the dialogue: {line}");
+    }
+}
+
+#[test]
+fn a_forbidden_phrase_is_marked_bad_with_a_better_phrasing() {
+    let d = Dir::new();
+    let answers = d.write(
+        "a.txt",
+        "您好,请问有什么可以帮您?\n公司的规定就是这样的,您再等等吧\n",
+    );
+    run(&d, "t.jsonl", &answers);
+    let (_, body) = html(&d, "t.jsonl");
+    assert_self_contained(&body);
+    let mark = body
+        .split("<mark class=\"bad\" title=")
+        .nth(1)
+        .expect("a bad mark")
+        .split("</mark>")
+        .next()
+        .unwrap();
+    assert!(mark.contains("forbidden.company-policy"), "{mark}");
+    assert!(mark.contains("规定就是这样"), "{mark}");
+    let row = body
+        .split("<tr class=\"bad\">")
+        .find(|r| r.contains("forbidden.company-policy"))
+        .expect("an evidence row for the 禁语");
+    assert!(
+        row.contains("<td class=\"num\">-"),
+        "points are taken: {row}"
+    );
+    assert!(row.contains("<td class=\"better\">") && !row.contains("<td class=\"better\"></td>"));
+}
+
+/// A transcript written by hand (the format `peilian run --transcript` writes): turns
+/// of (trainee line, customer reply, needs met), anger falling by 5 each turn.
+fn hand_written(trainee: &str, turns: &[(&str, &str, &[&str])], outcome: &str) -> String {
+    let mut out = serde_json::json!({
+        "type": "header", "format": 1, "peilian": "0.1.0",
+        "persona": {"id": "emotional", "name": "x", "hash": "0"},
+        "scenario": "floppy-drive", "difficulty": "normal",
+        "rubric": {"id": "default", "version": 1, "hash": "0"},
+        "backend": {"name": "offline", "model": null}, "seed": 1,
+        "trainee": trainee,
+        "started_at": "2026-01-01T00:00:00Z",
+        "initial": {"anger": 70, "trust": 20}, "opening": "……"
+    })
+    .to_string();
+    out.push('\n');
+    for (i, (said, reply, needs)) in turns.iter().enumerate() {
+        let turn = serde_json::json!({
+            "type": "turn", "n": i + 1, "trainee": said, "signals": [],
+            "customer": reply, "anger": 60 - 5 * i as i32, "trust": 30, "needs_met": needs
+        });
+        out.push_str(&format!("{turn}\n"));
+    }
+    let end = serde_json::json!({
+        "type": "end", "outcome": outcome, "reason": "", "turns": turns.len(), "anger": 30
+    });
+    out.push_str(&format!("{end}\n"));
+    out
+}
+
+/// Written as an attacker could: markup and terminal escapes in the trainee's line, the
+/// trainee's name and the customer's reply.
+fn hostile_transcript() -> String {
+    hand_written(
+        "<b>王&\"'</b>\u{1b}]0;title\u{7}",
+        &[(
+            "您好。<script>alert(1)</script>\u{1b}[31m公司的规定就是这样的\u{1b}[0m",
+            "<img src=x onerror=alert(2)>\u{1b}[2J滚!",
+            &[],
+        )],
+        "walked_out",
+    )
+}
+
+#[test]
+fn a_good_session_with_a_forbidden_phrase_notes_the_capped_grade() {
+    let d = Dir::new();
+    let ok = "好。";
+    d.write(
+        "capped.jsonl",
+        hand_written(
+            "小王",
+            &[
+                ("您好,这里是售后服务中心,请问有什么可以帮您?", ok, &[]),
+                ("非常理解您的心情,换作是我也会着急。", ok, &["heard"]),
+                ("公司的规定就是这样的,不过我们会处理。", ok, &["heard"]),
+                ("请问您的维修单号是多少?是哪天报修的?", ok, &["heard"]),
+                ("您的意思是软驱读不了盘,维修站让您自己清洗,对吗?", ok, &["heard"]),
+                (
+                    "您放心,一定会给您解决。很抱歉给您添麻烦了,我们今天下午安排工程师上门检测,免费更换软驱。",
+                    ok,
+                    &["heard", "assured"],
+                ),
+                (
+                    "明天上午十点前给您确认结果,之后我会回访您。感谢您的耐心,请问还有其他需要吗?",
+                    ok,
+                    &["heard", "assured"],
+                ),
+            ],
+            "resolved",
+        ),
+    );
+    let card = score_json(&d, "capped.jsonl");
+    let from = card["capped_from"].as_str().expect("the grade is capped");
+    let (_, body) = html(&d, "capped.jsonl");
+    assert!(
+        body.contains(&format!(
+            "<p class=\"cap\">说了禁语(1 处),等级从「{from}」降为「{}」。</p>",
+            card["grade"].as_str().unwrap()
+        )),
+        "{body}"
+    );
+    assert!(body.contains("<dd>小王</dd>"));
+}
+
+#[test]
+fn text_from_outside_is_escaped_and_stripped_of_control_characters() {
+    let d = Dir::new();
+    d.write("evil.jsonl", hostile_transcript());
+    let (_, body) = html(&d, "evil.jsonl");
+    assert_self_contained(&body);
+    assert!(!body.contains("<script"), "{body}");
+    assert!(!body.contains("<img"), "{body}");
+    assert!(!body.contains("<b>"), "{body}");
+    assert!(!body.contains('\u{1b}') && !body.contains('\u{7}'));
+    assert!(!body.contains("[31m") && !body.contains("[0m") && !body.contains("[2J"));
+    assert!(!body.contains("title\u{7}") && !body.contains("]0;"));
+    assert!(
+        body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{body}"
+    );
+    assert!(body.contains("&lt;img src=x onerror=alert(2)&gt;滚!"));
+    assert!(
+        body.contains("&lt;b&gt;王&amp;&quot;&#39;&lt;/b&gt;"),
+        "{body}"
+    );
+    // The 禁语 after the escape sequence is still marked, on the right characters.
+    assert!(
+        body.contains("&lt;/script&gt;公司的<mark class=\"bad\""),
+        "{body}"
+    );
+}
+
+/// Chromium, if this machine has it.
+fn chromium() -> Option<PathBuf> {
+    let fixed = PathBuf::from("/usr/bin/chromium");
+    if fixed.is_file() {
+        return Some(fixed);
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join("chromium"))
+        .find(|p| p.is_file())
+}
+
+/// Screenshot `page` with headless Chromium; panics if it fails or takes over a minute.
+fn screenshot(chromium: &Path, page: &Path, scratch: &Path) -> PathBuf {
+    let shot = scratch.join("shot.png");
+    let mut child = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--window-size=1200,1600",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            scratch.join("profile").display()
+        ))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page.display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start chromium");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium took more than 60 s to take a screenshot");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        status.success() && shot.is_file(),
+        "chromium failed ({status}): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    shot
+}
+
+/// The screenshot's pixels as RGB triples.
+fn pixels(png_file: &Path) -> Vec<[u8; 3]> {
+    let file = std::io::BufReader::new(std::fs::File::open(png_file).unwrap());
+    let mut decoder = png::Decoder::new(file);
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let step = match info.color_type {
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => 4,
+        other => panic!("unexpected screenshot colour type {other:?}"),
+    };
+    buf[..info.buffer_size()]
+        .chunks_exact(step)
+        .map(|p| [p[0], p[1], p[2]])
+        .collect()
+}
+
+#[test]
+fn chromium_renders_the_report_with_its_mood_curve() {
+    let Some(chromium) = chromium() else {
+        eprintln!("skipped: chromium is not installed (.ci/run installs it)");
+        return;
+    };
+    let d = Dir::new();
+    run(
+        &d,
+        "t.jsonl",
+        &repo("tests/data/scripts/emotional/good-1.txt"),
+    );
+    let (page, _) = html(&d, "t.jsonl");
+    let scratch = Dir::new();
+    let shot = screenshot(&chromium, &page, scratch.path());
+    let px = pixels(&shot);
+    assert_eq!(px.len(), 1200 * 1600, "the window size");
+
+    let mut counts = std::collections::HashMap::new();
+    for p in &px {
+        *counts.entry(*p).or_insert(0usize) += 1;
+    }
+    let background = counts.values().max().copied().unwrap();
+    let other = px.len() - background;
+    assert!(
+        other * 100 > px.len(),
+        "the screenshot is blank: only {other} of {} pixels differ from the background",
+        px.len()
+    );
+    let curve = counts.get(&CURVE_RGB).copied().unwrap_or(0);
+    eprintln!("screenshot: {other} pixels differ from the background, {curve} draw the curve");
+    assert!(
+        curve >= 200,
+        "the mood curve is missing: {curve} pixels of {CURVE_RGB:?}"
+    );
+}

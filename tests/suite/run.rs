@@ -1,0 +1,523 @@
+//! `peilian run`: scripted sessions against the built-in customer, their JSON, their
+//! transcripts, and what happens with bad scripts or a killed process.
+
+use crate::common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Dir, peilian, repo};
+use peilian::transcript;
+use predicates::prelude::PredicateBooleanExt;
+use predicates::str::contains;
+
+fn run_json(args: &[&str], answers: &str) -> serde_json::Value {
+    common::stdout_json(
+        peilian()
+            .args(["run", "--answers", "-", "--json"])
+            .args(args)
+            .write_stdin(answers)
+            .output()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn json_has_the_documented_shape() {
+    let v = run_json(
+        &["--persona", "感情用事"],
+        "您好,非常理解您的心情\n请问您的维修单号是多少?\n",
+    );
+    assert_eq!(v["persona"], "emotional");
+    assert_eq!(v["scenario"], "floppy-drive");
+    assert_eq!(v["difficulty"], "normal");
+    assert!(v["initial"]["anger"].is_i64() && v["initial"]["trust"].is_i64());
+    let turns = v["turns"].as_array().unwrap();
+    assert_eq!(turns.len(), 2);
+    for t in turns {
+        assert!(t["trainee"].is_string() && t["customer"].is_string());
+        assert!(t["anger"].is_i64() && t["trust"].is_i64());
+        for s in t["signals"].as_array().unwrap() {
+            assert!(
+                s["kind"].is_string()
+                    && s["rule"].is_string()
+                    && s["start"].is_u64()
+                    && s["end"].is_u64()
+            );
+        }
+    }
+    assert_eq!(v["outcome"], "unfinished");
+}
+
+#[test]
+fn a_fact_question_gets_the_scenarios_fact() {
+    let v = run_json(
+        &["--persona", "emotional", "--scenario", "floppy-drive"],
+        "请问您的维修单号是多少?\n",
+    );
+    let customer = v["turns"][0]["customer"].as_str().unwrap();
+    assert!(customer.contains("BX-20031107"), "{customer}");
+    // Not before it is asked.
+    assert!(!v["opening"].as_str().unwrap().contains("BX-20031107"));
+}
+
+#[test]
+fn asked_what_they_want_the_customer_states_the_demand() {
+    let v = run_json(
+        &[
+            "--persona",
+            "self-absorbed",
+            "--scenario",
+            "mainboard-claim",
+        ],
+        "依您看,这个问题怎么处理比较好?\n",
+    );
+    let turn = &v["turns"][0];
+    assert_eq!(turn["moves"][0]["move"], "answer_demand", "{turn}");
+    let customer = turn["customer"].as_str().unwrap();
+    assert!(customer.contains("按保修给我换一块新主板"), "{customer}");
+}
+
+#[test]
+fn a_persona_without_demand_lines_still_states_its_demand() {
+    let d = Dir::new();
+    d.cmd().args(["persona", "new", "plain"]).assert().success();
+    let path = d.path().join("plain.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let without: String = text
+        .lines()
+        .filter(|l| !l.starts_with("answer_demand"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(without, text, "the starter has demand lines to remove");
+    std::fs::write(&path, without).unwrap();
+    let out = d
+        .cmd()
+        .args([
+            "--persona-dir",
+            ".",
+            "run",
+            "--persona",
+            "plain",
+            "--answers",
+            "-",
+        ])
+        .args(["--json"])
+        .write_stdin("您希望我们怎么处理?\n")
+        .output()
+        .unwrap();
+    let v = common::stdout_json(out);
+    let customer = v["turns"][0]["customer"].as_str().unwrap();
+    assert_eq!(customer, "我的要求很清楚\u{FF1A}客户想要什么。");
+}
+
+#[test]
+fn empathy_calms_and_a_forbidden_phrase_angers() {
+    let calm = run_json(
+        &["--persona", "emotional"],
+        "非常理解您的心情,换作是我也会着急\n",
+    );
+    assert!(calm["turns"][0]["anger"].as_i64() < calm["initial"]["anger"].as_i64());
+    let hot = run_json(&["--persona", "emotional"], "公司的规定就是这样的\n");
+    assert!(hot["turns"][0]["anger"].as_i64() > hot["initial"]["anger"].as_i64());
+    // The customer quotes the phrase back.
+    assert!(
+        hot["turns"][0]["customer"]
+            .as_str()
+            .unwrap()
+            .contains("规定"),
+        "{}",
+        hot["turns"][0]["customer"]
+    );
+}
+
+#[test]
+fn same_seed_same_transcript_and_another_seed_other_lines() {
+    let d = Dir::new();
+    let script = "您好\n请问是哪天打的电话?\n非常理解您的心情\n这种问题我们见得多了\n";
+    let a = d.write("a.txt", script);
+    for (name, seed) in [("t1.jsonl", "7"), ("t2.jsonl", "7"), ("t3.jsonl", "8")] {
+        d.cmd()
+            .args([
+                "run",
+                "--persona",
+                "emotional",
+                "--seed",
+                seed,
+                "--transcript",
+                name,
+                "--answers",
+            ])
+            .arg(&a)
+            .assert()
+            .success();
+    }
+    let strip = |name: &str| -> Vec<String> {
+        std::fs::read_to_string(d.path().join(name))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("started_at");
+                }
+                v.to_string()
+            })
+            .collect()
+    };
+    assert_eq!(strip("t1.jsonl"), strip("t2.jsonl"));
+    assert_ne!(strip("t1.jsonl"), strip("t3.jsonl"));
+    // Whatever the seed, the mood trajectory is the same: lines vary, outcomes do not.
+    let angers = |name: &str| -> Vec<i64> {
+        transcript::read(&d.path().join(name))
+            .unwrap()
+            .turns
+            .iter()
+            .map(|t| t.anger as i64)
+            .collect()
+    };
+    assert_eq!(angers("t1.jsonl"), angers("t3.jsonl"));
+}
+
+#[test]
+fn no_customer_line_repeats_within_twenty_turns() {
+    // The shipped customer, with patience raised so that twenty turns fit in a session.
+    let d = Dir::new();
+    let text = std::fs::read_to_string(repo("personas/emotional.toml")).unwrap();
+    assert!(text.contains("\npatience = 12\n"));
+    d.write(
+        "mine/emotional.toml",
+        text.replacen("\npatience = 12\n", "\npatience = 40\n", 1),
+    );
+    let lines = [
+        "您好",
+        "请问您的维修单号是多少?",
+        "嗯",
+        "是哪天打的电话?",
+        "非常理解您的心情",
+        "您的电脑是什么型号?",
+        "好的",
+        "具体是什么情况?",
+        "嗯嗯",
+        "您有清洗盘吗?",
+        "我在听",
+        "换作是我也会着急",
+        "您说",
+        "我记一下",
+        "还有呢",
+        "您接着说",
+        "好",
+        "明白",
+        "请您慢慢说",
+        "我都记下了",
+    ];
+    let answers = lines.join("\n") + "\n";
+    let out = d
+        .cmd()
+        .args([
+            "--persona-dir",
+            "mine",
+            "run",
+            "--persona",
+            "emotional",
+            "--json",
+            "--answers",
+            "-",
+        ])
+        .write_stdin(answers)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let turns = v["turns"].as_array().unwrap();
+    assert_eq!(turns.len(), 20, "session ended early: {}", v["reason"]);
+    let mut seen = std::collections::HashSet::new();
+    seen.insert(v["opening"].as_str().unwrap().to_string());
+    for t in turns {
+        let c = t["customer"].as_str().unwrap();
+        assert!(seen.insert(c.to_string()), "repeated customer line: {c}");
+    }
+}
+
+#[test]
+fn run_until_the_session_ends_and_report_the_outcome() {
+    let v = run_json(
+        &["--persona", "prepared"],
+        "这种问题我们见得多了\n公司的规定就是这样的\n改天再和你联络\n你看不懂中文吗\n还有一句\n",
+    );
+    assert_eq!(v["outcome"], "walked_out");
+    assert!(
+        v["turns"].as_array().unwrap().len() < 5,
+        "lines after the end are not played"
+    );
+}
+
+#[test]
+fn plain_output_shows_the_dialogue_with_anger() {
+    peilian()
+        .args(["run", "--persona", "stubborn", "--answers", "-"])
+        .write_stdin("您好\n")
+        .assert()
+        .success()
+        .stdout(
+            contains("学员:您好")
+                .and(contains("愤怒"))
+                .and(contains("结果")),
+        );
+}
+
+#[test]
+fn unknown_scenario_lists_the_choices() {
+    peilian()
+        .args([
+            "run",
+            "--persona",
+            "emotional",
+            "--scenario",
+            "nope",
+            "--answers",
+            "-",
+        ])
+        .write_stdin("您好\n")
+        .assert()
+        .code(2)
+        .stderr(contains("floppy-drive"));
+}
+
+#[test]
+fn empty_and_comment_only_scripts_are_errors() {
+    let d = Dir::new();
+    d.write("empty.txt", "");
+    d.write("comments.txt", "# 只有注释\n\n   \n");
+    for f in ["empty.txt", "comments.txt"] {
+        d.cmd()
+            .args(["run", "--persona", "emotional", "--answers", f])
+            .assert()
+            .code(2)
+            .stderr(contains(f).and(contains("是空的")));
+    }
+    d.cmd()
+        .args(["run", "--persona", "emotional", "--answers", "missing.txt"])
+        .assert()
+        .code(2)
+        .stderr(contains("missing.txt"));
+}
+
+#[test]
+fn invalid_utf8_names_the_line() {
+    let d = Dir::new();
+    let mut bytes = "您好\n".as_bytes().to_vec();
+    bytes.extend_from_slice(b"\xc3\x28 bad\n");
+    d.write("bad.txt", bytes);
+    d.cmd()
+        .args(["run", "--persona", "emotional", "--answers", "bad.txt"])
+        .assert()
+        .code(2)
+        .stderr(contains("bad.txt:2").and(contains("UTF-8")));
+}
+
+#[test]
+fn a_huge_line_is_cut_with_a_warning() {
+    let line = "非常理解您的心情".repeat(130_000); // ~3 MB, one line
+    let out = peilian()
+        .args(["run", "--persona", "emotional", "--json", "--answers", "-"])
+        .write_stdin(line + "\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("只取前 2000 个"));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["turns"][0]["trainee"].as_str().unwrap().chars().count(),
+        2000
+    );
+}
+
+#[test]
+fn a_killed_run_leaves_every_completed_turn() {
+    let d = Dir::new();
+    let path = d.path().join("t.jsonl");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("peilian"))
+        .args([
+            "run",
+            "--persona",
+            "emotional",
+            "--answers",
+            "-",
+            "--transcript",
+        ])
+        .arg(&path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let lines = ["您好", "非常理解您的心情", "请问您的维修单号是多少?"];
+    for (i, l) in lines.iter().enumerate() {
+        writeln!(stdin, "{l}").unwrap();
+        stdin.flush().unwrap();
+        // Wait until the turn is on disk: header + i + 1 turns.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let n = std::fs::read_to_string(&path)
+                .map(|s| s.lines().count())
+                .unwrap_or(0);
+            if n >= i + 2 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "turn {} never reached the transcript",
+                i + 1
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let t = transcript::read(&path).unwrap();
+    assert_eq!(t.header.persona.id, "emotional");
+    assert_eq!(t.turns.len(), 3);
+    assert_eq!(t.turns[2].trainee, lines[2]);
+    assert!(t.end.is_none(), "an interrupted session has no end line");
+}
+
+#[test]
+fn transcripts_are_private_to_their_owner() {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let d = Dir::new();
+        d.cmd()
+            .args([
+                "run",
+                "--persona",
+                "emotional",
+                "--transcript",
+                "s/t.jsonl",
+                "--answers",
+                "-",
+            ])
+            .write_stdin("您好\n")
+            .assert()
+            .success();
+        let mode = std::fs::metadata(d.path().join("s/t.jsonl"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "mode {mode:o}");
+    }
+}
+
+/// Accepting a remedy does not end the call: the trainee's goodbye closes it, and a
+/// 禁语 in the close is still heard before the customer hangs up.
+#[test]
+fn after_accepting_the_close_is_played_and_heard() {
+    let script = std::fs::read_to_string(repo("tests/data/scripts/stubborn/good-3.txt")).unwrap();
+    let args = [
+        "--persona",
+        "stubborn",
+        "--scenario",
+        "engine-noise",
+        "--difficulty",
+        "normal",
+    ];
+    // Accepted on the last line, then nothing more: resolved, no close said.
+    let v = run_json(&args, &script);
+    assert_eq!(v["outcome"], "resolved", "{v}");
+    let n = v["turns"].as_array().unwrap().len();
+    let last = &v["turns"][n - 1];
+    assert_eq!(last["moves"][0]["move"], "accept", "{last}");
+    assert!(
+        !last["moves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["move"] == "closing"),
+        "accepting alone does not close the call: {last}"
+    );
+    // A goodbye closes it.
+    let closed = run_json(
+        &args,
+        &format!(
+            "{script}\n\u{597D}\u{7684}\u{FF0C}\u{90A3}\u{5C31}\u{4E0D}\u{6253}\u{6270}\u{60A8}\u{4E86}\u{FF0C}\u{518D}\u{89C1}\u{3002}\n"
+        ),
+    ); // 好的，那就不打扰您了，再见。
+    assert_eq!(closed["outcome"], "resolved");
+    let turns = closed["turns"].as_array().unwrap();
+    assert_eq!(turns.len(), n + 1);
+    assert_eq!(turns[n]["moves"][0]["move"], "closing", "{}", turns[n]);
+    // A 禁语 in the close is heard: the customer reacts and grows angrier.
+    let rude = run_json(
+        &args,
+        &format!(
+            "{script}\n\u{8FD9}\u{79CD}\u{95EE}\u{9898}\u{6211}\u{4EEC}\u{89C1}\u{5F97}\u{591A}\u{4E86}\u{3002}\n"
+        ),
+    ); // 这种问题我们见得多了。
+    let turns = rude["turns"].as_array().unwrap();
+    assert_eq!(turns[n]["moves"][0]["move"], "react_bad", "{}", turns[n]);
+    assert!(turns[n]["anger"].as_i64() > turns[n - 1]["anger"].as_i64());
+}
+
+/// Two programs naming one transcript: the second is refused while the first still
+/// writes it, instead of emptying it and interleaving its own lines.
+#[test]
+fn a_transcript_being_written_is_not_taken_by_a_second_run() {
+    let d = Dir::new();
+    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_peilian"))
+        .args(["run", "--persona", "emotional", "--answers", "-"])
+        .args(["--transcript", "t.jsonl"])
+        .current_dir(d.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = first.stdin.take().unwrap();
+    writeln!(stdin, "您好，您慢慢说，我听着").unwrap();
+    let path = d.path().join("t.jsonl");
+    let start = Instant::now();
+    while std::fs::read_to_string(&path).map_or(0, |t| t.lines().count()) < 2 {
+        assert!(start.elapsed() < Duration::from_secs(60), "the first turn");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    d.cmd()
+        .args(["run", "--persona", "emotional", "--answers", "-"])
+        .args(["--transcript", "t.jsonl"])
+        .write_stdin("您好\n")
+        .assert()
+        .code(2)
+        .stderr(contains("正被另一个 peilian 写入"));
+    writeln!(stdin, "请问您的维修单号是多少？").unwrap();
+    drop(stdin);
+    assert!(first.wait().unwrap().success());
+    let t = transcript::read(&path).unwrap();
+    assert_eq!(t.turns.len(), 2);
+    assert_eq!(t.turns[0].trainee, "您好，您慢慢说，我听着");
+}
+
+/// An answers file that is not a regular file (`/dev/zero`) is refused at once, and a
+/// piped line with no end costs a bounded buffer: it is cut like any long line.
+#[test]
+fn endless_answers_are_refused_or_cut() {
+    let d = Dir::new();
+    d.cmd()
+        .args(["run", "--persona", "emotional", "--answers", "/dev/zero"])
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(2)
+        .stderr(contains("不是普通文件"));
+    let endless = "好".repeat(3_000_000); // 9 MB, no newline
+    d.cmd()
+        .args(["run", "--persona", "emotional", "--answers", "-"])
+        .write_stdin(endless)
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .success()
+        .stderr(contains("只取前 2000 个"));
+}

@@ -1,0 +1,438 @@
+//! `peilian score`: scorecards that explain every point, a grade gate for 禁语, the
+//! promise ledger, reproducibility, and bad transcripts that do not stop the rest.
+
+use crate::common;
+
+use common::{Dir, repo, transcript};
+use predicates::prelude::PredicateBooleanExt;
+use predicates::str::contains;
+
+const GOOD: &[(&str, &[&str])] = common::GOOD_SESSION;
+
+/// Write a hand-made transcript into a fresh directory and score it as JSON; the
+/// directory is returned for further commands.
+fn scored(
+    persona: &str,
+    scenario: &str,
+    lines: &[(&str, &[&str])],
+    outcome: &str,
+) -> (Dir, serde_json::Value) {
+    let d = Dir::new();
+    d.write("t.jsonl", transcript(persona, scenario, lines, outcome));
+    let v = score_json(&d, "t.jsonl");
+    (d, v)
+}
+
+/// Play a good script with the real binary, recording the transcript as `file` in `d`.
+fn played_into(d: &Dir, file: &str) {
+    d.cmd()
+        .args([
+            "run",
+            "--persona",
+            "emotional",
+            "--transcript",
+            file,
+            "--answers",
+        ])
+        .arg(repo("tests/data/scripts/emotional/good-1.txt"))
+        .assert()
+        .success();
+}
+
+fn score_json(d: &Dir, file: &str) -> serde_json::Value {
+    common::stdout_json(
+        d.cmd()
+            .args(["score", "--format", "json", file])
+            .output()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn a_good_session_scores_high_with_evidence_for_each_point() {
+    let (_, v) = scored("emotional", "floppy-drive", GOOD, "resolved");
+    assert_eq!(v["schema"], "peilian.scorecard/1");
+    assert!(v["total"].as_f64().unwrap() >= 85.0, "{}", v["total"]);
+    assert_eq!(v["grade"], "优秀");
+    assert_eq!(v["forbidden_count"], 0);
+    let dims = v["dimensions"].as_array().unwrap();
+    assert_eq!(dims.len(), 7);
+    let empathy = dims.iter().find(|d| d["id"] == "empathy").unwrap();
+    let e = &empathy["evidence"][0];
+    assert_eq!(e["turn"], 2);
+    assert!(e["quote"].as_str().unwrap().contains("理解您的心情"));
+    assert!(e["rule"].as_str().unwrap().starts_with("empathy."));
+    assert_eq!(v["source"]["rubric"], "default");
+    assert_eq!(v["anger_curve"].as_array().unwrap().len(), 7);
+}
+
+#[test]
+fn a_forbidden_phrase_costs_points_shows_a_better_phrasing_and_caps_the_grade() {
+    let mut lines = GOOD.to_vec();
+    lines.insert(2, ("公司的规定就是这样的,不过我们会处理。", &["heard"]));
+    let (d, v) = scored("emotional", "floppy-drive", &lines, "resolved");
+    assert_eq!(v["forbidden_count"], 1);
+    assert_eq!(v["grade"], "合格", "total {}", v["total"]);
+    assert!(v["capped_from"].is_string());
+    let compliance = v["dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == "compliance")
+        .unwrap();
+    let hit = compliance["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["turn"] == 3)
+        .unwrap();
+    assert!(hit["points"].as_f64().unwrap() < 0.0);
+    assert!(hit["quote"].as_str().unwrap().contains("规定"));
+    assert!(!hit["better"].as_str().unwrap().is_empty());
+    // The terminal card names the turn and the better phrasing.
+    d.cmd()
+        .args(["score", "t.jsonl"])
+        .assert()
+        .success()
+        .stdout(
+            contains("第 3 轮")
+                .and(contains("试试"))
+                .and(contains("禁语")),
+        );
+}
+
+#[test]
+fn cross_turn_rules_are_found() {
+    let lines: &[(&str, &[&str])] = &[
+        ("我们给您免费换一个新的。", &[]),
+        ("对不起。", &[]),
+        ("真的很抱歉。", &[]),
+        ("实在对不起。", &[]),
+    ];
+    let (_, v) = scored("emotional", "floppy-drive", lines, "walked_out");
+    let rules: Vec<&str> = v["dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| {
+            d["evidence"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["rule"].as_str().unwrap())
+        })
+        .collect();
+    assert!(rules.contains(&"rule.rushed-conclusion"), "{rules:?}");
+    assert!(rules.contains(&"rule.empty-apology"), "{rules:?}");
+    assert_eq!(v["outcome"], "walked_out");
+}
+
+#[test]
+fn a_promise_the_policy_forbids_is_flagged() {
+    let lines: &[(&str, &[&str])] = &[
+        ("您好,我先核实一下情况。", &[]),
+        ("我保证给您十倍赔偿,今天就打到您卡上。", &[]),
+    ];
+    let (_, v) = scored("prepared", "swapped-mainboard", lines, "walked_out");
+    let broken: Vec<&serde_json::Value> = v["promises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["keepable"] == false)
+        .collect();
+    assert!(!broken.is_empty(), "{}", v["promises"]);
+    assert!(
+        broken
+            .iter()
+            .all(|p| p["turn"] == 2 && !p["why"].as_str().unwrap().is_empty())
+    );
+    let compliance = v["dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == "compliance")
+        .unwrap();
+    assert!(
+        compliance["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["rule"] == "rule.broken-promise")
+    );
+}
+
+#[test]
+fn a_broken_promise_quotes_the_words_that_break_it() {
+    let lines: &[(&str, &[&str])] = &[
+        ("您好,我先核实一下情况。", &[]),
+        ("如果核实构成欺诈,我们退还费用并赔偿十倍。", &[]),
+    ];
+    let (_, v) = scored("prepared", "swapped-mainboard", lines, "walked_out");
+    let quotes: Vec<&str> = v["promises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["keepable"] == false)
+        .map(|p| p["quote"].as_str().unwrap())
+        .collect();
+    assert!(
+        quotes.iter().any(|q| q.contains("十倍")),
+        "the quote names the broken part: {quotes:?}"
+    );
+}
+
+#[test]
+fn scoring_is_reproducible_but_for_the_time() {
+    let d = Dir::new();
+    d.write(
+        "good.jsonl",
+        transcript("emotional", "floppy-drive", GOOD, "resolved"),
+    );
+    let mut a = score_json(&d, "good.jsonl");
+    let mut b = score_json(&d, "good.jsonl");
+    a.as_object_mut().unwrap().remove("generated_at");
+    b.as_object_mut().unwrap().remove("generated_at");
+    assert_eq!(a, b);
+}
+
+#[test]
+fn a_real_run_can_be_scored_in_every_format() {
+    let d = Dir::new();
+    played_into(&d, "r.jsonl");
+    for (fmt, ext, marker) in [
+        ("text", "txt", "评分卡"),
+        ("json", "json", "\"schema\""),
+        ("md", "md", "| 维度 |"),
+    ] {
+        d.cmd()
+            .args(["score", "--format", fmt, "--out", "cards", "r.jsonl"])
+            .assert()
+            .success();
+        let body = std::fs::read_to_string(d.path().join(format!("cards/r.{ext}"))).unwrap();
+        assert!(body.contains(marker), "{fmt}: {body}");
+    }
+}
+
+#[test]
+fn a_corrupt_transcript_is_named_and_the_others_are_still_scored() {
+    let d = Dir::new();
+    d.write(
+        "good.jsonl",
+        transcript("emotional", "floppy-drive", GOOD, "resolved"),
+    );
+    d.write("bad.jsonl", "{\"type\":\"header\"\nnot json\n");
+    d.write("ghost.jsonl", transcript("nobody", "x", GOOD, "resolved"));
+    d.cmd()
+        .args([
+            "score",
+            "--out",
+            "cards",
+            "bad.jsonl",
+            "ghost.jsonl",
+            "good.jsonl",
+        ])
+        .assert()
+        .code(1)
+        .stderr(
+            contains("bad.jsonl")
+                .and(contains("ghost.jsonl"))
+                .and(contains("nobody")),
+        )
+        .stdout(contains("good.jsonl"));
+    assert!(d.path().join("cards/good.txt").exists());
+}
+
+#[test]
+fn a_chat_log_is_scored_per_dialogue_on_the_agents_lines() {
+    let d = Dir::new();
+    let lines = [
+        r#"{"dialogue":"A-1","role":"customer","text":"你们的快递三天都没到!"}"#,
+        r#"{"dialogue":"A-1","role":"agent","text":"您好,非常理解您的心情,请问您的单号是多少?"}"#,
+        r#"{"dialogue":"B/2","role":"agent","text":"这种问题我们见得多了"}"#,
+        r#"{"dialogue":"A-1","role":"customer","text":"SF123,这种问题我们见得多了是吧?"}"#,
+        r#"{"dialogue":"A-1","role":"agent","text":"我马上帮您催件,今天下午五点前给您回电话。"}"#,
+    ];
+    d.write("chat.jsonl", lines.join("\n") + "\n");
+    d.cmd()
+        .args([
+            "score",
+            "--chatlog",
+            "chat.jsonl",
+            "--format",
+            "json",
+            "--out",
+            "cards",
+        ])
+        .assert()
+        .success()
+        .stdout(contains("A-1").and(contains("B/2")));
+    let a: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("cards/A-1.json")).unwrap())
+            .unwrap();
+    let b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("cards/B_2.json")).unwrap())
+            .unwrap();
+    assert_eq!(a["outcome"], "chat");
+    assert_eq!(a["turns"], 2, "only the agent's lines are turns");
+    let ids: Vec<&str> = a["dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["compliance", "empathy", "apology", "process", "courtesy"]
+    );
+    // The customer's words are not held against the agent.
+    assert_eq!(a["forbidden_count"], 0);
+    assert_eq!(b["forbidden_count"], 1);
+    assert!(a["total"].as_f64() > b["total"].as_f64());
+}
+
+#[test]
+fn a_bad_chat_log_line_is_named() {
+    let d = Dir::new();
+    d.write("chat.jsonl", "{\"dialogue\":\"A\",\"role\":\"agent\",\"text\":\"您好\"}\n{\"dialogue\":\"A\",\"role\":\"boss\",\"text\":\"x\"}\n");
+    d.cmd()
+        .args(["score", "--chatlog", "chat.jsonl"])
+        .assert()
+        .code(2)
+        .stderr(contains("chat.jsonl:2").and(contains("role")));
+}
+
+/// A scorecard is rebuilt from the reading the transcript recorded (the one the customer
+/// answered), not read again; under another rubric the lines are read again and the card
+/// says so.
+#[test]
+fn the_recorded_reading_is_scored_and_a_changed_rubric_is_named() {
+    let d = Dir::new();
+    played_into(&d, "r.jsonl");
+    let recorded = score_json(&d, "r.jsonl");
+    assert!(recorded["source"].get("rubric_hash_then").is_none());
+    // The same transcript with its recorded signals taken out: scored as recorded, it
+    // has nothing left to credit.
+    let raw = std::fs::read_to_string(d.path().join("r.jsonl")).unwrap();
+    let emptied: String = raw
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            if v["type"] == "turn" {
+                v["signals"] = serde_json::json!([]);
+            }
+            format!("{v}\n")
+        })
+        .collect();
+    d.write("e.jsonl", emptied);
+    let e = score_json(&d, "e.jsonl");
+    assert!(
+        e["total"].as_f64().unwrap() < recorded["total"].as_f64().unwrap() - 20.0,
+        "{} vs {}",
+        e["total"],
+        recorded["total"]
+    );
+    // Under a changed rubric every line is read again, and the card names both rubrics.
+    let rubric = std::fs::read_to_string(repo("rubrics/default.toml")).unwrap();
+    d.write("r.toml", rubric.replacen("version = 4", "version = 5", 1));
+    let out = d
+        .cmd()
+        .args(["--rubric", "r.toml", "score", "--format", "json", "e.jsonl"])
+        .output()
+        .unwrap();
+    let reread = common::stdout_json(out);
+    assert!(reread["source"]["rubric_hash_then"].is_string(), "{reread}");
+    assert_eq!(reread["total"], recorded["total"]);
+    d.cmd()
+        .args(["--rubric", "r.toml", "score", "e.jsonl"])
+        .assert()
+        .success()
+        .stdout(contains("已按现在的规则重新解读"));
+}
+
+/// Two transcripts with one file name in different folders each get their own card in
+/// `--out` (the second used to replace the first without a word).
+#[test]
+fn cards_of_transcripts_named_alike_do_not_replace_each_other() {
+    let d = Dir::new();
+    played_into(&d, "a/x.jsonl");
+    d.write(
+        "b/x.jsonl",
+        transcript("emotional", "floppy-drive", GOOD, "resolved"),
+    );
+    d.cmd()
+        .args(["score", "a/x.jsonl", "b/x.jsonl", "--format", "json"])
+        .args(["--out", "out"])
+        .assert()
+        .success()
+        .stdout(contains("out/x.json").and(contains("out/x-2.json")));
+    let card = |f: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("out").join(f)).unwrap())
+            .unwrap()
+    };
+    assert_eq!(card("x.json")["source"]["transcript"], "a/x.jsonl");
+    assert_eq!(card("x-2.json")["source"]["transcript"], "b/x.jsonl");
+}
+
+/// A transcript path that is a device is named and skipped, never read without end.
+#[test]
+fn a_device_given_as_a_transcript_is_refused_at_once() {
+    let d = Dir::new();
+    let out = d
+        .cmd()
+        .args(["score", "/dev/zero"])
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(1 | 2)), "{stderr}");
+    assert!(
+        stderr.contains("/dev/zero") && stderr.contains("不是普通文件"),
+        "{stderr}"
+    );
+}
+
+/// Restoring the phone of a customer whose father waits in hospital, at once, is
+/// acting on their need: the customer takes it so (`urgent_action`), and the card
+/// agrees — the offer counts as the 方案 step, and no 急于下结论 is charged for it.
+#[test]
+fn urgent_action_is_credited_as_the_customer_heard_it() {
+    let d = Dir::new();
+    let answers = d.write(
+        "a.txt",
+        "阿姨您别急，先坐下，手机停了医院联系不上您，这太要命了，我是值班经理，这事我管到底。\n\
+         我现在就给您办紧急复机，五分钟之内就能打电话，欠费的事回头再核对。\n\
+         您把身份证给我一下，我确认一下：这个月扣了三百多，昨晚停的机，之前来问没人理您，是吗？\n",
+    );
+    let run = common::stdout_json(
+        d.cmd()
+            .args([
+                "run",
+                "--json",
+                "--persona",
+                "emotional",
+                "--scenario",
+                "bill-shock",
+            ])
+            .arg("--answers")
+            .arg(&answers)
+            .args(["--transcript", "t.jsonl"])
+            .output()
+            .unwrap(),
+    );
+    let events = run["turns"][1]["events"].to_string();
+    assert!(
+        events.contains("urgent_action") && !events.contains("rushed"),
+        "{events}"
+    );
+    let card = score_json(&d, "t.jsonl");
+    let text = card.to_string();
+    assert!(!text.contains("rule.rushed-conclusion"), "{text}");
+    let remedy_step = card["dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["evidence"].as_array().unwrap())
+        .find(|e| e["rule"] == "stage.remedy")
+        .unwrap();
+    assert_eq!(remedy_step["turn"], 2, "{remedy_step}");
+}

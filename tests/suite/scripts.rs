@@ -1,0 +1,456 @@
+//! Handling phrased differently from the personas' own self-checks, as different
+//! trainees would type it: `tests/data/scripts/<persona>/*.txt`, each a `run` answers
+//! file whose header comments say what must happen:
+//!
+//! ```text
+//! # persona: emotional
+//! # scenario: floppy-drive
+//! # difficulty: normal
+//! # expect: resolved        (or not_resolved, walked_out)
+//! ```
+
+use crate::common;
+
+use std::path::Path;
+
+struct Script {
+    persona: String,
+    scenario: String,
+    difficulty: String,
+    expect: String,
+}
+
+fn header(path: &Path) -> Script {
+    let text = std::fs::read_to_string(path).unwrap();
+    let field = |name: &str| -> String {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("# {name}:")))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_else(|| panic!("{}: no `# {name}:` line", path.display()))
+    };
+    Script {
+        persona: field("persona"),
+        scenario: field("scenario"),
+        difficulty: field("difficulty"),
+        expect: field("expect"),
+    }
+}
+
+/// What one script did.
+struct Played {
+    path: std::path::PathBuf,
+    script: Script,
+    ok: bool,
+    /// The lowest anger of the session.
+    min_anger: i64,
+    /// The anger after the last turn.
+    last_anger: i64,
+    /// The outcome and the turns, for a failure message.
+    trace: String,
+}
+
+/// Play every `<dir>/<persona>/*.txt` script with the real binary.
+fn play_all(root: &Path) -> Vec<Played> {
+    let mut out = Vec::new();
+    let mut dirs: Vec<_> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    for dir in dirs.iter().filter(|d| d.is_dir()) {
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for f in files
+            .iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "txt"))
+        {
+            let s = header(f);
+            let run = common::peilian()
+                .args([
+                    "run",
+                    "--json",
+                    "--persona",
+                    &s.persona,
+                    "--scenario",
+                    &s.scenario,
+                    "--difficulty",
+                    &s.difficulty,
+                    "--answers",
+                ])
+                .arg(f)
+                .output()
+                .unwrap();
+            assert!(
+                run.status.success(),
+                "{}: {}",
+                f.display(),
+                String::from_utf8_lossy(&run.stderr)
+            );
+            let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+            let outcome = v["outcome"].as_str().unwrap().to_string();
+            let ok = match s.expect.as_str() {
+                "resolved" => outcome == "resolved",
+                "walked_out" => outcome == "walked_out",
+                "not_resolved" => outcome != "resolved",
+                other => panic!("{}: unknown expect `{other}`", f.display()),
+            };
+            let turns: Vec<String> = v["turns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| {
+                    let kinds: Vec<&str> = t["signals"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|s| s["kind"].as_str().unwrap())
+                        .collect();
+                    format!(
+                        "    [{}] {} {:?} {}",
+                        t["anger"], t["trainee"], kinds, t["events"]
+                    )
+                })
+                .collect();
+            let trace = format!(
+                "{}: expected {}, got {outcome}\n{}",
+                f.display(),
+                s.expect,
+                turns.join("\n")
+            );
+            let min_anger = v["turns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|t| t["anger"].as_i64())
+                .min()
+                .unwrap_or(100);
+            let last_anger = v["turns"]
+                .as_array()
+                .unwrap()
+                .last()
+                .and_then(|t| t["anger"].as_i64())
+                .unwrap_or(0);
+            out.push(Played {
+                path: f.clone(),
+                script: s,
+                ok,
+                min_anger,
+                last_anger,
+                trace,
+            });
+        }
+    }
+    out
+}
+
+/// The traces of the scripts that did not do what their header expects.
+fn failed_traces(played: &[Played]) -> Vec<&str> {
+    played
+        .iter()
+        .filter(|p| !p.ok)
+        .map(|p| p.trace.as_str())
+        .collect()
+}
+
+#[test]
+fn scripts_in_other_words_reach_their_expected_outcome() {
+    let played = play_all(&common::repo("tests/data/scripts"));
+    for id in [
+        "emotional",
+        "righteous",
+        "stubborn",
+        "self-absorbed",
+        "prepared",
+        "influential",
+    ] {
+        let mine = played.iter().filter(|p| p.script.persona == id);
+        let good = mine
+            .clone()
+            .filter(|p| p.script.expect == "resolved")
+            .count();
+        let bad = mine.count() - good;
+        assert!(
+            good >= 3 && bad >= 2,
+            "{id}: {good} good and {bad} bad scripts; expected ≥ 3 and ≥ 2"
+        );
+    }
+    let failures = failed_traces(&played);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Scripts written by someone who saw only `persona show` (see the folder's README):
+/// the measured level is a floor, so a change that makes the customer harder to
+/// satisfy with reasonable handling fails here. Bad handling must never resolve.
+#[test]
+fn held_out_scripts_stay_at_their_measured_level() {
+    let played = play_all(&common::repo("tests/data/heldout"));
+    let bad_resolved: Vec<&str> = played
+        .iter()
+        .filter(|p| p.script.expect != "resolved" && !p.ok)
+        .map(|p| p.trace.as_str())
+        .collect();
+    assert!(
+        bad_resolved.is_empty(),
+        "bad handling resolved:\n{}",
+        bad_resolved.join("\n")
+    );
+    let good: Vec<&Played> = played
+        .iter()
+        .filter(|p| p.script.expect == "resolved")
+        .collect();
+    let resolved = good.iter().filter(|p| p.ok).count();
+    assert_eq!(good.len(), 18, "the held-out set has 18 good scripts");
+    let unresolved: Vec<String> = good
+        .iter()
+        .filter(|p| !p.ok)
+        .map(|p| p.path.display().to_string())
+        .collect();
+    // 15 under the keyword rules; 13 since the reading landed (马上 is no deadline any
+    // more, and the influential customer wants one by turn 5). This set has since been
+    // looked at (see its README): tests/data/heldout-scripts is the unseen measure.
+    assert!(
+        resolved >= 13,
+        "{resolved} of 18 held-out good scripts resolve (floor 13); unresolved: {unresolved:?}"
+    );
+}
+
+/// Trainees gaming the customer with stock phrases, written by a helper from the decks
+/// and `persona show` alone (see the folder's README): a paragraph of every stock act,
+/// every remedy in one line, a loop of apologies, everything promised at once. None may
+/// resolve, nor calm the customer below the anger at which they accept a remedy.
+#[test]
+fn gaming_scripts_never_resolve_nor_calm_the_customer() {
+    let catalog = peilian::persona::Catalog::load(None, peilian::rubric::default_rubric()).unwrap();
+    let played = play_all(&common::repo("tests/data/heldout-gaming"));
+    assert_eq!(played.len(), 24, "four gaming scripts per persona");
+    let failures: Vec<String> = played
+        .iter()
+        .filter_map(|p| {
+            let accept = catalog
+                .find(&p.script.persona)
+                .unwrap()
+                .persona
+                .mood
+                .accept_below;
+            (!p.ok || p.min_anger < i64::from(accept)).then(|| {
+                format!(
+                    "lowest anger {} (accepts at {accept})\n{}",
+                    p.min_anger, p.trace
+                )
+            })
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Gaming scripts whose lowest anger falls to or below the persona's acceptance line.
+fn calmed_below_the_line(played: &[Played]) -> Vec<String> {
+    let catalog = peilian::persona::Catalog::load(None, peilian::rubric::default_rubric()).unwrap();
+    played
+        .iter()
+        .filter(|p| {
+            let persona = &catalog.find(&p.script.persona).unwrap().persona;
+            p.min_anger <= i64::from(persona.mood.accept_below)
+        })
+        .map(|p| p.path.display().to_string())
+        .collect()
+}
+
+/// Two more batches of gaming scripts (polite nothing, a procedure recited turn after
+/// turn, stock phrases one per line, gifts and haste, everything promised at once),
+/// written from the decks alone and measured without reading their lines: none may
+/// resolve. Kind words calm only down to the acceptance line while the customer's
+/// needs are undone, but stock phrases still meet some needs (「理解您」 is the empathy
+/// the emotional customer asks for), so a few still end below it: the measured counts
+/// are ceilings (batch 2: 13 of 18 before that floor, 3 after; batch 3: 11, then 5).
+#[test]
+fn later_batches_of_gaming_scripts_never_resolve() {
+    for (dir, ceiling) in [
+        ("tests/data/heldout-gaming-2", 3),
+        ("tests/data/heldout-gaming-3", 5),
+    ] {
+        let played = play_all(&common::repo(dir));
+        assert_eq!(played.len(), 18, "{dir}: three gaming scripts per persona");
+        let resolved = failed_traces(&played);
+        assert!(resolved.is_empty(), "{}", resolved.join("\n"));
+        let below = calmed_below_the_line(&played);
+        assert!(
+            below.len() <= ceiling,
+            "{dir}: {} scripts calm the customer to the acceptance line (ceiling {ceiling}): {below:?}",
+            below.len()
+        );
+    }
+}
+
+/// The listening customer's held-out scripts (see each folder's README): per scenario a
+/// competent agent in their own words, a polite but vague novice and an agent who
+/// argues in paraphrased 禁语. A novice never resolves; the 禁语 agent walks out or
+/// leaves the customer at anger 90 or more (one batch-3 script ends at 83: a ceiling of
+/// one); competent agents resolve at least as often as measured (batch 2 was looked at
+/// while tuning; batch 3 is unseen).
+#[test]
+fn listening_customer_held_out_batches_stay_at_their_measured_level() {
+    for (dir, competent_floor, forbidden_misses) in [
+        ("tests/data/heldout-scripts-2", 12, 0),
+        ("tests/data/heldout-scripts-3", 12, 1),
+    ] {
+        let played = play_all(&common::repo(dir));
+        assert_eq!(played.len(), 54, "{dir}: three scripts per scenario");
+        let kind = |p: &Played| {
+            let name = p.path.file_stem().unwrap().to_string_lossy().to_string();
+            name.rsplit('-').next().unwrap().to_string()
+        };
+        let novices_resolved: Vec<&str> = (played.iter())
+            .filter(|p| kind(p) == "novice" && !p.ok)
+            .map(|p| p.trace.as_str())
+            .collect();
+        assert!(
+            novices_resolved.is_empty(),
+            "{}",
+            novices_resolved.join("\n")
+        );
+        let forbidden_kept: Vec<String> = (played.iter())
+            .filter(|p| kind(p) == "forbidden" && !p.ok && p.last_anger < 90)
+            .map(|p| p.trace.clone())
+            .collect();
+        assert!(
+            forbidden_kept.len() <= forbidden_misses,
+            "{dir}: 禁语 scripts that neither walk out nor end at anger ≥ 90:\n{}",
+            forbidden_kept.join("\n")
+        );
+        let competent: Vec<&Played> = played.iter().filter(|p| kind(p) == "competent").collect();
+        let resolved = competent.iter().filter(|p| p.ok).count();
+        let unresolved: Vec<String> = (competent.iter())
+            .filter(|p| !p.ok)
+            .map(|p| p.path.display().to_string())
+            .collect();
+        assert!(
+            resolved >= competent_floor,
+            "{dir}: {resolved} of 18 competent scripts resolve (floor {competent_floor}); unresolved: {unresolved:?}"
+        );
+    }
+}
+
+/// Every script under `tests/data` with the persona and scenario it is played against:
+/// from its header, else from its folder (`<persona>/<scenario>-<kind>.txt`) or its name
+/// (`<grade>/<persona>.txt`, the persona's first scenario).
+fn every_script() -> Vec<(std::path::PathBuf, String, Option<String>)> {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "txt") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&common::repo("tests/data"), &mut files);
+    files.sort();
+    let ids = [
+        "emotional",
+        "righteous",
+        "stubborn",
+        "self-absorbed",
+        "prepared",
+        "influential",
+    ];
+    files
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let field = |name: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(&format!("# {name}:")))
+                    .map(|v| v.trim().to_string())
+            };
+            let stem = f.file_stem().unwrap().to_string_lossy().to_string();
+            let dir = f
+                .parent()
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
+            let (persona, scenario) = match field("persona") {
+                Some(p) => (p, field("scenario")),
+                None if ids.contains(&dir.as_str()) => {
+                    (dir, stem.rsplit_once('-').map(|(s, _)| s.to_string()))
+                }
+                None => (stem.clone(), None),
+            };
+            (f, persona, scenario)
+        })
+        .collect()
+}
+
+/// The customer's lines fit the moment they are said in (the listening-customer
+/// issue's coherence rules), on every script the repository holds: no venting once
+/// calm, no threat far from the walk-out line, no 「你都没问过我」 right after a
+/// question, facts told and 「这个我不清楚」 said only when something was asked.
+#[test]
+fn customer_lines_fit_the_moment() {
+    let catalog = peilian::persona::Catalog::load(None, peilian::rubric::default_rubric()).unwrap();
+    let reproach = |line: &str| {
+        line.match_indices("\u{6CA1}\u{95EE}") // 没问, not 没问题
+            .any(|(i, w)| !line[i + w.len()..].starts_with('\u{9898}'))
+            || line.contains("\u{95EE}\u{8FC7}\u{6211}\u{6CA1}") // 问过我没
+    };
+    let mut broken = Vec::new();
+    let scripts = every_script();
+    assert!(scripts.len() >= 300, "{} scripts", scripts.len());
+    for (f, persona, scenario) in scripts {
+        let walk = i64::from(catalog.find(&persona).unwrap().persona.mood.walk_out_at);
+        let mut cmd = common::peilian();
+        cmd.args(["run", "--json", "--persona", &persona, "--answers"])
+            .arg(&f);
+        if let Some(s) = &scenario {
+            cmd.args(["--scenario", s]);
+        }
+        let v = common::stdout_json(cmd.output().unwrap());
+        for t in v["turns"].as_array().unwrap() {
+            let kinds: Vec<&str> = (t["signals"].as_array().unwrap().iter())
+                .map(|s| s["kind"].as_str().unwrap())
+                .collect();
+            let trainee = t["trainee"].as_str().unwrap();
+            let customer = t["customer"].as_str().unwrap_or("");
+            let anger = t["anger"].as_i64().unwrap();
+            let asked = kinds.contains(&"ask_info") || kinds.contains(&"consult");
+            let question = asked
+                || ['\u{FF1F}', '?', '\u{5417}', '\u{5462}']
+                    .iter()
+                    .any(|c| trainee.contains(*c));
+            for m in t["moves"].as_array().unwrap() {
+                let why = match m["move"].as_str().unwrap() {
+                    "vent" if anger < 35 => "venting while calm",
+                    "threaten" if anger < walk - 15 => "a threat far from the walk-out line",
+                    "answer_fact" if !question => "a fact nobody asked for",
+                    "unknown_fact" if !asked => "「不清楚」 to no question",
+                    _ => continue,
+                };
+                broken.push(format!(
+                    "{}: turn {}: {why}: {trainee} → {customer}",
+                    f.display(),
+                    t["n"]
+                ));
+            }
+            if asked && reproach(customer) {
+                broken.push(format!(
+                    "{}: turn {}: 「没问过我」 right after a question: {trainee} → {customer}",
+                    f.display(),
+                    t["n"]
+                ));
+            }
+        }
+    }
+    assert!(
+        broken.is_empty(),
+        "{} incoherent lines:\n{}",
+        broken.len(),
+        broken.join("\n")
+    );
+}

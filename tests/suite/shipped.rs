@@ -1,0 +1,273 @@
+//! Every shipped persona and rubric loads, validates and meets the content bar, so a
+//! typo fails CI rather than a trainee's session.
+
+use crate::common;
+
+use std::collections::BTreeSet;
+
+use peilian::persona::{Catalog, Expect, MAIN_POOLS};
+use peilian::rubric::{default_rubric, load_rubric_file};
+
+#[test]
+fn default_rubric_file_validates() {
+    let a = load_rubric_file(&common::repo("rubrics/default.toml")).unwrap();
+    assert_eq!(a.rubric().id, "default");
+}
+
+#[test]
+fn default_rubric_covers_the_ten_forbidden_phrases_and_more() {
+    let r = default_rubric();
+    for phrase in [
+        "这种问题连小孩子都会",
+        "你要知道,一分钱,一分货",
+        "绝对不可能发生这种事",
+        "你要去问别人,这不是我们的事",
+        "我不知道,不清楚",
+        "公司的规定就是这样的",
+        "你看不懂中文吗",
+        "改天再和你联络",
+        "这种问题我们见得多了",
+        "这是常有的事",
+    ] {
+        let hits = r.analyse(phrase);
+        assert!(
+            hits.iter().any(|s| r.kind(s).id == "forbidden"),
+            "禁语「{phrase}」 is not detected"
+        );
+    }
+    for kind in [
+        "blame", "argue", "deflect", "impolite", "greeting", "thanks", "closing", "empathy",
+    ] {
+        assert!(
+            r.rubric().rules.iter().any(|x| x.kind == kind),
+            "no rule of kind {kind}"
+        );
+    }
+}
+
+#[test]
+fn six_personas_load_with_enough_content() {
+    let catalog = Catalog::load(None, default_rubric()).unwrap();
+    let expected = [
+        ("emotional", "感情用事"),
+        ("righteous", "滥用正义感"),
+        ("stubborn", "固执己见"),
+        ("self-absorbed", "自我陶醉"),
+        ("prepared", "有备而来"),
+        ("influential", "有社会背景"),
+    ];
+    assert_eq!(catalog.entries().len(), 6);
+    for (id, alias) in expected {
+        let e = catalog
+            .find(alias)
+            .unwrap_or_else(|| panic!("alias {alias} finds nothing"));
+        assert_eq!(e.persona.id, id);
+        let p = &e.persona;
+        assert!(p.scenarios.len() >= 3, "{id}: fewer than three scenarios");
+        let industries: BTreeSet<&str> = p.scenarios.iter().map(|s| s.industry.as_str()).collect();
+        assert_eq!(
+            industries.len(),
+            p.scenarios.len(),
+            "{id}: scenarios share an industry"
+        );
+        for (pool, lines) in p.lines.pools() {
+            let min = if MAIN_POOLS.contains(&pool) { 8 } else { 5 };
+            assert!(
+                lines.len() >= min,
+                "{id}: lines.{pool} has {} lines, expected ≥ {min}",
+                lines.len()
+            );
+            let unique: BTreeSet<&String> = lines.iter().collect();
+            assert_eq!(
+                unique.len(),
+                lines.len(),
+                "{id}: lines.{pool} repeats a line"
+            );
+        }
+        for s in &p.scenarios {
+            for expect in [
+                Expect::Resolved,
+                Expect::WalkedOut,
+                Expect::NotResolved,
+                Expect::AngerRises,
+            ] {
+                assert!(
+                    p.checks.iter().any(|c| c.expect == expect
+                        && c.scenario.as_deref().unwrap_or(&p.scenarios[0].id) == s.id),
+                    "{id}/{}: no self-check expecting {expect:?}",
+                    s.id
+                );
+            }
+        }
+    }
+}
+
+/// A tip is advice a trainee will follow word for word: said as written, it must give
+/// a signal that meets its need.
+#[test]
+fn every_shipped_need_tip_meets_its_need() {
+    let analyser = default_rubric();
+    let catalog = Catalog::load(None, analyser).unwrap();
+    for e in catalog.entries() {
+        for need in &e.persona.needs {
+            let id = format!("{}/{}", e.persona.id, need.id);
+            assert!(!need.tip.is_empty(), "{id}: no tip");
+            if need.any.is_empty() {
+                continue;
+            }
+            let kinds: Vec<&str> = analyser
+                .analyse(&need.tip)
+                .iter()
+                .map(|s| analyser.kind(s).id.as_str())
+                .collect();
+            assert!(
+                need.any.iter().any(|k| kinds.contains(&k.as_str())),
+                "{id}: tip 「{}」 gives {kinds:?}, none of {:?}",
+                need.tip,
+                need.any
+            );
+        }
+    }
+}
+
+#[test]
+fn every_shipped_self_check_passes() {
+    let analyser = default_rubric();
+    let catalog = Catalog::load(None, analyser).unwrap();
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for e in catalog.entries() {
+        for r in peilian::selfcheck::run_all(e, analyser) {
+            n += 1;
+            if !r.passed {
+                failures.push(format!(
+                    "{}/{} {}: expected {:?}, got {:?}; anger {} → {:?}\n  {}",
+                    r.persona,
+                    r.scenario,
+                    r.name,
+                    r.expect,
+                    r.outcome,
+                    r.initial_anger,
+                    r.angers,
+                    r.notes.join("\n  ")
+                ));
+            }
+        }
+    }
+    assert!(n >= 72, "only {n} self-checks");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Keys whose strings are regular expressions (and the rubric's `[defines]`): matched
+/// against what trainees type, not read by anyone.
+const PATTERN_KEYS: [&str; 5] = ["patterns", "asked_by", "terms", "except", "defines"];
+
+/// ASCII `,` `?` `!` `;` in Chinese text, touching a Han character or not
+/// (「{title},{demand}」, 「打12315!」), except inside English words and numbers.
+fn ascii_marks_by_han(text: &str) -> Vec<String> {
+    let cs: Vec<char> = text.chars().collect();
+    let is_han = |c: &char| ('\u{4E00}'..='\u{9FFF}').contains(c);
+    // English text that quotes a Chinese word keeps English punctuation.
+    let han = cs.iter().filter(|c| is_han(c)).count();
+    if han == 0 || cs.iter().filter(|c| c.is_ascii_alphabetic()).count() > han {
+        return Vec::new();
+    }
+    // English inside Chinese (an identifier, a code comment) keeps its own marks:
+    // after ASCII and before a space or ASCII.
+    let ascii = |c: Option<&char>| c.is_some_and(|c| c.is_ascii() && !c.is_ascii_whitespace());
+    let english_next = |c: Option<&char>| c.is_some_and(|c| *c == ' ' || c.is_ascii_alphanumeric());
+    (0..cs.len())
+        .filter(|&i| matches!(cs[i], ',' | '?' | '!' | ';'))
+        .filter(|&i| {
+            !(ascii(i.checked_sub(1).and_then(|j| cs.get(j))) && english_next(cs.get(i + 1)))
+        })
+        .map(|i| {
+            cs[i.saturating_sub(6)..(i + 6).min(cs.len())]
+                .iter()
+                .collect()
+        })
+        .collect()
+}
+
+fn strings_outside_patterns(v: &toml::Value, key: &str, out: &mut Vec<String>) {
+    if PATTERN_KEYS.contains(&key) {
+        return;
+    }
+    match v {
+        toml::Value::String(s) => out.push(s.clone()),
+        toml::Value::Array(a) => a.iter().for_each(|x| strings_outside_patterns(x, key, out)),
+        toml::Value::Table(t) => t
+            .iter()
+            .for_each(|(k, x)| strings_outside_patterns(x, k, out)),
+        _ => {}
+    }
+}
+
+/// What trainees and trainers read in the shipped files (customer lines, briefs, better
+/// phrasings, comments) uses Chinese punctuation between Chinese characters.
+#[test]
+fn shipped_files_use_chinese_punctuation() {
+    let mut files: Vec<_> = std::fs::read_dir(common::repo("personas"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.push(common::repo("rubrics/default.toml"));
+    let mut bad = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let mut strings = Vec::new();
+        strings_outside_patterns(&toml::from_str(&text).unwrap(), "", &mut strings);
+        strings.extend(
+            text.lines()
+                .filter_map(|l| l.find('#').map(|i| &l[i..]))
+                .filter(|c| !c.contains('\''))
+                .map(str::to_string),
+        );
+        for s in strings {
+            for m in ascii_marks_by_han(&s) {
+                bad.push(format!("{}: …{m}…", f.display()));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} ASCII marks by Chinese text:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
+
+/// The README's architecture section is the map a new engineer reads first: every
+/// module path it names must exist under `src/`, so the map cannot drift from the code
+/// unnoticed.
+#[test]
+fn readme_architecture_names_only_modules_that_exist() {
+    let readme = std::fs::read_to_string(common::repo("README.md")).unwrap();
+    let start = readme
+        .find("\n## 架构")
+        .expect("README has an architecture section")
+        + 1;
+    let body = &readme[start..];
+    let end = body[3..].find("\n## ").map_or(body.len(), |i| i + 3);
+    let section = &body[..end];
+    // Code spans are the odd pieces between backticks.
+    let paths: Vec<&str> = section
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|p| p.starts_with("src/"))
+        .collect();
+    assert!(
+        paths.len() >= 20,
+        "the section should map the modules: {paths:?}"
+    );
+    let missing: Vec<&str> = paths
+        .into_iter()
+        .filter(|p| !common::repo(p).exists())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "README's architecture section names paths that are not in src/: {missing:?}"
+    );
+}
