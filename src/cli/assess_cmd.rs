@@ -29,7 +29,7 @@ pub struct AssessArgs {
     pub format: Vec<Format>,
     /// 清单里的对话由谁扮演客户(只影响客户的措辞,结局由情绪模型决定)。
     #[command(flatten)]
-    pub llm: crate::llm::LlmArgs,
+    pub llm: super::llm_args::LlmArgs,
 }
 
 pub(super) fn run(ctx: &Context, args: AssessArgs) -> anyhow::Result<u8> {

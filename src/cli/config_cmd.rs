@@ -9,8 +9,9 @@ use anyhow::{Context as _, bail};
 use serde_json::{Value, json};
 
 use super::Context;
+use super::llm_args::LlmArgs;
 use crate::config::{Config, TRAINEE_ENV};
-use crate::llm::{BackendKind, ENV_API_KEY as API_KEY_ENV, LlmArgs, ServerSources};
+use crate::llm::{BackendKind, ENV_API_KEY as API_KEY_ENV, ServerSources};
 use crate::resolve::{self, Origin, Sourced};
 use crate::ui::{self, Style};
 
@@ -206,7 +207,9 @@ fn rows(ctx: &Context, llm: &LlmArgs) -> anyhow::Result<Vec<Row>> {
         kind.origin,
     ));
     rows.extend(server_rows(
-        &llm.server.sources(&cfg.backend, &resolve::process_env)?,
+        &llm.server
+            .flags()
+            .sources(&cfg.backend, &resolve::process_env)?,
     ));
     Ok(rows)
 }

@@ -28,7 +28,7 @@ pub enum LlmCmd {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     #[command(flatten)]
-    pub server: llm::ServerArgs,
+    pub server: super::llm_args::ServerArgs,
     /// 输出一个 JSON 对象(服务地址及来源、模型、示例回复、问题)。Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -65,6 +65,7 @@ struct Report {
 fn check(ctx: &Context, args: &CheckArgs) -> anyhow::Result<u8> {
     let sources = args
         .server
+        .flags()
         .sources(&ctx.config()?.backend, &resolve::process_env)?;
     let settings = Settings::from_sources(&sources)?;
     let mut r = Report {

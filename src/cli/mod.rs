@@ -6,6 +6,7 @@ mod assess_cmd;
 mod completions;
 mod config_cmd;
 mod history_cmd;
+mod llm_args;
 mod llm_cmd;
 mod persona_cmd;
 mod practice_cmd;

@@ -47,7 +47,7 @@ pub struct PracticeArgs {
     #[arg(long, value_name = "FILE")]
     pub retry: Option<PathBuf>,
     #[command(flatten)]
-    pub llm: crate::llm::LlmArgs,
+    pub llm: super::llm_args::LlmArgs,
 }
 
 impl PracticeArgs {

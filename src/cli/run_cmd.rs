@@ -45,7 +45,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
-    pub llm: crate::llm::LlmArgs,
+    pub llm: super::llm_args::LlmArgs,
 }
 
 /// Find a persona and scenario by the names a user typed, with messages that list the

@@ -30,7 +30,7 @@ pub use scrub::Scrubber;
 pub use settings::{
     ApiKey, BackendKind, BreakerPolicy, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_READ_TIMEOUT, DEFAULT_REPLY_TIMEOUT, DEFAULT_TEMPERATURE, ENV_API_KEY, ENV_BASE_URL,
-    ENV_MODEL, ENV_REPLY_TIMEOUT, KeySource, LlmArgs, RetryPolicy, ServerArgs, ServerSources,
+    ENV_MODEL, ENV_REPLY_TIMEOUT, KeySource, LlmChoice, RetryPolicy, ServerFlags, ServerSources,
     Settings, SettingsError,
 };
 pub use sse::{SseError, SseParser};

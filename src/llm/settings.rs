@@ -1,5 +1,6 @@
-//! Where the LLM customer's server is and how to talk to it: the command-line flags, and
-//! their resolution against the environment and the config file (flag > environment >
+//! Where the LLM customer's server is and how to talk to it: the flags as given (the
+//! command line itself is `cli::llm_args`), and their resolution against the environment
+//! and the config file (flag > environment >
 //! config file > default). The API key has no flag — a key typed on the command line
 //! ends up in shell history and `ps` — and lives in [`ApiKey`], which never prints.
 
@@ -7,7 +8,6 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Args, ValueEnum};
 use reqwest::Url;
 
 use super::breaker::Breaker;
@@ -37,7 +37,7 @@ pub const ENV_MODEL: &str = "PEILIAN_MODEL";
 pub const ENV_REPLY_TIMEOUT: &str = "PEILIAN_REPLY_TIMEOUT";
 
 /// Who speaks for the customer.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum BackendKind {
     /// The built-in line pools: deterministic, no network.
     #[default]
@@ -46,52 +46,25 @@ pub enum BackendKind {
     Llm,
 }
 
-/// The backend choice plus the server settings, for commands that play sessions
-/// (`practice`, `run`, `assess`): `#[command(flatten)]` it.
-#[derive(Debug, Clone, Default, Args)]
-pub struct LlmArgs {
-    /// 客户由谁扮演:offline(内置,默认)或 llm(OpenAI 兼容服务)。Who voices the customer.
-    #[arg(long, value_enum, value_name = "KIND")]
+/// The backend choice plus the server settings as given on the command line (the clap
+/// flags live in `cli::llm_args`; this module knows no command line).
+#[derive(Debug, Clone, Default)]
+pub struct LlmChoice {
     pub backend: Option<BackendKind>,
-
-    #[command(flatten)]
-    pub server: ServerArgs,
+    pub server: ServerFlags,
 }
 
-/// How to reach the server. The key comes only from `OPENAI_API_KEY` or the config file.
-#[derive(Debug, Clone, Default, Args)]
-#[command(next_help_heading = "大模型客户 LLM customer")]
-pub struct ServerArgs {
-    /// 服务地址(环境变量 OPENAI_BASE_URL / OPENAI_API_BASE,默认 Ollama 的 http://127.0.0.1:11434/v1)。
-    #[arg(long, value_name = "URL")]
+/// How to reach the server, as flags gave it (each `None` when not given). The key has
+/// no flag: it comes only from `OPENAI_API_KEY` or the config file.
+#[derive(Debug, Clone, Default)]
+pub struct ServerFlags {
     pub base_url: Option<String>,
-
-    /// 模型名(环境变量 PEILIAN_MODEL;不指定时用服务列出的第一个)。Model name.
-    #[arg(long, value_name = "NAME")]
     pub model: Option<String>,
-
-    /// 采样温度 0–2(默认 0.8)。Sampling temperature.
-    #[arg(long, value_name = "T")]
     pub temperature: Option<f64>,
-
-    /// 每句回复最多生成多少 token(默认 200)。Token limit per reply.
-    #[arg(long, value_name = "N")]
     pub max_tokens: Option<u32>,
-
-    /// 服务多少秒没有任何回应就放弃这一句(默认 60)。Read timeout in seconds.
-    #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,
-
-    /// 每句回复最多等多少秒,不论服务吐字多慢(环境变量 PEILIAN_REPLY_TIMEOUT,默认 30)。Deadline per reply in seconds.
-    #[arg(long, value_name = "SECS")]
     pub reply_timeout: Option<f64>,
-
-    /// 连接服务的超时秒数(默认 5)。Connect timeout in seconds.
-    #[arg(long, value_name = "SECS")]
     pub connect_timeout: Option<f64>,
-
-    /// 不用流式输出,整句生成完再显示。Ask for whole replies instead of a token stream.
-    #[arg(long)]
     pub no_stream: bool,
 }
 
@@ -246,14 +219,14 @@ impl Settings {
     }
 
     /// Resolve from the process environment.
-    pub fn resolve(args: &ServerArgs, config: &BackendConfig) -> Result<Self, SettingsError> {
+    pub fn resolve(args: &ServerFlags, config: &BackendConfig) -> Result<Self, SettingsError> {
         Self::resolve_with(args, config, &resolve::process_env)
     }
 
     /// Resolve with `env` standing for the environment (tests pass their own). A blank
     /// variable counts as unset, as shells make it easy to export one by mistake.
     pub fn resolve_with(
-        args: &ServerArgs,
+        args: &ServerFlags,
         config: &BackendConfig,
         env: Env<'_>,
     ) -> Result<Self, SettingsError> {
@@ -335,13 +308,13 @@ impl Settings {
     }
 }
 
-impl LlmArgs {
+impl LlmChoice {
     /// The backend in force: the flag, else the config file's `backend.kind`, else offline.
     pub fn kind(&self, config: &BackendConfig) -> BackendKind {
         self.kind_sourced(config).value
     }
 
-    /// [`LlmArgs::kind`] with where it came from, for `config show`.
+    /// [`LlmChoice::kind`] with where it came from, for `config show`.
     pub fn kind_sourced(&self, config: &BackendConfig) -> Sourced<BackendKind> {
         let file = config.kind.as_deref().map(|k| match k {
             "llm" => (BackendKind::Llm, "backend.kind"),
@@ -377,7 +350,7 @@ pub struct ServerSources {
     pub stream: Sourced<bool>,
 }
 
-impl ServerArgs {
+impl ServerFlags {
     /// Each setting from the flag, else the environment, else the config file's
     /// `[backend]`, else the default. Only a reply deadline in the environment that is
     /// not a number is an error here; ranges are checked by [`Settings::from_sources`].
@@ -549,7 +522,7 @@ mod tests {
             ("OPENAI_API_KEY", "env-key"),
             ("PEILIAN_MODEL", ""),
         ]);
-        let s = Settings::resolve_with(&ServerArgs::default(), &cfg, &env).unwrap();
+        let s = Settings::resolve_with(&ServerFlags::default(), &cfg, &env).unwrap();
         assert_eq!(s.base_url.as_str(), "http://base-url:3/v1");
         assert_eq!(
             s.model.as_deref(),
@@ -560,12 +533,12 @@ mod tests {
         assert_eq!(s.key_source, KeySource::Environment);
         assert_eq!(s.temperature, 0.3);
 
-        let args = ServerArgs {
+        let args = ServerFlags {
             base_url: Some("https://flag/v1".into()),
             model: Some("flag-model".into()),
             temperature: Some(1.5),
             no_stream: true,
-            ..ServerArgs::default()
+            ..ServerFlags::default()
         };
         let s = Settings::resolve_with(&args, &cfg, &env).unwrap();
         assert_eq!(s.base_url.as_str(), "https://flag/v1");
@@ -573,9 +546,10 @@ mod tests {
         assert_eq!(s.temperature, 1.5);
         assert!(!s.stream);
 
-        let s =
-            Settings::resolve_with(&ServerArgs::default(), &BackendConfig::default(), &|_| None)
-                .unwrap();
+        let s = Settings::resolve_with(&ServerFlags::default(), &BackendConfig::default(), &|_| {
+            None
+        })
+        .unwrap();
         assert_eq!(s.server_label(), DEFAULT_BASE_URL);
         assert_eq!(s.model, None);
         assert!(s.api_key.is_none());
@@ -591,31 +565,32 @@ mod tests {
         };
         let none = |_: &str| None;
         let env = env_of(&[("PEILIAN_REPLY_TIMEOUT", " 7.5 ")]);
-        let flag = ServerArgs {
+        let flag = ServerFlags {
             reply_timeout: Some(3.0),
-            ..ServerArgs::default()
+            ..ServerFlags::default()
         };
-        let get = |args: &ServerArgs, cfg: &BackendConfig, env: &dyn Fn(&str) -> Option<String>| {
-            Settings::resolve_with(args, cfg, env)
-                .unwrap()
-                .reply_timeout
-        };
+        let get =
+            |args: &ServerFlags, cfg: &BackendConfig, env: &dyn Fn(&str) -> Option<String>| {
+                Settings::resolve_with(args, cfg, env)
+                    .unwrap()
+                    .reply_timeout
+            };
         assert_eq!(get(&flag, &cfg, &env), Duration::from_secs(3));
         assert_eq!(
-            get(&ServerArgs::default(), &cfg, &env),
+            get(&ServerFlags::default(), &cfg, &env),
             Duration::from_millis(7500)
         );
         assert_eq!(
-            get(&ServerArgs::default(), &cfg, &none),
+            get(&ServerFlags::default(), &cfg, &none),
             Duration::from_secs(12)
         );
         let default = BackendConfig::default();
         assert_eq!(
-            get(&ServerArgs::default(), &default, &none),
+            get(&ServerFlags::default(), &default, &none),
             DEFAULT_REPLY_TIMEOUT
         );
         let bad = env_of(&[("PEILIAN_REPLY_TIMEOUT", "soon")]);
-        let e = Settings::resolve_with(&ServerArgs::default(), &default, &bad)
+        let e = Settings::resolve_with(&ServerFlags::default(), &default, &bad)
             .unwrap_err()
             .to_string();
         assert!(
@@ -626,7 +601,7 @@ mod tests {
             reply_timeout_secs: Some(0.0),
             ..BackendConfig::default()
         };
-        let e = Settings::resolve_with(&ServerArgs::default(), &zero, &none)
+        let e = Settings::resolve_with(&ServerFlags::default(), &zero, &none)
             .unwrap_err()
             .to_string();
         assert!(
@@ -641,16 +616,16 @@ mod tests {
             api_key: Some(" cfg-key ".into()),
             ..BackendConfig::default()
         };
-        let s = Settings::resolve_with(&ServerArgs::default(), &cfg, &|_| None).unwrap();
+        let s = Settings::resolve_with(&ServerFlags::default(), &cfg, &|_| None).unwrap();
         assert_eq!(s.api_key.unwrap().expose(), "cfg-key");
         assert_eq!(s.key_source, KeySource::ConfigFile);
     }
 
     #[test]
     fn bad_values_name_their_origin() {
-        let args = ServerArgs {
+        let args = ServerFlags {
             base_url: Some("ftp://x".into()),
-            ..ServerArgs::default()
+            ..ServerFlags::default()
         };
         let e = Settings::resolve_with(&args, &BackendConfig::default(), &|_| None)
             .unwrap_err()
@@ -660,7 +635,7 @@ mod tests {
             temperature: Some(3.0),
             ..BackendConfig::default()
         };
-        let e = Settings::resolve_with(&ServerArgs::default(), &cfg, &|_| None)
+        let e = Settings::resolve_with(&ServerFlags::default(), &cfg, &|_| None)
             .unwrap_err()
             .to_string();
         assert!(e.contains("配置文件") && e.contains("temperature"), "{e}");
