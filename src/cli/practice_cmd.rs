@@ -12,7 +12,7 @@ use crate::engine::Engine;
 use crate::llm::LlmVoice;
 use crate::persona::{Catalog, Entry, Scenario};
 use crate::repl::input::{Input, LineSource as Source, Piped, Terminal};
-use crate::repl::{self, Practice, Start, view};
+use crate::repl::{self, Practice, Start};
 use crate::transcript::{self, Transcript};
 use crate::ui::outln;
 use crate::ui::{self, Style};
@@ -26,7 +26,7 @@ pub struct PracticeArgs {
     #[arg(long)]
     pub scenario: Option<String>,
     /// 难度(默认 normal)。Difficulty.
-    #[arg(long, value_parser = ["easy", "normal", "hard"])]
+    #[arg(long, value_parser = crate::persona::LEVELS)]
     pub difficulty: Option<String>,
     /// 学员姓名(也可在配置文件里设;都没有时问一次并记住)。Trainee name.
     #[arg(long, env = "PEILIAN_TRAINEE")]
@@ -292,15 +292,14 @@ fn choose_customer<'c>(
         Some(l) => l.clone(),
         None => {
             outln!("{}", st.bold("选择难度(回车 = 普通)"));
-            const LEVELS: [&str; 3] = ["easy", "normal", "hard"];
-            let items: Vec<String> = LEVELS
-                .iter()
-                .map(|l| view::level_label(l).to_string())
+            use crate::persona::Difficulty;
+            let items: Vec<String> = (Difficulty::ALL.iter())
+                .map(|d| d.label().to_string())
                 .collect();
             let Some(k) = menu(input, &items, Some(1))? else {
                 return Ok(None);
             };
-            LEVELS[k].to_string()
+            Difficulty::ALL[k].as_str().to_string()
         }
     };
     Ok(Some((entry, scenario, level)))

@@ -27,7 +27,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub scenario: Option<String>,
     /// 难度。Difficulty.
-    #[arg(long, default_value = "normal", value_parser = ["easy", "normal", "hard"])]
+    #[arg(long, default_value = "normal", value_parser = crate::persona::LEVELS)]
     pub difficulty: String,
     /// 学员台词文件,每行一句;`-` 表示标准输入。空行和 # 开头的行跳过。Trainee lines, one per line; `-` for stdin.
     #[arg(long, value_name = "FILE")]
@@ -205,7 +205,7 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<u8> {
 /// scripted run says what happened without interrupting the dialogue on stdout. Lines
 /// the breaker kept from the server say nothing: the line that opened it said so.
 fn fallback_note(turn: u32, voice: Option<&VoiceMark>) {
-    if let Some(v) = voice.filter(|v| v.source == "fallback" && !v.paused) {
+    if let Some(v) = voice.filter(|v| v.is_fallback() && !v.paused) {
         let at = if turn == 0 {
             "开场白".to_string()
         } else {
