@@ -322,11 +322,7 @@ fn write_json(rows: &[Row]) -> anyhow::Result<()> {
         }
         doc.insert(r.key.to_string(), v);
     }
-    writeln!(
-        io::stdout().lock(),
-        "{}",
-        serde_json::to_string_pretty(&doc)?
-    )?;
+    super::print_json(&doc)?;
     Ok(())
 }
 

@@ -248,11 +248,7 @@ fn write_json(r: &Report) -> anyhow::Result<()> {
         "warnings": r.warnings,
         "error": r.error,
     });
-    writeln!(
-        io::stdout().lock(),
-        "{}",
-        serde_json::to_string_pretty(&doc)?
-    )?;
+    super::print_json(&doc)?;
     Ok(())
 }
 

@@ -436,6 +436,17 @@ pub(crate) fn problems_json(problems: &[crate::diag::Diagnostic]) -> serde_json:
         .collect()
 }
 
+/// A `--json` report on standard output, pretty-printed, one document.
+pub(crate) fn print_json(doc: &impl serde::Serialize) -> anyhow::Result<()> {
+    use std::io::Write;
+    writeln!(
+        std::io::stdout().lock(),
+        "{}",
+        serde_json::to_string_pretty(doc)?
+    )?;
+    Ok(())
+}
+
 /// The JSON Schema of persona files, as committed in `personas/persona.schema.json`.
 pub fn persona_schema() -> String {
     let schema = schemars::schema_for!(crate::persona::Persona);

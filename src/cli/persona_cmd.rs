@@ -307,11 +307,7 @@ fn write_validation_json(v: &Validation) -> anyhow::Result<()> {
     );
     let ok = v.problems.is_empty() && !files.is_empty();
     let doc = json!({"ok": ok, "files": files, "problems": super::problems_json(&v.problems)});
-    writeln!(
-        io::stdout().lock(),
-        "{}",
-        serde_json::to_string_pretty(&doc)?
-    )?;
+    super::print_json(&doc)?;
     Ok(())
 }
 
@@ -463,10 +459,6 @@ fn write_checks_json(results: &[(&Entry, Vec<CheckResult>)]) -> anyhow::Result<(
         .collect();
     let doc = json!({"ok": passed == checks.len(), "passed": passed,
                      "failed": checks.len() - passed, "without_checks": without, "checks": checks});
-    writeln!(
-        io::stdout().lock(),
-        "{}",
-        serde_json::to_string_pretty(&doc)?
-    )?;
+    super::print_json(&doc)?;
     Ok(())
 }
