@@ -149,9 +149,11 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<u8> {
         )?;
     }
     fallback_note(0, session.header().opening_voice.as_ref());
-    let mut line = first;
-    loop {
-        let t = session.say(&line).context("写对话记录失败")?;
+    // One line at a time, each asked for only after the turn before it is played, so
+    // a live pipe plays turn by turn.
+    let lines =
+        std::iter::once(Ok(first)).chain(std::iter::from_fn(|| answers.next_line().transpose()));
+    script::play(&mut session, lines, |t| {
         fallback_note(t.n, t.voice.as_ref());
         if !args.json {
             writeln!(out, "学员:{}", ui::sanitize(&t.trainee))?;
@@ -163,17 +165,8 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<u8> {
             )?;
             out.flush()?;
         }
-        if session.outcome().is_some() {
-            break;
-        }
-        match answers.next_line()? {
-            Some(l) => line = l,
-            None => break,
-        }
-    }
-    if session.outcome().is_none() {
-        session.finish_unfinished("学员台词用完,对话未结束")?;
-    }
+        Ok::<(), anyhow::Error>(())
+    })?;
     let end = session.end().expect("finished").clone();
     if args.json {
         let v = json!({
