@@ -416,7 +416,14 @@ fn exit_codes_follow_one_policy_per_command() {
         (&["completions", "bash"], 0),
         (&["man"], 0),
         (&["no-such-command"], 2),
+        (&["rubric", "evaluate", "labels.tsv"], 0),
+        (&["rubric", "evaluate", "bad-labels.tsv"], 1),
+        (&["rubric", "evaluate", "no-such.tsv"], 2),
+        (&["analyze", "--no-such-flag"], 2),
+        (&["practice", "--persona", "nobody"], 2),
     ];
+    d.write("labels.tsv", "apology\t对不起，让您久等了。\n");
+    d.write("bad-labels.tsv", "no-such-act\t对不起。\n");
     for (args, code) in cases {
         let out = d.cmd().args(*args).output().unwrap();
         assert_eq!(
@@ -592,4 +599,21 @@ fn colour_flag_beats_the_environment() {
     assert!(!esc(&show, &[]), "auto: a pipe gets none");
     assert!(!esc(&show, &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]));
     assert!(esc(&show, &[("CLICOLOR_FORCE", "1")]));
+}
+
+/// The exit codes of the commands that read standard input: `analyze` and a piped
+/// `practice` end at its end with 0.
+#[test]
+fn stdin_commands_follow_the_exit_code_policy() {
+    let d = Dir::new();
+    d.cmd()
+        .arg("analyze")
+        .write_stdin("您好\n")
+        .assert()
+        .code(0);
+    d.cmd()
+        .args(["practice", "--persona", "emotional", "--trainee", "小王"])
+        .write_stdin("您好，请问有什么可以帮您？\n")
+        .assert()
+        .code(0);
 }
