@@ -58,7 +58,8 @@ pub enum Event {
     NeedMet {
         need: String,
     },
-    /// A need can no longer be met: it had to be met by a turn that has passed.
+    /// A need's deadline (`by_turn`) passed unmet: the customer was kept waiting and is
+    /// angrier (`late`); the need can still be met later.
     NeedExpired {
         need: String,
     },
