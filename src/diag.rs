@@ -277,7 +277,7 @@ fn search_value(v: &DeValue<'_>, at: &FieldPath, offset: usize, best: &mut Optio
 /// serde's messages are English; the ones a trainer meets most get a Chinese lead-in.
 fn translate_serde_message(m: &str) -> String {
     if m.starts_with("unknown field") {
-        format!("未知字段(拼写错误?) — {m}")
+        format!("未知字段（拼写错误？） — {m}")
     } else if m.starts_with("missing field") {
         format!("缺少必填字段 — {m}")
     } else if m.starts_with("invalid type") {

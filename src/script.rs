@@ -10,7 +10,7 @@ use crate::session::{MAX_TURN_CHARS, Session};
 use crate::transcript::TurnRecord;
 
 /// What the end line of a scripted session says when the answers run out first.
-pub const UNFINISHED: &str = "学员台词用完,对话未结束";
+pub const UNFINISHED: &str = "学员台词用完，对话未结束";
 
 /// What to do with a line that is not UTF-8.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +54,7 @@ impl AnswerLine {
             return (self.text, None);
         }
         let warning = format!(
-            "{label}:{}: 这一行有 {n} 个字,只取前 {MAX_TURN_CHARS} 个",
+            "{label}:{}: 这一行有 {n} 个字，只取前 {MAX_TURN_CHARS} 个",
             self.line
         );
         (
@@ -193,7 +193,7 @@ mod tests {
         assert_eq!(
             warning.unwrap(),
             format!(
-                "a.txt:7: 这一行有 {} 个字,只取前 {MAX_TURN_CHARS} 个",
+                "a.txt:7: 这一行有 {} 个字，只取前 {MAX_TURN_CHARS} 个",
                 MAX_TURN_CHARS + 1
             )
         );

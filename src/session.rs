@@ -463,7 +463,7 @@ impl<'a> Session<'a> {
                 format!("愤怒达到 {},客户扬言曝光并离开", self.state.anger_i())
             }
             Outcome::WalkedOut => format!("愤怒达到 {},客户愤而离开", self.state.anger_i()),
-            Outcome::OutOfTurns => format!("{} 轮内没有解决,客户失去耐心", self.engine.patience()),
+            Outcome::OutOfTurns => format!("{} 轮内没有解决，客户失去耐心", self.engine.patience()),
         }
     }
 }

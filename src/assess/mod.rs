@@ -91,7 +91,7 @@ fn persona_of<'c>(
         .resolve(&h.persona.id, Some(&h.scenario))
         .map_err(|e| match e {
             Unresolved::Persona { name, .. } => format!(
-                "记录里的客户「{name}」不在当前的客户画像里;用 --persona-dir 指向它所在的目录"
+                "记录里的客户「{name}」不在当前的客户画像里；用 --persona-dir 指向它所在的目录"
             ),
             Unresolved::Scenario {
                 persona_id,
@@ -510,7 +510,7 @@ fn answers(path: &Path) -> anyhow::Result<(Vec<String>, Vec<String>)> {
         warnings.extend(warning);
     }
     if lines.is_empty() {
-        anyhow::bail!("台词文件 {} 是空的:每行写一句学员要说的话", path.display());
+        anyhow::bail!("台词文件 {} 是空的：每行写一句学员要说的话", path.display());
     }
     Ok((lines, warnings))
 }

@@ -112,7 +112,7 @@ impl Plan {
         let file = path.display().to_string();
         let raw: RawManifest = toml::from_str(&text).map_err(|e| {
             anyhow!(
-                "{}\n考核清单的格式:每场对话一个 [[session]],含 trainee、persona、answers,可选 scenario、difficulty、seed",
+                "{}\n考核清单的格式：每场对话一个 [[session]],含 trainee、persona、answers,可选 scenario、difficulty、seed",
                 crate::diag::Locator::new(&file, &text).from_toml_error(&e)
             )
         })?;
@@ -134,7 +134,7 @@ impl Plan {
                 }
             };
             let label = format!(
-                "{label}(学员「{}」,客户「{}」)",
+                "{label}（学员「{}」，客户「{}」）",
                 entry.trainee, entry.persona
             );
             let mut name = format!("{:0width$}", order + 1);

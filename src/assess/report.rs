@@ -188,7 +188,7 @@ pub fn report_html(report: &Report, card_ext: &str) -> String {
     );
     let _ = writeln!(
         o,
-        "<p>评分 {} 场{},平均总分 <strong>{}</strong>,问题解决 {} 场,说了禁语 {} 次。</p>",
+        "<p>评分 {} 场{},平均总分 <strong>{}</strong>,问题解决 {} 场，说了禁语 {} 次。</p>",
         rows.len(),
         if report.failures.is_empty() {
             String::new()
@@ -274,7 +274,7 @@ pub fn report_html(report: &Report, card_ext: &str) -> String {
             .iter()
             .map(|(t, g)| {
                 let name = if t.is_empty() {
-                    "<span class=\"muted\">(未填写)</span>".to_string()
+                    "<span class=\"muted\">（未填写）</span>".to_string()
                 } else {
                     esc(t)
                 };

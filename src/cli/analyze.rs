@@ -147,7 +147,7 @@ fn write_plain(
 ) -> io::Result<()> {
     writeln!(out, "{}", ui::sanitize(text))?;
     if signals.is_empty() {
-        return writeln!(out, "  {}", st.dim("(无信号)"));
+        return writeln!(out, "  {}", st.dim("（无信号）"));
     }
     for s in signals {
         let kind = analyser.kind(s);
@@ -170,7 +170,7 @@ fn write_plain(
         };
         write!(out, "{}{} {}", " ".repeat(pad), "^".repeat(marks), label)?;
         if kind.polarity == Polarity::Bad && !rule.better.is_empty() {
-            write!(out, " → 试试:「{}」", ui::sanitize(&rule.better))?;
+            write!(out, " → 试试：「{}」", ui::sanitize(&rule.better))?;
         }
         writeln!(out)?;
     }

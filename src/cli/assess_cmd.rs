@@ -98,7 +98,7 @@ pub(super) fn run(ctx: &Context, args: AssessArgs) -> anyhow::Result<u8> {
         eprintln!("警告: {}", ui::sanitize(w));
     }
     for f in &report.failures {
-        eprintln!("错误: {}(已跳过)", ui::sanitize(&f.to_string()));
+        eprintln!("错误: {}（已跳过）", ui::sanitize(&f.to_string()));
     }
     let mut out = std::io::stdout().lock();
     writeln!(

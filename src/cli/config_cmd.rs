@@ -54,9 +54,9 @@ fn path(ctx: &Context) -> anyhow::Result<u8> {
     let file = &ctx.dirs.config_file;
     writeln!(io::stdout().lock(), "{}", file.display())?;
     if file.is_file() {
-        eprintln!("(配置文件存在)");
+        eprintln!("（配置文件存在）");
     } else {
-        eprintln!("(配置文件还不存在;`peilian config init` 生成一个带注释的模板)");
+        eprintln!("（配置文件还不存在;`peilian config init` 生成一个带注释的模板）");
     }
     Ok(0)
 }
@@ -108,7 +108,7 @@ impl Row {
             ),
             Some(p) => {
                 let exists = p.value.exists();
-                let missing = if exists { "" } else { "(不存在!)" };
+                let missing = if exists { "" } else { "（不存在！）" };
                 let text = format!("{}{missing}", p.value.display());
                 let mut row = Self::new(key, label, text, json!(p.value), p.origin);
                 row.exists = Some(exists);
@@ -141,7 +141,7 @@ fn rows(ctx: &Context, llm: &LlmArgs) -> anyhow::Result<Vec<Row>> {
     let state = if exists {
         "存在"
     } else {
-        "不存在,全部取默认值"
+        "不存在，全部取默认值"
     };
     let mut config_row = Row::new(
         "config_file",
@@ -162,7 +162,7 @@ fn rows(ctx: &Context, llm: &LlmArgs) -> anyhow::Result<Vec<Row>> {
         None => Row::new(
             "trainee",
             "学员姓名 trainee",
-            "(未设置:练习时询问一次并记住)".into(),
+            "（未设置：练习时询问一次并记住）".into(),
             Value::Null,
             Origin::Default,
         ),
@@ -175,7 +175,7 @@ fn rows(ctx: &Context, llm: &LlmArgs) -> anyhow::Result<Vec<Row>> {
         "",
     );
     if !sessions.value.is_dir() {
-        sessions_row.text = format!("{}(还没有,第一次练习时创建)", sessions.value.display());
+        sessions_row.text = format!("{}（还没有，第一次练习时创建）", sessions.value.display());
     }
     let mut rows = vec![
         config_row,
@@ -184,13 +184,13 @@ fn rows(ctx: &Context, llm: &LlmArgs) -> anyhow::Result<Vec<Row>> {
             "persona_dir",
             "客户画像目录 persona_dir",
             ctx.persona_dir()?,
-            "(只用内置的六个客户)",
+            "（只用内置的六个客户）",
         ),
         Row::path(
             "rubric",
             "规则文件 rubric",
             ctx.rubric_path()?,
-            "(内置 default 规则)",
+            "（内置 default 规则）",
         ),
         sessions_row,
     ];
@@ -228,7 +228,7 @@ fn server_rows(s: &ServerSources) -> Vec<Row> {
         None => Row::new(
             "backend.model",
             "模型 backend.model",
-            "(未设置:用服务列出的第一个)".into(),
+            "（未设置：用服务列出的第一个）".into(),
             Value::Null,
             Origin::Default,
         ),
@@ -236,8 +236,8 @@ fn server_rows(s: &ServerSources) -> Vec<Row> {
     let key = match &s.api_key {
         Some(k) => {
             let text = match k.origin {
-                Origin::Env(name) => format!("已设置(来自环境变量 {name})"),
-                _ => "已设置(来自配置文件)".to_string(),
+                Origin::Env(name) => format!("已设置（来自环境变量 {name}）"),
+                _ => "已设置（来自配置文件）".to_string(),
             };
             Row::new(
                 "backend.api_key",
@@ -358,7 +358,7 @@ fn write_table(rows: &[Row]) -> io::Result<()> {
     writeln!(
         out,
         "{}",
-        st.dim("\n优先级:命令行参数 > 环境变量 > 配置文件 > 默认值。")
+        st.dim("\n优先级：命令行参数 > 环境变量 > 配置文件 > 默认值。")
     )
 }
 
@@ -380,7 +380,7 @@ fn init(ctx: &Context, force: bool, trainee: Option<&str>) -> anyhow::Result<u8>
     let file = &ctx.dirs.config_file;
     if file.exists() && !force {
         bail!(
-            "配置文件 {} 已存在,没有改动它;要换成新模板请加 --force(原文件会被替换)",
+            "配置文件 {} 已存在，没有改动它；要换成新模板请加 --force（原文件会被替换）",
             file.display()
         );
     }
@@ -399,10 +399,10 @@ fn init(ctx: &Context, force: bool, trainee: Option<&str>) -> anyhow::Result<u8>
             .with_context(|| format!("无法设置 {} 的权限", file.display()))?;
     }
     let mut out = io::stdout().lock();
-    writeln!(out, "已写入 {}(只有你能读写)。", file.display())?;
+    writeln!(out, "已写入 {}（只有你能读写）。", file.display())?;
     writeln!(
         out,
-        "打开它,去掉要改的设置前面的 #;`peilian config show` 查看生效的设置。"
+        "打开它，去掉要改的设置前面的 #;`peilian config show` 查看生效的设置。"
     )?;
     Ok(0)
 }

@@ -50,7 +50,7 @@ pub(super) fn run(ctx: &Context, args: HistoryArgs) -> anyhow::Result<u8> {
     };
     if dir.exists() && !dir.is_dir() {
         anyhow::bail!(
-            "练习记录目录 {} 是一个文件,不是目录;用 --sessions-dir 指向保存练习记录的目录",
+            "练习记录目录 {} 是一个文件，不是目录；用 --sessions-dir 指向保存练习记录的目录",
             dir.display()
         );
     }
@@ -95,7 +95,7 @@ pub(super) fn run(ctx: &Context, args: HistoryArgs) -> anyhow::Result<u8> {
         None => "全部学员的练习记录".to_string(),
     };
     let count = if shown.len() < h.sessions.len() {
-        format!("最近 {} 场(共 {} 场)", shown.len(), h.sessions.len())
+        format!("最近 {} 场（共 {} 场）", shown.len(), h.sessions.len())
     } else {
         format!("{} 场", h.sessions.len())
     };
@@ -121,14 +121,14 @@ pub(super) fn run(ctx: &Context, args: HistoryArgs) -> anyhow::Result<u8> {
 
 /// What to tell a trainee with nothing to list, and what to do next.
 fn nothing_yet(dir: &Path, trainee: Option<&str>, h: &History) -> String {
-    let start = "用 `peilian practice` 开始练习,每场练习都会自动保存在这里。";
+    let start = "用 `peilian practice` 开始练习，每场练习都会自动保存在这里。";
     if !dir.is_dir() {
-        return format!("还没有练习记录:目录 {} 不存在。\n{start}", dir.display());
+        return format!("还没有练习记录：目录 {} 不存在。\n{start}", dir.display());
     }
     let skipped = if h.skipped.is_empty() {
         String::new()
     } else {
-        format!("(有 {} 个文件无法读取,见上方)", h.skipped.len())
+        format!("（有 {} 个文件无法读取，见上方）", h.skipped.len())
     };
     match trainee {
         Some(t) if h.other_trainees > 0 => format!(
@@ -239,7 +239,7 @@ fn summary(out: &mut impl Write, st: Style, sessions: &[Session], t: &Trend) -> 
     let scores: Vec<f64> = sessions.iter().map(|s| s.total).collect();
     let spark = &scores[scores.len().saturating_sub(SPARK_SESSIONS)..];
     let span = if spark.len() < scores.len() {
-        format!("最近 {} 场,", spark.len())
+        format!("最近 {} 场，", spark.len())
     } else {
         String::new()
     };
@@ -247,16 +247,16 @@ fn summary(out: &mut impl Write, st: Style, sessions: &[Session], t: &Trend) -> 
         out,
         "  得分走势  {}  {}",
         history::sparkline(spark),
-        st.dim(&format!("({span}最早 → 最近)"))
+        st.dim(&format!("（{span}最早 → 最近）"))
     )?;
     match &t.change {
         Some(c) => writeln!(out, "  {}", describe_change(st, c))?,
-        None => writeln!(out, "  只有一场,再练一场就能看到进步或退步。")?,
+        None => writeln!(out, "  只有一场，再练一场就能看到进步或退步。")?,
     }
     let best = &sessions[t.best];
     writeln!(
         out,
-        "  平均 {:.1} 分;最好 {:.1} 分({},{}〔{}〕);问题解决 {}/{} 场",
+        "  平均 {:.1} 分；最好 {:.1} 分({},{}〔{}〕);问题解决 {}/{} 场",
         t.average,
         t.best_score,
         best.date(),
@@ -315,7 +315,7 @@ fn describe_change(st: Style, c: &Change) -> String {
         Direction::Level => "基本持平".to_string(),
     };
     format!(
-        "最近 {k} 场平均 {:.1} 分,之前 {k} 场平均 {:.1} 分:{} {verdict}",
+        "最近 {k} 场平均 {:.1} 分，之前 {k} 场平均 {:.1} 分:{} {verdict}",
         c.recent,
         c.previous,
         tone_arrow(st, c.direction),
@@ -355,7 +355,7 @@ fn outcome_cell(s: &Session) -> Cell {
 fn grade_cell(s: &Session) -> Cell {
     let grade = ui::sanitize(&s.grade).into_owned();
     match &s.capped_from {
-        Some(_) => Cell::tone(format!("{grade}(禁语降级)"), Tone::Bad),
+        Some(_) => Cell::tone(format!("{grade}（禁语降级）"), Tone::Bad),
         None => Cell::plain(grade),
     }
 }

@@ -42,7 +42,7 @@ pub(super) fn run(ctx: &Context, cmd: LlmCmd) -> anyhow::Result<u8> {
 
 /// The sample exchange: short, so a slow CPU model still answers in seconds.
 const SAMPLE_SYSTEM: &str = "你是一位正在打电话投诉的中国顾客。只用一句简短的中文口语回答。";
-const SAMPLE_USER: &str = "您好,这里是客服中心,请问有什么可以帮您?";
+const SAMPLE_USER: &str = "您好，这里是客服中心，请问有什么可以帮您？";
 const SAMPLE_MAX_TOKENS: u32 = 64;
 
 /// What `llm check` found, printed as text or JSON.
@@ -99,7 +99,7 @@ fn probe(client: Client, r: &mut Report) {
                 && !models.contains(m)
             {
                 r.warnings.push(format!(
-                    "服务没有列出模型 {m}:名字写错了?(有的服务不管模型名,下面试一句看看)"
+                    "服务没有列出模型 {m}:名字写错了？（有的服务不管模型名，下面试一句看看）"
                 ));
             }
             r.models = Some(models);
@@ -152,11 +152,11 @@ fn write_text(ctx: &Context, r: &Report) -> io::Result<()> {
     let mut err = io::stderr().lock();
     writeln!(out, "服务:{}", r.server)?;
     let key = match r.key {
-        Some(KeySource::Environment) => format!("已设置(环境变量 {})", llm::ENV_API_KEY),
+        Some(KeySource::Environment) => format!("已设置（环境变量 {}）", llm::ENV_API_KEY),
         Some(KeySource::ConfigFile) => {
-            format!("已设置(配置文件 {})", ctx.dirs.config_file.display())
+            format!("已设置（配置文件 {}）", ctx.dirs.config_file.display())
         }
-        _ => "未设置(本地服务一般不需要)".to_string(),
+        _ => "未设置（本地服务一般不需要）".to_string(),
     };
     writeln!(out, "密钥:{key}")?;
     if let Some(models) = &r.models {
@@ -168,7 +168,7 @@ fn write_text(ctx: &Context, r: &Report) -> io::Result<()> {
         };
         writeln!(
             out,
-            "✓ 服务在线,列出 {} 个模型:{}{more}",
+            "✓ 服务在线，列出 {} 个模型:{}{more}",
             models.len(),
             shown.join("、")
         )?;
@@ -180,7 +180,7 @@ fn write_text(ctx: &Context, r: &Report) -> io::Result<()> {
         let origin = if r.model_chosen {
             ""
         } else {
-            "(没有指定,用服务列出的第一个)"
+            "（没有指定，用服务列出的第一个）"
         };
         writeln!(out, "模型:{model}{origin}")?;
     }
@@ -205,7 +205,7 @@ fn write_text(ctx: &Context, r: &Report) -> io::Result<()> {
     };
     writeln!(
         out,
-        "✓ 示例回复({first}共 {},{mode}{tokens}):",
+        "✓ 示例回复（{first}共 {},{mode}{tokens}）：",
         millis(reply.elapsed)
     )?;
     let sample: String = reply.text.trim().chars().take(120).collect();
@@ -213,7 +213,7 @@ fn write_text(ctx: &Context, r: &Report) -> io::Result<()> {
     if !r.audit.is_empty() {
         writeln!(
             err,
-            "⚠ 这句回复没通过自检({}):练习时客户会经常改用预设台词。换一个中文好的模型(如 qwen2.5)效果更好。",
+            "⚠ 这句回复没通过自检({}):练习时客户会经常改用预设台词。换一个中文好的模型（如 qwen2.5）效果更好。",
             r.audit.join(";")
         )?;
     }
@@ -281,7 +281,7 @@ fn readable_by_others(path: &std::path::Path) -> Option<String> {
         let mode = std::fs::metadata(path).ok()?.permissions().mode();
         (mode & 0o077 != 0).then(|| {
             format!(
-                "配置文件 {} 里有密钥,但别人也能读(权限 {:o}):运行 chmod 600 {}",
+                "配置文件 {} 里有密钥，但别人也能读（权限 {:o}）：运行 chmod 600 {}",
                 path.display(),
                 mode & 0o777,
                 path.display()

@@ -389,7 +389,7 @@ impl Context {
             None => rubric::default_rubric(),
             Some(p) => Box::leak(Box::new(
                 rubric::load_rubric_file(&p.value)
-                    .map_err(|d| anyhow::anyhow!("规则文件有错误:\n{d}"))?,
+                    .map_err(|d| anyhow::anyhow!("规则文件有错误：\n{d}"))?,
             )),
         })
     }
@@ -399,7 +399,7 @@ impl Context {
     pub(crate) fn catalog(&self, rubric: &Analyser) -> anyhow::Result<Catalog> {
         let dir = self.persona_dir()?.map(|d| d.value);
         let catalog = Catalog::load(dir.as_deref(), rubric)
-            .map_err(|d| anyhow::anyhow!("客户画像有错误:\n{d}"))
+            .map_err(|d| anyhow::anyhow!("客户画像有错误：\n{d}"))
             .with_context(|| match &dir {
                 Some(dir) => format!("加载客户画像目录 {}", dir.display()),
                 None => "加载内置客户画像".to_string(),

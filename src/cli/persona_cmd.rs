@@ -191,7 +191,7 @@ fn write_persona(out: &mut impl Write, p: &Persona, reveal: bool, st: Style) -> 
         writeln!(
             out,
             "\n{}",
-            st.dim("(隐藏的事实、方案和需求用 --reveal 查看)")
+            st.dim("（隐藏的事实、方案和需求用 --reveal 查看）")
         )?;
     }
     Ok(())
@@ -317,11 +317,11 @@ fn new(id: &str, dir: &Path, force: bool) -> anyhow::Result<u8> {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     {
-        bail!("编号「{id}」不合法:只能用小写字母、数字和 -(例如 angry-parent)");
+        bail!("编号「{id}」不合法：只能用小写字母、数字和 -（例如 angry-parent）");
     }
     let path = dir.join(format!("{id}.toml"));
     if path.exists() && !force {
-        bail!("{} 已存在;用 --force 覆盖,或换一个编号", path.display());
+        bail!("{} 已存在；用 --force 覆盖，或换一个编号", path.display());
     }
     let text = STARTER.replace("{id}", id);
     crate::files::write_atomic(&path, text.as_bytes())
@@ -330,7 +330,7 @@ fn new(id: &str, dir: &Path, force: bool) -> anyhow::Result<u8> {
     writeln!(out, "已生成 {}", path.display())?;
     writeln!(
         out,
-        "下一步:编辑它,然后运行 `peilian persona validate {}`",
+        "下一步：编辑它，然后运行 `peilian persona validate {}`",
         path.display()
     )?;
     Ok(0)
@@ -354,7 +354,7 @@ fn test(ctx: &Context, targets: &[String], verbose: bool, json: bool) -> anyhow:
             for f in files {
                 entries.push(
                     persona::load_persona_file(&f, rubric)
-                        .map_err(|d| anyhow::anyhow!("客户画像有错误:\n{d}"))?,
+                        .map_err(|d| anyhow::anyhow!("客户画像有错误：\n{d}"))?,
                 );
             }
         } else {

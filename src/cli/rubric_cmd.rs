@@ -74,7 +74,7 @@ pub(super) fn calibrate(
         calibrate::samples(dir).map_err(|e| anyhow::anyhow!("无法读取 {}: {e}", dir.display()))?;
     if files.is_empty() {
         anyhow::bail!(
-            "{} 下没有样例:请建 great/、average/、poor/(或 优秀/、一般/、差/)子目录,放入对话记录 .jsonl",
+            "{} 下没有样例：请建 great/、average/、poor/（或 优秀/、一般/、差/）子目录，放入对话记录 .jsonl",
             dir.display()
         );
     }
@@ -117,7 +117,7 @@ pub(super) fn calibrate(
     let mut out = io::stdout().lock();
     writeln!(
         out,
-        "规则 {} v{} 的校准结果:\n",
+        "规则 {} v{} 的校准结果：\n",
         analyser.rubric().id,
         analyser.rubric().version
     )?;
@@ -138,7 +138,7 @@ pub(super) fn calibrate(
     if inversions.is_empty() {
         writeln!(
             out,
-            "\n✓ 排序正确:每一份“优秀”都高于每一份“一般”,每一份“一般”都高于每一份“差”。"
+            "\n✓ 排序正确：每一份“优秀”都高于每一份“一般”,每一份“一般”都高于每一份“差”。"
         )?;
         return Ok(0);
     }
@@ -147,15 +147,15 @@ pub(super) fn calibrate(
         "\n✗ 有 {} 对样例顺序颠倒{}:",
         inversions.len(),
         if means_ordered {
-            "(平均分的顺序是对的)"
+            "（平均分的顺序是对的）"
         } else {
-            "(连平均分的顺序都不对)"
+            "（连平均分的顺序都不对）"
         }
     )?;
     for inv in inversions.iter().take(20) {
         writeln!(
             out,
-            "  {} {}({:.1}分)≤ {} {}({:.1}分)",
+            "  {} {}（{:.1}分）≤ {} {}（{:.1}分）",
             calibrate::label_zh(inv.better.label),
             inv.better.path.display(),
             inv.better.total,
@@ -169,7 +169,7 @@ pub(super) fn calibrate(
     }
     writeln!(
         out,
-        "\n用 `peilian score --format md` 查看这些样例各维度的得分,调整规则的 weight 或 [scoring.weights]。"
+        "\n用 `peilian score --format md` 查看这些样例各维度的得分，调整规则的 weight 或 [scoring.weights]。"
     )?;
     Ok(1)
 }

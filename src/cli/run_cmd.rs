@@ -105,7 +105,10 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<u8> {
     // The first line is read before the session starts: an empty script is an error,
     // not an empty transcript.
     let Some(first) = answers.next_line()? else {
-        bail!("台词文件 {} 是空的:每行写一句学员要说的话", answers.0.label);
+        bail!(
+            "台词文件 {} 是空的：每行写一句学员要说的话",
+            answers.0.label
+        );
     };
     let engine = Engine::new(&entry.persona, scenario, &args.difficulty, analyser)
         .expect("difficulty checked by clap");
@@ -184,7 +187,7 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<u8> {
     } else {
         writeln!(
             out,
-            "\n结果:{}(第 {} 轮,愤怒 {})",
+            "\n结果:{}（第 {} 轮，愤怒 {}）",
             end.reason, end.turns, end.anger
         )?;
         if let Some(p) = session.transcript_path() {

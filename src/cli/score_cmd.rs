@@ -149,7 +149,7 @@ fn emit(
                 .with_context(|| format!("写入 {}", target.display()))?;
             writeln!(
                 out,
-                "{label} → {}({} 分,{})",
+                "{label} → {}（{} 分,{}）",
                 target.display(),
                 card.total,
                 card.grade

@@ -89,8 +89,8 @@ fn retry_hint(after: &Option<Duration>) -> String {
 
 fn status_hint(status: u16) -> &'static str {
     match status {
-        404 => "(地址或模型不对?地址一般以 /v1 结尾)",
-        s if s >= 500 => "(服务端出错)",
+        404 => "（地址或模型不对？地址一般以 /v1 结尾）",
+        s if s >= 500 => "（服务端出错）",
         _ => "",
     }
 }

@@ -308,7 +308,7 @@ impl Checker<'_> {
                 self.push(
                     lp.clone(),
                     format!(
-                        "台词库 {name} 是空的,客户会无话可说;add `{name} = [\"……\"]` under [lines]"
+                        "台词库 {name} 是空的，客户会无话可说;add `{name} = [\"……\"]` under [lines]"
                     ),
                 );
             }
@@ -365,7 +365,7 @@ impl Checker<'_> {
             } else if !s.remedies.iter().any(|r| r.accept) {
                 self.push(
                     sp.key("remedies"),
-                    "没有客户能接受的方案,这个场景永远解决不了;expected at least one remedy with accept = true",
+                    "没有客户能接受的方案，这个场景永远解决不了;expected at least one remedy with accept = true",
                 );
             }
             let mut remedy_ids = HashSet::new();

@@ -142,7 +142,7 @@ fn header(o: &mut String, c: &Scorecard) {
     if let Some(from) = &c.capped_from {
         let _ = writeln!(
             o,
-            "<p class=\"cap\">说了禁语({} 处),等级从「{}」降为「{}」。</p>",
+            "<p class=\"cap\">说了禁语（{} 处），等级从「{}」降为「{}」。</p>",
             c.forbidden_count,
             text(from),
             text(&c.grade)
@@ -173,7 +173,7 @@ fn header(o: &mut String, c: &Scorecard) {
         c.forbidden_count
     );
     let mut now = s.persona_hash_now.as_ref().map_or_else(String::new, |h| {
-        format!("(评分时画像已改动,现为 <code>{}</code>)", text(h))
+        format!("（评分时画像已改动，现为 <code>{}</code>）", text(h))
     });
     if let Some(then) = &s.rubric_hash_then {
         now.push_str(&format!(

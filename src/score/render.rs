@@ -75,7 +75,10 @@ impl Render for Text {
             let _ = writeln!(
                 o,
                 "{}",
-                st.bad(&format!("(说了禁语，等级从「{from}」降为「{}」)", c.grade))
+                st.bad(&format!(
+                    "（说了禁语，等级从「{from}」降为「{}」）",
+                    c.grade
+                ))
             );
         }
         if let Some(why) = &c.invalid {
@@ -246,7 +249,7 @@ impl Render for Markdown {
         } else {
             let _ = writeln!(
                 o,
-                "- 客户：{} · 场景：{} · 难度：{}\n- 结果：{}({} 轮，最后愤怒 {})\n- 记录：`{}` · 规则 {} v{}({}) · peilian {}\n",
+                "- 客户：{} · 场景：{} · 难度：{}\n- 结果：{}（{} 轮，最后愤怒 {}）\n- 记录：`{}` · 规则 {} v{}({}) · peilian {}\n",
                 c.source.persona,
                 c.source.scenario,
                 c.source.difficulty,

@@ -543,7 +543,7 @@ pub fn read(path: &Path) -> Result<Transcript, ReadError> {
                     return Err(bad(
                         no,
                         format!(
-                            "记录格式版本 {} 比本程序支持的 {FORMAT} 新;请升级 peilian",
+                            "记录格式版本 {} 比本程序支持的 {FORMAT} 新；请升级 peilian",
                             h.format
                         ),
                     ));
@@ -564,7 +564,7 @@ pub fn read(path: &Path) -> Result<Transcript, ReadError> {
                     return Err(bad(
                         no,
                         format!(
-                            "撤回第 {turn} 轮,但最后一轮是第 {} 轮;expected the last turn",
+                            "撤回第 {turn} 轮，但最后一轮是第 {} 轮;expected the last turn",
                             turns.len()
                         ),
                     ));

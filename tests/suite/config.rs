@@ -318,7 +318,7 @@ fn show_never_prints_an_api_key() {
     assert!(out.status.success(), "{se}");
     assert!(!so.contains("sk-from-file") && !se.contains("sk-from-file"));
     assert!(
-        shown(&so, "api_key").contains("已设置(来自配置文件)"),
+        shown(&so, "api_key").contains("已设置（来自配置文件）"),
         "{so}"
     );
     assert!(shown(&so, "backend.kind").contains("llm"));
@@ -339,7 +339,7 @@ fn show_never_prints_an_api_key() {
         .unwrap();
     let (so, se) = text(&out);
     assert!(!so.contains("sk-from-env") && !se.contains("sk-from-env"));
-    assert!(shown(&so, "api_key").contains("已设置(来自环境变量 OPENAI_API_KEY)"));
+    assert!(shown(&so, "api_key").contains("已设置（来自环境变量 OPENAI_API_KEY）"));
     let url = shown(&so, "base_url");
     assert!(
         url.contains("11434") && url.ends_with("环境变量 OPENAI_BASE_URL"),

@@ -225,7 +225,7 @@ fn trend_compares_the_latest_sessions_with_the_ones_before() {
             .output()
             .unwrap(),
     );
-    assert!(out.contains("最近 2 场(共 11 场)"), "{out}");
+    assert!(out.contains("最近 2 场（共 11 场）"), "{out}");
     assert_eq!(rows(&out).len(), 2, "{out}");
     assert!(rows(&out)[0].starts_with("10  "), "{out}");
     assert!(out.contains("问题解决 6/11 场"), "{out}");

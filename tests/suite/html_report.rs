@@ -232,7 +232,7 @@ fn a_good_session_with_a_forbidden_phrase_notes_the_capped_grade() {
     let (_, body) = html(&d, "capped.jsonl");
     assert!(
         body.contains(&format!(
-            "<p class=\"cap\">说了禁语(1 处),等级从「{from}」降为「{}」。</p>",
+            "<p class=\"cap\">说了禁语（1 处），等级从「{from}」降为「{}」。</p>",
             card["grade"].as_str().unwrap()
         )),
         "{body}"

@@ -63,20 +63,20 @@ fn a_working_server_is_reported_with_models_and_latency() {
         o.stdout
     );
     assert!(
-        o.stdout.contains("密钥:已设置(环境变量 OPENAI_API_KEY)"),
+        o.stdout.contains("密钥:已设置（环境变量 OPENAI_API_KEY）"),
         "{}",
         o.stdout
     );
     assert!(
         o.stdout
-            .contains("✓ 服务在线,列出 2 个模型:qwen2.5:7b、llama3")
+            .contains("✓ 服务在线，列出 2 个模型:qwen2.5:7b、llama3")
     );
     assert!(
-        o.stdout.contains("模型:qwen2.5:7b(没有指定"),
+        o.stdout.contains("模型:qwen2.5:7b（没有指定"),
         "{}",
         o.stdout
     );
-    assert!(o.stdout.contains("✓ 示例回复(首字 ") && o.stdout.contains("流式"));
+    assert!(o.stdout.contains("✓ 示例回复（首字 ") && o.stdout.contains("流式"));
     assert!(o.stdout.contains("「喂,我要投诉!」"), "{}", o.stdout);
     assert!(o.stderr.is_empty(), "{}", o.stderr);
     let chat = &server.chat_requests()[0];
@@ -165,7 +165,7 @@ fn a_key_in_a_config_file_others_can_read_is_flagged() {
         .env_remove("OPENAI_API_KEY");
     let o = run(c);
     assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
-    assert!(o.stdout.contains("密钥:已设置(配置文件"), "{}", o.stdout);
+    assert!(o.stdout.contains("密钥:已设置（配置文件"), "{}", o.stdout);
     #[cfg(unix)]
     assert!(o.stderr.contains("chmod 600"), "{}", o.stderr);
     assert_eq!(
