@@ -207,7 +207,7 @@ pub fn run(cli: Cli, matches: clap::ArgMatches) -> anyhow::Result<u8> {
     if cli.command.is_some() && cli.practice.chooses_something() {
         anyhow::bail!(
             "--persona、--scenario、--difficulty、--exam、--seed、--resume、--retry 写在子命令之前只用于练习;\
-             请写在子命令后面,或用 peilian practice …"
+             请写在子命令后面，或用 peilian practice …"
         );
     }
     match cli.command {

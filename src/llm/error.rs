@@ -14,7 +14,7 @@ pub enum LlmError {
     #[error("{secs} 秒内没有连上 {server}:地址和端口对吗?")]
     ConnectTimeout { server: String, secs: f64 },
 
-    #[error("服务 {secs} 秒没有回应{}:模型太慢或服务卡住了,可以用 --timeout 放宽", if *.partial { "(回复说到一半)" } else { "" })]
+    #[error("服务 {secs} 秒没有回应{}：模型太慢或服务卡住了，可以用 --timeout 放宽", if *.partial { "（回复说到一半）" } else { "" })]
     ReadTimeout { secs: f64, partial: bool },
 
     #[error("服务 {secs} 秒内没有说完一句{}：模型太慢、服务卡住不回话或在一点点地吐字，可以用 --reply-timeout 放宽", if *.partial { "（回复说到一半）" } else { "" })]
@@ -31,7 +31,7 @@ pub enum LlmError {
     )]
     Unauthorized { status: u16, message: String },
 
-    #[error("对话太长,超出了模型的上下文长度:{message}")]
+    #[error("对话太长，超出了模型的上下文长度：{message}")]
     ContextLength { message: String },
 
     #[error("服务返回 HTTP {status}{}:{message}", status_hint(*.status))]
@@ -49,7 +49,7 @@ pub enum LlmError {
     #[error("服务的回复里没有文字（content 为 null）：服务端出错，不是模型说错了话")]
     NullContent,
 
-    #[error("没有指定模型,服务也没有列出可用的模型:用 --model 或环境变量 PEILIAN_MODEL 指定")]
+    #[error("没有指定模型，服务也没有列出可用的模型：用 --model 或环境变量 PEILIAN_MODEL 指定")]
     NoModel,
 
     #[error("已取消")]

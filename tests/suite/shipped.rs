@@ -271,3 +271,60 @@ fn readme_architecture_names_only_modules_that_exist() {
         "README's architecture section names paths that are not in src/: {missing:?}"
     );
 }
+
+/// What the commands print is Chinese with Chinese punctuation: no ASCII comma,
+/// question or exclamation mark between two Chinese characters inside a string literal
+/// of the modules that word messages for users (the REPL and the practice menus are
+/// still to do; see the listening-customer issue).
+#[test]
+fn command_messages_use_chinese_punctuation() {
+    let han = |c: char| ('\u{4E00}'..='\u{9FFF}').contains(&c);
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    for dir in ["src/cli", "src/assess"] {
+        for e in std::fs::read_dir(common::repo(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.file_name().is_some_and(|n| n != "practice_cmd.rs") {
+                files.push(p);
+            }
+        }
+    }
+    for f in [
+        "src/score/render.rs",
+        "src/score/html.rs",
+        "src/history.rs",
+        "src/diag.rs",
+        "src/files.rs",
+        "src/transcript/mod.rs",
+        "src/persona/validate.rs",
+        "src/rubric/load.rs",
+        "src/llm/error.rs",
+        "src/session.rs",
+        "src/script.rs",
+    ] {
+        files.push(common::repo(f));
+    }
+    let mut bad = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            if line.contains("#[cfg(test)]") {
+                break;
+            }
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            let cs: Vec<char> = line.chars().collect();
+            let hit = cs
+                .windows(3)
+                .any(|w| han(w[0]) && matches!(w[1], ',' | '?' | '!') && han(w[2]));
+            if hit {
+                bad.push(format!("{}:{}: {}", f.display(), i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "ASCII marks between Chinese characters:\n{}",
+        bad.join("\n")
+    );
+}
