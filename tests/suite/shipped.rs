@@ -176,8 +176,14 @@ fn ascii_marks_by_han(text: &str) -> Vec<String> {
     // after ASCII and before a space or ASCII.
     let ascii = |c: Option<&char>| c.is_some_and(|c| c.is_ascii() && !c.is_ascii_whitespace());
     let english_next = |c: Option<&char>| c.is_some_and(|c| *c == ' ' || c.is_ascii_alphanumeric());
+    // A bracket beside a Chinese character is a Chinese aside: （）.
+    let bracket_by_han = |i: usize| {
+        matches!(cs[i], '(' | ')')
+            && (i.checked_sub(1).and_then(|j| cs.get(j)).is_some_and(is_han)
+                || cs.get(i + 1).is_some_and(is_han))
+    };
     (0..cs.len())
-        .filter(|&i| matches!(cs[i], ',' | '?' | '!' | ';'))
+        .filter(|&i| matches!(cs[i], ',' | '?' | '!' | ';') || bracket_by_han(i))
         .filter(|&i| {
             !(ascii(i.checked_sub(1).and_then(|j| cs.get(j))) && english_next(cs.get(i + 1)))
         })
