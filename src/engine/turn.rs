@@ -98,7 +98,7 @@ impl<'a> Engine<'a> {
             empty_apology,
             start_anger,
         );
-        let signals = self.with_scene_offers(&heard);
+        let signals = self.with_scene_offers(heard.signals, &heard.scene);
         TurnReport {
             turn: st.turn,
             signals,
@@ -180,14 +180,13 @@ impl<'a> Engine<'a> {
     /// the coach line and the scorecard then credit the offer the customer weighed, so
     /// the card never says 「缺少「方案」」 about a remedy the customer accepted. Added
     /// after the turn is played: the mood reacts to the offer through the scene already.
-    fn with_scene_offers(&self, h: &Heard) -> Vec<Signal> {
-        let mut signals = h.signals.clone();
+    fn with_scene_offers(&self, mut signals: Vec<Signal>, scene: &SceneReading) -> Vec<Signal> {
         let remedy = self.analyser.kind_index("remedy");
         let Some((kind, rule)) = remedy.and_then(|k| Some((k, self.analyser.rule_for_kind(k)?)))
         else {
             return signals;
         };
-        for &(start, end) in &h.scene.offer_words {
+        for &(start, end) in &scene.offer_words {
             if !(signals.iter()).any(|s| s.kind == kind && s.start < end && start < s.end) {
                 signals.push(Signal {
                     kind,

@@ -202,7 +202,7 @@ fn squeeze_spaced_out(out: &mut Normalised) {
 /// Patterns are exact wordings, so a space inside a Chinese phrase can only hide one
 /// (「公司的规 定就是这样的」); but patterns also use a space as a chat-style comma, so
 /// the analyser matches the squeezed text beside the unsqueezed one, not instead of it.
-pub fn for_patterns(text: &str, squeeze: bool) -> Option<(String, Vec<usize>)> {
+fn for_patterns(text: &str, squeeze: bool) -> Option<(String, Vec<usize>)> {
     let dropped = |i: usize, c: char| {
         is_format(c) || (squeeze && is_blank(c) && between_han(text, i, c.len_utf8()))
     };
@@ -226,10 +226,23 @@ pub fn for_patterns(text: &str, squeeze: bool) -> Option<(String, Vec<usize>)> {
     Some((clean, at))
 }
 
-/// Whether `text` has a blank between two Han characters (what `squeeze` drops).
-pub fn has_blank_between_han(text: &str) -> bool {
-    text.char_indices()
-        .any(|(i, c)| is_blank(c) && between_han(text, i, c.len_utf8()))
+/// The texts the rubric's patterns match beside `text` itself, found in one scan: the
+/// text folded (format characters dropped, traditional characters simplified), if
+/// that changes anything, and the text also squeezed (blanks between Han dropped), if
+/// it has such blanks. Almost every line needs neither.
+pub fn pattern_texts(text: &str) -> [Option<(String, Vec<usize>)>; 2] {
+    let (mut fold, mut squeeze) = (false, false);
+    for (i, c) in text.char_indices() {
+        if is_format(c) || simplified(c).is_some() {
+            fold = true;
+        } else if !squeeze && is_blank(c) && between_han(text, i, c.len_utf8()) {
+            squeeze = true;
+        }
+    }
+    [
+        fold.then(|| for_patterns(text, false)).flatten(),
+        squeeze.then(|| for_patterns(text, true)).flatten(),
+    ]
 }
 
 fn is_blank(c: char) -> bool {

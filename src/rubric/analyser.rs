@@ -539,7 +539,8 @@ impl Analyser {
         // Zero-width characters and traditional characters must not hide a 禁语 from
         // the rules (「公司的规\u{200B}定」, 「公司的規定」): match the text without them,
         // then put the spans back on the text as typed.
-        match crate::reading::normalise::for_patterns(text, false) {
+        let [folded, squeezed] = crate::reading::normalise::pattern_texts(text);
+        match folded {
             Some((clean, at)) => {
                 self.match_clean(&clean, out);
                 back_on_typed(text, &at, out);
@@ -549,9 +550,7 @@ impl Analyser {
         // Nor may spaces inside a phrase (「公司的规 定就是这样的」). Spaces are also
         // chat-style commas that patterns rely on, so the squeezed text adds its hits
         // to those above.
-        if crate::reading::normalise::has_blank_between_han(text)
-            && let Some((clean, at)) = crate::reading::normalise::for_patterns(text, true)
-        {
+        if let Some((clean, at)) = squeezed {
             let mut extra = Vec::new();
             self.match_clean(&clean, &mut extra);
             back_on_typed(text, &at, &mut extra);
