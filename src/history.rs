@@ -48,8 +48,10 @@ pub struct PastSession {
     pub turns: u32,
     pub total: f64,
     pub grade: String,
-    /// The grade the score earned when a 禁语 capped it.
+    /// The grade the score earned when a gate capped it.
     pub capped_from: Option<String>,
+    /// Why it was capped (说了禁语, 客户没有接受方案, 不足 3 轮).
+    pub cap_reason: Option<String>,
 }
 
 impl PastSession {
@@ -198,6 +200,7 @@ fn examine(path: &Path, trainee: Option<&str>, catalog: &Catalog, analyser: &Ana
         total: card.total,
         grade: card.grade,
         capped_from: card.capped_from,
+        cap_reason: card.cap_reason,
     }))
 }
 
@@ -375,6 +378,7 @@ mod tests {
             total,
             grade: String::new(),
             capped_from: None,
+            cap_reason: None,
         }
     }
 

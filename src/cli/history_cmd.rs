@@ -355,7 +355,10 @@ fn outcome_cell(s: &Session) -> Cell {
 fn grade_cell(s: &Session) -> Cell {
     let grade = ui::sanitize(&s.grade).into_owned();
     match &s.capped_from {
-        Some(_) => Cell::tone(format!("{grade}（禁语降级）"), Tone::Bad),
+        Some(_) if s.cap_reason.as_deref().is_none_or(|r| r == "说了禁语") => {
+            Cell::tone(format!("{grade}（禁语降级）"), Tone::Bad)
+        }
+        Some(_) => Cell::plain(format!("{grade}（封顶）")),
         None => Cell::plain(grade),
     }
 }

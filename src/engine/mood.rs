@@ -70,6 +70,9 @@ pub enum Event {
     RemedyRejected {
         remedy: Option<String>,
     },
+    /// Remedies reeled off as a list (「全额退款、赔偿、换新……」): promising everything
+    /// is no concrete offer, and the customer asks which one.
+    RemedyList,
     RemedyAccepted {
         remedy: String,
     },

@@ -436,6 +436,7 @@ impl<'a> Engine<'a> {
         let unacceptable_in_list =
             hits.len() >= REMEDY_LIST && hits.iter().any(|&i| !self.scenario.remedies[i].accept);
         if unacceptable_in_list || h.listed {
+            events.push(Event::RemedyList);
             return reject(
                 "你一口气说了这么多\u{FF0C}到底给我哪一个\u{FF1F}能兑现的是哪一个\u{FF1F}",
             );

@@ -11,6 +11,7 @@ mod validate;
 
 use std::collections::BTreeMap;
 
+use crate::rubric::WeightOverrides;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +69,14 @@ pub struct Persona {
     /// Self-checks: trainee scripts with the outcome they must lead to.
     #[serde(default)]
     pub checks: Vec<Check>,
+    /// This type's own scoring weights for some dimensions (the rest are the rubric's):
+    /// the deck's advice for the type decides what matters most.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub weights: WeightOverrides,
+}
+
+fn is_default(w: &WeightOverrides) -> bool {
+    *w == WeightOverrides::default()
 }
 
 /// Starting mood and limits at difficulty `normal`.

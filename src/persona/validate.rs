@@ -289,6 +289,11 @@ impl Checker<'_> {
             }
         }
         self.needs_reachable(p);
+        for (name, v) in p.weights.fields() {
+            if let Some(msg) = v.and_then(crate::rubric::points_problem) {
+                self.push(root.key("weights").key(name), msg);
+            }
+        }
         for (j, k) in p.behaviour.first_remedy_needs.iter().enumerate() {
             self.kind(root.key("behaviour").key("first_remedy_needs").index(j), k);
         }

@@ -165,6 +165,9 @@ pub fn coach(style: &Style, engine: &Engine<'_>, turn: &TurnRecord) -> Option<St
                                 一次做好一两件实事"
                     .to_string()
             }
+            Event::RemedyList => "⚠ 方案一口气列一串\u{FF1A}客户不知道哪个能兑现 → 试试\u{FF1A}\
+                                  只给一个做得到的具体方案\u{FF08}做什么、谁来做、什么时候\u{FF09}"
+                .to_string(),
             _ => continue,
         };
         bad.push((WORST_FIRST.len(), line));

@@ -224,15 +224,21 @@ fn scoring_problems(r: &Rubric, root: &FieldPath, out: &mut Vec<Problem>) {
             ));
         }
     }
-    if !s.forbidden_cap.is_empty() && !s.grades.iter().any(|g| g.name == s.forbidden_cap) {
-        out.push(Problem::new(
-            p.key("forbidden_cap"),
-            format!(
-                "「{}」不是任何一个等级的名字（有：{}）;expected one of the grade names, or \"\" for no cap",
-                clip(&s.forbidden_cap),
-                clip(&s.grades.iter().map(|g| g.name.as_str()).collect::<Vec<_>>().join("、"))
-            ),
-        ));
+    for (field, cap) in [
+        ("forbidden_cap", &s.forbidden_cap),
+        ("unresolved_cap", &s.unresolved_cap),
+        ("no_offer_cap", &s.no_offer_cap),
+    ] {
+        if !cap.is_empty() && !s.grades.iter().any(|g| &g.name == cap) {
+            out.push(Problem::new(
+                p.key(field),
+                format!(
+                    "「{}」不是任何一个等级的名字（有：{}）;expected one of the grade names, or \"\" for no cap",
+                    clip(cap),
+                    clip(&s.grades.iter().map(|g| g.name.as_str()).collect::<Vec<_>>().join("、"))
+                ),
+            ));
+        }
     }
 }
 
@@ -242,7 +248,7 @@ const MAX_POINTS: f64 = 1000.0;
 
 /// What is wrong with a number of points (a weight, a deduction), if anything: it
 /// must be finite and from 0 to [`MAX_POINTS`].
-fn points_problem(v: f64) -> Option<String> {
+pub(crate) fn points_problem(v: f64) -> Option<String> {
     let shown = shown(v);
     (!(v.is_finite() && (0.0..=MAX_POINTS).contains(&v))).then(|| {
         format!("要写一个 0 到 {MAX_POINTS} 之间的数（现在是 {shown}）;expected a finite number from 0 to {MAX_POINTS}")

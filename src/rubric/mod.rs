@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 pub use analyser::{Analyser, Signal};
 pub use kinds::{ACTION_KINDS, BUILTIN_KINDS, KindInfo, Polarity, WORST_FIRST, kind_of_act};
+pub(crate) use load::points_problem;
 pub use load::{DEFAULT_RUBRIC, default_rubric, load_rubric_file, load_rubric_text};
 
 /// A rubric file.
@@ -62,9 +63,23 @@ pub struct Scoring {
     /// The best grade a session with any 禁语 can get (a compliance gate); empty for none.
     #[serde(default = "default_cap")]
     pub forbidden_cap: String,
-    /// Points deducted per cross-turn violation: 一味道歉, 急于下结论, 立刻摆道理, 言行不一.
+    /// Points deducted per cross-turn violation: 一味道歉, 急于下结论, 背稿子, 念稿子,
+    /// 言行不一, 方案一口气列一串.
     #[serde(default = "default_violation")]
     pub violation_points: f64,
+    /// The best grade a session the customer never accepted can get: handling that
+    /// did not settle the complaint is not excellent, whatever was said. Empty for none.
+    #[serde(default = "default_unresolved_cap")]
+    pub unresolved_cap: String,
+    /// Fewer turns than this cannot pass: one well-phrased line is not handling a
+    /// complaint. 0 for no minimum.
+    #[serde(default = "default_min_turns")]
+    pub min_turns: u32,
+    /// The best grade a session with no concrete remedy at all can get: a complaint is
+    /// handled by solving it, and calming words alone leave it where it was. Empty for
+    /// none.
+    #[serde(default = "default_no_offer_cap")]
+    pub no_offer_cap: String,
 }
 
 impl Default for Scoring {
@@ -74,6 +89,9 @@ impl Default for Scoring {
             grades: default_grades(),
             forbidden_cap: default_cap(),
             violation_points: default_violation(),
+            unresolved_cap: default_unresolved_cap(),
+            min_turns: default_min_turns(),
+            no_offer_cap: default_no_offer_cap(),
         }
     }
 }
@@ -101,13 +119,98 @@ pub struct Weights {
 impl Default for Weights {
     fn default() -> Self {
         Self {
-            compliance: 25.0,
-            empathy: 15.0,
-            apology: 10.0,
+            compliance: 20.0,
+            empathy: 10.0,
+            apology: 5.0,
             process: 20.0,
-            courtesy: 10.0,
-            persona: 10.0,
-            outcome: 10.0,
+            courtesy: 5.0,
+            persona: 15.0,
+            outcome: 25.0,
+        }
+    }
+}
+
+impl Weights {
+    fn all(&self) -> [f64; 7] {
+        [
+            self.compliance,
+            self.empathy,
+            self.apology,
+            self.process,
+            self.courtesy,
+            self.persona,
+            self.outcome,
+        ]
+    }
+
+    /// These weights scaled so they add up to what `base` adds up to: a customer
+    /// type's shares, on the rubric's scale, so a card's dimensions still sum to its
+    /// total and a CSV's columns to the score.
+    pub fn scaled_to(&self, base: &Weights) -> Weights {
+        let (have, want): (f64, f64) = (self.all().iter().sum(), base.all().iter().sum());
+        if have <= 0.0 || want <= 0.0 {
+            return self.clone();
+        }
+        let k = want / have;
+        Weights {
+            compliance: self.compliance * k,
+            empathy: self.empathy * k,
+            apology: self.apology * k,
+            process: self.process * k,
+            courtesy: self.courtesy * k,
+            persona: self.persona * k,
+            outcome: self.outcome * k,
+        }
+    }
+}
+
+/// A customer type's own weights for some dimensions (a persona's `[weights]`): what
+/// decides a complaint differs by type — empathy with 感情用事, facts, policy and
+/// timelines with 有备而来, speed and escalation with 有社会背景. Unset dimensions keep
+/// the rubric's weight; all are then scaled to the rubric's total (100).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WeightOverrides {
+    /// 禁语与禁止法则
+    pub compliance: Option<f64>,
+    /// 共情
+    pub empathy: Option<f64>,
+    /// 道歉
+    pub apology: Option<f64>,
+    /// 处理流程
+    pub process: Option<f64>,
+    /// 服务用语
+    pub courtesy: Option<f64>,
+    /// 客户类型要点
+    pub persona: Option<f64>,
+    /// 结果
+    pub outcome: Option<f64>,
+}
+
+impl WeightOverrides {
+    /// Each override with its field name, for validation.
+    pub fn fields(&self) -> [(&'static str, Option<f64>); 7] {
+        [
+            ("compliance", self.compliance),
+            ("empathy", self.empathy),
+            ("apology", self.apology),
+            ("process", self.process),
+            ("courtesy", self.courtesy),
+            ("persona", self.persona),
+            ("outcome", self.outcome),
+        ]
+    }
+
+    /// The rubric's weights with these overrides applied.
+    pub fn over(&self, base: &Weights) -> Weights {
+        Weights {
+            compliance: self.compliance.unwrap_or(base.compliance),
+            empathy: self.empathy.unwrap_or(base.empathy),
+            apology: self.apology.unwrap_or(base.apology),
+            process: self.process.unwrap_or(base.process),
+            courtesy: self.courtesy.unwrap_or(base.courtesy),
+            persona: self.persona.unwrap_or(base.persona),
+            outcome: self.outcome.unwrap_or(base.outcome),
         }
     }
 }
@@ -141,6 +244,18 @@ fn default_cap() -> String {
 
 fn default_violation() -> f64 {
     5.0
+}
+
+fn default_unresolved_cap() -> String {
+    "良好".to_string()
+}
+
+fn default_min_turns() -> u32 {
+    3
+}
+
+fn default_no_offer_cap() -> String {
+    "不合格".to_string()
 }
 
 /// A signal kind declared by a rubric.

@@ -93,9 +93,12 @@ pub struct Scorecard {
     pub anger_curve: Vec<i32>,
     pub total: f64,
     pub grade: String,
-    /// Set when the 禁语 gate lowered the grade.
+    /// Set when a gate lowered the grade: the grade the total earned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capped_from: Option<String>,
+    /// Why the grade was capped: 说了禁语, 客户没有接受方案, 不足 3 轮.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cap_reason: Option<String>,
     /// Set when the session is not a fair basis for assessment: the model voicing the
     /// customer broke character and could not be brought back.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -48,20 +48,53 @@ const COURTESY: [(&str, f64, &str, &str); 3] = [
     ),
 ];
 
-/// 禁语与禁止法则: every bad hit costs its rule's weight; the cross-turn rules cost
-/// `violation` each.
+/// 禁语与禁止法则: every bad hit costs its rule's weight; each cross-turn rule costs
+/// `violation`. In a practice session the cross-turn rules are the customer's own
+/// events (`heard`), so the card charges exactly what the coach warned of; a real chat,
+/// which no customer heard, is judged on its lines.
 pub(super) fn compliance(
     lines: &[Line],
     a: &Analyser,
     promises: &[Promise],
     max: f64,
     violation: f64,
+    heard: Option<(&Persona, &Scenario)>,
 ) -> Dimension {
+    let mut ev = signal_deductions(lines, a);
+    match heard {
+        Some((p, scenario)) => ev.extend(event_deductions(lines, a, violation, p, scenario)),
+        None => ev.extend(line_deductions(lines, violation)),
+    }
+    // 言行不一: promises the scenario's policy says cannot be kept.
+    for p in promises.iter().filter(|p| !p.keepable) {
+        ev.push(Evidence {
+            better: Some("只承诺政策允许的事；做不到的，说明原因并给出能做到的方案".into()),
+            ..evidence(
+                p.turn,
+                p.quote.clone(),
+                "rule.broken-promise",
+                -violation,
+                format!("言行不一：{}", p.why),
+            )
+        });
+    }
+    let lost: f64 = ev.iter().map(|e| -e.points).sum();
+    Dimension {
+        id: "compliance",
+        label: "禁语与禁止法则",
+        score: max - lost,
+        max,
+        evidence: ev,
+    }
+}
+
+/// Every bad act of the reading (禁语, 责难, 立刻摆道理, 推诿, 轻描淡写) costs its rule's
+/// weight, once per span. Register (你 for 您) is scored under 服务用语.
+fn signal_deductions(lines: &[Line], a: &Analyser) -> Vec<Evidence> {
     let mut ev = Vec::new();
     for l in lines {
         for h in &l.hits {
             let (kind, s, e) = (h.kind, h.start, h.end);
-            // Register (你 for 您) is scored under 服务用语, once.
             if a.polarity(kind) != Some(Polarity::Bad) || kind == "impolite" {
                 continue;
             }
@@ -82,6 +115,79 @@ pub(super) fn compliance(
             });
         }
     }
+    ev
+}
+
+/// The cross-turn rules as the customer noticed them, turn by turn: the very events
+/// the coach line warned of.
+fn event_deductions(
+    lines: &[Line],
+    a: &Analyser,
+    violation: f64,
+    p: &Persona,
+    scenario: &Scenario,
+) -> Vec<Evidence> {
+    use crate::engine::Event;
+    let mut ev = Vec::new();
+    for l in lines {
+        for e in l.events {
+            let (rule, quote, why, better) = match e {
+                Event::EmptyApology => (
+                    "rule.empty-apology",
+                    l.quote("apology"),
+                    "一味道歉：连续道歉却没有任何行动".to_string(),
+                    "道歉一次就够，接着说明您会怎么处理：“很抱歉给您添麻烦了，我马上帮您查……”"
+                        .to_string(),
+                ),
+                Event::Rushed { need } => {
+                    let n = p.needs.iter().find(|n| &n.id == need);
+                    (
+                        "rule.rushed-conclusion",
+                        l.quote("remedy"),
+                        match n {
+                            Some(n) => format!(
+                                "急于下结论：客户还在等「{}」就给了方案",
+                                n.label.trim_end_matches(['。', '.'])
+                            ),
+                            None => "急于下结论：客户的要求还没满足就给了方案".to_string(),
+                        },
+                        n.and_then(|n| need_tip(n, Some(scenario), a))
+                            .unwrap_or_else(|| "先倾听、复述、询问，再给方案".to_string()),
+                    )
+                }
+                Event::Scripted => (
+                    "rule.scripted",
+                    l.text.to_string(),
+                    "背稿子：一句话里塞了太多套话，客户只听出了敷衍".to_string(),
+                    "一次做好一两件实事：先听客户说，再针对他的情况回应".to_string(),
+                ),
+                Event::Template => (
+                    "rule.template",
+                    l.text.to_string(),
+                    "念稿子：同样的话说了第二遍".to_string(),
+                    "换成针对客户这句话的回应".to_string(),
+                ),
+                Event::RemedyList => (
+                    "rule.remedy-list",
+                    l.text.to_string(),
+                    "方案一口气列一串：客户不知道哪个能兑现，等于没给具体方案".to_string(),
+                    "只给一个您做得到的具体方案：做什么、谁来做、什么时候".to_string(),
+                ),
+                _ => continue,
+            };
+            ev.push(Evidence {
+                better: Some(better),
+                ..evidence(l.turn, quote, rule, -violation, why)
+            });
+        }
+    }
+    ev
+}
+
+/// The cross-turn rules for a real chat, which no customer engine heard: judged on
+/// the agent's lines alone.
+fn line_deductions(lines: &[Line], violation: f64) -> Vec<Evidence> {
+    let mut ev = Vec::new();
     // 一味道歉: the third apology in a row with no action.
     let mut streak = 0;
     for l in lines {
@@ -106,8 +212,7 @@ pub(super) fn compliance(
             }
         }
     }
-    // 急于下结论: a remedy before any question or restatement (urgent action on the
-    // customer's need, which the customer took as such, is not one).
+    // 急于下结论: a remedy before any question or restatement.
     let first_remedy = lines.iter().find(|l| l.has("remedy") && !l.urgent);
     let first_inquiry = lines.iter().find(|l| l.has("ask_info") || l.has("restate"));
     if let Some(r) = first_remedy
@@ -126,40 +231,7 @@ pub(super) fn compliance(
             )
         });
     }
-    // 立刻摆道理: arguing in the first two turns.
-    if let Some(l) = lines.iter().take(2).find(|l| l.has("argue")) {
-        ev.push(Evidence {
-            better: Some("先让客户把话说完，表示理解，再解释原因".into()),
-            ..evidence(
-                l.turn,
-                l.quote("argue"),
-                "rule.argue-at-once",
-                -violation,
-                "立刻与客户摆道理",
-            )
-        });
-    }
-    // 言行不一: promises the scenario's policy says cannot be kept.
-    for p in promises.iter().filter(|p| !p.keepable) {
-        ev.push(Evidence {
-            better: Some("只承诺政策允许的事；做不到的，说明原因并给出能做到的方案".into()),
-            ..evidence(
-                p.turn,
-                p.quote.clone(),
-                "rule.broken-promise",
-                -violation,
-                format!("言行不一：{}", p.why),
-            )
-        });
-    }
-    let lost: f64 = ev.iter().map(|e| -e.points).sum();
-    Dimension {
-        id: "compliance",
-        label: "禁语与禁止法则",
-        score: max - lost,
-        max,
-        evidence: ev,
-    }
+    ev
 }
 
 /// 共情: early and genuine — full marks for empathy in the first two turns, less later;
@@ -267,52 +339,62 @@ pub(super) fn apology(lines: &[Line], max: f64) -> Dimension {
     }
 }
 
-/// 处理流程: each stage present, and the stages present in roughly the right order.
+/// 处理流程: each stage credited when it comes at its time — a remedy after the
+/// complaint was taken (复述) or looked into (调查), a deadline, follow-up and
+/// confirmation with or after the remedy. A stage out of its place earns half: the
+/// procedure is a sequence, not a list of phrases to mention.
 pub(super) fn process(lines: &[Line], max: f64) -> Dimension {
     let mut ev = Vec::new();
-    let mut firsts = Vec::new();
-    let per = 0.8 * max / STAGES.len() as f64;
+    let per = max / STAGES.len() as f64;
+    let first = |kind: &str| lines.iter().find(|l| l.has(kind)).map(|l| l.turn);
+    let taken = [first("restate"), first("ask_info")]
+        .into_iter()
+        .flatten()
+        .min();
+    let remedy = first("remedy");
+    let urgent = lines.iter().any(|l| l.urgent);
+    let mut score = 0.0;
     for (kind, label, hint) in STAGES {
-        match lines.iter().find(|l| l.has(kind)) {
-            Some(l) => {
-                firsts.push(l.turn);
-                ev.push(evidence(
-                    l.turn,
-                    l.quote(kind),
-                    &format!("stage.{kind}"),
-                    per,
-                    label.to_string(),
-                ));
-            }
-            None => ev.push(missing(
+        let Some(l) = lines.iter().find(|l| l.has(kind)) else {
+            ev.push(missing(
                 format!("stage.{kind}"),
                 format!("缺少「{label}」这一步"),
                 hint.into(),
-            )),
-        }
+            ));
+            continue;
+        };
+        let early = match kind {
+            "remedy" => (!urgent && taken.is_none_or(|t| t > l.turn))
+                .then_some("方案在了解情况之前：先复述、询问，再给方案"),
+            "time_commitment" | "follow_up" => remedy
+                .is_none_or(|r| r > l.turn)
+                .then_some("还没有方案就先说了这一步：时限和跟进要跟着具体方案"),
+            "closing" => remedy
+                .is_none_or(|r| r > l.turn)
+                .then_some("还没有方案就收尾：先把客户的问题解决，再确认"),
+            _ => None,
+        };
+        let points = if early.is_some() { per / 2.0 } else { per };
+        score += points;
+        ev.push(Evidence {
+            better: early.map(str::to_string),
+            ..evidence(
+                l.turn,
+                l.quote(kind),
+                &format!("stage.{kind}"),
+                points,
+                if early.is_some() {
+                    format!("{label}（时机不对，只算一半）")
+                } else {
+                    label.to_string()
+                },
+            )
+        });
     }
-    let ordered = firsts.windows(2).filter(|w| w[0] <= w[1]).count();
-    let order_share = if firsts.len() < 2 {
-        0.0
-    } else {
-        ordered as f64 / (firsts.len() - 1) as f64
-    };
-    let present = firsts.len() as f64 * per;
-    ev.push(Evidence {
-        turn: None,
-        quote: String::new(),
-        rule: "stage.order".into(),
-        points: 0.2 * max * order_share,
-        why: format!(
-            "步骤顺序 {ordered}/{} 处正确",
-            firsts.len().saturating_sub(1)
-        ),
-        better: None,
-    });
     Dimension {
         id: "process",
         label: "处理流程",
-        score: present + 0.2 * max * order_share,
+        score,
         max,
         evidence: ev,
     }
@@ -455,18 +537,21 @@ pub fn need_tip(need: &Need, scenario: Option<&Scenario>, analyser: &Analyser) -
     (!parts.is_empty()).then(|| parts.join("\u{FF1B}"))
 }
 
-/// 结果: resolved, walked out, out of turns — and how calm the customer ended.
-pub(super) fn outcome(t: &Transcript, max: f64) -> Dimension {
+/// 结果: resolved, walked out, out of turns — and how calm the customer ended. Only an
+/// accepted remedy earns the dimension; a customer still there and calmer than their
+/// walk-out line earns up to a quarter, a customer who left nothing.
+pub(super) fn outcome(t: &Transcript, walk_out_at: i32, max: f64) -> Dimension {
     let ending = t
         .end
         .as_ref()
         .map_or(Ending::Unfinished, |e| Ending::of(&e.outcome));
     let outcome = ending.as_str();
+    let anger = t.turns.last().map_or(t.header.initial.anger, |x| x.anger);
+    let calm = (1.0 - f64::from(anger) / f64::from(walk_out_at.max(1))).clamp(0.0, 1.0);
     let share = match ending {
         Ending::Ended(Outcome::Resolved) => 1.0,
-        Ending::Ended(Outcome::OutOfTurns) => 0.3,
-        Ending::Ended(Outcome::WalkedOut) => 0.0,
-        Ending::Unfinished | Ending::Chat => 0.2,
+        Ending::Ended(Outcome::OutOfTurns) | Ending::Unfinished => 0.25 * calm,
+        Ending::Ended(Outcome::WalkedOut) | Ending::Chat => 0.0,
     };
     let why = ending.label();
     Dimension {
@@ -479,7 +564,7 @@ pub(super) fn outcome(t: &Transcript, max: f64) -> Dimension {
             quote: String::new(),
             rule: format!("outcome.{outcome}"),
             points: share * max,
-            why: format!("{why}(共 {} 轮)", t.turns.len()),
+            why: format!("{why}（共 {} 轮）", t.turns.len()),
             // Anything short of a resolved complaint is something to improve, never a
             // thing done well (「对话未结束」 under 「做得好」 read as praise).
             better: (share < 1.0).then(|| {

@@ -24,7 +24,7 @@ use rules::{read_hits, stored_hits};
 
 use crate::persona::{Persona, Scenario};
 use crate::rubric::{Analyser, Polarity};
-use crate::transcript::{Ending, Transcript};
+use crate::transcript::{Ending, Transcript, TurnRecord as TranscriptTurn};
 
 /// Score a transcript. `persona_hash_now` is the hash of the persona file in use, to
 /// note when it is not the one the session ran with.
@@ -75,21 +75,16 @@ fn score_with(
     let lines: Vec<Line> = t
         .turns
         .iter()
-        .map(|turn| Line {
-            turn: turn.n,
-            text: &turn.trainee,
-            hits: recorded
-                .then(|| stored_hits(turn, analyser))
-                .flatten()
-                .unwrap_or_else(|| read_hits(&turn.trainee, analyser)),
-            urgent: (turn.events.iter())
-                .any(|e| matches!(e, crate::engine::Event::UrgentAction { .. })),
-        })
+        .map(|turn| credited(turn, recorded, analyser))
         .collect();
     let sc = &analyser.rubric().scoring;
-    let w = &sc.weights;
+    let w = persona.map_or_else(
+        || sc.weights.clone(),
+        |p| p.0.weights.over(&sc.weights).scaled_to(&sc.weights),
+    );
     let promises = promises(&lines, persona.map(|p| p.1));
 
+    let heard = persona.map(|(p, scenario, _)| (p, scenario));
     let mut dims = vec![
         compliance(
             &lines,
@@ -97,6 +92,7 @@ fn score_with(
             &promises,
             w.compliance,
             sc.violation_points,
+            heard,
         ),
         empathy(&lines, analyser, w.empathy),
         apology(&lines, w.apology),
@@ -105,7 +101,7 @@ fn score_with(
     ];
     if let Some((p, scenario, _)) = persona {
         dims.push(persona_needs(t, p, scenario, analyser, w.persona));
-        dims.push(outcome(t, w.outcome));
+        dims.push(outcome(t, p.mood.walk_out_at, w.outcome));
     }
     for d in &mut dims {
         d.score = (d.score.clamp(0.0, d.max) * 10.0).round() / 10.0;
@@ -127,15 +123,31 @@ fn score_with(
         .find(|g| total >= g.min)
         .or(sc.grades.last())
         .map_or_else(String::new, |g| g.name.clone());
-    let mut capped_from = None;
-    if forbidden_count > 0 && !sc.forbidden_cap.is_empty() {
-        let rank = |name: &str| sc.grades.iter().position(|g| g.name == name);
-        if let (Some(have), Some(cap)) = (rank(&grade), rank(&sc.forbidden_cap))
-            && have < cap
-        {
-            capped_from = Some(std::mem::replace(&mut grade, sc.forbidden_cap.clone()));
-        }
-    }
+    let lowest = sc.grades.last().map_or("", |g| g.name.as_str());
+    let resolved = t
+        .end
+        .as_ref()
+        .is_some_and(|e| Ending::of(&e.outcome) == Ending::Ended(crate::engine::Outcome::Resolved));
+    let short = persona.is_some() && sc.min_turns > 0 && (t.turns.len() as u32) < sc.min_turns;
+    let caps = [
+        (
+            forbidden_count > 0,
+            sc.forbidden_cap.as_str(),
+            "说了禁语".to_string(),
+        ),
+        (
+            persona.is_some() && !resolved,
+            sc.unresolved_cap.as_str(),
+            "客户没有接受方案".to_string(),
+        ),
+        (short, lowest, format!("不足 {} 轮", sc.min_turns)),
+        (
+            persona.is_some() && !resolved && !lines.iter().any(|l| l.has("remedy")),
+            sc.no_offer_cap.as_str(),
+            "始终没有给出具体方案".to_string(),
+        ),
+    ];
+    let (capped_from, cap_reason) = cap_grade(&mut grade, &sc.grades, &caps);
     let rubric = analyser.rubric();
     Scorecard {
         schema: SCHEMA,
@@ -168,6 +180,7 @@ fn score_with(
         total,
         grade,
         capped_from,
+        cap_reason,
         invalid: t.invalid_reason(),
         forbidden_count,
         dimensions: dims,
@@ -202,5 +215,57 @@ fn score_with(
             })
             .collect(),
         generated_at,
+    }
+}
+
+/// A turn as the scorer credits it: its recorded reading (or today's), less what the
+/// customer did not take as said. A recital (背稿子) or a line pasted again (念稿子)
+/// earns nothing but its mistakes, and a list of remedies is no concrete offer — the
+/// same as the customer heard them.
+fn credited<'a>(turn: &'a TranscriptTurn, recorded: bool, analyser: &'a Analyser) -> Line<'a> {
+    use crate::engine::Event;
+    let mut hits = recorded
+        .then(|| stored_hits(turn, analyser))
+        .flatten()
+        .unwrap_or_else(|| read_hits(&turn.trainee, analyser));
+    let has = |f: fn(&Event) -> bool| turn.events.iter().any(f);
+    if has(|e| matches!(e, Event::Scripted | Event::Template)) {
+        hits.retain(|h| analyser.polarity(h.kind) == Some(Polarity::Bad));
+    }
+    if has(|e| matches!(e, Event::RemedyList)) {
+        hits.retain(|h| h.kind != "remedy");
+    }
+    Line {
+        turn: turn.n,
+        text: &turn.trainee,
+        hits,
+        urgent: has(|e| matches!(e, Event::UrgentAction { .. })),
+        events: &turn.events,
+    }
+}
+
+/// Lower `grade` to the lowest of the caps that apply; the grade it had and why, if
+/// one did. Grades rank best first; a cap naming no grade does nothing.
+fn cap_grade(
+    grade: &mut String,
+    grades: &[crate::rubric::Grade],
+    caps: &[(bool, &str, String)],
+) -> (Option<String>, Option<String>) {
+    let rank = |name: &str| grades.iter().position(|g| g.name == name);
+    let Some(have) = rank(grade) else {
+        return (None, None);
+    };
+    let worst = caps
+        .iter()
+        .filter(|(applies, cap, _)| *applies && !cap.is_empty())
+        .filter_map(|(_, cap, why)| Some((rank(cap)?, *cap, why)))
+        .filter(|(r, _, _)| *r > have)
+        .max_by_key(|(r, _, _)| *r);
+    match worst {
+        Some((_, cap, why)) => (
+            Some(std::mem::replace(grade, cap.to_string())),
+            Some(why.clone()),
+        ),
+        None => (None, None),
     }
 }

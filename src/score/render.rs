@@ -76,7 +76,8 @@ impl Render for Text {
                 o,
                 "{}",
                 st.bad(&format!(
-                    "（说了禁语，等级从「{from}」降为「{}」）",
+                    "（{}，等级从「{from}」降为「{}」）",
+                    c.cap_reason.as_deref().unwrap_or("说了禁语"),
                     c.grade
                 ))
             );
@@ -229,7 +230,12 @@ impl Render for Markdown {
         let mut o = String::new();
         let _ = writeln!(o, "# 评分卡：{} 分，{}\n", c.total, c.grade);
         if let Some(from) = &c.capped_from {
-            let _ = writeln!(o, "> 说了禁语，等级从「{from}」降为「{}」。\n", c.grade);
+            let _ = writeln!(
+                o,
+                "> {}，等级从「{from}」降为「{}」。\n",
+                c.cap_reason.as_deref().unwrap_or("说了禁语"),
+                c.grade
+            );
         }
         if let Some(why) = &c.invalid {
             let _ = writeln!(o, "> ⚠ {}\n", cell(why));

@@ -3,6 +3,7 @@
 //! two shapes of evidence.
 
 use super::card::Evidence;
+use crate::engine::Event;
 use crate::rubric::Analyser;
 use crate::transcript::TurnRecord;
 
@@ -24,6 +25,10 @@ pub(crate) struct Line<'a> {
     /// health or livelihood step offered at once): no 急于下结论, as the customer
     /// heard it.
     pub urgent: bool,
+    /// What the customer noticed in this line (一味道歉, 急于下结论, 背稿子, …), as the
+    /// session recorded it: the coach warned of the same events, and the card charges
+    /// them. Empty for a real chat, which no customer engine heard.
+    pub events: &'a [Event],
 }
 
 impl Line<'_> {

@@ -86,6 +86,8 @@ enum EventRecord {
     FactRevealed { fact: String },
     #[serde(rename = "remedy_rejected")]
     RemedyRejected { remedy: Option<String> },
+    #[serde(rename = "remedy_list")]
+    RemedyList,
     #[serde(rename = "remedy_accepted")]
     RemedyAccepted { remedy: String },
     #[serde(rename = "urgent_action")]
@@ -104,6 +106,7 @@ impl From<&Event> for EventRecord {
             Event::NeedExpired { need } => Self::NeedExpired { need },
             Event::FactRevealed { fact } => Self::FactRevealed { fact },
             Event::RemedyRejected { remedy } => Self::RemedyRejected { remedy },
+            Event::RemedyList => Self::RemedyList,
             Event::RemedyAccepted { remedy } => Self::RemedyAccepted { remedy },
             Event::UrgentAction { remedy } => Self::UrgentAction { remedy },
         }
@@ -122,6 +125,7 @@ impl From<EventRecord> for Event {
             EventRecord::NeedExpired { need } => Self::NeedExpired { need },
             EventRecord::FactRevealed { fact } => Self::FactRevealed { fact },
             EventRecord::RemedyRejected { remedy } => Self::RemedyRejected { remedy },
+            EventRecord::RemedyList => Self::RemedyList,
             EventRecord::RemedyAccepted { remedy } => Self::RemedyAccepted { remedy },
             EventRecord::UrgentAction { remedy } => Self::UrgentAction { remedy },
         }
@@ -351,6 +355,7 @@ mod tests {
         );
         assert_eq!(event(Event::Template), json!({"event": "template"}));
         assert_eq!(event(Event::Scripted), json!({"event": "scripted"}));
+        assert_eq!(event(Event::RemedyList), json!({"event": "remedy_list"}));
         assert_eq!(event(Event::Idle), json!({"event": "idle"}));
         assert_eq!(
             event(Event::NeedMet { need: need() }),

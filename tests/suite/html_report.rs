@@ -104,7 +104,8 @@ fn a_real_session_becomes_a_self_contained_report() {
     // Header, bars and evidence.
     let grade = card["grade"].as_str().unwrap();
     assert!(body.contains(&format!("<div class=\"grade\">{grade}</div>")));
-    assert!(body.contains(&format!("{} <small>分</small>", card["total"])));
+    let total = card["total"].as_f64().unwrap();
+    assert!(body.contains(&format!("{total} <small>分</small>")));
     for dim in card["dimensions"].as_array().unwrap() {
         assert!(body.contains(dim["label"].as_str().unwrap()));
     }

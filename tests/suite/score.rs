@@ -103,13 +103,25 @@ fn a_forbidden_phrase_costs_points_shows_a_better_phrasing_and_caps_the_grade() 
 
 #[test]
 fn cross_turn_rules_are_found() {
-    let lines: &[(&str, &[&str])] = &[
-        ("我们给您免费换一个新的。", &[]),
-        ("对不起。", &[]),
-        ("真的很抱歉。", &[]),
-        ("实在对不起。", &[]),
-    ];
-    let (_, v) = scored("emotional", "floppy-drive", lines, "walked_out");
+    // Played by the real customer: the card charges what the customer noticed (and
+    // the coach warned of), from the events the transcript records.
+    let d = Dir::new();
+    d.write(
+        "a.txt",
+        "我们给您免费换一个新的。\n对不起。\n真的很抱歉。\n实在对不起。\n",
+    );
+    d.cmd()
+        .args([
+            "run",
+            "--persona",
+            "emotional",
+            "--scenario",
+            "floppy-drive",
+        ])
+        .args(["--answers", "a.txt", "--transcript", "t.jsonl"])
+        .assert()
+        .success();
+    let v = score_json(&d, "t.jsonl");
     let rules: Vec<&str> = v["dimensions"]
         .as_array()
         .unwrap()
@@ -124,7 +136,6 @@ fn cross_turn_rules_are_found() {
         .collect();
     assert!(rules.contains(&"rule.rushed-conclusion"), "{rules:?}");
     assert!(rules.contains(&"rule.empty-apology"), "{rules:?}");
-    assert_eq!(v["outcome"], "walked_out");
 }
 
 #[test]
@@ -435,4 +446,64 @@ fn urgent_action_is_credited_as_the_customer_heard_it() {
         .find(|e| e["rule"] == "stage.remedy")
         .unwrap();
     assert_eq!(remedy_step["turn"], 2, "{remedy_step}");
+}
+
+/// The gates an assessor relies on: an unresolved complaint is never 优秀, calming
+/// words with no remedy never pass, and a session too short to handle anything never
+/// passes — each says why on the card.
+#[test]
+fn grade_gates_cap_unresolved_remedyless_and_short_sessions() {
+    let (_, v) = scored("emotional", "floppy-drive", GOOD, "resolved");
+    assert!(v.get("cap_reason").is_none(), "{}", v["cap_reason"]);
+
+    let (_, v) = scored("emotional", "floppy-drive", GOOD, "out_of_turns");
+    assert_ne!(v["grade"], "优秀");
+    if !v["capped_from"].is_null() {
+        assert_eq!(v["cap_reason"], "客户没有接受方案");
+    }
+
+    let calming: &[(&str, &[&str])] = &[
+        ("您好，您先别急，慢慢说。", &[]),
+        ("换作是我也会着急，您的心情我完全理解。", &[]),
+        ("感谢您告诉我们这些，您说的我都记下了。", &[]),
+        ("您放心，我一定认真对待。", &[]),
+    ];
+    let (_, v) = scored("emotional", "floppy-drive", calming, "out_of_turns");
+    assert_eq!(v["grade"], "不合格", "{v}");
+    let total = v["total"].as_f64().unwrap();
+    if total >= 60.0 {
+        assert_eq!(v["cap_reason"], "始终没有给出具体方案");
+    }
+
+    let (_, v) = scored("emotional", "floppy-drive", &GOOD[..2], "resolved");
+    assert_eq!(v["grade"], "不合格", "{v}");
+    assert_eq!(v["cap_reason"], "不足 3 轮");
+}
+
+/// A customer type's own weights change the dimensions' maxima, which still add up
+/// to the rubric's 100, so the CSV columns and the card's bars sum to the total.
+#[test]
+fn a_customer_types_weights_are_scaled_to_one_hundred() {
+    for (persona, scenario) in [
+        ("emotional", "floppy-drive"),
+        ("prepared", "swapped-mainboard"),
+        ("influential", "stalled-train"),
+    ] {
+        let (_, v) = scored(persona, scenario, GOOD, "resolved");
+        let dims = v["dimensions"].as_array().unwrap();
+        let max: f64 = dims.iter().map(|d| d["max"].as_f64().unwrap()).sum();
+        assert!((max - 100.0).abs() < 1e-6, "{persona}: {max}");
+        let got: f64 = dims.iter().map(|d| d["score"].as_f64().unwrap()).sum();
+        assert!(
+            (got - v["total"].as_f64().unwrap()).abs() < 0.2,
+            "{persona}"
+        );
+        let empathy = dims.iter().find(|d| d["id"] == "empathy").unwrap();
+        let e = empathy["max"].as_f64().unwrap();
+        if persona == "emotional" {
+            assert!(e > 10.0, "empathy matters most with 感情用事: {e}");
+        } else {
+            assert!(e < 10.0, "{persona}: facts and speed matter more: {e}");
+        }
+    }
 }
