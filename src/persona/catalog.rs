@@ -104,8 +104,7 @@ fn load_checked(
     check_patterns: bool,
 ) -> Result<Persona, Diagnostics> {
     let locator = Locator::new(file, text);
-    let persona: Persona =
-        toml::from_str(text).map_err(|e| Diagnostics(vec![locator.from_toml_error(&e)]))?;
+    let persona: Persona = crate::diag::parse_toml(file, text)?;
     let problems = validate_with(&persona, rubric, check_patterns);
     if problems.is_empty() {
         Ok(persona)

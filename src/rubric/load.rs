@@ -45,8 +45,7 @@ pub fn load_rubric_file(path: &Path) -> Result<Analyser, Diagnostics> {
 /// Parse, validate and compile rubric text; `label` names the file in diagnostics.
 pub fn load_rubric_text(label: &str, text: &str) -> Result<Analyser, Diagnostics> {
     let locator = Locator::new(label, text);
-    let rubric: Rubric =
-        toml::from_str(text).map_err(|e| Diagnostics(vec![locator.from_toml_error(&e)]))?;
+    let rubric: Rubric = crate::diag::parse_toml(label, text)?;
     // Validation and compilation both run so that every problem is reported at once.
     let mut problems = validate(&rubric);
     match Analyser::new(rubric, crate::files::FileText::new(text.to_string())) {
