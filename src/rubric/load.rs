@@ -117,6 +117,17 @@ fn validate(r: &Rubric) -> Vec<Problem> {
         }
         known.insert(id);
     }
+    for id in r.kinds.keys() {
+        let builtin = BUILTIN_KINDS.iter().any(|k| k.0 == id.as_str());
+        if !builtin && is_ident(id) && !r.rules.iter().any(|rule| &rule.kind == id) {
+            out.push(Problem::new(
+                root.key("kinds").key(id),
+                format!(
+                    "声明了信号类型「{id}」，却没有一条规则产生它，学员说什么都触发不了；加一条 kind = \"{id}\" 的 [[rules]];expected a rule of this kind"
+                ),
+            ));
+        }
+    }
     if r.rules.is_empty() {
         out.push(Problem::new(
             root.key("rules"),
@@ -138,8 +149,11 @@ fn validate(r: &Rubric) -> Vec<Problem> {
             out.push(Problem::new(
                 p.key("kind"),
                 format!(
-                    "未知的信号类型「{}」;expected one of {} (or declare it under [kinds])",
+                    "未知的信号类型「{}」{};expected one of {} (or declare it under [kinds])",
                     clip(&rule.kind),
+                    crate::diag::nearest(&rule.kind, known.iter().copied())
+                        .map(|n| format!("\u{FF0C}是不是 `{n}`\u{FF1F}"))
+                        .unwrap_or_default(),
                     known.iter().copied().collect::<Vec<_>>().join(", ")
                 ),
             ));

@@ -194,7 +194,12 @@ fn several_problems_at_once() {
             && err.contains("rules[0].patterns[0]"),
         "{err}"
     );
-    assert!(err.contains("共 3 个问题"), "{err}");
+    // The fourth: with its one rule misspelt, the declared kind `praise` has no rule.
+    assert!(
+        err.contains("kinds.praise") && err.contains("`praise`"),
+        "{err}"
+    );
+    assert!(err.contains("共 4 个问题"), "{err}");
 }
 
 #[test]
