@@ -338,7 +338,26 @@ fn syntax(locator: &Locator<'_>, text: &str, errors: &[toml::de::Error]) -> Vec<
         }
         if lines.insert(line) {
             let field = locator.field_at(offset);
-            out.push(locator.at(offset, &field, &translate_syntax_message(message)));
+            let mut message = translate_syntax_message(message);
+            if message.contains("duplicate key") {
+                let key: String = text[offset..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+                    .take(QUOTE_CHARS)
+                    .collect();
+                let single = format!("[{key}]");
+                let double = format!("[[{key}]]");
+                let mixed = text.lines().any(|l| l.trim_end() == single)
+                    && text.lines().any(|l| l.trim_end() == double);
+                if mixed {
+                    message = format!(
+                        "表头 `{single}` 和 `{double}` 混用了：一组里的每一项都要用两层方括号 {double} 开头;duplicate key `{key}`"
+                    );
+                } else if !key.is_empty() {
+                    message = format!("键 `{key}` {message}");
+                }
+            }
+            out.push(locator.at(offset, &field, &message));
         }
     }
     out.sort_by_key(|d| (d.line, d.column));
@@ -373,7 +392,7 @@ fn translate_syntax_message(m: &str) -> String {
         ("unclosed table", "表头少了结尾的 `]`"),
         (
             "duplicate key",
-            "同一个键写了两次：一个表里每个键只能出现一次",
+            "写了两次：一个表里每个键只能出现一次，删掉其中一行",
         ),
         (
             "invalid unquoted key",

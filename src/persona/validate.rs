@@ -141,8 +141,9 @@ impl Checker<'_> {
                 self.push(
                     at.clone(),
                     format!(
-                        "未知的占位「{{{}}}」;expected one of {}",
+                        "未知的占位「{{{}}}」{};expected one of {}",
                         clip(name),
+                        did_you_mean(name, known.iter().copied()),
                         known
                             .iter()
                             .map(|s| format!("{{{s}}}"))
