@@ -149,3 +149,79 @@ fn long_slips_are_quoted_short() {
         assert!(err.contains("5000"), "{err}");
     }
 }
+
+/// A trainer's persona folder named once in the config file: a session recorded with
+/// one of its personas is listed by `history` and scored by `assess` without
+/// `--persona-dir`, and when the persona is gone both say so, and where they looked.
+#[test]
+fn sessions_with_a_trainers_persona_stay_visible() {
+    let d = common::Dir::new();
+    let mine = d.path().join("mine");
+    d.write("mine/elder.toml", common::starter("elder"));
+    d.write(
+        ".config/peilian/config.toml",
+        format!("persona_dir = {:?}\n", mine.display().to_string()),
+    );
+    let answers = d.write("a.txt", "\u{60A8}\u{597D}\n"); // 您好
+    let sessions = d.sessions_dir();
+    d.cmd()
+        .args(["run", "--persona", "elder", "--trainee", "t", "--answers"])
+        .arg(&answers)
+        .arg("--transcript")
+        .arg(sessions.join("s1.jsonl"))
+        .assert()
+        .success();
+    let out = d
+        .cmd()
+        .args(["history", "--all", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["sessions"][0]["persona"]["id"], "elder", "{v}");
+    d.cmd()
+        .arg("assess")
+        .arg(&sessions)
+        .args(["--out", "report"])
+        .assert()
+        .success();
+
+    // The file has a slip now: the session is reported, naming the file to fix.
+    let broken = common::starter("elder").replacen("anger = 60 ", "anger = \u{516D}\u{5341} ", 1);
+    d.write("mine/elder.toml", &broken);
+    let out = d.cmd().args(["history", "--all"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("elder.toml") && err.contains("persona validate") && err.contains("s1.jsonl"),
+        "{err}"
+    );
+
+    // The folder is no longer configured: the message says how to name it.
+    std::fs::write(d.config_file(), "").unwrap();
+    for args in [&["history", "--all"][..], &["assess", "--out", "report2"]] {
+        let mut c = d.cmd();
+        c.args(args);
+        if args[0] == "assess" {
+            c.arg(&sessions);
+        }
+        let out = c.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{err}");
+        assert!(
+            err.contains(
+                "(\u{7F16}\u{53F7} elder)"
+                    .replace('(', "\u{FF08}")
+                    .replace(')', "\u{FF09}")
+                    .as_str()
+            ) && err.contains("persona_dir")
+                && err.contains("--persona-dir"),
+            "{args:?}: {err}"
+        );
+    }
+}
