@@ -208,6 +208,14 @@ impl<'a> Locator<'a> {
         let mut table: Option<&DeTable<'_>> = Some(tree.get_ref());
         let mut value: Option<&DeValue<'_>> = None;
         for seg in &path.0 {
+            // `[scenarios]` written for `[[scenarios]]` is read as a list of the one
+            // table (see [`parse_toml`]): its item 0 is the table itself.
+            if matches!(seg, Seg::Index(0))
+                && table.is_some()
+                && !std::ptr::eq(table?, tree.get_ref())
+            {
+                continue;
+            }
             let next = match (seg, table, value) {
                 (Seg::Key(k), Some(t), _) => {
                     t.iter()
@@ -291,31 +299,48 @@ fn search_value(v: &DeValue<'_>, at: &FieldPath, offset: usize, best: &mut Optio
 /// Parse a trainer's TOML file into `T`, or report every problem of it at once: the
 /// input-method slips and syntax errors; when the syntax is sound, every type error
 /// against `T`'s schema. `file` names it in the diagnostics.
-pub fn parse_toml<T>(file: &str, text: &str) -> Result<T, Diagnostics>
+///
+/// Type errors whose meaning is plain (`anger = "六十"`) come back beside a `T` that
+/// reads them as meant, so the caller's checks of values run too and the trainer sees
+/// every problem in one go; the caller reports them with its own (see [`all_at_once`]).
+pub fn parse_toml<T>(file: &str, text: &str) -> Result<(T, Vec<Diagnostic>), Diagnostics>
 where
     T: serde::de::DeserializeOwned + schemars::JsonSchema,
 {
     // A sound file pays for one parse; the full report is for a broken one.
     let first = match toml::from_str(text) {
-        Ok(v) => return Ok(v),
+        Ok(v) => return Ok((v, Vec::new())),
         Err(e) => e,
     };
     let locator = Locator::new(file, text);
     let (doc, errors) = DeTable::parse_recoverable(text);
-    let found = if errors.is_empty() {
-        let schema = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default();
-        schema::check(&schema, &doc)
-            .iter()
-            .map(|f| locator.at(f.offset, &f.field.to_string(), &f.message))
-            .collect()
-    } else {
-        syntax(&locator, text, &errors)
-    };
+    if !errors.is_empty() {
+        return Err(Diagnostics(syntax(&locator, text, &errors)));
+    }
+    let schema = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default();
+    let found: Vec<Diagnostic> = schema::check(&schema, &doc)
+        .iter()
+        .map(|f| locator.at(f.offset, &f.field.to_string(), &f.message))
+        .collect();
     if found.is_empty() {
         // The schema walk knows the shapes; serde has the last word on anything else.
         return Err(Diagnostics(vec![locator.from_toml_error(&first)]));
     }
-    Err(Diagnostics(found))
+    match schema::mend(&schema, &doc).and_then(|v| v.try_into::<T>().ok()) {
+        Some(mended) => Ok((mended, found)),
+        None => Err(Diagnostics(found)),
+    }
+}
+
+/// The type errors [`parse_toml`] found and the caller's own problems, as one report;
+/// `Ok` only when there are none.
+pub fn all_at_once(mut found: Vec<Diagnostic>, more: Vec<Diagnostic>) -> Result<(), Diagnostics> {
+    found.extend(more);
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err(Diagnostics(found))
+    }
 }
 
 /// The syntax problems of a file the parser rejected: each slip the scan explains, and

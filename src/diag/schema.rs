@@ -451,6 +451,107 @@ fn kind_zh(v: &DeValue<'_>) -> String {
     }
 }
 
+/// A document with each type error mended the way its writer meant it (`"六十"` is
+/// 60, `"true"` is true, a lone string is a list of one), so the checks of values and
+/// of fields against each other can run beside the type errors. `None` when some
+/// error leaves the meaning in doubt (a missing field, `anger = "很生气"`, a value out
+/// of range): checking a guess would report problems the trainer does not have.
+pub fn mend(schema: &Json, doc: &Spanned<DeTable<'_>>) -> Option<toml::Value> {
+    let w = Walker {
+        root: schema,
+        out: Vec::new(),
+    };
+    w.mend_table(schema, doc.get_ref()).map(toml::Value::Table)
+}
+
+impl<'s> Walker<'s> {
+    fn mend_table(&self, s: &'s Json, t: &DeTable<'_>) -> Option<toml::Table> {
+        let s = self.resolve(s);
+        let props = s.get("properties").and_then(Json::as_object);
+        let extra = s.get("additionalProperties");
+        let mut out = toml::Table::new();
+        for (key, v) in t.iter() {
+            let name: &str = key.get_ref();
+            let schema = match props.and_then(|p| p.get(name)) {
+                Some(ps) => ps,
+                None => match extra {
+                    Some(extra @ Json::Object(_)) => extra,
+                    // An unknown field is left out, as if it had not been written.
+                    _ => continue,
+                },
+            };
+            out.insert(name.to_string(), self.mend_value(schema, v)?);
+        }
+        let required = s.get("required").and_then(Json::as_array);
+        for r in required.into_iter().flatten().filter_map(Json::as_str) {
+            if !out.contains_key(r) {
+                return None;
+            }
+        }
+        Some(out)
+    }
+
+    fn mend_value(&self, s: &'s Json, v: &Spanned<DeValue<'_>>) -> Option<toml::Value> {
+        use toml::Value as V;
+        let s = self.resolve(s);
+        let want = self.want(s);
+        let int = |x: i64| match want {
+            Want::Integer { min, max } => (min..=max).contains(&x).then_some(V::Integer(x)),
+            _ => Some(V::Float(x as f64)),
+        };
+        let number = |text: &str| -> Option<V> {
+            let x: f64 = text.trim().parse().ok()?;
+            match want {
+                Want::Integer { .. } if x.fract() == 0.0 && x.abs() < 1e15 => int(x as i64),
+                Want::Integer { .. } => None,
+                _ => x.is_finite().then_some(V::Float(x)),
+            }
+        };
+        match (want, v.get_ref()) {
+            (Want::Object, DeValue::Table(t)) => self.mend_table(s, t).map(V::Table),
+            (Want::Array, DeValue::Array(items)) => {
+                let item = s.get("items")?;
+                items
+                    .iter()
+                    .map(|x| self.mend_value(item, x))
+                    .collect::<Option<Vec<_>>>()
+                    .map(V::Array)
+            }
+            // `[scenarios]` for `[[scenarios]]`: a list of the one table.
+            (Want::Array, DeValue::Table(_)) | (Want::Array, DeValue::String(_)) => {
+                Some(V::Array(vec![self.mend_value(s.get("items")?, v)?]))
+            }
+            (Want::String, DeValue::String(text)) => {
+                let allowed = choices(s);
+                (allowed.is_empty() || allowed.contains(&text.as_ref()))
+                    .then(|| V::String(text.to_string()))
+            }
+            (Want::String, DeValue::Integer(n)) => Some(V::String(n.as_str().to_string())),
+            (Want::String, DeValue::Float(n)) => Some(V::String(n.as_str().to_string())),
+            (Want::String, DeValue::Boolean(b)) => Some(V::String(b.to_string())),
+            (Want::Integer { .. } | Want::Number, DeValue::Integer(n)) => {
+                let digits: String = n.as_str().chars().filter(|c| *c != '_').collect();
+                int(i64::from_str_radix(&digits, n.radix()).ok()?)
+            }
+            (Want::Integer { .. } | Want::Number, DeValue::Float(f)) => number(f.as_str()),
+            (Want::Integer { .. } | Want::Number, DeValue::String(text)) => {
+                number(&chinese_number(text).unwrap_or_else(|| text.to_string()))
+            }
+            (Want::Boolean, DeValue::Boolean(b)) => Some(V::Boolean(*b)),
+            (Want::Boolean, DeValue::String(text)) => {
+                let b = chinese_bool(text).or(match text.trim().to_lowercase().as_str() {
+                    "true" | "yes" => Some("true"),
+                    "false" | "no" => Some("false"),
+                    _ => None,
+                })?;
+                Some(V::Boolean(b == "true"))
+            }
+            (Want::Any, _) => None,
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -461,5 +562,33 @@ mod tests {
         assert_eq!(nearest("walkout_at", known), Some("walk_out_at"));
         assert_eq!(nearest("patinece", known), Some("patience"));
         assert_eq!(nearest("colour", known), None);
+    }
+
+    #[test]
+    fn mends_what_is_plain_and_nothing_in_doubt() {
+        #[derive(schemars::JsonSchema, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct T {
+            n: u32,
+            b: bool,
+            list: Vec<String>,
+        }
+        let schema = serde_json::to_value(schemars::schema_for!(T)).unwrap();
+        let doc =
+            DeTable::parse("n = \"\u{516D}\u{5341}\"\nb = \"true\"\nlist = \"x\"\nextra = 1\n")
+                .unwrap();
+        let v = mend(&schema, &doc).unwrap();
+        assert_eq!(v["n"].as_integer(), Some(60));
+        assert_eq!(v["b"].as_bool(), Some(true));
+        assert_eq!(v["list"][0].as_str(), Some("x"));
+        assert!(v.get("extra").is_none());
+        for doubt in [
+            "n = \"x\"\nb = true\nlist = []\n",
+            "n = -1\nb = true\nlist = []\n",
+            "b = true\nlist = []\n",
+        ] {
+            let doc = DeTable::parse(doubt).unwrap();
+            assert!(mend(&schema, &doc).is_none(), "{doubt}");
+        }
     }
 }

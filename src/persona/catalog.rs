@@ -107,15 +107,10 @@ fn load_checked(
     check_patterns: bool,
 ) -> Result<Persona, Diagnostics> {
     let locator = Locator::new(file, text);
-    let persona: Persona = crate::diag::parse_toml(file, text)?;
+    let (persona, found) = crate::diag::parse_toml::<Persona>(file, text)?;
     let problems = validate_with(&persona, rubric, check_patterns);
-    if problems.is_empty() {
-        Ok(persona)
-    } else {
-        Err(Diagnostics(
-            problems.iter().map(|p| locator.locate(p)).collect(),
-        ))
-    }
+    crate::diag::all_at_once(found, problems.iter().map(|p| locator.locate(p)).collect())?;
+    Ok(persona)
 }
 
 /// Load and validate one persona file from disk.

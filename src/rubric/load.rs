@@ -45,17 +45,16 @@ pub fn load_rubric_file(path: &Path) -> Result<Analyser, Diagnostics> {
 /// Parse, validate and compile rubric text; `label` names the file in diagnostics.
 pub fn load_rubric_text(label: &str, text: &str) -> Result<Analyser, Diagnostics> {
     let locator = Locator::new(label, text);
-    let rubric: Rubric = crate::diag::parse_toml(label, text)?;
+    let (rubric, mut found) = crate::diag::parse_toml::<Rubric>(label, text)?;
     // Validation and compilation both run so that every problem is reported at once.
     let mut problems = validate(&rubric);
     match Analyser::new(rubric, crate::files::FileText::new(text.to_string())) {
-        Ok(a) if problems.is_empty() => return Ok(a),
+        Ok(a) if problems.is_empty() && found.is_empty() => return Ok(a),
         Ok(_) => {}
         Err(p) => problems.extend(p),
     }
-    Err(Diagnostics(
-        problems.iter().map(|p| locator.locate(p)).collect(),
-    ))
+    found.extend(problems.iter().map(|p| locator.locate(p)));
+    Err(Diagnostics(found))
 }
 
 /// Checks that need no compiled patterns; pattern syntax is checked while compiling.

@@ -79,6 +79,8 @@ P = [
  ("38-duplicate-key", [('summary = "一句话说明这类客户"', 'summary = "一句话说明这类客户"\nsummary = "又写了一次"')]),
  ("39-number-where-text", [('industry = "行业"', 'industry = 12315')]),
  ("40-zero-count", [('after_turn = 1', 'after_turn = 1\ncount = 0')]),
+ ("41-type-and-value-problems-at-once", [('anger = 60 ', 'anger = "九十五" '), ('walk_out_at = 100', 'walk_out_at = 90'), ('closing = ["行,那我等你们的消息。"]', 'closing = []'), ('accept = true', 'accept = "是"')]),
+ ("42-single-brackets-and-a-bad-slot", [('[[scenarios]]\nid = "example"', '[scenarios]\nid = "example"'), ('answer = "单号是{order}。"', 'answer = "单号是{odrer}。"')]),
 ]
 R = [
  ("01-fullwidth-comma-in-patterns", [('patterns = ["不归我管"]', 'patterns = ["不归我管"，"找别人去"]')]),
