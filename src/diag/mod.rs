@@ -463,6 +463,32 @@ fn translate_serde_message(m: &str) -> String {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// The starter persona with a slip or a stray value anywhere: loading it never
+        /// panics, and what it says fits on a screen.
+        #[test]
+        fn a_slip_anywhere_in_a_persona_is_reported_not_a_panic(
+            at in 0usize..6000,
+            slip in proptest::sample::select(vec![
+                "\u{FF0C}", "\u{FF1A}", "\u{FF1D}", "\u{201C}", "\"", "'", "[", "]", "{",
+                "\u{516D}\u{5341}", "\n", "=", "\\", "#", "\n[mood]\n", "\"x\"", "-1",
+            ]),
+        ) {
+            let mut text = include_str!("../persona/starter.toml").replace("{id}", "t");
+            let mut at = at.min(text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            text.insert_str(at, slip);
+            let rubric = crate::rubric::default_rubric();
+            if let Err(d) = crate::persona::load_persona_text("t.toml", &text, rubric) {
+                proptest::prop_assert!(!d.0.is_empty());
+                proptest::prop_assert!(d.to_string().len() < 200_000);
+            }
+        }
+    }
+
     #[test]
     fn line_col_counts_chars_not_bytes() {
         let t = "a = 1\n名字 = \"x\"\n";

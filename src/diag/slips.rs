@@ -378,11 +378,11 @@ fn digit(c: char) -> Option<u8> {
     })
 }
 
-fn chinese_int(s: &str) -> Option<u32> {
+fn chinese_int(s: &str) -> Option<u64> {
     if s.is_empty() {
         return None;
     }
-    let (mut total, mut pending) = (0u32, None::<u32>);
+    let (mut total, mut pending) = (0u64, None::<u64>);
     let mut any_unit = false;
     for c in s.chars() {
         let unit = match c {
@@ -390,19 +390,19 @@ fn chinese_int(s: &str) -> Option<u32> {
             '\u{767E}' => 100,  // 百
             '\u{5343}' => 1000, // 千
             _ => {
-                if pending.is_some() && !any_unit {
+                let d = u64::from(digit(c)?);
+                pending = Some(match pending {
                     // 六零 digit by digit
-                    pending = Some(pending? * 10 + u32::from(digit(c)?));
-                } else {
-                    pending = Some(u32::from(digit(c)?));
-                }
+                    Some(p) if !any_unit => p.checked_mul(10)?.checked_add(d)?,
+                    _ => d,
+                });
                 continue;
             }
         };
         any_unit = true;
-        total += pending.take().unwrap_or(1) * unit;
+        total = total.checked_add(pending.take().unwrap_or(1).checked_mul(unit)?)?;
     }
-    Some(total + pending.unwrap_or(0))
+    total.checked_add(pending.unwrap_or(0))
 }
 
 /// A number in full-width digits (６０), in ASCII.
@@ -449,6 +449,18 @@ mod tests {
             .collect()
     }
 
+    proptest::proptest! {
+        /// Whatever a trainer pastes, the scan ends, never panics, and says little.
+        #[test]
+        fn any_text_is_scanned_without_panic(t in "[a-z =\"'\\[\\]{},:#\n\\\\\u{FF0C}\u{FF1A}\u{FF1D}\u{201C}\u{201D}\u{2018}\u{2019}\u{3001}\u{3010}\u{3011}\u{3000}\u{516D}\u{5341}\u{4E5D}\u{FF16}\u{5F88}]{0,200}") {
+            let slips = scan(&t);
+            proptest::prop_assert!(slips.len() <= MAX_SLIPS);
+            for s in slips {
+                proptest::prop_assert!(t.is_char_boundary(s.offset.min(t.len())));
+            }
+        }
+    }
+
     #[test]
     fn chinese_numbers() {
         for (s, n) in [
@@ -464,6 +476,10 @@ mod tests {
             assert_eq!(chinese_number(s).as_deref(), Some(n), "{s}");
         }
         assert_eq!(chinese_number("很生气"), None);
+        assert_eq!(
+            chinese_number("九九九九九九九九九九九九").as_deref(),
+            Some("999999999999")
+        );
     }
 
     #[test]
