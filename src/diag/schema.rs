@@ -130,6 +130,8 @@ impl<'s> Walker<'s> {
         let s = self.resolve(s);
         let props = s.get("properties").and_then(Json::as_object);
         let extra = s.get("additionalProperties");
+        // A missing field that a misspelt one stands for is said once, at the misspelling.
+        let mut meant = Vec::new();
         for (key, v) in t.iter() {
             let name: &str = key.get_ref();
             let here = at.key(name);
@@ -137,6 +139,8 @@ impl<'s> Walker<'s> {
                 Some(ps) => self.value(ps, v, &here, key.span().start),
                 None => match extra {
                     Some(Json::Bool(false)) => {
+                        let known = props.into_iter().flat_map(|p| p.keys().map(String::as_str));
+                        meant.extend(nearest(name, known));
                         let msg = self.unknown(s, name, at);
                         self.push(key.span().start, &here, msg);
                     }
@@ -149,7 +153,7 @@ impl<'s> Walker<'s> {
         }
         if let Some(required) = s.get("required").and_then(Json::as_array) {
             for r in required.iter().filter_map(Json::as_str) {
-                if !t.iter().any(|(k, _)| k.get_ref().as_ref() == r) {
+                if !t.iter().any(|(k, _)| k.get_ref().as_ref() == r) && !meant.contains(&r) {
                     let place = if at.0.is_empty() {
                         "文件开头（第一个 [表] 之前）".to_string()
                     } else {
