@@ -172,7 +172,7 @@ impl<'a> Locator<'a> {
     pub fn new(file: impl Into<String>, text: &'a str) -> Self {
         Self {
             file: file.into(),
-            text,
+            text: without_bom(text),
             tree: std::cell::OnceCell::new(),
         }
     }
@@ -307,6 +307,8 @@ pub fn parse_toml<T>(file: &str, text: &str) -> Result<(T, Vec<Diagnostic>), Dia
 where
     T: serde::de::DeserializeOwned + schemars::JsonSchema,
 {
+    // Notepad saves "UTF-8 with BOM"; the mark is invisible and not TOML.
+    let text = without_bom(text);
     // A sound file pays for one parse; the full report is for a broken one.
     let first = match toml::from_str(text) {
         Ok(v) => return Ok((v, Vec::new())),
@@ -343,6 +345,12 @@ pub fn all_at_once(mut found: Vec<Diagnostic>, more: Vec<Diagnostic>) -> Result<
     }
 }
 
+/// `text` without the byte-order mark some editors put first: positions are counted
+/// as an editor shows them, without it.
+fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{FEFF}').unwrap_or(text)
+}
+
 /// The syntax problems of a file the parser rejected: each slip the scan explains, and
 /// the parser's errors on the other lines (one a line: after the first error of a line
 /// the parser's recovery reports echoes of it).
@@ -353,12 +361,19 @@ fn syntax(locator: &Locator<'_>, text: &str, errors: &[toml::de::Error]) -> Vec<
         .map(|s| locator.at(s.offset, "", &s.message))
         .collect();
     let mut lines: std::collections::HashSet<usize> = out.iter().map(|d| d.line).collect();
+    // Past a list left open, the parser reads every line as one of its items.
+    let echoes_from = slips
+        .iter()
+        .filter(|s| s.cascades)
+        .map(|s| s.offset)
+        .min()
+        .unwrap_or(usize::MAX);
     for e in errors {
         let offset = e.span().map_or(0, |s| s.start);
         let (line, _) = line_col(text, offset);
         let message = e.message().trim();
         // An unclosed bracket or string at the end is the echo of an earlier slip.
-        if !slips.is_empty() && message.starts_with("unclosed") {
+        if (!slips.is_empty() && message.starts_with("unclosed")) || offset >= echoes_from {
             continue;
         }
         if lines.insert(line) {

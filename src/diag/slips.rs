@@ -16,12 +16,16 @@ use super::clip;
 pub struct Slip {
     pub offset: usize,
     pub message: String,
+    /// Whether the parser's errors after this one are its echoes (an array left open
+    /// swallows the lines below it).
+    pub cascades: bool,
 }
 
 /// What the scan is inside of.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Bracket {
-    Array,
+    /// An array, opened at this byte offset.
+    Array(usize),
     Inline,
 }
 
@@ -55,12 +59,16 @@ const MAX_SLIPS: usize = 50;
 impl Scanner<'_> {
     fn push(&mut self, offset: usize, message: String) {
         if self.out.len() < MAX_SLIPS {
-            self.out.push(Slip { offset, message });
+            self.out.push(Slip {
+                offset,
+                message,
+                cascades: false,
+            });
         }
     }
 
     fn in_array(&self) -> bool {
-        self.stack.last() == Some(&Bracket::Array)
+        matches!(self.stack.last(), Some(Bracket::Array(_)))
     }
 
     fn run(&mut self) {
@@ -80,11 +88,24 @@ impl Scanner<'_> {
             match c {
                 '\n' => {
                     self.line_has_eq = false;
-                    if self.stack.is_empty() {
+                    self.missing_value(i);
+                    if let Some(Bracket::Array(open)) = self.stack.last().copied()
+                        && starts_entry(&text[next..])
+                    {
+                        self.push(
+                            open,
+                            "列表少了结尾的 `]`：这个列表到下一个键之前都没有结束，在最后一项后面补上 `]`;expected `]`"
+                                .into(),
+                        );
+                        if let Some(last) = self.out.last_mut() {
+                            last.cascades = true;
+                        }
+                        self.stack.clear();
                         self.value_next = false;
                     }
                 }
                 '#' => {
+                    self.missing_value(i);
                     i += rest.find('\n').unwrap_or(rest.len());
                     continue;
                 }
@@ -97,7 +118,7 @@ impl Scanner<'_> {
                     self.value_next = true;
                 }
                 '[' if self.line_has_eq || !self.stack.is_empty() => {
-                    self.stack.push(Bracket::Array);
+                    self.stack.push(Bracket::Array(i));
                     self.value_next = true;
                 }
                 '{' => {
@@ -126,6 +147,19 @@ impl Scanner<'_> {
                 }
             }
             i = next;
+        }
+    }
+
+    /// An `=` with nothing after it on its line (outside a list, where a value may
+    /// follow on the next line).
+    fn missing_value(&mut self, i: usize) {
+        if self.value_next && self.stack.is_empty() {
+            self.value_next = false;
+            self.push(
+                i,
+                "等号后面少了值：写上这个字段的值，例如数字 60 或带英文双引号的 \"文字\";expected a value after `=`"
+                    .into(),
+            );
         }
     }
 
@@ -173,7 +207,7 @@ impl Scanner<'_> {
             }
             '\u{FF3B}' | '\u{3010}' => {
                 if self.line_has_eq || !self.stack.is_empty() {
-                    self.stack.push(Bracket::Array);
+                    self.stack.push(Bracket::Array(i));
                     self.value_next = true;
                 }
                 "方括号要用英文的 `[`，这里是中文括号;expected `[`"
@@ -216,7 +250,7 @@ impl Scanner<'_> {
             match bytes[j] {
                 b'\\' if quote == '"' => j += 2,
                 b'\n' => break,
-                b if b == quote as u8 => return j + 1,
+                b if b == quote as u8 => return self.after_string(j, quote),
                 _ => j += 1,
             }
         }
@@ -237,6 +271,33 @@ impl Scanner<'_> {
         };
         self.push(i, message);
         end
+    }
+
+    /// After a string closed at `close`: text that goes on behind it on the line means
+    /// the quote at `close` was meant inside the string. Where the scan goes on.
+    fn after_string(&mut self, close: usize, quote: char) -> usize {
+        let text = self.text;
+        let rest = &text[close + 1..];
+        let line_end = rest.find('\n').map_or(text.len(), |p| close + 1 + p);
+        let follows = rest.trim_start_matches([' ', '\t']).chars().next();
+        let fine = follows.is_none_or(|c| {
+            matches!(c, ',' | ']' | '}' | '#' | '=' | '.' | '\r' | '\n') || is_wide_mark(c)
+        });
+        if fine {
+            return close + 1;
+        }
+        let escaped = if quote == '"' {
+            "，或写成 `\\\"`"
+        } else {
+            ""
+        };
+        self.push(
+            close,
+            format!(
+                "文字中间有一个英文引号 `{quote}`，文字到这里就被当作结束了：文字里的引号请用中文引号「」{escaped};a quote inside a string ends it"
+            ),
+        );
+        line_end
     }
 
     /// A value that is not TOML at `i`: Chinese text or a Chinese number without
@@ -297,6 +358,33 @@ fn is_wide_mark(c: char) -> bool {
             | '\u{FF1D}'
             | '\u{FF1A}'
     )
+}
+
+/// Whether a line (the text from its start) begins a new entry: a table header or a
+/// `key =`. Inside an open list that means the list was never closed.
+fn starts_entry(rest: &str) -> bool {
+    let line = rest.split('\n').next().unwrap_or("");
+    let line = line.split('#').next().unwrap_or("").trim();
+    let bare = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '))
+    };
+    if let Some(inner) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+        let inner = inner
+            .strip_prefix('[')
+            .and_then(|l| l.strip_suffix(']'))
+            .unwrap_or(inner);
+        return bare(inner)
+            && inner
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic());
+    }
+    match line.split_once('=') {
+        Some((key, _)) => bare(key.trim()) && key.starts_with(|c: char| c.is_ascii_alphabetic()),
+        None => false,
+    }
 }
 
 /// After an opening curly quote: past its closing one on the same line (the text

@@ -127,6 +127,25 @@ fn sound_files_have_no_messages() {
     );
 }
 
+/// Notepad saves "UTF-8 with BOM": the invisible mark is no error, and positions are
+/// counted as the editor shows them.
+#[test]
+fn a_byte_order_mark_is_no_error() {
+    let d = common::Dir::new();
+    d.write("t.toml", format!("\u{FEFF}{}", common::starter("t")));
+    d.cmd()
+        .args(["persona", "validate", "t.toml"])
+        .assert()
+        .success();
+    d.write("t.toml", "\u{FEFF}id = \u{516D}\n");
+    let out = d
+        .cmd()
+        .args(["persona", "validate", "t.toml"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("t.toml:1:6: "));
+}
+
 /// Text a trainer pasted is quoted at most 80 characters long, even in the slips'
 /// messages (an unquoted paragraph, a string that never closes).
 #[test]

@@ -80,6 +80,9 @@ P = [
  ("39-number-where-text", [('industry = "行业"', 'industry = 12315')]),
  ("40-zero-count", [('after_turn = 1', 'after_turn = 1\ncount = 0')]),
  ("41-type-and-value-problems-at-once", [('anger = 60 ', 'anger = "九十五" '), ('walk_out_at = 100', 'walk_out_at = 90'), ('closing = ["行,那我等你们的消息。"]', 'closing = []'), ('accept = true', 'accept = "是"')]),
+ ("43-list-without-closing-bracket", [('venting = ["我到现在还是很生气。"]', 'venting = ["我到现在还是很生气。"')]),
+ ("44-quote-inside-text", [('brief = "来电客户是谁', 'brief = "来电客户说"我要投诉"，是谁')]),
+ ("45-missing-value", [('trust = ', 'trust =  # ')]),
  ("42-single-brackets-and-a-bad-slot", [('[[scenarios]]\nid = "example"', '[scenarios]\nid = "example"'), ('answer = "单号是{order}。"', 'answer = "单号是{odrer}。"')]),
 ]
 R = [
@@ -98,6 +101,7 @@ R = [
  ("13-decimal-version", [('version = 1\n', 'version = 1.5\n')]),
  ("14-several-at-once", [('kind = "forbidden"', 'kind = "forbiden"'), ('weight = 2', 'weight = "二"'), ('version = 1\n', 'version = 1\nversoin = 2\n')]),
  ("15-grades-out-of-order", [('{ name = "合格", min = 60 }', '{ name = "合格", min = 95 }')]),
+ ("17-list-without-closing-bracket", [('patterns = ["您真专业"]', 'patterns = ["您真专业",\n  "您说得对"')]),
  ("16-chinese-colon-in-table", [('[scoring]\n', '[scoring]\nviolation_points：5\n')]),
 ]
 for d, base, cases in [('persona', starter, P), ('rubric', rubric, R)]:
