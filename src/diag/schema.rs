@@ -338,10 +338,12 @@ fn header(at: &FieldPath) -> String {
 /// (`walkout_at` → `walk_out_at`), never the name itself.
 pub fn nearest<'k>(name: &str, known: impl IntoIterator<Item = &'k str>) -> Option<&'k str> {
     let name_l = name.to_lowercase();
-    let limit = (name.chars().count() / 3).max(2);
+    // A third of the name, so `id` is not offered for any two letters; a swapped pair
+    // (`patinece`) counts as one edit.
+    let limit = (name.chars().count() / 3).max(1);
     known
         .into_iter()
-        .map(|k| (strsim::levenshtein(&name_l, k), k))
+        .map(|k| (strsim::damerau_levenshtein(&name_l, k), k))
         .filter(|(d, k)| *d <= limit && *k != name)
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
@@ -566,6 +568,7 @@ mod tests {
         assert_eq!(nearest("walkout_at", known), Some("walk_out_at"));
         assert_eq!(nearest("patinece", known), Some("patience"));
         assert_eq!(nearest("colour", known), None);
+        assert_eq!(nearest("xy", ["id"]), None);
     }
 
     #[test]

@@ -58,11 +58,15 @@ const MAX_SLIPS: usize = 50;
 
 impl Scanner<'_> {
     fn push(&mut self, offset: usize, message: String) {
+        self.push_slip(offset, message, false);
+    }
+
+    fn push_slip(&mut self, offset: usize, message: String, cascades: bool) {
         if self.out.len() < MAX_SLIPS {
             self.out.push(Slip {
                 offset,
                 message,
-                cascades: false,
+                cascades,
             });
         }
     }
@@ -92,14 +96,12 @@ impl Scanner<'_> {
                     if let Some(Bracket::Array(open)) = self.stack.last().copied()
                         && starts_entry(&text[next..])
                     {
-                        self.push(
+                        self.push_slip(
                             open,
                             "列表少了结尾的 `]`：这个列表到下一个键之前都没有结束，在最后一项后面补上 `]`;expected `]`"
                                 .into(),
+                            true,
                         );
-                        if let Some(last) = self.out.last_mut() {
-                            last.cascades = true;
-                        }
                         self.stack.clear();
                         self.value_next = false;
                     }
