@@ -5,8 +5,8 @@
 //! This module knows TOML positions but nothing about personas or rubrics; the loaders
 //! produce [`Problem`]s with a field path and this module turns paths into positions.
 //! [`parse_toml`] is the one way a trainer's file becomes typed data: the slips of a
-//! Chinese input method ([`slips`]), every syntax error the parser can recover from,
-//! and every type error against the format's schema ([`schema`]), all at once.
+//! Chinese input method (`slips`), every syntax error the parser can recover from,
+//! and every type error against the format's schema (`schema`), all at once.
 
 mod schema;
 mod slips;
