@@ -58,3 +58,5 @@ mod scripts;
 mod shipped;
 #[path = "suite/snapshots.rs"]
 mod snapshots;
+#[path = "suite/trainer_errors.rs"]
+mod trainer_errors;

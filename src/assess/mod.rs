@@ -90,9 +90,7 @@ fn persona_of<'c>(
     catalog
         .resolve(&h.persona.id, Some(&h.scenario))
         .map_err(|e| match e {
-            Unresolved::Persona { name, .. } => format!(
-                "记录里的客户「{name}」不在当前的客户画像里；用 --persona-dir 指向它所在的目录"
-            ),
+            Unresolved::Persona { .. } => catalog.missing(&h.persona.id, &h.persona.name),
             Unresolved::Scenario {
                 persona_id,
                 scenario,

@@ -61,6 +61,9 @@ pub struct Entry {
 pub struct Catalog {
     entries: Vec<Entry>,
     skipped: Vec<Diagnostic>,
+    /// The persona folder searched, if any: a session whose persona is missing says
+    /// where it was looked for.
+    dir: Option<PathBuf>,
 }
 
 /// The embedded personas; their patterns are checked by the test suite, the kinds
@@ -104,16 +107,10 @@ fn load_checked(
     check_patterns: bool,
 ) -> Result<Persona, Diagnostics> {
     let locator = Locator::new(file, text);
-    let persona: Persona =
-        toml::from_str(text).map_err(|e| Diagnostics(vec![locator.from_toml_error(&e)]))?;
+    let (persona, found) = crate::diag::parse_toml::<Persona>(file, text)?;
     let problems = validate_with(&persona, rubric, check_patterns);
-    if problems.is_empty() {
-        Ok(persona)
-    } else {
-        Err(Diagnostics(
-            problems.iter().map(|p| locator.locate(p)).collect(),
-        ))
-    }
+    crate::diag::all_at_once(found, problems.iter().map(|p| locator.locate(p)).collect())?;
+    Ok(persona)
 }
 
 /// Load and validate one persona file from disk.
@@ -260,7 +257,41 @@ impl Catalog {
                 }
             }
         }
-        Ok(Self { entries, skipped })
+        Ok(Self {
+            entries,
+            skipped,
+            dir: dir.map(Path::to_path_buf),
+        })
+    }
+
+    /// What to tell a trainer whose recorded session names a persona (`id`, called
+    /// `name` in the record) that is not here: where it was looked for, whether its
+    /// file was left out for errors, and how to point the program at it.
+    pub fn missing(&self, id: &str, name: &str) -> String {
+        let mut msg = format!(
+            "这场练习用的客户「{}」（编号 {}）不在当前的客户画像里",
+            clip(name),
+            clip(id)
+        );
+        let broken: Vec<&str> = self
+            .skipped
+            .iter()
+            .map(|d| d.file.as_str())
+            .filter(|f| Path::new(f).file_stem().is_some_and(|s| s == id))
+            .collect();
+        match (&self.dir, broken.first()) {
+            (_, Some(file)) => msg.push_str(&format!(
+                "：它的文件 {file} 有错误，已被跳过；用 `peilian persona validate {file}` 查看并改好"
+            )),
+            (Some(dir), None) => msg.push_str(&format!(
+                "（已在客户画像目录 {} 里找过）：把它的文件放进这个目录，或用 --persona-dir 指向它所在的目录",
+                dir.display()
+            )),
+            (None, None) => msg.push_str(
+                "（现在没有设客户画像目录）：在配置文件里写 persona_dir = \"客户画像所在的目录\"（`peilian config path` 显示配置文件在哪），或用 --persona-dir 指定",
+            ),
+        }
+        msg
     }
 
     /// Problems of the files of the persona folder that were left out, each naming its

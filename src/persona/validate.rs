@@ -79,12 +79,22 @@ impl Checker<'_> {
             self.push(
                 at,
                 format!(
-                    "未知的信号类型「{}」;expected one of {}",
+                    "未知的信号类型「{}」{};expected one of {}",
                     clip(k),
+                    did_you_mean(k, known.iter().copied()),
                     known.join(", ")
                 ),
             );
         }
+    }
+
+    /// Whether anything a trainee says can produce `kind`: an act of the reading, or a
+    /// rule of the rubric. A kind declared under `[kinds]` with no rule never fires.
+    fn producible(&self, kind: &str) -> bool {
+        crate::reading::Act::ALL
+            .iter()
+            .any(|a| crate::rubric::kind_of_act(*a) == kind)
+            || self.rubric.rubric().rules.iter().any(|r| r.kind == kind)
     }
 
     /// Each pattern compiled as the engine compiles it (same builder, same limits),
@@ -131,8 +141,9 @@ impl Checker<'_> {
                 self.push(
                     at.clone(),
                     format!(
-                        "未知的占位「{{{}}}」;expected one of {}",
+                        "未知的占位「{{{}}}」{};expected one of {}",
                         clip(name),
+                        did_you_mean(name, known.iter().copied()),
                         known
                             .iter()
                             .map(|s| format!("{{{s}}}"))
@@ -213,10 +224,11 @@ impl Checker<'_> {
             let rp = root.key("reactions").key(key);
             if !self.rubric.knows_kind(key) && !EVENTS.contains(&key.as_str()) {
                 let kinds: Vec<&str> = self.rubric.kinds().iter().map(|k| k.id.as_str()).collect();
+                let near = did_you_mean(key, kinds.iter().copied().chain(EVENTS));
                 self.push(
                     rp.clone(),
                     format!(
-                        "未知的信号类型或事件「{}」;expected a signal kind ({}) or an event ({})",
+                        "未知的信号类型或事件「{}」{near};expected a signal kind ({}) or an event ({})",
                         clip(key),
                         kinds.join(", "),
                         EVENTS.join(", ")
@@ -274,7 +286,10 @@ impl Checker<'_> {
                 );
             }
             if n.count == 0 {
-                self.push(np.key("count"), "expected an integer of at least 1");
+                self.push(
+                    np.key("count"),
+                    "至少要 1 轮，写 count = 1 或更大;expected an integer of at least 1",
+                );
             }
             if let Some(by) = n.by_turn
                 && by < n.after_turn.max(1)
@@ -349,6 +364,10 @@ impl Checker<'_> {
             }
             let mut own: BTreeSet<&str> = BUILTIN_SLOTS.into_iter().collect();
             own.extend(s.slots.keys().map(String::as_str));
+            for (j, line) in s.opening.iter().enumerate() {
+                self.slots(sp.key("opening").index(j), line, &own);
+            }
+            self.channel_opening(p, s, &sp);
             let mut fact_ids = HashSet::new();
             for (j, f) in s.facts.iter().enumerate() {
                 let fp = sp.key("facts").index(j);
@@ -439,7 +458,10 @@ impl Checker<'_> {
                 );
             }
             if c.lines.is_empty() {
-                self.push(cp.key("lines"), "expected at least one trainee line");
+                self.push(
+                    cp.key("lines"),
+                    "自检至少要有一句学员台词：写 lines = [\"您好……\"];expected at least one trainee line",
+                );
             }
         }
     }
@@ -464,8 +486,29 @@ impl Checker<'_> {
         else {
             return;
         };
+        let normal = (i64::from(p.mood.patience) + i64::from(p.difficulty.normal.patience)).max(1);
         for (i, n) in p.needs.iter().enumerate() {
             let np = FieldPath::root().key("needs").index(i);
+            let known = n.any.iter().all(|k| self.rubric.knows_kind(k));
+            if !n.any.is_empty() && known && !n.any.iter().any(|k| self.producible(k)) {
+                self.push(
+                    np.key("any"),
+                    format!(
+                        "学员说什么都触发不了 {}：读句不会读出这类，规则里也没有这类的规则，这个需求永远满足不了；换成内置的类型，或在规则文件里为它写规则;expected a kind some act or rule produces",
+                        n.any.join("、")
+                    ),
+                );
+            }
+            if let Some(by) = n.by_turn
+                && i64::from(by) > normal
+            {
+                self.push(
+                    np.key("by_turn"),
+                    format!(
+                        "期限第 {by} 轮比客户的耐心还长（普通难度只等 {normal} 轮），这个期限不起作用；写 {normal} 以内的轮数;expected by_turn ≤ patience"
+                    ),
+                );
+            }
             let earliest = i64::from(n.after_turn.max(1)) + i64::from(n.count.max(1)) - 1;
             if earliest > patience {
                 self.push(
@@ -488,5 +531,50 @@ impl Checker<'_> {
                 );
             }
         }
+    }
+}
+
+/// 「，是不是 `x`？」 for a name near a known one, else nothing.
+fn did_you_mean<'k>(name: &str, known: impl IntoIterator<Item = &'k str>) -> String {
+    crate::diag::nearest(name, known)
+        .map(|n| format!("\u{FF0C}是不是 `{n}`\u{FF1F}"))
+        .unwrap_or_default()
+}
+
+/// Words only a caller says: a customer at a counter or in a chat does not say them.
+const PHONE_CUES: [&str; 3] = [
+    "\u{5582}",
+    "\u{8FD9}\u{4E2A}\u{7535}\u{8BDD}",
+    "\u{8FD9}\u{901A}\u{7535}\u{8BDD}",
+]; // 喂 这个电话 这通电话
+
+impl Checker<'_> {
+    /// A scenario at a counter or in a chat without openings of its own opens with the
+    /// persona's `opening` lines: none of them may be a phone call's (「喂？」).
+    fn channel_opening(&mut self, p: &Persona, s: &super::Scenario, at: &FieldPath) {
+        if s.channel == super::Channel::Phone || !s.opening.is_empty() {
+            return;
+        }
+        let Some((i, line)) = p
+            .lines
+            .opening
+            .iter()
+            .enumerate()
+            .find(|(_, l)| PHONE_CUES.iter().any(|c| l.contains(c)))
+        else {
+            return;
+        };
+        let channel = match s.channel {
+            super::Channel::Counter => "到店（counter）",
+            _ => "在线聊天（chat）",
+        };
+        self.push(
+            at.key("channel"),
+            format!(
+                "这个场景的渠道是{channel}，却没有自己的开场白，会用 [lines] 的开场白，其中第 {} 句「{}」是打电话的说法；在这个场景里加上 opening = [\"……\"];expected the scenario's own `opening` for this channel",
+                i + 1,
+                clip(line)
+            ),
+        );
     }
 }

@@ -45,18 +45,16 @@ pub fn load_rubric_file(path: &Path) -> Result<Analyser, Diagnostics> {
 /// Parse, validate and compile rubric text; `label` names the file in diagnostics.
 pub fn load_rubric_text(label: &str, text: &str) -> Result<Analyser, Diagnostics> {
     let locator = Locator::new(label, text);
-    let rubric: Rubric =
-        toml::from_str(text).map_err(|e| Diagnostics(vec![locator.from_toml_error(&e)]))?;
+    let (rubric, mut found) = crate::diag::parse_toml::<Rubric>(label, text)?;
     // Validation and compilation both run so that every problem is reported at once.
     let mut problems = validate(&rubric);
     match Analyser::new(rubric, crate::files::FileText::new(text.to_string())) {
-        Ok(a) if problems.is_empty() => return Ok(a),
+        Ok(a) if problems.is_empty() && found.is_empty() => return Ok(a),
         Ok(_) => {}
         Err(p) => problems.extend(p),
     }
-    Err(Diagnostics(
-        problems.iter().map(|p| locator.locate(p)).collect(),
-    ))
+    found.extend(problems.iter().map(|p| locator.locate(p)));
+    Err(Diagnostics(found))
 }
 
 /// Checks that need no compiled patterns; pattern syntax is checked while compiling.
@@ -118,6 +116,17 @@ fn validate(r: &Rubric) -> Vec<Problem> {
         }
         known.insert(id);
     }
+    for id in r.kinds.keys() {
+        let builtin = BUILTIN_KINDS.iter().any(|k| k.0 == id.as_str());
+        if !builtin && is_ident(id) && !r.rules.iter().any(|rule| &rule.kind == id) {
+            out.push(Problem::new(
+                root.key("kinds").key(id),
+                format!(
+                    "声明了信号类型「{id}」，却没有一条规则产生它，学员说什么都触发不了；加一条 kind = \"{id}\" 的 [[rules]];expected a rule of this kind"
+                ),
+            ));
+        }
+    }
     if r.rules.is_empty() {
         out.push(Problem::new(
             root.key("rules"),
@@ -139,8 +148,11 @@ fn validate(r: &Rubric) -> Vec<Problem> {
             out.push(Problem::new(
                 p.key("kind"),
                 format!(
-                    "未知的信号类型「{}」;expected one of {} (or declare it under [kinds])",
+                    "未知的信号类型「{}」{};expected one of {} (or declare it under [kinds])",
                     clip(&rule.kind),
+                    crate::diag::nearest(&rule.kind, known.iter().copied())
+                        .map(|n| format!("\u{FF0C}是不是 `{n}`\u{FF1F}"))
+                        .unwrap_or_default(),
                     known.iter().copied().collect::<Vec<_>>().join(", ")
                 ),
             ));

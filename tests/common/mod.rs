@@ -184,3 +184,8 @@ pub const GOOD_SESSION: &[(&str, &[&str])] = &[
         &["heard", "assured"],
     ),
 ];
+
+/// How a diagnostic names its field after the position: `（mood.anger）：`.
+pub fn field(path: &str) -> String {
+    format!("\u{FF08}{path}\u{FF09}\u{FF1A}")
+}

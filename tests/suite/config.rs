@@ -105,7 +105,11 @@ fn a_bad_config_file_is_located_and_stops_commands_that_need_it() {
         ".config/peilian/config.toml",
         "trainee = \"张三\"\n\n[backend]\nmodle = \"qwen\"\n",
     );
-    let where_ = format!("{}:4:1: backend.modle:", d.config_file().display());
+    let where_ = format!(
+        "{}:4:1: 第 4 行第 1 列{}",
+        d.config_file().display(),
+        common::field("backend.modle")
+    );
     for args in [&["config", "show"][..], &["history"], &["persona", "list"]] {
         d.cmd()
             .args(args)
@@ -122,8 +126,9 @@ fn a_bad_config_file_is_located_and_stops_commands_that_need_it() {
         .assert()
         .code(2)
         .stderr(contains(format!(
-            "{}:1:11: trainee:",
-            d.config_file().display()
+            "{}:1:11: 第 1 行第 11 列{}",
+            d.config_file().display(),
+            common::field("trainee")
         )));
     d.write(".config/peilian/config.toml", "[backend]\nkind = \"gpt\"\n");
     d.cmd()

@@ -94,7 +94,7 @@ fn expect_on(from: &str, to: &str, field: &str, message: &str, line: usize) {
     let prefix = format!("r.toml:{line}:");
     assert!(
         err.lines().any(|l| l.starts_with(&prefix)
-            && l.contains(&format!(" {field}: "))
+            && l.contains(&common::field(field))
             && l.contains(message)),
         "expected `{prefix}…{field}: …{message}` in:\n{err}"
     );
@@ -194,7 +194,12 @@ fn several_problems_at_once() {
             && err.contains("rules[0].patterns[0]"),
         "{err}"
     );
-    assert!(err.contains("共 3 个问题"), "{err}");
+    // The fourth: with its one rule misspelt, the declared kind `praise` has no rule.
+    assert!(
+        err.contains("kinds.praise") && err.contains("`praise`"),
+        "{err}"
+    );
+    assert!(err.contains("共 4 个问题"), "{err}");
 }
 
 #[test]
@@ -254,7 +259,7 @@ fn scoring_numbers_that_cannot_work_are_rejected() {
         let (code, _, err) = validate(&text);
         assert_eq!(code, 1, "{extra}: {err}");
         assert!(
-            err.contains(&format!(" {field}: ")) && err.contains(message),
+            err.contains(&common::field(field)) && err.contains(message),
             "{extra}: expected {field}: …{message} in\n{err}"
         );
     }
@@ -308,7 +313,8 @@ fn a_rule_weight_that_cannot_work_is_rejected_and_score_refuses_it() {
         let (code, _, err) = validate(&text);
         assert_eq!(code, 1, "{bad}: {err}");
         assert!(
-            err.contains(&format!("r.toml:{line}:")) && err.contains(" rules[1].weight: "),
+            err.contains(&format!("r.toml:{line}:"))
+                && err.contains(&common::field("rules[1].weight")),
             "{bad}: {err}"
         );
         let d = Dir::new();
@@ -358,7 +364,7 @@ fn a_pattern_too_large_to_compile_is_an_error_on_its_field() {
     let line = line_of(&text, "Han");
     assert!(
         err.contains(&format!("r.toml:{line}:"))
-            && err.contains(" rules[1].patterns[1]: ")
+            && err.contains(&common::field("rules[1].patterns[1]"))
             && err.contains("太大")
             && err.contains("10 MB"),
         "{err}"
@@ -389,7 +395,7 @@ fn long_and_broken_patterns_are_quoted_short() {
         let (code, _, err) = validate(&text);
         assert_eq!(code, 1);
         assert!(
-            err.contains(" rules[1].patterns[0]: ") && err.contains(message),
+            err.contains(&common::field("rules[1].patterns[0]")) && err.contains(message),
             "{}",
             &err[..err.len().min(500)]
         );
@@ -465,7 +471,10 @@ fn patterns_that_fit_alone_but_not_together_are_refused() {
         .timeout(std::time::Duration::from_secs(60))
         .assert()
         .code(1)
-        .stderr(predicates::str::contains("rules: 全部规则的自动机合计"));
+        .stderr(predicates::str::contains(format!(
+            "{}全部规则的自动机合计",
+            common::field("rules")
+        )));
     d.cmd()
         .arg("--rubric")
         .arg(&path)

@@ -4,11 +4,19 @@
 //!
 //! This module knows TOML positions but nothing about personas or rubrics; the loaders
 //! produce [`Problem`]s with a field path and this module turns paths into positions.
+//! [`parse_toml`] is the one way a trainer's file becomes typed data: the slips of a
+//! Chinese input method (`slips`), every syntax error the parser can recover from,
+//! and every type error against the format's schema (`schema`), all at once.
+
+mod schema;
+mod slips;
 
 use std::fmt;
 use std::ops::Range;
 
 use toml::de::{DeTable, DeValue};
+
+pub use schema::nearest;
 
 /// One segment of a field path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,15 +90,21 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+/// `file:line:column:` first, which editors and terminals turn into a jump to the
+/// place; then the same place in words a trainer reads, the field, and the message.
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        write!(
+            f,
+            "{}:{}:{}: 第 {} 行第 {} 列",
+            self.file, self.line, self.column, self.line, self.column
+        )?;
         // Fields and messages may hold a trainer's text (a key, a pattern): each place
         // that quotes one clips it, and this bounds what a forgotten place could print.
         if !self.field.is_empty() {
-            write!(f, "{}: ", clip(&self.field))?;
+            write!(f, "（{}）", clip(&self.field))?;
         }
-        write!(f, "{}", clip_to(&self.message, 8 * QUOTE_CHARS))
+        write!(f, "\u{FF1A}{}", clip_to(&self.message, 8 * QUOTE_CHARS))
     }
 }
 
@@ -158,14 +172,14 @@ impl<'a> Locator<'a> {
     pub fn new(file: impl Into<String>, text: &'a str) -> Self {
         Self {
             file: file.into(),
-            text,
+            text: without_bom(text),
             tree: std::cell::OnceCell::new(),
         }
     }
 
     fn tree(&self) -> Option<&toml::Spanned<DeTable<'a>>> {
         self.tree
-            .get_or_init(|| DeTable::parse(self.text).ok())
+            .get_or_init(|| Some(DeTable::parse_recoverable(self.text).0))
             .as_ref()
     }
 
@@ -194,6 +208,14 @@ impl<'a> Locator<'a> {
         let mut table: Option<&DeTable<'_>> = Some(tree.get_ref());
         let mut value: Option<&DeValue<'_>> = None;
         for seg in &path.0 {
+            // `[scenarios]` written for `[[scenarios]]` is read as a list of the one
+            // table (see [`parse_toml`]): its item 0 is the table itself.
+            if matches!(seg, Seg::Index(0))
+                && table.is_some()
+                && !std::ptr::eq(table?, tree.get_ref())
+            {
+                continue;
+            }
             let next = match (seg, table, value) {
                 (Seg::Key(k), Some(t), _) => {
                     t.iter()
@@ -233,7 +255,7 @@ impl<'a> Locator<'a> {
     /// The dotted path of the innermost key at or around `offset`, for errors the TOML
     /// deserialiser reports by position only. Header tables (`[mood]`) have spans that
     /// do not cover their bodies, so the search descends by the children's spans.
-    fn field_at(&self, offset: usize) -> String {
+    pub fn field_at(&self, offset: usize) -> String {
         let Some(tree) = self.tree() else {
             return String::new();
         };
@@ -274,6 +296,169 @@ fn search_value(v: &DeValue<'_>, at: &FieldPath, offset: usize, best: &mut Optio
     }
 }
 
+/// Parse a trainer's TOML file into `T`, or report every problem of it at once: the
+/// input-method slips and syntax errors; when the syntax is sound, every type error
+/// against `T`'s schema. `file` names it in the diagnostics.
+///
+/// Type errors whose meaning is plain (`anger = "六十"`) come back beside a `T` that
+/// reads them as meant, so the caller's checks of values run too and the trainer sees
+/// every problem in one go; the caller reports them with its own (see [`all_at_once`]).
+pub fn parse_toml<T>(file: &str, text: &str) -> Result<(T, Vec<Diagnostic>), Diagnostics>
+where
+    T: serde::de::DeserializeOwned + schemars::JsonSchema,
+{
+    // Notepad saves "UTF-8 with BOM"; the mark is invisible and not TOML.
+    let text = without_bom(text);
+    // A sound file pays for one parse; the full report is for a broken one.
+    let first = match toml::from_str(text) {
+        Ok(v) => return Ok((v, Vec::new())),
+        Err(e) => e,
+    };
+    let locator = Locator::new(file, text);
+    let (doc, errors) = DeTable::parse_recoverable(text);
+    if !errors.is_empty() {
+        return Err(Diagnostics(syntax(&locator, text, &errors)));
+    }
+    let schema = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default();
+    let found: Vec<Diagnostic> = schema::check(&schema, &doc)
+        .iter()
+        .map(|f| locator.at(f.offset, &f.field.to_string(), &f.message))
+        .collect();
+    if found.is_empty() {
+        // The schema walk knows the shapes; serde has the last word on anything else.
+        return Err(Diagnostics(vec![locator.from_toml_error(&first)]));
+    }
+    match schema::mend(&schema, &doc).and_then(|v| v.try_into::<T>().ok()) {
+        Some(mended) => Ok((mended, found)),
+        None => Err(Diagnostics(found)),
+    }
+}
+
+/// The type errors [`parse_toml`] found and the caller's own problems, as one report;
+/// `Ok` only when there are none.
+pub fn all_at_once(mut found: Vec<Diagnostic>, more: Vec<Diagnostic>) -> Result<(), Diagnostics> {
+    found.extend(more);
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err(Diagnostics(found))
+    }
+}
+
+/// `text` without the byte-order mark some editors put first: positions are counted
+/// as an editor shows them, without it.
+fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{FEFF}').unwrap_or(text)
+}
+
+/// The syntax problems of a file the parser rejected: each slip the scan explains, and
+/// the parser's errors on the other lines (one a line: after the first error of a line
+/// the parser's recovery reports echoes of it).
+fn syntax(locator: &Locator<'_>, text: &str, errors: &[toml::de::Error]) -> Vec<Diagnostic> {
+    let slips = slips::scan(text);
+    let mut out: Vec<Diagnostic> = slips
+        .iter()
+        .map(|s| locator.at(s.offset, "", &s.message))
+        .collect();
+    let mut lines: std::collections::HashSet<usize> = out.iter().map(|d| d.line).collect();
+    // Past a list left open, the parser reads every line as one of its items.
+    let echoes_from = slips
+        .iter()
+        .filter(|s| s.cascades)
+        .map(|s| s.offset)
+        .min()
+        .unwrap_or(usize::MAX);
+    for e in errors {
+        let offset = e.span().map_or(0, |s| s.start);
+        let (line, _) = line_col(text, offset);
+        let message = e.message().trim();
+        // An unclosed bracket or string at the end is the echo of an earlier slip.
+        if (!slips.is_empty() && message.starts_with("unclosed")) || offset >= echoes_from {
+            continue;
+        }
+        if lines.insert(line) {
+            let field = locator.field_at(offset);
+            let mut message = translate_syntax_message(message);
+            if message.contains("duplicate key") {
+                let key: String = text[offset..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+                    .take(QUOTE_CHARS)
+                    .collect();
+                let single = format!("[{key}]");
+                let double = format!("[[{key}]]");
+                let mixed = text.lines().any(|l| l.trim_end() == single)
+                    && text.lines().any(|l| l.trim_end() == double);
+                if mixed {
+                    message = format!(
+                        "表头 `{single}` 和 `{double}` 混用了：一组里的每一项都要用两层方括号 {double} 开头;duplicate key `{key}`"
+                    );
+                } else if !key.is_empty() {
+                    message = format!("键 `{key}` {message}");
+                }
+            }
+            out.push(locator.at(offset, &field, &message));
+        }
+    }
+    out.sort_by_key(|d| (d.line, d.column));
+    out.truncate(MAX_SYNTAX);
+    out
+}
+
+/// The most syntax problems one file reports: past a screenful they are echoes.
+const MAX_SYNTAX: usize = 50;
+
+/// The TOML parser's messages, Chinese first, the original after.
+fn translate_syntax_message(m: &str) -> String {
+    const ZH: [(&str, &str); 16] = [
+        (
+            "missing comma between array elements",
+            "列表的两项之间少了英文逗号 `,`",
+        ),
+        (
+            "string values must be quoted",
+            "文字要用英文双引号 `\"` 括起来",
+        ),
+        ("invalid basic string", "文字少了结尾的英文双引号 `\"`"),
+        ("invalid literal string", "文字少了结尾的英文单引号 `'`"),
+        ("key with no value", "这个键后面少了 `= 值`"),
+        (
+            "missing assignment between key-value pairs",
+            "键和值之间少了英文等号 `=`",
+        ),
+        ("missing value", "等号后面少了值"),
+        ("unclosed array", "列表少了结尾的 `]`"),
+        ("unclosed inline table", "内联表少了结尾的 `}`"),
+        ("unclosed table", "表头少了结尾的 `]`"),
+        (
+            "duplicate key",
+            "写了两次：一个表里每个键只能出现一次，删掉其中一行",
+        ),
+        (
+            "invalid unquoted key",
+            "键名只能用英文字母、数字、`_` 和 `-`",
+        ),
+        (
+            "unexpected `=` in array",
+            "列表里不能写 `=`：是不是少了结尾的 `]`？",
+        ),
+        (
+            "missing comma between key-value pairs",
+            "内联表的两项之间少了英文逗号 `,`",
+        ),
+        (
+            "invalid table header",
+            "表头写法不对：写成 [名字] 或 [[名字]]",
+        ),
+        ("unexpected content", "这一行多了内容：一行只写一个 键 = 值"),
+    ];
+    let first = m.lines().next().unwrap_or(m);
+    match ZH.iter().find(|(en, _)| first.starts_with(en)) {
+        Some((_, zh)) => format!("{zh};{}", clip(&m.replace('\n', " "))),
+        None => format!("TOML 写法有误;{}", clip(&m.replace('\n', " "))),
+    }
+}
+
 /// serde's messages are English; the ones a trainer meets most get a Chinese lead-in.
 fn translate_serde_message(m: &str) -> String {
     if m.starts_with("unknown field") {
@@ -292,6 +477,32 @@ fn translate_serde_message(m: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// The starter persona with a slip or a stray value anywhere: loading it never
+        /// panics, and what it says fits on a screen.
+        #[test]
+        fn a_slip_anywhere_in_a_persona_is_reported_not_a_panic(
+            at in 0usize..6000,
+            slip in proptest::sample::select(vec![
+                "\u{FF0C}", "\u{FF1A}", "\u{FF1D}", "\u{201C}", "\"", "'", "[", "]", "{",
+                "\u{516D}\u{5341}", "\n", "=", "\\", "#", "\n[mood]\n", "\"x\"", "-1",
+            ]),
+        ) {
+            let mut text = include_str!("../persona/starter.toml").replace("{id}", "t");
+            let mut at = at.min(text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            text.insert_str(at, slip);
+            let rubric = crate::rubric::default_rubric();
+            if let Err(d) = crate::persona::load_persona_text("t.toml", &text, rubric) {
+                proptest::prop_assert!(!d.0.is_empty());
+                proptest::prop_assert!(d.to_string().len() < 200_000);
+            }
+        }
+    }
 
     #[test]
     fn line_col_counts_chars_not_bytes() {
@@ -320,6 +531,9 @@ mod tests {
         let p = Problem::new(FieldPath::root().key("scenarios").index(1).key("id"), "dup");
         let d = loc.locate(&p);
         assert_eq!(d.line, 7);
-        assert_eq!(d.to_string(), "x.toml:7:1: scenarios[1].id: dup");
+        assert_eq!(
+            d.to_string(),
+            "x.toml:7:1: 第 7 行第 1 列\u{FF08}scenarios[1].id\u{FF09}\u{FF1A}dup"
+        );
     }
 }
