@@ -422,6 +422,8 @@ fn play(
         seed: s.seed,
         trainee: s.trainee.clone(),
         transcript: Record::Memory,
+        mode: s.mode,
+        restart_of: None,
     };
     let voice = match &settings.llm {
         Some(l) => Some(crate::llm::LlmVoice::new(l.clone(), engine)?),
@@ -433,11 +435,7 @@ fn play(
     script::play(&mut session, lines.into_iter().map(Ok), |_| {
         Ok::<_, io::Error>(())
     })?;
-    let t = Transcript {
-        header: session.header().clone(),
-        turns: session.turns().to_vec(),
-        end: session.end().cloned(),
-    };
+    let t = session.transcript();
     send(
         Dir::Transcripts,
         format!("{}.jsonl", item.name),
