@@ -141,6 +141,7 @@ fn run(corpus: &Path, out: &Path, catalog: &Catalog) -> usize {
         renderers: Vec::new(),
         llm: None,
         card_ext: "json",
+        exam_only: false,
     };
     let out = assess::OutDir::lock(out, || {}).unwrap();
     let report = assess::assess(plan, catalog, analyser, &settings, &out, &|| {}).unwrap();

@@ -67,6 +67,18 @@ impl PastSession {
     }
 }
 
+/// An RFC 3339 time as `YYYY-MM-DD HH:MM` in the local zone (see [`PastSession::date`]),
+/// or the text itself if it is not a time.
+pub fn local_time(rfc3339: &str) -> String {
+    match rfc3339.parse::<jiff::Timestamp>() {
+        Ok(t) => t
+            .to_zoned_datetime(jiff::tz::TimeZone::system())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string(),
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
 /// The zone [`PastSession::date`] shows times in, as `UTC` or `UTC+8` (its offset now).
 pub fn zone_label() -> String {
     let offset = jiff::Timestamp::now()

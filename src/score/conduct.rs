@@ -7,9 +7,11 @@ use serde::Serialize;
 
 use crate::transcript::{Mode, Transcript};
 
-/// How the session was taken.
+/// When and how the session was taken.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Conduct {
+    /// When the session started: RFC 3339, UTC, as the transcript header says.
+    pub started_at: String,
     /// `practice` or `exam`.
     pub mode: &'static str,
     /// The transcript predates the mode field and is read as practice.
@@ -22,6 +24,10 @@ pub struct Conduct {
     /// The trainee ended this session with `/restart`: an abandoned attempt.
     #[serde(skip_serializing_if = "is_false")]
     pub restarted: bool,
+    /// The transcript has no end line: the session was cut off (killed, or left with
+    /// Ctrl-C to resume later), another kind of abandoned attempt.
+    #[serde(skip_serializing_if = "is_false")]
+    pub interrupted: bool,
     /// The transcript this session is another attempt at (it was started by
     /// `/restart` of it, or by `practice --retry` of it).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -53,11 +59,13 @@ impl Conduct {
             })
             .collect();
         Self {
+            started_at: t.header.started_at.clone(),
             mode: t.header.mode().as_str(),
             mode_unrecorded: t.header.mode.is_none(),
             undone_forbidden: undos.iter().filter(|u| !u.forbidden.is_empty()).count(),
             undos,
             restarted: t.end.as_ref().is_some_and(|e| e.is_restart()),
+            interrupted: t.end.is_none(),
             attempt_of: t
                 .header
                 .restart_of
@@ -88,6 +96,11 @@ impl Conduct {
             (n, 0) => format!("收回 {n} 句"),
             (n, f) => format!("收回 {n} 句，其中 {f} 句禁语"),
         }
+    }
+
+    /// Whether the session was abandoned: restarted, or cut off without an end.
+    pub fn abandoned(&self) -> bool {
+        self.restarted || self.interrupted
     }
 
     /// One line for the card's head: mode, take-backs, and whether this is an abandoned
