@@ -190,46 +190,23 @@ pub struct Row {
 /// engine calls seven 背稿子.
 pub const STUFFED_KINDS: usize = 5;
 
-/// Mark each row's retries: within one trainee, customer type, scenario and mode, in
-/// order of start time, a session's retries are the attempts given up (restarted, or
-/// cut off without an end) just before it; a session whose transcript says it is
-/// another attempt counts at least one. A finished session closes the chain, so
-/// practising a scenario again after finishing it is not a retry.
+/// Mark each row's retries (see [`crate::history::retries`]).
 pub fn mark_retries(rows: &mut [Row]) {
-    let mut order: Vec<usize> = (0..rows.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (x, y) = (&rows[a], &rows[b]);
-        (
-            &x.trainee,
-            &x.persona,
-            &x.scenario,
-            x.mode.as_str(),
-            &x.started_at,
-        )
-            .cmp(&(
-                &y.trainee,
-                &y.persona,
-                &y.scenario,
-                y.mode.as_str(),
-                &y.started_at,
-            ))
-            .then(a.cmp(&b))
-    });
-    let mut given_up = 0usize;
-    let mut chain: Option<usize> = None;
-    for i in order {
-        let same = chain.is_some_and(|c| {
-            let (x, y) = (&rows[c], &rows[i]);
-            (&x.trainee, &x.persona, &x.scenario, x.mode)
-                == (&y.trainee, &y.persona, &y.scenario, y.mode)
-        });
-        if !same {
-            given_up = 0;
-        }
-        chain = Some(i);
-        let r = &mut rows[i];
-        r.retries = given_up.max(usize::from(r.attempt_of));
-        given_up = if r.abandoned { r.retries + 1 } else { 0 };
+    let attempts: Vec<crate::history::Attempt<'_>> = rows
+        .iter()
+        .map(|r| crate::history::Attempt {
+            trainee: &r.trainee,
+            persona: &r.persona,
+            scenario: &r.scenario,
+            mode: r.mode,
+            started_at: &r.started_at,
+            abandoned: r.abandoned,
+            says_retry: r.attempt_of,
+        })
+        .collect();
+    let counts = crate::history::retries(&attempts);
+    for (r, n) in rows.iter_mut().zip(counts) {
+        r.retries = n;
     }
 }
 
