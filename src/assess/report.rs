@@ -227,12 +227,13 @@ fn trend_chart(points: &[(String, f64)]) -> String {
     s
 }
 
-const STYLE: &str = "body{font-family:system-ui,-apple-system,\"PingFang SC\",\"Microsoft YaHei\",\"Noto Sans CJK SC\",sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}\
+const STYLE: &str = "body{font-family:system-ui,-apple-system,\"PingFang SC\",\"Microsoft YaHei\",\"Noto Sans CJK SC\",sans-serif;margin:2em auto;max-width:1280px;padding:0 1em;color:#222}table{font-size:14px}\
 table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}\
 th{background:#f3f3f3;white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}.bad{color:#b00020}.muted{color:#666}\
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ddd}h3{font-size:1.05em;margin:1.2em 0 .3em}\
 td.weak,strong.weak{background:#ffe3e3;color:#b00020;font-weight:700}tr.flag td{background:#fff8e1}\
-.trainee{display:flex;gap:1.5em;align-items:flex-start;flex-wrap:wrap;border-bottom:1px dashed #ddd;padding-bottom:.6em}.trainee p{margin:.2em 0}";
+table.sessions{font-size:13px}table.sessions td.scen{min-width:13em}table.sessions td.card{word-break:break-all;min-width:10em}\
+.trainee{display:flex;gap:1.5em;align-items:flex-start;border-bottom:1px dashed #ddd;padding-bottom:.6em}.trainee>div{flex:1}.trainee p{margin:.2em 0}";
 
 /// `report.html`: one self-contained page (no external assets) for the assessor and
 /// the training manager. Averages, pass rates, progress and the distribution count
@@ -300,7 +301,8 @@ pub fn report_html(report: &Report, card_ext: &str) -> String {
             "<table>\n<tr><th>{first}</th><th>场数</th><th>平均总分</th><th>及格率</th>"
         );
         for d in &dims {
-            let _ = write!(o, "<th>{}</th>", esc(d));
+            // The maximum on a line of its own keeps the table narrow.
+            let _ = write!(o, "<th>{}</th>", esc(d).replacen('（', "<br>（", 1));
         }
         let _ = writeln!(o, "<th>问题解决</th><th>禁语次数</th></tr>");
         for (name, g) in groups {
@@ -363,7 +365,7 @@ pub fn report_html(report: &Report, card_ext: &str) -> String {
             .map(|(t, g)| (trainee_name(t), g))
             .collect(),
     );
-    progress(&mut o, rows, &dims);
+    progress(&mut o, rows);
 
     for (forbidden, title) in [(true, "最常见的禁语"), (false, "其他禁止法则的违规")]
     {
@@ -400,13 +402,13 @@ pub fn report_html(report: &Report, card_ext: &str) -> String {
     let zone = crate::history::zone_label();
     let _ = writeln!(
         o,
-        "<h2>每场评分</h2>\n<table>\n<tr><th>评分卡</th><th>学员</th><th>开始时间（{zone}）</th><th>客户类型</th><th>场景</th><th>难度</th><th>模式</th><th>结局</th><th>轮数</th><th>最后愤怒</th><th>总分</th><th>等级</th><th>禁语</th><th>收回</th><th>重来</th><th>需要留意</th></tr>"
+        "<h2>每场评分</h2>\n<table class=\"sessions\">\n<tr><th>评分卡</th><th>学员</th><th>开始时间（{zone}）</th><th>客户类型</th><th>场景</th><th>难度</th><th>模式</th><th>结局</th><th>轮数</th><th>最后愤怒</th><th>总分</th><th>等级</th><th>禁语</th><th>收回</th><th>重来</th><th>需要留意</th></tr>"
     );
     for r in rows {
         let flags = r.flags();
         let _ = writeln!(
             o,
-            "<tr{}><td><a href=\"scorecards/{link}.{card_ext}\">{name}</a></td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            "<tr{}><td class=\"card\"><a href=\"scorecards/{link}.{card_ext}\">{name}</a></td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"scen\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
             if flags.is_empty() {
                 ""
             } else {
@@ -541,7 +543,7 @@ fn anomalies(o: &mut String, rows: &[Row], card_ext: &str) {
 
 /// Per trainee: first against latest finished session, a trend chart, the weakest
 /// dimension, their own 禁语, and what they took back or gave up.
-fn progress(o: &mut String, rows: &[Row], dims: &[String]) {
+fn progress(o: &mut String, rows: &[Row]) {
     let mut by: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
     for r in rows {
         by.entry(&r.trainee).or_default().push(r);
@@ -566,23 +568,22 @@ fn progress(o: &mut String, rows: &[Row], dims: &[String]) {
         match (done.first(), done.last()) {
             (Some(first), Some(last)) if done.len() > 1 => {
                 let delta = last.total - first.total;
-                let arrow = if delta >= 1.0 {
-                    "↑"
-                } else if delta <= -1.0 {
-                    "↓"
+                let verdict = if delta >= crate::history::LEVEL_BAND {
+                    format!("↑ 提高 {delta:.1} 分")
+                } else if delta <= -crate::history::LEVEL_BAND {
+                    format!("↓ 下降 {:.1} 分", -delta)
                 } else {
-                    "→"
+                    "→ 基本持平".to_string()
                 };
                 let _ = writeln!(
                     o,
-                    "<p>第一场 {:.1} 分（{}，{}）→ 最近一场 {:.1} 分（{}，{}）：{arrow} {:+.1} 分，共做完 {} 场。</p>",
+                    "<p>第一场 {:.1} 分（{}，{}）→ 最近一场 {:.1} 分（{}，{}）：{verdict}，共做完 {} 场。</p>",
                     first.total,
                     esc(&first.date()),
                     esc(first.persona_label()),
                     last.total,
                     esc(&last.date()),
                     esc(last.persona_label()),
-                    delta,
                     done.len()
                 );
             }
@@ -598,7 +599,10 @@ fn progress(o: &mut String, rows: &[Row], dims: &[String]) {
             _ => o.push_str("<p class=\"muted\">没有做完的场次。</p>\n"),
         }
         if let Some((i, share_of)) = g.weakest() {
-            let label = dims.get(i).map_or("", String::as_str);
+            let label = done
+                .first()
+                .and_then(|r| r.dimensions.get(i))
+                .map_or("", |d| d.0);
             let _ = writeln!(
                 o,
                 "<p>最弱的一项：<strong class=\"weak\">{}</strong>（平均得分率 {:.0}%）</p>",
