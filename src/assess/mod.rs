@@ -239,6 +239,8 @@ pub struct Report {
 
 /// What became of one session: scored, or left out by `--exam-only` (`true` when the
 /// transcript records no mode).
+// Nearly every session is scored: boxing the row would add an allocation to each.
+#[allow(clippy::large_enum_variant)]
 enum Assessed {
     Scored(Row, Vec<String>),
     LeftOut { unrecorded: bool },

@@ -165,7 +165,7 @@ impl Plan {
     }
 }
 
-const ENTRY_HELP: &str = "每个 [[session]] 含 trainee、persona、answers,可选 scenario、difficulty(easy/normal/hard)、seed、mode(practice/exam)";
+const ENTRY_HELP: &str = "每个 [[session]] 含 trainee、persona、answers，可选 scenario、difficulty(easy/normal/hard)、seed、mode(practice/exam)";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
