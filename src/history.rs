@@ -120,11 +120,16 @@ pub fn retries<'a>(sessions: &[Attempt<'a>]) -> Vec<usize> {
         (a.trainee.trim(), a.persona, a.scenario, a.mode.as_str())
     }
     let mut order: Vec<usize> = (0..sessions.len()).collect();
-    order.sort_by(|&a, &b| {
-        (key(&sessions[a]), sessions[a].started_at)
-            .cmp(&(key(&sessions[b]), sessions[b].started_at))
-            .then(a.cmp(&b))
-    });
+    // Within one second, a session that says it is another attempt came after one that
+    // does not (a `/restart` begins its new file in the second the old one ended).
+    let at = |i: usize| {
+        (
+            key(&sessions[i]),
+            sessions[i].started_at,
+            sessions[i].says_retry,
+        )
+    };
+    order.sort_by(|&a, &b| at(a).cmp(&at(b)).then(a.cmp(&b)));
     let mut out = vec![0; sessions.len()];
     let mut given_up = 0usize;
     let mut last: Option<usize> = None;
@@ -212,8 +217,14 @@ pub fn load(
             Found::Skipped(s) => h.skipped.push(s),
         }
     }
-    // Stable: sessions started in the same second keep file-name order.
-    h.sessions.sort_by_key(|s| s.started);
+    // Sessions started in the same second keep the order their files were created in:
+    // `x.jsonl` before `x-2.jsonl` (a plain file-name sort puts `-` before `.`).
+    h.sessions.sort_by(|a, b| {
+        let stem = |s: &PastSession| s.file.trim_end_matches(".jsonl").to_string();
+        a.started
+            .cmp(&b.started)
+            .then_with(|| stem(a).cmp(&stem(b)))
+    });
     let counts = retries(
         &h.sessions
             .iter()
