@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use crate::rubric::Analyser;
 use crate::transcript::{Mode, Transcript};
 
 /// When and how the session was taken.
@@ -41,6 +42,10 @@ pub struct UndoneLine {
     pub quote: String,
     /// The 禁语 rules it broke, as recorded.
     pub forbidden: Vec<String>,
+    /// Those 禁语 as the deck words them (the rule's phrase; its id if the rubric in
+    /// use does not know it), for people.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub phrases: Vec<String>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -48,7 +53,13 @@ fn is_false(b: &bool) -> bool {
 }
 
 impl Conduct {
-    pub fn of(t: &Transcript) -> Self {
+    pub fn of(t: &Transcript, analyser: &Analyser) -> Self {
+        let phrase = |id: &String| {
+            let rule = analyser.rubric().rules.iter().find(|r| r.id == *id);
+            rule.map(|r| r.phrase.clone())
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| id.clone())
+        };
         let undos: Vec<UndoneLine> = t
             .undos
             .iter()
@@ -56,6 +67,7 @@ impl Conduct {
                 turn: u.turn.n,
                 quote: u.turn.trainee.clone(),
                 forbidden: u.forbidden.clone(),
+                phrases: u.forbidden.iter().map(phrase).collect(),
             })
             .collect();
         Self {

@@ -221,12 +221,12 @@ fn conduct(o: &mut String, c: &Scorecard) {
     }
     let _ = writeln!(o, "<ul class=\"undos\">");
     for u in &k.undos {
-        let mark = if u.forbidden.is_empty() {
+        let mark = if u.phrases.is_empty() {
             String::new()
         } else {
             format!(
-                " <span class=\"broken\">禁语 {}</span>",
-                text(&u.forbidden.join("、"))
+                " <span class=\"broken\">禁语「{}」</span>",
+                text(&u.phrases.join("」「"))
             )
         };
         let _ = writeln!(

@@ -174,7 +174,7 @@ fn score_with(
         forbidden_count,
         dimensions: dims,
         promises,
-        conduct: conduct::Conduct::of(t),
+        conduct: conduct::Conduct::of(t, analyser),
         dialogue: t
             .turns
             .iter()

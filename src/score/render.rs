@@ -324,10 +324,10 @@ fn undone_lines(c: &Scorecard, indent: &str, s: &dyn Fn(&str) -> String) -> Stri
         .undos
         .iter()
         .map(|u| {
-            let mark = if u.forbidden.is_empty() {
-                ""
+            let mark = if u.phrases.is_empty() {
+                String::new()
             } else {
-                "（禁语）"
+                format!("（禁语「{}」）", s(&u.phrases.join("」「")))
             };
             format!("{indent}收回第 {} 轮「{}」{mark}\n", u.turn, s(&u.quote))
         })

@@ -164,7 +164,9 @@ fn undo_and_restart_are_on_the_record_and_on_the_card() {
     let text = card(&d, path, "text");
     assert!(text.contains("收回 2 句\u{FF0C}其中 1 句禁语"), "{text}");
     assert!(
-        text.contains(&format!("收回第 1 轮「{FORBIDDEN}」（禁语）")),
+        text.contains(&format!(
+            "收回第 1 轮「{FORBIDDEN}」（禁语「{FORBIDDEN}」）"
+        )),
         "{text}"
     );
     assert!(text.contains("/restart 重新开始"), "{text}");
