@@ -877,6 +877,72 @@ mod tests {
         assert!(!back.finished());
     }
 
+    fn turn(n: u32, text: String) -> TurnRecord {
+        TurnRecord {
+            n,
+            trainee: text,
+            signals: Vec::new(),
+            acts: Vec::new(),
+            customer: "嗯。".into(),
+            anger: 50,
+            trust: 20,
+            needs_met: Vec::new(),
+            events: Vec::new(),
+            moves: Vec::new(),
+            voice: None,
+        }
+    }
+
+    proptest::proptest! {
+        /// Any order of turns and take-backs: the lines a writer would have written are
+        /// the lines `to_jsonl` writes from the transcript read back, and they read back
+        /// to the same transcript.
+        #[test]
+        fn take_backs_in_any_order_are_written_back_in_order(
+            ops in proptest::collection::vec(proptest::bool::weighted(0.6), 0..40)
+        ) {
+            let header = Header {
+                format: FORMAT,
+                peilian: "0.1.0".into(),
+                persona: PersonaRef { id: "p".into(), name: "p".into(), hash: "0".into() },
+                scenario: "s".into(),
+                difficulty: "normal".into(),
+                mode: Some(Mode::Practice),
+                rubric: RubricRef { id: "default".into(), version: 1, hash: "0".into() },
+                backend: BackendRef::offline(),
+                seed: 1,
+                trainee: String::new(),
+                started_at: "2026-01-01T00:00:00Z".into(),
+                initial: Mood { anger: 70, trust: 20 },
+                opening: "……".into(),
+                opening_voice: None,
+                retry_of: None,
+                restart_of: None,
+            };
+            let mut written = LineRef::Header(&header).to_bytes();
+            let mut standing: Vec<TurnRecord> = Vec::new();
+            let mut undos: Vec<Undone> = Vec::new();
+            for (i, say) in ops.into_iter().enumerate() {
+                if say || standing.is_empty() {
+                    let t = turn(standing.len() as u32 + 1, format!("第{i}句"));
+                    written.extend(LineRef::Turn(&t).to_bytes());
+                    standing.push(t);
+                } else {
+                    let u = Undone::of(standing.pop().unwrap());
+                    written.extend(LineRef::undo(&u).to_bytes());
+                    undos.push(u);
+                }
+            }
+            let t = Transcript { header, turns: standing, end: None, undos };
+            let text = to_jsonl(&t);
+            proptest::prop_assert_eq!(&text, &String::from_utf8(written).unwrap());
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("t.jsonl");
+            std::fs::write(&path, &text).unwrap();
+            proptest::prop_assert_eq!(read(&path).unwrap(), t);
+        }
+    }
+
     /// A transcript older than the mode, the undo details and the restart mark still
     /// reads: practice, the dropped turn as what was taken back, the restart by its reason.
     #[test]
