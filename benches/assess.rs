@@ -112,6 +112,8 @@ fn generate(dir: &Path, n: usize, catalog: &Catalog) -> u64 {
                 opening: p.lines.opening[0].clone(),
                 opening_voice: None,
                 retry_of: None,
+                mode: None,
+                restart_of: None,
             },
             turns,
             end: Some(End {
@@ -119,7 +121,9 @@ fn generate(dir: &Path, n: usize, catalog: &Catalog) -> u64 {
                 reason: String::new(),
                 turns: TURNS,
                 anger,
+                restarted: false,
             }),
+            undos: Vec::new(),
         };
         let text = peilian::transcript::to_jsonl(&t);
         bytes += text.len() as u64;
@@ -137,6 +141,7 @@ fn run(corpus: &Path, out: &Path, catalog: &Catalog) -> usize {
         renderers: Vec::new(),
         llm: None,
         card_ext: "json",
+        exam_only: false,
     };
     let out = assess::OutDir::lock(out, || {}).unwrap();
     let report = assess::assess(plan, catalog, analyser, &settings, &out, &|| {}).unwrap();

@@ -303,6 +303,7 @@ fn play(
         seed,
         trainee: "bench".into(),
         transcript: transcript.map_or(Record::Memory, |p| Record::At(p.to_path_buf())),
+        ..Options::default()
     };
     let mut s = Session::start(engine, &entry.source, &opts).unwrap();
     for line in &script.lines {
@@ -544,6 +545,7 @@ impl<'a> Cycle<'a> {
                 seed: self.seed,
                 trainee: "bench".into(),
                 transcript: self.transcript.clone().map_or(Record::Memory, Record::At),
+                ..Options::default()
             };
             self.session = Some(Session::start(engine, &entry.source, &opts).unwrap());
             self.line = 0;

@@ -144,8 +144,11 @@ fn empty(dialogue: &str) -> Transcript {
             opening: String::new(),
             opening_voice: None,
             retry_of: None,
+            mode: None,
+            restart_of: None,
         },
         turns: Vec::new(),
         end: None,
+        undos: Vec::new(),
     }
 }

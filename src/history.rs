@@ -15,7 +15,7 @@ use crate::assess::score_transcript;
 use crate::engine::Outcome;
 use crate::persona::Catalog;
 use crate::rubric::Analyser;
-use crate::transcript::{self, Ending};
+use crate::transcript::{self, Ending, Mode};
 
 /// The most sessions in one window of the trend: the latest five against the five
 /// before them. Fewer sessions make smaller windows (two sessions: the last against
@@ -45,6 +45,19 @@ pub struct PastSession {
     /// The transcript has no end line: the session was cut off (the program killed,
     /// the terminal closed) rather than finished.
     pub interrupted: bool,
+    /// The trainee ended it with `/restart` to begin again.
+    pub restarted: bool,
+    /// Neither interrupted nor restarted: only finished sessions count in the trend.
+    pub finished: bool,
+    /// `practice` or `exam` (`practice` when the transcript does not say).
+    pub mode: String,
+    /// Lines taken back with `/undo`, and how many held a 禁语.
+    pub undos: usize,
+    pub undone_forbidden: usize,
+    /// How many attempts given up just before this one (see [`retries`]).
+    pub retries: usize,
+    #[serde(skip)]
+    says_retry: bool,
     pub turns: u32,
     pub total: f64,
     pub grade: String,
@@ -67,6 +80,71 @@ impl PastSession {
             None => self.started_at.clone(),
         }
     }
+}
+
+/// An RFC 3339 time as `YYYY-MM-DD HH:MM` in the local zone (see [`PastSession::date`]),
+/// or the text itself if it is not a time.
+pub fn local_time(rfc3339: &str) -> String {
+    match rfc3339.parse::<jiff::Timestamp>() {
+        Ok(t) => t
+            .to_zoned_datetime(jiff::tz::TimeZone::system())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string(),
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
+/// One session as retries are counted: whose, which customer, which mode, when, and
+/// whether it was given up or says itself it is another attempt.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    pub trainee: &'a str,
+    pub persona: &'a str,
+    pub scenario: &'a str,
+    pub mode: Mode,
+    /// RFC 3339; sessions are ordered by it.
+    pub started_at: &'a str,
+    /// Ended with `/restart`, or cut off without an end line.
+    pub abandoned: bool,
+    /// The transcript says it is another attempt (`/restart`, `practice --retry`).
+    pub says_retry: bool,
+}
+
+/// How many times each session is a retry. A retry is a session by the same trainee
+/// on the same customer type and scenario, in the same mode, that follows attempts
+/// given up (ended with `/restart`, or cut off without an end line): its count is
+/// the number of those given-up attempts just before it, in order of start time. A
+/// session whose transcript says it is another attempt counts at least one, even when
+/// the attempt before it is not among `sessions`. A finished session closes the chain:
+/// practising a scenario again after finishing it is practice, not a retry.
+pub fn retries<'a>(sessions: &[Attempt<'a>]) -> Vec<usize> {
+    fn key<'a>(a: &Attempt<'a>) -> (&'a str, &'a str, &'a str, &'static str) {
+        (a.trainee.trim(), a.persona, a.scenario, a.mode.as_str())
+    }
+    let mut order: Vec<usize> = (0..sessions.len()).collect();
+    // Within one second, a session that says it is another attempt came after one that
+    // does not (a `/restart` begins its new file in the second the old one ended).
+    let at = |i: usize| {
+        (
+            key(&sessions[i]),
+            sessions[i].started_at,
+            sessions[i].says_retry,
+        )
+    };
+    order.sort_by(|&a, &b| at(a).cmp(&at(b)).then(a.cmp(&b)));
+    let mut out = vec![0; sessions.len()];
+    let mut given_up = 0usize;
+    let mut last: Option<usize> = None;
+    for i in order {
+        if last.is_none_or(|l| key(&sessions[l]) != key(&sessions[i])) {
+            given_up = 0;
+        }
+        last = Some(i);
+        let s = &sessions[i];
+        out[i] = given_up.max(usize::from(s.says_retry));
+        given_up = if s.abandoned { out[i] + 1 } else { 0 };
+    }
+    out
 }
 
 /// The zone [`PastSession::date`] shows times in, as `UTC` or `UTC+8` (its offset now).
@@ -141,8 +219,35 @@ pub fn load(
             Found::Skipped(s) => h.skipped.push(s),
         }
     }
-    // Stable: sessions started in the same second keep file-name order.
-    h.sessions.sort_by_key(|s| s.started);
+    // Sessions started in the same second keep the order their files were created in:
+    // `x.jsonl` before `x-2.jsonl` (a plain file-name sort puts `-` before `.`).
+    h.sessions.sort_by(|a, b| {
+        let stem = |s: &PastSession| s.file.trim_end_matches(".jsonl").to_string();
+        a.started
+            .cmp(&b.started)
+            .then_with(|| stem(a).cmp(&stem(b)))
+    });
+    let counts = retries(
+        &h.sessions
+            .iter()
+            .map(|s| Attempt {
+                trainee: &s.trainee,
+                persona: &s.persona.id,
+                scenario: &s.scenario.id,
+                mode: if s.mode == Mode::Exam.as_str() {
+                    Mode::Exam
+                } else {
+                    Mode::Practice
+                },
+                started_at: &s.started_at,
+                abandoned: !s.finished,
+                says_retry: s.says_retry,
+            })
+            .collect::<Vec<_>>(),
+    );
+    for (s, n) in h.sessions.iter_mut().zip(counts) {
+        s.retries = n;
+    }
     Ok(h)
 }
 
@@ -196,6 +301,13 @@ fn examine(path: &Path, trainee: Option<&str>, catalog: &Catalog, analyser: &Ana
         difficulty: t.header.difficulty.clone(),
         outcome: card.outcome,
         interrupted: t.end.is_none(),
+        restarted: card.conduct.restarted,
+        finished: t.finished(),
+        mode: t.header.mode().as_str().to_string(),
+        undos: card.conduct.undos.len(),
+        undone_forbidden: card.conduct.undone_forbidden,
+        retries: 0,
+        says_retry: card.conduct.attempt_of.is_some(),
         turns: card.turns,
         total: card.total,
         grade: card.grade,
@@ -207,7 +319,10 @@ fn examine(path: &Path, trainee: Option<&str>, catalog: &Catalog, analyser: &Ana
 /// How the scores move: overall, and per customer type.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Trend {
+    /// Finished sessions, the only ones the trend counts.
     pub sessions: usize,
+    /// Sessions left out of it: given up (`/restart`, cut off).
+    pub abandoned: usize,
     pub average: f64,
     pub resolved: usize,
     /// Index into the sessions of the best score (the latest, if tied).
@@ -255,17 +370,21 @@ pub struct PersonaTrend {
     pub scores: Vec<f64>,
 }
 
-/// The trend of sessions in time order; `None` when there are none.
-pub fn trend(sessions: &[PastSession]) -> Option<Trend> {
-    if sessions.is_empty() {
+/// The trend of the finished sessions among `all` (in time order); `None` when none
+/// finished. A session given up (`/restart`, cut off) would drag the average down with
+/// a score of a half-done conversation, so it is listed but not counted.
+pub fn trend(all: &[PastSession]) -> Option<Trend> {
+    let finished: Vec<usize> = (0..all.len()).filter(|&i| all[i].finished).collect();
+    if finished.is_empty() {
         return None;
     }
+    let sessions: Vec<&PastSession> = finished.iter().map(|&i| &all[i]).collect();
     let scores: Vec<f64> = sessions.iter().map(|s| s.total).collect();
     let best = (0..scores.len())
         .max_by(|&a, &b| scores[a].total_cmp(&scores[b]))
         .expect("not empty");
     let mut by_persona: Vec<PersonaTrend> = Vec::new();
-    for s in sessions {
+    for s in &sessions {
         match by_persona.iter_mut().find(|p| p.persona.id == s.persona.id) {
             Some(p) => p.scores.push(s.total),
             None => by_persona.push(PersonaTrend {
@@ -290,12 +409,13 @@ pub fn trend(sessions: &[PastSession]) -> Option<Trend> {
     by_persona.sort_by_key(|p| std::cmp::Reverse(p.sessions));
     Some(Trend {
         sessions: scores.len(),
+        abandoned: all.len() - scores.len(),
         average: average(&scores),
         resolved: sessions
             .iter()
             .filter(|s| Ending::of(&s.outcome) == Ending::Ended(Outcome::Resolved))
             .count(),
-        best,
+        best: finished[best],
         best_score: scores[best],
         best_file: sessions[best].file.clone(),
         change: change(&scores),
@@ -374,6 +494,13 @@ mod tests {
             }
             .into(),
             interrupted: false,
+            restarted: false,
+            finished: true,
+            mode: "practice".into(),
+            undos: 0,
+            undone_forbidden: 0,
+            retries: 0,
+            says_retry: false,
             turns: 1,
             total,
             grade: String::new(),
@@ -421,6 +548,19 @@ mod tests {
         );
         assert_eq!(b.scores, [90.0, 70.0, 75.0]);
         assert!(trend(&[]).is_none());
+    }
+
+    #[test]
+    fn the_trend_counts_finished_sessions_only() {
+        let mut given_up = session("a", 10.0);
+        given_up.finished = false;
+        let s = [session("a", 50.0), given_up, session("a", 70.0)];
+        let t = trend(&s).unwrap();
+        assert_eq!(
+            (t.sessions, t.abandoned, t.average, t.best),
+            (2, 1, 60.0, 2)
+        );
+        assert_eq!(t.by_persona[0].scores, [50.0, 70.0]);
     }
 
     #[test]

@@ -10,8 +10,8 @@ use crate::engine::{Decision, Engine, MoodState, OfflineVoice, Outcome, TurnRepo
 use crate::llm::{Exchange, LlmVoice, ReplyEvent, Spoken, TurnRequest};
 use crate::persona::PersonaSource;
 use crate::transcript::{
-    self, BackendRef, End, Ending, Header, Mood, PersonaRef, RubricRef, SignalRecord, TurnRecord,
-    VoiceMark, Writer,
+    self, BackendRef, End, Ending, Header, Mode, Mood, PersonaRef, RubricRef, SignalRecord,
+    TurnRecord, Undone, VoiceMark, Writer,
 };
 
 /// A single trainee turn longer than this is cut: no real reply is longer, and the
@@ -25,6 +25,10 @@ pub struct Options {
     pub trainee: String,
     /// Where to write the transcript.
     pub transcript: Record,
+    /// Practice or exam, as the header records it.
+    pub mode: Mode,
+    /// The transcript this session restarts (`/restart`), for the header.
+    pub restart_of: Option<String>,
 }
 
 /// Where a session's transcript goes.
@@ -78,6 +82,8 @@ pub struct Session<'a> {
     before: Vec<MoodState>,
     header: Header,
     turns: Vec<TurnRecord>,
+    /// Turns taken back, in order, for the transcript read back from memory.
+    undos: Vec<Undone>,
     writer: Option<Writer>,
     end: Option<End>,
 }
@@ -153,6 +159,7 @@ impl<'a> Session<'a> {
             },
             scenario: engine.scenario.id.clone(),
             difficulty: engine.level_name.clone(),
+            mode: Some(opts.mode),
             rubric: RubricRef {
                 id: rubric.id.clone(),
                 version: rubric.version,
@@ -169,6 +176,7 @@ impl<'a> Session<'a> {
             opening,
             opening_voice,
             retry_of: None,
+            restart_of: opts.restart_of.clone(),
         };
         let writer = match &opts.transcript {
             Record::Memory => None,
@@ -184,6 +192,7 @@ impl<'a> Session<'a> {
             before: Vec::new(),
             header,
             turns: Vec::new(),
+            undos: Vec::new(),
             writer,
             end: None,
         })
@@ -224,10 +233,17 @@ impl<'a> Session<'a> {
             before,
             header,
             turns: turns.to_vec(),
+            undos: Vec::new(),
             writer,
             end: None,
         };
         (session, replayed)
+    }
+
+    /// The take-backs a resumed session had made before, so that the session read
+    /// back from memory (`/save`) still holds them.
+    pub fn keep_undos(&mut self, undos: Vec<Undone>) {
+        self.undos = undos;
     }
 
     /// Voice the following turns with a model (a resumed or retried session).
@@ -400,6 +416,22 @@ impl<'a> Session<'a> {
         self.end.as_ref()
     }
 
+    /// End the session because the trainee starts again (`/restart`): an abandoned
+    /// attempt, marked so in its end line, whatever state it was in.
+    pub fn finish_restarted(&mut self) -> io::Result<()> {
+        if self.end.is_none() {
+            let mut end = self.end_record(Ending::Unfinished, transcript::RESTART_REASON.into());
+            end.restarted = true;
+            self.write_end(end)?;
+        }
+        Ok(())
+    }
+
+    /// Turns taken back so far, in order.
+    pub fn undos(&self) -> &[Undone] {
+        &self.undos
+    }
+
     /// Take back the last turn: the mood returns to what it was before it, an ending
     /// it caused is undone, and the transcript records the take-back. `None` when
     /// there is no turn to take back.
@@ -409,8 +441,9 @@ impl<'a> Session<'a> {
         };
         self.state = state;
         self.end = None;
+        self.undos.push(Undone::of(turn.clone()));
         if let Some(w) = &mut self.writer {
-            w.undo(turn.n)?;
+            w.undo(self.undos.last().expect("just pushed"))?;
         }
         Ok(Some(turn))
     }
@@ -421,6 +454,7 @@ impl<'a> Session<'a> {
             header: self.header.clone(),
             turns: self.turns.clone(),
             end: self.end.clone(),
+            undos: self.undos.clone(),
         }
     }
 
@@ -430,6 +464,7 @@ impl<'a> Session<'a> {
             reason,
             turns: self.state.turn,
             anger: self.state.anger_i(),
+            restarted: false,
         }
     }
 

@@ -20,6 +20,8 @@ mod cli;
 mod completions;
 #[path = "suite/config.rs"]
 mod config;
+#[path = "suite/exam.rs"]
+mod exam;
 #[path = "suite/history.rs"]
 mod history;
 #[path = "suite/html_report.rs"]

@@ -26,8 +26,9 @@ use crate::score::render::Render;
 use crate::score::{Scorecard, score};
 use crate::script;
 use crate::session::{Live, Options, Record, Session};
-use crate::transcript::{self, Transcript};
+use crate::transcript::{self, Mode, Transcript};
 
+mod flags;
 mod plan;
 mod publish;
 mod report;
@@ -35,7 +36,7 @@ mod summary;
 
 pub use plan::{Item, Plan, Scripted, What, safe_name};
 pub use publish::OutDir;
-pub use report::report_html;
+pub use report::{TREND_RGB, report_html};
 pub use summary::summary_csv;
 
 /// The dimension labels, in scorecard order: the `summary.csv` headers when a run
@@ -128,6 +129,9 @@ pub struct RunSettings<'r> {
     pub llm: Option<crate::llm::Settings>,
     /// The scorecard format `report.html` links to.
     pub card_ext: &'static str,
+    /// Count exam sessions only (`--exam-only`): practice sessions, and transcripts
+    /// that do not record a mode, are left out and counted.
+    pub exam_only: bool,
 }
 
 /// What the summary and the report need of one scored session (the full scorecard is
@@ -139,17 +143,69 @@ pub struct Row {
     pub persona: String,
     pub persona_name: String,
     pub scenario: String,
+    /// The scenario's title, as the trainee read it.
+    pub scenario_title: String,
     pub difficulty: String,
     pub outcome: String,
+    /// When the session started: RFC 3339, UTC.
+    pub started_at: String,
+    pub turns: u32,
+    pub final_anger: i32,
+    pub mode: Mode,
+    /// The transcript records no mode (older than the field): read as practice.
+    pub mode_unrecorded: bool,
+    /// Lines taken back with `/undo`, and how many of them held a 禁语.
+    pub undos: usize,
+    pub undone_forbidden: usize,
+    /// Abandoned: ended with `/restart`, or cut off without an end line. Group
+    /// averages count finished sessions only.
+    pub abandoned: bool,
+    pub restarted: bool,
+    pub interrupted: bool,
+    /// The transcript says it is another attempt (`/restart`, `practice --retry`).
+    pub attempt_of: bool,
+    /// Earlier attempts at the same customer given up just before this one (see
+    /// [`mark_retries`]); set when the run is collected.
+    pub retries: usize,
+    /// Whether the grade is a pass (any but the rubric's lowest); set when collected.
+    pub passed: bool,
     pub total: f64,
     pub grade: String,
     pub forbidden_count: usize,
     /// Why the session does not count for assessment (see [`Scorecard::invalid`]).
     pub invalid: Option<String>,
-    /// Label and score of each dimension, in scorecard order.
-    pub dimensions: Vec<(&'static str, f64)>,
+    /// Label, score and maximum of each dimension, in scorecard order.
+    pub dimensions: Vec<(&'static str, f64, f64)>,
     /// The compliance dimension's deductions.
     pub violations: Vec<Violation>,
+    /// The line with the most kinds of good act in it, as (turn, kinds), when it has
+    /// [`STUFFED_KINDS`] or more: a paragraph of stock phrases an assessor should read.
+    pub stuffed: Option<(u32, usize)>,
+}
+
+/// Kinds of good act in one line from which the line is flagged as stuffed. A natural
+/// line does two or three things (理解 + 道歉 + 方案 + 时限 is already a full one); the
+/// engine calls seven 背稿子.
+pub const STUFFED_KINDS: usize = 5;
+
+/// Mark each row's retries (see [`crate::history::retries`]).
+pub fn mark_retries(rows: &mut [Row]) {
+    let attempts: Vec<crate::history::Attempt<'_>> = rows
+        .iter()
+        .map(|r| crate::history::Attempt {
+            trainee: &r.trainee,
+            persona: &r.persona,
+            scenario: &r.scenario,
+            mode: r.mode,
+            started_at: &r.started_at,
+            abandoned: r.abandoned,
+            says_retry: r.attempt_of,
+        })
+        .collect();
+    let counts = crate::history::retries(&attempts);
+    for (r, n) in rows.iter_mut().zip(counts) {
+        r.retries = n;
+    }
 }
 
 /// One deduction of the compliance dimension.
@@ -172,6 +228,20 @@ pub struct Report {
     pub warnings: Vec<String>,
     /// The rubric's grades, best first, for the report's grade counts.
     pub grades: Vec<String>,
+    /// Sessions left out by `--exam-only`, and how many of them record no mode.
+    pub left_out: usize,
+    pub left_out_unrecorded: usize,
+    /// Whether the run counted exam sessions only.
+    pub exam_only: bool,
+}
+
+/// What became of one session: scored, or left out by `--exam-only` (`true` when the
+/// transcript records no mode).
+// Nearly every session is scored: boxing the row would add an allocation to each.
+#[allow(clippy::large_enum_variant)]
+enum Assessed {
+    Scored(Row, Vec<String>),
+    LeftOut { unrecorded: bool },
 }
 
 /// Sessions that share persona, scenario and difficulty share one compiled engine.
@@ -254,7 +324,7 @@ fn score_all(
         .map(|r| r.id.as_str())
         .collect();
     let (tx, writer) = spawn_writer(staging);
-    let results: Vec<Result<(Row, Vec<String>), Failure>> = plan
+    let results: Vec<Result<Assessed, Failure>> = plan
         .items
         .par_iter()
         .map_with(tx, |tx, item| {
@@ -265,7 +335,6 @@ fn score_all(
             let r = match &item.what {
                 What::Transcript(path) => {
                     assess_transcript(item, path, catalog, analyser, settings, &forbidden, send)
-                        .map(|row| (row, Vec::new()))
                 }
                 What::Scripted(s) => match &resolved[&item.order] {
                     Ok(i) => play(
@@ -291,7 +360,12 @@ fn score_all(
     if let Some(failed) = writer.join().expect("the writer thread does not panic") {
         anyhow::bail!("{failed}；考核结果没有发布，上一次的结果保持不变");
     }
-    Ok(collect(plan.failures, results, analyser))
+    Ok(collect(
+        plan.failures,
+        results,
+        analyser,
+        settings.exam_only,
+    ))
 }
 
 /// One thread writes every file, while the others score: two threads creating files in
@@ -324,11 +398,13 @@ fn spawn_writer(
 /// The run's report: the rows in run order, the failures by order.
 fn collect(
     failures: Vec<Failure>,
-    results: Vec<Result<(Row, Vec<String>), Failure>>,
+    results: Vec<Result<Assessed, Failure>>,
     analyser: &Analyser,
+    exam_only: bool,
 ) -> Report {
     let mut report = Report {
         failures,
+        exam_only,
         grades: analyser
             .rubric()
             .scoring
@@ -340,14 +416,23 @@ fn collect(
     };
     for r in results {
         match r {
-            Ok((row, warnings)) => {
+            Ok(Assessed::Scored(row, warnings)) => {
                 report.rows.push(row);
                 report.warnings.extend(warnings);
+            }
+            Ok(Assessed::LeftOut { unrecorded }) => {
+                report.left_out += 1;
+                report.left_out_unrecorded += usize::from(unrecorded);
             }
             Err(f) => report.failures.push(f),
         }
     }
     report.failures.sort_by_key(|f| f.order);
+    let failing = report.grades.last().cloned();
+    for r in &mut report.rows {
+        r.passed = failing.as_ref().is_none_or(|g| *g != r.grade);
+    }
+    mark_retries(&mut report.rows);
     report
 }
 
@@ -396,13 +481,23 @@ fn assess_transcript(
     settings: &RunSettings,
     forbidden: &HashSet<&str>,
     send: impl Fn(Dir, String, Vec<u8>),
-) -> anyhow::Result<Row> {
-    let card = score_file(path, catalog, analyser)?;
+) -> anyhow::Result<Assessed> {
+    let t = transcript::read(path)?;
+    if settings.exam_only && t.header.mode() != Mode::Exam {
+        return Ok(Assessed::LeftOut {
+            unrecorded: t.header.mode.is_none(),
+        });
+    }
+    let card = score_transcript(&t, path, catalog, analyser)?;
     send_cards(&item.name, &card, settings, &send);
-    let persona_name = catalog
-        .find(&card.source.persona)
-        .map_or_else(String::new, |e| e.persona.name.clone());
-    Ok(row(&item.name, &card, persona_name, forbidden))
+    let (persona_name, title) = match persona_of(&t, catalog) {
+        Ok((e, sc)) => (e.persona.name.clone(), sc.title.clone()),
+        Err(_) => (String::new(), String::new()),
+    };
+    Ok(Assessed::Scored(
+        row(&item.name, &card, persona_name, title, forbidden),
+        Vec::new(),
+    ))
 }
 
 /// Play a scripted session, write its transcript, score it.
@@ -414,12 +509,17 @@ fn play(
     settings: &RunSettings,
     forbidden: &HashSet<&str>,
     send: impl Fn(Dir, String, Vec<u8>),
-) -> anyhow::Result<(Row, Vec<String>)> {
+) -> anyhow::Result<Assessed> {
+    if settings.exam_only && s.mode != Mode::Exam {
+        return Ok(Assessed::LeftOut { unrecorded: false });
+    }
     let (lines, warnings) = answers(&s.answers)?;
     let opts = Options {
         seed: s.seed,
         trainee: s.trainee.clone(),
         transcript: Record::Memory,
+        mode: s.mode,
+        restart_of: None,
     };
     let voice = match &settings.llm {
         Some(l) => Some(crate::llm::LlmVoice::new(l.clone(), engine)?),
@@ -431,11 +531,7 @@ fn play(
     script::play(&mut session, lines.into_iter().map(Ok), |_| {
         Ok::<_, io::Error>(())
     })?;
-    let t = Transcript {
-        header: session.header().clone(),
-        turns: session.turns().to_vec(),
-        end: session.end().cloned(),
-    };
+    let t = session.transcript();
     send(
         Dir::Transcripts,
         format!("{}.jsonl", item.name),
@@ -458,8 +554,14 @@ fn play(
         .chain(server_faults(&t))
         .map(|w| format!("{}: {w}", s.label))
         .collect();
-    Ok((
-        row(&item.name, &card, engine.persona.name.clone(), forbidden),
+    Ok(Assessed::Scored(
+        row(
+            &item.name,
+            &card,
+            engine.persona.name.clone(),
+            engine.scenario.title.clone(),
+            forbidden,
+        ),
         warnings,
     ))
 }
@@ -561,20 +663,66 @@ fn send_cards(
     }
 }
 
-fn row(name: &str, c: &Scorecard, persona_name: String, forbidden: &HashSet<&str>) -> Row {
+fn row(
+    name: &str,
+    c: &Scorecard,
+    persona_name: String,
+    scenario_title: String,
+    forbidden: &HashSet<&str>,
+) -> Row {
+    let k = &c.conduct;
+    let stuffed = c
+        .dialogue
+        .iter()
+        .map(|t| {
+            let mut kinds: Vec<&str> = t
+                .spans
+                .iter()
+                .filter(|s| s.polarity == "good")
+                .map(|s| s.kind.as_str())
+                .collect();
+            kinds.sort_unstable();
+            kinds.dedup();
+            (t.n, kinds.len())
+        })
+        .filter(|(_, n)| *n >= STUFFED_KINDS)
+        .max_by_key(|(turn, n)| (*n, std::cmp::Reverse(*turn)));
     Row {
         name: name.to_string(),
         trainee: c.trainee.clone(),
         persona: c.source.persona.clone(),
         persona_name,
         scenario: c.source.scenario.clone(),
+        scenario_title,
         difficulty: c.source.difficulty.clone(),
         outcome: c.outcome.clone(),
+        started_at: k.started_at.clone(),
+        turns: c.turns,
+        final_anger: c.final_anger,
+        mode: if k.mode == Mode::Exam.as_str() {
+            Mode::Exam
+        } else {
+            Mode::Practice
+        },
+        mode_unrecorded: k.mode_unrecorded,
+        undos: k.undos.len(),
+        undone_forbidden: k.undone_forbidden,
+        abandoned: k.abandoned(),
+        restarted: k.restarted,
+        interrupted: k.interrupted,
+        attempt_of: k.attempt_of.is_some(),
+        retries: 0,
+        passed: false,
+        stuffed,
         total: c.total,
         grade: c.grade.clone(),
         forbidden_count: c.forbidden_count,
         invalid: c.invalid.clone(),
-        dimensions: c.dimensions.iter().map(|d| (d.label, d.score)).collect(),
+        dimensions: c
+            .dimensions
+            .iter()
+            .map(|d| (d.label, d.score, d.max))
+            .collect(),
         violations: c
             .dimensions
             .iter()

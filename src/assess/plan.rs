@@ -49,6 +49,8 @@ pub struct Scripted {
     /// Resolved against the manifest's directory.
     pub answers: PathBuf,
     pub seed: u64,
+    /// What the transcript records: `exam` for a scripted exam (`--exam-only` counts it).
+    pub mode: crate::transcript::Mode,
 }
 
 /// The sessions of a run, and the entries that could not even be planned.
@@ -155,6 +157,7 @@ impl Plan {
                     difficulty: entry.difficulty,
                     answers: base.join(entry.answers),
                     seed: entry.seed,
+                    mode: entry.mode,
                 }),
             });
         }
@@ -162,7 +165,7 @@ impl Plan {
     }
 }
 
-const ENTRY_HELP: &str = "每个 [[session]] 含 trainee、persona、answers,可选 scenario、difficulty(easy/normal/hard)、seed";
+const ENTRY_HELP: &str = "每个 [[session]] 含 trainee、persona、answers，可选 scenario、difficulty(easy/normal/hard)、seed、mode(practice/exam)";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -183,6 +186,9 @@ struct ManifestEntry {
     answers: PathBuf,
     #[serde(default = "one")]
     seed: u64,
+    /// `practice` (the default) or `exam`.
+    #[serde(default)]
+    mode: crate::transcript::Mode,
 }
 
 fn normal() -> String {

@@ -27,6 +27,10 @@ pub struct AssessArgs {
     /// 评分卡除 JSON 外再写的格式,可多选(md,html,txt)。Extra scorecard formats.
     #[arg(long, value_enum, value_delimiter = ',')]
     pub format: Vec<Format>,
+    /// 只计考试模式的对话：练习模式的、记录里没有写模式的（按练习算）都不计，并说明不计了几场。
+    /// Count exam sessions only.
+    #[arg(long)]
+    pub exam_only: bool,
     /// 清单里的对话由谁扮演客户(只影响客户的措辞,结局由情绪模型决定)。
     #[command(flatten)]
     pub llm: super::llm_args::LlmArgs,
@@ -83,6 +87,7 @@ pub(super) fn run(ctx: &Context, args: AssessArgs) -> anyhow::Result<u8> {
         renderers,
         llm: args.llm.resolve(&ctx.config()?.backend)?,
         card_ext,
+        exam_only: args.exam_only,
     };
     let out = OutDir::lock(&args.out, || {
         eprintln!(
@@ -101,6 +106,21 @@ pub(super) fn run(ctx: &Context, args: AssessArgs) -> anyhow::Result<u8> {
         eprintln!("错误: {}（已跳过）", ui::sanitize(&f.to_string()));
     }
     let mut out = std::io::stdout().lock();
+    if report.exam_only {
+        writeln!(
+            out,
+            "只计考试模式：不计练习模式的 {} 场{}",
+            report.left_out,
+            if report.left_out_unrecorded > 0 {
+                format!(
+                    "（其中 {} 场记录里没有写模式，按练习算）",
+                    report.left_out_unrecorded
+                )
+            } else {
+                String::new()
+            }
+        )?;
+    }
     writeln!(
         out,
         "评分 {} 场{} → {}",

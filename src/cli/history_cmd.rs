@@ -86,10 +86,10 @@ pub(super) fn run(ctx: &Context, args: HistoryArgs) -> anyhow::Result<u8> {
         return Ok(found);
     }
     let st = Style::stdout();
-    let Some(trend) = trend else {
+    if h.sessions.is_empty() {
         writeln!(out, "{}", nothing_yet(&dir, trainee.as_deref(), &h))?;
         return Ok(found);
-    };
+    }
     let whose = match &trainee {
         Some(t) => format!("学员「{}」的练习记录", ui::sanitize(t)),
         None => "全部学员的练习记录".to_string(),
@@ -105,7 +105,13 @@ pub(super) fn run(ctx: &Context, args: HistoryArgs) -> anyhow::Result<u8> {
     let first_no = h.sessions.len() - shown.len() + 1;
     table(&mut out, st, shown, first_no, trainee.is_none())?;
     writeln!(out)?;
-    summary(&mut out, st, &h.sessions, &trend)?;
+    match &trend {
+        Some(trend) => summary(&mut out, st, &h.sessions, trend)?,
+        None => writeln!(
+            out,
+            "还没有做完的练习：重新开始（/restart）和中途中断的不计入平均和趋势。"
+        )?,
+    }
     if h.other_trainees > 0 && trainee.is_some() {
         writeln!(
             out,
@@ -161,6 +167,10 @@ fn table(
         head.push("学员");
     }
     head.extend(["客户类型", "场景", "难度", "结局", "得分", "等级"]);
+    let with_notes = sessions.iter().any(|s| !notes(s).is_empty());
+    if with_notes {
+        head.push("备注");
+    }
     let rows: Vec<Vec<Cell>> = sessions
         .iter()
         .enumerate()
@@ -185,6 +195,9 @@ fn table(
             r.push(outcome_cell(s));
             r.push(Cell::right(format!("{:.1}", s.total)));
             r.push(grade_cell(s));
+            if with_notes {
+                r.push(Cell::plain(notes(s)));
+            }
             r
         })
         .collect();
@@ -236,7 +249,21 @@ fn table(
 /// The trend under the table: direction, best, and each customer type.
 fn summary(out: &mut impl Write, st: Style, sessions: &[Session], t: &Trend) -> io::Result<()> {
     writeln!(out, "{}", st.bold("趋势"))?;
-    let scores: Vec<f64> = sessions.iter().map(|s| s.total).collect();
+    if t.abandoned > 0 {
+        writeln!(
+            out,
+            "  {}",
+            st.dim(&format!(
+                "只算做完的 {} 场；另有 {} 场重新开始或中途中断，不计入平均和趋势。",
+                t.sessions, t.abandoned
+            ))
+        )?;
+    }
+    let scores: Vec<f64> = sessions
+        .iter()
+        .filter(|s| s.finished)
+        .map(|s| s.total)
+        .collect();
     let spark = &scores[scores.len().saturating_sub(SPARK_SESSIONS)..];
     let span = if spark.len() < scores.len() {
         format!("最近 {} 场，", spark.len())
@@ -332,17 +359,32 @@ fn tone_arrow(st: Style, d: Direction) -> String {
 }
 
 fn difficulty_label(d: &str) -> &str {
-    match d {
-        "easy" => "简单",
-        "normal" => "普通",
-        "hard" => "困难",
-        other => other,
+    crate::persona::Difficulty::label_of(d)
+}
+
+/// What a session's score does not say: an exam, a retry, lines taken back.
+fn notes(s: &Session) -> String {
+    let mut out = Vec::new();
+    if s.mode == crate::transcript::Mode::Exam.as_str() {
+        out.push(crate::transcript::Mode::Exam.label().to_string());
     }
+    if s.retries > 0 {
+        out.push(format!("重来（之前放弃 {} 次）", s.retries));
+    }
+    match (s.undos, s.undone_forbidden) {
+        (0, _) => {}
+        (n, 0) => out.push(format!("收回 {n} 句")),
+        (n, f) => out.push(format!("收回 {n} 句，其中 {f} 句禁语")),
+    }
+    out.join("；")
 }
 
 fn outcome_cell(s: &Session) -> Cell {
     if s.interrupted {
         return Cell::plain("中途中断".into());
+    }
+    if s.restarted {
+        return Cell::plain("重新开始".into());
     }
     let text = outcome_label(&s.outcome).to_string();
     match s.outcome.as_str() {

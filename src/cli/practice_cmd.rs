@@ -150,12 +150,16 @@ pub(super) fn run(ctx: &Context, args: PracticeArgs) -> anyhow::Result<u8> {
             Some(LlmVoice::new(settings, &engine)?)
         }
     };
+    // A resumed exam stays an exam: resuming must not bring back the mood bar and the
+    // coach, nor `/undo`.
+    let resumed_exam = matches!(&start, Start::Resume { transcript, .. }
+        if transcript.header.mode() == crate::transcript::Mode::Exam);
     let practice = Practice {
         engine: &engine,
         llm: llm.as_ref(),
         source: &entry.source,
         trainee,
-        exam: args.exam,
+        exam: args.exam || resumed_exam,
         seed: args.seed.unwrap_or_else(fresh_seed),
         sessions_dir,
     };

@@ -116,6 +116,7 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<u8> {
         seed: args.seed,
         trainee: args.trainee.clone(),
         transcript: args.transcript.clone().map_or(Record::Memory, Record::At),
+        ..Options::default()
     };
     let voice = match args.llm.resolve(&ctx.config()?.backend)? {
         Some(settings) => Some(LlmVoice::new(settings, &engine)?),

@@ -42,6 +42,17 @@ pub struct Practice<'a> {
     pub sessions_dir: PathBuf,
 }
 
+impl Practice<'_> {
+    /// The mode new transcripts record.
+    fn mode(&self) -> transcript::Mode {
+        if self.exam {
+            transcript::Mode::Exam
+        } else {
+            transcript::Mode::Practice
+        }
+    }
+}
+
 /// How the session begins.
 pub enum Start {
     Fresh,
@@ -87,7 +98,7 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn LineSource) -> anyhow
         "{}\n",
         view::brief(&st, p.engine, &p.trainee, p.exam, p.engine.patience())
     );
-    let mut session = begin(p, start, p.seed, &st)?;
+    let mut session = begin(p, start, p.seed, None, &st)?;
     let mut saves = Saves::default();
     let mut last_interrupted = false;
     let leave = loop {
@@ -135,14 +146,16 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn LineSource) -> anyhow
                     Flow::Stay => continue,
                     Flow::Leave => break Leave::Left,
                     Flow::Restart => {
-                        recorded(&mut session, |s| s.finish_unfinished("学员重新开始"));
+                        recorded(&mut session, |s| s.finish_restarted());
                         saves.lost |= lost(&session, &saves) != 0;
-                        if let Some(path) = session.transcript_path() {
+                        let previous = session.transcript_path().map(Path::to_path_buf);
+                        if let Some(path) = &previous {
                             outln!("{}", st.dim(&format!("上一次的记录：{}", path.display())));
                         }
                         // A new seed: the customer should not say the same lines again.
                         let seed = session.header().seed.wrapping_add(0x9e37_79b9);
-                        session = begin(p, Start::Fresh, seed, &st)?;
+                        let restart_of = previous.map(|p| p.display().to_string());
+                        session = begin(p, Start::Fresh, seed, restart_of, &st)?;
                         saves.copy = None;
                         continue;
                     }
@@ -289,9 +302,16 @@ pub fn normalise_reply(line: &str) -> String {
     clean
 }
 
-/// Open the session: a fresh one in a new file, an interrupted one where it stopped,
-/// or a scored one at the turn to try again.
-fn begin<'a>(p: &Practice<'a>, start: Start, seed: u64, st: &Style) -> anyhow::Result<Session<'a>> {
+/// Open the session: a fresh one in a new file (`restart_of` names the session a
+/// `/restart` ended), an interrupted one where it stopped, or a scored one at the turn
+/// to try again.
+fn begin<'a>(
+    p: &Practice<'a>,
+    start: Start,
+    seed: u64,
+    restart_of: Option<String>,
+    st: &Style,
+) -> anyhow::Result<Session<'a>> {
     let engine = p.engine;
     let name = &engine.persona.name;
     let session = match start {
@@ -303,6 +323,8 @@ fn begin<'a>(p: &Practice<'a>, start: Start, seed: u64, st: &Style) -> anyhow::R
                     dir: p.sessions_dir.clone(),
                     base: transcript_base(&engine.persona.id, &engine.scenario.id),
                 },
+                mode: p.mode(),
+                restart_of,
             };
             let (s, shown) = live::speak(p.llm.is_some(), st, name, &mut |_| {}, |live| {
                 Session::start_voiced(engine, p.source, &opts, p.llm, live)
@@ -328,6 +350,7 @@ fn begin<'a>(p: &Practice<'a>, start: Start, seed: u64, st: &Style) -> anyhow::R
                 .with_context(|| format!("无法续写对话记录 {}", path.display()))?;
             let (mut s, replayed) =
                 Session::replay(engine, transcript.header, &transcript.turns, Some(writer));
+            s.keep_undos(transcript.undos);
             s.set_llm(p.llm);
             warn_drift(replayed.drifted);
             outln!(
@@ -354,6 +377,8 @@ fn begin<'a>(p: &Practice<'a>, start: Start, seed: u64, st: &Style) -> anyhow::R
                 transcript: path.display().to_string(),
                 turn,
             });
+            header.restart_of = None;
+            header.mode = Some(p.mode());
             let base = transcript_base(&header.persona.id, &header.scenario);
             let mut writer = Writer::create_new(&p.sessions_dir, &base, &header)
                 .with_context(|| format!("无法在 {} 里创建对话记录", p.sessions_dir.display()))?;

@@ -106,6 +106,8 @@ pub struct Scorecard {
     pub forbidden_count: usize,
     pub dimensions: Vec<Dimension>,
     pub promises: Vec<Promise>,
+    /// Practice or exam, lines taken back, restarts: what an assessor must know.
+    pub conduct: super::conduct::Conduct,
     /// The dialogue with each trainee line's signals, for annotated reports.
     pub dialogue: Vec<ScoredTurn>,
     /// Generated-at time; the only field that differs between two scorings.

@@ -167,15 +167,19 @@ fn header(o: &mut String, c: &Scorecard) {
          <dt>学员</dt><dd>{trainee}</dd><dt>结果</dt><dd>{}</dd>\n\
          <dt>客户</dt><dd>{}</dd><dt>轮数</dt><dd>{}</dd>\n\
          <dt>场景</dt><dd>{}</dd><dt>最后愤怒</dt><dd>{}</dd>\n\
-         <dt>难度</dt><dd>{}</dd><dt>禁语</dt><dd>{} 处</dd>\n</dl>",
+         <dt>难度</dt><dd>{}</dd><dt>禁语</dt><dd>{} 处</dd>\n\
+         <dt>模式</dt><dd>{}</dd><dt>收回</dt><dd>{}</dd>\n</dl>",
         outcome_label(&c.outcome),
         text(&s.persona),
         c.turns,
         text(&s.scenario),
         c.final_anger,
         difficulty_label(&s.difficulty),
-        c.forbidden_count
+        c.forbidden_count,
+        text(&c.conduct.mode_label()),
+        text(&c.conduct.undo_summary())
     );
+    conduct(o, c);
     let mut now = s.persona_hash_now.as_ref().map_or_else(String::new, |h| {
         format!("（评分时画像已改动，现为 <code>{}</code>）", text(h))
     });
@@ -197,6 +201,46 @@ fn header(o: &mut String, c: &Scorecard) {
         text(&s.peilian),
         text(&c.generated_at)
     );
+}
+
+/// The lines taken back, and whether the session is an abandoned or a repeated
+/// attempt: what an assessor must see before trusting the score.
+fn conduct(o: &mut String, c: &Scorecard) {
+    let k = &c.conduct;
+    if k.restarted {
+        let _ = writeln!(
+            o,
+            "<p class=\"cap\">学员用 /restart 重新开始，这场没有做完。</p>"
+        );
+    }
+    if let Some(of) = &k.attempt_of {
+        let _ = writeln!(
+            o,
+            "<p class=\"cap\">这是又一次尝试，接在 <code>{}</code> 之后。</p>",
+            text(of)
+        );
+    }
+    if k.undos.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "<ul class=\"undos\">");
+    for u in &k.undos {
+        let mark = if u.phrases.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " <span class=\"broken\">禁语「{}」</span>",
+                text(&u.phrases.join("」「"))
+            )
+        };
+        let _ = writeln!(
+            o,
+            "<li>收回第 {} 轮「{}」{mark}</li>",
+            u.turn,
+            text(&u.quote)
+        );
+    }
+    let _ = writeln!(o, "</ul>");
 }
 
 /// The anger curve as an inline SVG line chart: anger 0–100 on y, turns on x.

@@ -9,6 +9,7 @@
 //! `render` turns a [`Scorecard`] into text, JSON or Markdown.
 
 mod card;
+mod conduct;
 mod dimensions;
 pub mod html;
 mod ledger;
@@ -16,6 +17,7 @@ pub mod render;
 mod rules;
 
 pub use card::{Dimension, Evidence, Promise, Provenance, SCHEMA, Scorecard, ScoredTurn, Span};
+pub use conduct::{Conduct, UndoneLine};
 pub use dimensions::need_tip;
 use dimensions::{apology, compliance, courtesy, empathy, outcome, persona_needs, process};
 use ledger::promises;
@@ -185,6 +187,7 @@ fn score_with(
         forbidden_count,
         dimensions: dims,
         promises,
+        conduct: conduct::Conduct::of(t, analyser),
         dialogue: t
             .turns
             .iter()

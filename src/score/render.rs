@@ -95,13 +95,15 @@ impl Render for Text {
         } else {
             writeln!(
                 o,
-                "客户 {} · 场景 {} · 难度 {} · {} · {} 轮 · 最后愤怒 {}\n",
+                "客户 {} · 场景 {} · 难度 {} · {} · {} 轮 · 最后愤怒 {}\n{}\n{}",
                 c.source.persona,
                 c.source.scenario,
                 c.source.difficulty,
                 outcome_label(&c.outcome),
                 c.turns,
-                c.final_anger
+                c.final_anger,
+                c.conduct.summary(),
+                undone_lines(c, "  ", &s)
             )
         };
         if let Some(then) = &c.source.rubric_hash_then {
@@ -255,13 +257,15 @@ impl Render for Markdown {
         } else {
             let _ = writeln!(
                 o,
-                "- 客户：{} · 场景：{} · 难度：{}\n- 结果：{}（{} 轮，最后愤怒 {}）\n- 记录：`{}` · 规则 {} v{}({}) · peilian {}\n",
+                "- 客户：{} · 场景：{} · 难度：{}\n- 结果：{}（{} 轮，最后愤怒 {}）\n- {}\n{}- 记录：`{}` · 规则 {} v{}({}) · peilian {}\n",
                 c.source.persona,
                 c.source.scenario,
                 c.source.difficulty,
                 outcome_label(&c.outcome),
                 c.turns,
                 c.final_anger,
+                c.conduct.summary(),
+                undone_lines(c, "  - ", &cell),
                 cell(&c.source.transcript),
                 c.source.rubric,
                 c.source.rubric_version,
@@ -318,6 +322,22 @@ impl Render for Markdown {
     fn extension(&self) -> &'static str {
         "md"
     }
+}
+
+/// The lines taken back, one per line with `indent`, 禁语 marked; empty without any.
+fn undone_lines(c: &Scorecard, indent: &str, s: &dyn Fn(&str) -> String) -> String {
+    c.conduct
+        .undos
+        .iter()
+        .map(|u| {
+            let mark = if u.phrases.is_empty() {
+                String::new()
+            } else {
+                format!("（禁语「{}」）", s(&u.phrases.join("」「")))
+            };
+            format!("{indent}收回第 {} 轮「{}」{mark}\n", u.turn, s(&u.quote))
+        })
+        .collect()
 }
 
 /// Said on a card whose transcript was read with another rubric than the one scoring it.

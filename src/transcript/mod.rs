@@ -6,7 +6,9 @@
 //! [`End`]. A transcript without an end line is an interrupted session. In practice a
 //! trainee may take back the last turn (`/undo`): that appends an `undo` line naming
 //! the turn rather than rewriting the file, so a kill at any moment still leaves whole
-//! lines, and a reader drops the turn (and an end it had caused).
+//! lines, and a reader drops the turn (and an end it had caused) from the turns but
+//! keeps it, with the 禁语 it held, among the [`Transcript::undos`]: an assessor must
+//! see what a trainee took back, not only what stood.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -32,6 +34,10 @@ pub struct Header {
     pub persona: PersonaRef,
     pub scenario: String,
     pub difficulty: String,
+    /// Practice or exam. Transcripts older than this field have none; they read as
+    /// practice, and an assessor is told the mode was not recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<Mode>,
     pub rubric: RubricRef,
     pub backend: BackendRef,
     pub seed: u64,
@@ -48,6 +54,47 @@ pub struct Header {
     /// Set when the session reopens an earlier one at a given turn (`practice --retry`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_of: Option<RetryRef>,
+    /// Set when the trainee started this session with `/restart`, ending the one named
+    /// here: the session is another attempt at the same customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_of: Option<String>,
+}
+
+impl Header {
+    /// The mode, practice when the transcript predates the field.
+    pub fn mode(&self) -> Mode {
+        self.mode.unwrap_or_default()
+    }
+}
+
+/// How a session was taken. In an exam the trainee sees no mood and no coach and
+/// cannot take a line back; an assessor counting only exams needs to tell them apart.
+/// The on-disk names are spelled out here, apart from the variant names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Mode {
+    #[default]
+    #[serde(rename = "practice")]
+    Practice,
+    #[serde(rename = "exam")]
+    Exam,
+}
+
+impl Mode {
+    /// The name in a header's `mode` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Practice => "practice",
+            Mode::Exam => "exam",
+        }
+    }
+
+    /// Chinese label for trainees and assessors.
+    pub fn label(self) -> &'static str {
+        match self {
+            Mode::Practice => "练习",
+            Mode::Exam => "考试",
+        }
+    }
 }
 
 /// The session a retry started from: its file, and the turn the trainee tries again.
@@ -232,6 +279,42 @@ pub struct End {
     pub reason: String,
     pub turns: u32,
     pub anger: i32,
+    /// The trainee ended the session with `/restart` to begin again.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub restarted: bool,
+}
+
+/// The reason an end line of a `/restart` gives; transcripts older than
+/// [`End::restarted`] are known by it.
+pub const RESTART_REASON: &str = "学员重新开始";
+
+impl End {
+    /// Whether the trainee ended the session to start again.
+    pub fn is_restart(&self) -> bool {
+        self.restarted
+            || (self.reason == RESTART_REASON && Ending::of(&self.outcome) == Ending::Unfinished)
+    }
+}
+
+/// A turn the trainee took back with `/undo`, as it was recorded, and the 禁语 it held.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Undone {
+    pub turn: TurnRecord,
+    /// Ids of the 禁语 rules its line broke, as recorded at the time (the turn's
+    /// signals of the `forbidden` kind); empty when it held none.
+    pub forbidden: Vec<String>,
+}
+
+impl Undone {
+    pub fn of(turn: TurnRecord) -> Self {
+        let mut forbidden: Vec<String> = Vec::new();
+        for s in turn.signals.iter().filter(|s| s.kind == "forbidden") {
+            if !forbidden.contains(&s.rule) {
+                forbidden.push(s.rule.clone());
+            }
+        }
+        Self { turn, forbidden }
+    }
 }
 
 // Turns are nearly every line of a transcript: boxing the largest variant would add an
@@ -243,7 +326,13 @@ enum Line {
     Header(Box<Header>),
     Turn(TurnRecord),
     End(End),
-    Undo { turn: u32 },
+    /// `trainee` and `forbidden` are absent in transcripts older than them; the
+    /// reader then takes both from the turn it drops.
+    Undo {
+        turn: u32,
+        #[serde(default)]
+        forbidden: Option<Vec<String>>,
+    },
 }
 
 /// A line as written: [`Line`] by reference, so writing a turn copies nothing. The
@@ -254,7 +343,23 @@ enum LineRef<'a> {
     Header(&'a Header),
     Turn(&'a TurnRecord),
     End(&'a End),
-    Undo { turn: u32 },
+    /// The line taken back is repeated so that a reader of the file alone (`grep
+    /// undo`) sees what was taken back and whether it held a 禁语.
+    Undo {
+        turn: u32,
+        trainee: &'a str,
+        forbidden: &'a [String],
+    },
+}
+
+impl<'a> LineRef<'a> {
+    fn undo(u: &'a Undone) -> Self {
+        LineRef::Undo {
+            turn: u.turn.n,
+            trainee: &u.turn.trainee,
+            forbidden: &u.forbidden,
+        }
+    }
 }
 
 impl LineRef<'_> {
@@ -271,9 +376,18 @@ pub struct Transcript {
     pub header: Header,
     pub turns: Vec<TurnRecord>,
     pub end: Option<End>,
+    /// Every turn taken back, in the order taken back.
+    pub undos: Vec<Undone>,
 }
 
 impl Transcript {
+    /// Whether the session ran to an end of its own or the trainee's choosing: it has
+    /// an end line, and not one of a `/restart`. An interrupted session (no end line,
+    /// the program killed or left with Ctrl-C) and a restarted one were abandoned.
+    pub fn finished(&self) -> bool {
+        self.end.as_ref().is_some_and(|e| !e.is_restart())
+    }
+
     /// Why the session is not a fair basis for assessment, if it is not: the model
     /// voicing the customer could not be kept in character on some line, or the model
     /// server failed and the offline voice spoke instead (an assessor who chose the
@@ -423,9 +537,9 @@ impl Writer {
         self.write(&LineRef::End(e))
     }
 
-    /// Take back turn `turn`, which must be the last one.
-    pub fn undo(&mut self, turn: u32) -> io::Result<()> {
-        self.write(&LineRef::Undo { turn })
+    /// Take back a turn, which must be the last one written.
+    pub fn undo(&mut self, undone: &Undone) -> io::Result<()> {
+        self.write(&LineRef::undo(undone))
     }
 
     /// One `write` per line, so a kill leaves whole lines only.
@@ -517,6 +631,7 @@ pub fn read(path: &Path) -> Result<Transcript, ReadError> {
     let mut header = None;
     let mut turns = Vec::new();
     let mut end = None;
+    let mut undos = Vec::new();
     let mut lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
     if lines.last().is_some_and(|l| l.is_empty()) {
         lines.pop();
@@ -559,7 +674,7 @@ pub fn read(path: &Path) -> Result<Transcript, ReadError> {
             (_, None, _) => {
                 return Err(bad(no, "缺少 header;expected the header on line 1".into()));
             }
-            (Line::Undo { turn }, Some(_), _) => {
+            (Line::Undo { turn, forbidden }, Some(_), _) => {
                 if turn == 0 || turn as usize != turns.len() {
                     return Err(bad(
                         no,
@@ -569,7 +684,12 @@ pub fn read(path: &Path) -> Result<Transcript, ReadError> {
                         ),
                     ));
                 }
-                turns.pop();
+                let taken = turns.pop().expect("checked: the last turn");
+                let mut undone = Undone::of(taken);
+                if let Some(f) = forbidden {
+                    undone.forbidden = f;
+                }
+                undos.push(undone);
                 end = None;
             }
             (_, _, Some(_)) => {
@@ -591,7 +711,12 @@ pub fn read(path: &Path) -> Result<Transcript, ReadError> {
         }
     }
     let header = header.ok_or_else(|| bad(1, "空文件;expected a transcript header".into()))?;
-    Ok(Transcript { header, turns, end })
+    Ok(Transcript {
+        header,
+        turns,
+        end,
+        undos,
+    })
 }
 
 /// A header or turn line as this program writes it (`{"type":"turn",…}`), parsed
@@ -611,14 +736,39 @@ fn fast_path(text: &str) -> Option<Line> {
     }
 }
 
-/// A transcript as JSONL, byte for byte what [`Writer`] writes line by
-/// line: scripted sessions are played in memory and their transcripts written whole
-/// and atomically.
+/// A transcript as JSONL, byte for byte what [`Writer`] writes line by line (but for
+/// the end line of an ending later taken back, which a reader drops anyway): scripted
+/// sessions are played in memory and their transcripts written whole and atomically,
+/// and `/save` copies a session with its take-backs.
 pub fn to_jsonl(t: &Transcript) -> String {
-    let lines = std::iter::once(LineRef::Header(&t.header))
-        .chain(t.turns.iter().map(LineRef::Turn))
-        .chain(t.end.iter().map(LineRef::End));
-    let bytes: Vec<u8> = lines.flat_map(|l| l.to_bytes()).collect();
+    let mut bytes = LineRef::Header(&t.header).to_bytes();
+    // The take-backs in order, each after the turns standing when it was made. Those
+    // turns are the survivors, or turns themselves taken back later: the turn standing
+    // at position `p` is the one the next take-back at `p` removes, if any.
+    let mut standing = 0usize;
+    for (i, u) in t.undos.iter().enumerate() {
+        let n = u.turn.n as usize;
+        while standing + 1 < n {
+            let p = standing + 1;
+            let later = t.undos[i + 1..].iter().find(|l| l.turn.n as usize == p);
+            match later.map(|l| &l.turn).or(t.turns.get(p - 1)) {
+                Some(turn) => bytes.extend(LineRef::Turn(turn).to_bytes()),
+                None => break,
+            }
+            standing = p;
+        }
+        if standing + 1 == n {
+            bytes.extend(LineRef::Turn(&u.turn).to_bytes());
+        }
+        bytes.extend(LineRef::undo(u).to_bytes());
+        standing = n.saturating_sub(1);
+    }
+    for turn in t.turns.iter().skip(standing) {
+        bytes.extend(LineRef::Turn(turn).to_bytes());
+    }
+    if let Some(e) = &t.end {
+        bytes.extend(LineRef::End(e).to_bytes());
+    }
     String::from_utf8(bytes).expect("JSON is UTF-8")
 }
 
@@ -655,17 +805,169 @@ mod tests {
             seed: 7,
             trainee: "小王".into(),
             transcript: crate::session::Record::At(path.clone()),
+            ..Options::default()
         };
         let mut s = Session::start(&engine, &entry.source, &opts).unwrap();
         s.say("您好,非常理解您的心情").unwrap();
         s.say("请问您的单号是多少?").unwrap();
         s.finish_unfinished("学员台词用完,对话未结束").unwrap();
-        let t = Transcript {
-            header: s.header().clone(),
-            turns: s.turns().to_vec(),
-            end: s.end().cloned(),
-        };
+        let t = s.transcript();
         assert_eq!(to_jsonl(&t), std::fs::read_to_string(&path).unwrap());
         assert_eq!(read(&path).unwrap(), t);
+        assert_eq!(t.header.mode, Some(Mode::Practice));
+    }
+
+    /// Take-backs, one of a 禁语 and two in a row, are read back with what was taken
+    /// back, and a session copied from memory (`/save`) writes the same lines.
+    #[test]
+    fn take_backs_are_kept_with_their_lines() {
+        let analyser = crate::rubric::default_rubric();
+        let catalog = Catalog::load(None, analyser).unwrap();
+        let entry = catalog.find("emotional").unwrap();
+        let engine = Engine::new(
+            &entry.persona,
+            &entry.persona.scenarios[0],
+            "normal",
+            analyser,
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.jsonl");
+        let opts = Options {
+            seed: 7,
+            transcript: crate::session::Record::At(path.clone()),
+            mode: Mode::Exam,
+            ..Options::default()
+        };
+        let mut s = Session::start(&engine, &entry.source, &opts).unwrap();
+        s.say("您好,非常理解您的心情").unwrap();
+        s.say("公司的规定就是这样的").unwrap();
+        s.undo().unwrap();
+        s.say("请问您的单号是多少?").unwrap();
+        s.say("您别急").unwrap();
+        s.undo().unwrap();
+        s.undo().unwrap();
+        s.say("您的意思是软驱读不了盘,对吗?").unwrap();
+        s.finish_restarted().unwrap();
+        let t = s.transcript();
+        let file = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(to_jsonl(&t), file);
+        let back = read(&path).unwrap();
+        assert_eq!(back, t);
+        let taken: Vec<(u32, &str, usize)> = back
+            .undos
+            .iter()
+            .map(|u| (u.turn.n, u.turn.trainee.as_str(), u.forbidden.len()))
+            .collect();
+        assert_eq!(
+            taken,
+            [
+                (2, "公司的规定就是这样的", 1),
+                (3, "您别急", 0),
+                (2, "请问您的单号是多少?", 0)
+            ]
+        );
+        assert!(
+            file.contains(
+                r#""type":"undo","turn":2,"trainee":"公司的规定就是这样的","forbidden":["#
+            )
+        );
+        assert_eq!(back.header.mode(), Mode::Exam);
+        assert!(back.end.as_ref().unwrap().is_restart());
+        assert!(!back.finished());
+    }
+
+    fn turn(n: u32, text: String) -> TurnRecord {
+        TurnRecord {
+            n,
+            trainee: text,
+            signals: Vec::new(),
+            acts: Vec::new(),
+            customer: "嗯。".into(),
+            anger: 50,
+            trust: 20,
+            needs_met: Vec::new(),
+            events: Vec::new(),
+            moves: Vec::new(),
+            voice: None,
+        }
+    }
+
+    proptest::proptest! {
+        /// Any order of turns and take-backs: the lines a writer would have written are
+        /// the lines `to_jsonl` writes from the transcript read back, and they read back
+        /// to the same transcript.
+        #[test]
+        fn take_backs_in_any_order_are_written_back_in_order(
+            ops in proptest::collection::vec(proptest::bool::weighted(0.6), 0..40)
+        ) {
+            let header = Header {
+                format: FORMAT,
+                peilian: "0.1.0".into(),
+                persona: PersonaRef { id: "p".into(), name: "p".into(), hash: "0".into() },
+                scenario: "s".into(),
+                difficulty: "normal".into(),
+                mode: Some(Mode::Practice),
+                rubric: RubricRef { id: "default".into(), version: 1, hash: "0".into() },
+                backend: BackendRef::offline(),
+                seed: 1,
+                trainee: String::new(),
+                started_at: "2026-01-01T00:00:00Z".into(),
+                initial: Mood { anger: 70, trust: 20 },
+                opening: "……".into(),
+                opening_voice: None,
+                retry_of: None,
+                restart_of: None,
+            };
+            let mut written = LineRef::Header(&header).to_bytes();
+            let mut standing: Vec<TurnRecord> = Vec::new();
+            let mut undos: Vec<Undone> = Vec::new();
+            for (i, say) in ops.into_iter().enumerate() {
+                if say || standing.is_empty() {
+                    let t = turn(standing.len() as u32 + 1, format!("第{i}句"));
+                    written.extend(LineRef::Turn(&t).to_bytes());
+                    standing.push(t);
+                } else {
+                    let u = Undone::of(standing.pop().unwrap());
+                    written.extend(LineRef::undo(&u).to_bytes());
+                    undos.push(u);
+                }
+            }
+            let t = Transcript { header, turns: standing, end: None, undos };
+            let text = to_jsonl(&t);
+            proptest::prop_assert_eq!(&text, &String::from_utf8(written).unwrap());
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("t.jsonl");
+            std::fs::write(&path, &text).unwrap();
+            proptest::prop_assert_eq!(read(&path).unwrap(), t);
+        }
+    }
+
+    /// A transcript older than the mode, the undo details and the restart mark still
+    /// reads: practice, the dropped turn as what was taken back, the restart by its reason.
+    #[test]
+    fn old_transcripts_read_with_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.jsonl");
+        std::fs::write(
+            &path,
+            concat!(
+                r#"{"type":"header","format":1,"peilian":"0.1.0","persona":{"id":"emotional","name":"x","hash":"0"},"scenario":"floppy-drive","difficulty":"normal","rubric":{"id":"default","version":1,"hash":"0"},"backend":{"name":"offline","model":null},"seed":1,"trainee":"","started_at":"2026-01-01T00:00:00Z","initial":{"anger":70,"trust":20},"opening":"……"}"#,
+                "\n",
+                r#"{"type":"turn","n":1,"trainee":"规定就是这样","signals":[{"kind":"forbidden","rule":"forbidden.company-policy","start":0,"end":6}],"customer":"嗯。","anger":80,"trust":20,"needs_met":[]}"#,
+                "\n",
+                r#"{"type":"undo","turn":1}"#,
+                "\n",
+                r#"{"type":"end","outcome":"unfinished","reason":"学员重新开始","turns":0,"anger":70}"#,
+                "\n"
+            ),
+        )
+        .unwrap();
+        let t = read(&path).unwrap();
+        assert_eq!(t.header.mode, None);
+        assert_eq!(t.header.mode(), Mode::Practice);
+        assert_eq!(t.undos.len(), 1);
+        assert_eq!(t.undos[0].forbidden, ["forbidden.company-policy"]);
+        assert!(t.end.as_ref().unwrap().is_restart());
     }
 }

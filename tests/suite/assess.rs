@@ -9,7 +9,42 @@ use std::path::Path;
 use common::{Dir, repo};
 use predicates::str::contains;
 
-const HEADER: &str = "学员,客户类型,场景,难度,结局,总分,等级,禁语次数,禁语与禁止法则,共情,道歉,处理流程,服务用语,客户类型要点,结果,评分卡,考核有效";
+/// The columns of `summary.csv` before the dimensions (the time in the test's zone, UTC).
+const HEAD: [&str; 15] = [
+    "学员",
+    "开始时间（UTC）",
+    "客户类型",
+    "场景",
+    "难度",
+    "模式",
+    "结局",
+    "轮数",
+    "最后愤怒",
+    "总分",
+    "等级",
+    "禁语次数",
+    "收回句数",
+    "收回的禁语",
+    "重来次数",
+];
+/// The seven dimensions, each with its maximum in the header.
+const DIMS: [&str; 7] = [
+    "禁语与禁止法则",
+    "共情",
+    "道歉",
+    "处理流程",
+    "服务用语",
+    "客户类型要点",
+    "结果",
+];
+const TAIL: [&str; 3] = ["需要留意", "评分卡", "考核有效"];
+const COLUMNS: usize = HEAD.len() + DIMS.len() + TAIL.len();
+
+/// Column indexes.
+const TOTAL: usize = 9;
+const FORBIDDEN: usize = 11;
+const CARD: usize = 23;
+const VALID: usize = 24;
 
 /// Record a session with the real binary.
 fn record(d: &Dir, persona: &str, scenario: &str, answers: &Path, trainee: &str, to: &str) {
@@ -68,7 +103,9 @@ fn read(p: impl AsRef<Path>) -> String {
     std::fs::read_to_string(p.as_ref()).unwrap_or_else(|e| panic!("{}: {e}", p.as_ref().display()))
 }
 
-/// `summary.csv` as rows of fields, the byte-order mark checked and removed.
+/// `summary.csv` as a spreadsheet reads it: the byte-order mark checked and removed,
+/// then parsed as CSV (quoted cells with commas and quotes in them), every row as long
+/// as the header.
 fn summary(p: impl AsRef<Path>) -> Vec<Vec<String>> {
     let bytes = std::fs::read(p).unwrap();
     assert_eq!(
@@ -76,10 +113,45 @@ fn summary(p: impl AsRef<Path>) -> Vec<Vec<String>> {
         b"\xEF\xBB\xBF",
         "summary.csv starts with the UTF-8 BOM"
     );
-    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
-    text.lines()
-        .map(|l| l.split(',').map(str::to_string).collect())
-        .collect()
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(&bytes[3..]);
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    for r in &rows {
+        assert_eq!(r.len(), rows[0].len(), "{r:?}");
+    }
+    rows
+}
+
+/// A dimension's share (`80%`) as a number of percent.
+fn percent(cell: &str) -> f64 {
+    cell.strip_suffix('%')
+        .unwrap_or_else(|| panic!("a share: {cell}"))
+        .parse()
+        .unwrap()
+}
+
+/// The maximum a dimension's header names: 「共情（满分 15）」 is 15.
+fn max_of(header: &str) -> f64 {
+    header
+        .split("（满分 ")
+        .nth(1)
+        .and_then(|s| s.strip_suffix('）'))
+        .unwrap_or_else(|| panic!("a maximum in {header}"))
+        .parse()
+        .unwrap()
+}
+
+fn assert_header(header: &[String]) {
+    assert_eq!(header.len(), COLUMNS, "{header:?}");
+    assert_eq!(&header[..HEAD.len()], HEAD);
+    for (h, d) in header[HEAD.len()..].iter().zip(DIMS) {
+        assert!(h.starts_with(&format!("{d}（满分 ")), "{h}");
+    }
+    assert_eq!(&header[HEAD.len() + DIMS.len()..], TAIL);
 }
 
 #[test]
@@ -104,20 +176,51 @@ fn a_directory_is_assessed_and_a_corrupt_transcript_is_named_and_skipped() {
     assert!(!d.path().join("out/scorecards/notes.json").exists());
 
     let rows = summary(d.path().join("out/summary.csv"));
-    assert_eq!(rows[0].join(","), HEADER);
+    assert_header(&rows[0]);
     assert_eq!(rows.len(), 4, "a header and one row per good transcript");
     let trainees: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
     assert_eq!(trainees, ["小王", "小李", "小王"], "file-name order");
     let li = &rows[2];
-    assert_eq!(&li[1..4], ["emotional", "floppy-drive", "normal"]);
-    assert!(li[7].parse::<u32>().unwrap() >= 1, "禁语 counted: {li:?}");
-    assert_eq!(li[15], "scorecards/b-li.json");
+    // Chinese labels, not codes; the scenario's title, which has a comma in it.
+    assert_eq!(
+        &li[2..7],
+        [
+            "感情用事者",
+            "软驱不读盘\u{FF0C}维修站让用户自己用清洗盘清洗、「自己想办法」",
+            "普通",
+            "练习",
+            "客户愤而离开"
+        ]
+    );
+    assert!(
+        li[1].starts_with("20") && li[1].len() == 16,
+        "a time: {}",
+        li[1]
+    );
+    assert!(
+        li[FORBIDDEN].parse::<u32>().unwrap() >= 1,
+        "禁语 counted: {li:?}"
+    );
+    assert_eq!(li[CARD], "scorecards/b-li.json");
+    let maxima: Vec<f64> = rows[0][HEAD.len()..HEAD.len() + DIMS.len()]
+        .iter()
+        .map(|h| max_of(h))
+        .collect();
+    assert!(
+        (maxima.iter().sum::<f64>() - 100.0).abs() < 1e-9,
+        "{maxima:?}"
+    );
     for r in &rows[1..] {
-        assert_eq!(r.len(), 17);
-        assert_eq!(r[16], "是", "offline sessions count for assessment");
-        let total: f64 = r[5].parse().unwrap();
-        let dims: f64 = r[8..15].iter().map(|x| x.parse::<f64>().unwrap()).sum();
-        assert!((total - dims).abs() < 0.2, "{r:?}");
+        assert_eq!(r[VALID], "是", "offline sessions count for assessment");
+        assert_eq!(&r[12..15], ["0", "0", "0"], "no undo, no retry: {r:?}");
+        let total: f64 = r[TOTAL].parse().unwrap();
+        let dims: f64 = r[HEAD.len()..HEAD.len() + DIMS.len()]
+            .iter()
+            .zip(&maxima)
+            .map(|(x, max)| percent(x) / 100.0 * max)
+            .sum();
+        // Whole percentages: up to half a percent of each maximum off.
+        assert!((total - dims).abs() < 0.6, "{total} against {dims}: {r:?}");
     }
 
     let html = read(d.path().join("out/report.html"));
@@ -132,6 +235,17 @@ fn a_directory_is_assessed_and_a_corrupt_transcript_is_named_and_skipped() {
         "with its better phrasing"
     );
     assert!(html.contains("感情用事者"), "per-persona averages by name");
+    for section in ["需要留意", "各场景", "学员进步", "最弱的一项"] {
+        assert!(html.contains(section), "{section}");
+    }
+    assert!(
+        html.contains("class=\"trend\""),
+        "a trend chart per trainee"
+    );
+    assert!(
+        !html.contains(">emotional<") && !html.contains(">resolved<") && !html.contains(">normal<"),
+        "labels, not codes"
+    );
     assert!(
         html.contains("d-corrupt.jsonl"),
         "failures listed in the report"
@@ -216,15 +330,14 @@ answers = "scripts/emotional-bad-1-argues.txt"
 
     let rows = summary(d.path().join("out/summary.csv"));
     assert_eq!(rows.len(), 4);
-    assert_eq!(
-        &rows[2][..4],
-        ["小王", "stubborn", "engine-noise", "normal"]
-    );
-    assert_eq!(&rows[3][..4], ["小李", "emotional", "floppy-drive", "hard"]);
-    assert_eq!(rows[1][4], "resolved");
+    let who = |r: &[String]| [r[0].clone(), r[2].clone(), r[4].clone()];
+    assert_eq!(who(&rows[2]), ["小王", "固执己见者", "普通"]);
+    assert_eq!(who(&rows[3]), ["小李", "感情用事者", "困难"]);
+    assert_eq!(rows[1][6], "问题解决");
 
     // Per-trainee averages: 小王's two sessions.
-    let wang: f64 = (rows[1][5].parse::<f64>().unwrap() + rows[2][5].parse::<f64>().unwrap()) / 2.0;
+    let wang: f64 =
+        (rows[1][TOTAL].parse::<f64>().unwrap() + rows[2][TOTAL].parse::<f64>().unwrap()) / 2.0;
     let html = read(d.path().join("out/report.html"));
     assert!(html.contains("各学员平均分"));
     assert!(
@@ -240,8 +353,9 @@ answers = "scripts/emotional-bad-1-argues.txt"
         .assert()
         .success();
     let again = summary(d.path().join("again/summary.csv"));
-    let totals =
-        |rows: &[Vec<String>]| -> Vec<String> { rows[1..].iter().map(|r| r[5].clone()).collect() };
+    let totals = |rows: &[Vec<String>]| -> Vec<String> {
+        rows[1..].iter().map(|r| r[TOTAL].clone()).collect()
+    };
     assert_eq!(totals(&again), totals(&rows));
 }
 

@@ -383,3 +383,77 @@ fn chromium_renders_the_report_with_its_mood_curve() {
         "the mood curve is missing: {curve} pixels of {CURVE_RGB:?}"
     );
 }
+
+/// The cohort report (`assess`'s `report.html`) as a training manager opens it: two
+/// trainees with two sessions each, so each has a trend line, screenshotted in the same
+/// headless Chromium; the page must be drawn and the trend charts visible.
+#[test]
+fn chromium_renders_the_cohort_report_with_trend_charts() {
+    let Some(chromium) = chromium() else {
+        eprintln!("skipped: chromium is not installed (.ci/run installs it)");
+        return;
+    };
+    let d = Dir::new();
+    let rude = d.write(
+        "rude.txt",
+        "你好\n公司的规定就是这样的,我也没办法。\n这个问题我不知道,不清楚。\n",
+    );
+    let good = repo("tests/data/scripts/emotional/good-1.txt");
+    for (trainee, first, then) in [("小王", &rude, &good), ("小李", &good, &rude)] {
+        for (i, answers) in [first, then].into_iter().enumerate() {
+            d.cmd()
+                .args(["run", "--persona", "emotional", "--trainee", trainee])
+                .arg("--transcript")
+                .arg(format!("in/{trainee}-{i}.jsonl"))
+                .arg("--answers")
+                .arg(answers)
+                .assert()
+                .success();
+        }
+    }
+    d.cmd()
+        .args(["assess", "in", "--out", "out"])
+        .assert()
+        .success();
+    let page = d.path().join("out/report.html");
+    let body = std::fs::read_to_string(&page).unwrap();
+    assert!(body.starts_with("<!DOCTYPE html>"));
+    // An SVG's namespace is a name, not something fetched.
+    let body = body.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    for outside in [
+        "http://", "https://", "src=\"", "<script", "<link", "@import", "url(",
+    ] {
+        assert!(
+            !body.contains(outside),
+            "the report must not load anything ({outside})"
+        );
+    }
+    assert_eq!(
+        body.matches("<svg class=\"trend\"").count(),
+        2,
+        "one chart per trainee"
+    );
+    let scratch = Dir::new();
+    let shot = screenshot(&chromium, &page, scratch.path());
+    let px = pixels(&shot);
+    assert_eq!(px.len(), 1200 * 1600, "the window size");
+    let mut counts = std::collections::HashMap::new();
+    for p in &px {
+        *counts.entry(*p).or_insert(0usize) += 1;
+    }
+    let background = counts.values().max().copied().unwrap();
+    let other = px.len() - background;
+    assert!(
+        other * 100 > px.len(),
+        "the screenshot is blank: only {other} of {} pixels differ from the background",
+        px.len()
+    );
+    let trend = counts
+        .get(&peilian::assess::TREND_RGB)
+        .copied()
+        .unwrap_or(0);
+    eprintln!(
+        "report screenshot: {other} pixels differ from the background, {trend} draw the trends"
+    );
+    assert!(trend >= 200, "the trend charts are missing: {trend} pixels");
+}

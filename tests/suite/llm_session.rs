@@ -188,7 +188,7 @@ fn a_model_that_breaks_character_makes_an_assessment_session_invalid() {
     assert!(out.status.success(), "{stderr}");
     let csv = std::fs::read_to_string(dir.path().join("out/summary.csv")).unwrap();
     let last = csv.lines().nth(1).unwrap();
-    assert!(last.contains("否:大模型客户在开场白"), "{csv}");
+    assert!(last.contains("否\u{FF1A}大模型客户在开场白"), "{csv}");
     let card = std::fs::read_dir(dir.path().join("out/scorecards"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -555,7 +555,7 @@ fn assess_against_a_dead_server_reports_it_and_marks_the_rows() {
     assert!(stderr.contains("连不上"), "{stderr}");
     let csv = std::fs::read_to_string(dir.path().join("out/summary.csv")).unwrap();
     for row in csv.lines().skip(1) {
-        assert!(row.contains("否:大模型服务出错"), "{csv}");
+        assert!(row.contains("否\u{FF1A}大模型服务出错"), "{csv}");
     }
 }
 
