@@ -64,8 +64,10 @@ impl Row {
     /// What an assessor should look at in this session, each said in a few words.
     pub fn flags(&self) -> Vec<String> {
         let mut out = Vec::new();
-        if let Some((turn, kinds)) = self.stuffed {
-            out.push(format!("第 {turn} 轮一句里堆了 {kinds} 种套话"));
+        match self.stuffed {
+            Some((turn, 0)) => out.push(format!("第 {turn} 轮一句里堆了一串套话（背稿子）")),
+            Some((turn, kinds)) => out.push(format!("第 {turn} 轮一句里堆了 {kinds} 种套话")),
+            None => {}
         }
         if self.passed && self.turns <= FEW_TURNS && !self.abandoned {
             out.push(format!("只有 {} 轮就得了 {:.1} 分", self.turns, self.total));

@@ -686,7 +686,16 @@ fn row(
             (t.n, kinds.len())
         })
         .filter(|(_, n)| *n >= STUFFED_KINDS)
-        .max_by_key(|(turn, n)| (*n, std::cmp::Reverse(*turn)));
+        .max_by_key(|(turn, n)| (*n, std::cmp::Reverse(*turn)))
+        // A line the customer heard as a recital (背稿子) is credited nothing, so its
+        // spans no longer show its stock acts: the card's deduction names it (0 kinds:
+        // more than the engine's threshold, not counted here).
+        .or_else(|| {
+            (c.dimensions.iter().flat_map(|d| &d.evidence))
+                .find(|e| e.rule == "rule.scripted")
+                .and_then(|e| e.turn)
+                .map(|turn| (turn, 0))
+        });
     Row {
         name: name.to_string(),
         trainee: c.trainee.clone(),

@@ -237,10 +237,11 @@ fn scoring_problems(r: &Rubric, root: &FieldPath, out: &mut Vec<Problem>) {
         }
     }
     for (field, cap) in [
-        ("forbidden_cap", &s.forbidden_cap),
-        ("unresolved_cap", &s.unresolved_cap),
-        ("no_offer_cap", &s.no_offer_cap),
+        ("forbidden_cap", Some(&s.forbidden_cap)),
+        ("unresolved_cap", s.unresolved_cap.as_ref()),
+        ("no_offer_cap", s.no_offer_cap.as_ref()),
     ] {
+        let Some(cap) = cap else { continue };
         if !cap.is_empty() && !s.grades.iter().any(|g| &g.name == cap) {
             out.push(Problem::new(
                 p.key(field),

@@ -68,18 +68,39 @@ pub struct Scoring {
     #[serde(default = "default_violation")]
     pub violation_points: f64,
     /// The best grade a session the customer never accepted can get: handling that
-    /// did not settle the complaint is not excellent, whatever was said. Empty for none.
-    #[serde(default = "default_unresolved_cap")]
-    pub unresolved_cap: String,
+    /// did not settle the complaint is not excellent, whatever was said. Empty for
+    /// none; unset, the second-best grade.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unresolved_cap: Option<String>,
     /// Fewer turns than this cannot pass: one well-phrased line is not handling a
     /// complaint. 0 for no minimum.
     #[serde(default = "default_min_turns")]
     pub min_turns: u32,
     /// The best grade a session with no concrete remedy at all can get: a complaint is
     /// handled by solving it, and calming words alone leave it where it was. Empty for
-    /// none.
-    #[serde(default = "default_no_offer_cap")]
-    pub no_offer_cap: String,
+    /// none; unset, the lowest grade.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_offer_cap: Option<String>,
+}
+
+impl Scoring {
+    /// The unresolved cap in force: as written, else the second-best grade (良好 by
+    /// default), so a trainer's own grade names need no extra line.
+    pub fn unresolved_cap(&self) -> &str {
+        match &self.unresolved_cap {
+            Some(c) => c,
+            None => self.grades.get(1).map_or("", |g| g.name.as_str()),
+        }
+    }
+
+    /// The no-remedy cap in force: as written, else the lowest grade (不合格).
+    pub fn no_offer_cap(&self) -> &str {
+        match &self.no_offer_cap {
+            Some(c) => c,
+            None if self.grades.len() > 1 => self.grades.last().map_or("", |g| g.name.as_str()),
+            None => "",
+        }
+    }
 }
 
 impl Default for Scoring {
@@ -89,9 +110,9 @@ impl Default for Scoring {
             grades: default_grades(),
             forbidden_cap: default_cap(),
             violation_points: default_violation(),
-            unresolved_cap: default_unresolved_cap(),
+            unresolved_cap: None,
             min_turns: default_min_turns(),
-            no_offer_cap: default_no_offer_cap(),
+            no_offer_cap: None,
         }
     }
 }
@@ -151,16 +172,36 @@ impl Weights {
         if have <= 0.0 || want <= 0.0 {
             return self.clone();
         }
+        // To a tenth of a point, as a card and a CSV header show them; what rounding
+        // leaves over goes to the outcome, so the sum is exact.
+        // (Tiny weights, where rounding would push the outcome below zero, are only
+        // scaled: a negative maximum would make no sense and break the clamp.)
         let k = want / have;
-        Weights {
-            compliance: self.compliance * k,
-            empathy: self.empathy * k,
-            apology: self.apology * k,
-            process: self.process * k,
-            courtesy: self.courtesy * k,
-            persona: self.persona * k,
-            outcome: self.outcome * k,
+        let scaled = |round: bool| {
+            let r = |v: f64| {
+                if round {
+                    (v * k * 10.0).round() / 10.0
+                } else {
+                    v * k
+                }
+            };
+            Weights {
+                compliance: r(self.compliance),
+                empathy: r(self.empathy),
+                apology: r(self.apology),
+                process: r(self.process),
+                courtesy: r(self.courtesy),
+                persona: r(self.persona),
+                outcome: r(self.outcome),
+            }
+        };
+        let mut w = scaled(true);
+        let outcome = ((w.outcome + want - w.all().iter().sum::<f64>()) * 10.0).round() / 10.0;
+        if outcome < 0.0 || !outcome.is_finite() {
+            return scaled(false);
         }
+        w.outcome = outcome;
+        w
     }
 }
 
@@ -246,16 +287,8 @@ fn default_violation() -> f64 {
     5.0
 }
 
-fn default_unresolved_cap() -> String {
-    "良好".to_string()
-}
-
 fn default_min_turns() -> u32 {
     3
-}
-
-fn default_no_offer_cap() -> String {
-    "不合格".to_string()
 }
 
 /// A signal kind declared by a rubric.
@@ -298,4 +331,39 @@ pub struct Rule {
 
 fn default_weight() -> f64 {
     1.0
+}
+
+#[cfg(test)]
+mod weight_tests {
+    use super::*;
+
+    fn w(v: [f64; 7]) -> Weights {
+        Weights {
+            compliance: v[0],
+            empathy: v[1],
+            apology: v[2],
+            process: v[3],
+            courtesy: v[4],
+            persona: v[5],
+            outcome: v[6],
+        }
+    }
+
+    #[test]
+    fn scaled_weights_keep_the_rubrics_total_and_never_go_negative() {
+        let base = Weights::default();
+        let over = WeightOverrides {
+            empathy: Some(15.0),
+            ..WeightOverrides::default()
+        }
+        .over(&base)
+        .scaled_to(&base);
+        assert!((over.all().iter().sum::<f64>() - 100.0).abs() < 1e-9);
+        assert_eq!(over.empathy, 14.3);
+        // Rounding each of seven tiny weights up would overshoot a tiny total.
+        let tiny = w([0.05; 7]);
+        let s = w([0.06, 0.06, 0.06, 0.06, 0.06, 0.06, 0.0]).scaled_to(&tiny);
+        assert!(s.all().iter().all(|x| *x >= 0.0), "{s:?}");
+        assert!((s.all().iter().sum::<f64>() - 0.35).abs() < 1e-9);
+    }
 }

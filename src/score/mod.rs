@@ -139,13 +139,13 @@ fn score_with(
         ),
         (
             persona.is_some() && !resolved,
-            sc.unresolved_cap.as_str(),
+            sc.unresolved_cap(),
             "客户没有接受方案".to_string(),
         ),
         (short, lowest, format!("不足 {} 轮", sc.min_turns)),
         (
             persona.is_some() && !resolved && !lines.iter().any(|l| l.has("remedy")),
-            sc.no_offer_cap.as_str(),
+            sc.no_offer_cap(),
             "始终没有给出具体方案".to_string(),
         ),
     ];

@@ -134,15 +134,17 @@ fn percent(cell: &str) -> f64 {
         .unwrap()
 }
 
-/// The maximum a dimension's header names: 「共情（满分 15）」 is 15.
-fn max_of(header: &str) -> f64 {
-    header
+/// The maxima a dimension's header names: 「共情（满分 15）」 is 15 to 15,
+/// 「共情（满分 9.5–14.3）」 9.5 to 14.3.
+fn max_range(header: &str) -> (f64, f64) {
+    let inner = header
         .split("（满分 ")
         .nth(1)
         .and_then(|s| s.strip_suffix('）'))
-        .unwrap_or_else(|| panic!("a maximum in {header}"))
-        .parse()
-        .unwrap()
+        .unwrap_or_else(|| panic!("a maximum in {header}"));
+    let mut parts = inner.split('–').map(|x| x.parse::<f64>().unwrap());
+    let lo = parts.next().unwrap();
+    (lo, parts.next().unwrap_or(lo))
 }
 
 fn assert_header(header: &[String]) {
@@ -202,18 +204,26 @@ fn a_directory_is_assessed_and_a_corrupt_transcript_is_named_and_skipped() {
         "禁语 counted: {li:?}"
     );
     assert_eq!(li[CARD], "scorecards/b-li.json");
-    let maxima: Vec<f64> = rows[0][HEAD.len()..HEAD.len() + DIMS.len()]
-        .iter()
-        .map(|h| max_of(h))
-        .collect();
-    assert!(
-        (maxima.iter().sum::<f64>() - 100.0).abs() < 1e-9,
-        "{maxima:?}"
-    );
+    for h in &rows[0][HEAD.len()..HEAD.len() + DIMS.len()] {
+        // One maximum, or the range when customer types weigh the dimension
+        // differently (「共情（满分 9.5–14.3）」).
+        let (lo, hi) = max_range(h);
+        assert!(0.0 < lo && lo <= hi && hi <= 100.0, "{h}");
+    }
     for r in &rows[1..] {
         assert_eq!(r[VALID], "是", "offline sessions count for assessment");
         assert_eq!(&r[12..15], ["0", "0", "0"], "no undo, no retry: {r:?}");
         let total: f64 = r[TOTAL].parse().unwrap();
+        // This session's own maxima, from its scorecard: they add up to 100.
+        let card: serde_json::Value =
+            serde_json::from_str(&read(d.path().join("out").join(&r[CARD]))).unwrap();
+        let maxima: Vec<f64> = (card["dimensions"].as_array().unwrap().iter())
+            .map(|d| d["max"].as_f64().unwrap())
+            .collect();
+        assert!(
+            (maxima.iter().sum::<f64>() - 100.0).abs() < 1e-9,
+            "{maxima:?}"
+        );
         let dims: f64 = r[HEAD.len()..HEAD.len() + DIMS.len()]
             .iter()
             .zip(&maxima)
