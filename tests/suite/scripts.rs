@@ -290,12 +290,14 @@ fn later_batches_of_gaming_scripts_never_resolve() {
 /// argues in paraphrased 禁语. A novice never resolves; the 禁语 agent walks out or
 /// leaves the customer at anger 90 or more (one batch-3 script ends at 83: a ceiling of
 /// one); competent agents resolve at least as often as measured (batch 2 was looked at
-/// while tuning; batch 3 is unseen).
+/// while tuning; batch 3's lines are unread, its counts taken three times; batch 4 was
+/// measured once on arrival, 10 of 18, lines unread).
 #[test]
 fn listening_customer_held_out_batches_stay_at_their_measured_level() {
     for (dir, competent_floor, forbidden_misses) in [
         ("tests/data/heldout-scripts-2", 12, 0),
         ("tests/data/heldout-scripts-3", 12, 1),
+        ("tests/data/heldout-scripts-4", 10, 1),
     ] {
         let played = play_all(&common::repo(dir));
         assert_eq!(played.len(), 54, "{dir}: three scripts per scenario");
@@ -453,4 +455,117 @@ fn customer_lines_fit_the_moment() {
         broken.len(),
         broken.join("\n")
     );
+}
+
+/// One script played by the real binary and scored from its transcript.
+struct Scored {
+    path: String,
+    kind: String,
+    scenario: String,
+    outcome: String,
+    total: f64,
+    grade: String,
+}
+
+fn play_and_score(root: &Path) -> Vec<Scored> {
+    let d = common::Dir::new();
+    let mut out = Vec::new();
+    let mut files: Vec<_> = walk_txt(root);
+    files.sort();
+    for (i, f) in files.iter().enumerate() {
+        let s = header(f);
+        let t = format!("t{i}.jsonl");
+        d.cmd()
+            .args(["run", "--persona", &s.persona, "--scenario", &s.scenario])
+            .args([
+                "--difficulty",
+                &s.difficulty,
+                "--transcript",
+                &t,
+                "--answers",
+            ])
+            .arg(f)
+            .assert()
+            .success();
+        let v = common::stdout_json(
+            d.cmd()
+                .args(["score", "--format", "json", &t])
+                .output()
+                .unwrap(),
+        );
+        let name = f.file_stem().unwrap().to_string_lossy().to_string();
+        out.push(Scored {
+            path: f.display().to_string(),
+            kind: name.rsplit('-').next().unwrap().to_string(),
+            scenario: format!("{}/{}", s.persona, s.scenario),
+            outcome: v["outcome"].as_str().unwrap().to_string(),
+            total: v["total"].as_f64().unwrap(),
+            grade: v["grade"].as_str().unwrap().to_string(),
+        });
+    }
+    out
+}
+
+fn walk_txt(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(root).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk_txt(&p));
+        } else if p.extension().is_some_and(|x| x == "txt") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Scores certify handling (issue 13's evidence), on the fourth batch of held-out
+/// scripts, written from the decks alone and first measured with this scorer: in
+/// every scenario the competent agent outscores the novice, who outscores the agent of
+/// 禁语; a resolved competent session is 良好 (≥ 75) — one of ten was not when
+/// measured (64.5), the ceiling here.
+#[test]
+fn scores_order_competent_over_novice_over_forbidden_on_unseen_scripts() {
+    let scored = play_and_score(&common::repo("tests/data/heldout-scripts-4"));
+    assert_eq!(scored.len(), 54);
+    let mut scenarios: Vec<&str> = scored.iter().map(|s| s.scenario.as_str()).collect();
+    scenarios.sort_unstable();
+    scenarios.dedup();
+    for sc in scenarios {
+        let of = |kind: &str| {
+            (scored.iter())
+                .find(|s| s.scenario == sc && s.kind == kind)
+                .unwrap_or_else(|| panic!("{sc}: no {kind} script"))
+        };
+        let (c, n, f) = (of("competent"), of("novice"), of("forbidden"));
+        assert!(
+            c.total > n.total && n.total > f.total,
+            "{sc}: competent {} > novice {} > 禁语 {}",
+            c.total,
+            n.total,
+            f.total
+        );
+    }
+    let below: Vec<String> = (scored.iter())
+        .filter(|s| s.kind == "competent" && s.outcome == "resolved" && s.total < 75.0)
+        .map(|s| format!("{} {}", s.path, s.total))
+        .collect();
+    assert!(below.len() <= 1, "{below:#?}");
+}
+
+/// Gaming scripts (stuffed paragraphs, every remedy at once, rotated apologies,
+/// promising everything, stock phrases spread over turns) never pass, in any batch.
+#[test]
+fn gaming_scripts_never_pass() {
+    for dir in [
+        "tests/data/heldout-gaming",
+        "tests/data/heldout-gaming-2",
+        "tests/data/heldout-gaming-3",
+    ] {
+        let passed: Vec<String> = (play_and_score(&common::repo(dir)).into_iter())
+            .filter(|s| s.grade != "不合格")
+            .map(|s| format!("{} {} {}", s.path, s.total, s.grade))
+            .collect();
+        assert!(passed.is_empty(), "{dir}: {passed:#?}");
+    }
 }
