@@ -430,19 +430,22 @@ impl Analyser {
                 });
             }
         }
-        let mut exact = Vec::new();
-        self.match_rules_into(text, &mut exact);
-        // A trainer's example sentences name their rule as exactly as a pattern does.
-        exact.extend(self.example_hits(text, reading).iter().map(|h| {
-            Signal {
+        // A trainer's example sentences name their rule as exactly as a pattern does,
+        // and come first: what the house taught names the place before the default's
+        // pattern of the same kind does.
+        let mut exact: Vec<Signal> = (self.example_hits(text, reading).iter())
+            .map(|h| Signal {
                 kind: self
                     .kind_index(&self.rubric.rules[h.rule].kind)
                     .unwrap_or(0),
                 rule: h.rule,
                 start: h.start,
                 end: h.end,
-            }
-        }));
+            })
+            .collect();
+        let mut by_rule = Vec::new();
+        self.match_rules_into(text, &mut by_rule);
+        exact.append(&mut by_rule);
         // Signals from the reading that a rule hit has already made exact.
         let from_reading = out.len();
         let mut exact_already = vec![false; from_reading];

@@ -12,6 +12,7 @@ pub mod examples;
 mod kinds;
 mod load;
 mod scan;
+mod why;
 
 use std::collections::BTreeMap;
 
@@ -19,6 +20,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use analyser::{Analyser, Signal};
+pub use why::{Decided, LineWhy, SignalWhy};
+
+/// The commented starter `rubric new` writes; `{id}` and `{file}` are replaced.
+pub const STARTER: &str = include_str!("starter.toml");
 pub use kinds::{ACTION_KINDS, BUILTIN_KINDS, KindInfo, Polarity, WORST_FIRST, kind_of_act};
 pub(crate) use load::points_problem;
 pub use load::{
