@@ -323,11 +323,17 @@ fn new(id: &str, dir: &Path, force: bool) -> anyhow::Result<u8> {
     if path.exists() && !force {
         bail!("{} 已存在；用 --force 覆盖，或换一个编号", path.display());
     }
-    let text = STARTER.replace("{id}", id);
+    let text = STARTER
+        .replace("{id}", id)
+        .replace("{file}", &path.display().to_string());
     crate::files::write_atomic(&path, text.as_bytes())
         .with_context(|| format!("写入 {}", path.display()))?;
+    // The starter's first line points editors at this file.
+    let schema = dir.join("persona.schema.json");
+    crate::files::write_atomic(&schema, format!("{}\n", super::persona_schema()).as_bytes())
+        .with_context(|| format!("写入 {}", schema.display()))?;
     let mut out = io::stdout().lock();
-    writeln!(out, "已生成 {}", path.display())?;
+    writeln!(out, "已生成 {} 和 {}", path.display(), schema.display())?;
     writeln!(
         out,
         "下一步：编辑它，然后运行 `peilian persona validate {}`",
