@@ -47,7 +47,6 @@ pub struct Rubric {
     /// 给培训师看的名称，如「默认服务规范」。Name shown to trainers.
     pub name: String,
     /// 版本号：规则改了就加一，评分卡会写明用的是哪一版。Bump when rules change.
-    #[serde(default = "default_version")]
     pub version: u32,
     /// 这份规则是做什么用的。What the rubric is for.
     #[serde(default)]
@@ -82,10 +81,6 @@ pub struct Rubric {
     #[serde(skip)]
     #[schemars(skip)]
     pub chain: Vec<String>,
-}
-
-fn default_version() -> u32 {
-    1
 }
 
 /// Example sentences that teach one act (a 禁语, a good move): the trainer's way to add
