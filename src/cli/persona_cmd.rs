@@ -464,7 +464,12 @@ fn write_failure(out: &mut impl Write, f: &crate::selfcheck::Failure) -> io::Res
             let tip = if w.tip.is_empty() {
                 String::new()
             } else {
-                format!("——可以说「{}」", ui::sanitize(&w.tip))
+                let tip = ui::sanitize(&w.tip);
+                if tip.starts_with('\u{300C}') {
+                    format!("——可以说{tip}")
+                } else {
+                    format!("——可以说「{tip}」")
+                }
             };
             writeln!(out, "      · {}（{}）{tip}", ui::sanitize(&w.label), w.id)?;
         }

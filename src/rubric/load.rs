@@ -316,7 +316,7 @@ fn merge(
             "没有编号为「{}」的规则{}；用 `peilian rubric show` 查看有哪些;no rule with this id",
             clip(id),
             crate::diag::nearest(id, base_ids.iter().map(String::as_str))
-                .map(|n| format!("\u{FF0C}是不是 `{n}`\u{FF1F}"))
+                .map(|n| format!("\u{FF08}是不是 `{n}`\u{FF1F}\u{FF09}"))
                 .unwrap_or_default()
         )
     };
