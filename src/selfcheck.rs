@@ -22,6 +22,33 @@ pub struct CheckResult {
     pub angers: Vec<i32>,
     /// Events per turn, for a trainer reading why a check failed.
     pub notes: Vec<String>,
+    /// For a failed check: where and why the expected path broke.
+    pub failure: Option<Failure>,
+}
+
+/// Where a failed check's expected path broke, for the trainer to fix the persona or
+/// the script: the turn, how its line was read and what the customer still waited for.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Failure {
+    /// 1-based turn.
+    pub turn: usize,
+    pub line: String,
+    pub anger_before: i32,
+    pub anger_after: i32,
+    /// Why this turn, in Chinese.
+    pub reason: String,
+    pub events: Vec<String>,
+    pub reading: crate::rubric::LineWhy,
+    /// The needs not met after this turn, in order: label and what would meet it.
+    pub waiting_for: Vec<Waiting>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Waiting {
+    pub id: String,
+    pub label: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub tip: String,
 }
 
 /// The scenario and difficulty a check runs against.
@@ -47,12 +74,16 @@ fn play(entry: &Entry, check: &Check, engine: &Engine<'_>) -> CheckResult {
     let initial_anger = session.header().initial.anger;
     let mut angers = Vec::new();
     let mut notes = Vec::new();
+    let mut met: Vec<Vec<String>> = Vec::new();
+    let mut events_of: Vec<Vec<String>> = Vec::new();
     let lines = check.lines.iter().map(|l| Ok(l.clone()));
     crate::script::play(&mut session, lines, |t| {
         angers.push(t.anger);
         let events: Vec<String> = t.events.iter().map(crate::transcript::event_name).collect();
         let kinds: Vec<&str> = t.signals.iter().map(|s| s.kind.as_str()).collect();
         notes.push(format!("[{}] {:?} {:?}", t.anger, kinds, events));
+        met.push(t.needs_met.clone());
+        events_of.push(events);
         Ok::<_, std::io::Error>(())
     })
     .expect("no transcript, no I/O");
@@ -65,7 +96,48 @@ fn play(entry: &Entry, check: &Check, engine: &Engine<'_>) -> CheckResult {
         Expect::AngerRises => angers.first().is_some_and(|a| *a > initial_anger),
         Expect::AngerFalls => angers.first().is_some_and(|a| *a < initial_anger),
     };
+    let failure = (!passed && !angers.is_empty()).then(|| {
+        let calmer = matches!(check.expect, Expect::Resolved | Expect::AngerFalls);
+        let before = |i: usize| if i == 0 { initial_anger } else { angers[i - 1] };
+        let against = (0..angers.len()).find(|&i| {
+            if calmer {
+                angers[i] > before(i)
+            } else {
+                angers[i] < before(i)
+            }
+        });
+        let last = angers.len() - 1;
+        let (i, reason) = match (against, outcome) {
+            (Some(i), _) if calmer => (i, "这一轮客户的愤怒不降反升"),
+            (Some(i), _) => (i, "这一轮客户的愤怒反而降了"),
+            (None, Some(Outcome::WalkedOut)) => (last, "客户在这一轮走人了"),
+            (None, Some(Outcome::Resolved)) => (last, "客户在这一轮接受了方案"),
+            (None, _) if calmer => (last, "台词说完了，客户还没接受方案"),
+            (None, _) => (last, "台词说完了，结果不是期望的"),
+        };
+        let line = check.lines.get(i).cloned().unwrap_or_default();
+        Failure {
+            turn: i + 1,
+            reading: engine.analyser().explain_line(&line),
+            line,
+            anger_before: before(i),
+            anger_after: angers[i],
+            reason: reason.to_string(),
+            events: events_of[i].clone(),
+            waiting_for: p
+                .needs
+                .iter()
+                .filter(|n| !met[i].contains(&n.id))
+                .map(|n| Waiting {
+                    id: n.id.clone(),
+                    label: n.label.clone(),
+                    tip: n.tip.clone(),
+                })
+                .collect(),
+        }
+    });
     CheckResult {
+        failure,
         persona: p.id.clone(),
         scenario: scenario_id,
         difficulty,

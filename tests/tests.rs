@@ -22,8 +22,12 @@ mod completions;
 mod config;
 #[path = "suite/exam.rs"]
 mod exam;
+#[path = "suite/guide.rs"]
+mod guide;
 #[path = "suite/history.rs"]
 mod history;
+#[path = "suite/house_rubric.rs"]
+mod house_rubric;
 #[path = "suite/html_report.rs"]
 mod html_report;
 #[path = "suite/llm_audit.rs"]

@@ -167,6 +167,35 @@ pub enum RubricCmd {
         #[arg(long)]
         json: bool,
     },
+    /// 查看生效的规则：继承来的、改过的、停用的、例句，各自来自哪里。Print the effective rubric.
+    Show {
+        /// 规则文件（不写就用 --rubric 或内置默认）。Rubric file (default: --rubric or built-in).
+        path: Option<PathBuf>,
+        /// 输出 JSON。
+        #[arg(long)]
+        json: bool,
+    },
+    /// 生成一个带注释、继承默认规范、可直接通过检查的规则文件（和 rubric.schema.json）。
+    /// Write a commented starter rubric that extends the default, and the schema beside it.
+    New {
+        /// 编号（小写字母、数字、-），文件名是 编号.toml。Id; the file is ID.toml.
+        id: String,
+        /// 写到哪个目录（默认当前目录）。Directory to write into.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// 覆盖已存在的文件。Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// 试一句话怎么读：分句、行为，以及是哪句例句或哪条规则决定的（不给句子就从标准输入逐行读）。
+    /// Show how lines are read and what decided each signal (stdin lines without arguments).
+    Try {
+        /// 要试的句子。Lines to read.
+        lines: Vec<String>,
+        /// 输出 JSON（每行一个对象）。Print one JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
     /// 校准:用标好“优秀/一般/差”的样例对话检查规则打分的高低顺序(有颠倒时退出码 1)。
     /// Check that the rubric orders labelled sample sessions (DIR/great, DIR/average, DIR/poor).
     Calibrate {
@@ -216,6 +245,15 @@ pub fn run(cli: Cli, matches: clap::ArgMatches) -> anyhow::Result<u8> {
         Some(Command::Persona(cmd)) => persona_cmd::run(&ctx, cmd),
         Some(Command::Rubric(RubricCmd::Validate { paths, json })) => {
             rubric_cmd::validate(&paths, json)
+        }
+        Some(Command::Rubric(RubricCmd::Show { path, json })) => {
+            rubric_cmd::show(&ctx, path.as_deref(), json)
+        }
+        Some(Command::Rubric(RubricCmd::New { id, dir, force })) => {
+            rubric_cmd::new(&id, &dir, force)
+        }
+        Some(Command::Rubric(RubricCmd::Try { lines, json })) => {
+            rubric_cmd::try_lines(&ctx, &lines, json)
         }
         Some(Command::Rubric(RubricCmd::Calibrate { dir, json })) => {
             rubric_cmd::calibrate(&ctx, &dir, json)

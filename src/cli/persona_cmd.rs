@@ -323,11 +323,17 @@ fn new(id: &str, dir: &Path, force: bool) -> anyhow::Result<u8> {
     if path.exists() && !force {
         bail!("{} 已存在；用 --force 覆盖，或换一个编号", path.display());
     }
-    let text = STARTER.replace("{id}", id);
+    let text = STARTER
+        .replace("{id}", id)
+        .replace("{file}", &path.display().to_string());
     crate::files::write_atomic(&path, text.as_bytes())
         .with_context(|| format!("写入 {}", path.display()))?;
+    // The starter's first line points editors at this file.
+    let schema = dir.join("persona.schema.json");
+    crate::files::write_atomic(&schema, format!("{}\n", super::persona_schema()).as_bytes())
+        .with_context(|| format!("写入 {}", schema.display()))?;
     let mut out = io::stdout().lock();
-    writeln!(out, "已生成 {}", path.display())?;
+    writeln!(out, "已生成 {} 和 {}", path.display(), schema.display())?;
     writeln!(
         out,
         "下一步：编辑它，然后运行 `peilian persona validate {}`",
@@ -420,6 +426,9 @@ fn write_checks(results: &[(&Entry, Vec<CheckResult>)], verbose: bool) -> io::Re
                 passed += 1;
             } else {
                 failed += 1;
+                if let Some(f) = &r.failure {
+                    write_failure(&mut out, f)?;
+                }
                 if verbose {
                     for (i, n) in r.notes.iter().enumerate() {
                         writeln!(out, "      {}. {n}", i + 1)?;
@@ -429,6 +438,43 @@ fn write_checks(results: &[(&Entry, Vec<CheckResult>)], verbose: bool) -> io::Re
         }
     }
     writeln!(out, "\n{passed} passed, {failed} failed")
+}
+
+/// Why a check failed: the turn, how its line read, what the customer still waited for.
+fn write_failure(out: &mut impl Write, f: &crate::selfcheck::Failure) -> io::Result<()> {
+    writeln!(
+        out,
+        "    第 {} 轮出了岔子：{}（愤怒 {}→{}）{}",
+        f.turn,
+        f.reason,
+        f.anger_before,
+        f.anger_after,
+        if f.events.is_empty() {
+            String::new()
+        } else {
+            format!("\u{FF0C}事件：{}", f.events.join("、"))
+        }
+    )?;
+    super::rubric_cmd::write_why_indented(out, &f.reading, "    ")?;
+    if f.waiting_for.is_empty() {
+        writeln!(out, "    客户的需求都已满足。")?;
+    } else {
+        writeln!(out, "    客户还在等：")?;
+        for w in &f.waiting_for {
+            let tip = if w.tip.is_empty() {
+                String::new()
+            } else {
+                let tip = ui::sanitize(&w.tip);
+                if tip.starts_with('\u{300C}') {
+                    format!("——可以说{tip}")
+                } else {
+                    format!("——可以说「{tip}」")
+                }
+            };
+            writeln!(out, "      · {}（{}）{tip}", ui::sanitize(&w.label), w.id)?;
+        }
+    }
+    Ok(())
 }
 
 /// Anger at the start and after each turn.
@@ -448,7 +494,7 @@ fn write_checks_json(results: &[(&Entry, Vec<CheckResult>)]) -> anyhow::Result<(
             json!({"persona": r.persona, "scenario": r.scenario, "difficulty": r.difficulty,
                    "name": r.name, "expect": r.expect, "passed": r.passed,
                    "outcome": r.outcome.map(|o| o.as_str()), "angers": angers(r),
-                   "notes": r.notes})
+                   "notes": r.notes, "failure": r.failure})
         })
         .collect();
     let passed = checks.iter().filter(|c| c["passed"] == true).count();

@@ -243,3 +243,207 @@ pub(super) fn evaluate(files: &[PathBuf], show_errors: bool, json: bool) -> anyh
     }
     Ok(0)
 }
+
+/// `peilian rubric show`: the rubric in force, and where each part came from.
+pub(super) fn show(
+    ctx: &super::Context,
+    path: Option<&std::path::Path>,
+    json: bool,
+) -> anyhow::Result<u8> {
+    let loaded;
+    let a = match path {
+        Some(p) => {
+            loaded = rubric::load_rubric_file(p)
+                .map_err(|d| anyhow::anyhow!("规则文件有错误：\n{d}"))?;
+            &loaded
+        }
+        None => ctx.analyser()?,
+    };
+    let r = a.rubric();
+    // The default's rules are located only here: every process loads the default, few
+    // ask where its rules stand.
+    let origin = |x: &rubric::Rule| {
+        if !x.origin.is_empty() && x.origin != "默认" {
+            return x.origin.clone();
+        }
+        let needle = format!("id = \"{}\"", x.id);
+        match rubric::DEFAULT_RUBRIC.find(&needle) {
+            Some(at) => format!(
+                "默认 rubrics/default.toml:{}",
+                rubric::DEFAULT_RUBRIC[..at].matches('\n').count() + 1
+            ),
+            None => "默认".to_string(),
+        }
+    };
+    if json {
+        let rules: Vec<serde_json::Value> = r
+            .rules
+            .iter()
+            .map(|x| {
+                serde_json::json!({"id": x.id, "kind": x.kind, "weight": x.weight,
+                    "phrase": x.phrase, "better": x.better, "source": x.source,
+                    "examples": x.examples, "patterns": x.patterns.len(),
+                    "origin": origin(x)})
+            })
+            .collect();
+        let kinds: Vec<serde_json::Value> = a
+            .kinds()
+            .iter()
+            .map(|k| {
+                serde_json::json!({"id": k.id, "label": k.label,
+                "good": k.polarity == rubric::Polarity::Good})
+            })
+            .collect();
+        let doc = serde_json::json!({"id": r.id, "name": r.name, "version": r.version,
+            "hash": a.hash(), "chain": r.chain, "disabled": r.disable, "kinds": kinds,
+            "rules": rules, "scoring": r.scoring});
+        super::print_json(&doc)?;
+        return Ok(0);
+    }
+    let mut out = io::stdout().lock();
+    let s = ui::sanitize;
+    writeln!(out, "{}（{}）第 {} 版", s(&r.name), s(&r.id), r.version)?;
+    writeln!(out, "继承：{}", s(&r.chain.join(" → ")))?;
+    if !r.disable.is_empty() {
+        writeln!(out, "停用：{}", s(&r.disable.join("、")))?;
+    }
+    let w = &r.scoring.weights;
+    writeln!(
+        out,
+        "满分：禁语 {} · 共情 {} · 道歉 {} · 流程 {} · 服务用语 {} · 客户要点 {} · 结果 {}",
+        w.compliance, w.empathy, w.apology, w.process, w.courtesy, w.persona, w.outcome
+    )?;
+    for k in a.kinds() {
+        let rules: Vec<&rubric::Rule> = r.rules.iter().filter(|x| x.kind == k.id).collect();
+        if rules.is_empty() {
+            continue;
+        }
+        let mark = if k.polarity == rubric::Polarity::Good {
+            "✓"
+        } else {
+            "✗"
+        };
+        writeln!(out, "\n{mark} {}（{}）{} 条", k.label, k.id, rules.len())?;
+        for x in rules {
+            let how = if x.examples.is_empty() {
+                format!("{} 个正则", x.patterns.len())
+            } else {
+                format!("{} 句例句", x.examples.len())
+            };
+            let phrase = if x.phrase.is_empty() {
+                String::new()
+            } else {
+                format!(" 「{}」", s(&x.phrase))
+            };
+            writeln!(
+                out,
+                "  {}{phrase} 分值 {} · {how} · 来自 {}",
+                s(&x.id),
+                x.weight,
+                s(&origin(x))
+            )?;
+            for e in &x.examples {
+                writeln!(out, "      例句：{}", s(e))?;
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// `peilian rubric new`: a starter that extends the default, with the schema beside it.
+pub(super) fn new(id: &str, dir: &std::path::Path, force: bool) -> anyhow::Result<u8> {
+    use anyhow::Context as _;
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        anyhow::bail!("编号「{id}」不合法：只能用小写字母、数字和 -（例如 my-shop）");
+    }
+    let path = dir.join(format!("{id}.toml"));
+    if path.exists() && !force {
+        anyhow::bail!("{} 已存在；用 --force 覆盖，或换一个编号", path.display());
+    }
+    let text = rubric::STARTER
+        .replace("{id}", id)
+        .replace("{file}", &path.display().to_string());
+    crate::files::write_atomic(&path, text.as_bytes())
+        .with_context(|| format!("写入 {}", path.display()))?;
+    let schema = dir.join("rubric.schema.json");
+    crate::files::write_atomic(&schema, format!("{}\n", super::rubric_schema()).as_bytes())
+        .with_context(|| format!("写入 {}", schema.display()))?;
+    let mut out = io::stdout().lock();
+    writeln!(out, "已生成 {} 和 {}", path.display(), schema.display())?;
+    writeln!(
+        out,
+        "下一步：编辑它，然后运行 `peilian rubric validate {}`",
+        path.display()
+    )?;
+    Ok(0)
+}
+
+/// `peilian rubric try`: how each line reads, and what decided each signal.
+pub(super) fn try_lines(ctx: &super::Context, lines: &[String], json: bool) -> anyhow::Result<u8> {
+    let a = ctx.analyser()?;
+    let from_stdin;
+    let lines: &[String] = if lines.is_empty() {
+        from_stdin = io::stdin()
+            .lines()
+            .take(10_000)
+            .collect::<io::Result<Vec<String>>>()?;
+        &from_stdin
+    } else {
+        lines
+    };
+    let mut out = io::stdout().lock();
+    for line in lines.iter().filter(|l| !l.trim().is_empty()) {
+        let line: String = line.chars().take(2000).collect();
+        let why = a.explain_line(&line);
+        if json {
+            writeln!(out, "{}", serde_json::to_string(&why)?)?;
+            continue;
+        }
+        write_why(&mut out, &why)?;
+    }
+    Ok(0)
+}
+
+/// One explained line for the terminal; `indent` for nesting under a self-check.
+pub(super) fn write_why(out: &mut impl Write, why: &rubric::LineWhy) -> io::Result<()> {
+    write_why_indented(out, why, "")
+}
+
+pub(super) fn write_why_indented(
+    out: &mut impl Write,
+    why: &rubric::LineWhy,
+    indent: &str,
+) -> io::Result<()> {
+    let s = ui::sanitize;
+    writeln!(out, "{indent}「{}」", s(&why.text))?;
+    let clauses: Vec<String> = why
+        .clauses
+        .iter()
+        .map(|c| format!("「{}」", s(c)))
+        .collect();
+    writeln!(out, "{indent}  分句：{}", clauses.join(" "))?;
+    if why.signals.is_empty() {
+        writeln!(out, "{indent}  （没有读出任何行为）")?;
+    }
+    for x in &why.signals {
+        let mark = if x.good { "✓" } else { "✗" };
+        writeln!(
+            out,
+            "{indent}  {mark} {}（{}）「{}」 规则 {}（{}）",
+            x.label,
+            x.kind,
+            s(&x.quote),
+            s(&x.rule),
+            s(&x.origin)
+        )?;
+        writeln!(out, "{indent}      依据：{}", s(&x.decided_by.describe()))?;
+        if !x.good && !x.better.is_empty() {
+            writeln!(out, "{indent}      更好的说法：{}", s(&x.better))?;
+        }
+    }
+    Ok(())
+}

@@ -162,6 +162,7 @@ pub fn toml_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<Diagnostic>), Diagnos
         }
         // Follows links: a link to a regular file is a file.
         match fs::metadata(&path) {
+            Ok(m) if m.is_file() && is_rubric(&path) => {}
             Ok(m) if m.is_file() => files.push(path),
             Ok(m) => problems.push(not_a_file(&path, crate::files::file_kind(&m.file_type()))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -176,6 +177,26 @@ pub fn toml_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<Diagnostic>), Diagnos
     files.sort();
     problems.sort_by(|a, b| a.file.cmp(&b.file));
     Ok((files, problems))
+}
+
+/// Whether a `.toml` file is a rubric, not a persona: a trainer keeps the house rubric
+/// beside the customers it was written for, and it must not be reported as a broken
+/// persona. Told by its schema directive or its rubric-only top-level keys.
+fn is_rubric(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let read = fs::File::open(path).and_then(|f| f.take(64 * 1024).read_to_end(&mut head));
+    if read.is_err() {
+        return false;
+    }
+    let text = String::from_utf8_lossy(&head);
+    text.lines().any(|l| {
+        let l = l.trim_start();
+        (l.starts_with("#:schema") && l.contains("rubric.schema.json"))
+            || l.starts_with("extends")
+            || l.starts_with("[[rules]]")
+            || l.starts_with("[[examples]]")
+    })
 }
 
 fn not_a_file(path: &Path, what: &str) -> Diagnostic {

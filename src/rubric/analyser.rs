@@ -177,6 +177,11 @@ pub struct Analyser {
     /// than formatted and looked up for every line.
     forbidden_rule: std::collections::HashMap<&'static str, usize>,
     source: crate::files::FileText,
+    /// A house rubric's example sentences (`[[examples]]`), matched by similarity.
+    examples: super::examples::ExampleIndex,
+    /// The deck's 禁语 whose rule the rubric disables: the reading still finds them,
+    /// and they count for nothing.
+    disabled_forbidden: std::collections::HashSet<&'static str>,
     kinds: Vec<KindInfo>,
     /// Kinds' groups (in kind order), then exceptions' groups.
     groups: Vec<Group>,
@@ -322,7 +327,19 @@ impl Analyser {
                 Some((*id, rule))
             })
             .collect();
+        let disabled_forbidden = crate::reading::FORBIDDEN
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| {
+                rubric
+                    .disable
+                    .iter()
+                    .any(|d| *d == format!("forbidden.{id}"))
+            })
+            .collect();
         Ok(Self {
+            examples: super::examples::ExampleIndex::new(&rubric.rules),
+            disabled_forbidden,
             hash: OnceLock::new(),
             rule_ids,
             first_rule_of_kind,
@@ -391,6 +408,11 @@ impl Analyser {
             let Some(kind) = self.kind_index(kind_id) else {
                 continue;
             };
+            if a.forbidden
+                .is_some_and(|f| self.disabled_forbidden.contains(f))
+            {
+                continue;
+            }
             let rule = a
                 .forbidden
                 .and_then(|f| self.forbidden_rule.get(f).copied())
@@ -408,8 +430,22 @@ impl Analyser {
                 });
             }
         }
-        let mut exact = Vec::new();
-        self.match_rules_into(text, &mut exact);
+        // A trainer's example sentences name their rule as exactly as a pattern does,
+        // and come first: what the house taught names the place before the default's
+        // pattern of the same kind does.
+        let mut exact: Vec<Signal> = (self.example_hits(text, reading).iter())
+            .map(|h| Signal {
+                kind: self
+                    .kind_index(&self.rubric.rules[h.rule].kind)
+                    .unwrap_or(0),
+                rule: h.rule,
+                start: h.start,
+                end: h.end,
+            })
+            .collect();
+        let mut by_rule = Vec::new();
+        self.match_rules_into(text, &mut by_rule);
+        exact.append(&mut by_rule);
         // Signals from the reading that a rule hit has already made exact.
         let from_reading = out.len();
         let mut exact_already = vec![false; from_reading];
@@ -769,6 +805,20 @@ impl Analyser {
 
     pub fn rubric(&self) -> &Rubric {
         &self.rubric
+    }
+
+    /// The rubric's text (for an extending rubric, its bases' and its own), as hashed.
+    pub fn source_text(&self) -> &str {
+        self.source.text()
+    }
+
+    /// The stretches of `text` that read as one of the rubric's example sentences.
+    pub fn example_hits(
+        &self,
+        text: &str,
+        reading: &crate::reading::Reading,
+    ) -> Vec<super::examples::ExampleHit> {
+        self.examples.hits(text, reading)
     }
 
     /// Hash of the rubric file's text, recorded with every transcript and scorecard.

@@ -2,7 +2,7 @@
 //! used: every problem in a file is reported at once, with its position.
 
 use std::collections::{BTreeSet, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use super::analyser::Analyser;
@@ -22,10 +22,23 @@ pub fn default_rubric() -> &'static Analyser {
     })
 }
 
+/// How many rubrics one may stand on (`extends` of `extends` …): a chain this deep is a
+/// mistake, and a bound keeps a crafted chain from exhausting the stack.
+pub const MAX_EXTENDS_DEPTH: usize = 8;
+
+/// The most example sentences a rubric may teach, and the longest one in characters:
+/// every one is compared with every clause of every line read.
+const MAX_EXAMPLES: usize = 2000;
+const MAX_EXAMPLE_CHARS: usize = 200;
+
 /// Load a rubric file from disk, with every automaton built: a file a trainer wrote is
 /// checked completely before any session uses it, so that a kind too large for the
 /// regex engine's limits is an error here, not a rule that silently matches nothing.
 pub fn load_rubric_file(path: &Path) -> Result<Analyser, Diagnostics> {
+    load_file_in_chain(path, &mut Vec::new())
+}
+
+fn load_file_in_chain(path: &Path, chain: &mut Vec<PathBuf>) -> Result<Analyser, Diagnostics> {
     let label = path.display().to_string();
     let text = crate::files::read_text_file(path).map_err(|e| {
         Diagnostics(vec![Locator::new(label.clone(), "").at(
@@ -34,7 +47,10 @@ pub fn load_rubric_file(path: &Path) -> Result<Analyser, Diagnostics> {
             &e.to_string(),
         )])
     })?;
-    let analyser = load_rubric_text(&label, &text)?;
+    if let Ok(c) = path.canonicalize() {
+        chain.push(c);
+    }
+    let analyser = load_in_chain(&label, &text, path.parent(), chain)?;
     analyser.compile_all().map_err(|problems| {
         let locator = Locator::new(&label, &text);
         Diagnostics(problems.iter().map(|p| locator.locate(p)).collect())
@@ -42,23 +58,364 @@ pub fn load_rubric_file(path: &Path) -> Result<Analyser, Diagnostics> {
     Ok(analyser)
 }
 
-/// Parse, validate and compile rubric text; `label` names the file in diagnostics.
+/// Parse, validate and compile rubric text; `label` names the file in diagnostics, and
+/// an `extends` path is taken relative to the directory `label` names.
 pub fn load_rubric_text(label: &str, text: &str) -> Result<Analyser, Diagnostics> {
+    let mut chain: Vec<PathBuf> = Path::new(label).canonicalize().into_iter().collect();
+    load_in_chain(label, text, Path::new(label).parent(), &mut chain)
+}
+
+/// A base rubric: its rules as loaded and its text, for the hash.
+fn base_of(
+    extends: &str,
+    dir: Option<&Path>,
+    chain: &mut Vec<PathBuf>,
+) -> Result<(Rubric, String), Result<String, Diagnostics>> {
+    if extends.is_empty() {
+        return Err(Ok(
+            "不能为空：写 \"default\" 继承内置规范，或写另一份规则文件的路径;expected `default` or a path".into(),
+        ));
+    }
+    if extends == "default" {
+        // Parsed, not compiled: the extending rubric compiles every pattern once, and
+        // compiling the default's as well doubled a house rubric's load time.
+        let mut d: Rubric = toml::from_str(DEFAULT_RUBRIC)
+            .expect("the embedded default rubric is checked by the test suite");
+        d.chain = vec!["默认".into()];
+        return Ok((d, DEFAULT_RUBRIC.to_string()));
+    }
+    if chain.len() >= MAX_EXTENDS_DEPTH {
+        return Err(Ok(format!(
+            "继承层数太多（最多 {MAX_EXTENDS_DEPTH} 层）;an extends chain may be at most {MAX_EXTENDS_DEPTH} deep"
+        )));
+    }
+    let path = dir.unwrap_or(Path::new("")).join(extends);
+    let Ok(canonical) = path.canonicalize() else {
+        return Err(Ok(format!(
+            "找不到要继承的规则文件「{}」（路径相对本文件所在目录）；用内置规范请写 extends = \"default\";no such file",
+            clip(&path.display().to_string())
+        )));
+    };
+    if let Some(i) = chain.iter().position(|c| *c == canonical) {
+        let names: Vec<String> = chain[i..]
+            .iter()
+            .chain([&canonical])
+            .map(|p| {
+                p.file_name()
+                    .map_or(String::new(), |n| n.to_string_lossy().into_owned())
+            })
+            .collect();
+        return Err(Ok(format!(
+            "循环继承：{}；去掉其中一个 extends;extends makes a cycle",
+            clip(&names.join(" → "))
+        )));
+    }
+    let base = load_file_in_chain(&path, chain).map_err(Err)?;
+    chain.pop();
+    Ok((base.rubric().clone(), base.source_text().to_string()))
+}
+
+fn load_in_chain(
+    label: &str,
+    text: &str,
+    dir: Option<&Path>,
+    chain: &mut Vec<PathBuf>,
+) -> Result<Analyser, Diagnostics> {
     let locator = Locator::new(label, text);
     let (rubric, mut found) = crate::diag::parse_toml::<Rubric>(label, text)?;
+    let base = match rubric.extends.as_deref().map(str::trim) {
+        None => None,
+        Some(e) => match base_of(e, dir, chain) {
+            Ok(b) => Some(b),
+            Err(Ok(msg)) => {
+                found.push(locator.locate(&Problem::new(FieldPath::root().key("extends"), msg)));
+                return Err(Diagnostics(found));
+            }
+            Err(Err(inner)) => {
+                found.push(locator.locate(&Problem::new(
+                    FieldPath::root().key("extends"),
+                    "要继承的规则文件有错误（见下）;the rubric this one extends has problems",
+                )));
+                found.extend(inner.0);
+                return Err(Diagnostics(found));
+            }
+        },
+    };
     // Validation and compilation both run so that every problem is reported at once.
-    let mut problems = validate(&rubric);
-    match Analyser::new(rubric, crate::files::FileText::new(text.to_string())) {
+    let mut problems = validate(&rubric, base.as_ref().map(|b| &b.0));
+    // By content: a `const` string need not have one address.
+    let is_default = text.len() == DEFAULT_RUBRIC.len() && text == DEFAULT_RUBRIC;
+    let (merged, source, base_len) = match base {
+        None => {
+            let mut r = rubric;
+            let origin = |i: usize| {
+                if is_default {
+                    "默认".to_string()
+                } else {
+                    let d =
+                        locator.locate(&Problem::new(FieldPath::root().key("rules").index(i), ""));
+                    format!("{label}:{}", d.line)
+                }
+            };
+            // Locating parses the file a second time: only for what a trainer wrote.
+            if !is_default {
+                for i in 0..r.rules.len() {
+                    r.rules[i].origin = origin(i);
+                }
+            }
+            r.chain = vec![if is_default {
+                "默认".into()
+            } else {
+                label.to_string()
+            }];
+            examples_into(&mut r, label, &locator, &mut problems);
+            (r, text.to_string(), 0)
+        }
+        Some((base, base_text)) => {
+            let has_scoring = toml::from_str::<toml::Table>(text)
+                .map(|t| t.contains_key("scoring"))
+                .unwrap_or(true);
+            let base_len = base.rules.len();
+            let merged = merge(base, rubric, has_scoring, label, &locator, &mut problems);
+            // The hash a transcript records covers the whole chain.
+            (merged, format!("{base_text}\n#extends\n{text}"), base_len)
+        }
+    };
+    let disabled_before = merged.rules.len();
+    match Analyser::new(merged, crate::files::FileText::new(source)) {
         Ok(a) if problems.is_empty() && found.is_empty() => return Ok(a),
         Ok(_) => {}
-        Err(p) => problems.extend(p),
+        Err(p) => problems.extend(
+            p.into_iter()
+                .map(|p| own_rule_path(p, base_len, disabled_before)),
+        ),
     }
     found.extend(problems.iter().map(|p| locator.locate(p)));
     Err(Diagnostics(found))
 }
 
+/// A problem of the merged rules at `rules[i]`, moved to the file's own `rules[i - n]`
+/// (the base's rules come first and were checked when the base loaded).
+fn own_rule_path(mut p: Problem, base_len: usize, _total: usize) -> Problem {
+    use crate::diag::Seg;
+    if let [Seg::Key(k), Seg::Index(i), ..] = p.field.0.as_mut_slice()
+        && k == "rules"
+    {
+        *i = i.saturating_sub(base_len);
+    }
+    p
+}
+
+/// The file's own `[[examples]]`, as rules matched by similarity, appended to `r.rules`.
+fn examples_into(r: &mut Rubric, label: &str, locator: &Locator<'_>, out: &mut Vec<Problem>) {
+    let sets = std::mem::take(&mut r.examples);
+    let mut total = 0;
+    for (i, set) in sets.iter().enumerate() {
+        let p = FieldPath::root().key("examples").index(i);
+        let kind = kind_of_example(&set.act);
+        let id = match &set.id {
+            Some(id) => id.trim().to_string(),
+            None => format!("house.{kind}.{}", i + 1),
+        };
+        if id.is_empty() {
+            out.push(Problem::new(p.key("id"), "不能为空;expected a rule id"));
+        } else if r.rules.iter().any(|x| x.id == id) {
+            out.push(Problem::new(
+                p.key("id"),
+                format!(
+                    "规则编号「{}」已经有了，换一个;rule ids must be unique",
+                    clip(&id)
+                ),
+            ));
+        }
+        if set.text.is_empty() {
+            out.push(Problem::new(
+                p.key("text"),
+                "至少写一句例句，如 text = [\"这个我们管不了\"];expected at least one example",
+            ));
+        }
+        for (j, t) in set.text.iter().enumerate() {
+            total += 1;
+            let n = t.chars().filter(|c| c.is_alphanumeric()).count();
+            if n < 2 {
+                out.push(Problem::new(
+                    p.key("text").index(j),
+                    "例句太短，至少两个字;expected a sentence of two or more characters",
+                ));
+            } else if t.chars().count() > MAX_EXAMPLE_CHARS {
+                out.push(Problem::new(
+                    p.key("text").index(j),
+                    format!("例句太长（最多 {MAX_EXAMPLE_CHARS} 个字），拆成几句;expected a shorter sentence"),
+                ));
+            }
+        }
+        if let Some(msg) = set.weight.and_then(points_problem) {
+            out.push(Problem::new(p.key("weight"), msg));
+        }
+        let bad = polarity_of(r, &kind) == Some(Polarity::Bad);
+        if bad && set.better.trim().is_empty() {
+            out.push(Problem::new(
+                p.key("better"),
+                "坏做法的例句要写出更好的说法，如 better = \"我来帮您查\";add `better = \"……\"` so trainees learn what to say instead",
+            ));
+        }
+        let line = locator.locate(&Problem::new(p.clone(), "")).line;
+        r.rules.push(super::Rule {
+            id,
+            kind,
+            patterns: Vec::new(),
+            except: Vec::new(),
+            weight: set.weight.unwrap_or(1.0),
+            phrase: set.text.first().cloned().unwrap_or_default(),
+            better: set.better.clone(),
+            source: set.source.clone(),
+            examples: set.text.clone(),
+            origin: format!("{label}:{line}"),
+        });
+    }
+    if total > MAX_EXAMPLES {
+        out.push(Problem::new(
+            FieldPath::root().key("examples"),
+            format!("例句太多（{total} 句，最多 {MAX_EXAMPLES} 句）;too many examples"),
+        ));
+    }
+    r.examples = sets;
+}
+
+/// The kind an example set's `act` names: a kind id, or an act id of the reading
+/// (`offer` is the kind `remedy`, `ask` is `ask_info`, …).
+fn kind_of_example(act: &str) -> String {
+    let act = act.trim();
+    crate::reading::Act::ALL
+        .iter()
+        .find(|a| a.id() == act)
+        .map_or_else(
+            || act.to_string(),
+            |a| super::kinds::kind_of_act(*a).to_string(),
+        )
+}
+
+/// The base's rules with the file's changes: disabled rules out, overrides applied,
+/// the file's own rules and examples added, kinds and defines merged; scoring is the
+/// base's unless the file writes `[scoring]`.
+fn merge(
+    base: Rubric,
+    mut own: Rubric,
+    has_scoring: bool,
+    label: &str,
+    locator: &Locator<'_>,
+    out: &mut Vec<Problem>,
+) -> Rubric {
+    let root = FieldPath::root();
+    let at = |p: &FieldPath| locator.locate(&Problem::new(p.clone(), "")).line;
+    let mut rules = base.rules;
+    for r in &mut rules {
+        if r.origin.is_empty() {
+            r.origin = "默认".into();
+        }
+    }
+    let base_ids: Vec<String> = rules.iter().map(|r| r.id.clone()).collect();
+    let unknown = |id: &str| {
+        format!(
+            "没有编号为「{}」的规则{}；用 `peilian rubric show` 查看有哪些;no rule with this id",
+            clip(id),
+            crate::diag::nearest(id, base_ids.iter().map(String::as_str))
+                .map(|n| format!("\u{FF08}是不是 `{n}`\u{FF1F}\u{FF09}"))
+                .unwrap_or_default()
+        )
+    };
+    for (i, id) in own.disable.iter().enumerate() {
+        match rules.iter().position(|r| &r.id == id) {
+            Some(k) => {
+                rules.remove(k);
+            }
+            None => out.push(Problem::new(root.key("disable").index(i), unknown(id))),
+        }
+    }
+    for (i, o) in own.overrides.iter().enumerate() {
+        let p = root.key("override").index(i);
+        let Some(rule) = rules.iter_mut().find(|r| r.id == o.id) else {
+            let msg = if own.disable.contains(&o.id) {
+                format!(
+                    "规则「{}」已经停用了，不能再改;the rule is disabled",
+                    clip(&o.id)
+                )
+            } else {
+                unknown(&o.id)
+            };
+            out.push(Problem::new(p.key("id"), msg));
+            continue;
+        };
+        if o.weight.is_none() && o.better.is_none() && o.phrase.is_none() && o.source.is_none() {
+            out.push(Problem::new(
+                p.clone(),
+                "要改什么？写 weight、better、phrase 或 source 中的至少一项;expected a field to change",
+            ));
+        }
+        if let Some(w) = o.weight {
+            match points_problem(w) {
+                Some(msg) => out.push(Problem::new(p.key("weight"), msg)),
+                None => rule.weight = w,
+            }
+        }
+        if let Some(b) = &o.better {
+            rule.better = b.clone();
+        }
+        if let Some(ph) = &o.phrase {
+            rule.phrase = ph.clone();
+        }
+        if let Some(src) = &o.source {
+            rule.source = src.clone();
+        }
+        rule.origin = format!("{}；改于 {label}:{}", rule.origin, at(&p));
+    }
+    for (i, r) in own.rules.iter_mut().enumerate() {
+        let p = root.key("rules").index(i);
+        if base_ids.contains(&r.id) {
+            out.push(Problem::new(
+                p.key("id"),
+                format!(
+                    "继承来的规则里已经有「{0}」；要改它写 [[override]] id = \"{0}\"，要换掉它先 disable;rule ids must be unique",
+                    clip(&r.id)
+                ),
+            ));
+        }
+        r.origin = format!("{label}:{}", at(&p));
+    }
+    rules.append(&mut own.rules);
+    let mut kinds = base.kinds;
+    kinds.append(&mut own.kinds);
+    let mut defines = base.defines;
+    defines.append(&mut own.defines);
+    let mut disable = base.disable;
+    disable.extend(own.disable.iter().cloned());
+    let mut chain = base.chain;
+    chain.push(label.to_string());
+    let mut merged = Rubric {
+        extends: own.extends,
+        id: own.id,
+        name: own.name,
+        version: own.version,
+        description: own.description,
+        defines,
+        kinds,
+        examples: own.examples,
+        overrides: own.overrides,
+        disable,
+        rules,
+        scoring: if has_scoring {
+            own.scoring
+        } else {
+            base.scoring
+        },
+        chain,
+    };
+    examples_into(&mut merged, label, locator, out);
+    merged
+}
+
 /// Checks that need no compiled patterns; pattern syntax is checked while compiling.
-fn validate(r: &Rubric) -> Vec<Problem> {
+fn validate(r: &Rubric, base: Option<&Rubric>) -> Vec<Problem> {
     let root = FieldPath::root();
     let mut out = Vec::new();
     if r.id.trim().is_empty() {
@@ -89,6 +446,12 @@ fn validate(r: &Rubric) -> Vec<Problem> {
     }
     scoring_problems(r, &root, &mut out);
     let mut known: BTreeSet<&str> = BUILTIN_KINDS.iter().map(|k| k.0).collect();
+    known.extend(base.iter().flat_map(|b| b.kinds.keys().map(String::as_str)));
+    let produced = |id: &str| {
+        r.rules.iter().any(|rule| rule.kind == id)
+            || r.examples.iter().any(|e| kind_of_example(&e.act) == id)
+            || base.is_some_and(|b| b.rules.iter().any(|rule| rule.kind == id))
+    };
     for (id, def) in &r.kinds {
         let p = root.key("kinds").key(id);
         if let Some(b) = BUILTIN_KINDS.iter().find(|k| k.0 == id.as_str())
@@ -118,16 +481,32 @@ fn validate(r: &Rubric) -> Vec<Problem> {
     }
     for id in r.kinds.keys() {
         let builtin = BUILTIN_KINDS.iter().any(|k| k.0 == id.as_str());
-        if !builtin && is_ident(id) && !r.rules.iter().any(|rule| &rule.kind == id) {
+        if !builtin && is_ident(id) && !produced(id) {
             out.push(Problem::new(
                 root.key("kinds").key(id),
                 format!(
-                    "声明了信号类型「{id}」，却没有一条规则产生它，学员说什么都触发不了；加一条 kind = \"{id}\" 的 [[rules]];expected a rule of this kind"
+                    "声明了信号类型「{id}」，却没有一条规则产生它，学员说什么都触发不了；加几句 act = \"{id}\" 的 [[examples]]，或一条 kind = \"{id}\" 的 [[rules]];expected examples or a rule of this kind"
                 ),
             ));
         }
     }
-    if r.rules.is_empty() {
+    for (i, e) in r.examples.iter().enumerate() {
+        let kind = kind_of_example(&e.act);
+        if !known.contains(kind.as_str()) {
+            out.push(Problem::new(
+                root.key("examples").index(i).key("act"),
+                format!(
+                    "不认识的行为「{}」{};expected one of {} (or declare it under [kinds])",
+                    clip(&e.act),
+                    crate::diag::nearest(&e.act, known.iter().copied())
+                        .map(|n| format!("\u{FF0C}是不是 `{n}`\u{FF1F}"))
+                        .unwrap_or_default(),
+                    known.iter().copied().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+    }
+    if r.rules.is_empty() && base.is_none() && r.examples.is_empty() {
         out.push(Problem::new(
             root.key("rules"),
             "至少要有一条规则;expected at least one [[rules]]",
@@ -166,7 +545,9 @@ fn validate(r: &Rubric) -> Vec<Problem> {
         if let Some(msg) = points_problem(rule.weight) {
             out.push(Problem::new(p.key("weight"), msg));
         }
-        let bad = polarity_of(r, &rule.kind) == Some(Polarity::Bad);
+        let bad = polarity_of(r, &rule.kind)
+            .or_else(|| base.and_then(|b| polarity_of(b, &rule.kind)))
+            == Some(Polarity::Bad);
         if bad && rule.better.trim().is_empty() {
             out.push(Problem::new(
                 p.key("better"),

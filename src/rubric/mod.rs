@@ -8,9 +8,11 @@
 //! analyser.
 
 mod analyser;
+pub mod examples;
 mod kinds;
 mod load;
 mod scan;
+mod why;
 
 use std::collections::BTreeMap;
 
@@ -18,67 +20,140 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use analyser::{Analyser, Signal};
+pub use why::{Decided, LineWhy, SignalWhy};
+
+/// The commented starter `rubric new` writes; `{id}` and `{file}` are replaced.
+pub const STARTER: &str = include_str!("starter.toml");
 pub use kinds::{ACTION_KINDS, BUILTIN_KINDS, KindInfo, Polarity, WORST_FIRST, kind_of_act};
 pub(crate) use load::points_problem;
-pub use load::{DEFAULT_RUBRIC, default_rubric, load_rubric_file, load_rubric_text};
+pub use load::{
+    DEFAULT_RUBRIC, MAX_EXTENDS_DEPTH, default_rubric, load_rubric_file, load_rubric_text,
+};
 
 /// A rubric file.
+///
+/// Doc comments here are the descriptions of `rubric.schema.json`, which an editor
+/// shows a trainer while typing: Chinese first, English after.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(description = "规则文件（评分规范）：学员说的话算什么、扣什么分。A rubric file.")]
 pub struct Rubric {
-    /// Stable id recorded in transcripts and scorecards, e.g. `default`.
+    /// 继承哪份规则：写 `"default"` 用内置默认规范，或写另一份规则文件的路径（相对本文件）。
+    /// 继承后只需写要加、要改、要停用的部分。Rubric this one extends: `default` or a path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extends: Option<String>,
+    /// 编号，记在对话记录和评分卡里，如 `default`、`my-company`。Stable id.
     pub id: String,
-    /// Name shown to trainers, e.g. `默认服务规范`.
+    /// 给培训师看的名称，如「默认服务规范」。Name shown to trainers.
     pub name: String,
-    /// Bump when rules change, so scorecards say which rules made them.
+    /// 版本号：规则改了就加一，评分卡会写明用的是哪一版。Bump when rules change.
     pub version: u32,
-    /// What the rubric is for.
+    /// 这份规则是做什么用的。What the rubric is for.
     #[serde(default)]
     pub description: String,
-    /// Named pattern pieces usable in any pattern as `{name}`, e.g.
-    /// `num = '(?:\d+|[一二三四五六七八九十两半]+)'`. Names are lowercase ASCII
-    /// letters and `_`; a `{2}`-style repetition is unaffected.
+    /// （高级）正则片段，可在任何模式里写 `{名称}` 引用；名称只能用小写字母和 `_`。
+    /// Named pattern pieces usable as `{name}` (advanced).
     #[serde(default)]
     pub defines: BTreeMap<String, String>,
-    /// New signal kinds, or new labels for built-in ones.
+    /// 新的信号类型，或给内置类型换个名称。New signal kinds, or new labels for built-in ones.
     #[serde(default)]
     pub kinds: BTreeMap<String, KindDef>,
-    /// The rules, in any order.
+    /// 按例句教：在某个行为下写几句例句，学员说出意思相近的话就算这个行为。
+    /// 加一句禁语或一个好做法，用这个就够了，不用写正则。Example sentences per act.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<ExampleSet>,
+    /// 修改继承来的规则：按编号改分值、更好的说法或原话。Change an inherited rule by id.
+    #[serde(default, rename = "override", skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<Override>,
+    /// 停用继承来的规则，写规则编号，如 `["forbidden.company-policy"]`。Rule ids to turn off.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disable: Vec<String>,
+    /// （高级）正则规则：措辞必须一字不差时才用。继承了别的规则时可以不写。
+    /// Exact-match rules (advanced); may be left out when extending.
+    #[serde(default)]
     pub rules: Vec<Rule>,
-    /// How a transcript becomes a score: dimension weights, grade bands, the 禁语 cap.
+    /// 怎么算分：各维度满分、等级分数线、禁语封顶。不写就沿用继承来的（写了就整段替换）。
+    /// Scoring; inherited unless written (then replaced whole).
     #[serde(default)]
     pub scoring: Scoring,
+    /// Where each file of the chain came from, base first (`默认` or a path); set by
+    /// the loader, for `rubric show`.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub chain: Vec<String>,
+}
+
+/// Example sentences that teach one act (a 禁语, a good move): the trainer's way to add
+/// a rule without a regular expression.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExampleSet {
+    /// 这些例句是哪种行为：`forbidden`（禁语）、`blame`（责难客户）、`empathy`（共情）、
+    /// `remedy`（解决方案）……或 `[kinds]` 里自己声明的类型。The act (signal kind) taught.
+    pub act: String,
+    /// 规则编号（可不写，默认 `house.行为.序号`），评分卡和 `[[override]]` 用它。Rule id.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// 例句，一句一个字符串；学员说出意思相近的话就算。Example sentences.
+    pub text: Vec<String>,
+    /// 更好的说法：坏行为（禁语等）必须写，评分卡会教学员这么说。A better phrasing.
+    #[serde(default)]
+    pub better: String,
+    /// 出处，如「本公司服务规范第 3 条」。Where the rule comes from.
+    #[serde(default)]
+    pub source: String,
+    /// 分值（默认 1）。Weight of a hit in scoring.
+    #[serde(default)]
+    pub weight: Option<f64>,
+}
+
+/// A change to an inherited rule, by id.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    /// 要改的规则编号（`peilian rubric show` 能查到）。Id of the rule to change.
+    pub id: String,
+    /// 新的分值。New weight.
+    #[serde(default)]
+    pub weight: Option<f64>,
+    /// 新的「更好的说法」。New better phrasing.
+    #[serde(default)]
+    pub better: Option<String>,
+    /// 新的原话（禁语在课件里的说法）。New canonical phrase.
+    #[serde(default)]
+    pub phrase: Option<String>,
+    /// 新的出处。New source.
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 /// Scoring settings; every field has a default, so a rubric may leave them out.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(description = "怎么算分；每项都有默认值，可以不写。Scoring settings.")]
 pub struct Scoring {
-    /// Points of each dimension; they should add up to 100.
+    /// 各维度满分，加起来应是 100。Points of each dimension; they should add up to 100.
     #[serde(default)]
     pub weights: Weights,
-    /// Grade bands, best first: a total at or above `min` earns `name`.
+    /// 等级，从高到低：总分达到 `min` 就得 `name`。Grade bands, best first.
     #[serde(default = "default_grades")]
     pub grades: Vec<Grade>,
-    /// The best grade a session with any 禁语 can get (a compliance gate); empty for none.
+    /// 说了禁语最多只能得哪个等级（写 "" 不封顶）。The best grade a session with any 禁语 can get.
     #[serde(default = "default_cap")]
     pub forbidden_cap: String,
-    /// Points deducted per cross-turn violation: 一味道歉, 急于下结论, 背稿子, 念稿子,
-    /// 言行不一, 方案一口气列一串.
+    /// 每次跨轮违规扣几分：一味道歉、急于下结论、背稿子、念稿子、言行不一、方案一口气列一串。
+    /// Points deducted per cross-turn violation.
     #[serde(default = "default_violation")]
     pub violation_points: f64,
-    /// The best grade a session the customer never accepted can get: handling that
-    /// did not settle the complaint is not excellent, whatever was said. Empty for
-    /// none; unset, the second-best grade.
+    /// 客户始终没接受方案时最多得哪个等级（不写就是第二等，写 "" 不封顶）：没解决的投诉，话说得再好也不算优秀。
+    /// The best grade of an unresolved session; unset, the second-best grade.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unresolved_cap: Option<String>,
-    /// Fewer turns than this cannot pass: one well-phrased line is not handling a
-    /// complaint. 0 for no minimum.
+    /// 少于几轮不能及格（0 不限）：一句漂亮话不算处理了投诉。Fewer turns than this cannot pass.
     #[serde(default = "default_min_turns")]
     pub min_turns: u32,
-    /// The best grade a session with no concrete remedy at all can get: a complaint is
-    /// handled by solving it, and calming words alone leave it where it was. Empty for
-    /// none; unset, the lowest grade.
+    /// 一个具体方案都没给时最多得哪个等级（不写就是最低等，写 "" 不封顶）：光安抚不解决问题。
+    /// The best grade of a session with no remedy; unset, the lowest grade.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_offer_cap: Option<String>,
 }
@@ -120,20 +195,21 @@ impl Default for Scoring {
 /// Points per scoring dimension.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
+#[schemars(description = "各维度满分，加起来应是 100。Points per scoring dimension.")]
 pub struct Weights {
-    /// 禁语与禁止法则
+    /// 禁语与禁止法则。Compliance.
     pub compliance: f64,
-    /// 共情
+    /// 共情。Empathy.
     pub empathy: f64,
-    /// 道歉
+    /// 道歉。Apology.
     pub apology: f64,
-    /// 处理流程
+    /// 处理流程（受理→调查→方案→时限→跟进→确认）。Process.
     pub process: f64,
-    /// 服务用语
+    /// 服务用语。Courtesy.
     pub courtesy: f64,
-    /// 客户类型要点 (the persona's needs, drawn from the deck's 建议)
+    /// 客户类型要点（这类客户的需求是否满足）。The persona's needs.
     pub persona: f64,
-    /// 结果
+    /// 结果（客户是否接受方案）。Outcome.
     pub outcome: f64,
 }
 
@@ -259,8 +335,11 @@ impl WeightOverrides {
 /// One grade band.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(description = "一个等级。One grade band.")]
 pub struct Grade {
+    /// 等级名称，如「优秀」。Grade name.
     pub name: String,
+    /// 分数线：总分达到它就得这个等级。Lowest total for this grade.
     pub min: f64,
 }
 
@@ -294,10 +373,11 @@ fn default_min_turns() -> u32 {
 /// A signal kind declared by a rubric.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(description = "自己声明的信号类型。A signal kind declared by a rubric.")]
 pub struct KindDef {
-    /// Chinese label, e.g. `共情`.
+    /// 中文名称，如「共情」。Chinese label.
     pub label: String,
-    /// Whether a hit helps (`good`) or hurts (`bad`).
+    /// 好坏：`good` 加分的好做法，`bad` 扣分的坏做法。Whether a hit helps or hurts.
     pub polarity: Polarity,
 }
 
@@ -305,28 +385,37 @@ pub struct KindDef {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
-    /// Unique id, e.g. `forbidden.company-policy`; named in scorecards.
+    /// 规则编号，不能重复，如 `forbidden.company-policy`；评分卡里会写出来。Unique id.
     pub id: String,
-    /// The signal kind a hit produces, e.g. `empathy` or `forbidden`.
+    /// 命中时算哪种信号，如 `empathy`、`forbidden`。The signal kind a hit produces.
     pub kind: String,
-    /// Regular expressions (Rust `regex` syntax); a match of any is a hit.
+    /// 正则表达式（Rust `regex` 语法），任何一个匹配就算命中。Regular expressions.
     pub patterns: Vec<String>,
-    /// Regular expressions that cancel a hit they overlap, e.g. `按照公司规定,您可以`
-    /// cancels the 禁语 `公司的规定`.
+    /// 例外：与命中重叠时取消这次命中，如「按照公司规定,您可以」不算禁语「公司的规定」。
+    /// Regular expressions that cancel a hit they overlap.
     #[serde(default)]
     pub except: Vec<String>,
-    /// Weight of a hit in scoring.
+    /// 命中一次的分值（默认 1）。Weight of a hit in scoring.
     #[serde(default = "default_weight")]
     pub weight: f64,
-    /// The canonical phrase, for forbidden phrases the 禁语 as the deck words it.
+    /// 原话：禁语按课件的说法写。The canonical phrase.
     #[serde(default)]
     pub phrase: String,
-    /// A better phrasing; required for rules of a bad kind.
+    /// 更好的说法：坏行为的规则必须写。A better phrasing; required for bad kinds.
     #[serde(default)]
     pub better: String,
-    /// Where the rule comes from, e.g. `seed 004 处理投诉十句禁语`.
+    /// 出处，如「seed 004 处理投诉十句禁语」。Where the rule comes from.
     #[serde(default)]
     pub source: String,
+    /// Example sentences of a rule taught by `[[examples]]` (then `patterns` is empty):
+    /// matched by similarity, not by regular expression.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub examples: Vec<String>,
+    /// Where the rule was written: `默认` or `FILE:LINE`, and what changed it since.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub origin: String,
 }
 
 fn default_weight() -> f64 {

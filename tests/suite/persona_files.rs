@@ -195,7 +195,7 @@ fn need_references() {
         "[[needs]]",
     );
     expect_error(
-        "tip = \"先别急着给方案:「您别着急,慢慢说,我听着」\"",
+        "tip = \"先别急着给方案：「您别着急，慢慢说，我听着」\"",
         "tip = \"请您稍等\"",
         "needs[0].tip",
         "照这句说满足不了这个需求,分析器在这句里找不到任何信号;expected a tip with one of empathy, restate",
@@ -212,7 +212,7 @@ fn need_references() {
 #[test]
 fn the_demand_pool_is_optional() {
     let text = edit(
-        "answer_demand = [\"我的要求很简单:{demand}。\"]",
+        "answer_demand = [\"我的要求很简单：{demand}。\"]",
         "answer_demand = []",
     );
     let d = Dir::new();
@@ -226,7 +226,7 @@ fn the_demand_pool_is_optional() {
 #[test]
 fn empty_pool_and_unknown_slot() {
     expect_error(
-        "closing = [\"行,那我等你们的消息。\"]",
+        "closing = [\"行，那我等你们的消息。\"]",
         "closing = []",
         "lines.closing",
         "add `closing = [\"……\"]` under [lines]",
@@ -344,7 +344,7 @@ fn syntax_error_has_a_position() {
 #[test]
 fn all_problems_of_a_file_at_once() {
     let text = edit("anger = 60 ", "anger = 160 ").replacen(
-        "closing = [\"行,那我等你们的消息。\"]",
+        "closing = [\"行，那我等你们的消息。\"]",
         "closing = []",
         1,
     );
