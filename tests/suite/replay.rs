@@ -463,3 +463,59 @@ fn killed_sessions_resume_and_score() {
     }
     assert_eq!(kills, 40);
 }
+
+/// A torn last line is dropped by the reader, cut by `--resume` (a copy kept, and
+/// said); a bad line anywhere else is an error naming it.
+#[test]
+fn a_torn_last_line_is_cut_on_resume_and_a_bad_middle_line_is_an_error() {
+    let dir = Dir::new();
+    dir.cmd()
+        .args(["practice", "--persona", "emotional", "--seed", "5"])
+        .write_stdin("您好\n请问您的单号是多少？\n")
+        .assert()
+        .success();
+    let path = jsonl(&dir.sessions_dir()).remove(0);
+    let text = std::fs::read_to_string(&path).unwrap();
+    // Drop the end line and leave half of a turn, cut inside a Chinese character.
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.contains(r#""type":"end""#))
+        .collect();
+    let half = &kept[2].as_bytes()[..kept[2].len() / 2 + 1];
+    let mut torn = kept[..2].join("\n").into_bytes();
+    torn.push(b'\n');
+    torn.extend_from_slice(half);
+    std::fs::write(&path, &torn).unwrap();
+    assert_eq!(transcript::read(&path).unwrap().turns.len(), 1);
+
+    // The same half line in the middle of the file is an error naming line 3.
+    let middle = dir.path().join("middle.jsonl");
+    let mut bad = torn.clone();
+    bad.push(b'\n');
+    bad.extend_from_slice(kept[2].as_bytes());
+    bad.push(b'\n');
+    std::fs::write(&middle, bad).unwrap();
+    let err = transcript::read(&middle).unwrap_err().to_string();
+    assert!(err.contains("middle.jsonl:3:"), "{err}");
+
+    let out = dir
+        .cmd()
+        .args(["practice", "--resume"])
+        .arg(&path)
+        .write_stdin("非常理解您的心情\n")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("最后一条记录没有写完"), "{stdout}");
+    let copies: Vec<PathBuf> = std::fs::read_dir(dir.sessions_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains(".jsonl.torn-"))
+        .collect();
+    assert_eq!(copies.len(), 1);
+    assert_eq!(std::fs::read(&copies[0]).unwrap(), half);
+    let t = transcript::read(&path).unwrap();
+    assert_eq!(t.turns.len(), 2);
+    assert_eq!(t.turns[1].trainee, "非常理解您的心情");
+    assert_eq!(card(&dir, &path)["replay"]["status"], "verified");
+}
