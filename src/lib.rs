@@ -22,6 +22,7 @@ pub mod pattern;
 pub mod persona;
 pub mod reading;
 pub mod repl;
+pub mod replay;
 pub mod resolve;
 pub mod rubric;
 pub mod score;

@@ -356,13 +356,18 @@ impl<'a> Session<'a> {
             }
         }
         self.turns.push(record);
-        let written = match &mut self.writer {
-            Some(w) => w.turn(self.turns.last().expect("just pushed")),
-            None => Ok(()),
+        let end = report
+            .decision
+            .outcome
+            .map(|outcome| self.end_record(Ending::Ended(outcome), self.reason(outcome)));
+        let turn = self.turns.last().expect("just pushed");
+        let written = match (&mut self.writer, &end) {
+            (Some(w), Some(end)) => w.turn_and_end(turn, end),
+            (Some(w), None) => w.turn(turn),
+            (None, _) => Ok(()),
         };
-        if let Some(outcome) = report.decision.outcome {
-            let end = self.end_record(Ending::Ended(outcome), self.reason(outcome));
-            self.write_end(end)?;
+        if end.is_some() {
+            self.end = end;
         }
         written?;
         Ok(self.turns.last().expect("just pushed"))

@@ -50,6 +50,8 @@ mod persona_files;
 mod practice;
 #[path = "suite/reading.rs"]
 mod reading;
+#[path = "suite/replay.rs"]
+mod replay;
 #[path = "suite/rubric_files.rs"]
 mod rubric_files;
 #[path = "suite/run.rs"]

@@ -21,6 +21,7 @@ use rayon::prelude::*;
 
 use crate::engine::Engine;
 use crate::persona::{Catalog, Entry, Scenario, Unresolved};
+use crate::replay;
 use crate::rubric::Analyser;
 use crate::score::render::Render;
 use crate::score::{Scorecard, score};
@@ -69,9 +70,21 @@ pub fn score_transcript(
     catalog: &Catalog,
     analyser: &Analyser,
 ) -> anyhow::Result<Scorecard> {
+    score_replayed(t, path, catalog, analyser, &replay::Engines::default())
+}
+
+/// Score a transcript and replay it (see [`crate::replay`]), with engines shared by a
+/// run's transcripts.
+pub fn score_replayed<'c>(
+    t: &Transcript,
+    path: &Path,
+    catalog: &'c Catalog,
+    analyser: &'c Analyser,
+    engines: &replay::Engines<'c>,
+) -> anyhow::Result<Scorecard> {
     let (entry, scenario) =
         persona_of(t, catalog).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    Ok(score(
+    let mut card = score(
         t,
         &path.display().to_string(),
         &entry.persona,
@@ -79,7 +92,9 @@ pub fn score_transcript(
         entry.source.content.hash(),
         analyser,
         transcript::now_rfc3339(),
-    ))
+    );
+    card.set_replay(replay::check(t, entry, scenario, analyser, engines));
+    Ok(card)
 }
 
 /// The persona and scenario a transcript was recorded with.
@@ -174,6 +189,8 @@ pub struct Row {
     pub forbidden_count: usize,
     /// Why the session does not count for assessment (see [`Scorecard::invalid`]).
     pub invalid: Option<String>,
+    /// Why the transcript could not be checked by replay, if it could not.
+    pub unverified: Option<String>,
     /// Label, score and maximum of each dimension, in scorecard order.
     pub dimensions: Vec<(&'static str, f64, f64)>,
     /// The compliance dimension's deductions.
@@ -323,6 +340,7 @@ fn score_all(
         .filter(|r| r.kind == "forbidden")
         .map(|r| r.id.as_str())
         .collect();
+    let replay_engines = replay::Engines::default();
     let (tx, writer) = spawn_writer(staging);
     let results: Vec<Result<Assessed, Failure>> = plan
         .items
@@ -333,9 +351,14 @@ fn score_all(
                 let _ = tx.send(Output { dir, file, bytes });
             };
             let r = match &item.what {
-                What::Transcript(path) => {
-                    assess_transcript(item, path, catalog, analyser, settings, &forbidden, send)
-                }
+                What::Transcript(path) => assess_transcript(
+                    item,
+                    path,
+                    (catalog, analyser, &replay_engines),
+                    settings,
+                    &forbidden,
+                    send,
+                ),
                 What::Scripted(s) => match &resolved[&item.order] {
                     Ok(i) => play(
                         item,
@@ -473,11 +496,10 @@ fn resolve(catalog: &Catalog, s: &Scripted) -> Result<EngineKey, String> {
     Ok((p, sc, s.difficulty.clone()))
 }
 
-fn assess_transcript(
+fn assess_transcript<'c>(
     item: &Item,
     path: &Path,
-    catalog: &Catalog,
-    analyser: &Analyser,
+    (catalog, analyser, engines): (&'c Catalog, &'c Analyser, &replay::Engines<'c>),
     settings: &RunSettings,
     forbidden: &HashSet<&str>,
     send: impl Fn(Dir, String, Vec<u8>),
@@ -488,7 +510,7 @@ fn assess_transcript(
             unrecorded: t.header.mode.is_none(),
         });
     }
-    let card = score_transcript(&t, path, catalog, analyser)?;
+    let card = score_replayed(&t, path, catalog, analyser, engines)?;
     send_cards(&item.name, &card, settings, &send);
     let (persona_name, title) = match persona_of(&t, catalog) {
         Ok((e, sc)) => (e.persona.name.clone(), sc.title.clone()),
@@ -539,7 +561,7 @@ fn play(
     );
     // Named relative to the output directory, so that the whole directory can move
     // and two runs into different directories write the same scorecards.
-    let card = score(
+    let mut card = score(
         &t,
         &format!("transcripts/{}.jsonl", item.name),
         engine.persona,
@@ -548,6 +570,8 @@ fn play(
         engine.analyser(),
         transcript::now_rfc3339(),
     );
+    // Played here and now by this engine: the transcript is its own replay.
+    card.set_replay(replay::Replay::Verified);
     send_cards(&item.name, &card, settings, &send);
     let warnings = warnings
         .into_iter()
@@ -727,6 +751,7 @@ fn row(
         grade: c.grade.clone(),
         forbidden_count: c.forbidden_count,
         invalid: c.invalid.clone(),
+        unverified: c.unverified().map(str::to_string),
         dimensions: c
             .dimensions
             .iter()

@@ -683,6 +683,7 @@ mod tests {
             grade: String::new(),
             forbidden_count: 0,
             invalid: None,
+            unverified: None,
             dimensions: Vec::new(),
             violations: Vec::new(),
         }

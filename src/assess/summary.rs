@@ -53,9 +53,10 @@ pub fn summary_csv(report: &Report) -> Vec<u8> {
         rec.extend(r.dimensions.iter().map(|d| share(d.1, d.2)));
         rec.push(cell(&r.flags().join("；")));
         rec.push(cell(&format!("scorecards/{}.json", r.name)));
-        rec.push(match &r.invalid {
-            None => "是".to_string(),
-            Some(why) => cell(&format!("否：{why}")),
+        rec.push(match (&r.invalid, &r.unverified) {
+            (Some(why), _) => cell(&format!("否：{why}")),
+            (None, Some(why)) => cell(&format!("未核对：{why}")),
+            (None, None) => "是".to_string(),
         });
         w.write_record(&rec).expect("writing to memory");
     }

@@ -31,6 +31,10 @@ pub struct AssessArgs {
     /// Count exam sessions only.
     #[arg(long)]
     pub exam_only: bool,
+    /// 严格：有任何一场记录与重放不一致或无法重放核对，就以退出码 1 结束。
+    /// Exit 1 unless every session replays as recorded.
+    #[arg(long)]
+    pub strict: bool,
     /// 清单里的对话由谁扮演客户(只影响客户的措辞,结局由情绪模型决定)。
     #[command(flatten)]
     pub llm: super::llm_args::LlmArgs,
@@ -139,5 +143,30 @@ pub(super) fn run(ctx: &Context, args: AssessArgs) -> anyhow::Result<u8> {
         args.out.join("summary.csv").display(),
         args.out.join("report.html").display()
     )?;
-    Ok(u8::from(!report.failures.is_empty()))
+    let unchecked: Vec<&assess::Row> = report
+        .rows
+        .iter()
+        .filter(|r| {
+            r.unverified.is_some()
+                || r.invalid
+                    .as_deref()
+                    .is_some_and(|w| w.starts_with(crate::replay::MISMATCH))
+        })
+        .collect();
+    for r in &unchecked {
+        let why = r
+            .invalid
+            .as_deref()
+            .or(r.unverified.as_deref())
+            .unwrap_or_default();
+        eprintln!(
+            "{}: {}: {}",
+            if args.strict { "错误" } else { "警告" },
+            ui::sanitize(&r.name),
+            ui::sanitize(why)
+        );
+    }
+    Ok(u8::from(
+        !report.failures.is_empty() || (args.strict && !unchecked.is_empty()),
+    ))
 }

@@ -346,8 +346,18 @@ fn begin<'a>(
                     path.display()
                 );
             }
-            let writer = Writer::append(&path)
+            let (writer, torn) = Writer::append(&path)
                 .with_context(|| format!("无法续写对话记录 {}", path.display()))?;
+            if let Some(torn) = torn {
+                outln!(
+                    "{}",
+                    st.dim(&format!(
+                        "上次中断时最后一条记录没有写完（{} 字节），已从记录里去掉，原样保存在 {}。",
+                        torn.bytes,
+                        torn.copy.display()
+                    ))
+                );
+            }
             let (mut s, replayed) =
                 Session::replay(engine, transcript.header, &transcript.turns, Some(writer));
             s.keep_undos(transcript.undos);

@@ -79,6 +79,27 @@ pub struct Provenance {
     pub peilian: String,
 }
 
+impl Scorecard {
+    /// Record what the replay found: a mismatch makes the session invalid for
+    /// assessment, first among the reasons.
+    pub fn set_replay(&mut self, replay: crate::replay::Replay) {
+        if let Some(why) = replay.invalid() {
+            self.invalid = Some(match self.invalid.take() {
+                Some(other) => format!("{why}；{other}"),
+                None => why,
+            });
+        }
+        self.replay = Some(replay);
+    }
+
+    /// Why the session could not be checked by replay, if it could not.
+    pub fn unverified(&self) -> Option<&str> {
+        self.replay
+            .as_ref()
+            .and_then(crate::replay::Replay::unverified)
+    }
+}
+
 /// The result of scoring one transcript.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Scorecard {
@@ -103,6 +124,10 @@ pub struct Scorecard {
     /// customer broke character and could not be brought back.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invalid: Option<String>,
+    /// What replaying the transcript found (see `crate::replay`); absent for chat logs
+    /// and cards scored without it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay: Option<crate::replay::Replay>,
     pub forbidden_count: usize,
     pub dimensions: Vec<Dimension>,
     pub promises: Vec<Promise>,

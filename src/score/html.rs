@@ -155,6 +155,13 @@ fn header(o: &mut String, c: &Scorecard) {
     if let Some(why) = &c.invalid {
         let _ = writeln!(o, "<p class=\"cap\">⚠ {}</p>", text(why));
     }
+    if let Some(why) = c.unverified() {
+        let _ = writeln!(
+            o,
+            "<p class=\"cap\">⚠ {}</p>",
+            text(&super::render::unverified_note(why))
+        );
+    }
     let s = &c.source;
     let trainee = if c.trainee.trim().is_empty() {
         "<span class=\"none\">未填写</span>".to_string()

@@ -184,6 +184,7 @@ fn score_with(
         capped_from,
         cap_reason,
         invalid: t.invalid_reason(),
+        replay: None,
         forbidden_count,
         dimensions: dims,
         promises,

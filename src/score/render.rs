@@ -85,6 +85,9 @@ impl Render for Text {
         if let Some(why) = &c.invalid {
             let _ = writeln!(o, "{}", st.bad(&format!("⚠ {}", s(why))));
         }
+        if let Some(why) = c.unverified() {
+            let _ = writeln!(o, "{}", st.bad(&format!("⚠ {}", unverified_note(why))));
+        }
         let _ = if Ending::of(&c.outcome) == Ending::Chat {
             writeln!(
                 o,
@@ -242,6 +245,9 @@ impl Render for Markdown {
         if let Some(why) = &c.invalid {
             let _ = writeln!(o, "> ⚠ {}\n", cell(why));
         }
+        if let Some(why) = c.unverified() {
+            let _ = writeln!(o, "> ⚠ {}\n", cell(&unverified_note(why)));
+        }
         if Ending::of(&c.outcome) == Ending::Chat {
             let _ = writeln!(
                 o,
@@ -338,6 +344,12 @@ fn undone_lines(c: &Scorecard, indent: &str, s: &dyn Fn(&str) -> String) -> Stri
             format!("{indent}收回第 {} 轮「{}」{mark}\n", u.turn, s(&u.quote))
         })
         .collect()
+}
+
+/// Said on a card whose transcript could not be replayed: it is scored as recorded,
+/// and nothing vouches that the file is what the session was.
+pub fn unverified_note(why: &str) -> String {
+    format!("{why}；分数按记录计算，未经核对（用记录时的客户画像和规则再评才能核对）")
 }
 
 /// Said on a card whose transcript was read with another rubric than the one scoring it.

@@ -331,6 +331,8 @@ enum Line {
     Undo {
         turn: u32,
         #[serde(default)]
+        trainee: Option<String>,
+        #[serde(default)]
         forbidden: Option<Vec<String>>,
     },
 }
@@ -450,76 +452,81 @@ pub struct Writer {
 
 impl Writer {
     /// Create a new transcript in `dir` named `base.jsonl`, or `base-2.jsonl`,
-    /// `base-3.jsonl` … : each name is tried with `O_EXCL` (`create_new`), so thirty
-    /// trainees starting in the same second into a shared folder each get their own
-    /// file. Checking `exists()` first and creating later let two sessions pick the
+    /// `base-3.jsonl` … : each name is taken without replacing (`O_EXCL`-like), so
+    /// thirty trainees starting in the same second into a shared folder each get their
+    /// own file. Checking `exists()` first and creating later let two sessions pick the
     /// same name and overwrite each other.
+    ///
+    /// The header is written into a hidden temporary file first, which is then renamed
+    /// to its name: a kill at any moment leaves either no transcript or one with its
+    /// header, never an empty `.jsonl` (at worst a hidden `.peilian-new-*.tmp`).
     pub fn create_new(dir: &Path, base: &str, header: &Header) -> io::Result<Self> {
         std::fs::create_dir_all(dir)?;
+        let (mut tmp, len) = staged_header(dir, header)?;
         let mut path = dir.join(format!("{base}.jsonl"));
         let mut n = 2;
         let file = loop {
-            match open_new(&path) {
-                Ok(f) => {
-                    lock(&f, &path)?;
-                    break f;
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            match tmp.persist_noclobber(&path) {
+                Ok(f) => break f,
+                Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => {
+                    tmp = e.file;
                     path = dir.join(format!("{base}-{n}.jsonl"));
                     n += 1;
                 }
-                Err(e) => return Err(with_path(&path, e)),
+                Err(e) => return Err(with_path(&path, e.error)),
             }
         };
-        Self::start(file, &path, header)
+        Ok(Self::opened(file, &path, len))
     }
 
     /// Create the transcript at a path the user chose (`run --transcript`), replacing a
-    /// file already there; readable by its owner only.
+    /// file already there; readable by its owner only. The new file, header written,
+    /// is renamed over the old one, so a kill leaves one or the other, never an empty
+    /// file; a file another program is still writing is left alone.
     pub fn create(path: &Path, header: &Header) -> io::Result<Self> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
-        let mut opts = OpenOptions::new();
-        opts.append(true).create(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let file = opts.open(path)?;
-        lock(&file, path)?;
-        // Emptied only once locked: a program still writing it keeps its lines.
-        file.set_len(0)?;
-        Self::start(file, path, header)
-    }
-
-    /// Write the header into a new, locked file.
-    fn start(file: File, path: &Path, header: &Header) -> io::Result<Self> {
-        let mut w = Self {
-            file,
-            path: path.to_path_buf(),
-            len: 0,
-            failed: None,
+        let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)?;
+                dir
+            }
+            None => Path::new("."),
         };
-        if let Err(e) = w.write(&LineRef::Header(header)) {
-            // A disk already full leaves no empty transcript behind for history to trip on.
-            let _ = std::fs::remove_file(path);
-            return Err(e);
-        }
-        Ok(w)
+        // Held until the new file is in place: a program still writing the old one
+        // keeps its lines and this one is refused.
+        let _old = match OpenOptions::new().append(true).open(path) {
+            Ok(f) => {
+                lock(&f, path)?;
+                Some(f)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(with_path(path, e)),
+        };
+        let (tmp, len) = staged_header(dir, header)?;
+        let file = tmp.persist(path).map_err(|e| with_path(path, e.error))?;
+        Ok(Self::opened(file, path, len))
     }
 
-    /// Reopen an interrupted transcript to append further turns.
-    pub fn append(path: &Path) -> io::Result<Self> {
-        let file = OpenOptions::new().append(true).open(path)?;
-        lock(&file, path)?;
-        let len = file.metadata()?.len();
-        Ok(Self {
+    fn opened(file: File, path: &Path, len: u64) -> Self {
+        Self {
             file,
             path: path.to_path_buf(),
             len,
             failed: None,
-        })
+        }
     }
 
+    /// Reopen an interrupted transcript to append further turns. A last line cut off
+    /// mid-write (the program was killed while writing it) is first cut back to the
+    /// last newline, and what was cut kept beside the transcript (see [`Torn`]), so the
+    /// next record never lands after half a line and spoils the file; a last record
+    /// whole but for its newline gets the newline.
+    pub fn append(path: &Path) -> io::Result<(Self, Option<Torn>)> {
+        let file = OpenOptions::new().append(true).open(path)?;
+        lock(&file, path)?;
+        let torn = repair_torn(&file, path).map_err(|e| with_path(path, e))?;
+        let len = file.metadata()?.len();
+        Ok((Self::opened(file, path, len), torn))
+    }
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -537,6 +544,15 @@ impl Writer {
         self.write(&LineRef::End(e))
     }
 
+    /// A turn that ended the session and its end line, in one `write`: a kill between
+    /// two writes would leave a session the customer ended without its end line, which
+    /// a replay rightly calls inconsistent.
+    pub fn turn_and_end(&mut self, t: &TurnRecord, e: &End) -> io::Result<()> {
+        let mut bytes = LineRef::Turn(t).to_bytes();
+        bytes.extend(LineRef::End(e).to_bytes());
+        self.write_bytes(bytes)
+    }
+
     /// Take back a turn, which must be the last one written.
     pub fn undo(&mut self, undone: &Undone) -> io::Result<()> {
         self.write(&LineRef::undo(undone))
@@ -544,13 +560,16 @@ impl Writer {
 
     /// One `write` per line, so a kill leaves whole lines only.
     fn write(&mut self, line: &LineRef<'_>) -> io::Result<()> {
+        self.write_bytes(line.to_bytes())
+    }
+
+    fn write_bytes(&mut self, bytes: Vec<u8>) -> io::Result<()> {
         if let Some(why) = &self.failed {
             return Err(io::Error::other(format!(
                 "对话记录 {} 在写入失败（{why}）后已停止写入",
                 self.path.display()
             )));
         }
-        let bytes = line.to_bytes();
         let written = crate::files::injected_fault().and_then(|()| self.file.write_all(&bytes));
         match written {
             Ok(()) => {
@@ -568,13 +587,65 @@ impl Writer {
     }
 }
 
-/// Open a file that must not exist yet, readable by its owner only, for appending.
-fn open_new(path: &Path) -> io::Result<File> {
-    let mut opts = OpenOptions::new();
-    opts.append(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    opts.open(path)
+/// A hidden temporary file in `dir`, readable by its owner only, locked, holding the
+/// header line: ready to be renamed to its name. The bytes written.
+fn staged_header(dir: &Path, header: &Header) -> io::Result<(tempfile::NamedTempFile, u64)> {
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".peilian-new-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    lock(tmp.as_file(), tmp.path())?;
+    let bytes = LineRef::Header(header).to_bytes();
+    crate::files::injected_fault()?;
+    tmp.write_all(&bytes)?;
+    Ok((tmp, bytes.len() as u64))
+}
+
+/// What `--resume` cut from the end of a transcript: a record the program was killed
+/// while writing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Torn {
+    /// Where the cut bytes were kept.
+    pub copy: PathBuf,
+    pub bytes: usize,
+}
+
+/// Cut a torn last line (no newline, not a whole record) back to the last newline,
+/// keeping the cut bytes in `NAME.torn-<time>` beside the file; give a last record
+/// that is whole but for its newline the newline. The reader agrees: it drops a torn
+/// last line and reads a whole one.
+fn repair_torn(file: &File, path: &Path) -> io::Result<Option<Torn>> {
+    let bytes = crate::files::read_limited(path, crate::files::MAX_FILE_BYTES)?;
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
+        return Ok(None);
+    }
+    let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let tail = &bytes[keep..];
+    let mut f = file;
+    if whole_record(tail) {
+        f.write_all(b"\n")?;
+        return Ok(None);
+    }
+    let stamp = jiff::Timestamp::now()
+        .strftime("%Y%m%dT%H%M%S%.fZ")
+        .to_string();
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".torn-{stamp}"));
+    let copy = PathBuf::from(name);
+    crate::files::write_atomic(&copy, tail)?;
+    file.set_len(keep as u64)?;
+    file.sync_all()?;
+    Ok(Some(Torn {
+        copy,
+        bytes: tail.len(),
+    }))
+}
+
+/// Whether a last line without its newline is a record the writer finished.
+fn whole_record(line: &[u8]) -> bool {
+    std::str::from_utf8(line)
+        .ok()
+        .is_some_and(|t| serde_json::from_str::<Line>(t.trim()).is_ok())
 }
 
 /// Take the transcript's write lock, or say who holds it.
@@ -610,8 +681,9 @@ pub enum ReadError {
     },
 }
 
-/// Read a transcript. A last line cut off mid-write (the process was killed) is
-/// ignored; any other malformed line is an error naming its line.
+/// Read a transcript. A last line cut off mid-write (the process was killed: no
+/// newline after it, not a whole record) is ignored; any other malformed line is an
+/// error naming its line.
 pub fn read(path: &Path) -> Result<Transcript, ReadError> {
     let p = path.display().to_string();
     // A regular file of bounded size: a FIFO named *.jsonl in a shared sessions folder
@@ -629,26 +701,32 @@ pub fn read(path: &Path) -> Result<Transcript, ReadError> {
         message,
     };
     let mut header = None;
-    let mut turns = Vec::new();
+    let mut turns: Vec<TurnRecord> = Vec::new();
     let mut end = None;
     let mut undos = Vec::new();
     let mut lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
     if lines.last().is_some_and(|l| l.is_empty()) {
         lines.pop();
     }
-    let count = lines.len();
+    // Only the very last line, and only one without its newline, can be a record the
+    // writer was killed while writing (each record is one `write` ending in a newline):
+    // it is dropped. Anywhere else a bad line is an error naming it.
+    let torn_at = (!bytes.is_empty() && !bytes.ends_with(b"\n")).then_some(lines.len());
     for (i, raw) in lines.iter().enumerate() {
         let no = i + 1;
         if raw.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let text = std::str::from_utf8(raw)
-            .map_err(|_| bad(no, "不是有效的 UTF-8;expected a JSON line".into()))?;
+        let text = match std::str::from_utf8(raw) {
+            Ok(t) => t,
+            Err(_) if torn_at == Some(no) => break,
+            Err(_) => return Err(bad(no, "不是有效的 UTF-8;expected a JSON line".into())),
+        };
         let parsed: Line = match fast_path(text) {
             Some(l) => l,
             None => match serde_json::from_str(text) {
                 Ok(l) => l,
-                Err(e) if no == count && e.is_eof() => break,
+                Err(_) if torn_at == Some(no) => break,
                 Err(e) => return Err(bad(no, format!("不是有效的记录行: {e}"))),
             },
         };
@@ -674,7 +752,15 @@ pub fn read(path: &Path) -> Result<Transcript, ReadError> {
             (_, None, _) => {
                 return Err(bad(no, "缺少 header;expected the header on line 1".into()));
             }
-            (Line::Undo { turn, forbidden }, Some(_), _) => {
+            (
+                Line::Undo {
+                    turn,
+                    trainee,
+                    forbidden,
+                },
+                Some(_),
+                _,
+            ) => {
                 if turn == 0 || turn as usize != turns.len() {
                     return Err(bad(
                         no,
@@ -685,6 +771,14 @@ pub fn read(path: &Path) -> Result<Transcript, ReadError> {
                     ));
                 }
                 let taken = turns.pop().expect("checked: the last turn");
+                if trainee.as_ref().is_some_and(|said| *said != taken.trainee) {
+                    return Err(bad(
+                        no,
+                        format!(
+                            "撤回第 {turn} 轮的原话与第 {turn} 轮记录的不同;expected the line taken back"
+                        ),
+                    ));
+                }
                 let mut undone = Undone::of(taken);
                 if let Some(f) = forbidden {
                     undone.forbidden = f;
@@ -742,34 +836,55 @@ fn fast_path(text: &str) -> Option<Line> {
 /// and `/save` copies a session with its take-backs.
 pub fn to_jsonl(t: &Transcript) -> String {
     let mut bytes = LineRef::Header(&t.header).to_bytes();
-    // The take-backs in order, each after the turns standing when it was made. Those
-    // turns are the survivors, or turns themselves taken back later: the turn standing
-    // at position `p` is the one the next take-back at `p` removes, if any.
-    let mut standing = 0usize;
-    for (i, u) in t.undos.iter().enumerate() {
-        let n = u.turn.n as usize;
-        while standing + 1 < n {
-            let p = standing + 1;
-            let later = t.undos[i + 1..].iter().find(|l| l.turn.n as usize == p);
-            match later.map(|l| &l.turn).or(t.turns.get(p - 1)) {
-                Some(turn) => bytes.extend(LineRef::Turn(turn).to_bytes()),
-                None => break,
-            }
-            standing = p;
+    for step in t.steps() {
+        match step {
+            Step::Said(turn) => bytes.extend(LineRef::Turn(turn).to_bytes()),
+            Step::TookBack(u) => bytes.extend(LineRef::undo(u).to_bytes()),
         }
-        if standing + 1 == n {
-            bytes.extend(LineRef::Turn(&u.turn).to_bytes());
-        }
-        bytes.extend(LineRef::undo(u).to_bytes());
-        standing = n.saturating_sub(1);
-    }
-    for turn in t.turns.iter().skip(standing) {
-        bytes.extend(LineRef::Turn(turn).to_bytes());
     }
     if let Some(e) = &t.end {
         bytes.extend(LineRef::End(e).to_bytes());
     }
     String::from_utf8(bytes).expect("JSON is UTF-8")
+}
+
+/// One step of a session as it was played: a turn said, or the last turn taken back.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Step<'t> {
+    Said(&'t TurnRecord),
+    TookBack(&'t Undone),
+}
+
+impl Transcript {
+    /// The turns said and taken back, in the order they happened: what a writer wrote
+    /// line by line, and what a replay must play again so that every take-back lands
+    /// where it did.
+    pub fn steps(&self) -> Vec<Step<'_>> {
+        let mut steps = Vec::with_capacity(self.turns.len() + 2 * self.undos.len());
+        // The take-backs in order, each after the turns standing when it was made.
+        // Those turns are the survivors, or turns themselves taken back later: the turn
+        // standing at position `p` is the one the next take-back at `p` removes, if any.
+        let mut standing = 0usize;
+        for (i, u) in self.undos.iter().enumerate() {
+            let n = u.turn.n as usize;
+            while standing + 1 < n {
+                let p = standing + 1;
+                let later = self.undos[i + 1..].iter().find(|l| l.turn.n as usize == p);
+                match later.map(|l| &l.turn).or(self.turns.get(p - 1)) {
+                    Some(turn) => steps.push(Step::Said(turn)),
+                    None => break,
+                }
+                standing = p;
+            }
+            if standing + 1 == n {
+                steps.push(Step::Said(&u.turn));
+            }
+            steps.push(Step::TookBack(u));
+            standing = n.saturating_sub(1);
+        }
+        steps.extend(self.turns.iter().skip(standing).map(Step::Said));
+        steps
+    }
 }
 
 /// The current time as RFC 3339 (UTC, seconds).

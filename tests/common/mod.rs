@@ -41,6 +41,22 @@ impl Dir {
         c
     }
 
+    /// [`Dir::cmd`] as a `std` command, for a test that spawns the binary and kills it.
+    pub fn cmd_std(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_peilian"));
+        for var in SETTINGS_ENV {
+            c.env_remove(var);
+        }
+        let home = self.path();
+        c.current_dir(home)
+            .env("NO_COLOR", "1")
+            .env("HOME", home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("TZ", "UTC");
+        c
+    }
+
     /// Where the binary run by [`Dir::cmd`] looks for its config file.
     pub fn config_file(&self) -> PathBuf {
         self.path().join(".config/peilian/config.toml")
