@@ -44,6 +44,8 @@ mod llm_llama;
 mod llm_session;
 #[path = "suite/llm_voice.rs"]
 mod llm_voice;
+#[path = "suite/persona_extends.rs"]
+mod persona_extends;
 #[path = "suite/persona_files.rs"]
 mod persona_files;
 #[path = "suite/practice.rs"]

@@ -410,12 +410,12 @@ fn write_checks(results: &[(&Entry, Vec<CheckResult>)], verbose: bool) -> io::Re
             };
             writeln!(
                 out,
-                "{mark} {}/{} [{}] {} — 期望 {:?},结果 {got};愤怒 {}",
+                "{mark} {}/{} [{}] {} — 期望{}，结果{got}；愤怒 {}",
                 r.persona,
                 r.scenario,
                 r.difficulty,
                 ui::sanitize(&r.name),
-                r.expect,
+                r.expect.label(),
                 angers(r)
                     .iter()
                     .map(ToString::to_string)

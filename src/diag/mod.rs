@@ -47,6 +47,32 @@ impl FieldPath {
         v.push(Seg::Index(i));
         Self(v)
     }
+
+    /// The path a [`Diagnostic`]'s `field` shows (`scenarios[1].facts[0].answer`),
+    /// read back: a problem found in one document can be placed in another.
+    pub fn parse(shown: &str) -> Self {
+        let mut segs = Vec::new();
+        for part in shown.split('.').filter(|p| !p.is_empty()) {
+            let mut rest = part;
+            if let Some(open) = rest.find('[') {
+                if open > 0 {
+                    segs.push(Seg::Key(rest[..open].to_string()));
+                }
+                rest = &rest[open..];
+                while let Some(inner) = rest.strip_prefix('[') {
+                    let Some(close) = inner.find(']') else { break };
+                    match inner[..close].parse() {
+                        Ok(n) => segs.push(Seg::Index(n)),
+                        Err(_) => segs.push(Seg::Key(inner[..close].to_string())),
+                    }
+                    rest = &inner[close + 1..];
+                }
+            } else {
+                segs.push(Seg::Key(rest.to_string()));
+            }
+        }
+        Self(segs)
+    }
 }
 
 impl fmt::Display for FieldPath {
@@ -343,6 +369,24 @@ pub fn all_at_once(mut found: Vec<Diagnostic>, more: Vec<Diagnostic>) -> Result<
     } else {
         Err(Diagnostics(found))
     }
+}
+
+/// The message for an `extends` chain that comes back to a file already in it
+/// (rubrics and personas both inherit): the files of the loop by name, in order.
+pub fn extends_cycle(chain: &[std::path::PathBuf], again: &std::path::Path) -> String {
+    let names: Vec<String> = chain
+        .iter()
+        .map(|p| p.as_path())
+        .chain([again])
+        .map(|p| {
+            p.file_name()
+                .map_or(String::new(), |n| n.to_string_lossy().into_owned())
+        })
+        .collect();
+    format!(
+        "循环继承：{}；去掉其中一个 extends;extends makes a cycle",
+        clip(&names.join(" → "))
+    )
 }
 
 /// `text` without the byte-order mark some editors put first: positions are counted

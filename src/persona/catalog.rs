@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{Persona, Scenario, validate_with};
+use super::{Persona, Scenario, inherit, validate_with};
 use crate::diag::{Diagnostic, Diagnostics, Locator, clip};
 use crate::rubric::Analyser;
 
@@ -73,7 +73,7 @@ fn builtin(rubric: &Analyser) -> Result<Vec<Entry>, Diagnostics> {
     let mut errors = Vec::new();
     for (file, text) in BUILTIN {
         match load_checked(file, text, rubric, false) {
-            Ok(persona) => entries.push(Entry {
+            Ok((persona, _)) => entries.push(Entry {
                 persona,
                 source: PersonaSource {
                     file: file.to_string(),
@@ -91,16 +91,40 @@ fn builtin(rubric: &Analyser) -> Result<Vec<Entry>, Diagnostics> {
     }
 }
 
-/// Parse and validate persona text; `file` names it in diagnostics.
+/// Parse and validate persona text; `file` names it in diagnostics, and an `extends`
+/// path is taken relative to its directory.
 pub fn load_persona_text(
     file: &str,
     text: &str,
     rubric: &Analyser,
 ) -> Result<Persona, Diagnostics> {
-    load_checked(file, text, rubric, true)
+    load_checked(file, text, rubric, true).map(|(p, _)| p)
 }
 
+/// The persona and the text its hash covers: the file itself, and its bases when it
+/// extends another.
 fn load_checked(
+    file: &str,
+    text: &str,
+    rubric: &Analyser,
+    check_patterns: bool,
+) -> Result<(Persona, String), Diagnostics> {
+    let mut chain: Vec<PathBuf> = Path::new(file).canonicalize().into_iter().collect();
+    match inherit::resolve(file, text, builtin_named, &mut chain)? {
+        None => Ok((
+            load_document(file, text, rubric, check_patterns)?,
+            text.to_string(),
+        )),
+        Some(merged) => {
+            let mut persona = load_document(file, &merged.text, rubric, check_patterns)
+                .map_err(|d| merged.relocate(file, text, d.0))?;
+            persona.extends = Some(merged.base_file);
+            Ok((persona, merged.content))
+        }
+    }
+}
+
+fn load_document(
     file: &str,
     text: &str,
     rubric: &Analyser,
@@ -113,18 +137,27 @@ fn load_checked(
     Ok(persona)
 }
 
+/// The built-in persona file an id names (`emotional` → `personas/emotional.toml`).
+fn builtin_named(id: &str) -> Option<(&'static str, &'static str)> {
+    BUILTIN.iter().copied().find(|(file, _)| {
+        file.strip_prefix("personas/")
+            .and_then(|f| f.strip_suffix(".toml"))
+            == Some(id)
+    })
+}
+
 /// Load and validate one persona file from disk.
 pub fn load_persona_file(path: &Path, rubric: &Analyser) -> Result<Entry, Diagnostics> {
     let file = path.display().to_string();
     let text = crate::files::read_text_file(path)
         .map_err(|e| Diagnostics(vec![whole_file(&file, &e.to_string())]))?;
-    let persona = load_persona_text(&file, &text, rubric)?;
+    let (persona, content) = load_checked(&file, &text, rubric, true)?;
     Ok(Entry {
         persona,
         source: PersonaSource {
             file,
             builtin: false,
-            content: crate::files::FileText::new(text),
+            content: crate::files::FileText::new(content),
         },
     })
 }
@@ -193,9 +226,11 @@ fn is_rubric(path: &Path) -> bool {
     text.lines().any(|l| {
         let l = l.trim_start();
         (l.starts_with("#:schema") && l.contains("rubric.schema.json"))
-            || l.starts_with("extends")
             || l.starts_with("[[rules]]")
             || l.starts_with("[[examples]]")
+            || l.starts_with("[[override]]")
+            // A rubric's own key: a persona that extends another has none.
+            || l.starts_with("version")
     })
 }
 

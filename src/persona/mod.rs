@@ -7,6 +7,7 @@
 //! built-in and trainer-supplied personas. It does not run a customer: that is `engine`.
 
 mod catalog;
+mod inherit;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -26,6 +27,12 @@ pub use validate::{validate, validate_with};
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Persona {
+    /// 从哪个客户改起：写内置客户的编号（如 `"emotional"`）或另一个画像文件的路径（相对本文件）；
+    /// 之后只写不同的部分。表（如 `[mood]`、`[lines]`）逐项合并，写了的值或列表整个替换；自检不继承。
+    /// The persona this one starts from: a built-in id or a path; tables merge key by
+    /// key, values and lists written here replace; self-checks are not inherited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extends: Option<String>,
     /// 编号：命令行和对话记录里用，小写字母、数字和 -。
     /// Stable id used on the command line and in transcripts: lowercase ASCII letters,
     /// digits and `-`, e.g. `emotional`.
@@ -650,6 +657,20 @@ pub enum Expect {
     AngerRises,
     /// Anger after the first turn is below the starting anger.
     AngerFalls,
+}
+
+impl Expect {
+    /// What the self-check expects, as `persona test` tells a trainer.
+    pub fn label(self) -> &'static str {
+        match self {
+            Expect::Resolved => "问题解决",
+            Expect::WalkedOut => "客户愤而离开",
+            Expect::OutOfTurns => "客户失去耐心",
+            Expect::NotResolved => "没有解决",
+            Expect::AngerRises => "第一轮后更生气",
+            Expect::AngerFalls => "第一轮后消了些气",
+        }
+    }
 }
 
 /// Slots every line may use, whatever the scenario.

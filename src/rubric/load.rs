@@ -97,18 +97,7 @@ fn base_of(
         )));
     };
     if let Some(i) = chain.iter().position(|c| *c == canonical) {
-        let names: Vec<String> = chain[i..]
-            .iter()
-            .chain([&canonical])
-            .map(|p| {
-                p.file_name()
-                    .map_or(String::new(), |n| n.to_string_lossy().into_owned())
-            })
-            .collect();
-        return Err(Ok(format!(
-            "循环继承：{}；去掉其中一个 extends;extends makes a cycle",
-            clip(&names.join(" → "))
-        )));
+        return Err(Ok(crate::diag::extends_cycle(&chain[i..], &canonical)));
     }
     let base = load_file_in_chain(&path, chain).map_err(Err)?;
     chain.pop();
