@@ -249,12 +249,13 @@ fn examples_into(r: &mut Rubric, label: &str, locator: &Locator<'_>, out: &mut V
             ));
         }
         let line = locator.locate(&Problem::new(p.clone(), "")).line;
+        let weight = set.weight.unwrap_or_else(|| usual_weight(&r.rules, &kind));
         r.rules.push(super::Rule {
             id,
             kind,
             patterns: Vec::new(),
             except: Vec::new(),
-            weight: set.weight.unwrap_or(1.0),
+            weight,
             phrase: set.text.first().cloned().unwrap_or_default(),
             better: set.better.clone(),
             source: set.source.clone(),
@@ -269,6 +270,23 @@ fn examples_into(r: &mut Rubric, label: &str, locator: &Locator<'_>, out: &mut V
         ));
     }
     r.examples = sets;
+}
+
+/// What a hit of `kind` usually costs or earns in the rules already in force: a
+/// house 禁语 taught by examples weighs what the deck's 禁语 weigh (10), not 1. The
+/// commonest weight wins, the higher one on a tie; 1 for a kind with no rules yet.
+fn usual_weight(rules: &[super::Rule], kind: &str) -> f64 {
+    let mut counts: Vec<(f64, usize)> = Vec::new();
+    for r in rules.iter().filter(|r| r.kind == kind) {
+        match counts.iter_mut().find(|(w, _)| *w == r.weight) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((r.weight, 1)),
+        }
+    }
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(a.0.total_cmp(&b.0)))
+        .map_or(1.0, |(w, _)| w)
 }
 
 /// The kind an example set's `act` names: a kind id, or an act id of the reading

@@ -102,7 +102,8 @@ pub struct ExampleSet {
     /// 出处，如「本公司服务规范第 3 条」。Where the rule comes from.
     #[serde(default)]
     pub source: String,
-    /// 分值（默认 1）。Weight of a hit in scoring.
+    /// 分值（默认：同类规则最常用的分值，如禁语 10、共情 2；没有同类规则时 1）。
+    /// Weight of a hit; by default what rules of the same kind usually weigh.
     #[serde(default)]
     pub weight: Option<f64>,
 }

@@ -61,6 +61,8 @@ fn a_house_rubric_disables_overrides_and_teaches_by_example() {
     );
     let own = rule("house.self-service").unwrap();
     assert_eq!(own["origin"], "house.toml:11");
+    // No `weight` written: a house 禁语 costs what the deck's 禁语 cost.
+    assert_eq!(own["weight"], 10.0);
     assert_eq!(show["chain"], serde_json::json!(["默认", "house.toml"]));
 
     let read = json_lines(
