@@ -433,7 +433,8 @@ impl Analyser {
         // A trainer's example sentences name their rule as exactly as a pattern does,
         // and come first: what the house taught names the place before the default's
         // pattern of the same kind does.
-        let mut exact: Vec<Signal> = (self.example_hits(text, reading).iter())
+        let taught = self.example_hits(text, reading);
+        let mut exact: Vec<Signal> = (taught.iter())
             .map(|h| Signal {
                 kind: self
                     .kind_index(&self.rubric.rules[h.rule].kind)
@@ -472,6 +473,21 @@ impl Analyser {
                 }
                 Some(_) => {}
                 None => out.push(s),
+            }
+        }
+        // A clause the house taught almost word for word means what the house says it
+        // means: the model's other readings of it go («我把账单一行一行给您讲» taught
+        // as 解释 is no offer the customer could take up).
+        for (i, o) in out.iter().enumerate().take(from_reading) {
+            if !exact_already[i]
+                && taught.iter().any(|h| {
+                    h.similarity >= super::examples::DECISIVE
+                        && h.start <= o.start
+                        && o.end <= h.end
+                        && self.rubric.rules[h.rule].kind != self.kinds[o.kind].id
+                })
+            {
+                superseded[i] = true;
             }
         }
         let mut k = 0;

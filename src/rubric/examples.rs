@@ -20,6 +20,11 @@ use crate::reading::normalise;
 /// 「这个费用您自己去营业厅查」, and 「我帮您查一下这个费用」 (0.3) as nothing like it.
 pub const THRESHOLD: f32 = 0.6;
 
+/// A stretch this close to a house example (nearly the same words) is read only as the
+/// example's act: the built-in model's other readings of those clauses are dropped. A
+/// looser match (down to [`THRESHOLD`]) adds the act beside them.
+pub const DECISIVE: f32 = 0.8;
+
 /// The share-of-example measure counts only for examples this long (in bigrams): a
 /// four-character example is found inside too many unrelated clauses.
 const MIN_COVER_BIGRAMS: usize = 5;

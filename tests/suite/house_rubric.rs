@@ -244,3 +244,39 @@ fn a_failed_self_check_names_the_turn_the_reading_and_the_unmet_needs() {
     assert!(s.contains("第 1 轮出了岔子"), "{s}");
     assert!(s.contains("客户还在等："), "{s}");
 }
+
+/// A clause the house taught almost word for word means what the house says: the
+/// built-in model's other reading of it (here an offer, which made the customer ask
+/// 「到底怎么给我处理？」 after an explanation) is dropped; a loose match only adds.
+#[test]
+fn a_clause_taught_word_for_word_is_read_only_as_the_house_act() {
+    let dir = Dir::new();
+    dir.write(
+        "explain.toml",
+        "extends = \"default\"\nid = \"e\"\nname = \"本店\"\nversion = 1\n\n[[examples]]\nact = \"explain\"\nid = \"house.print\"\ntext = [\"我把您这个月的账单打印出来，一行一行给您讲\"]\n",
+    );
+    let kinds = |rubric: Option<&str>| -> Vec<String> {
+        let mut cmd = dir.cmd();
+        cmd.args(["rubric", "try", "--json"]);
+        if let Some(r) = rubric {
+            cmd.args(["--rubric", r]);
+        }
+        let line = "我把您这个月的账单打印出来，一行一行给您讲：这一行是月租五十八。";
+        let read = json_lines(cmd.arg(line).output().unwrap());
+        read[0]["signals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Without the house rubric the model reads an offer in 「一行一行给您讲」.
+    assert!(
+        kinds(None).contains(&"remedy".to_string()),
+        "{:?}",
+        kinds(None)
+    );
+    let house = kinds(Some("explain.toml"));
+    assert!(!house.contains(&"remedy".to_string()), "{house:?}");
+    assert!(house.contains(&"explain".to_string()), "{house:?}");
+}
