@@ -273,7 +273,7 @@ impl Checker<'_> {
                     self.push(
                         np.key("tip"),
                         format!(
-                            "照这句说满足不了这个需求,{got};expected a tip with one of {}",
+                            "照这句说满足不了这个需求，{got}（这句若要靠本店规则的例句才读得出，检查时加 --rubric 本店规则文件，或在配置文件里写 rubric = \"……\"）;expected a tip with one of {}",
                             n.any.join(", ")
                         ),
                     );

@@ -349,7 +349,7 @@ fn undone_lines(c: &Scorecard, indent: &str, s: &dyn Fn(&str) -> String) -> Stri
 /// Said on a card whose transcript could not be replayed: it is scored as recorded,
 /// and nothing vouches that the file is what the session was.
 pub fn unverified_note(why: &str) -> String {
-    format!("{why}；分数按记录计算，未经核对（用记录时的客户画像和规则再评才能核对）")
+    format!("{why}；客户的反应和结果按记录计算，未经核对（用记录时的客户画像和规则再评才能核对）")
 }
 
 /// Said on a card whose transcript was read with another rubric than the one scoring it.
