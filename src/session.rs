@@ -463,6 +463,20 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// The session as `/score` mid-session scores it: after the customer accepted a
+    /// remedy it is resolved, as [`Session::finish_unfinished`] would record it, not an
+    /// unfinished session worth a quarter of the outcome.
+    pub fn transcript_if_stopped(&self) -> crate::transcript::Transcript {
+        let mut t = self.transcript();
+        if t.end.is_none() && self.state.accepted_at.is_some() {
+            t.end = Some(self.end_record(
+                Ending::Ended(Outcome::Resolved),
+                self.reason(Outcome::Resolved),
+            ));
+        }
+        t
+    }
+
     fn end_record(&self, ending: Ending, reason: String) -> End {
         End {
             outcome: ending.as_str().to_string(),

@@ -554,7 +554,7 @@ fn undo(p: &Practice<'_>, session: &mut Session<'_>, st: &Style) -> anyhow::Resu
 /// The scorecard of the session as it stands.
 fn scorecard(p: &Practice<'_>, session: &Session<'_>, name: &str) -> Scorecard {
     score::score(
-        &session.transcript(),
+        &session.transcript_if_stopped(),
         name,
         p.engine.persona,
         p.engine.scenario,

@@ -176,6 +176,12 @@ fn a_full_session_ends_resolved_with_scorecard_and_report() {
     p.send_line(last).unwrap();
     expect(&mut p, "客户接受了方案");
     answered(&mut p);
+    // Scored now, before the close, the matter is resolved (not an unfinished session
+    // worth a quarter of the outcome).
+    p.send_line("/score").unwrap();
+    expect(&mut p, "评分卡");
+    expect(&mut p, "· 问题解决 ·");
+    expect(&mut p, "你:");
     p.send_line(GOODBYE).unwrap();
     expect(&mut p, "— 问题解决 —");
     expect(&mut p, "评分卡");
