@@ -107,7 +107,7 @@ fn signal_deductions(lines: &[Line], a: &Analyser) -> Vec<Evidence> {
             let why = if r.phrase.is_empty() {
                 label.to_string()
             } else {
-                format!("{label}:「{}」", r.phrase)
+                format!("{label}\u{FF1A}「{}」", r.phrase)
             };
             ev.push(Evidence {
                 better: (!r.better.is_empty()).then(|| r.better.clone()),

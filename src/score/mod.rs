@@ -108,6 +108,7 @@ fn score_with(
     for d in &mut dims {
         d.score = (d.score.clamp(0.0, d.max) * 10.0).round() / 10.0;
     }
+    mark_house_rules(&mut dims, analyser);
     let max: f64 = dims.iter().map(|d| d.max).sum();
     let got: f64 = dims.iter().map(|d| d.score).sum();
     let total = if max > 0.0 {
@@ -271,5 +272,20 @@ fn cap_grade(
             Some(why.clone()),
         ),
         None => (None, None),
+    }
+}
+
+/// Evidence from a rule the house wrote (not the built-in rubric, an override of one
+/// still counts as built-in) says so: a trainer checking that the house 禁语 or good
+/// move works finds it on the card, not only in the HTML report's rule ids.
+fn mark_house_rules(dims: &mut [Dimension], analyser: &Analyser) {
+    for e in dims.iter_mut().flat_map(|d| d.evidence.iter_mut()) {
+        let house = analyser
+            .rule_index(&e.rule)
+            .map(|i| analyser.rubric().rules[i].origin.as_str())
+            .is_some_and(|o| !o.is_empty() && !o.starts_with("默认"));
+        if house {
+            e.why = format!("〔本店〕{}", e.why);
+        }
     }
 }

@@ -280,3 +280,32 @@ fn a_clause_taught_word_for_word_is_read_only_as_the_house_act() {
     assert!(!house.contains(&"remedy".to_string()), "{house:?}");
     assert!(house.contains(&"explain".to_string()), "{house:?}");
 }
+
+/// A trainer checking that the house 禁语 works finds it on the terminal card, marked
+/// as the house's, at the weight of the deck's 禁语; built-in rules stay unmarked.
+#[test]
+fn the_card_marks_what_the_house_rules_caught() {
+    let dir = Dir::new();
+    dir.write("house.toml", HOUSE);
+    dir.write(
+        "lines.txt",
+        "您好，请您慢慢说。\n这个费用您自己去营业厅查吧。\n这种事情很正常的。\n",
+    );
+    dir.cmd()
+        .args(["--rubric", "house.toml", "run", "--persona", "emotional"])
+        .args(["--answers", "lines.txt", "--transcript", "t.jsonl"])
+        .assert()
+        .success();
+    let out = dir
+        .cmd()
+        .args(["--rubric", "house.toml", "score", "t.jsonl"])
+        .output()
+        .unwrap();
+    let card = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        card.contains("〔本店〕禁语\u{FF1A}「这个费用您自己去营业厅查」 -10.0"),
+        "{card}"
+    );
+    assert!(card.contains("轻描淡写\u{FF1A}「"), "{card}");
+    assert!(!card.contains("〔本店〕轻描淡写"), "{card}");
+}
