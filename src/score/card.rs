@@ -80,6 +80,23 @@ pub struct Provenance {
 }
 
 impl Scorecard {
+    /// Why the grade (and with it the total) was capped, in one sentence every format
+    /// shows: 「说了禁语（1 处），等级从「良好」降为「合格」；各项合计 82.0 分，总分按封顶记 74.9 分」.
+    pub fn cap_note(&self) -> Option<String> {
+        let from = self.capped_from.as_deref()?;
+        let why = match self.cap_reason.as_deref() {
+            None | Some("说了禁语") => format!("说了禁语（{} 处）", self.forbidden_count),
+            Some(why) => why.to_string(),
+        };
+        let total = self.uncapped_total.map_or(String::new(), |t| {
+            format!("；各项合计 {t} 分，总分按封顶记 {} 分", self.total)
+        });
+        Some(format!(
+            "{why}，等级从「{from}」降为「{}」{total}",
+            self.grade
+        ))
+    }
+
     /// Record what the replay found: a mismatch makes the session invalid for
     /// assessment, first among the reasons.
     pub fn set_replay(&mut self, replay: crate::replay::Replay) {
@@ -113,6 +130,10 @@ pub struct Scorecard {
     /// Anger before the first turn and after each turn, for the mood curve.
     pub anger_curve: Vec<i32>,
     pub total: f64,
+    /// The total the dimensions earned, when a gate capped the grade and with it the
+    /// total (see `capped_from`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uncapped_total: Option<f64>,
     pub grade: String,
     /// Set when a gate lowered the grade: the grade the total earned.
     #[serde(skip_serializing_if = "Option::is_none")]

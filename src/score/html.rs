@@ -139,18 +139,8 @@ fn header(o: &mut String, c: &Scorecard) {
         c.total,
         text(&c.grade)
     );
-    if let Some(from) = &c.capped_from {
-        let why = match c.cap_reason.as_deref() {
-            None | Some("说了禁语") => format!("说了禁语（{} 处）", c.forbidden_count),
-            Some(why) => why.to_string(),
-        };
-        let _ = writeln!(
-            o,
-            "<p class=\"cap\">{}，等级从「{}」降为「{}」。</p>",
-            text(&why),
-            text(from),
-            text(&c.grade)
-        );
+    if let Some(note) = c.cap_note() {
+        let _ = writeln!(o, "<p class=\"cap\">{}。</p>", text(&note));
     }
     if let Some(why) = &c.invalid {
         let _ = writeln!(o, "<p class=\"cap\">⚠ {}</p>", text(why));

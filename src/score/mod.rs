@@ -151,6 +151,7 @@ fn score_with(
         ),
     ];
     let (capped_from, cap_reason) = cap_grade(&mut grade, &sc.grades, &caps);
+    let (total, uncapped_total) = cap_total(total, &grade, capped_from.is_some(), &sc.grades);
     let rubric = analyser.rubric();
     Scorecard {
         schema: SCHEMA,
@@ -181,6 +182,7 @@ fn score_with(
             .chain(t.turns.iter().map(|x| x.anger))
             .collect(),
         total,
+        uncapped_total,
         grade,
         capped_from,
         cap_reason,
@@ -272,6 +274,26 @@ fn cap_grade(
             Some(why.clone()),
         ),
         None => (None, None),
+    }
+}
+
+/// A capped grade caps the total too, just below the next better grade's line: a
+/// cohort report ranks by total, and a stuffed session graded 不合格 must not sit
+/// above an honest 合格 one. The total it earned is kept for the card to show.
+fn cap_total(
+    total: f64,
+    grade: &str,
+    capped: bool,
+    grades: &[crate::rubric::Grade],
+) -> (f64, Option<f64>) {
+    let at = grades.iter().position(|g| g.name == grade);
+    let ceiling = at
+        .filter(|_| capped)
+        .and_then(|i| i.checked_sub(1))
+        .map(|better| ((grades[better].min - 0.1) * 10.0).round() / 10.0);
+    match ceiling {
+        Some(c) if total > c => (c.max(0.0), Some(total)),
+        _ => (total, None),
     }
 }
 

@@ -71,16 +71,8 @@ impl Render for Text {
             c.total,
             st.bold(&c.grade)
         );
-        if let Some(from) = &c.capped_from {
-            let _ = writeln!(
-                o,
-                "{}",
-                st.bad(&format!(
-                    "（{}，等级从「{from}」降为「{}」）",
-                    c.cap_reason.as_deref().unwrap_or("说了禁语"),
-                    c.grade
-                ))
-            );
+        if let Some(note) = c.cap_note() {
+            let _ = writeln!(o, "{}", st.bad(&format!("（{note}）")));
         }
         if let Some(why) = &c.invalid {
             let _ = writeln!(o, "{}", st.bad(&format!("⚠ {}", s(why))));
@@ -234,13 +226,8 @@ impl Render for Markdown {
     fn render(&self, c: &Scorecard) -> String {
         let mut o = String::new();
         let _ = writeln!(o, "# 评分卡：{} 分，{}\n", c.total, c.grade);
-        if let Some(from) = &c.capped_from {
-            let _ = writeln!(
-                o,
-                "> {}，等级从「{from}」降为「{}」。\n",
-                c.cap_reason.as_deref().unwrap_or("说了禁语"),
-                c.grade
-            );
+        if let Some(note) = c.cap_note() {
+            let _ = writeln!(o, "> {}。\n", cell(&note));
         }
         if let Some(why) = &c.invalid {
             let _ = writeln!(o, "> ⚠ {}\n", cell(why));

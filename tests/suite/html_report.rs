@@ -231,10 +231,17 @@ fn a_good_session_with_a_forbidden_phrase_notes_the_capped_grade() {
     let card = score_json(&d, "capped.jsonl");
     let from = card["capped_from"].as_str().expect("the grade is capped");
     let (_, body) = html(&d, "capped.jsonl");
+    // The total is capped with the grade, just below the next better grade's line; the
+    // total the dimensions earned is on the card beside it.
+    let uncapped = card["uncapped_total"]
+        .as_f64()
+        .expect("the total is capped");
+    assert!(card["total"].as_f64().unwrap() < uncapped);
     assert!(
         body.contains(&format!(
-            "<p class=\"cap\">说了禁语（1 处），等级从「{from}」降为「{}」。</p>",
-            card["grade"].as_str().unwrap()
+            "<p class=\"cap\">说了禁语（1 处），等级从「{from}」降为「{}」；各项合计 {uncapped} 分，总分按封顶记 {} 分。</p>",
+            card["grade"].as_str().unwrap(),
+            card["total"]
         )),
         "{body}"
     );

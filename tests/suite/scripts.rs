@@ -562,10 +562,75 @@ fn gaming_scripts_never_pass() {
         "tests/data/heldout-gaming-2",
         "tests/data/heldout-gaming-3",
     ] {
+        // Neither the grade nor the total: a capped grade caps the total too.
         let passed: Vec<String> = (play_and_score(&common::repo(dir)).into_iter())
-            .filter(|s| s.grade != "不合格")
+            .filter(|s| s.grade != "不合格" || s.total >= 60.0)
             .map(|s| format!("{} {} {}", s.path, s.total, s.grade))
             .collect();
         assert!(passed.is_empty(), "{dir}: {passed:#?}");
     }
+}
+
+/// Assessed together with honest sessions, a trainee who games the customer with stock
+/// phrases, promises and lists never tops the cohort report: every gaming session
+/// ranks below every resolved honest one in `summary.csv`, and below 60.
+#[test]
+fn gaming_sessions_never_top_a_cohort_report() {
+    let d = common::Dir::new();
+    let mut manifest = String::new();
+    let mut add = |trainee: &str, f: &Path| {
+        let s = header(f);
+        manifest.push_str(&format!(
+            "[[session]]\ntrainee = \"{trainee}\"\npersona = \"{}\"\nscenario = \"{}\"\nanswers = {:?}\n\n",
+            s.persona,
+            s.scenario,
+            f.display().to_string()
+        ));
+    };
+    for f in walk_txt(&common::repo("tests/data/heldout-gaming-3")) {
+        add("套话王", &f);
+    }
+    for f in walk_txt(&common::repo("tests/data/heldout-scripts-4")) {
+        if f.to_string_lossy().ends_with("-competent.txt") {
+            add("老实人", &f);
+        }
+    }
+    d.write("manifest.toml", manifest);
+    d.cmd()
+        .args(["assess", "--manifest", "manifest.toml", "--out", "out"])
+        .assert()
+        .success();
+    let mut csv = csv::Reader::from_path(d.path().join("out/summary.csv")).unwrap();
+    let head = csv.headers().unwrap().clone();
+    let col = |name: &str| {
+        head.iter()
+            .position(|h| h.trim_start_matches('\u{FEFF}') == name)
+            .unwrap()
+    };
+    let (who, total, outcome) = (col("学员"), col("总分"), col("结局"));
+    let mut rows: Vec<(String, f64, String)> = csv
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[who].to_string(),
+                r[total].parse().unwrap(),
+                r[outcome].to_string(),
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| b.1.total_cmp(&a.1));
+    assert_eq!(rows[0].0, "老实人", "{rows:?}");
+    let best_gamed = rows
+        .iter()
+        .filter(|r| r.0 == "套话王")
+        .map(|r| r.1)
+        .fold(0.0, f64::max);
+    assert!(best_gamed < 60.0, "{rows:?}");
+    let resolved_honest: Vec<f64> = (rows.iter())
+        .filter(|r| r.0 == "老实人" && r.2 == "问题解决")
+        .map(|r| r.1)
+        .collect();
+    assert!(!resolved_honest.is_empty());
+    assert!(resolved_honest.iter().all(|t| *t > best_gamed), "{rows:?}");
 }
