@@ -172,6 +172,14 @@ impl Reading {
     }
 }
 
+/// The slots of a stretch of text read on its own: the promise ledger weighs the
+/// clause a promise stands in (its amount, its time) without a whole reading.
+pub fn slots_of(text: &str) -> Slots {
+    let n = normalise::normalise(text);
+    let cs: Vec<char> = n.chars.iter().map(|c| c.c).collect();
+    slots::read(&cs)
+}
+
 /// The clause (byte range of the text as typed) around `start..end`: from the start of
 /// the clause `start` stands in to the end of the clause `end` stands in.
 pub fn clause_around(text: &str, start: usize, end: usize) -> (usize, usize) {

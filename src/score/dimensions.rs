@@ -74,7 +74,7 @@ pub(super) fn compliance(
                 p.quote.clone(),
                 "rule.broken-promise",
                 -violation,
-                format!("言行不一：{}", p.why),
+                format!("{}：{}", p.label(), p.why),
             )
         });
     }

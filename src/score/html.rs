@@ -460,10 +460,13 @@ fn promises(o: &mut String, c: &Scorecard) {
          <thead><tr><th>轮次</th><th>类型</th><th>原话</th><th>能否兑现</th><th>说明</th></tr></thead>\n<tbody>"
     );
     for p in &c.promises {
-        let (class, mark) = if p.keepable {
-            ("good", "<span class=\"ok\">✓ 能兑现</span>")
-        } else {
-            ("bad", "<span class=\"broken\">✗ 言行不一</span>")
+        let (class, mark) = match (p.keepable, p.status) {
+            (true, "vague") => ("", "<span>？含糊</span>".to_string()),
+            (true, _) => ("good", "<span class=\"ok\">✓ 能兑现</span>".to_string()),
+            (false, _) => (
+                "bad",
+                format!("<span class=\"broken\">✗ {}</span>", p.label()),
+            ),
         };
         let _ = writeln!(
             o,

@@ -15,11 +15,48 @@ pub struct Promise {
     /// 时限, 方案 or 保证.
     pub kind: &'static str,
     pub quote: String,
-    /// Whether the scenario's policy allows it.
+    /// Whether it can be kept as said: false beyond the policy and when a later turn
+    /// takes it back (both are 言行不一 on the card).
     pub keepable: bool,
-    /// Why not, when it cannot be kept.
+    /// `kept` (within the policy), `beyond_policy`, `contradicted` (a later turn
+    /// shrank it) or `vague` (a 时限 with no time in it: no deadline at all).
+    pub status: &'static str,
+    /// The money it names, in yuan, when it names some.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<f64>,
+    /// Why not, when it cannot be kept; what is missing, when vague.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub why: String,
+}
+
+impl Promise {
+    fn new(turn: u32, kind: &'static str, quote: String) -> Self {
+        Self {
+            turn,
+            kind,
+            quote,
+            keepable: true,
+            status: "kept",
+            amount: None,
+            why: String::new(),
+        }
+    }
+
+    fn broken(&mut self, status: &'static str, why: String) {
+        self.keepable = false;
+        self.status = status;
+        self.why = why;
+    }
+
+    /// What the card calls its state.
+    pub fn label(&self) -> &'static str {
+        match self.status {
+            "beyond_policy" => "言行不一",
+            "contradicted" => "前后不一",
+            "vague" => "含糊",
+            _ => "能兑现",
+        }
+    }
 }
 
 /// Words that turn an assurance into a guarantee.
@@ -66,13 +103,7 @@ pub(crate) fn promises(lines: &[Line<'_>], scenario: Option<&Scenario>) -> Vec<P
                 "assure" if GUARANTEE.iter().any(|g| quote.contains(g)) => "保证",
                 _ => continue,
             };
-            out.push(Promise {
-                turn: *turn,
-                kind: label,
-                quote: quote.to_string(),
-                keepable: true,
-                why: String::new(),
-            });
+            out.push(Promise::new(*turn, label, quote.to_string()));
         }
         for (re, why) in &forbids {
             for m in re.find_iter(text) {
@@ -91,18 +122,13 @@ pub(crate) fn promises(lines: &[Line<'_>], scenario: Option<&Scenario>) -> Vec<P
                     // 十倍」, not 「退还费用」 beside a reason about 十倍.
                     let (from, to) = (i.min(m.start()), (i + p.quote.len()).max(m.end()));
                     p.quote = text[from..to].to_string();
-                    p.keepable = false;
-                    p.why = why.to_string();
+                    p.broken("beyond_policy", why.to_string());
                     owned = true;
                 }
                 if !owned {
-                    out.push(Promise {
-                        turn: *turn,
-                        kind: "方案",
-                        quote: m.as_str().to_string(),
-                        keepable: false,
-                        why: why.to_string(),
-                    });
+                    let mut p = Promise::new(*turn, "方案", m.as_str().to_string());
+                    p.broken("beyond_policy", why.to_string());
+                    out.push(p);
                 }
             }
         }
@@ -122,5 +148,100 @@ pub(crate) fn promises(lines: &[Line<'_>], scenario: Option<&Scenario>) -> Vec<P
             }
         }
     }
+    weigh(&mut out, lines, scenario);
     out
+}
+
+/// What the slots of each promise's clause say: an amount beyond what the policy's
+/// allowances add up to, a later turn that shrinks an earlier offer
+/// (「刚说退全款，现在又说只退三个月」), a 时限 with no time in it.
+fn weigh(out: &mut [Promise], lines: &[Line<'_>], scenario: Option<&Scenario>) {
+    let ceiling = scenario.and_then(policy_ceiling);
+    // Earlier offers: (turn, quote, amount, whole — 全额/全部/全款).
+    let mut offered: Vec<(u32, String, Option<f64>, bool)> = Vec::new();
+    for p in out.iter_mut() {
+        let Some(line) = lines.iter().find(|l| l.turn == p.turn) else {
+            continue;
+        };
+        let Some(i) = line.text.find(p.quote.as_str()) else {
+            continue;
+        };
+        let (from, to) = crate::reading::clause_around(line.text, i, i + p.quote.len());
+        let clause = &line.text[from..to];
+        let slots = crate::reading::slots_of(clause);
+        match p.kind {
+            "方案" => {
+                p.amount = slots.amount;
+                let whole = ["全额", "全部", "全款", "都退", "全退"]
+                    .iter()
+                    .any(|w| clause.contains(w));
+                if !p.keepable {
+                    // Beyond the policy, but said: taking it back later is still
+                    // 前后不一 to the customer who heard it.
+                    offered.push((p.turn, clause.trim().to_string(), slots.amount, whole));
+                    continue;
+                }
+                if let (Some(max), Some(a)) = (ceiling, slots.amount)
+                    && a > max + 0.005
+                {
+                    p.broken(
+                        "beyond_policy",
+                        format!("这个场景政策允许的退赔合计最多 {max} 元，这里说了 {a} 元"),
+                    );
+                    continue;
+                }
+                let only = [
+                    "只退",
+                    "只赔",
+                    "只给",
+                    "只补",
+                    "只能退",
+                    "只能赔",
+                    "只能给",
+                    "最多退",
+                    "最多赔",
+                ]
+                .iter()
+                .any(|w| clause.contains(w));
+                let shrunk = offered.iter().find(|(t, _, amount, whole)| {
+                    *t < p.turn
+                        && only
+                        && (*whole
+                            || matches!((amount, slots.amount), (Some(a), Some(b)) if b < *a))
+                });
+                if let Some((t, q, _, _)) = shrunk {
+                    p.broken(
+                        "contradicted",
+                        format!("第 {t} 轮说的是「{q}」，这一轮又缩回去了；客户记得前面的话"),
+                    );
+                    continue;
+                }
+                offered.push((p.turn, clause.trim().to_string(), slots.amount, whole));
+            }
+            "时限" if p.keepable && slots.time.is_none() && !now(clause) => {
+                p.status = "vague";
+                p.why = "没有说具体什么时候（如「今天下午五点前」），客户没法据此等".into();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether a clause promises to act at once (「马上」「当场」): a time, though no clock
+/// time is named.
+fn now(clause: &str) -> bool {
+    [
+        "马上", "立刻", "立即", "现在", "当场", "这就", "当下", "眼下",
+    ]
+    .iter()
+    .any(|w| clause.contains(w))
+}
+
+/// The most money the scenario's allowances add up to (「退还860元」 and 「另赔2580元」:
+/// 3440), when they name any.
+fn policy_ceiling(scenario: &Scenario) -> Option<f64> {
+    let amounts: Vec<f64> = (scenario.policy.allows.iter())
+        .filter_map(|a| crate::reading::slots_of(a).amount)
+        .collect();
+    (!amounts.is_empty()).then(|| amounts.iter().sum())
 }

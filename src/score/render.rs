@@ -181,10 +181,10 @@ impl Render for Text {
         if !c.promises.is_empty() {
             let _ = writeln!(o, "\n{}", st.bold("承诺清单"));
             for p in &c.promises {
-                let mark = if p.keepable {
-                    st.good("✓")
-                } else {
-                    st.bad("✗ 言行不一")
+                let mark = match (p.keepable, p.status) {
+                    (true, "vague") => st.dim("？含糊"),
+                    (true, _) => st.good("✓"),
+                    (false, _) => st.bad(&format!("✗ {}", p.label())),
                 };
                 let _ = writeln!(
                     o,
@@ -304,7 +304,7 @@ impl Render for Markdown {
                     p.turn,
                     p.kind,
                     cell(&p.quote),
-                    if p.keepable { "能" } else { "言行不一" },
+                    p.label(),
                     cell(&p.why)
                 );
             }

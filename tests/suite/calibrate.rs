@@ -144,3 +144,64 @@ fn json_reports_labels_and_inversions() {
     }));
     assert_eq!(v["skipped"], serde_json::json!([]));
 }
+
+/// The calibration set people wrote and labelled from the decks alone (see
+/// `tests/data/calibration-people/README.md`), 36 sessions played through `run` and
+/// calibrated: great > average > poor on average, and no more inverted pairs than
+/// measured when the set was last scored (issue 13 asks for none; the note says which
+/// two sessions remain inverted and why, and this keeps it from getting worse).
+#[test]
+fn the_people_labelled_calibration_set_keeps_its_order() {
+    let d = Dir::new();
+    let root = repo("tests/data/calibration-people");
+    for label in ["great", "average", "poor"] {
+        let mut files: Vec<_> = std::fs::read_dir(root.join(label))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+            .collect();
+        files.sort();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let name = f.file_stem().unwrap().to_string_lossy().to_string();
+            let persona = text
+                .lines()
+                .find_map(|l| l.strip_prefix("# persona:"))
+                .map_or_else(
+                    || name.trim_end_matches("-2").to_string(),
+                    |p| p.trim().to_string(),
+                );
+            // The first batch plays each type's first scenario and has no header for it.
+            let scenario = text.lines().find_map(|l| l.strip_prefix("# scenario:"));
+            std::fs::create_dir_all(d.path().join("samples").join(label)).unwrap();
+            let mut cmd = d.cmd();
+            cmd.args(["run", "--persona", &persona]);
+            if let Some(s) = scenario {
+                cmd.args(["--scenario", s.trim()]);
+            }
+            cmd.arg("--answers")
+                .arg(&f)
+                .arg("--transcript")
+                .arg(format!("samples/{label}/{name}.jsonl"))
+                .assert()
+                .success();
+        }
+    }
+    let out = d
+        .cmd()
+        .args(["rubric", "calibrate", "samples", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mean = |label: &str| -> f64 {
+        (v["labels"].as_array().unwrap().iter())
+            .find(|l| l["label"] == label)
+            .unwrap_or_else(|| panic!("{label}: {v}"))["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(mean("great") > mean("average"), "{v}");
+    assert!(mean("average") > mean("poor"), "{v}");
+    let inversions = v["inversions"].as_array().unwrap().len();
+    assert!(inversions <= 15, "{inversions} inversions: {v}");
+}

@@ -172,6 +172,58 @@ fn a_promise_the_policy_forbids_is_flagged() {
     );
 }
 
+/// The ledger weighs what each offer says: an amount beyond what the policy allows
+/// in all, an earlier offer shrunk later (前后不一), a 时限 with no time (含糊).
+#[test]
+fn the_ledger_checks_amounts_contradictions_and_vague_deadlines() {
+    let promises = |persona: &str, scenario: &str, lines: &[(&str, &[&str])]| {
+        let (_, v) = scored(persona, scenario, lines, "walked_out");
+        v["promises"].as_array().unwrap().clone()
+    };
+    let find = |ps: &[serde_json::Value], turn: u32, kind: &str| -> serde_json::Value {
+        (ps.iter())
+            .find(|p| p["turn"] == turn && p["kind"] == kind)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {kind} at turn {turn}: {ps:?}"))
+    };
+    // 860 refunded and 2580 more: what the policy allows (3440 in all); 5000 is not.
+    let ps = promises(
+        "prepared",
+        "swapped-mainboard",
+        &[
+            ("您好，我是售后主管，这件事是我们做错了。", &[]),
+            (
+                "我们退还您860元维修费，另外赔偿您2580元，三个工作日内到账。",
+                &[],
+            ),
+            ("再额外给您赔五千元。", &[]),
+        ],
+    );
+    let within = find(&ps, 2, "方案");
+    assert_eq!(within["status"], "kept", "{ps:?}");
+    assert_eq!(within["amount"], 860.0);
+    let beyond = find(&ps, 3, "方案");
+    assert_eq!(beyond["status"], "beyond_policy", "{ps:?}");
+    assert_eq!(beyond["amount"], 5000.0);
+    assert!(beyond["why"].as_str().unwrap().contains("最多 3440 元"));
+
+    let ps = promises(
+        "emotional",
+        "bill-shock",
+        &[
+            ("您好，您先别急，慢慢说。", &[]),
+            ("这个月多扣的钱全额退给您，今天就办。", &[]),
+            ("稍后给您回复。", &[]),
+            ("这个只能退一半，剩下的退不了。", &[]),
+        ],
+    );
+    let shrunk = find(&ps, 4, "方案");
+    assert_eq!(shrunk["status"], "contradicted", "{ps:?}");
+    assert!(shrunk["why"].as_str().unwrap().contains("第 2 轮"));
+    assert_eq!(find(&ps, 3, "时限")["status"], "vague", "{ps:?}");
+    assert_eq!(find(&ps, 2, "时限")["status"], "kept", "{ps:?}");
+}
+
 #[test]
 fn a_broken_promise_quotes_the_words_that_break_it() {
     let lines: &[(&str, &[&str])] = &[
