@@ -381,6 +381,18 @@ impl<'a> Engine<'a> {
             .map(|k| {
                 let (a, b) = h.scene.offer_words[k];
                 as_customer(&quote_span(text, a, b))
+            })
+            // An offer the scenario does not name: the trainee's own words for it, which
+            // the customer repeats if they take it (see [`Self::verdict`]).
+            .or_else(|| {
+                let s = h
+                    .signals
+                    .iter()
+                    .find(|s| self.analyser.kind(s).id == "remedy")?;
+                let (a, b) = crate::reading::clause_around(text, s.start, s.end);
+                chosen
+                    .is_none()
+                    .then(|| as_customer(&quote_span(text, a, b)))
             });
         if let Some(r) = chosen_remedy.filter(|r| r.accept) {
             if st.pending_remedy.as_ref() != Some(&r.id) || words_now.is_some() {
@@ -495,6 +507,22 @@ impl<'a> Engine<'a> {
             });
         }
         match chosen {
+            // A concrete offer the scenario does not list — with a time it will be done
+            // by, made once every need is met and the anger is down — is taken in the
+            // trainee's words: a real customer weighs what is offered, not whether it
+            // is on a list (「由主管带那位服务员向您致歉，明天下午五点前给您回复」).
+            None if h.has("time_commitment")
+                && words_now.is_some()
+                && st.anger <= f64::from(self.persona.mood.accept_below) =>
+            {
+                self.react(st, "remedy");
+                let words = words_now.unwrap_or_default();
+                Verdict {
+                    accepted: Some(words.clone()),
+                    accepted_words: Some(words),
+                    ..Verdict::default()
+                }
+            }
             None => reject("你说具体点，到底怎么给我处理？"),
             Some(r) if !r.accept => reject(&r.reason),
             Some(r) => {

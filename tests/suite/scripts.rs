@@ -291,14 +291,16 @@ fn later_batches_of_gaming_scripts_never_resolve() {
 /// leaves the customer at anger 90 or more (one batch-3 script ends at 83: a ceiling of
 /// one); competent agents resolve at least as often as measured (batch 2 was looked at
 /// while tuning; batch 3's lines are unread, its counts taken three times; batch 4 was
-/// measured once on arrival, 10 of 18, lines unread; batch 5 likewise, 9 of 18).
+/// measured once on arrival, 10 of 18, lines unread; batch 5 likewise, 9 of 18). Since
+/// a concrete offer the scenario does not list is taken (tuned on batches 1-3 only):
+/// 13, 14, 12 and 13 of 18, batches 4 and 5 measured a second time, lines still unread.
 #[test]
 fn listening_customer_held_out_batches_stay_at_their_measured_level() {
     for (dir, competent_floor, forbidden_misses) in [
-        ("tests/data/heldout-scripts-2", 12, 0),
-        ("tests/data/heldout-scripts-3", 12, 1),
-        ("tests/data/heldout-scripts-4", 10, 1),
-        ("tests/data/heldout-scripts-5", 9, 1),
+        ("tests/data/heldout-scripts-2", 13, 0),
+        ("tests/data/heldout-scripts-3", 14, 1),
+        ("tests/data/heldout-scripts-4", 12, 1),
+        ("tests/data/heldout-scripts-5", 13, 1),
     ] {
         let played = play_all(&common::repo(dir));
         assert_eq!(played.len(), 54, "{dir}: three scripts per scenario");
