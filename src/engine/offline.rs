@@ -52,7 +52,9 @@ impl OfflineVoice {
             .last_kinds
             .iter()
             .any(|k| k == "ask_info" || k == "consult");
-        let fits = |line: &str| !(asked && says_not_asked(line));
+        // And a line that praises their question (「你这么一问」) only right after one.
+        let fits =
+            |line: &str| !(asked && says_not_asked(line)) && (asked || !credits_question(line));
         let used = st.used_lines.entry(pool_name.to_string()).or_default();
         if used.len() < pool.len() {
             let unsaid: Vec<usize> = (0..pool.len()).filter(|i| !used.contains(i)).collect();
@@ -84,6 +86,19 @@ impl OfflineVoice {
         let (a, b) = (code / n, code % n);
         format!("{}{}", fill(engine, &pool[a], m), fill(engine, &pool[b], m))
     }
+}
+
+/// Whether a customer line answers a question as such (「你这么一问」「问到点子上了」),
+/// which makes no sense when the trainee asked nothing.
+pub(crate) fn credits_question(line: &str) -> bool {
+    // 这么一问, 问到点子, 问得好
+    [
+        "\u{8FD9}\u{4E48}\u{4E00}\u{95EE}",
+        "\u{95EE}\u{5230}\u{70B9}\u{5B50}",
+        "\u{95EE}\u{5F97}\u{597D}",
+    ]
+    .iter()
+    .any(|w| line.contains(w))
 }
 
 /// Whether a customer line reproaches the trainee for not asking (「你都没问过我的意见」,

@@ -396,7 +396,8 @@ fn every_script() -> Vec<(std::path::PathBuf, String, Option<String>)> {
 /// The customer's lines fit the moment they are said in (the listening-customer
 /// issue's coherence rules), on every script the repository holds: no venting once
 /// calm, no threat far from the walk-out line, no 「你都没问过我」 right after a
-/// question, facts told and 「这个我不清楚」 said only when something was asked.
+/// question and no 「你这么一问」 without one, facts told and 「这个我不清楚」 said only
+/// when something was asked.
 #[test]
 fn customer_lines_fit_the_moment() {
     let catalog = peilian::persona::Catalog::load(None, peilian::rubric::default_rubric()).unwrap();
@@ -439,6 +440,21 @@ fn customer_lines_fit_the_moment() {
                 };
                 broken.push(format!(
                     "{}: turn {}: {why}: {trainee} → {customer}",
+                    f.display(),
+                    t["n"]
+                ));
+            }
+            // 这么一问 / 问到点子 / 问得好: praise for a question that was never asked.
+            let credits = [
+                "\u{8FD9}\u{4E48}\u{4E00}\u{95EE}",
+                "\u{95EE}\u{5230}\u{70B9}\u{5B50}",
+                "\u{95EE}\u{5F97}\u{597D}",
+            ]
+            .iter()
+            .any(|w| customer.contains(w));
+            if credits && !question {
+                broken.push(format!(
+                    "{}: turn {}: praise for a question nobody asked: {trainee} → {customer}",
                     f.display(),
                     t["n"]
                 ));
