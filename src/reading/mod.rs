@@ -172,6 +172,41 @@ impl Reading {
     }
 }
 
+/// Whether a clause arranges for someone else to apologise: 让/由/请/叫/带 someone
+/// (not 我) 向/跟/给 您 道歉/致歉/赔不是/赔礼. 「请允许我向您道歉」 is the trainee's own.
+fn others_apology(clause: &str) -> bool {
+    const WHO: [char; 5] = ['\u{8BA9}', '\u{7531}', '\u{8BF7}', '\u{53EB}', '\u{5E26}']; // 让由请叫带
+    const TO: [char; 3] = ['\u{5411}', '\u{8DDF}', '\u{7ED9}']; // 向跟给
+    const SORRY: [&str; 4] = [
+        "\u{9053}\u{6B49}",         // 道歉
+        "\u{81F4}\u{6B49}",         // 致歉
+        "\u{8D54}\u{4E0D}\u{662F}", // 赔不是
+        "\u{8D54}\u{793C}",         // 赔礼
+    ];
+    let cs: Vec<char> = clause.chars().collect();
+    for (i, c) in cs.iter().enumerate() {
+        if !WHO.contains(c) {
+            continue;
+        }
+        // Someone (one to ten characters, none of them 我) then 向您/跟您/给您.
+        for j in i + 2..(i + 12).min(cs.len()) {
+            if cs[i + 1..j].contains(&'\u{6211}') {
+                break;
+            }
+            let you = cs
+                .get(j + 1)
+                .is_some_and(|&y| y == '\u{60A8}' || y == '\u{4F60}');
+            if TO.contains(&cs[j]) && you {
+                let rest: String = cs[j + 2..].iter().collect();
+                if SORRY.iter().any(|w| rest.contains(w)) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
 /// The slots of a stretch of text read on its own: the promise ledger weighs the
 /// clause a promise stands in (its amount, its time) without a whole reading.
 pub fn slots_of(text: &str) -> Slots {
@@ -356,6 +391,15 @@ impl Reader {
             }
         }
         acts.retain(|a| a.act != Act::Offer || !refused.get(a.clause).copied().unwrap_or(false));
+        // An apology someone else is to make (「由主管带她当面向您致歉」) is an arrangement
+        // the trainee offers, not the trainee's own apology: counted as one, it made
+        // the scorecard say 「道歉次数过多」 to an agent who apologised once.
+        acts.retain(|a| {
+            a.act != Act::Apology
+                || !clauses
+                    .get(a.clause)
+                    .is_some_and(|c| others_apology(&text[c.start..c.end]))
+        });
         acts.sort_by_key(|a| (a.start, a.act));
         s.norm = n;
         s.cls = cls;
@@ -591,6 +635,29 @@ pub fn evaluate(reader: &Reader, examples: &[Example]) -> Evaluation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_apology_arranged_for_someone_else_is_not_the_trainees() {
+        for arranged in [
+            "由主管带她当面向您致歉",
+            "我会让那位服务员给您道歉",
+            "请经理亲自向您赔礼道歉",
+        ] {
+            assert!(others_apology(arranged), "{arranged}");
+            let r = default_reader().read(arranged);
+            assert!(
+                !r.acts.iter().any(|a| a.act == Act::Apology),
+                "{arranged}: {r:?}"
+            );
+        }
+        for own in [
+            "我代表公司向您道歉",
+            "请允许我向您道歉",
+            "让您受委屈了，我向您道歉",
+        ] {
+            assert!(!others_apology(own), "{own}");
+        }
+    }
 
     #[test]
     fn word_chars_are_the_alphanumeric_ones() {
