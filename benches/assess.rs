@@ -114,6 +114,7 @@ fn generate(dir: &Path, n: usize, catalog: &Catalog) -> u64 {
                 retry_of: None,
                 mode: None,
                 restart_of: None,
+                via: None,
             },
             turns,
             end: Some(End {

@@ -333,13 +333,7 @@ fn score_all(
         })
         .collect();
 
-    let forbidden: HashSet<&str> = analyser
-        .rubric()
-        .rules
-        .iter()
-        .filter(|r| r.kind == "forbidden")
-        .map(|r| r.id.as_str())
-        .collect();
+    let forbidden = forbidden_rules(analyser);
     let replay_engines = replay::Engines::default();
     let (tx, writer) = spawn_writer(staging);
     let results: Vec<Result<Assessed, Failure>> = plan
@@ -389,6 +383,55 @@ fn score_all(
         analyser,
         settings.exam_only,
     ))
+}
+
+/// The ids of the rubric's 禁语 rules.
+fn forbidden_rules(analyser: &Analyser) -> HashSet<&str> {
+    analyser
+        .rubric()
+        .rules
+        .iter()
+        .filter(|r| r.kind == "forbidden")
+        .map(|r| r.id.as_str())
+        .collect()
+}
+
+/// The report of recorded transcripts, scored in memory with nothing written: the
+/// trainer's view of `peilian serve` shows it for the sessions it lists. `files` are
+/// (name, path); a row's scorecard link is `scorecards/NAME.html`.
+pub fn report_of(
+    files: &[(String, std::path::PathBuf)],
+    catalog: &Catalog,
+    analyser: &Analyser,
+) -> Report {
+    let settings = RunSettings {
+        renderers: Vec::new(),
+        llm: None,
+        card_ext: "html",
+        exam_only: false,
+    };
+    let forbidden = forbidden_rules(analyser);
+    let engines = replay::Engines::default();
+    let results = files
+        .par_iter()
+        .enumerate()
+        .map(|(order, (name, path))| {
+            let item = Item {
+                order,
+                name: name.clone(),
+                what: What::Transcript(path.clone()),
+            };
+            let ctx = (catalog, analyser, &engines);
+            assess_transcript(&item, path, ctx, &settings, &forbidden, |_, _, _| {}).map_err(|e| {
+                Failure {
+                    order,
+                    what: item.what.label(),
+                    message: format!("{e:#}"),
+                }
+            })
+        })
+        .collect();
+    collect(Vec::new(), results, analyser, false)
 }
 
 /// One thread writes every file, while the others score: two threads creating files in
@@ -542,6 +585,7 @@ fn play(
         transcript: Record::Memory,
         mode: s.mode,
         restart_of: None,
+        via: None,
     };
     let voice = match &settings.llm {
         Some(l) => Some(crate::llm::LlmVoice::new(l.clone(), engine)?),

@@ -1,0 +1,119 @@
+//! `peilian serve`: practice in the browser. A small HTTP server (axum on tokio) with
+//! a self-contained Chinese page and a JSON API over the same [`crate::session`] the
+//! REPL plays: the same engine, coach, limits and transcripts, so `score`, `assess`
+//! and `history` read a session from the page like one from a terminal.
+//!
+//! It owns the HTTP side only: who may ask (`guard`), what the server remembers across
+//! restarts (`store`), the sessions being played (`room`), the trainee's API (`api`),
+//! the trainer's (`trainer`) and the page's files (`page`). It never decides what a
+//! customer says or how a line scores.
+
+mod api;
+mod guard;
+mod page;
+mod room;
+pub mod store;
+mod trainer;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+use crate::llm::Settings;
+use crate::persona::Catalog;
+use crate::rubric::Analyser;
+
+/// How the server is set up.
+pub struct Config {
+    pub listen: SocketAddr,
+    pub sessions_dir: PathBuf,
+    /// Asked of every trainee once; required off loopback (generated if not given).
+    pub access_code: Option<String>,
+    /// Opens the trainer's view; generated if not given.
+    pub trainer_code: String,
+    /// The model voicing customers; offline when `None`.
+    pub llm: Option<Settings>,
+}
+
+/// Everything a request handler can reach.
+pub struct App {
+    room: room::Room,
+    access_code: Option<String>,
+    trainer_code: String,
+    trainers: guard::Trainers,
+    limiter: guard::Limiter,
+}
+
+/// The routes, for the server and for tests that drive it in process.
+fn router(app: Arc<App>) -> Router {
+    let sessions = Router::new()
+        .route("/", get(api::mine).post(api::start))
+        .route("/{id}", get(api::show))
+        .route("/{id}/turn", post(api::turn))
+        .route("/{id}/undo", post(api::undo))
+        .route("/{id}/restart", post(api::restart))
+        .route("/{id}/hint", get(api::hint))
+        .route("/{id}/end", post(api::end))
+        .route("/{id}/card", get(api::card));
+    Router::new()
+        .route("/", get(page::practice))
+        .route("/common.js", get(page::common_script))
+        .route("/app.js", get(page::script))
+        .route("/app.css", get(page::style))
+        .route("/trainer", get(page::trainer))
+        .route("/trainer.js", get(page::trainer_script))
+        .route("/trainer/report", get(trainer::report))
+        .route("/trainer/scorecards/{file}", get(trainer::card))
+        .route("/api/status", get(api::status))
+        .route("/api/login", post(api::login))
+        .route("/api/menu", get(api::menu))
+        .nest("/api/sessions", sessions)
+        .route("/api/trainer/login", post(trainer::login))
+        .route("/api/trainer/sessions", get(trainer::sessions))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            guard::limit,
+        ))
+        .layer(DefaultBodyLimit::max(guard::MAX_BODY))
+        .with_state(app)
+}
+
+/// Run the server until the process is stopped. The first line on stdout is the
+/// page's address (a test reads the port of `--listen 127.0.0.1:0` from it).
+pub fn run(
+    config: Config,
+    catalog: &'static Catalog,
+    analyser: &'static Analyser,
+) -> anyhow::Result<u8> {
+    let store = store::Store::open(&config.sessions_dir)
+        .with_context(|| format!("无法打开练习目录 {}", config.sessions_dir.display()))?;
+    let app = Arc::new(App {
+        room: room::Room::new(catalog, analyser, store, config.llm),
+        access_code: config.access_code,
+        trainer_code: config.trainer_code,
+        trainers: guard::Trainers::default(),
+        limiter: guard::Limiter::default(),
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("无法启动服务器的运行时")?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("无法监听 {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        println!("练习页面：http://{addr}/");
+        println!("培训师页面：http://{addr}/trainer");
+        let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, service)
+            .await
+            .context("服务器停止了")?;
+        Ok(0)
+    })
+}
