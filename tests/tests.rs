@@ -62,6 +62,8 @@ mod score;
 mod score_props;
 #[path = "suite/scripts.rs"]
 mod scripts;
+#[path = "suite/serve.rs"]
+mod serve;
 #[path = "suite/shipped.rs"]
 mod shipped;
 #[path = "suite/snapshots.rs"]

@@ -48,12 +48,10 @@ pub(super) fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<u8> {
     if let Some(s) = &llm {
         println!("客户由大模型扮演：{}", s.server_label());
     }
-    let blank = |c: Option<String>| c.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
-    let access_code = match blank(args.access_code) {
-        Some(c) => Some(c),
-        None if args.listen.ip().is_loopback() => None,
-        None => {
-            let c = store::random_code();
+    let access_code = match access_code(blank(args.access_code), args.listen) {
+        Code::Given(c) => Some(c),
+        Code::None => None,
+        Code::Generated(c) => {
             println!(
                 "访问码：{c}（监听 {} 时学员必须输入；用 --access-code 指定）",
                 args.listen
@@ -75,4 +73,48 @@ pub(super) fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<u8> {
         llm,
     };
     serve::run(config, catalog, analyser)
+}
+
+/// A code given on the command line, blank meaning none.
+fn blank(c: Option<String>) -> Option<String> {
+    c.map(|c| c.trim().to_string()).filter(|c| !c.is_empty())
+}
+
+/// The trainees' access code in force.
+#[derive(Debug, PartialEq, Eq)]
+enum Code {
+    Given(String),
+    /// Loopback without a code: only this machine can reach the page.
+    None,
+    /// Another address without a code: anyone on the network could, so one is made up
+    /// and printed for the trainer to hand out.
+    Generated(String),
+}
+
+fn access_code(given: Option<String>, listen: SocketAddr) -> Code {
+    match given {
+        Some(c) => Code::Given(c),
+        None if listen.ip().is_loopback() => Code::None,
+        None => Code::Generated(store::random_code()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_goes_without_an_access_code() {
+        let at = |s: &str| s.parse::<SocketAddr>().unwrap();
+        assert_eq!(access_code(None, at("127.0.0.1:8730")), Code::None);
+        assert_eq!(access_code(None, at("[::1]:8730")), Code::None);
+        for open in ["0.0.0.0:8730", "192.168.1.5:80", "[::]:8730"] {
+            assert!(matches!(access_code(None, at(open)), Code::Generated(c) if c.len() == 8));
+        }
+        assert_eq!(
+            access_code(blank(Some(" 42 ".into())), at("0.0.0.0:1")),
+            Code::Given("42".into())
+        );
+        assert_eq!(blank(Some("  ".into())), None);
+    }
 }

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+pub mod web;
+
 /// A scratch directory that disappears with the test.
 pub struct Dir {
     pub tmp: tempfile::TempDir,
