@@ -64,6 +64,8 @@ mod score_props;
 mod scripts;
 #[path = "suite/serve.rs"]
 mod serve;
+#[path = "suite/serve_browser.rs"]
+mod serve_browser;
 #[path = "suite/shipped.rs"]
 mod shipped;
 #[path = "suite/snapshots.rs"]

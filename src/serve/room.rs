@@ -336,13 +336,15 @@ impl Seat {
         Ok(())
     }
 
-    /// The scorecard as HTML, labelled with the transcript's name.
+    /// The scorecard as HTML, labelled with the transcript's file name (not the
+    /// server's folders).
     pub fn card_html(&self) -> String {
         use crate::score::render::Render as _;
         let label = self
             .session
             .transcript_path()
-            .map(|p| p.display().to_string())
+            .and_then(Path::file_name)
+            .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
         let card = self.session.scorecard(&self.customer.entry.source, &label);
         crate::score::html::Html.render(&card)

@@ -179,6 +179,14 @@ impl Trainee {
         ))
     }
 
+    /// Start a session; its id.
+    pub fn start_id(&self, persona: &str, mode: &str) -> String {
+        self.start(persona, mode)["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     /// Say a line; the events the server streamed back, ending with `done`.
     pub fn say(&self, id: &str, text: &str) -> Vec<Sse> {
         let r = self.post(

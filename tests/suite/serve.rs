@@ -101,10 +101,7 @@ fn strangers_bad_ids_and_oversized_bodies_are_refused() {
     let server = Server::start(&d, &[]);
     let a = Trainee::login(&server, "甲", None);
     let b = Trainee::login(&server, "乙", None);
-    let id = a.start("emotional", "practice")["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = a.start_id("emotional", "practice");
 
     for path in [
         format!("/api/sessions/{id}"),
@@ -244,10 +241,7 @@ fn a_killed_server_loses_nothing_said() {
     let d = Dir::new();
     let server = Server::start(&d, &[]);
     let t = Trainee::login(&server, "小王", None);
-    let id = t.start("emotional", "practice")["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = t.start_id("emotional", "practice");
     let lines = good_lines();
     let mut said = Vec::new();
     for line in &lines[..3] {
@@ -294,10 +288,7 @@ fn a_client_leaving_mid_stream_loses_no_turn() {
     let d = Dir::new();
     let server = Server::start(&d, &[]);
     let t = Trainee::login(&server, "小王", None);
-    let id = t.start("emotional", "practice")["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = t.start_id("emotional", "practice");
     let r = t.post(
         &format!("/api/sessions/{id}/turn"),
         &json!({"text": "您好，您别急，慢慢说。"}),
@@ -344,10 +335,7 @@ fn restart_on_the_page_keeps_the_abandoned_attempt() {
     let d = Dir::new();
     let server = Server::start(&d, &[]);
     let t = Trainee::login(&server, "小王", None);
-    let id = t.start("emotional", "practice")["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = t.start_id("emotional", "practice");
     t.say(&id, "您好");
     let next = Trainee::ok(t.post_empty(&format!("/api/sessions/{id}/restart")));
     assert_ne!(next["id"], id.as_str());
@@ -373,10 +361,7 @@ fn the_trainer_view_lists_the_room_behind_its_code() {
     let server = Server::start(&d, &[]);
     for name in ["小王", "小李"] {
         let t = Trainee::login(&server, name, None);
-        let id = t.start("emotional", "practice")["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let id = t.start_id("emotional", "practice");
         for line in good_lines().iter().take(3) {
             t.say(&id, line);
         }

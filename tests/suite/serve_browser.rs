@@ -1,0 +1,317 @@
+//! The practice page in a real browser: headless Chromium driven over WebDriver
+//! (chromedriver) plays a whole session as a trainee would — types Chinese, sees the
+//! customer and the coach answer, composes with an input method, ends — and the
+//! scorecard it shows is screenshotted and checked for its mood curve. Skipped, with a
+//! message, where Chromium or chromedriver is missing (`.ci/run` installs both).
+
+use crate::common;
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::Dir;
+use common::browser::{chromedriver, chromium, drawn, pixels};
+use common::web::{Server, good_lines, records};
+use fantoccini::{Client, ClientBuilder, Locator};
+use peilian::score::html::CURVE_RGB;
+use serde_json::{Value, json};
+
+/// WebDriver's Enter, Shift and "release the modifiers" keys.
+const ENTER: &str = "\u{E007}";
+const SHIFT: &str = "\u{E008}";
+const RELEASE: &str = "\u{E000}";
+
+/// chromedriver on a free loopback port; killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    fn start(program: &Path) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(program)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A WebDriver session with headless Chromium, retried while chromedriver starts.
+async fn browser(driver: &Driver, chromium: &Path, profile: &Path) -> Client {
+    let caps = json!({
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--no-first-run", "--disable-background-networking", "--disable-sync",
+                "--hide-scrollbars", "--window-size=1200,1600", "--lang=zh-CN",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }
+    });
+    let caps: serde_json::Map<String, Value> = serde_json::from_value(caps).unwrap();
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match ClientBuilder::new(connector.clone())
+            .capabilities(caps.clone())
+            .connect(&driver.url)
+            .await
+        {
+            Ok(c) => return c,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("no WebDriver session within 60 s: {e}"),
+        }
+    }
+}
+
+/// Evaluate a JavaScript expression in the page.
+async fn js(c: &Client, expr: &str) -> Value {
+    c.execute(&format!("return ({expr});"), vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{expr}: {e}"))
+}
+
+/// Wait (at most 30 s) until `expr` is true in the page.
+async fn until(c: &Client, expr: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while js(c, expr).await != json!(true) {
+        assert!(
+            Instant::now() < deadline,
+            "waited 30 s for {expr}; page text: {}",
+            js(c, "document.body.innerText").await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Lines in the dialogue so far, by who said them.
+async fn count(c: &Client, class: &str) -> u64 {
+    js(
+        c,
+        &format!("document.querySelectorAll('#log .{class}').length"),
+    )
+    .await
+    .as_u64()
+    .unwrap()
+}
+
+/// Type a reply with the keyboard and press Enter; wait for the customer's answer.
+async fn say(c: &Client, text: &str) {
+    let before = count(c, "line.customer").await;
+    let reply = c.find(Locator::Id("reply")).await.unwrap();
+    reply.send_keys(&format!("{text}{ENTER}")).await.unwrap();
+    let answered = format!("document.querySelectorAll('#log .line.customer').length > {before}");
+    until(c, &format!("{answered} && !state.busy")).await;
+}
+
+/// Input-method composition: Enter while composing picks characters and must not
+/// send; after `compositionend`, Enter sends.
+async fn compose(c: &Client, text: &str) {
+    let trainee = count(c, "line.trainee").await;
+    let start = format!(
+        "(() => {{ const r = document.getElementById('reply'); r.focus(); r.value = {};
+           r.dispatchEvent(new CompositionEvent('compositionstart', {{ data: '' }}));
+           r.dispatchEvent(new KeyboardEvent('keydown', {{ key: 'Enter', code: 'Enter', keyCode: 229,
+             isComposing: true, bubbles: true, cancelable: true }}));
+           return true; }})()",
+        json!(text)
+    );
+    js(c, &start).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        count(c, "line.trainee").await,
+        trainee,
+        "Enter while composing sent the reply"
+    );
+    assert_eq!(
+        js(c, "document.getElementById('reply').value").await,
+        json!(text)
+    );
+    js(
+        c,
+        "(() => { const r = document.getElementById('reply');
+           r.dispatchEvent(new CompositionEvent('compositionend', { data: '' }));
+           r.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', code: 'Enter',
+             bubbles: true, cancelable: true }));
+           return true; })()",
+    )
+    .await;
+    until(
+        c,
+        &format!("document.querySelectorAll('#log .line.trainee').length > {trainee}"),
+    )
+    .await;
+}
+
+#[test]
+fn a_trainee_plays_a_whole_session_in_chromium() {
+    let (Some(chromium), Some(chromedriver)) = (chromium(), chromedriver()) else {
+        eprintln!(
+            "skipped: chromium or chromedriver is not installed (.ci/run installs chromium and chromium-driver)"
+        );
+        return;
+    };
+    let d = Dir::new();
+    let server = Server::start(&d, &[]);
+    let driver = Driver::start(&chromedriver);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let shot = rt.block_on(play(&server, &driver, &chromium, d.path()));
+    let shots = std::env::var_os("PEILIAN_SHOTS");
+    if let Some(dir) = &shots {
+        // For the README's pictures: `PEILIAN_SHOTS=docs cargo test … serve_browser`.
+        std::fs::copy(&shot, Path::new(dir).join("serve-scorecard.png")).unwrap();
+        std::fs::copy(
+            d.path().join("talk.png"),
+            Path::new(dir).join("serve-page.png"),
+        )
+        .unwrap();
+    }
+
+    let (other, curve) = drawn(&pixels(&shot), CURVE_RGB);
+    eprintln!("page screenshot: {other} pixels differ from the background, {curve} draw the curve");
+    assert!(curve >= 200, "the mood curve is missing: {curve} pixels");
+
+    let files = server.transcripts();
+    assert_eq!(files.len(), 1);
+    let recs = records(&files[0]);
+    assert_eq!(recs[0]["via"], "web");
+    let trainee: Vec<&str> = recs
+        .iter()
+        .filter(|r| r["type"] == "turn")
+        .map(|r| r["trainee"].as_str().unwrap())
+        .collect();
+    assert!(
+        trainee.contains(&"刘先生您好 请问软驱是什么时候开始读不了盘的？"),
+        "two typed lines are one reply: {trainee:?}"
+    );
+    d.cmd().arg("score").arg(&files[0]).assert().success();
+}
+
+/// The whole session in the browser; the scorecard's screenshot.
+async fn play(
+    server: &Server,
+    driver: &Driver,
+    chromium: &Path,
+    scratch: &Path,
+) -> std::path::PathBuf {
+    let c = browser(driver, chromium, &scratch.join("profile")).await;
+    c.goto(&server.url).await.unwrap();
+    until(&c, "!document.getElementById('login').hidden").await;
+    let name = c.find(Locator::Id("name")).await.unwrap();
+    name.send_keys("小王").await.unwrap();
+    c.find(Locator::Id("enter"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(&c, "!document.getElementById('choose').hidden").await;
+    c.find(Locator::Id("start"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(&c, "!document.getElementById('talk').hidden").await;
+    let brief = js(&c, "document.getElementById('brief').textContent").await;
+    assert!(brief.as_str().unwrap().contains("目标"), "{brief}");
+
+    let lines = good_lines();
+    say(&c, &lines[0]).await;
+    let coach = js(&c, "document.querySelector('#log .coach').textContent").await;
+    assert!(coach.as_str().unwrap().starts_with("教练："), "{coach}");
+    let mood = js(&c, "document.getElementById('mood-num').textContent").await;
+    assert!(
+        !mood.as_str().unwrap().is_empty(),
+        "the mood bar shows a number"
+    );
+
+    // Shift+Enter is a new line, not a send; the two lines go as one reply.
+    let trainee = count(&c, "line.trainee").await;
+    let reply = c.find(Locator::Id("reply")).await.unwrap();
+    reply
+        .send_keys(&format!(
+            "刘先生您好{SHIFT}{ENTER}{RELEASE}请问软驱是什么时候开始读不了盘的？"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        count(&c, "line.trainee").await,
+        trainee,
+        "Shift+Enter sent the reply"
+    );
+    let value = js(&c, "document.getElementById('reply').value").await;
+    assert!(value.as_str().unwrap().contains('\n'), "{value}");
+    reply.send_keys(ENTER).await.unwrap();
+    until(
+        &c,
+        &format!(
+            "document.querySelectorAll('#log .line.customer').length > {}",
+            trainee + 1
+        ),
+    )
+    .await;
+
+    compose(&c, &lines[1]).await;
+    for line in &lines[2..4] {
+        say(&c, line).await;
+    }
+    // The page mid-session, for the README (see PEILIAN_SHOTS).
+    std::fs::write(scratch.join("talk.png"), c.screenshot().await.unwrap()).unwrap();
+    for line in &lines[4..] {
+        say(&c, line).await;
+    }
+    c.find(Locator::Id("end"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(&c, "!document.getElementById('score').hidden").await;
+    let heading = js(&c, "document.getElementById('score-line').textContent").await;
+    assert!(heading.as_str().unwrap().contains("分"), "{heading}");
+    // The scorecard frame loads on its own: screenshot until its curve is drawn, for
+    // at most 30 s.
+    let shot = scratch.join("serve.png");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        std::fs::write(&shot, c.screenshot().await.unwrap()).unwrap();
+        if curve_pixels(&shot) >= 200 || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let _ = c.close().await;
+    shot
+}
+
+fn curve_pixels(png: &Path) -> usize {
+    pixels(png).iter().filter(|p| **p == CURVE_RGB).count()
+}
