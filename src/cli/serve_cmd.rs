@@ -34,6 +34,10 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub trainer_code: Option<String>,
+    /// 每个学员每秒最多几个请求(可以一下子用掉四倍;0 = 不限,只用于压测)。
+    /// Requests per second per client, bursts of four times that; 0 turns the limit off.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub rate_limit: u32,
     #[command(flatten)]
     pub llm: super::llm_args::LlmArgs,
 }
@@ -71,6 +75,7 @@ pub(super) fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<u8> {
         access_code,
         trainer_code,
         llm,
+        rate_limit: args.rate_limit,
     };
     serve::run(config, catalog, analyser)
 }

@@ -168,29 +168,41 @@ pub fn cookie(name: &str, token: &str) -> String {
 /// The set of trainer tokens (their keys) handed out since the server started.
 pub type Trainers = Mutex<HashSet<String>>;
 
-/// Requests a client may make at once, and how many more each second.
-const BURST: f64 = 40.0;
-const PER_SECOND: f64 = 10.0;
+/// Requests a client may make at once, as a multiple of its rate per second.
+const BURST_SECONDS: f64 = 4.0;
 
 /// A token bucket per client: a trainee (by token) or, before logging in, an
 /// address. Thirty trainees behind one NAT each have their own token, so they do not
 /// share a bucket once they are in.
-#[derive(Default)]
 pub struct Limiter {
+    /// Requests per second a client may keep up; `None` for no limit.
+    per_second: Option<f64>,
     buckets: Mutex<HashMap<String, (f64, Instant)>>,
 }
 
 impl Limiter {
+    /// A bucket of `per_second` × 4 requests refilled at `per_second`; 0 for no limit.
+    pub fn new(per_second: u32) -> Self {
+        Self {
+            per_second: (per_second > 0).then_some(f64::from(per_second)),
+            buckets: Mutex::default(),
+        }
+    }
+
     /// Take one request from `client`'s bucket; false when it is empty.
     pub fn allow(&self, client: &str) -> bool {
+        let Some(rate) = self.per_second else {
+            return true;
+        };
+        let burst = rate * BURST_SECONDS;
         let now = Instant::now();
         let mut b = lock(&self.buckets);
         if b.len() > 10_000 {
             // Forget clients whose buckets have filled up again.
-            b.retain(|_, (n, at)| *n + now.duration_since(*at).as_secs_f64() * PER_SECOND < BURST);
+            b.retain(|_, (n, at)| *n + now.duration_since(*at).as_secs_f64() * rate < burst);
         }
-        let (n, at) = b.entry(client.to_string()).or_insert((BURST, now));
-        *n = (*n + now.duration_since(*at).as_secs_f64() * PER_SECOND).min(BURST);
+        let (n, at) = b.entry(client.to_string()).or_insert((burst, now));
+        *n = (*n + now.duration_since(*at).as_secs_f64() * rate).min(burst);
         *at = now;
         if *n >= 1.0 {
             *n -= 1.0;
@@ -236,10 +248,12 @@ mod tests {
 
     #[test]
     fn a_bucket_empties_and_other_clients_keep_theirs() {
-        let l = Limiter::default();
+        let l = Limiter::new(10);
         let allowed = (0..100).filter(|_| l.allow("a")).count();
         assert!((40..=45).contains(&allowed), "{allowed}");
         assert!(l.allow("b"));
+        let off = Limiter::new(0);
+        assert!((0..1000).all(|_| off.allow("a")));
     }
 
     #[test]

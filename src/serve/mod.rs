@@ -38,6 +38,9 @@ pub struct Config {
     pub trainer_code: String,
     /// The model voicing customers; offline when `None`.
     pub llm: Option<Settings>,
+    /// Requests per second one client may keep up (four times as many at once);
+    /// 0 for no limit.
+    pub rate_limit: u32,
 }
 
 /// Everything a request handler can reach.
@@ -97,7 +100,7 @@ pub fn run(
         access_code: config.access_code,
         trainer_code: config.trainer_code,
         trainers: guard::Trainers::default(),
-        limiter: guard::Limiter::default(),
+        limiter: guard::Limiter::new(config.rate_limit),
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

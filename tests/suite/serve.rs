@@ -406,3 +406,62 @@ fn the_trainer_view_lists_the_room_behind_its_code() {
     // A trainee's own token opens nothing of the trainer's.
     assert_eq!(trainee.get("/trainer/report").status(), 401);
 }
+
+/// Thirty trainees at once on loopback, each playing a whole session: every turn is
+/// answered and every transcript is complete. Bounded: 30 sessions of the six advised
+/// lines each, every request within the client's 60 s timeout. The latencies are
+/// printed for the record, not asserted (benches/serve.rs measures them).
+#[test]
+fn thirty_trainees_at_once_are_all_answered_and_kept() {
+    const TRAINEES: usize = 30;
+    let d = Dir::new();
+    let server = Server::start(&d, &[]);
+    let lines = good_lines();
+    let barrier = std::sync::Barrier::new(TRAINEES);
+    let latencies: Vec<Duration> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..TRAINEES)
+            .map(|i| {
+                let (server, lines, barrier) = (&server, &lines, &barrier);
+                s.spawn(move || {
+                    let t = Trainee::login(server, &format!("学员{i:02}"), None);
+                    let id = t.start_id("emotional", "practice");
+                    barrier.wait();
+                    let mut took = Vec::new();
+                    for line in lines {
+                        let at = Instant::now();
+                        let events = t.say(&id, line);
+                        took.push(at.elapsed());
+                        let done = event(&events, "done").expect("every turn is answered");
+                        assert!(!done["customer"].as_str().unwrap().is_empty());
+                    }
+                    Trainee::ok(t.post_empty(&format!("/api/sessions/{id}/end")));
+                    took
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a trainee thread"))
+            .collect()
+    });
+    assert_eq!(latencies.len(), TRAINEES * lines.len());
+    let files = server.transcripts();
+    assert_eq!(files.len(), TRAINEES);
+    for f in &files {
+        let recs = records(f);
+        assert_eq!(recs[0]["type"], "header");
+        let turns = recs.iter().filter(|r| r["type"] == "turn").count();
+        assert_eq!(turns, lines.len(), "{}", f.display());
+        assert_eq!(recs.last().unwrap()["type"], "end", "{}", f.display());
+    }
+    let mut ms: Vec<f64> = latencies.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
+    eprintln!(
+        "{} turns from {TRAINEES} trainees at once: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (debug build)",
+        ms.len(),
+        at(0.5),
+        at(0.99),
+        ms[ms.len() - 1]
+    );
+}
