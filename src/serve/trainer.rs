@@ -73,12 +73,18 @@ fn row(room: &super::room::Room, id: &str, name: &str, path: &std::path::Path) -
     match scored {
         Ok((t, card)) => {
             let h = &t.header;
+            // The scenario as the trainee read it, when the persona is still installed.
+            let scenario = room
+                .catalog
+                .find(&h.persona.id)
+                .and_then(|e| e.persona.scenarios.iter().find(|s| s.id == h.scenario))
+                .map_or(h.scenario.as_str(), |s| s.title.as_str());
             json!({
                 "id": id,
                 "trainee": ui::sanitize(name),
                 "started_at": h.started_at,
                 "persona": ui::sanitize(&h.persona.name),
-                "scenario": ui::sanitize(&h.scenario),
+                "scenario": ui::sanitize(scenario),
                 "difficulty": crate::repl::view::level_label(&h.difficulty),
                 "mode": h.mode().label(),
                 "outcome": outcome_label(&card.outcome),

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::Dir;
 use common::browser::{chromedriver, chromium, drawn, pixels};
-use common::web::{Server, good_lines, records};
+use common::web::{Server, TRAINER_CODE, good_lines, records};
 use fantoccini::{Client, ClientBuilder, Locator};
 use peilian::score::html::CURVE_RGB;
 use serde_json::{Value, json};
@@ -186,12 +186,13 @@ fn a_trainee_plays_a_whole_session_in_chromium() {
     let shots = std::env::var_os("PEILIAN_SHOTS");
     if let Some(dir) = &shots {
         // For the README's pictures: `PEILIAN_SHOTS=docs cargo test … serve_browser`.
-        std::fs::copy(&shot, Path::new(dir).join("serve-scorecard.png")).unwrap();
-        std::fs::copy(
-            d.path().join("talk.png"),
-            Path::new(dir).join("serve-page.png"),
-        )
-        .unwrap();
+        for (from, to) in [
+            (shot.clone(), "serve-scorecard.png"),
+            (d.path().join("talk.png"), "serve-page.png"),
+            (d.path().join("trainer.png"), "serve-trainer.png"),
+        ] {
+            std::fs::copy(from, Path::new(dir).join(to)).unwrap();
+        }
     }
 
     let (other, curve) = drawn(&pixels(&shot), CURVE_RGB);
@@ -308,8 +309,31 @@ async fn play(
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    trainer(&c, server, scratch).await;
     let _ = c.close().await;
     shot
+}
+
+/// The trainer's page lists the session with its score and opens the cohort report.
+async fn trainer(c: &Client, server: &Server, scratch: &Path) {
+    c.goto(&format!("{}/trainer", server.url)).await.unwrap();
+    until(c, "!document.getElementById('login').hidden").await;
+    let code = c.find(Locator::Id("code")).await.unwrap();
+    code.send_keys(&format!("{TRAINER_CODE}{ENTER}"))
+        .await
+        .unwrap();
+    until(c, "document.querySelectorAll('#rows tr').length === 1").await;
+    let row = js(c, "document.querySelector('#rows tr').innerText").await;
+    let row = row.as_str().unwrap();
+    assert!(row.contains("小王") && row.contains("优秀"), "{row}");
+    std::fs::write(scratch.join("trainer.png"), c.screenshot().await.unwrap()).unwrap();
+    let href = js(c, "document.querySelector('#rows a').href").await;
+    c.goto(href.as_str().unwrap()).await.unwrap();
+    until(c, "document.title.includes('评分卡')").await;
+    c.goto(&format!("{}/trainer/report", server.url))
+        .await
+        .unwrap();
+    until(c, "document.body.innerText.includes('小王')").await;
 }
 
 fn curve_pixels(png: &Path) -> usize {
