@@ -58,15 +58,18 @@ fn server() -> Server {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start peilian serve");
-    let out = BufReader::new(child.stdout.take().unwrap());
-    let url = out
-        .lines()
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines
+        .by_ref()
         .map_while(Result::ok)
+        // 练习页面：http://127.0.0.1:PORT/
         .find_map(|l| {
-            l.find("http://")
-                .map(|i| l[i..].trim_end_matches('/').to_string())
+            l.strip_prefix("练习页面\u{FF1A}")
+                .map(|u| u.trim_end_matches('/').to_string())
         })
         .expect("the server prints its address");
+    // Keep reading what the server says, so its stdout never closes under it.
+    std::thread::spawn(move || lines.for_each(drop));
     Server {
         child,
         url,

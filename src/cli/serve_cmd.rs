@@ -50,25 +50,27 @@ pub(super) fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<u8> {
     let sessions_dir = ctx.sessions_dir(&args.sessions_dir)?;
     let llm = args.llm.resolve(&ctx.config()?.backend)?;
     if let Some(s) = &llm {
-        println!("客户由大模型扮演：{}", s.server_label());
+        serve::announce(&format!("客户由大模型扮演：{}", s.server_label()));
     }
     let access_code = match access_code(blank(args.access_code), args.listen) {
         Code::Given(c) => Some(c),
         Code::None => None,
         Code::Generated(c) => {
-            println!(
+            serve::announce(&format!(
                 "访问码：{c}（监听 {} 时学员必须输入；用 --access-code 指定）",
                 args.listen
-            );
+            ));
             Some(c)
         }
     };
     let trainer_code = blank(args.trainer_code).unwrap_or_else(|| {
         let c = store::random_code();
-        println!("培训师码：{c}（打开 /trainer 时输入；用 --trainer-code 指定）");
+        serve::announce(&format!(
+            "培训师码：{c}（打开 /trainer 时输入；用 --trainer-code 指定）"
+        ));
         c
     });
-    println!("练习记录保存在 {}", sessions_dir.display());
+    serve::announce(&format!("练习记录保存在 {}", sessions_dir.display()));
     let config = serve::Config {
         listen: args.listen,
         sessions_dir,

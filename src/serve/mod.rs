@@ -86,6 +86,13 @@ fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
+/// A line for the operator on stdout. A closed stdout (the terminal went away, a
+/// script stopped reading) is no reason to stop serving the room.
+pub fn announce(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
 /// Run the server until the process is stopped. The first line on stdout is the
 /// page's address (a test reads the port of `--listen 127.0.0.1:0` from it).
 pub fn run(
@@ -111,8 +118,8 @@ pub fn run(
             .await
             .with_context(|| format!("无法监听 {}", config.listen))?;
         let addr = listener.local_addr()?;
-        println!("练习页面：http://{addr}/");
-        println!("培训师页面：http://{addr}/trainer");
+        announce(&format!("练习页面：http://{addr}/"));
+        announce(&format!("培训师页面：http://{addr}/trainer"));
         let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, service)
             .await

@@ -27,9 +27,15 @@ impl Server {
     /// Start `peilian serve --listen 127.0.0.1:0` in `d` with its sessions in
     /// `d/sessions`, and wait (at most 60 s) for the address it prints.
     pub fn start(d: &Dir, extra: &[&str]) -> Self {
+        Self::start_with_env(d, extra, &[])
+    }
+
+    /// [`Server::start`] with these environment variables set.
+    pub fn start_with_env(d: &Dir, extra: &[&str], env: &[(&str, &str)]) -> Self {
         let sessions = d.path().join("sessions");
         let mut child = d
             .cmd_std()
+            .envs(env.iter().copied())
             .args([
                 "serve",
                 "--listen",
@@ -48,8 +54,9 @@ impl Server {
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if let Some(i) = line.find("http://") {
-                    let _ = tx.send(line[i..].trim_end_matches('/').to_string());
+                // 练习页面：http://127.0.0.1:PORT/
+                if let Some(url) = line.strip_prefix("练习页面\u{FF1A}") {
+                    let _ = tx.send(url.trim_end_matches('/').to_string());
                 }
             }
         });

@@ -465,3 +465,48 @@ fn thirty_trainees_at_once_are_all_answered_and_kept() {
         ms[ms.len() - 1]
     );
 }
+
+/// With a model voicing the customer, the page gets the words as the model streams
+/// them (one `token` event per piece), then the whole line; the API key stays on the
+/// server.
+#[test]
+fn a_model_voiced_customer_streams_to_the_page_token_by_token() {
+    use crate::llm_support::{Server as Llm, sse_reply};
+    let llm = Llm::start(vec![sse_reply(&["嗯,", "你接着说,", "我听着。"])]);
+    let d = Dir::new();
+    let url = llm.url();
+    let key = "sk-serve-test-key";
+    let server = Server::start_with_env(
+        &d,
+        &["--backend", "llm", "--base-url", &url, "--model", "m"],
+        &[("OPENAI_API_KEY", key)],
+    );
+    let t = Trainee::login(&server, "小王", None);
+    let view = t.start("emotional", "practice");
+    let id = view["id"].as_str().unwrap();
+    let events = t.say(id, "您好，您别急，慢慢说。");
+    let tokens: Vec<&str> = events
+        .iter()
+        .filter(|e| e.event == "token")
+        .map(|e| e.data["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(tokens, ["嗯,", "你接着说,", "我听着。"], "{events:?}");
+    let done = event(&events, "done").unwrap();
+    assert_eq!(done["customer"], "嗯,你接着说,我听着。");
+    let decided = events.iter().position(|e| e.event == "decided").unwrap();
+    let first = events.iter().position(|e| e.event == "token").unwrap();
+    assert!(
+        decided < first,
+        "the coach line comes before the customer speaks"
+    );
+    let page = format!("{view}{events:?}");
+    assert!(!page.contains(key), "the key reached the page");
+    let recs = records(&server.transcripts()[0]);
+    assert_eq!(recs[0]["backend"]["name"], "llm");
+    assert_eq!(recs[1]["voice"]["source"], "llm");
+    assert!(
+        llm.chat_requests()
+            .iter()
+            .all(|r| r.header("authorization") == Some(&*format!("Bearer {key}")))
+    );
+}
