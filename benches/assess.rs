@@ -143,6 +143,7 @@ fn run(corpus: &Path, out: &Path, catalog: &Catalog) -> usize {
         llm: None,
         card_ext: "json",
         exam_only: false,
+        key: None,
     };
     let out = assess::OutDir::lock(out, || {}).unwrap();
     let report = assess::assess(plan, catalog, analyser, &settings, &out, &|| {}).unwrap();

@@ -147,6 +147,9 @@ pub struct RunSettings<'r> {
     /// Count exam sessions only (`--exam-only`): practice sessions, and transcripts
     /// that do not record a mode, are left out and counted.
     pub exam_only: bool,
+    /// The key of the `peilian serve` that wrote the web sessions (`--key`): their
+    /// seals are checked, and a session whose seal does not hold does not count.
+    pub key: Option<crate::transcript::seal::Key>,
 }
 
 /// What the summary and the report need of one scored session (the full scorecard is
@@ -409,6 +412,7 @@ pub fn report_of(
         llm: None,
         card_ext: "html",
         exam_only: false,
+        key: None,
     };
     let forbidden = forbidden_rules(analyser);
     let engines = replay::Engines::default();
@@ -553,7 +557,16 @@ fn assess_transcript<'c>(
             unrecorded: t.header.mode.is_none(),
         });
     }
-    let card = score_replayed(&t, path, catalog, analyser, engines)?;
+    let mut card = score_replayed(&t, path, catalog, analyser, engines)?;
+    // A web session, or any transcript with a seal beside it (a forger who drops the
+    // header's `via` still leaves a seal that no longer holds, or none).
+    if let Some(key) = &settings.key
+        && (t.header.via == Some(crate::transcript::Via::Web)
+            || crate::transcript::seal::sig_path(path).exists())
+        && let Err(why) = key.verify(path)
+    {
+        card.set_invalid(why);
+    }
     send_cards(&item.name, &card, settings, &send);
     let (persona_name, title) = match persona_of(&t, catalog) {
         Ok((e, sc)) => (e.persona.name.clone(), sc.title.clone()),

@@ -217,7 +217,9 @@ pub async fn undo(
 ) -> Api<Json<Value>> {
     on_seat(app, t, id, |s| {
         s.check_open("收回", false)?;
-        match s.session.undo() {
+        let undone = s.session.undo();
+        s.seal();
+        match undone {
             Ok(Some(_)) => Ok(Json(json!(s.view()))),
             Ok(None) => Err(RoomError::Refused("还没有可以收回的话。".into())),
             Err(e) => Err(RoomError::Failed(format!("写对话记录失败：{e}"))),
@@ -251,9 +253,9 @@ pub async fn restart(
         let room = &app.room;
         let (customer, mode, again) = with_seat(room, &t, &id, |s| {
             s.check_open("重来", true)?;
-            s.session
-                .finish_restarted()
-                .map_err(|e| RoomError::Failed(format!("写对话记录失败：{e}")))?;
+            let finished = s.session.finish_restarted();
+            s.seal();
+            finished.map_err(|e| RoomError::Failed(format!("写对话记录失败：{e}")))?;
             s.closed = true;
             let mode = s.session.header().mode();
             Ok((s.customer, mode, s.session.restart_options()))
@@ -276,9 +278,9 @@ pub async fn end(
 ) -> Api<Json<Value>> {
     on_seat(app, t, id, |s| {
         if !s.closed {
-            s.session
-                .finish_unfinished("学员结束了练习")
-                .map_err(|e| RoomError::Failed(format!("写对话记录失败：{e}")))?;
+            let finished = s.session.finish_unfinished("学员结束了练习");
+            s.seal();
+            finished.map_err(|e| RoomError::Failed(format!("写对话记录失败：{e}")))?;
             s.closed = true;
         }
         let html = s.card_html();
@@ -414,6 +416,7 @@ fn play(seat: &Mutex<Seat>, text: &str, tx: &tokio::sync::mpsc::UnboundedSender<
         cancel: &cancel,
     };
     let said = s.session.say_live(text, &mut live).map(|_| ());
+    s.seal();
     send(tx, "done", done(s, exam, said.err()));
 }
 

@@ -102,8 +102,11 @@ pub fn run(
 ) -> anyhow::Result<u8> {
     let store = store::Store::open(&config.sessions_dir)
         .with_context(|| format!("无法打开练习目录 {}", config.sessions_dir.display()))?;
+    let key_file = config.sessions_dir.join(".serve").join("key");
+    let key = crate::transcript::seal::Key::load_or_create(&key_file)
+        .with_context(|| format!("无法读取或创建签名密钥 {}", key_file.display()))?;
     let app = Arc::new(App {
-        room: room::Room::new(catalog, analyser, store, config.llm),
+        room: room::Room::new(catalog, analyser, store, key, config.llm),
         access_code: config.access_code,
         trainer_code: config.trainer_code,
         trainers: guard::Trainers::default(),

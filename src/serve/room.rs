@@ -18,6 +18,7 @@ use crate::persona::{Catalog, Entry, Scenario};
 use crate::repl::view::{self, Brief};
 use crate::rubric::Analyser;
 use crate::session::{Options, Record, Session};
+use crate::transcript::seal::Key;
 use crate::transcript::{self, Mode, Transcript, TurnRecord, Via};
 use crate::ui::{self, Style};
 
@@ -50,6 +51,8 @@ pub struct Customer {
 pub struct Seat {
     pub id: String,
     pub customer: Customer,
+    /// Seals the transcript after each record the server writes.
+    key: Key,
     pub session: Session<'static>,
     /// Ended by the trainee (end-and-score) or by a restart: nothing more is played.
     pub closed: bool,
@@ -57,6 +60,8 @@ pub struct Seat {
 
 /// Every session being played, and what is needed to start more.
 pub struct Room {
+    /// The server's sealing key (`.serve/key` in the sessions folder).
+    key: Key,
     pub catalog: &'static Catalog,
     pub analyser: &'static Analyser,
     pub store: Store,
@@ -105,9 +110,11 @@ impl Room {
         catalog: &'static Catalog,
         analyser: &'static Analyser,
         store: Store,
+        key: Key,
         llm: Option<Settings>,
     ) -> Self {
         Self {
+            key,
             catalog,
             analyser,
             store,
@@ -190,12 +197,15 @@ impl Room {
             .store
             .new_session(owner, &path)
             .map_err(|e| RoomError::Failed(format!("无法记下这场练习：{e}")))?;
-        Ok(self.seat(Seat {
+        let seat = Seat {
             id,
             customer,
+            key: self.key.clone(),
             session,
             closed: false,
-        }))
+        };
+        seat.seal();
+        Ok(self.seat(seat))
     }
 
     fn seat(&self, seat: Seat) -> Arc<Mutex<Seat>> {
@@ -236,6 +246,7 @@ impl Room {
         let seat = Seat {
             id: id.to_string(),
             customer,
+            key: self.key.clone(),
             session,
             closed,
         };
@@ -270,6 +281,17 @@ fn random_seed() -> u64 {
 }
 
 impl Seat {
+    /// Seal the transcript as it now stands; call after every record written. A seal
+    /// that cannot be written is said on the server's stderr: the session goes on, and
+    /// an assessor's check will name the transcript.
+    pub fn seal(&self) {
+        if let Some(path) = self.session.transcript_path()
+            && let Err(e) = self.key.sign(path)
+        {
+            eprintln!("警告： 无法给 {} 签名：{e}", path.display());
+        }
+    }
+
     pub fn exam(&self) -> bool {
         self.session.header().mode() == Mode::Exam
     }

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{Event, Move};
 
 mod names;
+pub mod seal;
 
 pub use names::{Ending, FALLBACK, event_name};
 

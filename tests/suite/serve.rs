@@ -510,3 +510,90 @@ fn a_model_voiced_customer_streams_to_the_page_token_by_token() {
             .all(|r| r.header("authorization") == Some(&*format!("Bearer {key}")))
     );
 }
+
+/// Transcripts the server writes are sealed with its key: `assess` of its folder (or
+/// with `--key`) checks them, and one edited to another trainee's name or renamed
+/// after the server wrote it fails the check, named.
+#[test]
+fn a_sealed_transcript_edited_or_renamed_fails_the_assessors_check() {
+    let d = Dir::new();
+    let server = Server::start(&d, &[]);
+    for name in ["小王", "小李"] {
+        let t = Trainee::login(&server, name, None);
+        let id = t.start_id("emotional", "exam");
+        for line in good_lines().iter().take(2) {
+            t.say(&id, line);
+        }
+        Trainee::ok(t.post_empty(&format!("/api/sessions/{id}/end")));
+    }
+    let files = server.transcripts();
+    let sessions = server.sessions.clone();
+    server.kill();
+    let key = sessions.join(".serve/key");
+    assert!(key.is_file());
+    let assess = |dir: &std::path::Path, extra: &[&std::ffi::OsStr]| {
+        let out = d
+            .cmd()
+            .arg("assess")
+            .arg(dir)
+            .args(["--strict", "--out"])
+            .arg(d.path().join("out"))
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = assess(&sessions, &[]);
+    assert_eq!(code, Some(0), "the server's own folder checks clean: {err}");
+
+    // An assessor's copy: 小王's session edited to be 小李's, and another renamed.
+    let copy = d.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    for f in &files {
+        let name = f.file_name().unwrap();
+        std::fs::copy(f, copy.join(name)).unwrap();
+        let sig = peilian::transcript::seal::sig_path(f);
+        std::fs::copy(&sig, copy.join(sig.file_name().unwrap())).unwrap();
+    }
+    let with_key = [std::ffi::OsStr::new("--key"), key.as_os_str()];
+    let (code, err) = assess(&copy, &with_key);
+    assert_eq!(
+        code,
+        Some(0),
+        "an untouched copy checks clean with --key: {err}"
+    );
+    let wang = files
+        .iter()
+        .find(|f| {
+            std::fs::read_to_string(f)
+                .unwrap()
+                .contains("\"trainee\":\"小王\"")
+        })
+        .unwrap();
+    let edited = copy.join(wang.file_name().unwrap());
+    let text = std::fs::read_to_string(&edited).unwrap();
+    std::fs::write(
+        &edited,
+        text.replace("\"trainee\":\"小王\"", "\"trainee\":\"小李\""),
+    )
+    .unwrap();
+    let other = files.iter().find(|f| *f != wang).unwrap();
+    let renamed = copy.join("renamed.jsonl");
+    std::fs::rename(copy.join(other.file_name().unwrap()), &renamed).unwrap();
+    let sig = peilian::transcript::seal::sig_path(&copy.join(other.file_name().unwrap()));
+    std::fs::rename(sig, peilian::transcript::seal::sig_path(&renamed)).unwrap();
+
+    let (code, err) = assess(&copy, &with_key);
+    assert_eq!(code, Some(1), "{err}");
+    for f in [&edited, &renamed] {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            err.lines()
+                .any(|l| l.contains("签名不符") && l.contains(&name)),
+            "{name} is named: {err}"
+        );
+    }
+}
