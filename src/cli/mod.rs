@@ -93,7 +93,7 @@ pub enum Command {
         #[arg(value_enum)]
         what: SchemaKind,
     },
-    /// 网页练习:启动练习页面和培训师页面(默认 http://127.0.0.1:8730/)。Practice in the browser.
+    /// 网页练习：启动练习页面和培训师页面（默认 http://127.0.0.1:8730/）。Practice in the browser.
     Serve(serve_cmd::ServeArgs),
     /// 练习记录:以往每场的时间、客户类型、结局、得分和进步趋势。Past sessions, scores and the trend.
     History(history_cmd::HistoryArgs),

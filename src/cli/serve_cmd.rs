@@ -10,14 +10,14 @@ use crate::serve::{self, store};
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// 监听地址(默认只在本机 127.0.0.1:8730;用 0.0.0.0:8730 开放给局域网,此时必须有访问码)。
+    /// 监听地址（默认只在本机 127.0.0.1:8730；用 0.0.0.0:8730 开放给局域网，此时必须有访问码）。
     /// Address to listen on; anything but loopback requires an access code.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8730")]
     pub listen: SocketAddr,
-    /// 练习记录保存目录(同 practice)。Where sessions are saved.
+    /// 练习记录保存目录（同 practice）。Where sessions are saved.
     #[arg(long, value_name = "DIR", value_parser = crate::resolve::any_path(), env = SESSIONS_DIR_ENV)]
     pub sessions_dir: Option<PathBuf>,
-    /// 学员进入时要输入的访问码(监听非本机地址而没有给时自动生成并显示)。
+    /// 学员进入时要输入的访问码（监听非本机地址而没有给时自动生成并显示）。
     /// Access code every trainee enters once; generated off loopback.
     #[arg(
         long,
@@ -26,7 +26,7 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub access_code: Option<String>,
-    /// 培训师页面的密码(没有给时自动生成并显示)。Trainer code for /trainer; generated if absent.
+    /// 培训师页面的密码（没有给时自动生成并显示）。Trainer code for /trainer; generated if absent.
     #[arg(
         long,
         value_name = "CODE",
@@ -34,7 +34,7 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub trainer_code: Option<String>,
-    /// 每个学员每秒最多几个请求(可以一下子用掉四倍;0 = 不限,只用于压测)。
+    /// 每个学员每秒最多几个请求（可以一下子用掉四倍；0 = 不限，只用于压测）。
     /// Requests per second per client, bursts of four times that; 0 turns the limit off.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub rate_limit: u32,

@@ -23,6 +23,7 @@ use anyhow::Context as _;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt as _;
 
 use crate::llm::Settings;
 use crate::persona::Catalog;
@@ -121,6 +122,11 @@ pub fn run(
             .await
             .with_context(|| format!("无法监听 {}", config.listen))?;
         let addr = listener.local_addr()?;
+        // A turn's events are small writes: without TCP_NODELAY, Nagle's algorithm
+        // held each behind the client's delayed ACK, about 40 ms a turn.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         announce(&format!("练习页面：http://{addr}/"));
         announce(&format!("培训师页面：http://{addr}/trainer"));
         let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
