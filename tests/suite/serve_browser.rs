@@ -215,16 +215,25 @@ fn a_trainee_plays_a_whole_session_in_chromium() {
     d.cmd().arg("score").arg(&files[0]).assert().success();
 }
 
-/// The whole session in the browser; the scorecard's screenshot.
-async fn play(
-    server: &Server,
-    driver: &Driver,
-    chromium: &Path,
-    scratch: &Path,
-) -> std::path::PathBuf {
-    let c = browser(driver, chromium, &scratch.join("profile")).await;
+/// Whether an element is drawn (not `display: none`, itself or an ancestor).
+async fn shown(c: &Client, id: &str) -> bool {
+    js(
+        c,
+        &format!("document.getElementById('{id}').getClientRects().length > 0"),
+    )
+    .await
+    .as_bool()
+    .unwrap()
+}
+
+/// Log in as 小王 and start a session with the first customer, practice or exam.
+async fn begin(c: &Client, server: &Server, exam: bool) {
     c.goto(&server.url).await.unwrap();
-    until(&c, "!document.getElementById('login').hidden").await;
+    until(c, "!document.getElementById('login').hidden").await;
+    assert!(
+        !shown(c, "code-row").await,
+        "no access code is asked on loopback"
+    );
     let name = c.find(Locator::Id("name")).await.unwrap();
     name.send_keys("小王").await.unwrap();
     c.find(Locator::Id("enter"))
@@ -233,14 +242,63 @@ async fn play(
         .click()
         .await
         .unwrap();
-    until(&c, "!document.getElementById('choose').hidden").await;
+    until(c, "!document.getElementById('choose').hidden").await;
+    if exam {
+        let radio = c
+            .find(Locator::Css("input[name=mode][value=exam]"))
+            .await
+            .unwrap();
+        radio.click().await.unwrap();
+    }
     c.find(Locator::Id("start"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    until(&c, "!document.getElementById('talk').hidden").await;
+    until(c, "!document.getElementById('talk').hidden").await;
+}
+
+/// An exam in the browser: no mood bar, no coach line, no undo or hint buttons.
+#[test]
+fn an_exam_in_chromium_shows_neither_mood_nor_coach() {
+    let (Some(chromium), Some(chromedriver)) = (chromium(), chromedriver()) else {
+        eprintln!(
+            "skipped: chromium or chromedriver is not installed (.ci/run installs chromium and chromium-driver)"
+        );
+        return;
+    };
+    let d = Dir::new();
+    let server = Server::start(&d, &[]);
+    let driver = Driver::start(&chromedriver);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let c = browser(&driver, &chromium, &d.path().join("profile")).await;
+        begin(&c, &server, true).await;
+        say(&c, "公司的规定就是这样的，我也没办法。").await;
+        for id in ["mood", "undo", "hint"] {
+            assert!(!shown(&c, id).await, "#{id} is shown in an exam");
+        }
+        assert_eq!(count(&c, "coach").await, 0, "a coach line in an exam");
+        assert!(shown(&c, "end").await);
+        let _ = c.close().await;
+    });
+    let recs = records(&server.transcripts()[0]);
+    assert_eq!(recs[0]["mode"], "exam");
+}
+
+/// The whole session in the browser; the scorecard's screenshot.
+async fn play(
+    server: &Server,
+    driver: &Driver,
+    chromium: &Path,
+    scratch: &Path,
+) -> std::path::PathBuf {
+    let c = browser(driver, chromium, &scratch.join("profile")).await;
+    begin(&c, server, false).await;
     let brief = js(&c, "document.getElementById('brief').textContent").await;
     assert!(brief.as_str().unwrap().contains("目标"), "{brief}");
 
