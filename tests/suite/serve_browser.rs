@@ -167,22 +167,48 @@ async fn compose(c: &Client, text: &str) {
     .await;
 }
 
+/// What a browser test needs: a server, chromedriver, Chromium and a runtime; `None`
+/// (said on stderr) where Chromium or chromedriver is missing.
+struct Rig {
+    d: Dir,
+    server: Server,
+    driver: Driver,
+    chromium: std::path::PathBuf,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Rig {
+    fn new() -> Option<Self> {
+        let (Some(chromium), Some(chromedriver)) = (chromium(), chromedriver()) else {
+            eprintln!(
+                "skipped: chromium or chromedriver is not installed (.ci/run installs chromium and chromium-driver)"
+            );
+            return None;
+        };
+        let d = Dir::new();
+        let server = Server::start(&d, &[]);
+        let driver = Driver::start(&chromedriver);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        Some(Self {
+            d,
+            server,
+            driver,
+            chromium,
+            rt,
+        })
+    }
+}
+
 #[test]
 fn a_trainee_plays_a_whole_session_in_chromium() {
-    let (Some(chromium), Some(chromedriver)) = (chromium(), chromedriver()) else {
-        eprintln!(
-            "skipped: chromium or chromedriver is not installed (.ci/run installs chromium and chromium-driver)"
-        );
-        return;
-    };
-    let d = Dir::new();
-    let server = Server::start(&d, &[]);
-    let driver = Driver::start(&chromedriver);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let shot = rt.block_on(play(&server, &driver, &chromium, d.path()));
+    let Some(rig) = Rig::new() else { return };
+    let (d, server) = (&rig.d, &rig.server);
+    let shot = rig
+        .rt
+        .block_on(play(server, &rig.driver, &rig.chromium, d.path()));
     let shots = std::env::var_os("PEILIAN_SHOTS");
     if let Some(dir) = &shots {
         // For the README's pictures: `PEILIAN_SHOTS=docs cargo test … serve_browser`.
@@ -262,22 +288,12 @@ async fn begin(c: &Client, server: &Server, exam: bool) {
 /// An exam in the browser: no mood bar, no coach line, no undo or hint buttons.
 #[test]
 fn an_exam_in_chromium_shows_neither_mood_nor_coach() {
-    let (Some(chromium), Some(chromedriver)) = (chromium(), chromedriver()) else {
-        eprintln!(
-            "skipped: chromium or chromedriver is not installed (.ci/run installs chromium and chromium-driver)"
-        );
-        return;
-    };
-    let d = Dir::new();
-    let server = Server::start(&d, &[]);
-    let driver = Driver::start(&chromedriver);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let c = browser(&driver, &chromium, &d.path().join("profile")).await;
-        begin(&c, &server, true).await;
+    let Some(rig) = Rig::new() else { return };
+    let server = &rig.server;
+    rig.rt.block_on(async {
+        let profile = rig.d.path().join("profile");
+        let c = browser(&rig.driver, &rig.chromium, &profile).await;
+        begin(&c, server, true).await;
         say(&c, "公司的规定就是这样的，我也没办法。").await;
         for id in ["mood", "undo", "hint"] {
             assert!(!shown(&c, id).await, "#{id} is shown in an exam");
