@@ -174,7 +174,7 @@ async function send() {
   box.value = '';
   updateCount();
   // Several pasted lines are one reply, as the server reads them.
-  addLine('trainee', text.split('\n').map((s) => s.trim()).filter(Boolean).join(' '));
+  const mine = addLine('trainee', text.split('\n').map((s) => s.trim()).filter(Boolean).join(' '));
   const line = { span: null };
   try {
     const r = await fetch('/api/sessions/' + state.session + '/turn', {
@@ -185,6 +185,9 @@ async function send() {
     });
     if (!r.ok) {
       const d = await r.json().catch(() => null);
+      // Refused: the reply was not said. Take it off the dialogue and give it back.
+      mine.parentElement.remove();
+      if (!box.value) { box.value = text; updateCount(); }
       throw new Error((d && d.error) || ('服务器出错了（' + r.status + '）'));
     }
     await readEvents(r.body, (name, d) => onEvent(name, d, line));

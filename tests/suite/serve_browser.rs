@@ -294,12 +294,40 @@ fn an_exam_in_chromium_shows_neither_mood_nor_coach() {
         let profile = rig.d.path().join("profile");
         let c = browser(&rig.driver, &rig.chromium, &profile).await;
         begin(&c, server, true).await;
-        say(&c, "公司的规定就是这样的，我也没办法。").await;
+        say(&c, "您好，您别着急，有什么情况您慢慢说。").await;
         for id in ["mood", "undo", "hint"] {
             assert!(!shown(&c, id).await, "#{id} is shown in an exam");
         }
         assert_eq!(count(&c, "coach").await, 0, "a coach line in an exam");
         assert!(shown(&c, "end").await);
+
+        // A reply the server refuses (the session was ended from another tab) is
+        // taken off the dialogue and given back to the input box. (WebDriver waits
+        // for the promise.)
+        let end = "fetch('/api/sessions/' + state.session + '/end', { method: 'POST' }).then((r) => r.ok)";
+        assert_eq!(js(&c, end).await, json!(true));
+        let trainee = count(&c, "line.trainee").await;
+        let reply = c.find(Locator::Id("reply")).await.unwrap();
+        reply
+            .send_keys(&format!("请问还有什么需要？{ENTER}"))
+            .await
+            .unwrap();
+        until(
+            &c,
+            "document.getElementById('error').textContent.includes('已经结束')",
+        )
+        .await;
+        assert_eq!(
+            count(&c, "line.trainee").await,
+            trainee,
+            "the refused line stays shown"
+        );
+        let kept = js(&c, "document.getElementById('reply').value").await;
+        assert_eq!(
+            kept,
+            json!("请问还有什么需要？"),
+            "the refused line is lost"
+        );
         let _ = c.close().await;
     });
     let recs = records(&server.transcripts()[0]);
