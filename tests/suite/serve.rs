@@ -597,3 +597,52 @@ fn a_sealed_transcript_edited_or_renamed_fails_the_assessors_check() {
         );
     }
 }
+
+/// A page closed while the model is still streaming the customer's words: the server
+/// lets the model finish, keeps the whole line in the transcript, and serves on.
+#[test]
+fn a_client_leaving_while_the_model_streams_loses_nothing() {
+    use crate::llm_support::{Server as Llm, ms, sse_reply};
+    use std::io::Read as _;
+    let mut slow = sse_reply(&["嗯,", "你接着说,", "我听着。"]);
+    // After the first word, the model takes its time.
+    slow.insert(3, ms(800));
+    let opening = sse_reply(&["喂,", "你们到底管不管?"]);
+    let llm = Llm::start(vec![opening, slow]);
+    let d = Dir::new();
+    let url = llm.url();
+    let server = Server::start(
+        &d,
+        &["--backend", "llm", "--base-url", &url, "--model", "m"],
+    );
+    let t = Trainee::login(&server, "小王", None);
+    let id = t.start_id("emotional", "practice");
+    let mut r = t.post(
+        &format!("/api/sessions/{id}/turn"),
+        &json!({"text": "您好，您别急，慢慢说。"}),
+    );
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains("event: token") {
+        let n = r.read(&mut buf).unwrap();
+        assert!(n > 0, "the stream ended before the first word");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    drop(r); // the page goes away mid-line
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let view = loop {
+        let view = Trainee::ok(t.get(&format!("/api/sessions/{id}")));
+        if view["turn"] == 1 {
+            break view;
+        }
+        assert!(Instant::now() < deadline, "the turn was not kept");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(view["lines"][2]["text"], "嗯,你接着说,我听着。");
+    let recs = records(&server.transcripts()[0]);
+    assert_eq!(recs[1]["customer"], "嗯,你接着说,我听着。");
+    assert_eq!(
+        Trainee::ok(Trainee::new(&server).get("/api/status"))["name"],
+        Value::Null
+    );
+}
