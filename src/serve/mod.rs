@@ -53,7 +53,7 @@ pub struct App {
     limiter: guard::Limiter,
 }
 
-/// The routes, for the server and for tests that drive it in process.
+/// The routes, every one behind the rate limit and the body limit.
 fn router(app: Arc<App>) -> Router {
     let sessions = Router::new()
         .route("/", get(api::mine).post(api::start))

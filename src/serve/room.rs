@@ -226,7 +226,15 @@ impl Room {
             return Ok(Arc::clone(seat));
         }
         let path = self.store.dir().join(&issued.file);
-        let t = transcript::read(&path).map_err(|e| RoomError::Failed(e.to_string()))?;
+        let t = transcript::read(&path).map_err(|e| {
+            // The full error (with the server's folders) for the operator; the file's
+            // name for the page.
+            eprintln!("错误： {e}");
+            RoomError::Failed(format!(
+                "这场练习的记录 {} 读不出来；请告诉培训师。",
+                issued.file
+            ))
+        })?;
         let customer = self.customer(
             &t.header.persona.id,
             &t.header.scenario,
