@@ -588,3 +588,35 @@ impl<'a> Session<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// Whatever is typed or pasted, on a terminal or on the page: one line, no
+        /// control characters, at most the limit, and cut only when it was longer.
+        #[test]
+        fn any_reply_becomes_one_clean_line_within_the_limit(text in "(?s).{0,2600}") {
+            let r = normalise_reply(&text);
+            let n = r.text.chars().count();
+            proptest::prop_assert!(n <= MAX_TURN_CHARS);
+            proptest::prop_assert!(!r.text.contains(['\n', '\r']));
+            proptest::prop_assert!(!r.text.chars().any(|c| c.is_control() && c != '\t'));
+            match r.cut_from {
+                Some(from) => proptest::prop_assert!(from > MAX_TURN_CHARS && n == MAX_TURN_CHARS),
+                None => proptest::prop_assert!(n <= MAX_TURN_CHARS),
+            }
+        }
+    }
+
+    #[test]
+    fn several_pasted_lines_are_one_reply() {
+        let r = normalise_reply("  您好\r\n\n请问\u{1b}[31m有什么可以帮您？\n");
+        assert_eq!(r.text, "您好 请问有什么可以帮您？");
+        assert_eq!(r.cut_from, None);
+        let long = normalise_reply(&"好".repeat(MAX_TURN_CHARS + 5));
+        assert_eq!(long.cut_from, Some(MAX_TURN_CHARS + 5));
+        assert_eq!(long.text.chars().count(), MAX_TURN_CHARS);
+    }
+}
