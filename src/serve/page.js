@@ -243,6 +243,7 @@ function onEvent(name, d, line) {
       if (!line.span) line.span = addLine('customer', '');
       line.span.textContent = d.customer || '';
       $('log').scrollTop = $('log').scrollHeight;
+      if (d.note) addNote(d.note);
       setMood(d.anger, d.turn);
       showEnded(d.ended, false);
       if (d.error) showError(d.error);

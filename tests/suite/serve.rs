@@ -646,3 +646,33 @@ fn a_client_leaving_while_the_model_streams_loses_nothing() {
         Value::Null
     );
 }
+
+/// A model server that is down: the built-in customer answers, and the page is told
+/// so, as the terminal is.
+#[test]
+fn a_model_server_that_is_down_is_said_on_the_page() {
+    let d = Dir::new();
+    let url = format!("http://127.0.0.1:{}/v1", crate::llm_support::closed_port());
+    let server = Server::start(
+        &d,
+        &[
+            "--backend",
+            "llm",
+            "--base-url",
+            &url,
+            "--model",
+            "m",
+            "--connect-timeout",
+            "1",
+        ],
+    );
+    let t = Trainee::login(&server, "小王", None);
+    let id = t.start_id("emotional", "practice");
+    let events = t.say(&id, "您好，您别急，慢慢说。");
+    let done = event(&events, "done").unwrap();
+    assert!(!done["customer"].as_str().unwrap().is_empty());
+    let note = done["note"].as_str().expect("the fallback is said");
+    assert!(note.contains("内置客户的台词"), "{note}");
+    let recs = records(&server.transcripts()[0]);
+    assert_eq!(recs[1]["voice"]["source"], "fallback");
+}
