@@ -228,6 +228,20 @@ pub fn coach(style: &Style, engine: &Engine<'_>, turn: &TurnRecord) -> Option<St
     ))
 }
 
+/// Why the built-in customer's words stand in for the model's, for a line voiced that
+/// way; none while the breaker keeps the server paused (the line that paused it said
+/// so). The same words on a terminal and on the page.
+pub fn fallback_note(v: &crate::transcript::VoiceMark) -> Option<String> {
+    if !v.is_fallback() || v.paused {
+        return None;
+    }
+    let why = v.reason.as_deref().unwrap_or("大模型没有给出可用的回复");
+    Some(format!(
+        "〔{}\u{FF1B}这句用内置客户的台词〕",
+        ui::sanitize(why)
+    ))
+}
+
 /// `/hint`: the type's traits and the seed's advice.
 pub fn hint(engine: &Engine<'_>) -> String {
     let p = engine.persona;

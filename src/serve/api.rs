@@ -434,12 +434,11 @@ fn done(s: &Seat, exam: bool, failed: Option<std::io::Error>) -> Value {
         })),
     });
     // As the REPL says it: the built-in customer's words stood in for the model's.
-    if let Some(v) = last
+    if let Some(note) = last
         .and_then(|t| t.voice.as_ref())
-        .filter(|v| v.is_fallback() && !v.paused)
+        .and_then(crate::repl::view::fallback_note)
     {
-        let why = v.reason.as_deref().unwrap_or("大模型没有给出可用的回复");
-        done["note"] = json!(format!("〔{}；这句用内置客户的台词〕", ui::sanitize(why)));
+        done["note"] = json!(note);
     }
     if let Some(e) = failed {
         done["error"] = json!(format!("写对话记录失败：{e}。这句话还在服务器内存里。"));
