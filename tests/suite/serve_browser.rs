@@ -23,10 +23,13 @@ const ENTER: &str = "\u{E007}";
 const SHIFT: &str = "\u{E008}";
 const RELEASE: &str = "\u{E000}";
 
-/// chromedriver on a free loopback port; killed when dropped.
+/// chromedriver on a free loopback port. When dropped, the browser sessions it
+/// opened are closed first (a test that failed midway never closed its own, and
+/// killing chromedriver leaves its Chromium running), then it is killed.
 struct Driver {
     child: Child,
     url: String,
+    sessions: std::sync::Mutex<Vec<String>>,
 }
 
 impl Driver {
@@ -45,12 +48,27 @@ impl Driver {
         Self {
             child,
             url: format!("http://127.0.0.1:{port}"),
+            sessions: std::sync::Mutex::default(),
         }
     }
 }
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // Without a TLS provider chosen, building the client panics, which in a drop
+        // during a failed test's unwinding would abort the whole test binary.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build();
+        let sessions =
+            std::mem::take(&mut *self.sessions.lock().unwrap_or_else(|e| e.into_inner()));
+        if let Ok(http) = http {
+            for id in sessions {
+                // Already closed by a test that finished: chromedriver says so, fine.
+                let _ = http.delete(format!("{}/session/{id}", self.url)).send();
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -78,7 +96,12 @@ async fn browser(driver: &Driver, chromium: &Path, profile: &Path) -> Client {
             .connect(&driver.url)
             .await
         {
-            Ok(c) => return c,
+            Ok(c) => {
+                if let Ok(Some(id)) = c.session_id().await {
+                    driver.sessions.lock().unwrap().push(id);
+                }
+                return c;
+            }
             Err(e) if Instant::now() < deadline => {
                 let _ = e;
                 tokio::time::sleep(Duration::from_millis(200)).await;
