@@ -114,6 +114,7 @@ fn generate(dir: &Path, n: usize, catalog: &Catalog) -> u64 {
                 retry_of: None,
                 mode: None,
                 restart_of: None,
+                via: None,
             },
             turns,
             end: Some(End {
@@ -142,6 +143,7 @@ fn run(corpus: &Path, out: &Path, catalog: &Catalog) -> usize {
         llm: None,
         card_ext: "json",
         exam_only: false,
+        key: None,
     };
     let out = assess::OutDir::lock(out, || {}).unwrap();
     let report = assess::assess(plan, catalog, analyser, &settings, &out, &|| {}).unwrap();

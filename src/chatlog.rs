@@ -146,6 +146,7 @@ fn empty(dialogue: &str) -> Transcript {
             retry_of: None,
             mode: None,
             restart_of: None,
+            via: None,
         },
         turns: Vec::new(),
         end: None,

@@ -205,6 +205,15 @@ fn staged_beside(path: &Path, contents: &[u8]) -> io::Result<tempfile::NamedTemp
     Ok(tmp)
 }
 
+/// Write a new file at exactly `path`, atomically and readable by its owner only (a
+/// temporary file's mode); `AlreadyExists` when another writer took the name first.
+pub fn write_new_exact(path: &Path, contents: &[u8]) -> io::Result<()> {
+    staged_beside(path, contents)?
+        .persist_noclobber(path)
+        .map_err(|e| e.error)?;
+    Ok(())
+}
+
 /// Write a new file atomically, never replacing one: `path` if it is free, else the
 /// first free of `stem-2.ext`, `stem-3.ext` … beside it (each taken with a hard link
 /// that fails on an existing name, so two writers never take the same one). The path

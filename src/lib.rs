@@ -28,6 +28,7 @@ pub mod rubric;
 pub mod score;
 pub mod script;
 pub mod selfcheck;
+pub mod serve;
 pub mod session;
 pub mod transcript;
 pub mod ui;

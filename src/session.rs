@@ -10,13 +10,44 @@ use crate::engine::{Decision, Engine, MoodState, OfflineVoice, Outcome, TurnRepo
 use crate::llm::{Exchange, LlmVoice, ReplyEvent, Spoken, TurnRequest};
 use crate::persona::PersonaSource;
 use crate::transcript::{
-    self, BackendRef, End, Ending, Header, Mode, Mood, PersonaRef, RubricRef, SignalRecord,
-    TurnRecord, Undone, VoiceMark, Writer,
+    self, BackendRef, End, Ending, Header, Mode, Mood, PersonaRef, RubricRef, SignalRecord, Torn,
+    Transcript, TurnRecord, Undone, Via, VoiceMark, Writer,
 };
 
 /// A single trainee turn longer than this is cut: no real reply is longer, and the
 /// customer should not be made to quote a pasted novel.
 pub const MAX_TURN_CHARS: usize = 2000;
+
+/// A trainee's reply made ready for the engine (see [`normalise_reply`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub text: String,
+    /// The reply's length in characters when it was cut to [`MAX_TURN_CHARS`].
+    pub cut_from: Option<usize>,
+}
+
+/// A reply as one line, the same from a terminal and from the page: a multi-line
+/// paste is one reply, control characters are dropped, and an over-long paste is cut
+/// (the caller tells the trainee by [`Reply::cut_from`]).
+pub fn normalise_reply(line: &str) -> Reply {
+    let joined: Vec<&str> = line
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let clean = crate::ui::sanitize(&joined.join(" ")).into_owned();
+    let n = clean.chars().count();
+    if n > MAX_TURN_CHARS {
+        return Reply {
+            text: clean.chars().take(MAX_TURN_CHARS).collect(),
+            cut_from: Some(n),
+        };
+    }
+    Reply {
+        text: clean,
+        cut_from: None,
+    }
+}
 
 /// How a session is set up, besides the engine itself.
 #[derive(Debug, Clone, Default)]
@@ -29,6 +60,9 @@ pub struct Options {
     pub mode: Mode,
     /// The transcript this session restarts (`/restart`), for the header.
     pub restart_of: Option<String>,
+    /// Where the trainee practised: `None` for a terminal, which older transcripts
+    /// also read as; the page served by `peilian serve` records [`Via::Web`].
+    pub via: Option<Via>,
 }
 
 /// Where a session's transcript goes.
@@ -177,6 +211,7 @@ impl<'a> Session<'a> {
             opening_voice,
             retry_of: None,
             restart_of: opts.restart_of.clone(),
+            via: opts.via,
         };
         let writer = match &opts.transcript {
             Record::Memory => None,
@@ -240,10 +275,57 @@ impl<'a> Session<'a> {
         (session, replayed)
     }
 
+    /// Go on with an interrupted session recorded at `path` (`practice --resume`, and
+    /// the page reloaded after the server stopped): the file is reopened for appending,
+    /// a torn last record cut away (and said so by the returned [`Torn`]), and the
+    /// session rebuilt by replaying the recorded lines. The caller refuses a
+    /// transcript that has an end line: it is scored, not continued.
+    pub fn resume(
+        engine: &'a Engine<'a>,
+        path: &Path,
+        transcript: Transcript,
+    ) -> io::Result<(Self, Replayed, Option<Torn>)> {
+        let (writer, torn) = Writer::append(path)?;
+        let (mut s, replayed) =
+            Self::replay(engine, transcript.header, &transcript.turns, Some(writer));
+        s.keep_undos(transcript.undos);
+        Ok((s, replayed, torn))
+    }
+
+    /// The seed and `restart_of` of the session that starts this one over
+    /// (`/restart`): a new seed, so the customer does not say the same lines again.
+    pub fn restart_options(&self) -> (u64, Option<String>) {
+        (
+            self.header.seed.wrapping_add(0x9e37_79b9),
+            self.transcript_path().map(|p| p.display().to_string()),
+        )
+    }
+
+    /// The scorecard of the session as it stands, labelled `name` (in its closing
+    /// phase, resolved: see [`Session::transcript_if_stopped`]); `source` is the
+    /// persona file in force (its hash is checked against the recorded one).
+    pub fn scorecard(&self, source: &PersonaSource, name: &str) -> crate::score::Scorecard {
+        crate::score::score(
+            &self.transcript_if_stopped(),
+            name,
+            self.engine.persona,
+            self.engine.scenario,
+            source.content.hash(),
+            self.engine.analyser(),
+            transcript::now_rfc3339(),
+        )
+    }
+
     /// The take-backs a resumed session had made before, so that the session read
     /// back from memory (`/save`) still holds them.
     pub fn keep_undos(&mut self, undos: Vec<Undone>) {
         self.undos = undos;
+    }
+
+    /// The end line a finished session recorded, so that a session rebuilt only to be
+    /// shown and scored again (the page reloaded) reads back as it was written.
+    pub fn keep_end(&mut self, end: Option<End>) {
+        self.end = end;
     }
 
     /// Voice the following turns with a model (a resumed or retried session).
@@ -519,5 +601,37 @@ impl<'a> Session<'a> {
             Outcome::WalkedOut => format!("愤怒达到 {},客户愤而离开", self.state.anger_i()),
             Outcome::OutOfTurns => format!("{} 轮内没有解决，客户失去耐心", self.engine.patience()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// Whatever is typed or pasted, on a terminal or on the page: one line, no
+        /// control characters, at most the limit, and cut only when it was longer.
+        #[test]
+        fn any_reply_becomes_one_clean_line_within_the_limit(text in "(?s).{0,2600}") {
+            let r = normalise_reply(&text);
+            let n = r.text.chars().count();
+            proptest::prop_assert!(n <= MAX_TURN_CHARS);
+            proptest::prop_assert!(!r.text.contains(['\n', '\r']));
+            proptest::prop_assert!(!r.text.chars().any(|c| c.is_control() && c != '\t'));
+            match r.cut_from {
+                Some(from) => proptest::prop_assert!(from > MAX_TURN_CHARS && n == MAX_TURN_CHARS),
+                None => proptest::prop_assert!(n <= MAX_TURN_CHARS),
+            }
+        }
+    }
+
+    #[test]
+    fn several_pasted_lines_are_one_reply() {
+        let r = normalise_reply("  您好\r\n\n请问\u{1b}[31m有什么可以帮您？\n");
+        assert_eq!(r.text, "您好 请问有什么可以帮您？");
+        assert_eq!(r.cut_from, None);
+        let long = normalise_reply(&"好".repeat(MAX_TURN_CHARS + 5));
+        assert_eq!(long.cut_from, Some(MAX_TURN_CHARS + 5));
+        assert_eq!(long.text.chars().count(), MAX_TURN_CHARS);
     }
 }

@@ -64,6 +64,10 @@ mod score;
 mod score_props;
 #[path = "suite/scripts.rs"]
 mod scripts;
+#[path = "suite/serve.rs"]
+mod serve;
+#[path = "suite/serve_browser.rs"]
+mod serve_browser;
 #[path = "suite/shipped.rs"]
 mod shipped;
 #[path = "suite/snapshots.rs"]

@@ -147,6 +147,9 @@ pub struct RunSettings<'r> {
     /// Count exam sessions only (`--exam-only`): practice sessions, and transcripts
     /// that do not record a mode, are left out and counted.
     pub exam_only: bool,
+    /// The key of the `peilian serve` that wrote the web sessions (`--key`): their
+    /// seals are checked, and a session whose seal does not hold does not count.
+    pub key: Option<crate::transcript::seal::Key>,
 }
 
 /// What the summary and the report need of one scored session (the full scorecard is
@@ -333,13 +336,7 @@ fn score_all(
         })
         .collect();
 
-    let forbidden: HashSet<&str> = analyser
-        .rubric()
-        .rules
-        .iter()
-        .filter(|r| r.kind == "forbidden")
-        .map(|r| r.id.as_str())
-        .collect();
+    let forbidden = forbidden_rules(analyser);
     let replay_engines = replay::Engines::default();
     let (tx, writer) = spawn_writer(staging);
     let results: Vec<Result<Assessed, Failure>> = plan
@@ -389,6 +386,56 @@ fn score_all(
         analyser,
         settings.exam_only,
     ))
+}
+
+/// The ids of the rubric's 禁语 rules.
+fn forbidden_rules(analyser: &Analyser) -> HashSet<&str> {
+    analyser
+        .rubric()
+        .rules
+        .iter()
+        .filter(|r| r.kind == "forbidden")
+        .map(|r| r.id.as_str())
+        .collect()
+}
+
+/// The report of recorded transcripts, scored in memory with nothing written: the
+/// trainer's view of `peilian serve` shows it for the sessions it lists. `files` are
+/// (name, path); a row's scorecard link is `scorecards/NAME.html`.
+pub fn report_of(
+    files: &[(String, std::path::PathBuf)],
+    catalog: &Catalog,
+    analyser: &Analyser,
+) -> Report {
+    let settings = RunSettings {
+        renderers: Vec::new(),
+        llm: None,
+        card_ext: "html",
+        exam_only: false,
+        key: None,
+    };
+    let forbidden = forbidden_rules(analyser);
+    let engines = replay::Engines::default();
+    let results = files
+        .par_iter()
+        .enumerate()
+        .map(|(order, (name, path))| {
+            let item = Item {
+                order,
+                name: name.clone(),
+                what: What::Transcript(path.clone()),
+            };
+            let ctx = (catalog, analyser, &engines);
+            assess_transcript(&item, path, ctx, &settings, &forbidden, |_, _, _| {}).map_err(|e| {
+                Failure {
+                    order,
+                    what: item.what.label(),
+                    message: format!("{e:#}"),
+                }
+            })
+        })
+        .collect();
+    collect(Vec::new(), results, analyser, false)
 }
 
 /// One thread writes every file, while the others score: two threads creating files in
@@ -510,7 +557,16 @@ fn assess_transcript<'c>(
             unrecorded: t.header.mode.is_none(),
         });
     }
-    let card = score_replayed(&t, path, catalog, analyser, engines)?;
+    let mut card = score_replayed(&t, path, catalog, analyser, engines)?;
+    // A web session, or any transcript with a seal beside it (a forger who drops the
+    // header's `via` still leaves a seal that no longer holds, or none).
+    if let Some(key) = &settings.key
+        && (t.header.via == Some(crate::transcript::Via::Web)
+            || crate::transcript::seal::sig_path(path).exists())
+        && let Err(why) = key.verify(path)
+    {
+        card.set_invalid(why);
+    }
     send_cards(&item.name, &card, settings, &send);
     let (persona_name, title) = match persona_of(&t, catalog) {
         Ok((e, sc)) => (e.persona.name.clone(), sc.title.clone()),
@@ -542,6 +598,7 @@ fn play(
         transcript: Record::Memory,
         mode: s.mode,
         restart_of: None,
+        via: None,
     };
     let voice = match &settings.llm {
         Some(l) => Some(crate::llm::LlmVoice::new(l.clone(), engine)?),

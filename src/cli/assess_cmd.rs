@@ -3,7 +3,9 @@
 //! progress bar and the messages.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -11,6 +13,7 @@ use super::Context;
 use crate::assess::{self, OutDir, Plan, RunSettings as Settings};
 use crate::score::html::Html;
 use crate::score::render::{Format, Json, Markdown, Render, Text};
+use crate::transcript::seal;
 use crate::ui::{self, Style};
 
 #[derive(Debug, clap::Args)]
@@ -35,6 +38,11 @@ pub struct AssessArgs {
     /// Exit 1 unless every session replays as recorded.
     #[arg(long)]
     pub strict: bool,
+    /// 网页练习服务器的签名密钥（`练习目录/.serve/key`）：核对 `peilian serve` 写的记录有没有被改动或改名。
+    /// 不给时，如果要考核的目录就是服务器的练习目录（里面有 .serve/key），自动用它。
+    /// The key of the `peilian serve` that wrote the web sessions; checks their seals.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
     /// 清单里的对话由谁扮演客户(只影响客户的措辞,结局由情绪模型决定)。
     #[command(flatten)]
     pub llm: super::llm_args::LlmArgs,
@@ -92,6 +100,7 @@ pub(super) fn run(ctx: &Context, args: AssessArgs) -> anyhow::Result<u8> {
         llm: args.llm.resolve(&ctx.config()?.backend)?,
         card_ext,
         exam_only: args.exam_only,
+        key: seal_key(args.key.as_deref(), args.dir.as_deref())?,
     };
     let out = OutDir::lock(&args.out, || {
         eprintln!(
@@ -148,9 +157,9 @@ pub(super) fn run(ctx: &Context, args: AssessArgs) -> anyhow::Result<u8> {
         .iter()
         .filter(|r| {
             r.unverified.is_some()
-                || r.invalid
-                    .as_deref()
-                    .is_some_and(|w| w.starts_with(crate::replay::MISMATCH))
+                || r.invalid.as_deref().is_some_and(|w| {
+                    w.starts_with(crate::replay::MISMATCH) || w.starts_with(seal::BROKEN)
+                })
         })
         .collect();
     for r in &unchecked {
@@ -169,4 +178,17 @@ pub(super) fn run(ctx: &Context, args: AssessArgs) -> anyhow::Result<u8> {
     Ok(u8::from(
         !report.failures.is_empty() || (args.strict && !unchecked.is_empty()),
     ))
+}
+
+/// The sealing key to check web sessions with: `--key`, else the key of the server
+/// whose sessions folder is being assessed, if it is one.
+fn seal_key(given: Option<&Path>, dir: Option<&Path>) -> anyhow::Result<Option<seal::Key>> {
+    let path = match (given, dir) {
+        (Some(p), _) => p.to_path_buf(),
+        (None, Some(d)) if d.join(".serve/key").is_file() => d.join(".serve/key"),
+        _ => return Ok(None),
+    };
+    let key =
+        seal::Key::load(&path).with_context(|| format!("无法读取签名密钥 {}", path.display()))?;
+    Ok(Some(key))
 }

@@ -13,6 +13,7 @@ mod practice_cmd;
 mod rubric_cmd;
 mod run_cmd;
 pub(crate) mod score_cmd;
+mod serve_cmd;
 
 use std::cell::OnceCell;
 use std::io::{self, Write};
@@ -92,6 +93,8 @@ pub enum Command {
         #[arg(value_enum)]
         what: SchemaKind,
     },
+    /// 网页练习：启动练习页面和培训师页面（默认 http://127.0.0.1:8730/）。Practice in the browser.
+    Serve(serve_cmd::ServeArgs),
     /// 练习记录:以往每场的时间、客户类型、结局、得分和进步趋势。Past sessions, scores and the trend.
     History(history_cmd::HistoryArgs),
     /// 配置文件:路径、生效的设置及来源、生成模板。Config file: path, settings in force, template.
@@ -269,6 +272,7 @@ pub fn run(cli: Cli, matches: clap::ArgMatches) -> anyhow::Result<u8> {
         Some(Command::Score(args)) => score_cmd::run(&ctx, args),
         Some(Command::Assess(args)) => assess_cmd::run(&ctx, args),
         Some(Command::History(args)) => history_cmd::run(&ctx, args),
+        Some(Command::Serve(args)) => serve_cmd::run(&ctx, args),
         Some(Command::Config(cmd)) => config_cmd::run(&ctx, cmd),
         Some(Command::Completions { shell }) => completions::run(shell),
         Some(Command::Man) => completions::man(),

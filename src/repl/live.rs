@@ -126,15 +126,13 @@ impl Shown {
     /// not while the breaker keeps the server paused: the line that paused it said so),
     /// the words unless they were streamed, and the mood bar outside an exam.
     pub fn finish(mut self, voice: Option<&VoiceMark>, text: Option<&str>, anger: Option<i32>) {
-        if let Some(v) = voice.filter(|v| v.is_fallback() && !v.paused)
+        if let Some(note) = voice.and_then(view::fallback_note)
             && !self.noted
         {
             if self.started {
                 outln!();
                 self.started = false;
             }
-            let why = v.reason.as_deref().unwrap_or("大模型没有给出可用的回复");
-            let note = format!("〔{};这句用内置客户的台词〕", ui::sanitize(why));
             outln!("  {}", self.style.dim(&note));
         }
         if !self.started {

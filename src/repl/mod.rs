@@ -18,9 +18,9 @@ use anyhow::Context as _;
 use crate::engine::{Engine, Outcome};
 use crate::llm::LlmVoice;
 use crate::persona::PersonaSource;
+use crate::score::Scorecard;
 use crate::score::html::Html;
 use crate::score::render::{Render, Text};
-use crate::score::{self, Scorecard};
 use crate::session::{Options, Record, Session};
 use crate::transcript::{self, Header, RetryRef, Transcript, Writer};
 use crate::ui::outln;
@@ -94,10 +94,7 @@ pub fn transcript_base(persona: &str, scenario: &str) -> String {
 /// Run a practice session to its end (or until the trainee leaves); the exit code.
 pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn LineSource) -> anyhow::Result<u8> {
     let st = Style::stdout();
-    outln!(
-        "{}\n",
-        view::brief(&st, p.engine, &p.trainee, p.exam, p.engine.patience())
-    );
+    outln!("{}\n", view::brief(&st, p.engine, &p.trainee, p.exam));
     let mut session = begin(p, start, p.seed, None, &st)?;
     let mut saves = Saves::default();
     let mut last_interrupted = false;
@@ -148,13 +145,10 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn LineSource) -> anyhow
                     Flow::Restart => {
                         recorded(&mut session, |s| s.finish_restarted());
                         saves.lost |= lost(&session, &saves) != 0;
-                        let previous = session.transcript_path().map(Path::to_path_buf);
-                        if let Some(path) = &previous {
+                        if let Some(path) = session.transcript_path() {
                             outln!("{}", st.dim(&format!("上一次的记录：{}", path.display())));
                         }
-                        // A new seed: the customer should not say the same lines again.
-                        let seed = session.header().seed.wrapping_add(0x9e37_79b9);
-                        let restart_of = previous.map(|p| p.display().to_string());
+                        let (seed, restart_of) = session.restart_options();
                         session = begin(p, Start::Fresh, seed, restart_of, &st)?;
                         saves.copy = None;
                         continue;
@@ -285,21 +279,14 @@ fn reply(p: &Practice<'_>, session: &mut Session<'_>, text: &str, interactive: b
     );
 }
 
-/// A reply as one line: a multi-line paste is one reply, controls are dropped and an
-/// over-long paste is cut with a warning.
+/// A reply as one line (see [`crate::session::normalise_reply`]), warning on stderr
+/// when an over-long paste was cut.
 pub fn normalise_reply(line: &str) -> String {
-    let joined: Vec<&str> = line
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    let clean = ui::sanitize(&joined.join(" ")).into_owned();
-    let n = clean.chars().count();
-    if n > MAX_TURN_CHARS {
+    let reply = crate::session::normalise_reply(line);
+    if let Some(n) = reply.cut_from {
         eprintln!("警告： 这句话有 {n} 个字，只取前 {MAX_TURN_CHARS} 个");
-        return clean.chars().take(MAX_TURN_CHARS).collect();
     }
-    clean
+    reply.text
 }
 
 /// Open the session: a fresh one in a new file (`restart_of` names the session a
@@ -325,6 +312,7 @@ fn begin<'a>(
                 },
                 mode: p.mode(),
                 restart_of,
+                via: None,
             };
             let (s, shown) = live::speak(p.llm.is_some(), st, name, &mut |_| {}, |live| {
                 Session::start_voiced(engine, p.source, &opts, p.llm, live)
@@ -346,7 +334,7 @@ fn begin<'a>(
                     path.display()
                 );
             }
-            let (writer, torn) = Writer::append(&path)
+            let (mut s, replayed, torn) = Session::resume(engine, &path, transcript)
                 .with_context(|| format!("无法续写对话记录 {}", path.display()))?;
             if let Some(torn) = torn {
                 outln!(
@@ -358,9 +346,6 @@ fn begin<'a>(
                     ))
                 );
             }
-            let (mut s, replayed) =
-                Session::replay(engine, transcript.header, &transcript.turns, Some(writer));
-            s.keep_undos(transcript.undos);
             s.set_llm(p.llm);
             warn_drift(replayed.drifted);
             outln!(
@@ -553,15 +538,7 @@ fn undo(p: &Practice<'_>, session: &mut Session<'_>, st: &Style) -> anyhow::Resu
 
 /// The scorecard of the session as it stands.
 fn scorecard(p: &Practice<'_>, session: &Session<'_>, name: &str) -> Scorecard {
-    score::score(
-        &session.transcript_if_stopped(),
-        name,
-        p.engine.persona,
-        p.engine.scenario,
-        p.source.content.hash(),
-        p.engine.analyser(),
-        transcript::now_rfc3339(),
-    )
+    session.scorecard(p.source, name)
 }
 
 /// Save a copy of the session where the trainee asked (`/save`): the session's own

@@ -54,45 +54,69 @@ pub fn customer(style: &Style, name: &str, text: &str, anger: Option<i32>) -> St
     }
 }
 
-/// Who is calling and about what: the situation as a service desk would hear it, not
-/// the customer type's hidden needs or the remedies it would accept.
-pub fn brief(
-    style: &Style,
-    engine: &Engine<'_>,
-    trainee: &str,
-    exam: bool,
-    patience: u32,
-) -> String {
-    let p = engine.persona;
-    let sc: &Scenario = engine.scenario;
-    let mut s = String::new();
-    s.push_str(&style.bold(&format!(
-        "〔{}〕{} · 难度 {}",
-        ui::sanitize(&sc.industry),
-        ui::sanitize(&sc.title),
-        level_label(&engine.level_name)
-    )));
-    s.push('\n');
-    s.push_str(&format!(
-        "{}：{}({})\n",
-        sc.channel.customer_label(),
-        ui::sanitize(&p.name),
-        ui::sanitize(&p.id)
-    ));
-    if !sc.brief.is_empty() {
-        s.push_str(&format!("情况：{}\n", ui::sanitize(&sc.brief)));
+/// What a trainee reads before the customer speaks, the same on a terminal and on the
+/// page: the situation as a service desk would hear it, not the customer type's hidden
+/// needs or the remedies it would accept. Every field is sanitised.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Brief {
+    /// 〔行业〕标题 · 难度 …
+    pub heading: String,
+    /// 来电客户：名字(编号)
+    pub customer: String,
+    /// 情况：…, when the scenario says.
+    pub situation: Option<String>,
+    /// 政策与法规：…, without the notes addressed to trainers.
+    pub policy: Option<String>,
+    /// 目标：…
+    pub goal: String,
+}
+
+impl Brief {
+    pub fn of(engine: &Engine<'_>) -> Self {
+        let p = engine.persona;
+        let sc: &Scenario = engine.scenario;
+        // What an agent in that job knows: the company's policy and the law that applies.
+        let policy = for_trainees(&sc.policy.summary);
+        Self {
+            heading: format!(
+                "〔{}〕{} · 难度 {}",
+                ui::sanitize(&sc.industry),
+                ui::sanitize(&sc.title),
+                level_label(&engine.level_name)
+            ),
+            customer: format!(
+                "{}：{}({})",
+                sc.channel.customer_label(),
+                ui::sanitize(&p.name),
+                ui::sanitize(&p.id)
+            ),
+            situation: (!sc.brief.is_empty()).then(|| format!("情况：{}", ui::sanitize(&sc.brief))),
+            policy: (!policy.is_empty()).then(|| format!("政策与法规：{}", ui::sanitize(&policy))),
+            goal: format!(
+                "目标：平复客户情绪，查清事实，给出客户能接受的方案({} 轮内)。",
+                engine.patience()
+            ),
+        }
     }
-    // What an agent in that job knows: the company's policy and the law that applies.
-    let policy = for_trainees(&sc.policy.summary);
-    if !policy.is_empty() {
-        s.push_str(&format!("政策与法规：{}\n", ui::sanitize(&policy)));
+}
+
+/// The brief on a terminal: [`Brief`], the trainee's name and how the REPL is used.
+pub fn brief(style: &Style, engine: &Engine<'_>, trainee: &str, exam: bool) -> String {
+    let b = Brief::of(engine);
+    let mut s = String::new();
+    s.push_str(&style.bold(&b.heading));
+    s.push('\n');
+    s.push_str(&b.customer);
+    s.push('\n');
+    for line in [&b.situation, &b.policy].into_iter().flatten() {
+        s.push_str(line);
+        s.push('\n');
     }
     if !trainee.is_empty() {
         s.push_str(&format!("学员：{}\n", ui::sanitize(trainee)));
     }
-    s.push_str(&format!(
-        "目标：平复客户情绪，查清事实，给出客户能接受的方案({patience} 轮内)。\n"
-    ));
+    s.push_str(&b.goal);
+    s.push('\n');
     if exam {
         s.push_str("考试模式：不显示情绪和提示，/hint /mood /score /undo 不可用。\n");
     } else {
@@ -201,6 +225,20 @@ pub fn coach(style: &Style, engine: &Engine<'_>, turn: &TurnRecord) -> Option<St
     Some(format!(
         "  {}",
         style.good(&format!("✓ {}", good.join(" · ")))
+    ))
+}
+
+/// Why the built-in customer's words stand in for the model's, for a line voiced that
+/// way; none while the breaker keeps the server paused (the line that paused it said
+/// so). The same words on a terminal and on the page.
+pub fn fallback_note(v: &crate::transcript::VoiceMark) -> Option<String> {
+    if !v.is_fallback() || v.paused {
+        return None;
+    }
+    let why = v.reason.as_deref().unwrap_or("大模型没有给出可用的回复");
+    Some(format!(
+        "〔{}\u{FF1B}这句用内置客户的台词〕",
+        ui::sanitize(why)
     ))
 }
 

@@ -101,12 +101,18 @@ impl Scorecard {
     /// assessment, first among the reasons.
     pub fn set_replay(&mut self, replay: crate::replay::Replay) {
         if let Some(why) = replay.invalid() {
-            self.invalid = Some(match self.invalid.take() {
-                Some(other) => format!("{why}；{other}"),
-                None => why,
-            });
+            self.set_invalid(why);
         }
         self.replay = Some(replay);
+    }
+
+    /// Mark the session as not counting for assessment, first among the reasons (a
+    /// broken seal: see [`crate::transcript::seal`]).
+    pub fn set_invalid(&mut self, why: String) {
+        self.invalid = Some(match self.invalid.take() {
+            Some(other) => format!("{why}；{other}"),
+            None => why,
+        });
     }
 
     /// Why the session could not be checked by replay, if it could not.

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{Event, Move};
 
 mod names;
+pub mod seal;
 
 pub use names::{Ending, FALLBACK, event_name};
 
@@ -58,6 +59,29 @@ pub struct Header {
     /// here: the session is another attempt at the same customer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart_of: Option<String>,
+    /// Where the trainee practised. Terminal sessions, and transcripts older than the
+    /// field, have none; `peilian serve` writes `web`, so an assessor can tell a
+    /// session taken on the page (stored on the server) from one on a trainee's PC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<Via>,
+}
+
+/// Where a session was taken. The on-disk name is spelled out, apart from the
+/// variant's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Via {
+    /// The practice page of `peilian serve`.
+    #[serde(rename = "web")]
+    Web,
+}
+
+impl Via {
+    /// Chinese label for trainees and assessors.
+    pub fn label(self) -> &'static str {
+        match self {
+            Via::Web => "网页",
+        }
+    }
 }
 
 impl Header {
@@ -1033,6 +1057,7 @@ mod tests {
                 opening_voice: None,
                 retry_of: None,
                 restart_of: None,
+                via: None,
             };
             let mut written = LineRef::Header(&header).to_bytes();
             let mut standing: Vec<TurnRecord> = Vec::new();

@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+pub mod browser;
+pub mod web;
+
 /// A scratch directory that disappears with the test.
 pub struct Dir {
     pub tmp: tempfile::TempDir,

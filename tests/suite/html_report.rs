@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::browser::{chromium, drawn, pixels};
 use common::{Dir, repo};
 use peilian::score::html::CURVE_RGB;
 
@@ -276,17 +277,6 @@ fn text_from_outside_is_escaped_and_stripped_of_control_characters() {
     );
 }
 
-/// Chromium, if this machine has it.
-fn chromium() -> Option<PathBuf> {
-    let fixed = PathBuf::from("/usr/bin/chromium");
-    if fixed.is_file() {
-        return Some(fixed);
-    }
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join("chromium"))
-        .find(|p| p.is_file())
-}
-
 /// Screenshot `page` with headless Chromium; panics if it fails or takes over a minute.
 fn screenshot(chromium: &Path, page: &Path, scratch: &Path) -> PathBuf {
     let shot = scratch.join("shot.png");
@@ -335,25 +325,6 @@ fn screenshot(chromium: &Path, page: &Path, scratch: &Path) -> PathBuf {
     shot
 }
 
-/// The screenshot's pixels as RGB triples.
-fn pixels(png_file: &Path) -> Vec<[u8; 3]> {
-    let file = std::io::BufReader::new(std::fs::File::open(png_file).unwrap());
-    let mut decoder = png::Decoder::new(file);
-    decoder.set_transformations(png::Transformations::normalize_to_color8());
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    let step = match info.color_type {
-        png::ColorType::Rgb => 3,
-        png::ColorType::Rgba => 4,
-        other => panic!("unexpected screenshot colour type {other:?}"),
-    };
-    buf[..info.buffer_size()]
-        .chunks_exact(step)
-        .map(|p| [p[0], p[1], p[2]])
-        .collect()
-}
-
 #[test]
 fn chromium_renders_the_report_with_its_mood_curve() {
     let Some(chromium) = chromium() else {
@@ -371,19 +342,7 @@ fn chromium_renders_the_report_with_its_mood_curve() {
     let shot = screenshot(&chromium, &page, scratch.path());
     let px = pixels(&shot);
     assert_eq!(px.len(), 1200 * 1600, "the window size");
-
-    let mut counts = std::collections::HashMap::new();
-    for p in &px {
-        *counts.entry(*p).or_insert(0usize) += 1;
-    }
-    let background = counts.values().max().copied().unwrap();
-    let other = px.len() - background;
-    assert!(
-        other * 100 > px.len(),
-        "the screenshot is blank: only {other} of {} pixels differ from the background",
-        px.len()
-    );
-    let curve = counts.get(&CURVE_RGB).copied().unwrap_or(0);
+    let (other, curve) = drawn(&px, CURVE_RGB);
     eprintln!("screenshot: {other} pixels differ from the background, {curve} draw the curve");
     assert!(
         curve >= 200,
@@ -444,21 +403,7 @@ fn chromium_renders_the_cohort_report_with_trend_charts() {
     let shot = screenshot(&chromium, &page, scratch.path());
     let px = pixels(&shot);
     assert_eq!(px.len(), 1200 * 1600, "the window size");
-    let mut counts = std::collections::HashMap::new();
-    for p in &px {
-        *counts.entry(*p).or_insert(0usize) += 1;
-    }
-    let background = counts.values().max().copied().unwrap();
-    let other = px.len() - background;
-    assert!(
-        other * 100 > px.len(),
-        "the screenshot is blank: only {other} of {} pixels differ from the background",
-        px.len()
-    );
-    let trend = counts
-        .get(&peilian::assess::TREND_RGB)
-        .copied()
-        .unwrap_or(0);
+    let (other, trend) = drawn(&px, peilian::assess::TREND_RGB);
     eprintln!(
         "report screenshot: {other} pixels differ from the background, {trend} draw the trends"
     );
