@@ -331,9 +331,19 @@ impl<'a> Engine<'a> {
     }
 
     /// The scenario's facts the line asks for; the first time, the customer tells them.
+    /// A question that touches an old fact and a new one (「什么型号、什么时候买的？」
+    /// also matches 「什么时候」 for when the call was made) gets the new one only: the
+    /// customer does not tell again what they said two turns ago.
     fn reveal_facts(&self, st: &mut MoodState, h: &Heard, events: &mut Vec<Event>) -> Vec<String> {
+        let told = |i: &usize| st.facts_revealed.contains(&self.scenario.facts[*i].id);
+        let asked = &h.scene.facts_asked;
+        let answer: Vec<usize> = if asked.iter().all(told) {
+            asked.clone()
+        } else {
+            asked.iter().copied().filter(|i| !told(i)).collect()
+        };
         let mut facts = Vec::new();
-        for &i in &h.scene.facts_asked {
+        for &i in &answer {
             let id = self.scenario.facts[i].id.clone();
             if !st.facts_revealed.contains(&id) {
                 st.facts_revealed.push(id.clone());

@@ -62,6 +62,22 @@ fn a_fact_question_gets_the_scenarios_fact() {
     assert!(!v["opening"].as_str().unwrap().contains("BX-20031107"));
 }
 
+/// A question touching a fact told before and a new one gets the new one only: asked
+/// for the model and when it was bought, the customer does not tell again when the
+/// repair shop was called (「什么时候」 matches both).
+#[test]
+fn a_fact_already_told_is_not_told_again_beside_a_new_one() {
+    let v = run_json(
+        &["--persona", "emotional", "--scenario", "floppy-drive"],
+        "请问您是哪天给维修站打的电话？\n您的电脑是什么型号、什么时候买的？\n",
+    );
+    let first = v["turns"][0]["customer"].as_str().unwrap();
+    let second = v["turns"][1]["customer"].as_str().unwrap();
+    assert!(first.contains("前天上午"), "{first}");
+    assert!(second.contains("启明 T260"), "{second}");
+    assert!(!second.contains("前天上午"), "{second}");
+}
+
 #[test]
 fn asked_what_they_want_the_customer_states_the_demand() {
     let v = run_json(
