@@ -145,16 +145,24 @@ fn json_reports_labels_and_inversions() {
     assert_eq!(v["skipped"], serde_json::json!([]));
 }
 
-/// The calibration set people wrote and labelled from the decks alone (see
-/// `tests/data/calibration-people/README.md`), 36 sessions played through `run` and
-/// calibrated: great > average > poor on average, and no more inverted pairs than
-/// measured when the set was last scored (15 before unlisted offers were taken, 16 after;
-/// issue 13 asks for none; the note says which
-/// two sessions remain inverted and why, and this keeps it from getting worse).
+/// The calibration sets people wrote and labelled from the decks alone (see each
+/// folder's README), played through `run` and calibrated: great > average > poor on
+/// average, and no more inverted pairs than measured (issue 13 asks for none). The
+/// first set (36 sessions) has been looked at while tuning: 15 inversions, then 9.
+/// The second (54) was measured once on arrival, unread: 48 of 972 pairs.
 #[test]
-fn the_people_labelled_calibration_set_keeps_its_order() {
+fn the_people_labelled_calibration_sets_keep_their_order() {
+    for (set, most) in [
+        ("tests/data/calibration-people", 9),
+        ("tests/data/calibration-people-2", 48),
+    ] {
+        calibrated_set_keeps_its_order(set, most);
+    }
+}
+
+fn calibrated_set_keeps_its_order(set: &str, most: usize) {
     let d = Dir::new();
-    let root = repo("tests/data/calibration-people");
+    let root = repo(set);
     for label in ["great", "average", "poor"] {
         let mut files: Vec<_> = std::fs::read_dir(root.join(label))
             .unwrap()
@@ -201,8 +209,8 @@ fn the_people_labelled_calibration_set_keeps_its_order() {
             .as_f64()
             .unwrap()
     };
-    assert!(mean("great") > mean("average"), "{v}");
-    assert!(mean("average") > mean("poor"), "{v}");
+    assert!(mean("great") > mean("average"), "{set}: {v}");
+    assert!(mean("average") > mean("poor"), "{set}: {v}");
     let inversions = v["inversions"].as_array().unwrap().len();
-    assert!(inversions <= 16, "{inversions} inversions: {v}");
+    assert!(inversions <= most, "{set}: {inversions} inversions: {v}");
 }
