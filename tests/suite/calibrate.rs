@@ -149,12 +149,13 @@ fn json_reports_labels_and_inversions() {
 /// folder's README), played through `run` and calibrated: great > average > poor on
 /// average, and no more inverted pairs than measured (issue 13 asks for none). The
 /// first set (36 sessions) has been looked at while tuning: 15 inversions, then 9.
-/// The second (54) was measured once on arrival, unread: 48 of 972 pairs.
+/// The second (54) was measured on arrival, unread: 48 of 972 pairs; 35 after the
+/// arranged-apology and staff-welcome offers were read (tuned on seen scripts only).
 #[test]
 fn the_people_labelled_calibration_sets_keep_their_order() {
     for (set, most) in [
         ("tests/data/calibration-people", 9),
-        ("tests/data/calibration-people-2", 48),
+        ("tests/data/calibration-people-2", 35),
     ] {
         calibrated_set_keeps_its_order(set, most);
     }

@@ -293,12 +293,14 @@ fn later_batches_of_gaming_scripts_never_resolve() {
 /// while tuning; batch 3's lines are unread, its counts taken three times; batch 4 was
 /// measured once on arrival, 10 of 18, lines unread; batch 5 likewise, 9 of 18). Since
 /// a concrete offer the scenario does not list is taken (tuned on batches 1-3 only):
-/// 13, 14, 12 and 13 of 18, batches 4 and 5 measured a second time, lines still unread.
+/// 13, 14, 12 and 13 of 18, batches 4 and 5 measured a second time, lines still unread;
+/// with arranged apologies and staff sent to receive the customer read as offers
+/// (tuned on batches 1-3): 14 and 16 for batches 2 and 3, batches 4 and 5 unchanged.
 #[test]
 fn listening_customer_held_out_batches_stay_at_their_measured_level() {
     for (dir, competent_floor, forbidden_misses) in [
-        ("tests/data/heldout-scripts-2", 13, 0),
-        ("tests/data/heldout-scripts-3", 14, 1),
+        ("tests/data/heldout-scripts-2", 14, 0),
+        ("tests/data/heldout-scripts-3", 16, 1),
         ("tests/data/heldout-scripts-4", 12, 1),
         ("tests/data/heldout-scripts-5", 13, 1),
     ] {
