@@ -489,6 +489,53 @@ pub(crate) fn print_json(doc: &impl serde::Serialize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A commented starter file (`persona new`, `rubric new`) and the schema beside it.
+pub(crate) struct Starter {
+    /// `persona` or `rubric`: the command that validates it, and the schema's name.
+    pub what: &'static str,
+    /// The template; `{id}` and `{file}` are replaced.
+    pub template: &'static str,
+    pub schema: fn() -> String,
+    /// An id to show when the given one is not valid.
+    pub example_id: &'static str,
+}
+
+impl Starter {
+    /// Write `ID.toml` and `WHAT.schema.json` into `dir`, and say what to do next.
+    pub(crate) fn write(&self, id: &str, dir: &std::path::Path, force: bool) -> anyhow::Result<u8> {
+        use anyhow::Context as _;
+        let valid = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+        if id.is_empty() || !id.chars().all(valid) {
+            anyhow::bail!(
+                "编号「{id}」不合法：只能用小写字母、数字和 -（例如 {}）",
+                self.example_id
+            );
+        }
+        let path = dir.join(format!("{id}.toml"));
+        if path.exists() && !force {
+            anyhow::bail!("{} 已存在；用 --force 覆盖，或换一个编号", path.display());
+        }
+        let text = (self.template)
+            .replace("{id}", id)
+            .replace("{file}", &path.display().to_string());
+        crate::files::write_atomic(&path, text.as_bytes())
+            .with_context(|| format!("写入 {}", path.display()))?;
+        // The starter's first line points editors at this file.
+        let schema = dir.join(format!("{}.schema.json", self.what));
+        crate::files::write_atomic(&schema, format!("{}\n", (self.schema)()).as_bytes())
+            .with_context(|| format!("写入 {}", schema.display()))?;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "已生成 {} 和 {}", path.display(), schema.display())?;
+        writeln!(
+            out,
+            "下一步：编辑它，然后运行 `peilian {} validate {}`",
+            self.what,
+            path.display()
+        )?;
+        Ok(0)
+    }
+}
+
 /// The JSON Schema of persona files, as committed in `personas/persona.schema.json`.
 pub fn persona_schema() -> String {
     let schema = schemars::schema_for!(crate::persona::Persona);

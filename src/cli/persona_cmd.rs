@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use serde_json::json;
 
 use super::{Context, PersonaCmd};
@@ -312,34 +312,13 @@ fn write_validation_json(v: &Validation) -> anyhow::Result<()> {
 }
 
 fn new(id: &str, dir: &Path, force: bool) -> anyhow::Result<u8> {
-    if id.is_empty()
-        || !id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
-        bail!("编号「{id}」不合法：只能用小写字母、数字和 -（例如 angry-parent）");
+    super::Starter {
+        what: "persona",
+        template: STARTER,
+        schema: super::persona_schema,
+        example_id: "angry-parent",
     }
-    let path = dir.join(format!("{id}.toml"));
-    if path.exists() && !force {
-        bail!("{} 已存在；用 --force 覆盖，或换一个编号", path.display());
-    }
-    let text = STARTER
-        .replace("{id}", id)
-        .replace("{file}", &path.display().to_string());
-    crate::files::write_atomic(&path, text.as_bytes())
-        .with_context(|| format!("写入 {}", path.display()))?;
-    // The starter's first line points editors at this file.
-    let schema = dir.join("persona.schema.json");
-    crate::files::write_atomic(&schema, format!("{}\n", super::persona_schema()).as_bytes())
-        .with_context(|| format!("写入 {}", schema.display()))?;
-    let mut out = io::stdout().lock();
-    writeln!(out, "已生成 {} 和 {}", path.display(), schema.display())?;
-    writeln!(
-        out,
-        "下一步：编辑它，然后运行 `peilian persona validate {}`",
-        path.display()
-    )?;
-    Ok(0)
+    .write(id, dir, force)
 }
 
 fn test(ctx: &Context, targets: &[String], verbose: bool, json: bool) -> anyhow::Result<u8> {

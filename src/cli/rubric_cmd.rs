@@ -352,34 +352,13 @@ pub(super) fn show(
 
 /// `peilian rubric new`: a starter that extends the default, with the schema beside it.
 pub(super) fn new(id: &str, dir: &std::path::Path, force: bool) -> anyhow::Result<u8> {
-    use anyhow::Context as _;
-    if id.is_empty()
-        || !id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
-        anyhow::bail!("编号「{id}」不合法：只能用小写字母、数字和 -（例如 my-shop）");
+    super::Starter {
+        what: "rubric",
+        template: rubric::STARTER,
+        schema: super::rubric_schema,
+        example_id: "my-shop",
     }
-    let path = dir.join(format!("{id}.toml"));
-    if path.exists() && !force {
-        anyhow::bail!("{} 已存在；用 --force 覆盖，或换一个编号", path.display());
-    }
-    let text = rubric::STARTER
-        .replace("{id}", id)
-        .replace("{file}", &path.display().to_string());
-    crate::files::write_atomic(&path, text.as_bytes())
-        .with_context(|| format!("写入 {}", path.display()))?;
-    let schema = dir.join("rubric.schema.json");
-    crate::files::write_atomic(&schema, format!("{}\n", super::rubric_schema()).as_bytes())
-        .with_context(|| format!("写入 {}", schema.display()))?;
-    let mut out = io::stdout().lock();
-    writeln!(out, "已生成 {} 和 {}", path.display(), schema.display())?;
-    writeln!(
-        out,
-        "下一步：编辑它，然后运行 `peilian rubric validate {}`",
-        path.display()
-    )?;
-    Ok(0)
+    .write(id, dir, force)
 }
 
 /// `peilian rubric try`: how each line reads, and what decided each signal.
