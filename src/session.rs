@@ -486,17 +486,23 @@ impl<'a> Session<'a> {
     /// trainee only left out the close, and the scorecard says so.
     pub fn finish_unfinished(&mut self, reason: &str) -> io::Result<()> {
         if self.end.is_none() {
-            let end = if self.state.accepted_at.is_some() {
-                self.end_record(
-                    Ending::Ended(Outcome::Resolved),
-                    self.reason(Outcome::Resolved),
-                )
-            } else {
-                self.end_record(Ending::Unfinished, reason.to_string())
-            };
+            let end = self.stopped_end(reason);
             self.write_end(end)?;
         }
         Ok(())
+    }
+
+    /// The end line of a session stopped now: resolved in its closing phase (the
+    /// customer has accepted a remedy), else unfinished for `reason`.
+    fn stopped_end(&self, reason: &str) -> End {
+        if self.state.accepted_at.is_some() {
+            self.end_record(
+                Ending::Ended(Outcome::Resolved),
+                self.reason(Outcome::Resolved),
+            )
+        } else {
+            self.end_record(Ending::Unfinished, reason.to_string())
+        }
     }
 
     pub fn end(&self) -> Option<&End> {
@@ -551,10 +557,7 @@ impl<'a> Session<'a> {
     pub fn transcript_if_stopped(&self) -> crate::transcript::Transcript {
         let mut t = self.transcript();
         if t.end.is_none() && self.state.accepted_at.is_some() {
-            t.end = Some(self.end_record(
-                Ending::Ended(Outcome::Resolved),
-                self.reason(Outcome::Resolved),
-            ));
+            t.end = Some(self.stopped_end(""));
         }
         t
     }

@@ -376,7 +376,7 @@ pub(super) fn try_lines(ctx: &super::Context, lines: &[String], json: bool) -> a
     };
     let mut out = io::stdout().lock();
     for line in lines.iter().filter(|l| !l.trim().is_empty()) {
-        let line: String = line.chars().take(2000).collect();
+        let line: String = line.chars().take(crate::session::MAX_TURN_CHARS).collect();
         let why = a.explain_line(&line);
         if json {
             writeln!(out, "{}", serde_json::to_string(&why)?)?;

@@ -371,6 +371,18 @@ pub fn all_at_once(mut found: Vec<Diagnostic>, more: Vec<Diagnostic>) -> Result<
     }
 }
 
+/// How many files one may stand on (`extends` of `extends` …), rubrics and personas
+/// alike: a chain this deep is a mistake, and a bound keeps a crafted chain from
+/// exhausting the stack.
+pub const MAX_EXTENDS_DEPTH: usize = 8;
+
+/// The message for an `extends` chain deeper than [`MAX_EXTENDS_DEPTH`].
+pub fn extends_too_deep() -> String {
+    format!(
+        "继承层数太多（最多 {MAX_EXTENDS_DEPTH} 层）;an extends chain may be at most {MAX_EXTENDS_DEPTH} deep"
+    )
+}
+
 /// The message for an `extends` chain that comes back to a file already in it
 /// (rubrics and personas both inherit): the files of the loop by name, in order.
 pub fn extends_cycle(chain: &[std::path::PathBuf], again: &std::path::Path) -> String {
@@ -391,7 +403,7 @@ pub fn extends_cycle(chain: &[std::path::PathBuf], again: &std::path::Path) -> S
 
 /// `text` without the byte-order mark some editors put first: positions are counted
 /// as an editor shows them, without it.
-fn without_bom(text: &str) -> &str {
+pub(crate) fn without_bom(text: &str) -> &str {
     text.strip_prefix('\u{FEFF}').unwrap_or(text)
 }
 

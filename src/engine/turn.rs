@@ -399,7 +399,9 @@ impl<'a> Engine<'a> {
                     .signals
                     .iter()
                     .find(|s| self.analyser.kind(s).id == "remedy")?;
-                let (a, b) = crate::reading::clause_around(text, s.start, s.end);
+                // The clause it stands in, from the reading already made of the line.
+                let c = h.reading.clauses[h.reading.clause_at(s.start)?];
+                let (a, b) = (c.start.min(s.start), c.end.max(s.end));
                 chosen
                     .is_none()
                     .then(|| as_customer(&quote_span(text, a, b)))

@@ -13,10 +13,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::diag::{Diagnostic, Diagnostics, FieldPath, Locator, Problem, Seg, clip};
-
-/// How many personas one may stand on (`extends` of `extends` …).
-pub const MAX_EXTENDS_DEPTH: usize = 8;
+use crate::diag::{
+    Diagnostic, Diagnostics, FieldPath, Locator, MAX_EXTENDS_DEPTH, Problem, Seg, clip, without_bom,
+};
 
 /// A persona document with its bases merged in.
 pub(super) struct Merged {
@@ -41,7 +40,7 @@ pub(super) fn resolve(
     builtin: Builtin,
     chain: &mut Vec<PathBuf>,
 ) -> Result<Option<Merged>, Diagnostics> {
-    let text = strip_bom(text);
+    let text = without_bom(text);
     let Ok(mut own) = toml::from_str::<toml::Table>(text) else {
         return Ok(None);
     };
@@ -78,7 +77,7 @@ pub(super) fn resolve(
     // its own terms before anything is built on it.
     let (mut base, base_content) = match resolve(&base_file, &base_text, builtin, chain)? {
         Some(m) => (parse(&m.text), m.content),
-        None => match toml::from_str::<toml::Table>(strip_bom(&base_text)) {
+        None => match toml::from_str::<toml::Table>(without_bom(&base_text)) {
             Ok(t) => (t, base_text.clone()),
             Err(_) => {
                 return Err(at(
@@ -106,12 +105,7 @@ pub(super) fn resolve(
 }
 
 fn parse(text: &str) -> toml::Table {
-    toml::from_str(strip_bom(text)).unwrap_or_default()
-}
-
-/// Notepad's "UTF-8 with BOM" mark is not TOML.
-fn strip_bom(text: &str) -> &str {
-    text.strip_prefix('\u{FEFF}').unwrap_or(text)
+    toml::from_str(without_bom(text)).unwrap_or_default()
 }
 
 /// The base's file name and text: a built-in id, else a path relative to `file`'s
@@ -123,9 +117,7 @@ fn base_text(
     chain: &mut Vec<PathBuf>,
 ) -> Result<(String, String), Result<String, Diagnostics>> {
     if chain.len() >= MAX_EXTENDS_DEPTH {
-        return Err(Ok(format!(
-            "继承层数太多（最多 {MAX_EXTENDS_DEPTH} 层）;an extends chain may be at most {MAX_EXTENDS_DEPTH} deep"
-        )));
+        return Err(Ok(crate::diag::extends_too_deep()));
     }
     if let Some((f, t)) = builtin(name) {
         // A placeholder keeps the chain's depth honest for built-in bases too.
@@ -165,7 +157,7 @@ impl Merged {
     /// this one where it writes the field (or the table around it), else the
     /// `extends` line, naming the base the field came from.
     pub fn relocate(&self, file: &str, text: &str, found: Vec<Diagnostic>) -> Diagnostics {
-        let text = strip_bom(text);
+        let text = without_bom(text);
         let locator = Locator::new(file, text);
         let own: toml::Table = parse(text);
         let out = found

@@ -22,9 +22,7 @@ pub fn default_rubric() -> &'static Analyser {
     })
 }
 
-/// How many rubrics one may stand on (`extends` of `extends` …): a chain this deep is a
-/// mistake, and a bound keeps a crafted chain from exhausting the stack.
-pub const MAX_EXTENDS_DEPTH: usize = 8;
+pub use crate::diag::MAX_EXTENDS_DEPTH;
 
 /// The most example sentences a rubric may teach, and the longest one in characters:
 /// every one is compared with every clause of every line read.
@@ -85,9 +83,7 @@ fn base_of(
         return Ok((d, DEFAULT_RUBRIC.to_string()));
     }
     if chain.len() >= MAX_EXTENDS_DEPTH {
-        return Err(Ok(format!(
-            "继承层数太多（最多 {MAX_EXTENDS_DEPTH} 层）;an extends chain may be at most {MAX_EXTENDS_DEPTH} deep"
-        )));
+        return Err(Ok(crate::diag::extends_too_deep()));
     }
     let path = dir.unwrap_or(Path::new("")).join(extends);
     let Ok(canonical) = path.canonicalize() else {
