@@ -119,6 +119,7 @@ pub fn check<'c>(
         seed: h.seed,
         trainee: h.trainee.clone(),
         mode: h.mode(),
+        no_undo: t.undos.is_empty(),
         ..Options::default()
     };
     let Ok(mut s) = Session::start(&engine, &entry.source, &opts) else {

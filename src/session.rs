@@ -63,6 +63,10 @@ pub struct Options {
     /// Where the trainee practised: `None` for a terminal, which older transcripts
     /// also read as; the page served by `peilian serve` records [`Via::Web`].
     pub via: Option<Via>,
+    /// Keep no states for `/undo`: replaying a transcript that took nothing back need
+    /// not copy the whole mood (counts, lines said, lines used) before every turn,
+    /// which was a tenth of a replay's cost. `undo` then has nothing to restore.
+    pub no_undo: bool,
 }
 
 /// Where a session's transcript goes.
@@ -114,6 +118,8 @@ pub struct Session<'a> {
     state: MoodState,
     /// The state before each turn, so `/undo` restores the mood exactly.
     before: Vec<MoodState>,
+    /// Whether to keep `before` ([`Options::no_undo`]).
+    undoable: bool,
     header: Header,
     turns: Vec<TurnRecord>,
     /// Turns taken back, in order, for the transcript read back from memory.
@@ -225,6 +231,7 @@ impl<'a> Session<'a> {
             streamed,
             state,
             before: Vec::new(),
+            undoable: !opts.no_undo,
             header,
             turns: Vec::new(),
             undos: Vec::new(),
@@ -266,6 +273,7 @@ impl<'a> Session<'a> {
             streamed: false,
             state,
             before,
+            undoable: true,
             header,
             turns: turns.to_vec(),
             undos: Vec::new(),
@@ -392,7 +400,9 @@ impl<'a> Session<'a> {
     /// is the same whichever voice speaks.
     pub fn say_live(&mut self, text: &str, live: &mut Live<'_>) -> io::Result<&TurnRecord> {
         assert!(self.state.outcome.is_none(), "the session has ended");
-        self.before.push(self.state.clone());
+        if self.undoable {
+            self.before.push(self.state.clone());
+        }
         let report: TurnReport = self.engine.turn(&mut self.state, text);
         let offline = self
             .voice

@@ -599,6 +599,7 @@ fn play(
         mode: s.mode,
         restart_of: None,
         via: None,
+        no_undo: false,
     };
     let voice = match &settings.llm {
         Some(l) => Some(crate::llm::LlmVoice::new(l.clone(), engine)?),

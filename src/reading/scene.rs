@@ -6,6 +6,7 @@
 //! scenario's 换新适配器; the same words in a refusal, a question or a restatement of
 //! the customer's demand do not.
 
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 
 use super::{Act, Cues, Polarity, Reading};
@@ -15,11 +16,110 @@ use super::{Act, Cues, Polarity, Reading};
 pub struct Scene {
     /// Each pattern on its own: one pattern's match across two clauses must not hide
     /// another's inside one (a joined alternation would take the leftmost only).
-    facts: Vec<Vec<Regex>>,
-    remedies: Vec<Vec<Regex>>,
-    policy: Vec<Regex>,
+    facts: Vec<Vec<Pattern>>,
+    remedies: Vec<Vec<Pattern>>,
+    policy: Vec<Pattern>,
     /// Commitments the policy does not allow.
-    forbids: Vec<Regex>,
+    forbids: Vec<Pattern>,
+    /// Which of the patterns above may match a line.
+    prefilter: Prefilter,
+}
+
+/// The literals every match of a pattern holds (one of them), over all the scene's
+/// patterns: one pass over a line says which patterns can match at all, so a line that
+/// names nothing of the scene (most lines) costs one literal scan instead of one regex
+/// search per pattern (a scenario has dozens; searching them one by one was a quarter
+/// of replaying a transcript, and a `RegexSet` still a sixth). The literals are found
+/// as the rubric's own scan finds them.
+#[derive(Debug, Clone)]
+struct Prefilter {
+    /// `None` if no pattern has required literals.
+    literals: Option<AhoCorasick>,
+    /// For each literal (by its pattern id in `literals`), the patterns it admits.
+    admits: Vec<Vec<usize>>,
+    /// Patterns with no required literal: always searched.
+    always: Vec<usize>,
+    patterns: usize,
+}
+
+impl Prefilter {
+    fn new(patterns: &[&Regex]) -> Self {
+        let mut lits: Vec<String> = Vec::new();
+        let mut admits: Vec<Vec<usize>> = Vec::new();
+        let mut always = Vec::new();
+        for (id, re) in patterns.iter().enumerate() {
+            let required = (crate::pattern::parse(re.as_str()).ok())
+                .and_then(|h| crate::rubric::required_of(&h));
+            let Some(required) = required else {
+                always.push(id);
+                continue;
+            };
+            for l in required {
+                let at = lits.iter().position(|x| *x == l).unwrap_or_else(|| {
+                    lits.push(l);
+                    admits.push(Vec::new());
+                    lits.len() - 1
+                });
+                admits[at].push(id);
+            }
+        }
+        let literals = if lits.is_empty() {
+            None
+        } else {
+            AhoCorasick::new(&lits).ok()
+        };
+        if literals.is_none() {
+            always = (0..patterns.len()).collect();
+        }
+        Prefilter {
+            literals,
+            admits,
+            always,
+            patterns: patterns.len(),
+        }
+    }
+
+    fn candidates(&self, text: &str) -> Candidates {
+        let mut on = vec![false; self.patterns];
+        for &i in &self.always {
+            on[i] = true;
+        }
+        if let Some(ac) = &self.literals {
+            for m in ac.find_overlapping_iter(text) {
+                for &i in &self.admits[m.pattern().as_usize()] {
+                    on[i] = true;
+                }
+            }
+        }
+        Candidates(on)
+    }
+}
+
+/// One compiled pattern and its place in [`Scene::any`].
+#[derive(Debug, Clone)]
+struct Pattern {
+    id: usize,
+    re: Regex,
+}
+
+/// Which of the scene's patterns can match a line, by [`Pattern::id`].
+struct Candidates(Vec<bool>);
+
+impl Candidates {
+    /// The matches of those of `patterns` that can match at all.
+    fn find_iter<'p, 't>(
+        &'p self,
+        patterns: &'p [Pattern],
+        text: &'t str,
+    ) -> impl Iterator<Item = regex::Match<'t>> + 'p
+    where
+        't: 'p,
+    {
+        patterns
+            .iter()
+            .filter(|p| self.0[p.id])
+            .flat_map(move |p| p.re.find_iter(text))
+    }
 }
 
 /// What a line does in the scene.
@@ -46,10 +146,17 @@ pub struct SceneReading {
 /// Persona validation compiles every pattern with this same function and its limits,
 /// so a loaded persona's patterns all compile here (the built-in ones are checked by
 /// the test suite).
-fn each_of(patterns: &[String]) -> Vec<Regex> {
+fn each_of(patterns: &[String], all: &mut Vec<Regex>) -> Vec<Pattern> {
     patterns
         .iter()
         .filter_map(|p| crate::pattern::compile(p).ok())
+        .map(|re| {
+            all.push(re.clone());
+            Pattern {
+                id: all.len() - 1,
+                re,
+            }
+        })
         .collect()
 }
 
@@ -61,12 +168,23 @@ impl Scene {
         policy: &[String],
         forbids: &[String],
     ) -> Scene {
+        let mut all = Vec::new();
+        let facts = facts.iter().map(|p| each_of(p, &mut all)).collect();
+        let remedies = remedies.iter().map(|p| each_of(p, &mut all)).collect();
+        let policy = each_of(policy, &mut all);
+        let forbids = each_of(forbids, &mut all);
+        let prefilter = Prefilter::new(&all.iter().collect::<Vec<_>>());
         Scene {
-            facts: facts.iter().map(|p| each_of(p)).collect(),
-            remedies: remedies.iter().map(|p| each_of(p)).collect(),
-            policy: each_of(policy),
-            forbids: each_of(forbids),
+            facts,
+            remedies,
+            policy,
+            forbids,
+            prefilter,
         }
+    }
+
+    fn candidates(&self, text: &str) -> Candidates {
+        self.prefilter.candidates(text)
     }
 
     /// Read `text` (already read as `r`) in this scene. `offers` are further byte
@@ -80,10 +198,11 @@ impl Scene {
     /// a hypothesis or the past, it is not.
     pub fn read(&self, text: &str, r: &Reading, offers: &[(usize, usize)]) -> SceneReading {
         let mut out = SceneReading::default();
-        self.remedies_into(text, r, offers, &mut out);
+        let on = self.candidates(text);
+        self.remedies_into(text, r, offers, &on, &mut out);
         let clause_of = |s: usize| r.clause_at(s).map(|i| &r.clauses[i]);
         for (i, res) in self.facts.iter().enumerate() {
-            let asked = (res.iter().flat_map(|re| re.find_iter(text))).any(|m| {
+            let asked = on.find_iter(res, text).any(|m| {
                 r.clause_at(m.start())
                     .is_some_and(|c| Self::asks_in_sentence(text, r, c))
             });
@@ -91,13 +210,13 @@ impl Scene {
                 push(&mut out.facts_asked, i);
             }
         }
-        for m in self.policy.iter().flat_map(|re| re.find_iter(text)) {
+        for m in on.find_iter(&self.policy, text) {
             let question = clause_of(m.start()).is_some_and(|c| c.cues.has(Cues::QUESTION));
             if !question && !out.policy_spans.contains(&(m.start(), m.end())) {
                 out.policy_spans.push((m.start(), m.end()));
             }
         }
-        out.over_promised = self.over_promised(text, r, offers);
+        out.over_promised = self.over_promised(text, r, offers, &on);
         out.policy_spans.sort_unstable();
         out.policy_stated = !out.policy_spans.is_empty() || explains_a_rule(text, r);
         out
@@ -122,21 +241,24 @@ impl Scene {
     /// Whether the line commits to something the policy forbids. Only a commitment
     /// over-promises: the forbidden words inside an offer, a deadline or an assurance,
     /// not a mention (「您想退车我能理解」).
-    fn over_promised(&self, text: &str, r: &Reading, offers: &[(usize, usize)]) -> bool {
-        self.forbids
-            .iter()
-            .flat_map(|re| re.find_iter(text))
-            .any(|m| {
-                let (s, e) = (m.start(), m.end());
-                let Some(ci) = r.clause_at(s) else {
-                    return false;
-                };
-                let commits = r.acts.iter().any(|a| {
-                    (a.act == Act::Offer && a.start < e && s < a.end)
-                        || (a.clause == ci && matches!(a.act, Act::Commit | Act::Assure))
-                }) || offers.iter().any(|&(a, b)| a < e && s < b);
-                commits && r.clauses[ci].cues.0 & SCOPED == 0 && !r.restated(text, ci)
-            })
+    fn over_promised(
+        &self,
+        text: &str,
+        r: &Reading,
+        offers: &[(usize, usize)],
+        on: &Candidates,
+    ) -> bool {
+        on.find_iter(&self.forbids, text).any(|m| {
+            let (s, e) = (m.start(), m.end());
+            let Some(ci) = r.clause_at(s) else {
+                return false;
+            };
+            let commits = r.acts.iter().any(|a| {
+                (a.act == Act::Offer && a.start < e && s < a.end)
+                    || (a.clause == ci && matches!(a.act, Act::Commit | Act::Assure))
+            }) || offers.iter().any(|&(a, b)| a < e && s < b);
+            commits && r.clauses[ci].cues.0 & SCOPED == 0 && !r.restated(text, ci)
+        })
     }
     /// The scenario's remedies the line offers (with the trainee's words for them) and
     /// refuses; see [`read`](Self::read).
@@ -145,6 +267,7 @@ impl Scene {
         text: &str,
         r: &Reading,
         offers: &[(usize, usize)],
+        on: &Candidates,
         out: &mut SceneReading,
     ) {
         let within = |act: Act, s: usize, e: usize| {
@@ -172,7 +295,7 @@ impl Scene {
         );
         let clause_of = |s: usize| r.clause_at(s).map(|i| &r.clauses[i]);
         for (i, res) in self.remedies.iter().enumerate() {
-            for m in res.iter().flat_map(|re| re.find_iter(text)) {
+            for m in on.find_iter(res, text) {
                 let (s, e) = (m.start(), m.end());
                 let clause = clause_of(s);
                 let index = r.clause_at(s);
@@ -312,4 +435,75 @@ fn names_the_demand(before: &str) -> bool {
     ]
     .iter()
     .any(|w| before.contains(w)) // 您想 您要 您希望 您是想 你想 你要
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::persona::Catalog;
+    use crate::rubric::default_rubric;
+
+    /// The scene of `sc`, built as the engine builds it.
+    fn scene_of(sc: &crate::persona::Scenario) -> Scene {
+        let facts: Vec<&[String]> = sc.facts.iter().map(|f| f.asked_by.as_slice()).collect();
+        let remedies: Vec<&[String]> = (sc.remedies.iter())
+            .map(|r| r.patterns.as_slice())
+            .collect();
+        let forbids: Vec<String> = (sc.policy.forbids.iter())
+            .flat_map(|f| f.patterns.iter().cloned())
+            .collect();
+        Scene::new(&facts, &remedies, &sc.policy.terms, &forbids)
+    }
+
+    /// The literal prefilter only skips patterns that cannot match: every shipped
+    /// scenario reads every line of the shipped trainee scripts and the personas'
+    /// self-checks exactly as with every pattern searched.
+    #[test]
+    fn the_prefilter_never_changes_a_reading() {
+        let analyser = default_rubric();
+        let catalog = Catalog::load(None, analyser).unwrap();
+        let mut lines: Vec<String> = Vec::new();
+        let scripts = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/scripts");
+        for dir in std::fs::read_dir(scripts).unwrap() {
+            for f in std::fs::read_dir(dir.unwrap().path()).unwrap() {
+                let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+                lines.extend(
+                    (text.lines())
+                        .filter(|l| !l.starts_with('#'))
+                        .map(String::from),
+                );
+            }
+        }
+        for e in catalog.entries() {
+            for c in &e.persona.checks {
+                lines.extend(c.lines.iter().cloned());
+            }
+        }
+        assert!(lines.len() > 200, "{} lines", lines.len());
+        let (mut skipped, mut offered) = (0, 0);
+        for e in catalog.entries() {
+            for sc in &e.persona.scenarios {
+                let scene = scene_of(sc);
+                let mut every = scene.clone();
+                every.prefilter.literals = None;
+                every.prefilter.always = (0..every.prefilter.patterns).collect();
+                for l in &lines {
+                    let (r, _) = analyser.read(l);
+                    let on = scene.prefilter.candidates(l);
+                    skipped += on.0.iter().filter(|x| !**x).count();
+                    let got = scene.read(l, &r, &[]);
+                    offered += got.offered.len();
+                    assert_eq!(
+                        got,
+                        every.read(l, &r, &[]),
+                        "{}/{}: {l}",
+                        e.persona.id,
+                        sc.id
+                    );
+                }
+            }
+        }
+        // The check is not vacuous: patterns were skipped, and remedies were offered.
+        assert!(skipped > 0 && offered > 0, "{skipped} {offered}");
+    }
 }

@@ -313,6 +313,7 @@ fn begin<'a>(
                 mode: p.mode(),
                 restart_of,
                 via: None,
+                no_undo: false,
             };
             let (s, shown) = live::speak(p.llm.is_some(), st, name, &mut |_| {}, |live| {
                 Session::start_voiced(engine, p.source, &opts, p.llm, live)

@@ -29,6 +29,7 @@ pub(crate) use load::points_problem;
 pub use load::{
     DEFAULT_RUBRIC, MAX_EXTENDS_DEPTH, default_rubric, load_rubric_file, load_rubric_text,
 };
+pub(crate) use scan::required_of;
 
 /// A rubric file.
 ///

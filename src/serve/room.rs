@@ -188,6 +188,7 @@ impl Room {
             mode,
             restart_of,
             via: Some(Via::Web),
+            no_undo: false,
         };
         let session =
             Session::start_voiced(engine, &customer.entry.source, &opts, customer.llm, live)

@@ -31,6 +31,13 @@ use literals::{MAX_LITERAL_CHARS, anchors, required_literals};
 
 mod literals;
 
+/// Literals of which every match of `h` holds one somewhere, or `None` if there is no
+/// such set: a caller may skip a pattern on a line that holds none of them (the
+/// scenario's patterns in `reading::scene` are filtered so).
+pub(crate) fn required_of(h: &Hir) -> Option<Vec<String>> {
+    required_literals(h).filter(|l| !l.is_empty() && l.iter().all(|x| !x.is_empty()))
+}
+
 /// Where a pattern's match may begin, relative to an occurrence of one of its anchor
 /// literals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
