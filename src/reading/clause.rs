@@ -499,7 +499,15 @@ fn finish_cues(cs: &[char], mark: Option<char>, mut f: u16, negation: bool) -> C
     }
     let wants = f & WANTS_WORD != 0;
     f &= !WANTS_WORD;
-    let tail_particle = matches!(cs.last(), Some('吗' | '呢' | '么'));
+    // A final 呢 after 的 or 了 is the chat agent's softener, not a question
+    // (「会报到我们质量部门的呢」, 「已经给您发货了呢」); a clause with a question word
+    // is a question by that word already.
+    let softener = cs.len() >= 2 && matches!(cs[cs.len() - 2], '的' | '了');
+    let tail_particle = match cs.last() {
+        Some('吗' | '么') => true,
+        Some('呢') => !softener,
+        _ => false,
+    };
     if mark == Some('?') || tail_particle || a_not_a(cs) {
         f |= Cues::QUESTION;
     }
@@ -566,6 +574,11 @@ mod tests {
             assert!(clauses(q)[0].1.has(Cues::QUESTION), "{q}");
         }
         assert!(!clauses("我们给您换一台")[0].1.has(Cues::QUESTION));
+        // The chat softener 的呢 / 了呢 asks nothing; a question word still asks.
+        assert!(!clauses("会报到我们质量部门的呢")[0].1.has(Cues::QUESTION));
+        assert!(!clauses("已经给您发货了呢")[0].1.has(Cues::QUESTION));
+        assert!(clauses("那价格呢")[0].1.has(Cues::QUESTION));
+        assert!(clauses("怎么又坏了呢")[0].1.has(Cues::QUESTION));
     }
 
     #[test]
