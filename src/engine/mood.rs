@@ -110,6 +110,11 @@ pub enum Move {
     RejectRemedy {
         reason: String,
     },
+    /// An acceptable offer lacks a term the customer needs (a time): not refused, the
+    /// customer asks for it, in `need`'s words.
+    AskTerm {
+        need: String,
+    },
     Accept {
         remedy: String,
     },
@@ -143,6 +148,7 @@ impl Move {
             Move::UnknownFact => "unknown_fact",
             Move::AnswerDemand => "answer_demand",
             Move::RejectRemedy { .. } => "reject_remedy",
+            Move::AskTerm { .. } => "ask_term",
             Move::Accept { .. } => "accept",
             Move::Threaten => "threaten",
             Move::WalkOut => "walk_out",
@@ -197,6 +203,9 @@ pub struct MoodState {
     /// The turn a remedy was accepted in: from then on the closing phase, in which
     /// the trainee may confirm, promise follow-up and say goodbye.
     pub accepted_at: Option<u32>,
+    /// The need the customer asked for last turn as a missing term of an acceptable
+    /// offer (「到底什么时候给我答复？」): given now, it is an answer, not late.
+    pub term_asked: Option<String>,
 }
 
 impl MoodState {
@@ -249,6 +258,11 @@ pub(super) const SCRIPTED_KINDS: usize = 7;
 /// 备用机」 all at once is promising everything, and the customer asks which. (A plan of
 /// several steps the customer can all accept, 「先复机，再退订，钱退回话费」, is an offer.)
 pub(super) const REMEDY_LIST: usize = 3;
+
+/// Kinds that are terms of an offer rather than steps before it: a need met only by
+/// these (有社会背景者 want a time) is asked for when an acceptable plan lacks it, never
+/// charged as 急于下结论.
+pub(super) const OFFER_TERMS: [&str; 2] = ["time_commitment", "follow_up"];
 
 /// How close to the walk-out line the customer starts threatening.
 pub(super) const THREATEN_MARGIN: f64 = 15.0;
@@ -372,6 +386,7 @@ impl<'a> Engine<'a> {
             pending_remedy: None,
             pending_words: None,
             accepted_at: None,
+            term_asked: None,
             said: Vec::new(),
             used_lines: BTreeMap::new(),
             rng: Rng::new(seed),

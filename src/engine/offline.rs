@@ -30,6 +30,13 @@ impl OfflineVoice {
     }
 
     fn line(&self, engine: &Engine<'_>, m: &Move, st: &mut MoodState) -> String {
+        if let Move::AskTerm { need } = m {
+            // Not the persona's rejection lines: the plan is not refused.
+            return format!(
+                "{}{need}",
+                ASK_TERM_LEADS[st.turn as usize % ASK_TERM_LEADS.len()]
+            );
+        }
         let pool_name = m.pool();
         // A scenario's own opening lines fit its channel and timeline.
         let pool = match m {
@@ -87,6 +94,14 @@ impl OfflineVoice {
         format!("{}{}", fill(engine, &pool[a], m), fill(engine, &pool[b], m))
     }
 }
+
+/// How a customer who can live with an offer asks for the term it lacks: 方案我听到了。
+/// 这个方案可以谈。 行，方案我记下了。
+const ASK_TERM_LEADS: [&str; 3] = [
+    "\u{65B9}\u{6848}\u{6211}\u{542C}\u{5230}\u{4E86}\u{3002}",
+    "\u{8FD9}\u{4E2A}\u{65B9}\u{6848}\u{53EF}\u{4EE5}\u{8C08}\u{3002}",
+    "\u{884C}\u{FF0C}\u{65B9}\u{6848}\u{6211}\u{8BB0}\u{4E0B}\u{4E86}\u{3002}",
+];
 
 /// Whether a customer line answers a question as such (「你这么一问」「问到点子上了」),
 /// which makes no sense when the trainee asked nothing.

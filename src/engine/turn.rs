@@ -2,8 +2,8 @@
 //! advance the needs, answer facts, weigh an offer, then choose what to say.
 
 use super::mood::{
-    CALM_STEP, CLOSE_TURNS, EMPTY_APOLOGY_AFTER, REMEDY_LIST, SCRIPTED_KINDS, THREATEN_MARGIN,
-    VENT_FROM, as_customer, normalise, quote_span,
+    CALM_STEP, CLOSE_TURNS, EMPTY_APOLOGY_AFTER, OFFER_TERMS, REMEDY_LIST, SCRIPTED_KINDS,
+    THREATEN_MARGIN, VENT_FROM, as_customer, normalise, quote_span,
 };
 use super::{Decision, Engine, Event, MoodState, Move, Outcome, TurnReport};
 use crate::persona::Remedy;
@@ -45,6 +45,9 @@ struct Verdict {
     rejection: Option<String>,
     /// The need the offer came too early for, in the customer's words.
     rushed_need: Option<String>,
+    /// The offer is acceptable but lacks a term the customer needs, in the customer's
+    /// words: not refused, not rushed; the customer asks for it.
+    term_missing: Option<String>,
     /// The accepted remedy's label.
     accepted: Option<String>,
     /// What the customer repeats on accepting: the trainee's words, never the
@@ -304,7 +307,9 @@ impl<'a> Engine<'a> {
             if st.need_progress[i] >= need.count.max(1) {
                 continue;
             }
-            if st.need_expired.is_none() && need.by_turn.is_some_and(|by| turn > by) {
+            let answers_ask = st.term_asked.as_ref() == Some(&need.id);
+            if st.need_expired.is_none() && need.by_turn.is_some_and(|by| turn > by) && !answers_ask
+            {
                 st.need_expired = Some(need.id.clone());
                 events.push(Event::NeedExpired {
                     need: need.id.clone(),
@@ -318,6 +323,7 @@ impl<'a> Engine<'a> {
                 st.need_progress[i] += 1;
             }
         }
+        st.term_asked = None;
         while st.needs_met < self.persona.needs.len() {
             let need = &self.persona.needs[st.needs_met];
             if st.need_progress[st.needs_met] < need.count.max(1) {
@@ -481,6 +487,25 @@ impl<'a> Engine<'a> {
             }
             return Verdict {
                 urgent_taken: true,
+                ..Verdict::default()
+            };
+        }
+        if let Some(need) = self.persona.needs.get(st.needs_met)
+            && chosen.is_some_and(|r| r.accept)
+            && !need.any.is_empty()
+            && (need.any.iter()).all(|k| OFFER_TERMS.contains(&k.as_str()))
+        {
+            // What is missing is a term of this very offer (a time, a follow-up): an
+            // acceptable plan is no rush, the customer asks for the term, in their words
+            // (「到底什么时候给我答复？给个准时间。」), and the plan stays on the table.
+            let want = if need.want.is_empty() {
+                &need.label
+            } else {
+                &need.want
+            };
+            st.term_asked = Some(need.id.clone());
+            return Verdict {
+                term_missing: Some(want.clone()),
                 ..Verdict::default()
             };
         }
@@ -649,6 +674,8 @@ impl<'a> Engine<'a> {
             Move::Scripted
         } else if let Some(need) = verdict.rushed_need {
             Move::Rushed { need }
+        } else if let Some(need) = verdict.term_missing {
+            Move::AskTerm { need }
         } else if let Some(reason) = verdict.rejection {
             Move::RejectRemedy { reason }
         } else if verdict.urgent_taken {

@@ -243,6 +243,12 @@ impl PromptBook {
             Move::RejectRemedy { reason } => {
                 let _ = writeln!(out, "对方提了一个方案,你拒绝,理由是:{reason}");
             }
+            Move::AskTerm { need } => {
+                let _ = writeln!(
+                    out,
+                    "对方提的方案你能接受,但还缺一样:{need}。不拒绝方案,只追问这一项。"
+                );
+            }
             Move::Accept { remedy } => {
                 let _ = writeln!(out, "对方的方案你接受了:{remedy}。");
             }

@@ -160,6 +160,8 @@ enum MoveRecord {
     AnswerDemand,
     #[serde(rename = "reject_remedy")]
     RejectRemedy { reason: String },
+    #[serde(rename = "ask_term")]
+    AskTerm { need: String },
     #[serde(rename = "accept")]
     Accept { remedy: String },
     #[serde(rename = "threaten")]
@@ -189,6 +191,7 @@ impl From<&Move> for MoveRecord {
             Move::UnknownFact => Self::UnknownFact,
             Move::AnswerDemand => Self::AnswerDemand,
             Move::RejectRemedy { reason } => Self::RejectRemedy { reason },
+            Move::AskTerm { need } => Self::AskTerm { need },
             Move::Accept { remedy } => Self::Accept { remedy },
             Move::Threaten => Self::Threaten,
             Move::WalkOut => Self::WalkOut,
@@ -214,6 +217,7 @@ impl From<MoveRecord> for Move {
             MoveRecord::UnknownFact => Self::UnknownFact,
             MoveRecord::AnswerDemand => Self::AnswerDemand,
             MoveRecord::RejectRemedy { reason } => Self::RejectRemedy { reason },
+            MoveRecord::AskTerm { need } => Self::AskTerm { need },
             MoveRecord::Accept { remedy } => Self::Accept { remedy },
             MoveRecord::Threaten => Self::Threaten,
             MoveRecord::WalkOut => Self::WalkOut,
@@ -414,6 +418,10 @@ mod tests {
         assert_eq!(
             moved(Move::Rushed { need: s("n") }),
             json!({"move": "rushed", "need": "n"})
+        );
+        assert_eq!(
+            moved(Move::AskTerm { need: s("n") }),
+            json!({"move": "ask_term", "need": "n"})
         );
         assert_eq!(
             moved(Move::AnswerFact {

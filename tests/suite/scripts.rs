@@ -296,13 +296,17 @@ fn later_batches_of_gaming_scripts_never_resolve() {
 /// 13, 14, 12 and 13 of 18, batches 4 and 5 measured a second time, lines still unread;
 /// with arranged apologies and staff sent to receive the customer read as offers
 /// (tuned on batches 1-3): 14 and 16 for batches 2 and 3, batches 4 and 5 unchanged.
+/// After tuning on batch 5's failures (so batch 5 is seen now): batches 4 and 5 at 13
+/// and 16. Batch 6 (a fresh writer, lines unread) was measured before and after that
+/// tuning: 13 of 18 each time (counts only, three times).
 #[test]
 fn listening_customer_held_out_batches_stay_at_their_measured_level() {
     for (dir, competent_floor, forbidden_misses) in [
         ("tests/data/heldout-scripts-2", 14, 0),
         ("tests/data/heldout-scripts-3", 16, 1),
-        ("tests/data/heldout-scripts-4", 12, 1),
-        ("tests/data/heldout-scripts-5", 13, 1),
+        ("tests/data/heldout-scripts-4", 13, 1),
+        ("tests/data/heldout-scripts-5", 16, 1),
+        ("tests/data/heldout-scripts-6", 13, 1),
     ] {
         let played = play_all(&common::repo(dir));
         assert_eq!(played.len(), 54, "{dir}: three scripts per scenario");
