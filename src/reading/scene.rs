@@ -95,7 +95,7 @@ impl Prefilter {
     }
 }
 
-/// One compiled pattern and its place in [`Scene::any`].
+/// One compiled pattern and its place in the scene's [`Prefilter`].
 #[derive(Debug, Clone)]
 struct Pattern {
     id: usize,
