@@ -91,6 +91,9 @@ impl<'a> Engine<'a> {
         };
         let outcome = self.outcome_after(st, verdict.accepted.is_some());
         st.outcome = outcome;
+        // A need met this turn: the customer got something they wanted and says so
+        // rather than venting on (「到底什么时候给我答复？」 answered is no cue to threaten).
+        let met_now = (events.iter()).any(|e| matches!(e, Event::NeedMet { .. }));
         let moves = self.moves(
             st,
             &heard,
@@ -99,7 +102,7 @@ impl<'a> Engine<'a> {
             facts,
             bad,
             empty_apology,
-            start_anger,
+            (start_anger, met_now),
         );
         let signals = self.with_scene_offers(heard.signals, &heard.scene);
         TurnReport {
@@ -637,7 +640,7 @@ impl<'a> Engine<'a> {
         facts: Vec<String>,
         bad: Option<&str>,
         empty_apology: bool,
-        start_anger: f64,
+        (start_anger, met_now): (f64, bool),
     ) -> Vec<Move> {
         let react_bad = |k: &str| Move::ReactBad {
             kind: k.to_string(),
@@ -694,6 +697,8 @@ impl<'a> Engine<'a> {
             } else {
                 Move::UnknownFact
             }
+        } else if met_now && st.anger <= start_anger {
+            Move::Calm
         } else if st.anger > start_anger && st.anger >= walk - THREATEN_MARGIN {
             Move::Threaten
         } else if st.anger <= start_anger - CALM_STEP || st.anger < VENT_FROM {
