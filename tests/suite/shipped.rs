@@ -244,6 +244,35 @@ fn shipped_files_use_chinese_punctuation() {
     );
 }
 
+/// The README is what trainers and assessors read first: its Chinese prose (outside code
+/// blocks and code spans) uses Chinese punctuation between Chinese characters too.
+#[test]
+fn readme_uses_chinese_punctuation() {
+    let readme = std::fs::read_to_string(common::repo("README.md")).unwrap();
+    let mut fence = false;
+    let mut bad = Vec::new();
+    for (n, line) in readme.lines().enumerate() {
+        if line.starts_with("```") {
+            fence = !fence;
+            continue;
+        }
+        if fence {
+            continue;
+        }
+        // Prose is what lies between code spans: the even pieces between backticks.
+        let prose: Vec<&str> = line.split('`').step_by(2).collect();
+        for m in ascii_marks_by_han(&prose.join(" ")) {
+            bad.push(format!("README.md:{}: …{m}…", n + 1));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} ASCII marks by Chinese text:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
+
 /// The README's architecture section is the map a new engineer reads first: every
 /// module path it names must exist under `src/`, so the map cannot drift from the code
 /// unnoticed.
