@@ -102,7 +102,8 @@ impl<'a> Engine<'a> {
             facts,
             bad,
             empty_apology,
-            (start_anger, met_now),
+            start_anger,
+            met_now,
         );
         let signals = self.with_scene_offers(heard.signals, &heard.scene);
         TurnReport {
@@ -640,7 +641,8 @@ impl<'a> Engine<'a> {
         facts: Vec<String>,
         bad: Option<&str>,
         empty_apology: bool,
-        (start_anger, met_now): (f64, bool),
+        start_anger: f64,
+        met_now: bool,
     ) -> Vec<Move> {
         let react_bad = |k: &str| Move::ReactBad {
             kind: k.to_string(),

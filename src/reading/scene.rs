@@ -183,10 +183,6 @@ impl Scene {
         }
     }
 
-    fn candidates(&self, text: &str) -> Candidates {
-        self.prefilter.candidates(text)
-    }
-
     /// Read `text` (already read as `r`) in this scene. `offers` are further byte
     /// ranges that offer something: the rubric's exact remedy rules, already checked
     /// against the reading of their clause.
@@ -198,7 +194,7 @@ impl Scene {
     /// a hypothesis or the past, it is not.
     pub fn read(&self, text: &str, r: &Reading, offers: &[(usize, usize)]) -> SceneReading {
         let mut out = SceneReading::default();
-        let on = self.candidates(text);
+        let on = self.prefilter.candidates(text);
         self.remedies_into(text, r, offers, &on, &mut out);
         let clause_of = |s: usize| r.clause_at(s).map(|i| &r.clauses[i]);
         for (i, res) in self.facts.iter().enumerate() {
