@@ -18,16 +18,16 @@ use crate::ui::{self, Style};
 
 #[derive(Debug, clap::Args)]
 pub struct AssessArgs {
-    /// 对话记录目录(其中的 *.jsonl)。Directory of transcripts (*.jsonl).
+    /// 对话记录目录（其中的 *.jsonl）。Directory of transcripts (*.jsonl).
     #[arg(required_unless_present = "manifest", conflicts_with = "manifest")]
     pub dir: Option<PathBuf>,
-    /// 考核清单(TOML):每个 [[session]] 用台词文件跑一场对话。Manifest of scripted sessions.
+    /// 考核清单（TOML）：每个 [[session]] 用台词文件跑一场对话。Manifest of scripted sessions.
     #[arg(long, value_name = "FILE.toml")]
     pub manifest: Option<PathBuf>,
-    /// 输出目录:scorecards/、transcripts/、summary.csv、report.html。Output directory.
+    /// 输出目录：scorecards/、transcripts/、summary.csv、report.html。Output directory.
     #[arg(long, value_name = "OUTDIR")]
     pub out: PathBuf,
-    /// 评分卡除 JSON 外再写的格式,可多选(md,html,txt)。Extra scorecard formats.
+    /// 评分卡除 JSON 外再写的格式，可多选（md,html,txt）。Extra scorecard formats.
     #[arg(long, value_enum, value_delimiter = ',')]
     pub format: Vec<Format>,
     /// 只计考试模式的对话：练习模式的、记录里没有写模式的（按练习算）都不计，并说明不计了几场。
@@ -43,7 +43,7 @@ pub struct AssessArgs {
     /// The key of the `peilian serve` that wrote the web sessions; checks their seals.
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
-    /// 清单里的对话由谁扮演客户(只影响客户的措辞,结局由情绪模型决定)。
+    /// 清单里的对话由谁扮演客户（只影响客户的措辞，结局由情绪模型决定）。
     #[command(flatten)]
     pub llm: super::llm_args::LlmArgs,
 }

@@ -17,19 +17,19 @@ use crate::ui::{self, Style};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ConfigCmd {
-    /// 显示配置文件的路径,并说明它是否存在。Print the config file's path.
+    /// 显示配置文件的路径，并说明它是否存在。Print the config file's path.
     Path,
-    /// 显示生效的设置和每一项的来源(命令行参数、环境变量、配置文件、默认)。
+    /// 显示生效的设置和每一项的来源（命令行参数、环境变量、配置文件、默认）。
     /// Show the settings in force and where each came from.
     Show {
-        /// 输出一个 JSON 对象:每个设置的值和来源。Print one JSON object.
+        /// 输出一个 JSON 对象：每个设置的值和来源。Print one JSON object.
         #[arg(long)]
         json: bool,
-        /// 与 practice、run、assess 相同的客户后端参数:显示加上它们时生效的设置。
+        /// 与 practice、run、assess 相同的客户后端参数：显示加上它们时生效的设置。
         #[command(flatten)]
         llm: LlmArgs,
     },
-    /// 写一个带注释的配置文件模板(只有自己可读写)。Write a commented config file (mode 600).
+    /// 写一个带注释的配置文件模板（只有自己可读写）。Write a commented config file (mode 600).
     Init {
         /// 覆盖已存在的配置文件。Overwrite an existing config file.
         #[arg(long)]

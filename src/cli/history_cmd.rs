@@ -21,11 +21,11 @@ const SPARK_SESSIONS: usize = 30;
 
 #[derive(Debug, clap::Args)]
 pub struct HistoryArgs {
-    /// 只看这位学员的记录(默认取配置文件里的学员姓名;都没有则显示全部)。
+    /// 只看这位学员的记录（默认取配置文件里的学员姓名；都没有则显示全部）。
     /// Only this trainee's sessions (default: the configured trainee, else everyone).
     #[arg(long, value_name = "NAME", env = TRAINEE_ENV)]
     pub trainee: Option<String>,
-    /// 显示所有学员的记录(不按学员筛选,优先于 --trainee)。Every trainee's sessions.
+    /// 显示所有学员的记录（不按学员筛选，优先于 --trainee）。Every trainee's sessions.
     // Not `conflicts_with`: clap would count a PEILIAN_TRAINEE in the environment as
     // the flag and refuse `--all`.
     #[arg(long)]
@@ -33,7 +33,7 @@ pub struct HistoryArgs {
     /// 练习记录目录（默认位置见 `peilian config show`；Linux 上是 ~/.local/share/peilian/sessions）。Sessions directory.
     #[arg(long, value_name = "DIR", value_parser = crate::resolve::any_path(), env = SESSIONS_DIR_ENV, value_hint = clap::ValueHint::DirPath)]
     pub sessions_dir: Option<PathBuf>,
-    /// 只列出最近 N 场(趋势仍按全部记录计算)。List only the latest N sessions.
+    /// 只列出最近 N 场（趋势仍按全部记录计算）。List only the latest N sessions.
     #[arg(long, short = 'n', value_name = "N")]
     pub last: Option<usize>,
     /// 输出一个 JSON 对象。Print one JSON object.
@@ -334,7 +334,7 @@ fn summary(out: &mut impl Write, st: Style, sessions: &[Session], t: &Trend) -> 
     Ok(())
 }
 
-/// "最近 5 场平均 82.1 分,之前 5 场平均 74.3 分:↑ 提高 7.8 分".
+/// "最近 5 场平均 82.1 分，之前 5 场平均 74.3 分：↑ 提高 7.8 分".
 fn describe_change(st: Style, c: &Change) -> String {
     let verdict = match c.direction {
         Direction::Up => format!("提高 {:.1} 分", c.delta),

@@ -20,7 +20,7 @@ use crate::resolve::{self, Origin};
 
 #[derive(Debug, Subcommand)]
 pub enum LlmCmd {
-    /// 检查大模型服务:能否连上、有哪些模型、示例回复和耗时(正常退出码 0,有问题 1)。
+    /// 检查大模型服务：能否连上、有哪些模型、示例回复和耗时（正常退出码 0，有问题 1）。
     /// Check the model server: reachable, models, a sample reply with latency.
     Check(CheckArgs),
 }
@@ -29,7 +29,7 @@ pub enum LlmCmd {
 pub struct CheckArgs {
     #[command(flatten)]
     pub server: super::llm_args::ServerArgs,
-    /// 输出一个 JSON 对象(服务地址及来源、模型、示例回复、问题)。Print one JSON object.
+    /// 输出一个 JSON 对象（服务地址及来源、模型、示例回复、问题）。Print one JSON object.
     #[arg(long)]
     pub json: bool,
 }

@@ -31,11 +31,11 @@ use crate::rubric::{self, Analyser};
 #[derive(Debug, Parser)]
 #[command(name = "peilian", version, about, long_about = None)]
 pub struct Cli {
-    /// 额外的客户画像目录(同编号覆盖内置客户)。Extra persona files; same id overrides a built-in.
+    /// 额外的客户画像目录（同编号覆盖内置客户）。Extra persona files; same id overrides a built-in.
     #[arg(long, global = true, value_name = "DIR", value_parser = crate::resolve::any_path(), env = crate::config::PERSONA_DIR_ENV)]
     pub persona_dir: Option<PathBuf>,
 
-    /// 使用的规则文件(默认内置 default)。Rubric file to use instead of the built-in one.
+    /// 使用的规则文件（默认内置 default）。Rubric file to use instead of the built-in one.
     #[arg(long, global = true, value_name = "PATH", value_parser = crate::resolve::any_path(), env = crate::config::RUBRIC_ENV)]
     pub rubric: Option<PathBuf>,
 
@@ -43,7 +43,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH", value_parser = crate::resolve::any_path(), env = crate::config::CONFIG_ENV)]
     pub config: Option<PathBuf>,
 
-    /// 颜色:auto(终端且没有 NO_COLOR 时上色,CLICOLOR_FORCE 强制上色)、always、never。
+    /// 颜色：auto（终端且没有 NO_COLOR 时上色，CLICOLOR_FORCE 强制上色）、always、never。
     /// Colour: auto (a terminal, honouring NO_COLOR and CLICOLOR_FORCE), always or never.
     #[arg(
         long,
@@ -64,45 +64,45 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// 练习(默认命令):选择客户类型开始对练。Practise against a customer (the default).
+    /// 练习（默认命令）：选择客户类型开始对练。Practise against a customer (the default).
     Practice(practice_cmd::PracticeArgs),
-    /// 客户画像:列出、查看、检查、新建。Personas: list, show, validate, new.
+    /// 客户画像：列出、查看、检查、新建。Personas: list, show, validate, new.
     #[command(subcommand)]
     Persona(PersonaCmd),
-    /// 规则文件:检查。Rubrics: validate.
+    /// 规则文件：检查。Rubrics: validate.
     #[command(subcommand)]
     Rubric(RubricCmd),
-    /// 按台词文件跑一场对话(脚本练习、批量测试)。Play a scripted session from a file of trainee lines.
+    /// 按台词文件跑一场对话（脚本练习、批量测试）。Play a scripted session from a file of trainee lines.
     Run(run_cmd::RunArgs),
-    /// 给对话记录打分,输出评分卡。Score transcripts.
+    /// 给对话记录打分，输出评分卡。Score transcripts.
     Score(score_cmd::ScoreArgs),
-    /// 考核:批量给一批对话记录或脚本打分,输出评分卡、汇总表和报告。Score a cohort.
+    /// 考核：批量给一批对话记录或脚本打分，输出评分卡、汇总表和报告。Score a cohort.
     Assess(assess_cmd::AssessArgs),
-    /// 大模型客户:检查服务。The LLM customer's server: check it.
+    /// 大模型客户：检查服务。The LLM customer's server: check it.
     #[command(subcommand)]
     Llm(llm_cmd::LlmCmd),
-    /// 分析:从标准输入逐行读取学员话术,标出命中的信号。Analyse utterances read from stdin, one per line.
+    /// 分析：从标准输入逐行读取学员话术，标出命中的信号。Analyse utterances read from stdin, one per line.
     #[command(alias = "analyse")]
     Analyze {
         /// 每行输出一个 JSON 对象。Print one JSON object per input line.
         #[arg(long)]
         json: bool,
     },
-    /// 输出文件格式的 JSON Schema,供编辑器补全和检查。Print the JSON Schema of a file format.
+    /// 输出文件格式的 JSON Schema，供编辑器补全和检查。Print the JSON Schema of a file format.
     Schema {
         #[arg(value_enum)]
         what: SchemaKind,
     },
     /// 网页练习：启动练习页面和培训师页面（默认 http://127.0.0.1:8730/）。Practice in the browser.
     Serve(serve_cmd::ServeArgs),
-    /// 练习记录:以往每场的时间、客户类型、结局、得分和进步趋势。Past sessions, scores and the trend.
+    /// 练习记录：以往每场的时间、客户类型、结局、得分和进步趋势。Past sessions, scores and the trend.
     History(history_cmd::HistoryArgs),
-    /// 配置文件:路径、生效的设置及来源、生成模板。Config file: path, settings in force, template.
+    /// 配置文件：路径、生效的设置及来源、生成模板。Config file: path, settings in force, template.
     #[command(subcommand)]
     Config(config_cmd::ConfigCmd),
-    /// 输出 man 手册页(roff 格式,由命令定义生成)。Print the man page.
+    /// 输出 man 手册页（roff 格式，由命令定义生成）。Print the man page.
     Man,
-    /// 输出 shell 补全脚本(bash、zsh、fish 等)。Print a shell completion script.
+    /// 输出 shell 补全脚本（bash、zsh、fish 等）。Print a shell completion script.
     Completions {
         /// 哪种 shell。Which shell.
         #[arg(value_enum)]
@@ -119,39 +119,39 @@ pub enum PersonaCmd {
     },
     /// 查看一个客户类型的特征、建议和场景。Show a persona's traits, advice and scenarios.
     Show {
-        /// 编号、名称或别名,如 emotional 或 感情用事。Id, name or alias.
+        /// 编号、名称或别名，如 emotional 或 感情用事。Id, name or alias.
         id: String,
         #[arg(long)]
         json: bool,
-        /// 同时显示隐藏信息(事实、方案、需求、政策)。Also show hidden facts, remedies, needs, policy.
+        /// 同时显示隐藏信息（事实、方案、需求、政策）。Also show hidden facts, remedies, needs, policy.
         #[arg(long)]
         reveal: bool,
     },
-    /// 检查画像文件,列出全部错误(有错时退出码 1)。Validate persona files; exit 1 listing every error.
+    /// 检查画像文件，列出全部错误（有错时退出码 1）。Validate persona files; exit 1 listing every error.
     Validate {
         /// 文件或目录。Files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// 输出一个 JSON 对象(每个文件的结果和全部问题)。Print one JSON object.
+        /// 输出一个 JSON 对象（每个文件的结果和全部问题）。Print one JSON object.
         #[arg(long)]
         json: bool,
     },
-    /// 运行画像文件里的自检(不给参数则检查全部客户);有失败退出码 1。Run persona self-checks.
+    /// 运行画像文件里的自检（不给参数则检查全部客户）；有失败退出码 1。Run persona self-checks.
     Test {
         /// 编号、名称、文件或目录。Ids, names, files or directories.
         targets: Vec<String>,
         /// 失败时显示每一轮的情绪和信号。Show the per-turn trace of failures.
         #[arg(long, short)]
         verbose: bool,
-        /// 输出一个 JSON 对象(每条自检的结果)。Print one JSON object.
+        /// 输出一个 JSON 对象（每条自检的结果）。Print one JSON object.
         #[arg(long)]
         json: bool,
     },
     /// 生成一个带注释、可直接通过检查的画像模板。Write a commented starter persona that validates.
     New {
-        /// 新客户的编号(小写字母、数字、-)。Id of the new persona.
+        /// 新客户的编号（小写字母、数字、-）。Id of the new persona.
         id: String,
-        /// 写到哪个目录(默认当前目录)。Directory to write into.
+        /// 写到哪个目录（默认当前目录）。Directory to write into.
         #[arg(long, default_value = ".")]
         dir: PathBuf,
         /// 覆盖已存在的文件。Overwrite an existing file.
@@ -162,11 +162,11 @@ pub enum PersonaCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum RubricCmd {
-    /// 检查规则文件,列出全部错误(有错时退出码 1)。Validate rubric files; exit 1 listing every error.
+    /// 检查规则文件，列出全部错误（有错时退出码 1）。Validate rubric files; exit 1 listing every error.
     Validate {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// 输出一个 JSON 对象(每个文件的结果和全部问题)。Print one JSON object.
+        /// 输出一个 JSON 对象（每个文件的结果和全部问题）。Print one JSON object.
         #[arg(long)]
         json: bool,
     },
@@ -199,12 +199,12 @@ pub enum RubricCmd {
         #[arg(long)]
         json: bool,
     },
-    /// 校准:用标好“优秀/一般/差”的样例对话检查规则打分的高低顺序(有颠倒时退出码 1)。
+    /// 校准：用标好“优秀/一般/差”的样例对话检查规则打分的高低顺序（有颠倒时退出码 1）。
     /// Check that the rubric orders labelled sample sessions (DIR/great, DIR/average, DIR/poor).
     Calibrate {
-        /// 含 great/ average/ poor/(或 优秀/ 一般/ 差/)子目录的目录。
+        /// 含 great/ average/ poor/（或 优秀/ 一般/ 差/）子目录的目录。
         dir: PathBuf,
-        /// 输出一个 JSON 对象(各组统计和颠倒的样例)。Print one JSON object.
+        /// 输出一个 JSON 对象（各组统计和颠倒的样例）。Print one JSON object.
         #[arg(long)]
         json: bool,
     },

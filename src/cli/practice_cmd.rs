@@ -19,31 +19,31 @@ use crate::ui::{self, Style};
 
 #[derive(Debug, Default, clap::Args)]
 pub struct PracticeArgs {
-    /// 客户类型:编号、名称或别名(不给则用菜单选)。Persona id, name or alias; a menu otherwise.
+    /// 客户类型：编号、名称或别名（不给则用菜单选）。Persona id, name or alias; a menu otherwise.
     #[arg(long)]
     pub persona: Option<String>,
-    /// 场景编号(默认该客户的第一个场景)。Scenario id; the persona's first by default.
+    /// 场景编号（默认该客户的第一个场景）。Scenario id; the persona's first by default.
     #[arg(long)]
     pub scenario: Option<String>,
-    /// 难度(默认 normal)。Difficulty.
+    /// 难度（默认 normal）。Difficulty.
     #[arg(long, value_parser = crate::persona::LEVELS)]
     pub difficulty: Option<String>,
-    /// 学员姓名(也可在配置文件里设;都没有时问一次并记住)。Trainee name.
+    /// 学员姓名（也可在配置文件里设；都没有时问一次并记住）。Trainee name.
     #[arg(long, env = "PEILIAN_TRAINEE")]
     pub trainee: Option<String>,
-    /// 考试模式:不显示情绪条和教练提示。Exam mode: no hints, no mood bar.
+    /// 考试模式：不显示情绪条和教练提示。Exam mode: no hints, no mood bar.
     #[arg(long)]
     pub exam: bool,
     /// 练习记录保存目录（默认位置见 `peilian config show`；Linux 上是 ~/.local/share/peilian/sessions）。Where sessions are saved.
     #[arg(long, value_name = "DIR", value_parser = crate::resolve::any_path(), env = "PEILIAN_SESSIONS_DIR")]
     pub sessions_dir: Option<PathBuf>,
-    /// 随机种子(默认每次不同)。Seed; a new one each session by default.
+    /// 随机种子（默认每次不同）。Seed; a new one each session by default.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// 继续一场中断的练习(不给文件则取最近一场未结束的)。Continue an interrupted session.
+    /// 继续一场中断的练习（不给文件则取最近一场未结束的）。Continue an interrupted session.
     #[arg(long, value_name = "FILE", num_args = 0..=1, conflicts_with = "retry")]
     pub resume: Option<Option<PathBuf>>,
-    /// 重练:打开一场练习中得分最差的那一轮,从那一刻重来。Retry a session's worst turn.
+    /// 重练：打开一场练习中得分最差的那一轮，从那一刻重来。Retry a session's worst turn.
     #[arg(long, value_name = "FILE")]
     pub retry: Option<PathBuf>,
     #[command(flatten)]

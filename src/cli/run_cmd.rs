@@ -20,25 +20,25 @@ use crate::ui::{self, Style};
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// 客户类型:编号、名称或别名。Persona id, name or alias.
+    /// 客户类型：编号、名称或别名。Persona id, name or alias.
     #[arg(long)]
     pub persona: String,
-    /// 场景编号(默认该客户的第一个场景)。Scenario id; the persona's first by default.
+    /// 场景编号（默认该客户的第一个场景）。Scenario id; the persona's first by default.
     #[arg(long)]
     pub scenario: Option<String>,
     /// 难度。Difficulty.
     #[arg(long, default_value = "normal", value_parser = crate::persona::LEVELS)]
     pub difficulty: String,
-    /// 学员台词文件,每行一句;`-` 表示标准输入。空行和 # 开头的行跳过。Trainee lines, one per line; `-` for stdin.
+    /// 学员台词文件，每行一句；`-` 表示标准输入。空行和 # 开头的行跳过。Trainee lines, one per line; `-` for stdin.
     #[arg(long, value_name = "FILE")]
     pub answers: PathBuf,
-    /// 随机种子:同一种子、同样的台词,得到同样的对话。Seed; same seed and lines, same session.
+    /// 随机种子：同一种子、同样的台词，得到同样的对话。Seed; same seed and lines, same session.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// 把对话记录(JSONL)写到这里。Write the transcript (JSONL) here.
+    /// 把对话记录（JSONL）写到这里。Write the transcript (JSONL) here.
     #[arg(long, value_name = "PATH")]
     pub transcript: Option<PathBuf>,
-    /// 学员姓名,记入对话记录。Trainee name for the transcript.
+    /// 学员姓名，记入对话记录。Trainee name for the transcript.
     #[arg(long, default_value = "")]
     pub trainee: String,
     /// 输出一个 JSON 对象。Print one JSON object.

@@ -17,17 +17,17 @@ use crate::ui::Style;
 
 #[derive(Debug, clap::Args)]
 pub struct ScoreArgs {
-    /// 对话记录文件(JSONL)。Transcript files.
+    /// 对话记录文件（JSONL）。Transcript files.
     #[arg(required_unless_present = "chatlog")]
     pub transcripts: Vec<PathBuf>,
-    /// 给真实客服聊天记录打分(JSONL,每行 {"dialogue","role":"agent"|"customer","text"}),
-    /// 每段对话一张评分卡,只评客服说的话。Score real service chats instead.
+    /// 给真实客服聊天记录打分（JSONL，每行 {"dialogue","role":"agent"|"customer","text"}），
+    /// 每段对话一张评分卡，只评客服说的话。Score real service chats instead.
     #[arg(long, value_name = "FILE", conflicts_with = "transcripts")]
     pub chatlog: Option<PathBuf>,
     /// 输出格式。Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
-    /// 把每份评分卡写到这个目录(文件名同记录),而不是标准输出。Write one file per transcript here.
+    /// 把每份评分卡写到这个目录（文件名同记录），而不是标准输出。Write one file per transcript here.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }

@@ -273,6 +273,64 @@ fn readme_uses_chinese_punctuation() {
     );
 }
 
+/// Every `--help` page the binary prints, for the top level and each subcommand (and
+/// theirs), keeps Chinese punctuation beside Chinese text, as the README does: the help
+/// texts are doc comments, and the tools that write them lose full-width marks.
+#[test]
+fn help_pages_use_chinese_punctuation() {
+    let mut commands: Vec<Vec<String>> = vec![Vec::new()];
+    let mut bad = Vec::new();
+    let mut i = 0;
+    while i < commands.len() {
+        let args = commands[i].clone();
+        i += 1;
+        let out = common::peilian()
+            .args(&args)
+            .arg("--help")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?} --help failed");
+        let page = String::from_utf8(out.stdout).unwrap();
+        let name = if args.is_empty() {
+            "peilian".to_string()
+        } else {
+            args.join(" ")
+        };
+        for line in page.lines() {
+            let cs: Vec<char> = line.chars().collect();
+            let is_han =
+                |c: Option<&char>| c.is_some_and(|c| ('\u{4E00}'..='\u{9FFF}').contains(c));
+            let colons = (0..cs.len())
+                .filter(|&i| cs[i] == ':' && is_han(i.checked_sub(1).and_then(|j| cs.get(j))));
+            let marks = ascii_marks_by_han(line);
+            bad.extend(marks.into_iter().map(|m| format!("{name} --help: …{m}…")));
+            bad.extend(colons.map(|_| format!("{name} --help: {line}")));
+        }
+        // Subcommands are listed under "Commands:", two spaces in, one word each.
+        let listed = page
+            .split_once("Commands:\n")
+            .map(|(_, rest)| rest.split("\n\n").next().unwrap_or_default())
+            .unwrap_or_default();
+        for l in listed.lines() {
+            let word = l.split_whitespace().next().unwrap_or_default();
+            if l.starts_with("  ") && !l.starts_with("   ") && word != "help" {
+                commands.push(args.iter().cloned().chain([word.to_string()]).collect());
+            }
+        }
+    }
+    assert!(
+        commands.len() > 20,
+        "found only {} help pages",
+        commands.len()
+    );
+    assert!(
+        bad.is_empty(),
+        "{} ASCII marks by Chinese text:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
+
 /// The README's architecture section is the map a new engineer reads first: every
 /// module path it names must exist under `src/`, so the map cannot drift from the code
 /// unnoticed.
