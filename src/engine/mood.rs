@@ -237,6 +237,10 @@ pub struct TurnReport {
 /// the call (confirm, promise follow-up, say goodbye) before ending it themself.
 pub(super) const CLOSE_TURNS: u32 = 2;
 
+/// Turns past the persona's patience a customer stays on while each turn still meets
+/// something they wanted.
+pub(super) const GRACE_TURNS: u32 = 2;
+
 /// Apologies in a row without action after which apologising makes things worse.
 pub(super) const EMPTY_APOLOGY_AFTER: u32 = 3;
 

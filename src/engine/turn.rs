@@ -2,8 +2,8 @@
 //! advance the needs, answer facts, weigh an offer, then choose what to say.
 
 use super::mood::{
-    CALM_STEP, CLOSE_TURNS, EMPTY_APOLOGY_AFTER, OFFER_TERMS, REMEDY_LIST, SCRIPTED_KINDS,
-    THREATEN_MARGIN, VENT_FROM, as_customer, normalise, quote_span,
+    CALM_STEP, CLOSE_TURNS, EMPTY_APOLOGY_AFTER, GRACE_TURNS, OFFER_TERMS, REMEDY_LIST,
+    SCRIPTED_KINDS, THREATEN_MARGIN, VENT_FROM, as_customer, normalise, quote_span,
 };
 use super::{Decision, Engine, Event, MoodState, Move, Outcome, TurnReport};
 use crate::persona::Remedy;
@@ -89,11 +89,11 @@ impl<'a> Engine<'a> {
         } else {
             heard.kinds.iter().map(|k| k.to_string()).collect()
         };
-        let outcome = self.outcome_after(st, verdict.accepted.is_some());
-        st.outcome = outcome;
         // A need met this turn: the customer got something they wanted and says so
         // rather than venting on (「到底什么时候给我答复？」 answered is no cue to threaten).
         let met_now = (events.iter()).any(|e| matches!(e, Event::NeedMet { .. }));
+        let outcome = self.outcome_after(st, verdict.accepted.is_some(), met_now);
+        st.outcome = outcome;
         let moves = self.moves(
             st,
             &heard,
@@ -121,7 +121,10 @@ impl<'a> Engine<'a> {
     /// A line after the customer accepted a remedy. Mistakes are still heard (a 禁语
     /// in the goodbye stings as much as anywhere, and can still make them walk out);
     /// otherwise the call ends resolved when the trainee closes it or, failing that,
-    /// when the customer does, `CLOSE_TURNS` turns after accepting.
+    /// when the customer does: `CLOSE_TURNS` turns after accepting once a line adds
+    /// nothing more (a customer listens while the arrangements, the deadline and the
+    /// follow-up are still being told, and hangs up on pleasantries), and in any case
+    /// `2 * CLOSE_TURNS` turns after.
     fn closing_turn(&self, st: &mut MoodState, text: &str, accepted_at: u32) -> TurnReport {
         let (reading, signals) = self.analyser.read(text);
         st.turn += 1;
@@ -136,9 +139,10 @@ impl<'a> Engine<'a> {
             self.react(st, k);
         }
         let closes = kinds.contains(&"closing");
+        let adds = ACTION_KINDS.iter().any(|k| kinds.contains(k));
         let outcome = if st.anger >= f64::from(self.persona.mood.walk_out_at) {
             Some(Outcome::WalkedOut)
-        } else if (bad.is_empty() && (closes || turn >= accepted_at + CLOSE_TURNS))
+        } else if (bad.is_empty() && (closes || (!adds && turn >= accepted_at + CLOSE_TURNS)))
             || turn >= accepted_at + 2 * CLOSE_TURNS
         {
             // Closed by the trainee, or the customer hangs up: the remedy stands.
@@ -615,14 +619,17 @@ impl<'a> Engine<'a> {
     }
 
     /// Accepting does not end the call (the trainee still has the close to do); anger
-    /// at the limit or patience used up does.
-    fn outcome_after(&self, st: &mut MoodState, accepted: bool) -> Option<Outcome> {
+    /// at the limit or patience used up does. Patience is used up at the persona's turn
+    /// limit on a turn that got the customer nothing they wanted: one that just met a
+    /// need buys another turn (nobody hangs up on the answer they asked for), up to
+    /// `GRACE_TURNS` past the limit.
+    fn outcome_after(&self, st: &mut MoodState, accepted: bool, met_now: bool) -> Option<Outcome> {
         if accepted {
             st.accepted_at = Some(st.turn);
             None
         } else if st.anger >= f64::from(self.persona.mood.walk_out_at) {
             Some(Outcome::WalkedOut)
-        } else if st.turn >= self.patience {
+        } else if (st.turn >= self.patience && !met_now) || st.turn >= self.patience + GRACE_TURNS {
             Some(Outcome::OutOfTurns)
         } else {
             None

@@ -198,6 +198,28 @@ const NOT_NEGATION: &[&str] = &[
     "在不在",
     "用不用",
     "可以不可以",
+    // "Free of charge": the offer is what the clause says (「升级程序都不收钱」).
+    "不收钱",
+    "不收费",
+    "不收取",
+    "不收您",
+    "不另收",
+    "不加收",
+    "不额外收",
+    "不花钱",
+    "不要钱",
+    "不用花钱",
+    "不用出钱",
+    "不用掏钱",
+    "不用付",
+    "不用您花",
+    "不用您出",
+    "不用您付",
+    "不用您掏",
+    "不用您承担",
+    "不需要您承担",
+    "不需要您付",
+    "分文不取",
 ];
 
 const QUESTION_WORDS: &[&str] = &[
@@ -585,8 +607,14 @@ mod tests {
     fn negation_and_its_false_friends() {
         assert!(clauses("全额退款这个我确实办不了")[0].1.has(Cues::NEGATED));
         assert!(clauses("换新是不行的")[0].1.has(Cues::NEGATED));
-        for t in ["能不能给您换一台", "不好意思让您久等了", "对不起", "行不行"]
-        {
+        for t in [
+            "能不能给您换一台",
+            "不好意思让您久等了",
+            "对不起",
+            "行不行",
+            "换油和升级程序都不收钱",
+            "检测费用不用您承担",
+        ] {
             assert!(!clauses(t)[0].1.has(Cues::NEGATED), "{t}");
         }
     }

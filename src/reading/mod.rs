@@ -95,7 +95,10 @@ impl Reading {
         let Some(c) = self.clauses.get(ci) else {
             return false;
         };
-        let t = &text[c.start..c.end];
+        // The agent may be named once for a whole sentence of arrangements
+        // (「我这边安排是：三天内专员陪同，……，升级程序都不收钱」).
+        let from = self.clauses[self.sentence_of(text, ci).start].start;
+        let t = &text[from..c.end];
         ["我", "咱", "给您", "帮您", "为您", "替您", "给你", "帮你"]
             .iter()
             .any(|w| t.contains(w))

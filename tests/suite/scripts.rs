@@ -298,15 +298,21 @@ fn later_batches_of_gaming_scripts_never_resolve() {
 /// (tuned on batches 1-3): 14 and 16 for batches 2 and 3, batches 4 and 5 unchanged.
 /// After tuning on batch 5's failures (so batch 5 is seen now): batches 4 and 5 at 13
 /// and 16. Batch 6 (a fresh writer, lines unread) was measured before and after that
-/// tuning: 13 of 18 each time (counts only, three times).
+/// tuning: 13 of 18 each time (counts only, three times). Tuned on batches 1-5 (free of
+/// charge 不收钱 is no negation; the agent named once for a sentence of arrangements; a
+/// customer listens after accepting while the trainee still acts, and past the turn
+/// limit while a turn meets a need): batches 4 and 5 at 15 and 17, batch 6 unchanged
+/// at 13. Batch 7 (a fresh writer, lines unread) measured before and after: 14 both
+/// times, three 禁语 scripts ending below anger 90.
 #[test]
 fn listening_customer_held_out_batches_stay_at_their_measured_level() {
     for (dir, competent_floor, forbidden_misses) in [
         ("tests/data/heldout-scripts-2", 14, 0),
         ("tests/data/heldout-scripts-3", 16, 1),
-        ("tests/data/heldout-scripts-4", 13, 1),
-        ("tests/data/heldout-scripts-5", 16, 1),
+        ("tests/data/heldout-scripts-4", 15, 1),
+        ("tests/data/heldout-scripts-5", 17, 1),
         ("tests/data/heldout-scripts-6", 13, 1),
+        ("tests/data/heldout-scripts-7", 14, 3),
     ] {
         let played = play_all(&common::repo(dir));
         assert_eq!(played.len(), 54, "{dir}: three scripts per scenario");
