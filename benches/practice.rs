@@ -7,7 +7,7 @@
 //!
 //! - start: the real binary, `peilian practice --persona emotional --seed 1` with
 //!   stdin piped and a home of its own, timed from spawn until its stdout delivers the
-//!   line `感情用事者:…`; `peilian --version`, spawn to exit, is the floor of any process;
+//!   line `感情用事者：…`; `peilian --version`, spawn to exit, is the floor of any process;
 //! - memory: `VmHWM` of the binary at its first customer line, and of whole piped
 //!   sessions, each script of `tests/data/scripts/*/` played to its end, read from
 //!   `/proc` as soon as the process has printed its last line (the HTML report's path,
@@ -41,10 +41,10 @@ use peilian::session::{Options, Record, Session};
 use peilian::ui::Style;
 
 const BIN: &str = env!("CARGO_BIN_EXE_peilian");
-/// How the binary prints the customer: `感情用事者:` then the line.
-const CUSTOMER: &str = "感情用事者:";
+/// How the binary prints the customer: `感情用事者：` then the line.
+const CUSTOMER: &str = "感情用事者：";
 /// The last line a finished practice prints, after the HTML report is written.
-const LAST_LINE: &str = "评分报告:";
+const LAST_LINE: &str = "评分报告：";
 const SCRIPTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/scripts");
 
 /// Whether this is a measurement (`cargo bench`, optimised) rather than a smoke test.
@@ -195,7 +195,7 @@ fn session_peak(sb: &Sandbox, script: &Script) -> Option<Peak> {
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let (mut line, mut turns, mut kib) = (String::new(), 0, None);
     while out.read_line(&mut line).unwrap() > 0 {
-        if line.starts_with("你:") {
+        if line.starts_with("你：") {
             turns += 1;
         } else if line.starts_with(LAST_LINE) {
             kib = vm_hwm(pid);
@@ -417,7 +417,7 @@ fn report(scripts: &[Script]) {
     }
     let versions: Vec<Duration> = (0..runs).map(|_| version_once(&sb)).collect();
     println!("start (spawn → stdout line), {runs} runs:");
-    print_spread("practice → `感情用事者:…`", &starts);
+    print_spread("practice → `感情用事者：…`", &starts);
     print_spread("--version → exit (floor)", &versions);
 
     let good = scripts

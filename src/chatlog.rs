@@ -50,12 +50,12 @@ pub fn read(path: &Path) -> Result<Vec<(String, Transcript)>, ChatlogError> {
     };
     // Real chat logs run long, but a FIFO or /dev/zero must not hang or fill memory.
     crate::files::check_regular(path, CHATLOG_MAX_BYTES).map_err(|e| err(0, e.to_string()))?;
-    let file = std::fs::File::open(path).map_err(|e| err(0, format!("无法读取: {e}")))?;
+    let file = std::fs::File::open(path).map_err(|e| err(0, format!("无法读取：{e}")))?;
     let mut order: Vec<String> = Vec::new();
     let mut dialogues: HashMap<String, Transcript> = HashMap::new();
     for (i, raw) in BufReader::new(file).split(b'\n').enumerate() {
         let no = i + 1;
-        let raw = raw.map_err(|e| err(no, format!("读取失败: {e}")))?;
+        let raw = raw.map_err(|e| err(no, format!("读取失败：{e}")))?;
         if raw.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
@@ -64,7 +64,7 @@ pub fn read(path: &Path) -> Result<Vec<(String, Transcript)>, ChatlogError> {
             err(
                 no,
                 format!(
-                    "不是有效的聊天记录行: {e};expected {{\"dialogue\": \"…\", \"role\": \"agent\"|\"customer\", \"text\": \"…\"}}"
+                    "不是有效的聊天记录行：{e};expected {{\"dialogue\": \"…\", \"role\": \"agent\"|\"customer\", \"text\": \"…\"}}"
                 ),
             )
         })?;

@@ -73,7 +73,7 @@ pub enum ConfigError {
         path: String,
         source: std::io::Error,
     },
-    #[error("配置文件有错误:\n{0}")]
+    #[error("配置文件有错误：\n{0}")]
     Invalid(String),
 }
 
@@ -178,23 +178,23 @@ impl Config {
             None => "# trainee = \"张三\"\n".to_string(),
         };
         format!(
-            "# peilian 配置文件。优先级:命令行参数 > 环境变量 > 本文件 > 默认值。\n\
+            "# peilian 配置文件。优先级：命令行参数 > 环境变量 > 本文件 > 默认值。\n\
              \n\
-             # 学员姓名:写入对话记录,`peilian history` 按它筛选。\n\
+             # 学员姓名：写入对话记录，`peilian history` 按它筛选。\n\
              {name}\
-             # 额外的客户画像目录(同编号覆盖内置客户)。\n\
+             # 额外的客户画像目录（同编号覆盖内置客户）。\n\
              # persona_dir = \"/path/to/personas\"\n\
-             # 规则文件(默认内置 default)。\n\
+             # 规则文件（默认内置 default）。\n\
              # rubric = \"/path/to/rubric.toml\"\n\
              # 练习记录保存目录（默认见 `peilian config show`；Linux 上是 ~/.local/share/peilian/sessions）。\n\
              # sessions_dir = \"/path/to/sessions\"\n\
              \n\
              [backend]\n\
-             # 客户由谁扮演:\"offline\"(内置,默认)或 \"llm\"(OpenAI 兼容服务)。\n\
+             # 客户由谁扮演：\"offline\"（内置，默认）或 \"llm\"（OpenAI 兼容服务）。\n\
              # kind = \"offline\"\n\
              # base_url = \"http://127.0.0.1:11434/v1\"\n\
              # model = \"qwen2.5:7b\"\n\
-             # 密钥最好放在环境变量 OPENAI_API_KEY 里;写在这里时本文件应只有自己可读。\n\
+             # 密钥最好放在环境变量 OPENAI_API_KEY 里；写在这里时本文件应只有自己可读。\n\
              # api_key = \"\"\n\
              # temperature = 0.7\n\
              # connect_timeout_secs = 5\n\

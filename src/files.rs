@@ -22,7 +22,7 @@ pub fn check_regular(path: &Path, limit: u64) -> io::Result<u64> {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!(
-                "{} 不是普通文件（{}）;expected a regular file",
+                "{} 不是普通文件（{}）；expected a regular file",
                 path.display(),
                 file_kind(&meta.file_type())
             ),
@@ -38,7 +38,7 @@ fn too_big(path: &Path, limit: u64) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidData,
         format!(
-            "{} 超过 {} MB 的上限;expected a file of at most {limit} bytes",
+            "{} 超过 {} MB 的上限；expected a file of at most {limit} bytes",
             path.display(),
             limit >> 20
         ),
@@ -114,7 +114,7 @@ pub fn read_text_file(path: &Path) -> io::Result<String> {
         io::Error::new(
             io::ErrorKind::InvalidData,
             format!(
-                "{}:{line}: 不是有效的 UTF-8 文本;save the file as UTF-8",
+                "{}:{line}: 不是有效的 UTF-8 文本；save the file as UTF-8",
                 path.display()
             ),
         )

@@ -12,7 +12,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) if peilian::cli::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("错误: {e:#}");
+            eprintln!("错误：{e:#}");
             ExitCode::from(2)
         }
     }

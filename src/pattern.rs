@@ -58,7 +58,7 @@ pub fn parse_syntax(pattern: &str) -> Result<Hir, String> {
 pub fn needs_text(hir: Hir) -> Result<Hir, String> {
     if hir.properties().minimum_len() == Some(0) {
         return Err(
-            "模式能匹配空字符串，会命中所有句子;expected a pattern that needs at least one character"
+            "模式能匹配空字符串，会命中所有句子；expected a pattern that needs at least one character"
                 .into(),
         );
     }
@@ -127,7 +127,7 @@ pub fn check_length(pattern: &str) -> Result<(), String> {
     let n = pattern.chars().count();
     if n > MAX_PATTERN_CHARS {
         return Err(format!(
-            "模式太长（{n} 个字符，上限 {MAX_PATTERN_CHARS}）：「{}」;expected a pattern of at most {MAX_PATTERN_CHARS} characters",
+            "模式太长（{n} 个字符，上限 {MAX_PATTERN_CHARS}）：「{}」；expected a pattern of at most {MAX_PATTERN_CHARS} characters",
             clip(pattern)
         ));
     }
@@ -136,7 +136,7 @@ pub fn check_length(pattern: &str) -> Result<(), String> {
 
 fn too_big(limit: usize) -> String {
     format!(
-        "模式编译后太大（超过 {} MB 的上限）;expected fewer or smaller repetitions (a{{1000}}{{1000}} is a million copies)",
+        "模式编译后太大（超过 {} MB 的上限）；expected fewer or smaller repetitions (a{{1000}}{{1000}} is a million copies)",
         limit >> 20
     )
 }
@@ -155,7 +155,7 @@ fn syntax_message(pattern: &str, e: &regex_syntax::Error) -> String {
         .unwrap_or(0);
     let column = pattern[..at].chars().count() + 1;
     format!(
-        "不是有效的正则表达式（Rust regex 语法，不支持前后查找）: {kind}，在第 {column} 个字符：「{}」",
+        "不是有效的正则表达式（Rust regex 语法，不支持前后查找）：{kind}，在第 {column} 个字符：「{}」",
         clip(&pattern[at..])
     )
 }

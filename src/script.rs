@@ -31,7 +31,7 @@ pub enum AnswersError {
         #[source]
         source: io::Error,
     },
-    #[error("{label}:{line}: 不是有效的 UTF-8 文本;请把台词文件存为 UTF-8")]
+    #[error("{label}:{line}: 不是有效的 UTF-8 文本；请把台词文件存为 UTF-8")]
     NotUtf8 { label: String, line: usize },
 }
 
@@ -174,7 +174,7 @@ mod tests {
         let e = all(bytes, Utf8::Required).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "a.txt:2: 不是有效的 UTF-8 文本;请把台词文件存为 UTF-8"
+            "a.txt:2: 不是有效的 UTF-8 文本；请把台词文件存为 UTF-8"
         );
         let got = all(bytes, Utf8::Replaced).unwrap();
         assert!(got[1].replaced && got[1].text.ends_with("bad") && got[1].line == 2);

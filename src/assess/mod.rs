@@ -525,7 +525,7 @@ fn resolve(catalog: &Catalog, s: &Scripted) -> Result<EngineKey, String> {
             .ok_or_else(|| {
                 let ids: Vec<&str> = persona.scenarios.iter().map(|s| s.id.as_str()).collect();
                 format!(
-                    "客户「{}」没有场景「{id}」。可选:{}",
+                    "客户「{}」没有场景「{id}」。可选：{}",
                     persona.name,
                     ids.join("、")
                 )
@@ -536,7 +536,7 @@ fn resolve(catalog: &Catalog, s: &Scripted) -> Result<EngineKey, String> {
     }
     if persona.difficulty.get(&s.difficulty).is_none() {
         return Err(format!(
-            "难度「{}」不存在;expected easy, normal or hard",
+            "难度「{}」不存在；expected easy, normal or hard",
             s.difficulty
         ));
     }

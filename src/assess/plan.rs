@@ -114,7 +114,7 @@ impl Plan {
         let file = path.display().to_string();
         let raw: RawManifest = toml::from_str(&text).map_err(|e| {
             anyhow!(
-                "{}\n考核清单的格式：每场对话一个 [[session]],含 trainee、persona、answers,可选 scenario、difficulty、seed",
+                "{}\n考核清单的格式：每场对话一个 [[session]]，含 trainee、persona、answers，可选 scenario、difficulty、seed",
                 crate::diag::Locator::new(&file, &text).from_toml_error(&e)
             )
         })?;
@@ -130,7 +130,7 @@ impl Plan {
                     plan.failures.push(Failure {
                         order,
                         what: label,
-                        message: format!("{};{}", e.message().trim(), ENTRY_HELP),
+                        message: format!("{}；{}", e.message().trim(), ENTRY_HELP),
                     });
                     continue;
                 }

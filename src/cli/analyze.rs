@@ -110,7 +110,7 @@ pub(super) fn run(ctx: &Context, json: bool) -> anyhow::Result<u8> {
             Ok(t) => std::borrow::Cow::Borrowed(t),
             Err(_) => {
                 // Warn, then go on: output stays one result per input line.
-                eprintln!("警告: 第 {line_no} 行不是有效的 UTF-8,已用替换字符解码");
+                eprintln!("警告：第 {line_no} 行不是有效的 UTF-8，已用替换字符解码");
                 String::from_utf8_lossy(&buf)
             }
         };

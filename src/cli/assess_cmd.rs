@@ -58,7 +58,7 @@ pub(super) fn run(ctx: &Context, args: AssessArgs) -> anyhow::Result<u8> {
     };
     if plan.items.is_empty() && plan.failures.is_empty() {
         match &args.dir {
-            Some(d) => anyhow::bail!("目录 {} 里没有对话记录(*.jsonl)", d.display()),
+            Some(d) => anyhow::bail!("目录 {} 里没有对话记录（*.jsonl）", d.display()),
             None => anyhow::bail!("考核清单里没有 [[session]]"),
         }
     }
@@ -113,10 +113,10 @@ pub(super) fn run(ctx: &Context, args: AssessArgs) -> anyhow::Result<u8> {
     let report = report?;
 
     for w in &report.warnings {
-        eprintln!("警告: {}", ui::sanitize(w));
+        eprintln!("警告：{}", ui::sanitize(w));
     }
     for f in &report.failures {
-        eprintln!("错误: {}（已跳过）", ui::sanitize(&f.to_string()));
+        eprintln!("错误：{}（已跳过）", ui::sanitize(&f.to_string()));
     }
     let mut out = std::io::stdout().lock();
     if report.exam_only {
@@ -141,7 +141,7 @@ pub(super) fn run(ctx: &Context, args: AssessArgs) -> anyhow::Result<u8> {
         if report.failures.is_empty() {
             String::new()
         } else {
-            format!(",{} 场无法评分", report.failures.len())
+            format!("，{} 场无法评分", report.failures.len())
         },
         args.out.display()
     )?;

@@ -56,7 +56,7 @@ fn path(ctx: &Context) -> anyhow::Result<u8> {
     if file.is_file() {
         eprintln!("（配置文件存在）");
     } else {
-        eprintln!("（配置文件还不存在;`peilian config init` 生成一个带注释的模板）");
+        eprintln!("（配置文件还不存在；`peilian config init` 生成一个带注释的模板）");
     }
     Ok(0)
 }
@@ -146,7 +146,7 @@ fn rows(ctx: &Context, llm: &LlmArgs) -> anyhow::Result<Vec<Row>> {
     let mut config_row = Row::new(
         "config_file",
         "配置文件",
-        format!("{}({state})", file.value.display()),
+        format!("{}（{state}）", file.value.display()),
         json!(file.value),
         file.origin.clone(),
     );
@@ -304,7 +304,7 @@ fn show(ctx: &Context, json: bool, llm: &LlmArgs) -> anyhow::Result<u8> {
     let file = &ctx.config_file.value;
     if ctx.config()?.backend.api_key.is_some() && readable_by_others(file) {
         eprintln!(
-            "警告: 配置文件里写了 api_key,但别人也能读这个文件;运行 `chmod 600 {}`,\
+            "警告：配置文件里写了 api_key，但别人也能读这个文件；运行 `chmod 600 {}`，\
              或把密钥改放在环境变量 {API_KEY_ENV} 里",
             file.display()
         );

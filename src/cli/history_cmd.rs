@@ -63,7 +63,7 @@ pub(super) fn run(ctx: &Context, args: HistoryArgs) -> anyhow::Result<u8> {
         History::default()
     };
     for s in &h.skipped {
-        eprintln!("跳过: {}", ui::sanitize(&s.reason));
+        eprintln!("跳过：{}", ui::sanitize(&s.reason));
     }
     // Skipped records are findings (exit 1), as in `score` and `assess`.
     let found = u8::from(!h.skipped.is_empty());
@@ -99,7 +99,7 @@ pub(super) fn run(ctx: &Context, args: HistoryArgs) -> anyhow::Result<u8> {
     } else {
         format!("{} 场", h.sessions.len())
     };
-    writeln!(out, "{}:{count},最早的在上", st.bold(&whose))?;
+    writeln!(out, "{}：{count}，最早的在上", st.bold(&whose))?;
     writeln!(out, "{}", st.dim(&format!("记录目录 {}", dir.display())))?;
     writeln!(out)?;
     let first_no = h.sessions.len() - shown.len() + 1;
@@ -117,7 +117,7 @@ pub(super) fn run(ctx: &Context, args: HistoryArgs) -> anyhow::Result<u8> {
             out,
             "\n{}",
             st.dim(&format!(
-                "目录里另有 {} 场其他学员的记录;`peilian history --all` 查看全部",
+                "目录里另有 {} 场其他学员的记录；`peilian history --all` 查看全部",
                 h.other_trainees
             ))
         )?;
@@ -138,7 +138,7 @@ fn nothing_yet(dir: &Path, trainee: Option<&str>, h: &History) -> String {
     };
     match trainee {
         Some(t) if h.other_trainees > 0 => format!(
-            "{} 里没有学员「{}」的练习记录{skipped};另有 {} 场其他学员的记录,\
+            "{} 里没有学员「{}」的练习记录{skipped}；另有 {} 场其他学员的记录，\
              `peilian history --all` 查看全部。",
             dir.display(),
             ui::sanitize(t),
@@ -161,7 +161,7 @@ fn table(
     first_no: usize,
     with_trainee: bool,
 ) -> io::Result<()> {
-    let time = format!("时间({})", crate::history::zone_label());
+    let time = format!("时间（{}）", crate::history::zone_label());
     let mut head = vec!["#", time.as_str()];
     if with_trainee {
         head.push("学员");
@@ -283,7 +283,7 @@ fn summary(out: &mut impl Write, st: Style, sessions: &[Session], t: &Trend) -> 
     let best = &sessions[t.best];
     writeln!(
         out,
-        "  平均 {:.1} 分；最好 {:.1} 分({},{}〔{}〕);问题解决 {}/{} 场",
+        "  平均 {:.1} 分；最好 {:.1} 分（{}，{}〔{}〕）；问题解决 {}/{} 场",
         t.average,
         t.best_score,
         best.date(),
@@ -342,7 +342,7 @@ fn describe_change(st: Style, c: &Change) -> String {
         Direction::Level => "基本持平".to_string(),
     };
     format!(
-        "最近 {k} 场平均 {:.1} 分，之前 {k} 场平均 {:.1} 分:{} {verdict}",
+        "最近 {k} 场平均 {:.1} 分，之前 {k} 场平均 {:.1} 分：{} {verdict}",
         c.recent,
         c.previous,
         tone_arrow(st, c.direction),

@@ -99,13 +99,13 @@ fn probe(client: Client, r: &mut Report) {
                 && !models.contains(m)
             {
                 r.warnings.push(format!(
-                    "服务没有列出模型 {m}:名字写错了？（有的服务不管模型名，下面试一句看看）"
+                    "服务没有列出模型 {m}：名字写错了？（有的服务不管模型名，下面试一句看看）"
                 ));
             }
             r.models = Some(models);
         }
         Err(e) if fatal(&e) => return r.error = Some(e.to_string()),
-        Err(e) => r.warnings.push(format!("拿不到模型列表:{e}")),
+        Err(e) => r.warnings.push(format!("拿不到模型列表：{e}")),
     }
     match client.model(&cancel) {
         Ok(m) => r.model = Some(m.to_string()),
@@ -126,7 +126,7 @@ fn probe(client: Client, r: &mut Report) {
             } = ev
             {
                 notices.push(format!(
-                    "… {error};{} 后第 {attempt}/{of} 次尝试",
+                    "… {error}；{} 后第 {attempt}/{of} 次尝试",
                     secs(wait)
                 ));
             }
@@ -143,14 +143,14 @@ fn probe(client: Client, r: &mut Report) {
                 .collect();
             r.sample = Some(reply);
         }
-        Err(e) => r.error = Some(format!("示例回复失败:{e}")),
+        Err(e) => r.error = Some(format!("示例回复失败：{e}")),
     }
 }
 
 fn write_text(ctx: &Context, r: &Report) -> io::Result<()> {
     let mut out = io::stdout().lock();
     let mut err = io::stderr().lock();
-    writeln!(out, "服务:{}", r.server)?;
+    writeln!(out, "服务：{}", r.server)?;
     let key = match r.key {
         Some(KeySource::Environment) => format!("已设置（环境变量 {}）", llm::ENV_API_KEY),
         Some(KeySource::ConfigFile) => {
@@ -158,7 +158,7 @@ fn write_text(ctx: &Context, r: &Report) -> io::Result<()> {
         }
         _ => "未设置（本地服务一般不需要）".to_string(),
     };
-    writeln!(out, "密钥:{key}")?;
+    writeln!(out, "密钥：{key}")?;
     if let Some(models) = &r.models {
         let shown: Vec<&str> = models.iter().take(8).map(String::as_str).collect();
         let more = if models.len() > shown.len() {
@@ -168,7 +168,7 @@ fn write_text(ctx: &Context, r: &Report) -> io::Result<()> {
         };
         writeln!(
             out,
-            "✓ 服务在线，列出 {} 个模型:{}{more}",
+            "✓ 服务在线，列出 {} 个模型：{}{more}",
             models.len(),
             shown.join("、")
         )?;
@@ -182,7 +182,7 @@ fn write_text(ctx: &Context, r: &Report) -> io::Result<()> {
         } else {
             "（没有指定，用服务列出的第一个）"
         };
-        writeln!(out, "模型:{model}{origin}")?;
+        writeln!(out, "模型：{model}{origin}")?;
     }
     if let Some(e) = &r.error {
         return writeln!(err, "✗ {e}");
@@ -192,11 +192,11 @@ fn write_text(ctx: &Context, r: &Report) -> io::Result<()> {
     };
     let tokens = reply
         .usage
-        .map(|u| format!(",{} 个 token", u.completion_tokens))
+        .map(|u| format!("，{} 个 token", u.completion_tokens))
         .unwrap_or_default();
     let first = reply
         .first_token
-        .map(|d| format!("首字 {},", millis(d)))
+        .map(|d| format!("首字 {}，", millis(d)))
         .unwrap_or_default();
     let mode = if reply.streamed {
         "流式"
@@ -205,7 +205,7 @@ fn write_text(ctx: &Context, r: &Report) -> io::Result<()> {
     };
     writeln!(
         out,
-        "✓ 示例回复（{first}共 {},{mode}{tokens}）：",
+        "✓ 示例回复（{first}共 {}，{mode}{tokens}）：",
         millis(reply.elapsed)
     )?;
     let sample: String = reply.text.trim().chars().take(120).collect();
@@ -213,8 +213,8 @@ fn write_text(ctx: &Context, r: &Report) -> io::Result<()> {
     if !r.audit.is_empty() {
         writeln!(
             err,
-            "⚠ 这句回复没通过自检({}):练习时客户会经常改用预设台词。换一个中文好的模型（如 qwen2.5）效果更好。",
-            r.audit.join(";")
+            "⚠ 这句回复没通过自检（{}）：练习时客户会经常改用预设台词。换一个中文好的模型（如 qwen2.5）效果更好。",
+            r.audit.join("；")
         )?;
     }
     Ok(())

@@ -238,7 +238,7 @@ pub fn run(cli: Cli, matches: clap::ArgMatches) -> anyhow::Result<u8> {
     // subcommand, so practice's options are checked here.
     if cli.command.is_some() && cli.practice.chooses_something() {
         anyhow::bail!(
-            "--persona、--scenario、--difficulty、--exam、--seed、--resume、--retry 写在子命令之前只用于练习;\
+            "--persona、--scenario、--difficulty、--exam、--seed、--resume、--retry 写在子命令之前只用于练习；\
              请写在子命令后面，或用 peilian practice …"
         );
     }

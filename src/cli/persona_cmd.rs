@@ -78,7 +78,7 @@ fn write_table(out: &mut impl Write, entries: &[Entry]) -> io::Result<()> {
     }
     writeln!(
         out,
-        "\n难度:{}。用 `peilian persona show 编号` 查看详情。",
+        "\n难度：{}。用 `peilian persona show 编号` 查看详情。",
         LEVELS.join(" / ")
     )
 }
@@ -139,7 +139,7 @@ fn write_persona(out: &mut impl Write, p: &Persona, reveal: bool, st: Style) -> 
     let s = |t: &str| ui::sanitize(t).into_owned();
     writeln!(out, "{}  ({})", st.bold(&s(&p.name)), p.id)?;
     if !p.aliases.is_empty() {
-        writeln!(out, "别名:{}", s(&p.aliases.join("、")))?;
+        writeln!(out, "别名：{}", s(&p.aliases.join("、")))?;
     }
     writeln!(out, "{}\n", s(&p.summary))?;
     writeln!(out, "{}", st.bold("特征"))?;
@@ -155,9 +155,9 @@ fn write_persona(out: &mut impl Write, p: &Persona, reveal: bool, st: Style) -> 
         writeln!(out, "  {}  {}〔{}〕", sc.id, s(&sc.title), s(&sc.industry))?;
         writeln!(out, "      {}", s(&sc.brief))?;
         if reveal {
-            writeln!(out, "      诉求:{}", s(&sc.demand))?;
+            writeln!(out, "      诉求：{}", s(&sc.demand))?;
             for f in &sc.facts {
-                writeln!(out, "      事实 {}:{}", s(&f.label), s(&f.answer))?;
+                writeln!(out, "      事实 {}：{}", s(&f.label), s(&f.answer))?;
             }
             for r in &sc.remedies {
                 let verdict = if r.accept {
@@ -167,13 +167,13 @@ fn write_persona(out: &mut impl Write, p: &Persona, reveal: bool, st: Style) -> 
                 };
                 writeln!(
                     out,
-                    "      方案 {}:{}  {}",
+                    "      方案 {}：{}  {}",
                     s(&r.label),
                     verdict,
                     s(&r.reason)
                 )?;
             }
-            writeln!(out, "      政策:{}", s(&sc.policy.summary))?;
+            writeln!(out, "      政策：{}", s(&sc.policy.summary))?;
         }
     }
     if reveal {
@@ -270,7 +270,7 @@ fn write_validation(v: &Validation, nothing: bool) -> io::Result<()> {
     for (f, e) in &v.loaded {
         writeln!(
             out,
-            "✓ {}: {} ({}),{} 个场景,{} 条自检",
+            "✓ {}: {}（{}），{} 个场景，{} 条自检",
             f.display(),
             ui::sanitize(&e.persona.name),
             e.persona.id,
@@ -374,7 +374,7 @@ fn write_checks(results: &[(&Entry, Vec<CheckResult>)], verbose: bool) -> io::Re
         if e.persona.checks.is_empty() {
             writeln!(
                 out,
-                "{} {}: 没有自检;add [[checks]] to {}",
+                "{} {}: 没有自检；add [[checks]] to {}",
                 st.dim("-"),
                 e.persona.id,
                 e.source.file

@@ -250,7 +250,7 @@ fn choose_customer<'c>(
         return Ok(Some((entry, scenario, level)));
     }
     if !input.interactive() {
-        bail!("从管道读取台词时请用 --persona 指定客户类型(可选 --scenario、--difficulty)");
+        bail!("从管道读取台词时请用 --persona 指定客户类型（可选 --scenario、--difficulty）");
     }
     outln!("{}", st.bold("陪练 · 选择要练习的客户类型"));
     let entries = catalog.entries();
@@ -258,7 +258,7 @@ fn choose_customer<'c>(
     let items: Vec<String> = entries
         .iter()
         .map(|e| {
-            let name = format!("{}({})", ui::sanitize(&e.persona.name), e.persona.id);
+            let name = format!("{}（{}）", ui::sanitize(&e.persona.name), e.persona.id);
             if args.exam {
                 name
             } else {
@@ -275,7 +275,7 @@ fn choose_customer<'c>(
         Some(id) => pick(catalog, &entry.persona.id, Some(id))?.1,
         None if scenarios.len() == 1 => &scenarios[0],
         None => {
-            outln!("{}", st.bold("选择场景(回车 = 第 1 个)"));
+            outln!("{}", st.bold("选择场景（回车 = 第 1 个）"));
             let items: Vec<String> = scenarios
                 .iter()
                 .map(|s| {
@@ -295,7 +295,7 @@ fn choose_customer<'c>(
     let level = match &args.difficulty {
         Some(l) => l.clone(),
         None => {
-            outln!("{}", st.bold("选择难度(回车 = 普通)"));
+            outln!("{}", st.bold("选择难度（回车 = 普通）"));
             use crate::persona::Difficulty;
             let items: Vec<String> = (Difficulty::ALL.iter())
                 .map(|d| d.label().to_string())
@@ -319,7 +319,7 @@ fn menu(
         outln!("  {}. {item}", i + 1);
     }
     loop {
-        let line = match input.read("请输入编号:") {
+        let line = match input.read("请输入编号：") {
             Input::Line(l) => l,
             Input::Interrupted | Input::Eof => return Ok(None),
         };
@@ -339,7 +339,7 @@ fn menu(
 /// Ask the trainee's name once and keep it in the config file.
 fn ask_name(ctx: &Context, input: &mut dyn Source) -> anyhow::Result<String> {
     loop {
-        let line = match input.read("请输入你的名字(只问这一次):") {
+        let line = match input.read("请输入你的名字（只问这一次）：") {
             Input::Line(l) => l,
             Input::Interrupted | Input::Eof => return Ok(String::new()),
         };
@@ -350,7 +350,7 @@ fn ask_name(ctx: &Context, input: &mut dyn Source) -> anyhow::Result<String> {
         let path = &ctx.dirs.config_file;
         match crate::config::remember_trainee(path, &name) {
             Ok(()) => outln!("好的，{name}。名字记在 {}，以后不再问。", path.display()),
-            Err(e) => eprintln!("警告： 无法把名字写进配置文件 {}： {e}", path.display()),
+            Err(e) => eprintln!("警告：无法把名字写进配置文件 {}：{e}", path.display()),
         }
         return Ok(name);
     }

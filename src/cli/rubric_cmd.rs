@@ -45,7 +45,7 @@ fn write_validation(files: &[serde_json::Value], problems: &[Diagnostic]) -> io:
         let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
         writeln!(
             out,
-            "✓ {}: {} ({}),{} 条规则",
+            "✓ {}: {}（{}），{} 条规则",
             s("file"),
             ui::sanitize(&s("name")),
             s("id"),
@@ -138,13 +138,13 @@ pub(super) fn calibrate(
     if inversions.is_empty() {
         writeln!(
             out,
-            "\n✓ 排序正确：每一份“优秀”都高于每一份“一般”,每一份“一般”都高于每一份“差”。"
+            "\n✓ 排序正确：每一份“优秀”都高于每一份“一般”，每一份“一般”都高于每一份“差”。"
         )?;
         return Ok(0);
     }
     writeln!(
         out,
-        "\n✗ 有 {} 对样例顺序颠倒{}:",
+        "\n✗ 有 {} 对样例顺序颠倒{}：",
         inversions.len(),
         if means_ordered {
             "（平均分的顺序是对的）"

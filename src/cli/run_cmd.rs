@@ -91,7 +91,7 @@ impl Answers {
         };
         let (text, warning) = line.cut(&self.0.label);
         if let Some(w) = warning {
-            eprintln!("警告: {w}");
+            eprintln!("警告：{w}");
         }
         Ok(Some(text))
     }
@@ -147,7 +147,7 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<u8> {
         )?;
         writeln!(
             out,
-            "客户:{}  [愤怒 {}]",
+            "客户：{}  [愤怒 {}]",
             ui::sanitize(session.opening()),
             session.header().initial.anger
         )?;
@@ -160,10 +160,10 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<u8> {
     script::play(&mut session, lines, |t| {
         fallback_note(t.n, t.voice.as_ref());
         if !args.json {
-            writeln!(out, "学员:{}", ui::sanitize(&t.trainee))?;
+            writeln!(out, "学员：{}", ui::sanitize(&t.trainee))?;
             writeln!(
                 out,
-                "客户:{}  [愤怒 {}]",
+                "客户：{}  [愤怒 {}]",
                 ui::sanitize(&t.customer),
                 t.anger
             )?;
@@ -188,11 +188,11 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<u8> {
     } else {
         writeln!(
             out,
-            "\n结果:{}（第 {} 轮，愤怒 {}）",
+            "\n结果：{}（第 {} 轮，愤怒 {}）",
             end.reason, end.turns, end.anger
         )?;
         if let Some(p) = session.transcript_path() {
-            writeln!(out, "对话记录:{}", p.display())?;
+            writeln!(out, "对话记录：{}", p.display())?;
         }
     }
     Ok(0)
@@ -209,7 +209,7 @@ fn fallback_note(turn: u32, voice: Option<&VoiceMark>) {
             format!("第 {turn} 轮")
         };
         eprintln!(
-            "警告: {at}:{},改用离线台词",
+            "警告：{at}：{}，改用离线台词",
             ui::sanitize(v.reason.as_deref().unwrap_or("大模型没有给出可用的回复"))
         );
     }

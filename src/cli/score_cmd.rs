@@ -61,7 +61,7 @@ pub(super) fn run(ctx: &Context, args: ScoreArgs) -> anyhow::Result<u8> {
             Ok(c) => c,
             Err(e) => {
                 failed += 1;
-                eprintln!("错误: {e:#}");
+                eprintln!("错误：{e:#}");
                 continue;
             }
         };
@@ -109,7 +109,7 @@ fn score_chatlog(
         )?;
     }
     if dialogues.is_empty() {
-        eprintln!("警告: {} 里没有对话", log.display());
+        eprintln!("警告：{} 里没有对话", log.display());
     }
     Ok(0)
 }
@@ -149,7 +149,7 @@ fn emit(
                 .with_context(|| format!("写入 {}", target.display()))?;
             writeln!(
                 out,
-                "{label} → {}（{} 分,{}）",
+                "{label} → {}（{} 分，{}）",
                 target.display(),
                 card.total,
                 card.grade

@@ -379,7 +379,7 @@ pub const MAX_EXTENDS_DEPTH: usize = 8;
 /// The message for an `extends` chain deeper than [`MAX_EXTENDS_DEPTH`].
 pub fn extends_too_deep() -> String {
     format!(
-        "继承层数太多（最多 {MAX_EXTENDS_DEPTH} 层）;an extends chain may be at most {MAX_EXTENDS_DEPTH} deep"
+        "继承层数太多（最多 {MAX_EXTENDS_DEPTH} 层）；an extends chain may be at most {MAX_EXTENDS_DEPTH} deep"
     )
 }
 
@@ -447,7 +447,7 @@ fn syntax(locator: &Locator<'_>, text: &str, errors: &[toml::de::Error]) -> Vec<
                     && text.lines().any(|l| l.trim_end() == double);
                 if mixed {
                     message = format!(
-                        "表头 `{single}` 和 `{double}` 混用了：一组里的每一项都要用两层方括号 {double} 开头;duplicate key `{key}`"
+                        "表头 `{single}` 和 `{double}` 混用了：一组里的每一项都要用两层方括号 {double} 开头；duplicate key `{key}`"
                     );
                 } else if !key.is_empty() {
                     message = format!("键 `{key}` {message}");
@@ -510,8 +510,8 @@ fn translate_syntax_message(m: &str) -> String {
     ];
     let first = m.lines().next().unwrap_or(m);
     match ZH.iter().find(|(en, _)| first.starts_with(en)) {
-        Some((_, zh)) => format!("{zh};{}", clip(&m.replace('\n', " "))),
-        None => format!("TOML 写法有误;{}", clip(&m.replace('\n', " "))),
+        Some((_, zh)) => format!("{zh}；{}", clip(&m.replace('\n', " "))),
+        None => format!("TOML 写法有误；{}", clip(&m.replace('\n', " "))),
     }
 }
 

@@ -180,7 +180,7 @@ impl<'s> Walker<'s> {
         let shown = clip(name);
         if let Some(near) = nearest(name, props.iter().copied()) {
             return format!(
-                "不认识的字段 `{shown}`，是不是 `{near}`？;unknown field, did you mean `{near}`"
+                "不认识的字段 `{shown}`，是不是 `{near}`？；unknown field, did you mean `{near}`"
             );
         }
         // A key written above its table's header belongs to that table.
@@ -194,7 +194,7 @@ impl<'s> Walker<'s> {
                 {
                     let under = header(&at.key(child));
                     return format!(
-                        "字段 `{shown}` 不属于这里，应该写在 [{under}] 下面;unknown field here, it belongs under [{under}]"
+                        "字段 `{shown}` 不属于这里，应该写在 [{under}] 下面；unknown field here, it belongs under [{under}]"
                     );
                 }
             }
@@ -206,12 +206,12 @@ impl<'s> Walker<'s> {
             .is_some_and(|p| p.contains_key(name));
         if at_root && !at.0.is_empty() {
             return format!(
-                "字段 `{shown}` 不属于这里，应该写在文件开头（第一个 [表] 之前）;unknown field here, it belongs at the top of the file"
+                "字段 `{shown}` 不属于这里，应该写在文件开头（第一个 [表] 之前）；unknown field here, it belongs at the top of the file"
             );
         }
         if let Some(home) = self.home_of(name) {
             return format!(
-                "字段 `{shown}` 不属于这里，应该写在 [{home}] 下面;unknown field here, it belongs under [{home}]"
+                "字段 `{shown}` 不属于这里，应该写在 [{home}] 下面；unknown field here, it belongs under [{home}]"
             );
         }
         format!(
@@ -291,7 +291,7 @@ impl<'s> Walker<'s> {
                         offset,
                         at,
                         format!(
-                            "数太大了（「{}」）：要在 {min} 到 {max} 之间;expected an integer from {min} to {max}",
+                            "数太大了（「{}」）：要在 {min} 到 {max} 之间；expected an integer from {min} to {max}",
                             clip(n.as_str())
                         ),
                     ),
@@ -374,7 +374,7 @@ fn mismatch(want: Want, got: &DeValue<'_>, at: &FieldPath) -> String {
         (Want::Integer { .. }, DeValue::Float(f)) => match f.as_str().parse::<f64>() {
             Ok(x) if x.fract() == 0.0 && x.abs() < 1e15 => {
                 format!(
-                    "这里要整数：写 {}，不要小数点;expected an integer",
+                    "这里要整数：写 {}，不要小数点；expected an integer",
                     x as i64
                 )
             }
@@ -420,16 +420,16 @@ fn mismatch(want: Want, got: &DeValue<'_>, at: &FieldPath) -> String {
             clip(s)
         ),
         (Want::Array, DeValue::Table(_)) => format!(
-            "这里要一个列表：每一项用两层方括号 [[{}]] 开头;expected an array of tables",
+            "这里要一个列表：每一项用两层方括号 [[{}]] 开头；expected an array of tables",
             header(at)
         ),
         (Want::Object, _) => format!(
-            "这里要{}，现在是{};expected a table",
+            "这里要{}，现在是{}；expected a table",
             Want::Object.zh(),
             kind_zh(got)
         ),
         (want, got) => format!(
-            "这里要{}，现在是{};expected {}",
+            "这里要{}，现在是{}；expected {}",
             want.zh(),
             kind_zh(got),
             match want {

@@ -135,7 +135,7 @@ impl Scanner<'_> {
                 ':' if !self.line_has_eq && self.stack.is_empty() && key_before(text, i) => {
                     self.push(
                         i,
-                        "键和值之间要用等号 `=`，这里是冒号 `:`（写成 键 = 值）;expected `=`"
+                        "键和值之间要用等号 `=`，这里是冒号 `:`（写成 键 = 值）；expected `=`"
                             .into(),
                     );
                     self.line_has_eq = true;
@@ -180,7 +180,9 @@ impl Scanner<'_> {
             '\u{FF0C}' if !self.stack.is_empty() => {
                 "这里要用英文逗号 `,`，这里是中文逗号 `\u{FF0C}`;expected `,`"
             }
-            '\u{FF0C}' => "这里多了一个中文逗号 `\u{FF0C}`：键值一行写一个，行末不用逗号;remove it",
+            '\u{FF0C}' => {
+                "这里多了一个中文逗号 `\u{FF0C}`：键值一行写一个，行末不用逗号；remove it"
+            }
             '\u{FF1A}' => {
                 self.line_has_eq = true;
                 self.value_next = true;
@@ -212,15 +214,15 @@ impl Scanner<'_> {
                     self.stack.push(Bracket::Array(i));
                     self.value_next = true;
                 }
-                "方括号要用英文的 `[`，这里是中文括号;expected `[`"
+                "方括号要用英文的 `[`，这里是中文括号；expected `[`"
             }
             '\u{FF3D}' | '\u{3011}' => {
                 self.stack.pop();
-                "方括号要用英文的 `]`，这里是中文括号;expected `]`"
+                "方括号要用英文的 `]`，这里是中文括号；expected `]`"
             }
-            '\u{FF5B}' => "花括号要用英文的 `{`，这里是全角括号;expected `{`",
-            '\u{FF5D}' => "花括号要用英文的 `}`，这里是全角括号;expected `}`",
-            '\u{3000}' => "这里有一个全角空格，要换成英文空格;expected an ASCII space",
+            '\u{FF5B}' => "花括号要用英文的 `{`，这里是全角括号；expected `{`",
+            '\u{FF5D}' => "花括号要用英文的 `}`，这里是全角括号；expected `}`",
+            '\u{3000}' => "这里有一个全角空格，要换成英文空格；expected an ASCII space",
             '\u{FF03}' => "注释要用英文 `#` 开头，这里是全角 `\u{FF03}`;expected `#`",
             _ => return None,
         };
@@ -264,7 +266,7 @@ impl Scanner<'_> {
             .find(|c| matches!(c, '\u{201C}' | '\u{201D}' | '\u{2018}' | '\u{2019}'));
         let message = match curly {
             Some(c) => format!(
-                "这段文字少了结尾的英文引号 `{quote}`（结尾用了中文引号 `{c}`）;expected a closing `{quote}`"
+                "这段文字少了结尾的英文引号 `{quote}`（结尾用了中文引号 `{c}`）；expected a closing `{quote}`"
             ),
             None => format!(
                 "这段文字少了结尾的英文引号 `{quote}`：在 {} 的末尾补上 `{quote}`;expected a closing `{quote}`",
@@ -296,7 +298,7 @@ impl Scanner<'_> {
         self.push(
             close,
             format!(
-                "文字中间有一个英文引号 `{quote}`，文字到这里就被当作结束了：文字里的引号请用中文引号「」{escaped};a quote inside a string ends it"
+                "文字中间有一个英文引号 `{quote}`，文字到这里就被当作结束了：文字里的引号请用中文引号「」{escaped}；a quote inside a string ends it"
             ),
         );
         line_end
@@ -320,12 +322,12 @@ impl Scanner<'_> {
         let token = text[i..i + len].trim_end();
         let message = if let Some(n) = chinese_number(token) {
             format!(
-                "数字要用阿拉伯数字：写 {n}，不是「{}」;expected a number such as {n}",
+                "数字要用阿拉伯数字：写 {n}，不是「{}」；expected a number such as {n}",
                 clip(token)
             )
         } else if let Some(n) = fullwidth_number(token) {
             format!(
-                "数字要用半角数字：写 {n}，不是「{}」;expected {n}",
+                "数字要用半角数字：写 {n}，不是「{}」；expected {n}",
                 clip(token)
             )
         } else if let Some(b) = chinese_bool(token) {

@@ -76,19 +76,19 @@ impl fmt::Display for AuditFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AuditFailure::Empty => write!(f, "回复是空的"),
-            AuditFailure::BreaksCharacter { quote } => write!(f, "跳出了客户的角色(「{quote}」)"),
+            AuditFailure::BreaksCharacter { quote } => write!(f, "跳出了客户的角色（「{quote}」）"),
             AuditFailure::NotChinese { .. } => write!(f, "说的不是中文"),
-            AuditFailure::Coaches { quote } => write!(f, "在教客服怎么做(「{quote}」)"),
+            AuditFailure::Coaches { quote } => write!(f, "在教客服怎么做（「{quote}」）"),
             AuditFailure::InventsFact { number } => {
                 write!(f, "说了场景里没有的数字「{number}」")
             }
             AuditFailure::AcceptsUndecided { quote } => {
-                write!(f, "说接受了方案(「{quote}」),可客户并没有接受")
+                write!(f, "说接受了方案（「{quote}」），可客户并没有接受")
             }
             AuditFailure::EndsUndecided { quote } => {
-                write!(f, "说要结束对话(「{quote}」),可对话还没结束")
+                write!(f, "说要结束对话（「{quote}」），可对话还没结束")
             }
-            AuditFailure::TooLong { chars } => write!(f, "太长了({chars} 个字)"),
+            AuditFailure::TooLong { chars } => write!(f, "太长了（{chars} 个字）"),
             AuditFailure::Truncated => write!(f, "话没说完就被截断了"),
         }
     }

@@ -117,7 +117,7 @@ impl Client {
         if let Some(key) = &settings.api_key {
             let mut v =
                 HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| {
-                    LlmError::Setup("密钥里有不能放进 HTTP 头的字符(换行、中文等)".into())
+                    LlmError::Setup("密钥里有不能放进 HTTP 头的字符（换行、中文等）".into())
                 })?;
             v.set_sensitive(true);
             headers.insert(header::AUTHORIZATION, v);
@@ -482,7 +482,7 @@ impl Client {
             }
         } else {
             LlmError::BrokenStream {
-                detail: format!("服务没有回应就断开了({})", self.clean(&innermost(&e))),
+                detail: format!("服务没有回应就断开了（{}）", self.clean(&innermost(&e))),
                 partial: false,
             }
         }

@@ -8,10 +8,10 @@ use std::time::Duration;
 /// A failed request or reply.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LlmError {
-    #[error("连不上 {server}:服务没有启动?({detail})")]
+    #[error("连不上 {server}：服务没有启动？（{detail}）")]
     Connect { server: String, detail: String },
 
-    #[error("{secs} 秒内没有连上 {server}:地址和端口对吗?")]
+    #[error("{secs} 秒内没有连上 {server}：地址和端口对吗？")]
     ConnectTimeout { server: String, secs: f64 },
 
     #[error("服务 {secs} 秒没有回应{}：模型太慢或服务卡住了，可以用 --timeout 放宽", if *.partial { "（回复说到一半）" } else { "" })]
@@ -20,27 +20,27 @@ pub enum LlmError {
     #[error("服务 {secs} 秒内没有说完一句{}：模型太慢、服务卡住不回话或在一点点地吐字，可以用 --reply-timeout 放宽", if *.partial { "（回复说到一半）" } else { "" })]
     Deadline { secs: f64, partial: bool },
 
-    #[error("服务限流(HTTP 429){}:{message}", retry_hint(.retry_after))]
+    #[error("服务限流（HTTP 429）{}：{message}", retry_hint(.retry_after))]
     RateLimited {
         retry_after: Option<Duration>,
         message: String,
     },
 
     #[error(
-        "服务拒绝了请求(HTTP {status}):检查环境变量 OPENAI_API_KEY 或配置文件里的 api_key。{message}"
+        "服务拒绝了请求（HTTP {status}）：检查环境变量 OPENAI_API_KEY 或配置文件里的 api_key。{message}"
     )]
     Unauthorized { status: u16, message: String },
 
     #[error("对话太长，超出了模型的上下文长度：{message}")]
     ContextLength { message: String },
 
-    #[error("服务返回 HTTP {status}{}:{message}", status_hint(*.status))]
+    #[error("服务返回 HTTP {status}{}：{message}", status_hint(*.status))]
     Status { status: u16, message: String },
 
-    #[error("回复中途断开{}:{detail}", if *.partial { "(已经说了一半)" } else { "" })]
+    #[error("回复中途断开{}：{detail}", if *.partial { "（已经说了一半）" } else { "" })]
     BrokenStream { detail: String, partial: bool },
 
-    #[error("服务返回的数据看不懂:{detail}")]
+    #[error("服务返回的数据看不懂：{detail}")]
     Malformed { detail: String },
 
     #[error("服务的回复里没有任何候选（choices 为空）：服务端出错，不是模型说错了话")]
@@ -55,7 +55,7 @@ pub enum LlmError {
     #[error("已取消")]
     Cancelled,
 
-    #[error("无法准备 HTTP 客户端:{0}")]
+    #[error("无法准备 HTTP 客户端：{0}")]
     Setup(String),
 }
 
@@ -82,8 +82,8 @@ impl LlmError {
 
 fn retry_hint(after: &Option<Duration>) -> String {
     match after {
-        Some(d) => format!(",服务要求 {} 秒后再试", d.as_secs_f64().ceil()),
-        None => ",请稍后再试".to_string(),
+        Some(d) => format!("，服务要求 {} 秒后再试", d.as_secs_f64().ceil()),
+        None => "，请稍后再试".to_string(),
     }
 }
 
@@ -118,7 +118,7 @@ mod tests {
         let texts: Vec<String> = cases.iter().map(ToString::to_string).collect();
         assert_eq!(
             texts[0],
-            "连不上 http://127.0.0.1:11434/v1:服务没有启动?(连接被拒绝)"
+            "连不上 http://127.0.0.1:11434/v1：服务没有启动？（连接被拒绝）"
         );
         assert!(texts[1].contains("30 秒后再试"), "{}", texts[1]);
         assert!(texts[2].contains("/v1"), "{}", texts[2]);

@@ -177,7 +177,7 @@ pub struct Settings {
 /// A setting that cannot be used, with where it came from.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("{origin} 的服务地址 {value:?} 不是合法的 http(s) 网址:{why}")]
+    #[error("{origin} 的服务地址 {value:?} 不是合法的 http(s) 网址：{why}")]
     BaseUrl {
         origin: String,
         value: String,

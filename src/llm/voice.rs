@@ -271,7 +271,7 @@ impl LlmVoice {
                     if shown {
                         retracted = true;
                         on_event(ReplyEvent::Discarded {
-                            why: &format!("{reason},改用预设的台词"),
+                            why: &format!("{reason}，改用预设的台词"),
                         });
                     }
                     return fallback(offline_line, reason, audit, attempt > 0, retracted);
@@ -301,7 +301,7 @@ impl LlmVoice {
                     "改用预设的台词"
                 };
                 on_event(ReplyEvent::Discarded {
-                    why: &format!("这句不算:{},{then}", why.join(";")),
+                    why: &format!("这句不算：{}，{then}", why.join("；")),
                 });
             }
         }

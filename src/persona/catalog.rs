@@ -179,14 +179,14 @@ fn whole_file(file: &str, message: &str) -> Diagnostic {
 pub fn toml_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<Diagnostic>), Diagnostics> {
     let label = dir.display().to_string();
     let rd = fs::read_dir(dir)
-        .map_err(|e| Diagnostics(vec![whole_file(&label, &format!("无法读取目录: {e}"))]))?;
+        .map_err(|e| Diagnostics(vec![whole_file(&label, &format!("无法读取目录：{e}"))]))?;
     let mut files = Vec::new();
     let mut problems = Vec::new();
     for entry in rd {
         let path = match entry {
             Ok(e) => e.path(),
             Err(e) => {
-                problems.push(whole_file(&label, &format!("无法读取目录中的一项: {e}")));
+                problems.push(whole_file(&label, &format!("无法读取目录中的一项：{e}")));
                 continue;
             }
         };
@@ -203,7 +203,7 @@ pub fn toml_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<Diagnostic>), Diagnos
             }
             Err(e) => problems.push(whole_file(
                 &path.display().to_string(),
-                &format!("无法读取: {e}"),
+                &format!("无法读取：{e}"),
             )),
         }
     }
@@ -237,7 +237,7 @@ fn is_rubric(path: &Path) -> bool {
 fn not_a_file(path: &Path, what: &str) -> Diagnostic {
     whole_file(
         &path.display().to_string(),
-        &format!("不是普通文件（{what}），已跳过;expected a regular persona file"),
+        &format!("不是普通文件（{what}），已跳过；expected a regular persona file"),
     )
 }
 
@@ -254,7 +254,7 @@ pub fn duplicate_ids(entries: &[Entry], before: &[Entry]) -> Vec<Diagnostic> {
             Some(prev) => out.push(whole_file(
                 &e.source.file,
                 &format!(
-                    "编号「{}」与 {prev} 重复;persona ids must be unique",
+                    "编号「{}」与 {prev} 重复；persona ids must be unique",
                     clip(&e.persona.id)
                 ),
             )),
@@ -272,7 +272,7 @@ pub enum Unresolved {
     /// No persona answers to the name; `message` lists the ones there are.
     #[error("{message}")]
     Persona { name: String, message: String },
-    #[error("客户「{persona_name}」没有场景「{scenario}」。可选:{}", choices.join("、"))]
+    #[error("客户「{persona_name}」没有场景「{scenario}」。可选：{}", choices.join("、"))]
     Scenario {
         persona_id: String,
         persona_name: String,
@@ -407,10 +407,10 @@ impl Catalog {
         let known: Vec<String> = self
             .entries
             .iter()
-            .map(|e| format!("{} ({})", e.persona.id, e.persona.name))
+            .map(|e| format!("{}（{}）", e.persona.id, e.persona.name))
             .collect();
         let mut msg = format!(
-            "没有找到客户类型「{}」。可选:{}",
+            "没有找到客户类型「{}」。可选：{}",
             clip(name),
             known.join("、")
         );

@@ -64,7 +64,7 @@ pub(super) fn resolve(
             return Err(at(
                 key,
                 format!(
-                    "继承别的客户时也要写自己的 `{key}`，免得和被继承的客户混在一起;`{key}` is required"
+                    "继承别的客户时也要写自己的 `{key}`，免得和被继承的客户混在一起；`{key}` is required"
                 ),
             ));
         }
@@ -83,7 +83,7 @@ pub(super) fn resolve(
                 return Err(at(
                     "extends",
                     format!(
-                        "要继承的客户文件「{}」本身写得不对，先用 `peilian persona validate` 检查它;the base persona does not parse",
+                        "要继承的客户文件「{}」本身写得不对，先用 `peilian persona validate` 检查它；the base persona does not parse",
                         clip(&base_file)
                     ),
                 ));
@@ -127,7 +127,7 @@ fn base_text(
     let path = Path::new(file).parent().unwrap_or(Path::new("")).join(name);
     let Ok(canonical) = path.canonicalize() else {
         return Err(Ok(format!(
-            "找不到要继承的客户「{}」：既不是内置客户的编号（emotional、righteous、stubborn、self-absorbed、prepared、influential），也不是文件（路径相对本文件所在目录）;no such persona",
+            "找不到要继承的客户「{}」：既不是内置客户的编号（emotional、righteous、stubborn、self-absorbed、prepared、influential），也不是文件（路径相对本文件所在目录）；no such persona",
             clip(name)
         )));
     };

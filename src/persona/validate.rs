@@ -53,7 +53,7 @@ impl Checker<'_> {
         if v < lo || v > hi {
             self.push(
                 at,
-                format!("取值 {v} 超出范围;expected an integer from {lo} to {hi}"),
+                format!("取值 {v} 超出范围；expected an integer from {lo} to {hi}"),
             );
         }
     }
@@ -62,14 +62,14 @@ impl Checker<'_> {
         if !(v.is_finite() && v >= lo && v <= hi) {
             self.push(
                 at,
-                format!("取值 {v} 超出范围;expected a number from {lo} to {hi}"),
+                format!("取值 {v} 超出范围；expected a number from {lo} to {hi}"),
             );
         }
     }
 
     fn non_empty(&mut self, at: FieldPath, s: &str) {
         if s.trim().is_empty() {
-            self.push(at, "不能为空;expected non-empty text");
+            self.push(at, "不能为空；expected non-empty text");
         }
     }
 
@@ -79,7 +79,7 @@ impl Checker<'_> {
             self.push(
                 at,
                 format!(
-                    "未知的信号类型「{}」{};expected one of {}",
+                    "未知的信号类型「{}」{}；expected one of {}",
                     clip(k),
                     did_you_mean(k, known.iter().copied()),
                     known.join(", ")
@@ -105,7 +105,7 @@ impl Checker<'_> {
         if required && pats.is_empty() {
             self.push(
                 at.clone(),
-                "至少要有一个模式;expected at least one regex pattern",
+                "至少要有一个模式；expected at least one regex pattern",
             );
         }
         if !self.check_patterns {
@@ -118,7 +118,7 @@ impl Checker<'_> {
                     if let Some(g) = GREETINGS.iter().find(|g| re.is_match(g)) {
                         self.push(
                             at.index(i),
-                            format!("模式连问候语「{g}」都能匹配，会在开口第一句就生效;expected a pattern for what this item is, not any line"),
+                            format!("模式连问候语「{g}」都能匹配，会在开口第一句就生效；expected a pattern for what this item is, not any line"),
                         );
                     }
                 }
@@ -141,7 +141,7 @@ impl Checker<'_> {
                 self.push(
                     at.clone(),
                     format!(
-                        "未知的占位「{{{}}}」{};expected one of {}",
+                        "未知的占位「{{{}}}」{}；expected one of {}",
                         clip(name),
                         did_you_mean(name, known.iter().copied()),
                         known
@@ -173,7 +173,7 @@ impl Checker<'_> {
         self.non_empty(root.key("summary"), &p.summary);
         for (field, list) in [("traits", &p.traits), ("advice", &p.advice)] {
             if list.iter().all(|s| s.trim().is_empty()) {
-                self.push(root.key(field), "至少写一条;expected at least one line");
+                self.push(root.key(field), "至少写一条；expected at least one line");
             }
         }
 
@@ -199,7 +199,7 @@ impl Checker<'_> {
             self.push(
                 mp.key("accept_below"),
                 format!(
-                    "接受线 accept_below = {} 不低于走人线 walk_out_at = {}，等于没有接受条件;expected accept_below below walk_out_at",
+                    "接受线 accept_below = {} 不低于走人线 walk_out_at = {}，等于没有接受条件；expected accept_below below walk_out_at",
                     m.accept_below, m.walk_out_at
                 ),
             );
@@ -215,7 +215,7 @@ impl Checker<'_> {
             if i64::from(m.patience) + i64::from(level.patience) < 1 {
                 self.push(
                     lp.key("patience"),
-                    "耐心轮数减到 1 以下;expected persona patience plus this to be at least 1",
+                    "耐心轮数减到 1 以下；expected persona patience plus this to be at least 1",
                 );
             }
         }
@@ -228,7 +228,7 @@ impl Checker<'_> {
                 self.push(
                     rp.clone(),
                     format!(
-                        "未知的信号类型或事件「{}」{near};expected a signal kind ({}) or an event ({})",
+                        "未知的信号类型或事件「{}」{near}；expected a signal kind ({}) or an event ({})",
                         clip(key),
                         kinds.join(", "),
                         EVENTS.join(", ")
@@ -246,7 +246,7 @@ impl Checker<'_> {
             if !need_ids.insert(n.id.as_str()) {
                 self.push(
                     np.key("id"),
-                    format!("需求编号「{}」重复;expected unique ids", clip(&n.id)),
+                    format!("需求编号「{}」重复；expected unique ids", clip(&n.id)),
                 );
             }
             self.non_empty(np.key("label"), &n.label);
@@ -273,7 +273,7 @@ impl Checker<'_> {
                     self.push(
                         np.key("tip"),
                         format!(
-                            "照这句说满足不了这个需求，{got}（这句若要靠本店规则的例句才读得出，检查时加 --rubric 本店规则文件，或在配置文件里写 rubric = \"……\"）;expected a tip with one of {}",
+                            "照这句说满足不了这个需求，{got}（这句若要靠本店规则的例句才读得出，检查时加 --rubric 本店规则文件，或在配置文件里写 rubric = \"……\"）；expected a tip with one of {}",
                             n.any.join(", ")
                         ),
                     );
@@ -282,13 +282,13 @@ impl Checker<'_> {
             if n.any.is_empty() && !n.policy {
                 self.push(
                     np.clone(),
-                    "需求没有条件;expected `any = [\"kind\", …]` or `policy = true`",
+                    "需求没有条件；expected `any = [\"kind\", …]` or `policy = true`",
                 );
             }
             if n.count == 0 {
                 self.push(
                     np.key("count"),
-                    "至少要 1 轮，写 count = 1 或更大;expected an integer of at least 1",
+                    "至少要 1 轮，写 count = 1 或更大；expected an integer of at least 1",
                 );
             }
             if let Some(by) = n.by_turn
@@ -328,7 +328,7 @@ impl Checker<'_> {
                 self.push(
                     lp.clone(),
                     format!(
-                        "台词库 {name} 是空的，客户会无话可说;add `{name} = [\"……\"]` under [lines]"
+                        "台词库 {name} 是空的，客户会无话可说；add `{name} = [\"……\"]` under [lines]"
                     ),
                 );
             }
@@ -340,7 +340,7 @@ impl Checker<'_> {
         if p.scenarios.is_empty() {
             self.push(
                 root.key("scenarios"),
-                "至少要有一个场景;expected at least one [[scenarios]]",
+                "至少要有一个场景；expected at least one [[scenarios]]",
             );
         }
         let mut scenario_ids = HashSet::new();
@@ -349,7 +349,7 @@ impl Checker<'_> {
             if !scenario_ids.insert(s.id.as_str()) {
                 self.push(
                     sp.key("id"),
-                    format!("场景编号「{}」重复;expected unique ids", clip(&s.id)),
+                    format!("场景编号「{}」重复；expected unique ids", clip(&s.id)),
                 );
             }
             for (field, text) in [
@@ -374,7 +374,7 @@ impl Checker<'_> {
                 if !fact_ids.insert(f.id.as_str()) {
                     self.push(
                         fp.key("id"),
-                        format!("事实编号「{}」重复;expected unique ids", clip(&f.id)),
+                        format!("事实编号「{}」重复；expected unique ids", clip(&f.id)),
                     );
                 }
                 self.non_empty(fp.key("answer"), &f.answer);
@@ -384,12 +384,12 @@ impl Checker<'_> {
             if s.remedies.is_empty() {
                 self.push(
                     sp.key("remedies"),
-                    "至少要有一个方案;expected at least one [[scenarios.remedies]]",
+                    "至少要有一个方案；expected at least one [[scenarios.remedies]]",
                 );
             } else if !s.remedies.iter().any(|r| r.accept) {
                 self.push(
                     sp.key("remedies"),
-                    "没有客户能接受的方案，这个场景永远解决不了;expected at least one remedy with accept = true",
+                    "没有客户能接受的方案，这个场景永远解决不了；expected at least one remedy with accept = true",
                 );
             }
             let mut remedy_ids = HashSet::new();
@@ -398,7 +398,7 @@ impl Checker<'_> {
                 if !remedy_ids.insert(r.id.as_str()) {
                     self.push(
                         rp.key("id"),
-                        format!("方案编号「{}」重复;expected unique ids", clip(&r.id)),
+                        format!("方案编号「{}」重复；expected unique ids", clip(&r.id)),
                     );
                 }
                 self.non_empty(rp.key("label"), &r.label);
@@ -406,7 +406,7 @@ impl Checker<'_> {
                 if !r.accept && r.reason.trim().is_empty() {
                     self.push(
                         rp.key("reason"),
-                        "客户拒绝的方案要写明理由;add `reason = \"……\"` (the customer says it when refusing)",
+                        "客户拒绝的方案要写明理由；add `reason = \"……\"` (the customer says it when refusing)",
                     );
                 }
                 self.slots(rp.key("reason"), &r.reason, &own);
@@ -430,7 +430,7 @@ impl Checker<'_> {
             if p.needs.iter().any(|n| n.policy) && s.policy.terms.is_empty() {
                 self.push(
                     pp.key("terms"),
-                    "有需求要求说明政策(policy = true),但这个场景没有 terms;expected at least one regex",
+                    "有需求要求说明政策（policy = true），但这个场景没有 terms；expected at least one regex",
                 );
             }
         }
@@ -444,7 +444,7 @@ impl Checker<'_> {
                 self.push(
                     cp.key("scenario"),
                     format!(
-                        "没有编号为「{}」的场景;expected a scenario id of this persona",
+                        "没有编号为「{}」的场景；expected a scenario id of this persona",
                         clip(s)
                     ),
                 );
@@ -454,7 +454,7 @@ impl Checker<'_> {
             {
                 self.push(
                     cp.key("difficulty"),
-                    format!("未知难度「{}」;expected easy, normal or hard", clip(d)),
+                    format!("未知难度「{}」；expected easy, normal or hard", clip(d)),
                 );
             }
             if c.lines.is_empty() {
@@ -494,7 +494,7 @@ impl Checker<'_> {
                 self.push(
                     np.key("any"),
                     format!(
-                        "学员说什么都触发不了 {}：读句不会读出这类，规则里也没有这类的规则，这个需求永远满足不了；换成内置的类型，或在规则文件里为它写规则;expected a kind some act or rule produces",
+                        "学员说什么都触发不了 {}：读句不会读出这类，规则里也没有这类的规则，这个需求永远满足不了；换成内置的类型，或在规则文件里为它写规则；expected a kind some act or rule produces",
                         n.any.join("、")
                     ),
                 );
@@ -505,7 +505,7 @@ impl Checker<'_> {
                 self.push(
                     np.key("by_turn"),
                     format!(
-                        "期限第 {by} 轮比客户的耐心还长（普通难度只等 {normal} 轮），这个期限不起作用；写 {normal} 以内的轮数;expected by_turn ≤ patience"
+                        "期限第 {by} 轮比客户的耐心还长（普通难度只等 {normal} 轮），这个期限不起作用；写 {normal} 以内的轮数；expected by_turn ≤ patience"
                     ),
                 );
             }
@@ -514,7 +514,7 @@ impl Checker<'_> {
                 self.push(
                     np.key("after_turn"),
                     format!(
-                        "最早第 {earliest} 轮才能满足，可难度 {level} 的客户只等 {patience} 轮，这个客户永远不会接受方案;expected after_turn + count - 1 ≤ patience at every difficulty"
+                        "最早第 {earliest} 轮才能满足，可难度 {level} 的客户只等 {patience} 轮，这个客户永远不会接受方案；expected after_turn + count - 1 ≤ patience at every difficulty"
                     ),
                 );
             }
@@ -525,7 +525,7 @@ impl Checker<'_> {
                 self.push(
                     np.key("count"),
                     format!(
-                        "要 {} 轮才能满足，但必须在第 {by} 轮前满足（最早第 {earliest} 轮）;expected after_turn + count - 1 ≤ by_turn",
+                        "要 {} 轮才能满足，但必须在第 {by} 轮前满足（最早第 {earliest} 轮）；expected after_turn + count - 1 ≤ by_turn",
                         n.count
                     ),
                 );

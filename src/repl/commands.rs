@@ -52,13 +52,13 @@ pub const COMMANDS: [Spec; 8] = [
     Spec {
         name: "/undo",
         arg: "",
-        help: "收回上一句,客户情绪恢复到那之前",
+        help: "收回上一句，客户情绪恢复到那之前",
         in_exam: false,
     },
     Spec {
         name: "/restart",
         arg: "",
-        help: "从头再来(本次记录保存为未完成)",
+        help: "从头再来（本次记录保存为未完成）",
         in_exam: true,
     },
     Spec {
@@ -70,7 +70,7 @@ pub const COMMANDS: [Spec; 8] = [
     Spec {
         name: "/quit",
         arg: "",
-        help: "离开(记录已保存,可用 --resume 继续)",
+        help: "离开（记录已保存，可用 --resume 继续）",
         in_exam: true,
     },
 ];

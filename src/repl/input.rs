@@ -165,7 +165,7 @@ impl LineSource for Terminal {
             Err(ReadlineError::Eof) => Input::Eof,
             Err(e) => {
                 self.errors += 1;
-                eprintln!("警告: 读取输入出错({e}),请重新输入");
+                eprintln!("警告：读取输入出错（{e}），请重新输入");
                 if self.errors >= 3 {
                     Input::Eof
                 } else {
@@ -185,7 +185,7 @@ impl LineSource for Terminal {
             && let Some(p) = &self.history
             && let Err(e) = append_history(&mut self.editor, p)
         {
-            eprintln!("警告: 无法写输入历史 {}: {e}", p.display());
+            eprintln!("警告：无法写输入历史 {}: {e}", p.display());
             self.history = None;
         }
     }
@@ -214,7 +214,7 @@ impl<R: BufRead> LineSource for Piped<R> {
             Ok(Some(line)) => {
                 if line.replaced {
                     eprintln!(
-                        "警告: 标准输入第 {} 行不是有效的 UTF-8,无法识别的字节已替换",
+                        "警告：标准输入第 {} 行不是有效的 UTF-8，无法识别的字节已替换",
                         line.line
                     );
                 }
@@ -222,12 +222,12 @@ impl<R: BufRead> LineSource for Piped<R> {
             }
             Ok(None) => Input::Eof,
             Err(AnswersError::Io { source, .. }) => {
-                eprintln!("警告: 读取标准输入出错: {source}");
+                eprintln!("警告：读取标准输入出错：{source}");
                 Input::Eof
             }
             // Not met: bad bytes are replaced.
             Err(e @ AnswersError::NotUtf8 { .. }) => {
-                eprintln!("警告: {e}");
+                eprintln!("警告：{e}");
                 Input::Eof
             }
         }

@@ -70,7 +70,7 @@ pub fn speak<R>(
     let cancel: &AtomicBool = hook.map_or(&local, |h| &h.cancel);
     let mut shown = Shown {
         style: *style,
-        head: style.bold(&format!("{}:", ui::sanitize(name))),
+        head: style.bold(&format!("{}：", ui::sanitize(name))),
         started: false,
         noted: false,
     };
@@ -105,7 +105,7 @@ impl Shown {
                 error,
             } => {
                 let note = format!(
-                    "〔{error};{:.1} 秒后重试 {attempt}/{of}〕",
+                    "〔{error}；{:.1} 秒后重试 {attempt}/{of}〕",
                     wait.as_secs_f64()
                 );
                 let _ = writeln!(out, "  {}", self.style.dim(&note));

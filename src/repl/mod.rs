@@ -105,7 +105,7 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn LineSource) -> anyhow
             }
             break Leave::Finished;
         }
-        let line = match input.read("你:") {
+        let line = match input.read("你：") {
             Input::Eof => {
                 recorded(&mut session, |s| s.finish_unfinished("学员结束了练习"));
                 break Leave::Finished;
@@ -115,7 +115,7 @@ pub fn run(p: &Practice<'_>, start: Start, input: &mut dyn LineSource) -> anyhow
                 last_interrupted = true;
                 outln!(
                     "{}",
-                    st.dim("(再按一次 Ctrl-C 离开，可以以后 --resume 继续；Ctrl-D 结束并评分)")
+                    st.dim("（再按一次 Ctrl-C 离开，可以以后 --resume 继续；Ctrl-D 结束并评分）")
                 );
                 continue;
             }
@@ -204,7 +204,7 @@ fn recorded<T>(
 
 fn write_failed(e: &std::io::Error) {
     eprintln!(
-        "错误： 写对话记录失败： {e}。练习继续，但之后的对话只在内存里；可以用 /save 路径 另存一份。"
+        "错误：写对话记录失败：{e}。练习继续，但之后的对话只在内存里；可以用 /save 路径 另存一份。"
     );
 }
 
@@ -227,7 +227,7 @@ fn lost(session: &Session<'_>, saves: &Saves) -> u8 {
         return 0;
     };
     eprintln!(
-        "错误： 对话记录 {} 不完整：写到一半失败了（{why}），里面只有失败之前的对话。",
+        "错误：对话记录 {} 不完整：写到一半失败了（{why}），里面只有失败之前的对话。",
         path.display()
     );
     let text = transcript::to_jsonl(&session.transcript());
@@ -235,7 +235,7 @@ fn lost(session: &Session<'_>, saves: &Saves) -> u8 {
         Some((_, copy)) => match crate::files::write_atomic(&copy, text.as_bytes()) {
             Ok(()) => eprintln!("完整的对话已另存到 {}", copy.display()),
             Err(e) => eprintln!(
-                "错误： 无法把完整的对话另存到 {}： {e}；最后一次 /save 之后的对话没有保存。",
+                "错误：无法把完整的对话另存到 {}：{e}；最后一次 /save 之后的对话没有保存。",
                 copy.display()
             ),
         },
@@ -284,7 +284,7 @@ fn reply(p: &Practice<'_>, session: &mut Session<'_>, text: &str, interactive: b
 pub fn normalise_reply(line: &str) -> String {
     let reply = crate::session::normalise_reply(line);
     if let Some(n) = reply.cut_from {
-        eprintln!("警告： 这句话有 {n} 个字，只取前 {MAX_TURN_CHARS} 个");
+        eprintln!("警告：这句话有 {n} 个字，只取前 {MAX_TURN_CHARS} 个");
     }
     reply.text
 }
@@ -352,7 +352,7 @@ fn begin<'a>(
             outln!(
                 "{}",
                 st.dim(&format!(
-                    "继续 {} 的练习(已进行 {} 轮)。",
+                    "继续 {} 的练习（已进行 {} 轮）。",
                     path.display(),
                     replayed.turns
                 ))
@@ -387,7 +387,10 @@ fn begin<'a>(
             let original = &transcript.turns[turn as usize - 1];
             outln!(
                 "{}",
-                st.bold(&format!("从第 {turn} 轮重练(原记录 {})。", path.display()))
+                st.bold(&format!(
+                    "从第 {turn} 轮重练（原记录 {}）。",
+                    path.display()
+                ))
             );
             show_last(st, name, &s, p.exam);
             outln!(
@@ -406,7 +409,7 @@ fn begin<'a>(
 fn warn_drift(drifted: bool) {
     if drifted {
         eprintln!(
-            "警告： 客户画像或规则文件和录制时不同，客户情绪按现在的文件重新计算，可能与记录中的数字不同"
+            "警告：客户画像或规则文件和录制时不同，客户情绪按现在的文件重新计算，可能与记录中的数字不同"
         );
     }
 }
@@ -442,7 +445,7 @@ fn offer_undo(
         "{}",
         st.dim("输入 /undo 收回最后一句再试；直接回车看评分卡。")
     );
-    match input.read("你:") {
+    match input.read("你：") {
         Input::Line(l) if matches!(commands::parse(&l), Some(Parsed::Command(Command::Undo))) => {
             undo(p, session, st)?;
             Ok(true)
@@ -481,13 +484,13 @@ fn command(
             }
             outln!(
                 "  {}",
-                st.dim("Ctrl-C 清空当前输入(空行上连按两次离开)；Ctrl-D 结束并评分")
+                st.dim("Ctrl-C 清空当前输入（空行上连按两次离开）；Ctrl-D 结束并评分")
             );
         }
         Command::Hint => outln!("{}", view::hint(p.engine)),
         Command::Mood => outln!("{}", view::mood(st, p.engine, session.state())),
         Command::Score => {
-            let card = scorecard(p, session, "(练习中)");
+            let card = scorecard(p, session, "（练习中）");
             outln!("{}", Text { style: *st }.render(&card));
         }
         Command::Undo => undo(p, session, st)?,
@@ -508,7 +511,7 @@ fn command(
                     }
                     saves.copy = Some((path, to));
                 }
-                Err(e) => outln!("无法保存到 {}： {e}", path.display()),
+                Err(e) => outln!("无法保存到 {}：{e}", path.display()),
             }
         }
         Command::Quit => return Ok(Flow::Leave),
@@ -573,7 +576,7 @@ fn finish(p: &Practice<'_>, session: &Session<'_>, st: &Style) {
         let html = path.with_extension("html");
         match crate::files::write_atomic(&html, Html.render(&card).as_bytes()) {
             Ok(()) => outln!("评分报告：{}", html.display()),
-            Err(e) => eprintln!("警告： 无法写评分报告 {}： {e}", html.display()),
+            Err(e) => eprintln!("警告：无法写评分报告 {}：{e}", html.display()),
         }
     }
 }

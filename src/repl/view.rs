@@ -43,7 +43,7 @@ pub fn mood_bar(style: &Style, anger: i32) -> String {
 
 /// The customer speaking: name, line, and (outside an exam) the mood bar.
 pub fn customer(style: &Style, name: &str, text: &str, anger: Option<i32>) -> String {
-    let head = style.bold(&format!("{}:", ui::sanitize(name)));
+    let head = style.bold(&format!("{}：", ui::sanitize(name)));
     match anger {
         Some(a) => format!(
             "{head}{}\n  {}",
@@ -85,7 +85,7 @@ impl Brief {
                 level_label(&engine.level_name)
             ),
             customer: format!(
-                "{}：{}({})",
+                "{}：{}（{}）",
                 sc.channel.customer_label(),
                 ui::sanitize(&p.name),
                 ui::sanitize(&p.id)
@@ -93,7 +93,7 @@ impl Brief {
             situation: (!sc.brief.is_empty()).then(|| format!("情况：{}", ui::sanitize(&sc.brief))),
             policy: (!policy.is_empty()).then(|| format!("政策与法规：{}", ui::sanitize(&policy))),
             goal: format!(
-                "目标：平复客户情绪，查清事实，给出客户能接受的方案({} 轮内)。",
+                "目标：平复客户情绪，查清事实，给出客户能接受的方案（{} 轮内）。",
                 engine.patience()
             ),
         }
@@ -200,7 +200,7 @@ pub fn coach(style: &Style, engine: &Engine<'_>, turn: &TurnRecord) -> Option<St
     bad.sort_by_key(|(rank, _)| *rank);
     if let Some((_, first)) = bad.first() {
         let more = if bad.len() > 1 {
-            style.dim(&format!("(另有 {} 处)", bad.len() - 1))
+            style.dim(&format!("（另有 {} 处）", bad.len() - 1))
         } else {
             String::new()
         };

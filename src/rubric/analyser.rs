@@ -767,7 +767,7 @@ impl Analyser {
             problems.push(Problem::new(
                 FieldPath::root().key("rules"),
                 format!(
-                    "全部规则的自动机合计约 {} MB，超过 {} MB 的上限（模式太多或太宽，例如很长的 \\p{{L}}{{n}}）;expected the rubric's patterns to compile to at most {} bytes",
+                    "全部规则的自动机合计约 {} MB，超过 {} MB 的上限（模式太多或太宽，例如很长的 \\p{{L}}{{n}}）；expected the rubric's patterns to compile to at most {} bytes",
                     total >> 20,
                     crate::pattern::RUBRIC_AUTOMATA_LIMIT >> 20,
                     crate::pattern::RUBRIC_AUTOMATA_LIMIT
@@ -813,7 +813,7 @@ impl Analyser {
         if out.is_empty() {
             out.push(Problem::new(
                 FieldPath::root().key("rules"),
-                format!("{what}合起来无法编译（模式太多或太大）: {error}"),
+                format!("{what}合起来无法编译（模式太多或太大）：{error}"),
             ));
         }
         out

@@ -71,7 +71,7 @@ fn base_of(
 ) -> Result<(Rubric, String), Result<String, Diagnostics>> {
     if extends.is_empty() {
         return Err(Ok(
-            "不能为空：写 \"default\" 继承内置规范，或写另一份规则文件的路径;expected `default` or a path".into(),
+            "不能为空：写 \"default\" 继承内置规范，或写另一份规则文件的路径；expected `default` or a path".into(),
         ));
     }
     if extends == "default" {
@@ -119,7 +119,7 @@ fn load_in_chain(
             Err(Err(inner)) => {
                 found.push(locator.locate(&Problem::new(
                     FieldPath::root().key("extends"),
-                    "要继承的规则文件有错误（见下）;the rubric this one extends has problems",
+                    "要继承的规则文件有错误（见下）；the rubric this one extends has problems",
                 )));
                 found.extend(inner.0);
                 return Err(Diagnostics(found));
@@ -203,12 +203,12 @@ fn examples_into(r: &mut Rubric, label: &str, locator: &Locator<'_>, out: &mut V
             None => format!("house.{kind}.{}", i + 1),
         };
         if id.is_empty() {
-            out.push(Problem::new(p.key("id"), "不能为空;expected a rule id"));
+            out.push(Problem::new(p.key("id"), "不能为空；expected a rule id"));
         } else if r.rules.iter().any(|x| x.id == id) {
             out.push(Problem::new(
                 p.key("id"),
                 format!(
-                    "规则编号「{}」已经有了，换一个;rule ids must be unique",
+                    "规则编号「{}」已经有了，换一个；rule ids must be unique",
                     clip(&id)
                 ),
             ));
@@ -225,12 +225,12 @@ fn examples_into(r: &mut Rubric, label: &str, locator: &Locator<'_>, out: &mut V
             if n < 2 {
                 out.push(Problem::new(
                     p.key("text").index(j),
-                    "例句太短，至少两个字;expected a sentence of two or more characters",
+                    "例句太短，至少两个字；expected a sentence of two or more characters",
                 ));
             } else if t.chars().count() > MAX_EXAMPLE_CHARS {
                 out.push(Problem::new(
                     p.key("text").index(j),
-                    format!("例句太长（最多 {MAX_EXAMPLE_CHARS} 个字），拆成几句;expected a shorter sentence"),
+                    format!("例句太长（最多 {MAX_EXAMPLE_CHARS} 个字），拆成几句；expected a shorter sentence"),
                 ));
             }
         }
@@ -262,7 +262,7 @@ fn examples_into(r: &mut Rubric, label: &str, locator: &Locator<'_>, out: &mut V
     if total > MAX_EXAMPLES {
         out.push(Problem::new(
             FieldPath::root().key("examples"),
-            format!("例句太多（{total} 句，最多 {MAX_EXAMPLES} 句）;too many examples"),
+            format!("例句太多（{total} 句，最多 {MAX_EXAMPLES} 句）；too many examples"),
         ));
     }
     r.examples = sets;
@@ -320,7 +320,7 @@ fn merge(
     let base_ids: Vec<String> = rules.iter().map(|r| r.id.clone()).collect();
     let unknown = |id: &str| {
         format!(
-            "没有编号为「{}」的规则{}；用 `peilian rubric show` 查看有哪些;no rule with this id",
+            "没有编号为「{}」的规则{}；用 `peilian rubric show` 查看有哪些；no rule with this id",
             clip(id),
             crate::diag::nearest(id, base_ids.iter().map(String::as_str))
                 .map(|n| format!("\u{FF08}是不是 `{n}`\u{FF1F}\u{FF09}"))
@@ -340,7 +340,7 @@ fn merge(
         let Some(rule) = rules.iter_mut().find(|r| r.id == o.id) else {
             let msg = if own.disable.contains(&o.id) {
                 format!(
-                    "规则「{}」已经停用了，不能再改;the rule is disabled",
+                    "规则「{}」已经停用了，不能再改；the rule is disabled",
                     clip(&o.id)
                 )
             } else {
@@ -352,7 +352,7 @@ fn merge(
         if o.weight.is_none() && o.better.is_none() && o.phrase.is_none() && o.source.is_none() {
             out.push(Problem::new(
                 p.clone(),
-                "要改什么？写 weight、better、phrase 或 source 中的至少一项;expected a field to change",
+                "要改什么？写 weight、better、phrase 或 source 中的至少一项；expected a field to change",
             ));
         }
         if let Some(w) = o.weight {
@@ -424,13 +424,13 @@ fn validate(r: &Rubric, base: Option<&Rubric>) -> Vec<Problem> {
     if r.id.trim().is_empty() {
         out.push(Problem::new(
             root.key("id"),
-            "不能为空;expected a non-empty id",
+            "不能为空；expected a non-empty id",
         ));
     }
     if r.name.trim().is_empty() {
         out.push(Problem::new(
             root.key("name"),
-            "不能为空;expected a non-empty name",
+            "不能为空；expected a non-empty name",
         ));
     }
     for (name, piece) in &r.defines {
@@ -463,7 +463,7 @@ fn validate(r: &Rubric, base: Option<&Rubric>) -> Vec<Problem> {
             out.push(Problem::new(
                 p.key("polarity"),
                 format!(
-                    "内置类型「{id}」的好坏不能改（它是 {}）;a built-in kind keeps its polarity",
+                    "内置类型「{id}」的好坏不能改（它是 {}）；a built-in kind keeps its polarity",
                     if b.2 == Polarity::Good { "good" } else { "bad" }
                 ),
             ));
@@ -477,7 +477,7 @@ fn validate(r: &Rubric, base: Option<&Rubric>) -> Vec<Problem> {
         if def.label.trim().is_empty() {
             out.push(Problem::new(
                 p.key("label"),
-                "不能为空;expected a Chinese label",
+                "不能为空；expected a Chinese label",
             ));
         }
         known.insert(id);
@@ -499,7 +499,7 @@ fn validate(r: &Rubric, base: Option<&Rubric>) -> Vec<Problem> {
             out.push(Problem::new(
                 root.key("examples").index(i).key("act"),
                 format!(
-                    "不认识的行为「{}」{};expected one of {} (or declare it under [kinds])",
+                    "不认识的行为「{}」{}；expected one of {} (or declare it under [kinds])",
                     clip(&e.act),
                     crate::diag::nearest(&e.act, known.iter().copied())
                         .map(|n| format!("\u{FF0C}是不是 `{n}`\u{FF1F}"))
@@ -512,25 +512,28 @@ fn validate(r: &Rubric, base: Option<&Rubric>) -> Vec<Problem> {
     if r.rules.is_empty() && base.is_none() && r.examples.is_empty() {
         out.push(Problem::new(
             root.key("rules"),
-            "至少要有一条规则;expected at least one [[rules]]",
+            "至少要有一条规则；expected at least one [[rules]]",
         ));
     }
     let mut seen = HashSet::new();
     for (i, rule) in r.rules.iter().enumerate() {
         let p = root.key("rules").index(i);
         if rule.id.trim().is_empty() {
-            out.push(Problem::new(p.key("id"), "不能为空;expected a rule id"));
+            out.push(Problem::new(p.key("id"), "不能为空；expected a rule id"));
         } else if !seen.insert(rule.id.as_str()) {
             out.push(Problem::new(
                 p.key("id"),
-                format!("规则编号「{}」重复;rule ids must be unique", clip(&rule.id)),
+                format!(
+                    "规则编号「{}」重复；rule ids must be unique",
+                    clip(&rule.id)
+                ),
             ));
         }
         if !known.contains(rule.kind.as_str()) {
             out.push(Problem::new(
                 p.key("kind"),
                 format!(
-                    "未知的信号类型「{}」{};expected one of {} (or declare it under [kinds])",
+                    "未知的信号类型「{}」{}；expected one of {} (or declare it under [kinds])",
                     clip(&rule.kind),
                     crate::diag::nearest(&rule.kind, known.iter().copied())
                         .map(|n| format!("\u{FF0C}是不是 `{n}`\u{FF1F}"))
@@ -542,7 +545,7 @@ fn validate(r: &Rubric, base: Option<&Rubric>) -> Vec<Problem> {
         if rule.patterns.is_empty() {
             out.push(Problem::new(
                 p.key("patterns"),
-                "至少要有一个模式;expected at least one pattern",
+                "至少要有一个模式；expected at least one pattern",
             ));
         }
         if let Some(msg) = points_problem(rule.weight) {
@@ -554,7 +557,7 @@ fn validate(r: &Rubric, base: Option<&Rubric>) -> Vec<Problem> {
         if bad && rule.better.trim().is_empty() {
             out.push(Problem::new(
                 p.key("better"),
-                "负面规则必须给出更好的说法;add `better = \"……\"` so trainees learn what to say instead",
+                "负面规则必须给出更好的说法；add `better = \"……\"` so trainees learn what to say instead",
             ));
         }
     }
@@ -593,7 +596,7 @@ fn scoring_problems(r: &Rubric, root: &FieldPath, out: &mut Vec<Problem>) {
     if s.grades.is_empty() {
         out.push(Problem::new(
             p.key("grades"),
-            "至少要有一个等级;expected at least one grade",
+            "至少要有一个等级；expected at least one grade",
         ));
     }
     for (i, g) in s.grades.iter().enumerate() {
@@ -602,7 +605,7 @@ fn scoring_problems(r: &Rubric, root: &FieldPath, out: &mut Vec<Problem>) {
             out.push(Problem::new(
                 gp.key("min"),
                 format!(
-                    "分数线要在 0 到 100 之间（现在是 {}）;expected 0–100",
+                    "分数线要在 0 到 100 之间（现在是 {}）；expected 0–100",
                     shown(g.min)
                 ),
             ));
@@ -610,13 +613,13 @@ fn scoring_problems(r: &Rubric, root: &FieldPath, out: &mut Vec<Problem>) {
         if i > 0 && g.min >= s.grades[i - 1].min {
             out.push(Problem::new(
                 gp.key("min"),
-                "等级要从高到低排列，分数线一个比一个低;expected grades best first, each below the one before",
+                "等级要从高到低排列，分数线一个比一个低；expected grades best first, each below the one before",
             ));
         }
         if g.name.trim().is_empty() {
             out.push(Problem::new(
                 gp.key("name"),
-                "不能为空;expected a grade name",
+                "不能为空；expected a grade name",
             ));
         }
     }
@@ -630,7 +633,7 @@ fn scoring_problems(r: &Rubric, root: &FieldPath, out: &mut Vec<Problem>) {
             out.push(Problem::new(
                 p.key(field),
                 format!(
-                    "「{}」不是任何一个等级的名字（有：{}）;expected one of the grade names, or \"\" for no cap",
+                    "「{}」不是任何一个等级的名字（有：{}）；expected one of the grade names, or \"\" for no cap",
                     clip(cap),
                     clip(&s.grades.iter().map(|g| g.name.as_str()).collect::<Vec<_>>().join("、"))
                 ),
@@ -648,7 +651,7 @@ const MAX_POINTS: f64 = 1000.0;
 pub(crate) fn points_problem(v: f64) -> Option<String> {
     let shown = shown(v);
     (!(v.is_finite() && (0.0..=MAX_POINTS).contains(&v))).then(|| {
-        format!("要写一个 0 到 {MAX_POINTS} 之间的数（现在是 {shown}）;expected a finite number from 0 to {MAX_POINTS}")
+        format!("要写一个 0 到 {MAX_POINTS} 之间的数（现在是 {shown}）；expected a finite number from 0 to {MAX_POINTS}")
     })
 }
 

@@ -487,7 +487,7 @@ pub(super) fn persona_needs(
             None => ev.push(missing(
                 format!("need.{}", need.id),
                 format!("没做到：{}", need.label),
-                need_tip(need, Some(scenario), analyser).unwrap_or_else(|| p.advice.join(";")),
+                need_tip(need, Some(scenario), analyser).unwrap_or_else(|| p.advice.join("；")),
             )),
         }
     }

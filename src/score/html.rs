@@ -387,7 +387,7 @@ fn evidence(o: &mut String, dims: &[Dimension]) {
         if d.evidence.is_empty() {
             let _ = writeln!(
                 o,
-                "<h3>{}({:.1} / {})</h3>\n<p class=\"none\">没有扣分。</p>",
+                "<h3>{}（{:.1} / {}）</h3>\n<p class=\"none\">没有扣分。</p>",
                 text(d.label),
                 d.score,
                 d.max
@@ -396,7 +396,7 @@ fn evidence(o: &mut String, dims: &[Dimension]) {
         }
         let _ = writeln!(
             o,
-            "<h3>{}({:.1} / {})</h3>\n<table class=\"evidence\">\n<colgroup><col style=\"width:6%\">\
+            "<h3>{}（{:.1} / {}）</h3>\n<table class=\"evidence\">\n<colgroup><col style=\"width:6%\">\
              <col style=\"width:20%\"><col style=\"width:18%\"><col style=\"width:7%\"><col style=\"width:24%\">\
              <col style=\"width:25%\"></colgroup>\n<thead><tr><th>轮次</th><th>原话</th><th>规则</th>\
              <th>分数</th><th>说明</th><th>更好的说法</th></tr></thead>\n<tbody>",
@@ -561,7 +561,7 @@ fn annotate(t: &ScoredTurn) -> String {
             o,
             "<mark class=\"{}\" title=\"{}\">{}</mark>",
             classes.join(" "),
-            text(&title.join(";")),
+            text(&title.join("；")),
             escape(&piece)
         );
     }
@@ -630,7 +630,7 @@ mod tests {
         assert_eq!(
             out,
             "<mark class=\"good\" title=\"标签 r.x\">对</mark>\
-             <mark class=\"bad good\" title=\"标签 r.x;标签 r.x\">不起</mark>\
+             <mark class=\"bad good\" title=\"标签 r.x；标签 r.x\">不起</mark>\
              <mark class=\"bad\" title=\"标签 r.x\">讲道理</mark>吧"
         );
     }

@@ -230,7 +230,7 @@ impl Room {
         let t = transcript::read(&path).map_err(|e| {
             // The full error (with the server's folders) for the operator; the file's
             // name for the page.
-            eprintln!("错误： {e}");
+            eprintln!("错误：{e}");
             RoomError::Failed(format!(
                 "这场练习的记录 {} 读不出来；请告诉培训师。",
                 issued.file
@@ -297,7 +297,7 @@ impl Seat {
         if let Some(path) = self.session.transcript_path()
             && let Err(e) = self.key.sign(path)
         {
-            eprintln!("警告： 无法给 {} 签名：{e}", path.display());
+            eprintln!("警告：无法给 {} 签名：{e}", path.display());
         }
     }
 

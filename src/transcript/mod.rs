@@ -751,7 +751,7 @@ pub fn read(path: &Path) -> Result<Transcript, ReadError> {
             None => match serde_json::from_str(text) {
                 Ok(l) => l,
                 Err(_) if torn_at == Some(no) => break,
-                Err(e) => return Err(bad(no, format!("不是有效的记录行: {e}"))),
+                Err(e) => return Err(bad(no, format!("不是有效的记录行：{e}"))),
             },
         };
         match (parsed, &header, &end) {
@@ -789,7 +789,7 @@ pub fn read(path: &Path) -> Result<Transcript, ReadError> {
                     return Err(bad(
                         no,
                         format!(
-                            "撤回第 {turn} 轮，但最后一轮是第 {} 轮;expected the last turn",
+                            "撤回第 {turn} 轮，但最后一轮是第 {} 轮；expected the last turn",
                             turns.len()
                         ),
                     ));
@@ -799,7 +799,7 @@ pub fn read(path: &Path) -> Result<Transcript, ReadError> {
                     return Err(bad(
                         no,
                         format!(
-                            "撤回第 {turn} 轮的原话与第 {turn} 轮记录的不同;expected the line taken back"
+                            "撤回第 {turn} 轮的原话与第 {turn} 轮记录的不同；expected the line taken back"
                         ),
                     ));
                 }
@@ -813,14 +813,14 @@ pub fn read(path: &Path) -> Result<Transcript, ReadError> {
             (_, _, Some(_)) => {
                 return Err(bad(
                     no,
-                    "end 行之后还有内容;expected nothing after the end line".into(),
+                    "end 行之后还有内容；expected nothing after the end line".into(),
                 ));
             }
             (Line::Turn(t), Some(_), None) => {
                 if t.n as usize != turns.len() + 1 {
                     return Err(bad(
                         no,
-                        format!("轮次 {} 不连续;expected turn {}", t.n, turns.len() + 1),
+                        format!("轮次 {} 不连续；expected turn {}", t.n, turns.len() + 1),
                     ));
                 }
                 turns.push(t);
@@ -828,7 +828,7 @@ pub fn read(path: &Path) -> Result<Transcript, ReadError> {
             (Line::End(e), Some(_), None) => end = Some(e),
         }
     }
-    let header = header.ok_or_else(|| bad(1, "空文件;expected a transcript header".into()))?;
+    let header = header.ok_or_else(|| bad(1, "空文件；expected a transcript header".into()))?;
     Ok(Transcript {
         header,
         turns,

@@ -165,7 +165,7 @@ fn a_directory_is_assessed_and_a_corrupt_transcript_is_named_and_skipped() {
         .assert()
         .code(1)
         .stderr(contains("d-corrupt.jsonl"))
-        .stdout(contains("评分 3 场,1 场无法评分"));
+        .stdout(contains("评分 3 场，1 场无法评分"));
 
     for name in ["a-wang", "b-li", "c-wang"] {
         let card: serde_json::Value =

@@ -20,7 +20,7 @@ fn no_subcommand_practises_and_takes_practice_options() {
         .unwrap();
     assert!(out.status.success());
     let s = String::from_utf8(out.stdout).unwrap();
-    assert!(s.contains("感情用事者:") && s.contains("评分卡"), "{s}");
+    assert!(s.contains("感情用事者：") && s.contains("评分卡"), "{s}");
     // `peilian --persona x run …` mixes practice options with a subcommand.
     dir.cmd()
         .args(["--persona", "emotional", "persona", "list"])

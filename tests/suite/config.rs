@@ -61,7 +61,7 @@ fn init_writes_a_private_commented_template_and_never_overwrites_without_force()
     let file = d.config_file();
     let written = std::fs::read_to_string(&file).unwrap();
     assert!(written.contains("# 学员姓名") && written.contains("[backend]"));
-    assert!(written.contains("优先级:命令行参数 > 环境变量 > 本文件 > 默认值"));
+    assert!(written.contains("优先级：命令行参数 > 环境变量 > 本文件 > 默认值"));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -72,7 +72,7 @@ fn init_writes_a_private_commented_template_and_never_overwrites_without_force()
     let out = d.cmd().args(["config", "show"]).output().unwrap();
     let (so, se) = text(&out);
     assert!(out.status.success(), "{se}");
-    assert!(shown(&so, "配置文件").contains("(存在)"), "{so}");
+    assert!(shown(&so, "配置文件").contains("（存在）"), "{so}");
     assert!(shown(&so, "trainee").ends_with("默认"), "{so}");
 
     // A trainee's edits survive a second init.

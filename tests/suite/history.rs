@@ -110,8 +110,8 @@ fn lists_sessions_oldest_first_with_date_type_outcome_score_and_grade() {
             .output()
             .unwrap(),
     );
-    assert!(out.contains("学员「张三」的练习记录:3 场"), "{out}");
-    assert!(out.contains("时间(UTC)"), "{out}");
+    assert!(out.contains("学员「张三」的练习记录：3 场"), "{out}");
+    assert!(out.contains("时间（UTC）"), "{out}");
     let rows = rows(&out);
     assert_eq!(rows.len(), 3, "{out}");
     assert!(
@@ -166,7 +166,7 @@ fn times_are_shown_in_the_trainees_time_zone() {
             .output()
             .unwrap(),
     );
-    assert!(out.contains("时间(UTC+8)"), "{out}");
+    assert!(out.contains("时间（UTC+8）"), "{out}");
     assert!(rows(&out)[0].starts_with("1  2026-03-03 17:00"), "{out}");
 }
 
@@ -258,7 +258,7 @@ fn trainee_comes_from_flag_then_environment_then_config_else_everyone() {
     assert_eq!(count(&mut history()).1.len(), 4);
     let out = stdout(&d.cmd().arg("history").output().unwrap());
     assert!(
-        out.contains("全部学员的练习记录:4 场") && out.contains("学员"),
+        out.contains("全部学员的练习记录：4 场") && out.contains("学员"),
         "{out}"
     );
     assert!(out.contains("王五"), "{out}");
@@ -285,7 +285,7 @@ fn trainee_comes_from_flag_then_environment_then_config_else_everyone() {
     assert_eq!((who, all.len()), (serde_json::Value::Null, 4));
 
     let out = stdout(&d.cmd().arg("history").output().unwrap());
-    assert!(out.contains("学员「张三」的练习记录:1 场"), "{out}");
+    assert!(out.contains("学员「张三」的练习记录：1 场"), "{out}");
     assert!(out.contains("另有 3 场其他学员的记录"), "{out}");
     let out = stdout(
         &d.cmd()

@@ -58,21 +58,21 @@ fn a_working_server_is_reported_with_models_and_latency() {
     let o = run(check(&dir, &server.url()));
     assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
     assert!(
-        o.stdout.contains(&format!("服务:{}", server.url())),
+        o.stdout.contains(&format!("服务：{}", server.url())),
         "{}",
         o.stdout
     );
     assert!(
-        o.stdout.contains("密钥:已设置（环境变量 OPENAI_API_KEY）"),
+        o.stdout.contains("密钥：已设置（环境变量 OPENAI_API_KEY）"),
         "{}",
         o.stdout
     );
     assert!(
         o.stdout
-            .contains("✓ 服务在线，列出 2 个模型:qwen2.5:7b、llama3")
+            .contains("✓ 服务在线，列出 2 个模型：qwen2.5:7b、llama3")
     );
     assert!(
-        o.stdout.contains("模型:qwen2.5:7b（没有指定"),
+        o.stdout.contains("模型：qwen2.5:7b（没有指定"),
         "{}",
         o.stdout
     );
@@ -93,7 +93,8 @@ fn nothing_listening_says_the_server_is_not_running() {
     let o = run(check(&dir, &url));
     assert_eq!(o.code, 1);
     assert!(
-        o.stderr.contains(&format!("✗ 连不上 {url}:服务没有启动?")),
+        o.stderr
+            .contains(&format!("✗ 连不上 {url}：服务没有启动？")),
         "{}",
         o.stderr
     );
@@ -123,7 +124,7 @@ fn a_model_that_cannot_speak_chinese_is_a_warning() {
     assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
     assert!(o.stdout.contains("非流式"), "{}", o.stdout);
     assert!(
-        o.stderr.contains("⚠ 这句回复没通过自检(说的不是中文)"),
+        o.stderr.contains("⚠ 这句回复没通过自检（说的不是中文）"),
         "{}",
         o.stderr
     );
@@ -165,7 +166,7 @@ fn a_key_in_a_config_file_others_can_read_is_flagged() {
         .env_remove("OPENAI_API_KEY");
     let o = run(c);
     assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
-    assert!(o.stdout.contains("密钥:已设置（配置文件"), "{}", o.stdout);
+    assert!(o.stdout.contains("密钥：已设置（配置文件"), "{}", o.stdout);
     #[cfg(unix)]
     assert!(o.stderr.contains("chmod 600"), "{}", o.stderr);
     assert_eq!(

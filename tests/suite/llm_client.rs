@@ -402,7 +402,7 @@ fn a_refused_connection_is_retried_then_reported_with_the_server() {
     let e = run.result.unwrap_err();
     assert_eq!(
         e.to_string(),
-        format!("连不上 http://127.0.0.1:{port}/v1:服务没有启动?(连接被拒绝)")
+        format!("连不上 http://127.0.0.1:{port}/v1：服务没有启动？（连接被拒绝）")
     );
     assert_eq!(run.retries.len(), 2);
 }

@@ -285,15 +285,15 @@ fn practice_streams_the_model_and_ctrl_c_cancels_only_the_generation() {
     ];
     let mut p = pty(&dir, &args, &[("OPENAI_API_KEY", KEY)]);
     p.expect("喂,你们到底管不管?").unwrap();
-    p.expect("你:").unwrap();
+    p.expect("你：").unwrap();
     p.send_line("刘先生,您别急,有什么话您慢慢讲").unwrap();
     p.expect("你说什么?我").unwrap();
     p.send(ControlCode::EndOfText).unwrap();
     p.expect("已取消").unwrap();
-    p.expect("你:").unwrap();
+    p.expect("你：").unwrap();
     p.send_line("您的心情我非常理解").unwrap();
     p.expect("你接着说。").unwrap();
-    p.expect("你:").unwrap();
+    p.expect("你：").unwrap();
     p.send(ControlCode::EndOfTransmission).unwrap();
     let out = p.expect("评分报告\u{FF1A}").unwrap();
     assert!(!String::from_utf8_lossy(out.before()).contains(KEY));

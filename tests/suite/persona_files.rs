@@ -198,7 +198,7 @@ fn need_references() {
         "tip = \"先别急着给方案：「您别着急，慢慢说，我听着」\"",
         "tip = \"请您稍等\"",
         "needs[0].tip",
-        "照这句说满足不了这个需求，分析器在这句里找不到任何信号（这句若要靠本店规则的例句才读得出，检查时加 --rubric 本店规则文件，或在配置文件里写 rubric = \"……\"）;expected a tip with one of empathy, restate",
+        "照这句说满足不了这个需求，分析器在这句里找不到任何信号（这句若要靠本店规则的例句才读得出，检查时加 --rubric 本店规则文件，或在配置文件里写 rubric = \"……\"）；expected a tip with one of empathy, restate",
     );
     expect_error_at(
         "after_turn = 1",

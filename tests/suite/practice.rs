@@ -56,7 +56,7 @@ fn answered(p: &mut Session) -> i32 {
         .expect(Regex(MOOD))
         .expect("a customer line with a mood bar");
     let anger = anger_in(found.get(0).unwrap());
-    expect(p, "你:");
+    expect(p, "你：");
     anger
 }
 
@@ -130,7 +130,7 @@ fn bare_command_shows_the_menus_and_asks_the_name_once() {
     p.send_line("王小明").unwrap();
     expect(&mut p, "以后不再问");
     expect(&mut p, "难度 普通");
-    expect(&mut p, "感情用事者:");
+    expect(&mut p, "感情用事者：");
     answered(&mut p);
     finish(&mut p);
     let config = std::fs::read_to_string(dir.config_file()).unwrap();
@@ -181,7 +181,7 @@ fn a_full_session_ends_resolved_with_scorecard_and_report() {
     p.send_line("/score").unwrap();
     expect(&mut p, "评分卡");
     expect(&mut p, "· 问题解决 ·");
-    expect(&mut p, "你:");
+    expect(&mut p, "你：");
     p.send_line(GOODBYE).unwrap();
     expect(&mut p, "— 问题解决 —");
     expect(&mut p, "评分卡");
@@ -234,7 +234,7 @@ fn a_forbidden_phrase_gets_a_coach_line_but_not_in_an_exam() {
     answered(&mut p);
     p.send_line("/hint").unwrap();
     expect(&mut p, "应对建议");
-    expect(&mut p, "你:");
+    expect(&mut p, "你：");
     p.send_line("/quit").unwrap();
     expect(&mut p, "--resume");
     assert_eq!(wait_exit(&mut p), 0);
@@ -242,11 +242,11 @@ fn a_forbidden_phrase_gets_a_coach_line_but_not_in_an_exam() {
     let dir = Dir::new();
     let mut p = spawn(&dir, &[&args[..], &["--exam"]].concat());
     expect(&mut p, "考试模式");
-    expect(&mut p, "感情用事者:");
-    expect(&mut p, "你:");
+    expect(&mut p, "感情用事者：");
+    expect(&mut p, "你：");
     p.send_line(FORBIDDEN).unwrap();
-    expect(&mut p, "感情用事者:");
-    expect(&mut p, "你:");
+    expect(&mut p, "感情用事者：");
+    expect(&mut p, "你：");
     p.send_line("/hint").unwrap();
     let out = expect(&mut p, "考试模式下不能用 /hint");
     let text = String::from_utf8_lossy(&out);
@@ -255,7 +255,7 @@ fn a_forbidden_phrase_gets_a_coach_line_but_not_in_an_exam() {
         !text.contains("愤怒 █") && !text.contains("愤怒 ░"),
         "{text}"
     );
-    expect(&mut p, "你:");
+    expect(&mut p, "你：");
     let out = finish(&mut p);
     assert!(!String::from_utf8_lossy(&out).contains("愤怒 █"));
 }
@@ -266,7 +266,7 @@ fn enter_at_the_scenario_and_difficulty_menus_takes_the_defaults() {
     let mut p = spawn(&dir, &["--trainee", "a", "--seed", "1"]);
     expect(&mut p, "请输入编号");
     p.send_line("1").unwrap();
-    expect(&mut p, "选择场景(回车 = 第 1 个)");
+    expect(&mut p, "选择场景（回车 = 第 1 个）");
     expect(&mut p, "请输入编号");
     p.send_line("").unwrap();
     expect(&mut p, "选择难度");
@@ -284,7 +284,7 @@ fn an_exam_menu_names_the_types_without_their_handling_advice() {
     let mut p = spawn(&dir, &["--exam", "--trainee", "a"]);
     let out = expect(&mut p, "请输入编号");
     let menu = String::from_utf8_lossy(&out);
-    assert!(menu.contains("感情用事者(emotional)"), "{menu}");
+    assert!(menu.contains("感情用事者（emotional）"), "{menu}");
     assert!(!menu.contains("先让他发泄"), "{menu}");
     p.send(ControlCode::EndOfTransmission).unwrap();
     assert_eq!(wait_exit(&mut p), 0);
@@ -317,13 +317,13 @@ fn undo_restores_the_mood_and_is_recorded() {
     assert!(after > before, "a 禁语 should anger: {before} -> {after}");
     p.send_line("/mood").unwrap();
     expect(&mut p, "还剩");
-    expect(&mut p, "你:");
+    expect(&mut p, "你：");
     p.send_line("/undo").unwrap();
     expect(&mut p, "已收回第 1 轮");
     assert_eq!(answered(&mut p), before);
     p.send_line("/undo").unwrap();
     expect(&mut p, "还没有可以收回的话");
-    expect(&mut p, "你:");
+    expect(&mut p, "你：");
     p.send_line(&good_lines()[1]).unwrap();
     expect(&mut p, "✓ 复述确认 · 共情 · 道歉");
     answered(&mut p);
@@ -369,7 +369,7 @@ fn ctrl_c_clears_the_line_and_twice_on_an_empty_line_leaves() {
     say(&mut p, &good_lines()[0]);
     p.send(ControlCode::EndOfText).unwrap();
     expect(&mut p, "再按一次 Ctrl-C 离开");
-    expect(&mut p, "你:");
+    expect(&mut p, "你：");
     p.send(ControlCode::EndOfText).unwrap();
     expect(&mut p, "已保存\u{FF0C}没有结束");
     assert_eq!(wait_exit(&mut p), 0);
@@ -478,7 +478,7 @@ fn retry_reopens_the_worst_turn_with_that_moments_mood() {
     expect(&mut p, "从第 2 轮重练");
     let found = p.expect(Regex(MOOD)).unwrap();
     assert_eq!(anger_in(found.get(0).unwrap()), old.turns[0].anger);
-    let shown = expect(&mut p, "你:");
+    let shown = expect(&mut p, "你：");
     let text = String::from_utf8_lossy(&shown);
     assert!(text.contains(FORBIDDEN), "shows what was said: {text}");
     say(&mut p, &lines[1]);
@@ -586,7 +586,7 @@ fn hostile_terminal_input_neither_panics_nor_corrupts_the_transcript() {
     // characters inside a reply are the editor's keys (Ctrl-A: to the start) or dropped.
     p.send(b"\xff\xfe").unwrap();
     expect(&mut p, "读取输入出错");
-    expect(&mut p, "你:");
+    expect(&mut p, "你：");
     for empty in ["\r", "   \r"] {
         p.send(empty).unwrap();
         // The editor ends bracketed paste after a line and turns it on again when it

@@ -281,7 +281,7 @@ fn plain_output_shows_the_dialogue_with_anger() {
         .assert()
         .success()
         .stdout(
-            contains("学员:您好")
+            contains("学员：您好")
                 .and(contains("愤怒"))
                 .and(contains("结果")),
         );

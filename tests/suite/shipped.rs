@@ -366,19 +366,16 @@ fn readme_architecture_names_only_modules_that_exist() {
 }
 
 /// What the commands print is Chinese with Chinese punctuation: no ASCII comma,
-/// question or exclamation mark between two Chinese characters inside a string literal
-/// of the modules that word messages for users (the REPL and the practice menus are
-/// still to do; see the listening-customer issue).
+/// question or exclamation mark, semicolon or colon between two Chinese characters, and
+/// no ASCII bracket beside one, inside a string literal of the modules that word
+/// messages for users (not the model's prompts, nor the audit's patterns).
 #[test]
 fn command_messages_use_chinese_punctuation() {
     let han = |c: char| ('\u{4E00}'..='\u{9FFF}').contains(&c);
     let mut files: Vec<std::path::PathBuf> = Vec::new();
-    for dir in ["src/cli", "src/assess"] {
+    for dir in ["src/cli", "src/assess", "src/repl"] {
         for e in std::fs::read_dir(common::repo(dir)).unwrap() {
-            let p = e.unwrap().path();
-            if p.file_name().is_some_and(|n| n != "practice_cmd.rs") {
-                files.push(p);
-            }
+            files.push(e.unwrap().path());
         }
     }
     for f in [
@@ -396,6 +393,15 @@ fn command_messages_use_chinese_punctuation() {
         "src/llm/error.rs",
         "src/session.rs",
         "src/script.rs",
+        "src/main.rs",
+        "src/config.rs",
+        "src/chatlog.rs",
+        "src/pattern.rs",
+        "src/persona/inherit.rs",
+        "src/llm/voice.rs",
+        "src/llm/client.rs",
+        "src/llm/settings.rs",
+        "src/serve/room.rs",
     ] {
         files.push(common::repo(f));
     }
@@ -412,7 +418,11 @@ fn command_messages_use_chinese_punctuation() {
             let cs: Vec<char> = line.chars().collect();
             let hit = cs
                 .windows(3)
-                .any(|w| han(w[0]) && matches!(w[1], ',' | '?' | '!') && han(w[2]));
+                .any(|w| han(w[0]) && matches!(w[1], ',' | '?' | '!' | ';' | ':') && han(w[2]))
+                || cs.windows(2).any(|w| {
+                    (han(w[0]) && matches!(w[1], '(' | ')'))
+                        || (matches!(w[0], '(' | ')') && han(w[1]))
+                });
             if hit {
                 bad.push(format!("{}:{}: {}", f.display(), i + 1, line.trim()));
             }
@@ -421,6 +431,149 @@ fn command_messages_use_chinese_punctuation() {
     assert!(
         bad.is_empty(),
         "ASCII marks between Chinese characters:\n{}",
+        bad.join("\n")
+    );
+}
+
+/// ASCII marks beside Chinese text in one line the binary prints: those of
+/// [`ascii_marks_by_han`] in each clause (a bilingual message ends in an English clause
+/// after 「；」 that would outweigh a short Chinese one), and an ASCII `;` or `:` after a
+/// Chinese character or mark, or `:` before a Chinese character (not after a space).
+fn runtime_marks_by_han(line: &str) -> Vec<String> {
+    let cs: Vec<char> = line.chars().collect();
+    let wide = |c: Option<&char>| {
+        c.is_some_and(|c| {
+            ('\u{4E00}'..='\u{9FFF}').contains(c)
+                || ('\u{3000}'..='\u{303F}').contains(c)
+                || ('\u{FF00}'..='\u{FFEF}').contains(c)
+        })
+    };
+    let mut bad: Vec<String> = line
+        .split([';', '\u{FF1B}'])
+        .flat_map(ascii_marks_by_han)
+        .collect();
+    for i in 0..cs.len() {
+        let before = i.checked_sub(1).and_then(|j| cs.get(j));
+        let after = cs.get(i + 1);
+        let flagged = match cs[i] {
+            ';' => wide(before),
+            ':' => {
+                wide(before)
+                    || (after.is_some_and(|c| ('\u{4E00}'..='\u{9FFF}').contains(c))
+                        && before.is_some_and(|c| !c.is_whitespace()))
+            }
+            _ => false,
+        };
+        if flagged {
+            bad.push(
+                cs[i.saturating_sub(6)..(i + 6).min(cs.len())]
+                    .iter()
+                    .collect(),
+            );
+        }
+    }
+    bad
+}
+
+/// What trainees and trainers read at run time (error and warning messages, the
+/// validation of their files, `run`, `score`, `history`, `persona show`, `config show`,
+/// `llm check`) keeps Chinese punctuation beside Chinese text, as the help pages do:
+/// the real binary on a handful of good and bad inputs, stdout and stderr.
+#[test]
+fn runtime_messages_use_chinese_punctuation() {
+    use crate::llm_support::{Server, closed_port, completion};
+
+    let d = common::Dir::new();
+    let broken = |kind: &str| -> Vec<String> {
+        let dir = common::repo(&format!("tests/data/broken/{kind}"));
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .map(|p| p.display().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    d.write(
+        "script.txt",
+        "您好，请问有什么可以帮您？\n非常理解您的心情，请问您的维修单号是多少？\n\
+         我们明天上午安排上门，给您换一台新的。\n",
+    );
+    d.write("bad-utf8.txt", b"\xff\xfe\n");
+    d.write("long.txt", format!("{}\n", "您好".repeat(400)));
+    d.write("bad.jsonl", "{\"type\":\"turn\",\n");
+    d.write("empty.jsonl", "");
+    d.write("chat.jsonl", "不是聊天记录\n");
+    let server = Server::start(vec![completion("Hello! How can I help you today?")]);
+    let english = server.url();
+    let dead = format!("http://127.0.0.1:{}/v1", closed_port());
+    // Each run: its arguments (`PERSONAS` and `RUBRICS` stand for every broken file of
+    // that kind) and the model server it talks to, if any.
+    let runs: [(&str, Option<&str>); 21] = [
+        ("persona validate PERSONAS", None),
+        ("rubric validate RUBRICS", None),
+        ("persona list", None),
+        ("persona show emotional --reveal", None),
+        ("persona show nobody", None),
+        ("config show", None),
+        ("history", None),
+        ("history --trainee 张三", None),
+        ("run --persona emotional --answers script.txt", None),
+        (
+            "run --persona 感情用事 --answers script.txt --trainee 张三 --transcript t.jsonl",
+            None,
+        ),
+        ("score t.jsonl", None),
+        ("history --trainee 张三", None),
+        (
+            "run --persona emotional --scenario nowhere --answers script.txt",
+            None,
+        ),
+        ("run --persona emotional --answers bad-utf8.txt", None),
+        ("run --persona emotional --answers long.txt", None),
+        ("score bad.jsonl", None),
+        ("score empty.jsonl", None),
+        ("score chat.jsonl", None),
+        ("llm check", Some(&dead)),
+        ("llm check --model tiny --no-stream", Some(&english)),
+        (
+            "run --persona emotional --answers script.txt --backend llm --model tiny",
+            Some(&english),
+        ),
+    ];
+    let mut bad = Vec::new();
+    let mut lines = 0;
+    for (args, server) in runs {
+        let mut c = d.cmd();
+        for arg in args.split_whitespace() {
+            match arg {
+                "PERSONAS" => c.args(broken("persona")),
+                "RUBRICS" => c.args(broken("rubric")),
+                _ => c.arg(arg),
+            };
+        }
+        if let Some(url) = server {
+            c.env("OPENAI_BASE_URL", url)
+                .env("OPENAI_API_KEY", "sk-test");
+        }
+        let out = c.output().unwrap();
+        for (stream, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            for line in String::from_utf8_lossy(text).lines() {
+                lines += 1;
+                bad.extend(
+                    runtime_marks_by_han(line)
+                        .into_iter()
+                        .map(|m| format!("{args} ({stream}): …{m}…\n    {line}")),
+                );
+            }
+        }
+    }
+    assert!(lines > 200, "only {lines} lines of output");
+    assert!(
+        bad.is_empty(),
+        "{} ASCII marks by Chinese text:\n{}",
+        bad.len(),
         bad.join("\n")
     );
 }
