@@ -126,7 +126,7 @@ fn out_of_character_lines_fail() {
         moves: vec![Move::Vent],
         outcome: None,
     };
-    let cases: [(&str, &str); 12] = [
+    let cases: [(&str, &str); 14] = [
         (
             "作为一个AI语言模型,我无法真正感到生气。",
             "breaks_character",
@@ -139,6 +139,9 @@ fn out_of_character_lines_fail() {
         ),
         ("建议你先安抚客户的情绪,再复述问题。", "coaches"),
         ("作为客服,你应该先道歉。", "coaches"),
+        // What a model writes: full-width commas (the pattern had lost its own).
+        ("作为客服\u{FF0C}你应该先道歉。", "coaches"),
+        ("作为一名客服人员\u{FF0C}您应当先复述问题。", "coaches"),
         ("我的订单号是 WX-9999-1234,你查一下。", "invents_fact"),
         ("我花了 1500 元修电脑!", "invents_fact"),
         ("好吧,我接受这个方案,就这么办吧。", "accepts_undecided"),
