@@ -150,12 +150,14 @@ fn json_reports_labels_and_inversions() {
 /// average, and no more inverted pairs than measured (issue 13 asks for none). The
 /// first set (36 sessions) has been looked at while tuning: 15 inversions, then 9.
 /// The second (54) was measured on arrival, unread: 48 of 972 pairs; 35 after the
-/// arranged-apology and staff-welcome offers were read (tuned on seen scripts only).
+/// arranged-apology and staff-welcome offers were read (tuned on seen scripts only);
+/// 21 and 3 at the start of the session that let the customer listen after accepting
+/// and past its patience while a turn meets a need, 16 and 2 after it.
 #[test]
 fn the_people_labelled_calibration_sets_keep_their_order() {
     for (set, most) in [
-        ("tests/data/calibration-people", 9),
-        ("tests/data/calibration-people-2", 35),
+        ("tests/data/calibration-people", 2),
+        ("tests/data/calibration-people-2", 16),
     ] {
         calibrated_set_keeps_its_order(set, most);
     }
