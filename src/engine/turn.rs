@@ -324,7 +324,11 @@ impl<'a> Engine<'a> {
                 });
                 self.react(st, "late");
             }
-            let kinds_ok = need.any.is_empty() || need.any.iter().any(|k| h.has(k));
+            // A scenario remedy the customer heard offered is the 方案 kind, however the
+            // reading labelled its words (the card credits it the same way).
+            let offer_heard = |k: &String| k == "remedy" && !h.scene.offered.is_empty();
+            let kinds_ok =
+                need.any.is_empty() || need.any.iter().any(|k| h.has(k) || offer_heard(k));
             let policy_ok = !need.policy || h.scene.policy_stated;
             let heard = !h.template && !h.scripted;
             if heard && turn >= need.after_turn && kinds_ok && policy_ok {

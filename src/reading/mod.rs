@@ -58,6 +58,24 @@ pub struct ClauseSpan {
     pub cues: Cues,
 }
 
+/// Headings under which a line lists the agent's handling.
+const ARRANGEMENT_HEADINGS: [&str; 14] = [
+    "处理分",
+    "处理如下",
+    "处理是",
+    "处理办法是",
+    "处理方案是",
+    "解决方案是",
+    "解决办法是",
+    "方案是",
+    "方案如下",
+    "安排是",
+    "安排如下",
+    "这样处理",
+    "这么处理",
+    "这样安排",
+];
+
 /// Marks that end a sentence (normalised and as typed).
 const SENTENCE_ENDS: [char; 8] = [
     '\u{3002}', '.', '!', '?', '\u{FF01}', '\u{FF1F}', ';', '\u{FF1B}',
@@ -102,6 +120,17 @@ impl Reading {
         ["我", "咱", "给您", "帮您", "为您", "替您", "给你", "帮你"]
             .iter()
             .any(|w| t.contains(w))
+    }
+
+    /// Whether clause `ci` follows, in the same line, a heading that announces the
+    /// agent's handling (「我们的处理是：」, 「处理分三项：」, 「方案如下：」): the items
+    /// after it are what the agent's side will do, however each is worded.
+    pub fn announced(&self, text: &str, ci: usize) -> bool {
+        let Some(c) = self.clauses.get(ci) else {
+            return false;
+        };
+        let before = &text[..c.start];
+        ARRANGEMENT_HEADINGS.iter().any(|h| before.contains(h))
     }
 
     /// Whether clause `ci` continues a sentence that opens by citing a rule
@@ -638,6 +667,21 @@ pub fn evaluate(reader: &Reader, examples: &[Example]) -> Evaluation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn items_under_a_handling_heading_are_announced() {
+        let text = "处理分三项：第一，退还860元维修费；第二，按同一条款增加赔偿服务费用的三倍";
+        let r = default_reader().read(text);
+        let last = r.clauses.len() - 1;
+        assert!(!r.announced(text, 0), "{r:?}");
+        assert!(r.announced(text, last), "{r:?}");
+        let plain = "按规定，经营者应当按维修费的三倍增加赔偿";
+        let r = default_reader().read(plain);
+        assert!(
+            (0..r.clauses.len()).all(|c| !r.announced(plain, c)),
+            "{r:?}"
+        );
+    }
 
     #[test]
     fn an_apology_arranged_for_someone_else_is_not_the_trainees() {

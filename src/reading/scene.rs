@@ -305,22 +305,22 @@ impl Scene {
                 // reading found nothing else in (not a topic 「关于退车：」, not a rule told).
                 // In a line that offers something, the other remedies it lists count
                 // too (「延误证明可以开，票款也给您退」).
+                // Under a heading that announces the handling (「处理分三项：第一，退还
+                // 860元；第二，按同一条款增加赔偿……」) each item is what the agent's side
+                // does, its legal basis included.
+                let announced = index.is_some_and(|c| r.announced(text, c));
                 let plain = unscoped
                     && index.is_some_and(|c| {
-                        (line_offers || r.agent_acts(text, c)) && !r.states_rule(text, c)
+                        (line_offers || announced || r.agent_acts(text, c))
+                            && (announced || !r.states_rule(text, c))
                     })
                     && !r
                         .acts
                         .iter()
                         .any(|a| Some(a.clause) == index && a.act.polarity() == Polarity::Bad)
                     && !clause.is_some_and(|c| names_the_demand(&text[c.start..s.max(c.start)]))
-                    && !in_clause(&[
-                        Act::Refuse,
-                        Act::Explain,
-                        Act::Restate,
-                        Act::Ask,
-                        Act::Consult,
-                    ]);
+                    && !in_clause(&[Act::Refuse, Act::Restate, Act::Ask, Act::Consult])
+                    && (announced || !in_clause(&[Act::Explain]));
                 // Named in a "refusal" that negates nothing: 「只能帮您退订」 limits
                 // the offer to what it names.
                 let limited = unscoped && in_clause(&[Act::Refuse]);
