@@ -237,13 +237,15 @@ impl<'a> Engine<'a> {
             self.scene.read(text, &reading, &offers)
         };
         // An offer of something the scenario does not name is an offer too (a vague
-        // one), unless its clause states the policy ("按法律应当赔偿一倍").
+        // one), unless its clause states the policy ("按法律应当赔偿一倍") or it only
+        // promises a plan to come (「五点前给您一个完整的处理方案」: a deadline, which
+        // the customer weighs as one, not a remedy to turn down).
         let vague_offer = !template
             && !scripted
-            && signals
-                .iter()
-                .filter(is_remedy)
-                .any(|s| !(scene.policy_spans.iter()).any(|&(x, y)| x < s.end && s.start < y));
+            && signals.iter().filter(is_remedy).any(|s| {
+                !(scene.policy_spans.iter()).any(|&(x, y)| x < s.end && s.start < y)
+                    && !promises_a_plan(&text[s.start..s.end])
+            });
         let offered = !scene.offered.is_empty() || vague_offer;
         let listed = offered
             && text.matches('\u{3001}').count() >= REMEDY_LIST
@@ -721,5 +723,37 @@ impl<'a> Engine<'a> {
             Move::Vent
         };
         vec![primary]
+    }
+}
+
+/// Whether an offer's words only promise a plan or an answer to come (「给您一个完整的
+/// 处理方案」, 「给您一个书面答复」) rather than a remedy (「给您一个免费更换的方案」).
+fn promises_a_plan(words: &str) -> bool {
+    const PLAN: [&str; 8] = [
+        "处理方案",
+        "解决方案",
+        "处理意见",
+        "处理结果",
+        "答复",
+        "说法",
+        "交代",
+        "回复",
+    ];
+    words.find('给').is_some_and(|at| {
+        let head: String = words[at..].chars().take(14).collect();
+        PLAN.iter().any(|w| head.contains(w))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::promises_a_plan;
+
+    #[test]
+    fn a_plan_promised_is_no_remedy_offered() {
+        assert!(promises_a_plan("今天下午五点前我给您一个完整的处理方案"));
+        assert!(promises_a_plan("明天中午前给您一个书面答复"));
+        assert!(!promises_a_plan("给您一个免费更换的方案"));
+        assert!(!promises_a_plan("我们给您全额退款"));
     }
 }

@@ -199,8 +199,10 @@ impl Scene {
         let clause_of = |s: usize| r.clause_at(s).map(|i| &r.clauses[i]);
         for (i, res) in self.facts.iter().enumerate() {
             let asked = on.find_iter(res, text).any(|m| {
-                r.clause_at(m.start())
-                    .is_some_and(|c| Self::asks_in_sentence(text, r, c))
+                r.clause_at(m.start()).is_some_and(|c| {
+                    Self::asks_in_sentence(text, r, c)
+                        && !schedules(&text[r.clauses[c].start..r.clauses[c].end])
+                })
             });
             if asked {
                 push(&mut out.facts_asked, i);
@@ -293,6 +295,11 @@ impl Scene {
         for (i, res) in self.remedies.iter().enumerate() {
             for m in on.find_iter(res, text) {
                 let (s, e) = (m.start(), m.end());
+                // 「反馈给相关部门」 names no one: the stock phrase of a brush-off, not
+                // the scenario's remedy, whatever its pattern allows.
+                if VAGUE_TARGETS.iter().any(|w| text[s..e].contains(w)) {
+                    continue;
+                }
                 let clause = clause_of(s);
                 let index = r.clause_at(s);
                 let unscoped = clause.is_some_and(|c| c.cues.0 & SCOPED == 0);
@@ -353,6 +360,24 @@ impl Scene {
         }
     }
 }
+
+/// Whether a question clause asks when it suits the customer (「您定哪天方便」,
+/// 「什么时候有空」): arranging what comes next, not asking what happened, so the
+/// customer does not retell the incident.
+fn schedules(clause: &str) -> bool {
+    const WHEN: [&str; 4] = ["哪天", "什么时候", "几点", "哪个时间"];
+    const SUITS: [&str; 4] = ["方便", "有空", "合适", "您定"];
+    WHEN.iter().any(|w| {
+        clause.match_indices(w).any(|(at, _)| {
+            let after: String = clause[at + w.len()..].chars().take(4).collect();
+            SUITS.iter().any(|s| after.contains(s))
+        })
+    }) || clause.contains("您定哪")
+        || clause.contains("您定个时间")
+}
+
+/// Who a vague promise sends the matter to.
+const VAGUE_TARGETS: [&str; 5] = ["相关部门", "有关部门", "相关人员", "相关同事", "相关负责人"];
 
 /// Cues under which naming a remedy offers nothing.
 /// Words that name a rule's source: a line explaining what one of these says tells the
@@ -501,5 +526,44 @@ mod tests {
         }
         // The check is not vacuous: patterns were skipped, and remedies were offered.
         assert!(skipped > 0 && offered > 0, "{skipped} {offered}");
+    }
+
+    /// 「反馈给相关部门」 is the novice's brush-off, not the righteous customer's remedy
+    /// (上报产品质量部门，书面回复), though the remedy's pattern matches its words.
+    #[test]
+    fn sending_it_to_the_relevant_department_offers_nothing() {
+        let analyser = default_rubric();
+        let catalog = Catalog::load(None, analyser).unwrap();
+        let p = &catalog.find("righteous").unwrap().persona;
+        let sc = p.scenarios.iter().find(|s| s.id == "laptop-hinge").unwrap();
+        let scene = scene_of(sc);
+        let read = |l: &str| scene.read(l, &analyser.read(l).0, &[]);
+        assert!(
+            read("我已经记录下来了，会尽快反馈给相关部门。")
+                .offered
+                .is_empty()
+        );
+        assert!(
+            !read("我马上把转轴的问题上报给产品质量部门，三天内给您书面回复。")
+                .offered
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn asking_when_it_suits_the_customer_asks_no_fact() {
+        for l in [
+            "您定哪天方便，我们上门取车。",
+            "您看什么时候有空，我们派人过去？",
+        ] {
+            assert!(schedules(l), "{l}");
+        }
+        for l in [
+            "您方便说一下是哪天送的车吗？",
+            "车是哪天送来的？",
+            "您几点到的店？",
+        ] {
+            assert!(!schedules(l), "{l}");
+        }
     }
 }
