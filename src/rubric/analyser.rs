@@ -557,7 +557,10 @@ impl Analyser {
         let cues = reading.clauses[i].cues;
         let kind = &self.kinds[s.kind];
         if kind.polarity == Polarity::Bad {
-            return !cues.has(Cues::REPORTED);
+            // Telling back where the customer went (「您去4S店反映，对方没给登记，是吧？」)
+            // sends them nowhere.
+            let told_back = kind.id == "deflect" && reading.restated(text, i);
+            return !cues.has(Cues::REPORTED) && !told_back;
         }
         if !["remedy", "time_commitment", "follow_up", "escalate"].contains(&kind.id.as_str()) {
             return true;

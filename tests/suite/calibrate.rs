@@ -152,12 +152,14 @@ fn json_reports_labels_and_inversions() {
 /// The second (54) was measured on arrival, unread: 48 of 972 pairs; 35 after the
 /// arranged-apology and staff-welcome offers were read (tuned on seen scripts only);
 /// 21 and 3 at the start of the session that let the customer listen after accepting
-/// and past its patience while a turn meets a need, 16 and 2 after it.
+/// and past its patience while a turn meets a need, 16 and 2 after it; 14 and 3 once the
+/// plural 你们 stopped costing a poor set-1 session its 0.5-point 不礼貌 deduction (it
+/// now scores 17.7, 0.1 above an average one).
 #[test]
 fn the_people_labelled_calibration_sets_keep_their_order() {
     for (set, most) in [
-        ("tests/data/calibration-people", 2),
-        ("tests/data/calibration-people-2", 16),
+        ("tests/data/calibration-people", 3),
+        ("tests/data/calibration-people-2", 14),
     ] {
         calibrated_set_keeps_its_order(set, most);
     }

@@ -307,11 +307,13 @@ fn later_batches_of_gaming_scripts_never_resolve() {
 /// on (more 禁语, blame and brush-off wordings; a slower 有社会背景 deadline and
 /// patience): 14, every 禁语 script walks out. Batch 8 (a fresh writer) measured at the
 /// start of that session's code and after it: 14 and 15 of 18; one of its novice
-/// scripts, resolved by 「会尽快反馈给相关部门」, was read to fix that.
+/// scripts, resolved by 「会尽快反馈给相关部门」, was read to fix that. With a plural
+/// 你们 no rudeness and a restated 「您去4S店」 no brush-off: batch 2 at 15, the rest
+/// unchanged.
 #[test]
 fn listening_customer_held_out_batches_stay_at_their_measured_level() {
     for (dir, competent_floor, forbidden_misses) in [
-        ("tests/data/heldout-scripts-2", 14, 0),
+        ("tests/data/heldout-scripts-2", 15, 0),
         ("tests/data/heldout-scripts-3", 16, 1),
         ("tests/data/heldout-scripts-4", 15, 1),
         ("tests/data/heldout-scripts-5", 17, 1),
