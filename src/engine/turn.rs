@@ -574,6 +574,13 @@ impl<'a> Engine<'a> {
                     ..Verdict::default()
                 }
             }
+            // A concrete offer (an amount, a time, who does it) that is not what the
+            // customer came for is turned down with what they want, not with a request
+            // for specifics the trainee has just given.
+            None if concrete_offer(h, words_now.as_deref()) => reject(&format!(
+                "\u{8FD9}\u{4E0D}\u{662F}\u{6211}\u{8981}\u{7684}\u{3002}\u{6211}\u{7684}\u{8981}\u{6C42}\u{5F88}\u{6E05}\u{695A}\u{FF1A}{}\u{3002}",
+                self.scenario.demand.trim_end_matches('\u{3002}')
+            )),
             None => reject("你说具体点，到底怎么给我处理？"),
             Some(r) if !r.accept => reject(&r.reason),
             Some(r) => {
@@ -724,6 +731,29 @@ impl<'a> Engine<'a> {
         };
         vec![primary]
     }
+}
+
+/// Whether the line's offer is concrete: the line commits to a time, one of its acts
+/// carries an amount or a time, or the offer's own words name a number
+/// (「这个月的10元给您退回」) or an action without hedging (「给号码加上订购保护」, not
+/// 「给您适当补偿」).
+fn concrete_offer(h: &Heard, words: Option<&str>) -> bool {
+    const HEDGES: [&str; 10] = [
+        "适当",
+        "一定的",
+        "相应",
+        "尽量",
+        "想办法",
+        "考虑",
+        "看看",
+        "研究",
+        "酌情",
+        "争取",
+    ];
+    let digit = |c: char| c.is_ascii_digit() || ('\u{FF10}'..='\u{FF19}').contains(&c);
+    h.has("time_commitment")
+        || words.is_some_and(|w| w.chars().any(digit) || !HEDGES.iter().any(|x| w.contains(x)))
+        || (h.reading.acts.iter()).any(|a| a.slots.amount.is_some() || a.slots.time.is_some())
 }
 
 /// Whether an offer's words only promise a plan or an answer to come (「给您一个完整的

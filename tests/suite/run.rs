@@ -78,6 +78,30 @@ fn a_fact_already_told_is_not_told_again_beside_a_new_one() {
     assert!(!second.contains("前天上午"), "{second}");
 }
 
+/// A concrete offer the customer did not come for is turned down with what they want,
+/// not with 「你说具体点」 after the trainee has just been specific; a hedged one
+/// (「适当补偿」) still gets 「你说具体点」.
+#[test]
+fn a_concrete_offer_of_something_else_is_answered_with_the_demand() {
+    let before = "大哥您先坐，八年的老号平白多扣钱，换谁都窝火。\n\
+                  我查了一下：手机报每月10元，系统里有去年3月12日晚上短信确认开通的记录。\n";
+    let third = |offer: &str| {
+        let v = run_json(
+            &["--persona", "stubborn", "--scenario", "vas-dispute"],
+            &format!("{before}{offer}\n"),
+        );
+        v["turns"][2]["customer"].as_str().unwrap().to_string()
+    };
+    let concrete = third("手机报给您退订，再给号码加上增值业务订购保护，以后谁发短信都订不上。");
+    assert!(!concrete.contains("具体"), "{concrete}");
+    assert!(
+        concrete.contains("过去一年的手机报费用全部退给我"),
+        "{concrete}"
+    );
+    let hedged = third("这个钱我们会给您适当补偿。");
+    assert!(hedged.contains("具体"), "{hedged}");
+}
+
 #[test]
 fn asked_what_they_want_the_customer_states_the_demand() {
     let v = run_json(
