@@ -379,7 +379,6 @@ fn schedules(clause: &str) -> bool {
 /// Who a vague promise sends the matter to.
 const VAGUE_TARGETS: [&str; 5] = ["相关部门", "有关部门", "相关人员", "相关同事", "相关负责人"];
 
-/// Cues under which naming a remedy offers nothing.
 /// Words that name a rule's source: a line explaining what one of these says tells the
 /// customer the policy, in whatever words (「规定是这样的：开通增值业务必须经过用户本人
 /// 确认」), which the scenario's own policy patterns cannot all foresee.
@@ -425,6 +424,7 @@ fn explains_a_rule(text: &str, r: &Reading) -> bool {
     })
 }
 
+/// Cues under which naming a remedy offers nothing.
 const SCOPED: u16 =
     Cues::NEGATED | Cues::QUESTION | Cues::REPORTED | Cues::HYPOTHETICAL | Cues::PAST;
 
