@@ -114,6 +114,10 @@ fn show(ctx: &Context, id: &str, json: bool, reveal: bool) -> anyhow::Result<u8>
                 .iter()
                 .map(|s| {
                     let mut o = json!({"id": s.id, "title": s.title, "industry": s.industry, "brief": s.brief, "product": s.product});
+                    let policy = s.policy.for_trainees();
+                    if !reveal && !policy.is_empty() {
+                        o["policy"] = json!({ "summary": policy });
+                    }
                     if reveal {
                         o["demand"] = json!(s.demand);
                         o["facts"] = json!(s.facts);
@@ -154,6 +158,12 @@ fn write_persona(out: &mut impl Write, p: &Persona, reveal: bool, st: Style) -> 
     for sc in &p.scenarios {
         writeln!(out, "  {}  {}〔{}〕", sc.id, s(&sc.title), s(&sc.industry))?;
         writeln!(out, "      {}", s(&sc.brief))?;
+        // What the practice brief tells the trainee: an agent in that job knows the
+        // company's policy and the law; the customer's facts and needs stay hidden.
+        let policy = sc.policy.for_trainees();
+        if !reveal && !policy.is_empty() {
+            writeln!(out, "      政策与法规：{}", s(&policy))?;
+        }
         if reveal {
             writeln!(out, "      诉求：{}", s(&sc.demand))?;
             for f in &sc.facts {

@@ -603,6 +603,28 @@ pub struct Policy {
     pub forbids: Vec<Forbid>,
 }
 
+impl Policy {
+    /// The summary as a trainee reads it, in the brief and in `persona show`: without
+    /// the notes addressed to trainers (「(培训师注意：……)」).
+    pub fn for_trainees(&self) -> String {
+        let mut out = self.summary.trim().to_string();
+        for open in [
+            "(\u{57F9}\u{8BAD}\u{5E08}",
+            "\u{FF08}\u{57F9}\u{8BAD}\u{5E08}",
+        ] {
+            // 「(培训师」 or 「（培训师」 up to the matching close.
+            if let Some(a) = out.find(open) {
+                let close = out[a..]
+                    .char_indices()
+                    .find(|&(_, c)| c == ')' || c == '\u{FF09}')
+                    .map_or(out.len(), |(b, c)| a + b + c.len_utf8());
+                out.replace_range(a..close, "");
+            }
+        }
+        out.trim().to_string()
+    }
+}
+
 /// 一项不能承诺的事。
 /// A commitment policy does not allow.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -739,6 +761,35 @@ pub fn fill_slots(template: &str, value: &dyn Fn(&str) -> Option<String>) -> Str
     }
     out.push_str(rest);
     out
+}
+
+#[cfg(test)]
+mod policy_tests {
+    use super::Policy;
+
+    fn trainee(summary: &str) -> String {
+        Policy {
+            summary: summary.to_string(),
+            terms: Vec::new(),
+            allows: Vec::new(),
+            forbids: Vec::new(),
+        }
+        .for_trainees()
+    }
+
+    #[test]
+    fn trainer_notes_are_left_out_of_the_brief() {
+        // 「按第五十五条赔三倍。(培训师注意：课件用旧法。)」 → 「按第五十五条赔三倍。」
+        let s = "\u{6309}\u{7B2C}\u{4E94}\u{5341}\u{4E94}\u{6761}\u{8D54}\u{4E09}\u{500D}\u{3002}\
+                 (\u{57F9}\u{8BAD}\u{5E08}\u{6CE8}\u{610F}\u{FF1A}\u{8BFE}\u{4EF6}\u{7528}\u{65E7}\u{6CD5}\u{3002})";
+        assert_eq!(
+            trainee(s),
+            "\u{6309}\u{7B2C}\u{4E94}\u{5341}\u{4E94}\u{6761}\u{8D54}\u{4E09}\u{500D}\u{3002}"
+        );
+        // Full-width brackets, and a note that is never closed.
+        assert_eq!(trainee("\u{FF08}\u{57F9}\u{8BAD}\u{5E08}x"), "");
+        assert_eq!(trainee("ok"), "ok");
+    }
 }
 
 #[cfg(test)]

@@ -76,7 +76,7 @@ impl Brief {
         let p = engine.persona;
         let sc: &Scenario = engine.scenario;
         // What an agent in that job knows: the company's policy and the law that applies.
-        let policy = for_trainees(&sc.policy.summary);
+        let policy = sc.policy.for_trainees();
         Self {
             heading: format!(
                 "〔{}〕{} · 难度 {}",
@@ -269,26 +269,6 @@ pub fn mood(style: &Style, engine: &Engine<'_>, st: &MoodState) -> String {
     )
 }
 
-/// A policy summary as a trainee reads it: without the notes addressed to trainers
-/// (「(培训师注意：……)」).
-fn for_trainees(summary: &str) -> String {
-    let mut out = summary.trim().to_string();
-    for open in [
-        "(\u{57F9}\u{8BAD}\u{5E08}",
-        "\u{FF08}\u{57F9}\u{8BAD}\u{5E08}",
-    ] {
-        // 「(培训师」 or 「（培训师」 up to the matching close.
-        if let Some(a) = out.find(open) {
-            let close = out[a..]
-                .char_indices()
-                .find(|&(_, c)| c == ')' || c == '\u{FF09}')
-                .map_or(out.len(), |(b, c)| a + b + c.len_utf8());
-            out.replace_range(a..close, "");
-        }
-    }
-    out.trim().to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,19 +279,5 @@ mod tests {
         assert_eq!(mood_bar(&plain, 62), "愤怒 ██████░░░░ 62");
         assert_eq!(mood_bar(&plain, 0), "愤怒 ░░░░░░░░░░ 0");
         assert_eq!(mood_bar(&plain, 140), "愤怒 ██████████ 100");
-    }
-
-    #[test]
-    fn trainer_notes_are_left_out_of_the_brief() {
-        // 「按第五十五条赔三倍。(培训师注意：课件用旧法。)」 → 「按第五十五条赔三倍。」
-        let s = "\u{6309}\u{7B2C}\u{4E94}\u{5341}\u{4E94}\u{6761}\u{8D54}\u{4E09}\u{500D}\u{3002}\
-                 (\u{57F9}\u{8BAD}\u{5E08}\u{6CE8}\u{610F}\u{FF1A}\u{8BFE}\u{4EF6}\u{7528}\u{65E7}\u{6CD5}\u{3002})";
-        assert_eq!(
-            for_trainees(s),
-            "\u{6309}\u{7B2C}\u{4E94}\u{5341}\u{4E94}\u{6761}\u{8D54}\u{4E09}\u{500D}\u{3002}"
-        );
-        // Full-width brackets, and a note that is never closed.
-        assert_eq!(for_trainees("\u{FF08}\u{57F9}\u{8BAD}\u{5E08}x"), "");
-        assert_eq!(for_trainees("ok"), "ok");
     }
 }

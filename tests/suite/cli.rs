@@ -77,6 +77,12 @@ fn persona_show_by_chinese_alias_hides_facts_unless_revealed() {
     let sc = &v["scenarios"][0];
     assert!(sc["id"].is_string() && sc["title"].is_string() && sc["industry"].is_string());
     assert!(sc.get("facts").is_none());
+    // The policy and law are what an agent knows (the practice brief tells them): shown
+    // as the trainee reads them, without the trainers' notes; the rest stays hidden.
+    let policy = sc["policy"].as_object().unwrap();
+    assert_eq!(policy.keys().collect::<Vec<_>>(), ["summary"]);
+    assert!(!policy["summary"].as_str().unwrap().is_empty());
+    assert!(sc.get("demand").is_none() && sc.get("remedies").is_none());
 
     let out = peilian()
         .args(["persona", "show", "emotional", "--json", "--reveal"])
@@ -94,6 +100,14 @@ fn persona_show_by_chinese_alias_hides_facts_unless_revealed() {
         s.contains("特征") && s.contains("建议") && s.contains("--reveal"),
         "{s}"
     );
+    assert!(s.contains("政策与法规：") && !s.contains("诉求："), "{s}");
+    // The prepared customer's trainer note (the deck's 1996 「一倍」) is for trainers.
+    let out = peilian()
+        .args(["persona", "show", "prepared"])
+        .output()
+        .unwrap();
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(s.contains("第五十五条") && !s.contains("培训师"), "{s}");
 }
 
 #[test]
