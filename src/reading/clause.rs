@@ -468,6 +468,7 @@ fn cues(cs: &[char], mark: Option<char>) -> Cues {
             match w.word {
                 // 「您反映的情况」「您说的问题」 name the matter; they report nothing.
                 Word::Flag(Cues::REPORTED) if cs.get(e) == Some(&'\u{7684}') => {}
+                Word::Flag(Cues::HYPOTHETICAL) if names_a_thing(cs[e - 1], cs.get(e).copied()) => {}
                 Word::Flag(x) => f |= x,
                 Word::NotNegation => {
                     if n_covered == COVERED {
@@ -486,6 +487,25 @@ fn cues(cs: &[char], mark: Option<char>) -> Cues {
     finish_cues(cs, mark, f, negation)
 }
 
+/// Whether a hypothetical cue ending in `last` and followed by `next` is the start of
+/// a noun instead: 「您的话费账户」「我的话筒」 suppose nothing (的 + 话费).
+fn names_a_thing(last: char, next: Option<char>) -> bool {
+    // 话 + 费 筒 术 题 单 语 音 (话费, 话筒, 话术, 话题, 话单, 话语, 话音)
+    last == '\u{8BDD}'
+        && next.is_some_and(|c| {
+            matches!(
+                c,
+                '\u{8D39}'
+                    | '\u{7B52}'
+                    | '\u{672F}'
+                    | '\u{9898}'
+                    | '\u{5355}'
+                    | '\u{8BED}'
+                    | '\u{97F3}'
+            )
+        })
+}
+
 /// [`cues`] by the automaton over the clause as a string.
 fn cues_automaton(cs: &[char], mark: Option<char>) -> Cues {
     let text: String = cs.iter().collect();
@@ -498,6 +518,11 @@ fn cues_automaton(cs: &[char], mark: Option<char>) -> Cues {
         match cw.words[m.pattern().as_usize()] {
             // 「您反映的情况」「您说的问题」 name the matter; they report nothing.
             Word::Flag(Cues::REPORTED) if text[m.end()..].starts_with('\u{7684}') => {}
+            Word::Flag(Cues::HYPOTHETICAL)
+                if names_a_thing(
+                    text[..m.end()].chars().next_back().unwrap_or_default(),
+                    text[m.end()..].chars().next(),
+                ) => {}
             Word::Flag(x) => f |= x,
             Word::NotNegation => {
                 if n_covered < covered.len() {
@@ -620,13 +645,31 @@ mod tests {
     }
 
     #[test]
+    fn hypothesis_and_its_false_friends() {
+        assert!(
+            clauses("您要是不满意的话可以再来")[0]
+                .1
+                .has(Cues::HYPOTHETICAL)
+        );
+        assert!(clauses("如果今天修不好")[0].1.has(Cues::HYPOTHETICAL));
+        // 的 + 话费/话题: a noun, not 「……的话」.
+        for t in [
+            "把最近三个月的30块退回您的话费账户",
+            "这是我的话题",
+            "您的话单我打出来了",
+        ] {
+            assert!(!clauses(t)[0].1.has(Cues::HYPOTHETICAL), "{t}");
+        }
+    }
+
+    #[test]
     fn the_char_scan_reads_cues_as_the_automaton_does() {
         // Clauses pieced together from whole cue words and single characters, so words
         // overlap, nest and repeat (more than eight words that negate nothing, too).
         let words: Vec<Vec<char>> = cue_word_list()
             .iter()
             .map(|(w, _)| w.chars().collect())
-            .chain("的过可以但是不没好吗呢么".chars().map(|c| vec![c]))
+            .chain("的过可以但是不没好吗呢么费题".chars().map(|c| vec![c]))
             .collect();
         let mut x = 0x2545_F491_4F6C_DD1Du64;
         let mut next = || {
