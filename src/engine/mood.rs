@@ -294,7 +294,7 @@ pub(super) fn quote_span(text: &str, start: usize, end: usize) -> String {
 /// The trainee's words as the customer repeats them: 「我们给您换一台新的」 becomes
 /// 「你们给我换一台新的」.
 pub(super) fn as_customer(words: &str) -> String {
-    let cs: Vec<char> = words.chars().collect();
+    let cs: Vec<char> = without_enumerator(words).chars().collect();
     let mut out = String::with_capacity(words.len());
     let mut i = 0;
     while i < cs.len() {
@@ -313,6 +313,32 @@ pub(super) fn as_customer(words: &str) -> String {
         i += n;
     }
     out
+}
+
+/// Words of an offer without the item marker the trainee listed it under: the customer
+/// takes 「一是给您的账户补偿一万积分」 as 「给我的账户补偿一万积分」.
+fn without_enumerator(words: &str) -> &str {
+    // 一是 二是 三是 第一 第二 第三 首先 其次 另外 然后
+    const MARKERS: [&str; 10] = [
+        "\u{4E00}\u{662F}",
+        "\u{4E8C}\u{662F}",
+        "\u{4E09}\u{662F}",
+        "\u{7B2C}\u{4E00}",
+        "\u{7B2C}\u{4E8C}",
+        "\u{7B2C}\u{4E09}",
+        "\u{9996}\u{5148}",
+        "\u{5176}\u{6B21}",
+        "\u{53E6}\u{5916}",
+        "\u{7136}\u{540E}",
+    ];
+    let rest = MARKERS
+        .iter()
+        .find_map(|m| words.strip_prefix(m))
+        .map_or(words, |r| {
+            r.trim_start_matches(['\u{FF0C}', '\u{3001}', '\u{FF1A}', ',', ':'])
+        });
+    // A marker that was the whole of it (「第一」) leaves the words as they were.
+    if rest.is_empty() { words } else { rest }
 }
 
 /// Lines are compared without spaces and punctuation: pasting a sentence again with a
@@ -477,6 +503,16 @@ mod tests {
             as_customer("\u{6211}\u{5E2E}\u{60A8}"),
             "\u{4F60}\u{5E2E}\u{6211}"
         ); // 我帮您 → 你帮我
+        // Without the item marker it was listed under: 一是给您补偿 → 给我补偿; 第二，… → …
+        assert_eq!(
+            as_customer("\u{4E00}\u{662F}\u{7ED9}\u{60A8}\u{8865}\u{507F}"),
+            "\u{7ED9}\u{6211}\u{8865}\u{507F}"
+        );
+        assert_eq!(
+            as_customer("\u{7B2C}\u{4E8C}\u{FF0C}\u{9000}\u{6B3E}"),
+            "\u{9000}\u{6B3E}"
+        );
+        assert_eq!(as_customer("\u{7B2C}\u{4E00}"), "\u{7B2C}\u{4E00}");
     }
 
     #[test]
