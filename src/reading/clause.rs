@@ -38,6 +38,27 @@ impl Cues {
     pub const EXCLAIM: u16 = 1 << 9;
     /// Asks what the customer wants done or thinks should be done (依您看, 您希望……).
     pub const WANTS: u16 = 1 << 10;
+    /// A negation character outside the words that negate nothing the act model was
+    /// trained with: the model's negation feature. [`NEGATED`](Self::NEGATED), the
+    /// scope, also leaves out the words that only look negative (级别, 别人, 非常 …);
+    /// the model keeps the feature it learned with until it is retrained on it.
+    pub const NEGATION_CHAR: u16 = 1 << 11;
+    /// A hypothesis word, 的话 of 话费 included: the model's hypothesis feature, as
+    /// [`NEGATION_CHAR`](Self::NEGATION_CHAR) is its negation feature.
+    pub const HYPOTHESIS_WORD: u16 = 1 << 12;
+    /// A question as the model learned it, 「改变不了什么」 included (see
+    /// [`NEGATION_CHAR`](Self::NEGATION_CHAR)).
+    pub const QUESTION_FORM: u16 = 1 << 13;
+
+    /// The flag the act model reads for the cue `flag`: the one it was trained with.
+    pub fn for_model(flag: u16) -> u16 {
+        match flag {
+            Self::NEGATED => Self::NEGATION_CHAR,
+            Self::HYPOTHETICAL => Self::HYPOTHESIS_WORD,
+            Self::QUESTION => Self::QUESTION_FORM,
+            f => f,
+        }
+    }
 
     /// Every cue with its name, for JSON output and features.
     pub const ALL: [(u16, &'static str); 11] = [
@@ -162,6 +183,8 @@ enum Word {
     Flag(u16),
     /// A word with a negation character that negates nothing (不好意思, 能不能).
     NotNegation,
+    /// The same, for the scope only: [`LOOKS_NEGATIVE`].
+    LooksNegative,
 }
 
 /// Words with a negation character that negate nothing.
@@ -220,6 +243,36 @@ const NOT_NEGATION: &[&str] = &[
     "不需要您承担",
     "不需要您付",
     "分文不取",
+];
+
+/// Words that only look negative, for the scope alone (see [`Cues::NEGATION_CHAR`]):
+/// 非常 (very), 特别, 级别 …, 别人 (others), 未来, 无论, 无条件/无偿 (an offer without
+/// conditions or charge), 没问题, 不仅/不但.
+const LOOKS_NEGATIVE: &[&str] = &[
+    "非常",
+    "特别",
+    "级别",
+    "类别",
+    "区别",
+    "个别",
+    "分别",
+    "差别",
+    "性别",
+    "告别",
+    "识别",
+    "辨别",
+    "鉴别",
+    "别人",
+    "别的",
+    "别家",
+    "别处",
+    "未来",
+    "无论",
+    "无条件",
+    "无偿",
+    "没问题",
+    "不仅",
+    "不但",
 ];
 
 const QUESTION_WORDS: &[&str] = &[
@@ -336,6 +389,7 @@ fn cue_word_list() -> Vec<(&'static str, Word)> {
         }
     };
     add(NOT_NEGATION, Word::NotNegation);
+    add(LOOKS_NEGATIVE, Word::LooksNegative);
     add(QUESTION_WORDS, Word::Flag(Cues::QUESTION));
     add(REPORTED, Word::Flag(Cues::REPORTED));
     add(PAST, Word::Flag(Cues::PAST));
@@ -457,7 +511,7 @@ const COVERED: usize = 8;
 fn cues(cs: &[char], mark: Option<char>) -> Cues {
     let cw = &*CUE_WORDS;
     let mut f = 0u16;
-    let mut covered: [(usize, usize); COVERED] = [(0, 0); COVERED];
+    let mut covered: [(usize, usize, bool); COVERED] = [(0, 0, false); COVERED];
     let mut n_covered = 0;
     for e in 1..=cs.len() {
         for w in cw.ending_in(cs[e - 1]) {
@@ -468,23 +522,46 @@ fn cues(cs: &[char], mark: Option<char>) -> Cues {
             match w.word {
                 // 「您反映的情况」「您说的问题」 name the matter; they report nothing.
                 Word::Flag(Cues::REPORTED) if cs.get(e) == Some(&'\u{7684}') => {}
-                Word::Flag(Cues::HYPOTHETICAL) if names_a_thing(cs[e - 1], cs.get(e).copied()) => {}
+                Word::Flag(Cues::HYPOTHETICAL) if names_a_thing(cs[e - 1], cs.get(e).copied()) => {
+                    f |= Cues::HYPOTHESIS_WORD;
+                }
+                Word::Flag(Cues::HYPOTHETICAL) => f |= Cues::HYPOTHETICAL | Cues::HYPOTHESIS_WORD,
+                // 「改变不了什么」「没什么」: 什么 after a negation means "anything".
+                Word::Flag(Cues::QUESTION) if indefinite(&cs[..e - w.len], &cs[e - w.len..e]) => {
+                    f |= Cues::QUESTION_FORM;
+                }
+                Word::Flag(Cues::QUESTION) => f |= Cues::QUESTION | Cues::QUESTION_FORM,
                 Word::Flag(x) => f |= x,
-                Word::NotNegation => {
+                Word::NotNegation | Word::LooksNegative => {
                     if n_covered == COVERED {
                         // Which eight count depends on the automaton's order.
                         return cues_automaton(cs, mark);
                     }
-                    covered[n_covered] = (e - w.len, e);
+                    covered[n_covered] = (e - w.len, e, w.word == Word::NotNegation);
                     n_covered += 1;
                 }
             }
         }
     }
-    let negation = cs.iter().enumerate().any(|(i, &c)| {
-        is_negation(c) && !covered[..n_covered].iter().any(|&(a, b)| a <= i && i < b)
-    });
-    finish_cues(cs, mark, f, negation)
+    let negated = |for_model: bool| {
+        cs.iter().enumerate().any(|(i, &c)| {
+            is_negation(c)
+                && !(covered[..n_covered].iter())
+                    .any(|&(a, b, old)| (old || !for_model) && a <= i && i < b)
+        })
+    };
+    finish_cues(cs, mark, f, negated(false), negated(true))
+}
+
+/// Whether the question word `word`, after `before`, asks nothing: 什么 right after a
+/// negation (「录了也改变不了什么」「没什么」「不算什么」) means "anything".
+fn indefinite(before: &[char], word: &[char]) -> bool {
+    word == ['\u{4EC0}', '\u{4E48}']
+        && (before.ends_with(&['\u{4E0D}', '\u{4E86}'])
+            || before.ends_with(&['\u{6CA1}'])
+            || before.ends_with(&['\u{6CA1}', '\u{6709}'])
+            || before.ends_with(&['\u{4E0D}', '\u{662F}'])
+            || before.ends_with(&['\u{4E0D}', '\u{7B97}']))
 }
 
 /// Whether a hypothetical cue ending in `last` and followed by `next` is the start of
@@ -512,7 +589,7 @@ fn cues_automaton(cs: &[char], mark: Option<char>) -> Cues {
     let cw = &*CUE_AUTOMATON;
     let mut f = 0u16;
     // Byte ranges of words whose negation character negates nothing.
-    let mut covered: [(usize, usize); COVERED] = [(0, 0); COVERED];
+    let mut covered: [(usize, usize, bool); COVERED] = [(0, 0, false); COVERED];
     let mut n_covered = 0;
     for m in cw.ac.find_overlapping_iter(&text) {
         match cw.words[m.pattern().as_usize()] {
@@ -522,27 +599,53 @@ fn cues_automaton(cs: &[char], mark: Option<char>) -> Cues {
                 if names_a_thing(
                     text[..m.end()].chars().next_back().unwrap_or_default(),
                     text[m.end()..].chars().next(),
-                ) => {}
+                ) =>
+            {
+                f |= Cues::HYPOTHESIS_WORD;
+            }
+            Word::Flag(Cues::HYPOTHETICAL) => f |= Cues::HYPOTHETICAL | Cues::HYPOTHESIS_WORD,
+            Word::Flag(Cues::QUESTION)
+                if indefinite(
+                    &text[..m.start()].chars().collect::<Vec<_>>(),
+                    &text[m.start()..m.end()].chars().collect::<Vec<_>>(),
+                ) =>
+            {
+                f |= Cues::QUESTION_FORM;
+            }
+            Word::Flag(Cues::QUESTION) => f |= Cues::QUESTION | Cues::QUESTION_FORM,
             Word::Flag(x) => f |= x,
-            Word::NotNegation => {
+            w @ (Word::NotNegation | Word::LooksNegative) => {
                 if n_covered < covered.len() {
-                    covered[n_covered] = (m.start(), m.end());
+                    covered[n_covered] = (m.start(), m.end(), w == Word::NotNegation);
                     n_covered += 1;
                 }
             }
         }
     }
-    let negation = text.char_indices().any(|(i, c)| {
-        is_negation(c) && !covered[..n_covered].iter().any(|&(a, b)| a <= i && i < b)
-    });
-    finish_cues(cs, mark, f, negation)
+    let negated = |for_model: bool| {
+        text.char_indices().any(|(i, c)| {
+            is_negation(c)
+                && !(covered[..n_covered].iter())
+                    .any(|&(a, b, old)| (old || !for_model) && a <= i && i < b)
+        })
+    };
+    finish_cues(cs, mark, f, negated(false), negated(true))
 }
 
 /// The cues that follow from the clause's words (`f`, with the WANTS pseudo-flag) and
 /// its shape.
-fn finish_cues(cs: &[char], mark: Option<char>, mut f: u16, negation: bool) -> Cues {
+fn finish_cues(
+    cs: &[char],
+    mark: Option<char>,
+    mut f: u16,
+    negation: bool,
+    negation_char: bool,
+) -> Cues {
     if negation {
         f |= Cues::NEGATED;
+    }
+    if negation_char {
+        f |= Cues::NEGATION_CHAR;
     }
     let wants = f & WANTS_WORD != 0;
     f &= !WANTS_WORD;
@@ -551,12 +654,20 @@ fn finish_cues(cs: &[char], mark: Option<char>, mut f: u16, negation: bool) -> C
     // is a question by that word already.
     let softener = cs.len() >= 2 && matches!(cs[cs.len() - 2], '的' | '了');
     let tail_particle = match cs.last() {
-        Some('吗' | '么') => true,
+        Some('吗') => true,
+        // A final 么 as a particle (「行么」), not the end of 什么, 这么, 那么 …: a
+        // question word asks by itself, unless it means "anything" (「改变不了什么」).
+        Some('么') => {
+            !(cs.len() >= 2 && matches!(cs[cs.len() - 2], '什' | '怎' | '这' | '那' | '多' | '要'))
+        }
         Some('呢') => !softener,
         _ => false,
     };
     if mark == Some('?') || tail_particle || a_not_a(cs) {
-        f |= Cues::QUESTION;
+        f |= Cues::QUESTION | Cues::QUESTION_FORM;
+    }
+    if cs.last() == Some(&'么') {
+        f |= Cues::QUESTION_FORM;
     }
     if f & Cues::PAST == 0 && cs.contains(&'过') && !cs.windows(2).any(|w| w == ['不', '过']) {
         f |= Cues::PAST;
@@ -625,6 +736,10 @@ mod tests {
         assert!(!clauses("会报到我们质量部门的呢")[0].1.has(Cues::QUESTION));
         assert!(!clauses("已经给您发货了呢")[0].1.has(Cues::QUESTION));
         assert!(clauses("那价格呢")[0].1.has(Cues::QUESTION));
+        // 什么 after a negation means "anything".
+        assert!(!clauses("录了也改变不了什么")[0].1.has(Cues::QUESTION));
+        assert!(!clauses("这没什么大不了的")[0].1.has(Cues::QUESTION));
+        assert!(clauses("您想要什么样的处理")[0].1.has(Cues::QUESTION));
         assert!(clauses("怎么又坏了呢")[0].1.has(Cues::QUESTION));
     }
 
@@ -639,6 +754,10 @@ mod tests {
             "行不行",
             "换油和升级程序都不收钱",
             "检测费用不用您承担",
+            "修理期间提供同级别代步车",
+            "未来三天给您答复",
+            "别人的车也是这么修的",
+            "没问题，给您换",
         ] {
             assert!(!clauses(t)[0].1.has(Cues::NEGATED), "{t}");
         }
@@ -669,7 +788,7 @@ mod tests {
         let words: Vec<Vec<char>> = cue_word_list()
             .iter()
             .map(|(w, _)| w.chars().collect())
-            .chain("的过可以但是不没好吗呢么费题".chars().map(|c| vec![c]))
+            .chain("的过可以但是不没好吗呢么费题了有".chars().map(|c| vec![c]))
             .collect();
         let mut x = 0x2545_F491_4F6C_DD1Du64;
         let mut next = || {

@@ -77,7 +77,7 @@ pub fn extract(n: &Normalised, clauses: &[Clause], out: &mut Vec<(u64, u16)>, bu
             }
         }
         for (flag, _) in Cues::ALL {
-            if cl.cues.has(flag) {
+            if cl.cues.has(Cues::for_model(flag)) {
                 out.push((cue_key(flag), ci));
             }
         }

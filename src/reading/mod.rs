@@ -58,6 +58,21 @@ pub struct ClauseSpan {
     pub cues: Cues,
 }
 
+/// Whether a clause provides something with its subject dropped, as agents say it
+/// (「修理期间提供同级别代步车」): a provision verb with nobody else named before it
+/// (「您提供发票」 and 「他们说安排」 are someone else's doing).
+fn provides_unnamed(clause: &str) -> bool {
+    // 提供 安排
+    ["\u{63D0}\u{4F9B}", "\u{5B89}\u{6392}"].iter().any(|v| {
+        clause.find(v).is_some_and(|at| {
+            // 您 你 他 她 店 厂 说
+            !clause[..at].contains([
+                '\u{60A8}', '\u{4F60}', '\u{4ED6}', '\u{5979}', '\u{5E97}', '\u{5382}', '\u{8BF4}',
+            ])
+        })
+    })
+}
+
 /// Headings under which a line lists the agent's handling.
 const ARRANGEMENT_HEADINGS: [&str; 14] = [
     "处理分",
@@ -120,6 +135,7 @@ impl Reading {
         ["我", "咱", "给您", "帮您", "为您", "替您", "给你", "帮你"]
             .iter()
             .any(|w| t.contains(w))
+            || provides_unnamed(&text[c.start..c.end])
     }
 
     /// Whether clause `ci` follows, in the same line, a heading that announces the
@@ -423,6 +439,14 @@ impl Reader {
             }
         }
         acts.retain(|a| a.act != Act::Offer || !refused.get(a.clause).copied().unwrap_or(false));
+        // The model reads questions by their form; a form the scope found asks nothing
+        // (「录了也改变不了什么」: 什么 after a negation) asks the customer nothing.
+        acts.retain(|a| {
+            a.act != Act::Ask
+                || !cls
+                    .get(a.clause)
+                    .is_some_and(|c| c.cues.has(Cues::QUESTION_FORM) && !c.cues.has(Cues::QUESTION))
+        });
         // An apology someone else is to make (「由主管带她当面向您致歉」) is an arrangement
         // the trainee offers, not the trainee's own apology: counted as one, it made
         // the scorecard say 「道歉次数过多」 to an agent who apologised once.

@@ -232,8 +232,10 @@ impl Scene {
         let end = r.clauses[sentence.end - 1].end;
         let said = text[r.clauses[sentence.start].start..end].trim_end();
         let mark = text[end..].trim_start().chars().next();
+        // A final 么 asks only as the clause's question (not 「改变不了什么」).
         matches!(mark, Some('\u{FF1F}' | '?'))
-            || said.ends_with(['\u{5417}', '\u{5462}', '\u{4E48}', '\u{FF1F}', '?'])
+            || said.ends_with(['\u{5417}', '\u{5462}', '\u{FF1F}', '?'])
+            || (said.ends_with('\u{4E48}') && r.clauses[sentence.end - 1].cues.has(Cues::QUESTION))
     }
 
     /// Whether the line commits to something the policy forbids. Only a commitment
@@ -327,7 +329,10 @@ impl Scene {
                         .any(|a| Some(a.clause) == index && a.act.polarity() == Polarity::Bad)
                     && !clause.is_some_and(|c| names_the_demand(&text[c.start..s.max(c.start)]))
                     && !in_clause(&[Act::Refuse, Act::Restate, Act::Ask, Act::Consult])
-                    && (announced || !in_clause(&[Act::Explain]));
+                    // An explanation names a remedy to tell how things work, unless
+                    // the line offers: then it tells how the offer works (「修好后您验
+                    // 车满意再提车，修理期间提供同级别代步车」).
+                    && (announced || r.has(Act::Offer) || !in_clause(&[Act::Explain]));
                 // Named in a "refusal" that negates nothing: 「只能帮您退订」 limits
                 // the offer to what it names.
                 let limited = unscoped && in_clause(&[Act::Refuse]);

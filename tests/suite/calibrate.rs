@@ -154,12 +154,21 @@ fn json_reports_labels_and_inversions() {
 /// 21 and 3 at the start of the session that let the customer listen after accepting
 /// and past its patience while a turn meets a need, 16 and 2 after it; 14 and 3 once the
 /// plural 你们 stopped costing a poor set-1 session its 0.5-point 不礼貌 deduction (it
-/// now scores 17.7, 0.1 above an average one).
+/// now scores 17.7, 0.1 above an average one). The next session's reading fixes
+/// (什么 after a negation asks nothing, 的话费 and 级别 no scope cues) made three
+/// average set-2 sessions score higher (24 inversions, 20 of them under one great
+/// 自我陶醉 session); that session was then read, so set 2 is seen now: its customer
+/// never counted 「想听听您的意思」 as being asked (the 请教 act now meets that need),
+/// and the set is at 5 (the scene no longer takes 「……改变不了什么」 for a question). The third set (54, written by a fresh helper who saw the
+/// policy `persona show` now lists) was measured on arrival with that session's
+/// starting binary and after its changes: 64 inversions each time (three measurements),
+/// unread.
 #[test]
 fn the_people_labelled_calibration_sets_keep_their_order() {
     for (set, most) in [
         ("tests/data/calibration-people", 3),
-        ("tests/data/calibration-people-2", 14),
+        ("tests/data/calibration-people-2", 5),
+        ("tests/data/calibration-people-3", 64),
     ] {
         calibrated_set_keeps_its_order(set, most);
     }

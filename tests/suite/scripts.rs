@@ -309,17 +309,27 @@ fn later_batches_of_gaming_scripts_never_resolve() {
 /// start of that session's code and after it: 14 and 15 of 18; one of its novice
 /// scripts, resolved by 「会尽快反馈给相关部门」, was read to fix that. With a plural
 /// 你们 no rudeness and a restated 「您去4S店」 no brush-off: batch 2 at 15, the rest
-/// unchanged.
+/// unchanged. Batch 9 (a fresh writer, lines unread) measured at the start of the next
+/// session: 14. Tuned on batches 2, 3, 4, 5 and 7 (的话费 and 级别/非常 no scope cue; a
+/// dropped-subject 「提供代步车」 is the agent's; more remedy wordings for lounge-refused
+/// and car-oil; reporting up takes a 滥用正义感 customer seriously): 17, 18, 15, 18 and
+/// 17; unseen batches 6, 8 and 9 at 13, 17 and 14. Batch 10, the first written with
+/// the policy `persona show` now lists (as the practice brief always told trainees),
+/// measured unread with the session's starting binary and after: 16 and 17 of 18; one
+/// 禁语 script ends below anger 90 without walking out. One batch-9 禁语 line was seen
+/// when the coherence test named it (「录了也改变不了什么」 answered as a question).
 #[test]
 fn listening_customer_held_out_batches_stay_at_their_measured_level() {
     for (dir, competent_floor, forbidden_misses) in [
-        ("tests/data/heldout-scripts-2", 15, 0),
-        ("tests/data/heldout-scripts-3", 16, 1),
+        ("tests/data/heldout-scripts-2", 17, 0),
+        ("tests/data/heldout-scripts-3", 18, 1),
         ("tests/data/heldout-scripts-4", 15, 1),
-        ("tests/data/heldout-scripts-5", 17, 1),
+        ("tests/data/heldout-scripts-5", 18, 1),
         ("tests/data/heldout-scripts-6", 13, 1),
-        ("tests/data/heldout-scripts-7", 14, 0),
-        ("tests/data/heldout-scripts-8", 15, 0),
+        ("tests/data/heldout-scripts-7", 17, 0),
+        ("tests/data/heldout-scripts-8", 17, 0),
+        ("tests/data/heldout-scripts-9", 14, 1),
+        ("tests/data/heldout-scripts-10", 17, 1),
     ] {
         let played = play_all(&common::repo(dir));
         assert_eq!(played.len(), 54, "{dir}: three scripts per scenario");
