@@ -693,6 +693,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_provision_with_its_subject_dropped_is_the_agents() {
+        // 修理期间提供同级别代步车 / 下午安排师傅上门
+        for t in [
+            "\u{4FEE}\u{7406}\u{671F}\u{95F4}\u{63D0}\u{4F9B}\u{540C}\u{7EA7}\u{522B}\u{4EE3}\u{6B65}\u{8F66}",
+            "\u{4E0B}\u{5348}\u{5B89}\u{6392}\u{5E08}\u{5085}\u{4E0A}\u{95E8}",
+        ] {
+            assert!(default_reader().read(t).agent_acts(t, 0), "{t}");
+        }
+        // 麻烦您提供一下发票 / 他们说安排过了: someone else's doing.
+        for t in [
+            "\u{9EBB}\u{70E6}\u{60A8}\u{63D0}\u{4F9B}\u{4E00}\u{4E0B}\u{53D1}\u{7968}",
+            "\u{4ED6}\u{4EEC}\u{8BF4}\u{5B89}\u{6392}\u{8FC7}\u{4E86}",
+        ] {
+            assert!(!default_reader().read(t).agent_acts(t, 0), "{t}");
+        }
+    }
+
+    #[test]
     fn items_under_a_handling_heading_are_announced() {
         let text = "处理分三项：第一，退还860元维修费；第二，按同一条款增加赔偿服务费用的三倍";
         let r = default_reader().read(text);
