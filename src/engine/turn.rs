@@ -245,6 +245,7 @@ impl<'a> Engine<'a> {
             && signals.iter().filter(is_remedy).any(|s| {
                 !(scene.policy_spans.iter()).any(|&(x, y)| x < s.end && s.start < y)
                     && !promises_a_plan(&text[s.start..s.end])
+                    && !investigates(&text[s.start..s.end])
             });
         let offered = !scene.offered.is_empty() || vague_offer;
         let listed = offered
@@ -775,9 +776,38 @@ fn promises_a_plan(words: &str) -> bool {
     })
 }
 
+/// Whether an offer's words only offer to look into the matter first (「我先帮您检测
+/// 一下」, 「我查一下记录」): finding the facts, never a remedy the customer could turn
+/// down nor a rush to a conclusion.
+fn investigates(words: &str) -> bool {
+    const LOOK: [&str; 10] = [
+        "检测一下",
+        "检查一下",
+        "查一下",
+        "查查",
+        "核实一下",
+        "核对一下",
+        "先检测",
+        "先检查",
+        "先查",
+        "先核实",
+    ];
+    // A check that comes with a remedy (「检查一下，坏了就换」) offers the remedy.
+    const REMEDY: [&str; 6] = ["换", "退", "赔", "补偿", "修好", "免费"];
+    LOOK.iter().any(|w| words.contains(w)) && !REMEDY.iter().any(|w| words.contains(w))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::promises_a_plan;
+    use super::{investigates, promises_a_plan};
+
+    #[test]
+    fn looking_into_it_first_offers_no_remedy() {
+        assert!(investigates("我先帮您检测一下"));
+        assert!(investigates("我查一下您的订购记录"));
+        assert!(!investigates("我检查一下，坏了就给您换新的"));
+        assert!(!investigates("给您免费换一个"));
+    }
 
     #[test]
     fn a_plan_promised_is_no_remedy_offered() {

@@ -162,11 +162,12 @@ fn json_reports_labels_and_inversions() {
 /// and the set is at 5 (the scene no longer takes 「……改变不了什么」 for a question). The third set (54, written by a fresh helper who saw the
 /// policy `persona show` now lists) was measured on arrival with that session's
 /// starting binary and after its changes: 64 inversions each time (three measurements),
-/// unread.
+/// unread. An offer to look into it first (「我先帮您检测一下」) is no remedy and no rush:
+/// set 1 at 1, sets 2 and 3 unchanged (set 3's fourth measurement, still unread).
 #[test]
 fn the_people_labelled_calibration_sets_keep_their_order() {
     for (set, most) in [
-        ("tests/data/calibration-people", 3),
+        ("tests/data/calibration-people", 1),
         ("tests/data/calibration-people-2", 5),
         ("tests/data/calibration-people-3", 64),
     ] {
