@@ -335,7 +335,13 @@ impl Scene {
                     && (announced || r.has(Act::Offer) || !in_clause(&[Act::Explain]));
                 // Named in a "refusal" that negates nothing: 「只能帮您退订」 limits
                 // the offer to what it names.
-                let limited = unscoped && in_clause(&[Act::Refuse]);
+                // A refusal read in a clause that only names the remedy (「退车换车，按三包
+                // 规定得是……才行」) is the topic of the refusal that follows, not a limit.
+                let limited = unscoped
+                    && in_clause(&[Act::Refuse])
+                    && clause.is_some_and(|c| {
+                        text[c.start..c.end].contains(['\u{53EA}', '\u{4EC5}']) // 只 仅
+                    });
                 let told_back = index.is_some_and(|c| r.restated(text, c));
                 let offered = !told_back
                     && (touches_offer(s, e)
@@ -553,6 +559,25 @@ mod tests {
                 .offered
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn a_remedy_named_as_the_topic_of_a_refusal_is_refused() {
+        let analyser = default_rubric();
+        let catalog = Catalog::load(None, analyser).unwrap();
+        let p = &catalog.find("stubborn").unwrap().persona;
+        let sc = p.scenarios.iter().find(|s| s.id == "engine-noise").unwrap();
+        let scene = scene_of(sc);
+        let return_car = sc
+            .remedies
+            .iter()
+            .position(|r| r.id == "return-car")
+            .unwrap();
+        let read = |l: &str| scene.read(l, &analyser.read(l).0, &[]);
+        let r = read(
+            "退车换车，按汽车三包规定得是发动机、变速器这类大件出了质量问题才行，您这个不是发动机。",
+        );
+        assert!(!r.offered.contains(&return_car), "{r:?}");
     }
 
     #[test]

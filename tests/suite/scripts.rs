@@ -318,12 +318,14 @@ fn later_batches_of_gaming_scripts_never_resolve() {
 /// measured unread with the session's starting binary and after: 16 and 17 of 18; one
 /// 禁语 script ends below anger 90 without walking out. One batch-9 禁语 line was seen
 /// when the coherence test named it (「录了也改变不了什么」 answered as a question).
+/// With a remedy named as the topic of a refusal (「退车换车，按三包规定……才行」)
+/// refused, not offered: batch 4 at 16, the rest unchanged.
 #[test]
 fn listening_customer_held_out_batches_stay_at_their_measured_level() {
     for (dir, competent_floor, forbidden_misses) in [
         ("tests/data/heldout-scripts-2", 17, 0),
         ("tests/data/heldout-scripts-3", 18, 1),
-        ("tests/data/heldout-scripts-4", 15, 1),
+        ("tests/data/heldout-scripts-4", 16, 1),
         ("tests/data/heldout-scripts-5", 18, 1),
         ("tests/data/heldout-scripts-6", 13, 1),
         ("tests/data/heldout-scripts-7", 17, 0),
