@@ -710,7 +710,7 @@ impl<'a> Engine<'a> {
             Move::EmptyApology
         } else if !facts.is_empty() {
             Move::AnswerFact { facts }
-        } else if h.has("ask_info") || h.has("consult") {
+        } else if (h.has("ask_info") || h.has("consult")) && !confirms_only(h, text) {
             // Asked what they want (or their view), a customer says it; asked a fact
             // the scenario lacks, they do not know.
             if h.reading.has(Act::Consult)
@@ -774,6 +774,17 @@ fn promises_a_plan(words: &str) -> bool {
         let head: String = words[at..].chars().take(14).collect();
         PLAN.iter().any(|w| head.contains(w))
     })
+}
+
+/// Whether the line's only question asks the customer to confirm the story told back
+/// (「……让您去登机口等，对吗？」): the customer confirms it, they are asked no fact.
+fn confirms_only(h: &Heard, text: &str) -> bool {
+    let r = &h.reading;
+    r.has(Act::Restate)
+        && !r.has(Act::Consult)
+        && (r.acts.iter())
+            .filter(|a| a.act == Act::Ask)
+            .all(|a| r.restated(text, a.clause))
 }
 
 /// Whether an offer's words only offer to look into the matter first (「我先帮您检测

@@ -199,9 +199,12 @@ impl Scene {
         let clause_of = |s: usize| r.clause_at(s).map(|i| &r.clauses[i]);
         for (i, res) in self.facts.iter().enumerate() {
             let asked = on.find_iter(res, text).any(|m| {
+                // Telling the story back (「……没核验会员卡就让您去登机口等，对吗？」) asks
+                // the customer to confirm it, not to tell a fact again.
                 r.clause_at(m.start()).is_some_and(|c| {
                     Self::asks_in_sentence(text, r, c)
                         && !schedules(&text[r.clauses[c].start..r.clauses[c].end])
+                        && !r.restated(text, c)
                 })
             });
             if asked {

@@ -102,6 +102,25 @@ fn a_concrete_offer_of_something_else_is_answered_with_the_demand() {
     assert!(hedged.contains("具体"), "{hedged}");
 }
 
+/// Telling the story back with 「对吗？」 asks the customer to confirm it: they neither
+/// retell a fact nor say they cannot remember one.
+#[test]
+fn a_story_told_back_is_confirmed_not_answered_with_a_fact() {
+    let v = run_json(
+        &["--persona", "self-absorbed", "--scenario", "lounge-refused"],
+        "冯先生您好，我是白金卡专线的李娜。\n\
+         我核对一下：您拿的是经济舱登机牌，服务员没核验会员卡就让您去登机口等，对吗？\n",
+    );
+    let turn = &v["turns"][1];
+    let moves: Vec<&str> = (turn["moves"].as_array().unwrap().iter())
+        .map(|m| m["move"].as_str().unwrap())
+        .collect();
+    assert!(
+        !moves.contains(&"answer_fact") && !moves.contains(&"unknown_fact"),
+        "{turn}"
+    );
+}
+
 #[test]
 fn asked_what_they_want_the_customer_states_the_demand() {
     let v = run_json(
