@@ -591,6 +591,11 @@ fn cues_automaton(cs: &[char], mark: Option<char>) -> Cues {
     // Byte ranges of words whose negation character negates nothing.
     let mut covered: [(usize, usize, bool); COVERED] = [(0, 0, false); COVERED];
     let mut n_covered = 0;
+    // [`indefinite`] on a match's byte range, read on the clause's chars.
+    let indefinite_at = |s: usize, e: usize| {
+        let (a, b) = (text[..s].chars().count(), text[..e].chars().count());
+        indefinite(&cs[..a], &cs[a..b])
+    };
     for m in cw.ac.find_overlapping_iter(&text) {
         match cw.words[m.pattern().as_usize()] {
             // 「您反映的情况」「您说的问题」 name the matter; they report nothing.
@@ -604,12 +609,7 @@ fn cues_automaton(cs: &[char], mark: Option<char>) -> Cues {
                 f |= Cues::HYPOTHESIS_WORD;
             }
             Word::Flag(Cues::HYPOTHETICAL) => f |= Cues::HYPOTHETICAL | Cues::HYPOTHESIS_WORD,
-            Word::Flag(Cues::QUESTION)
-                if indefinite(
-                    &text[..m.start()].chars().collect::<Vec<_>>(),
-                    &text[m.start()..m.end()].chars().collect::<Vec<_>>(),
-                ) =>
-            {
+            Word::Flag(Cues::QUESTION) if indefinite_at(m.start(), m.end()) => {
                 f |= Cues::QUESTION_FORM;
             }
             Word::Flag(Cues::QUESTION) => f |= Cues::QUESTION | Cues::QUESTION_FORM,

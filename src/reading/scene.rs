@@ -490,6 +490,24 @@ mod tests {
         Scene::new(&facts, &remedies, &sc.policy.terms, &forbids)
     }
 
+    /// A shipped scenario and its scene, and how the scene reads a line.
+    fn shipped(persona: &str, scenario: &str) -> (crate::persona::Scenario, Scene) {
+        let catalog = Catalog::load(None, default_rubric()).unwrap();
+        let p = &catalog.find(persona).unwrap().persona;
+        let sc = p
+            .scenarios
+            .iter()
+            .find(|s| s.id == scenario)
+            .unwrap()
+            .clone();
+        let scene = scene_of(&sc);
+        (sc, scene)
+    }
+
+    fn read_in(scene: &Scene, line: &str) -> SceneReading {
+        scene.read(line, &default_rubric().read(line).0, &[])
+    }
+
     /// The literal prefilter only skips patterns that cannot match: every shipped
     /// scenario reads every line of the shipped trainee scripts and the personas'
     /// self-checks exactly as with every pattern searched.
@@ -546,12 +564,8 @@ mod tests {
     /// (上报产品质量部门，书面回复), though the remedy's pattern matches its words.
     #[test]
     fn sending_it_to_the_relevant_department_offers_nothing() {
-        let analyser = default_rubric();
-        let catalog = Catalog::load(None, analyser).unwrap();
-        let p = &catalog.find("righteous").unwrap().persona;
-        let sc = p.scenarios.iter().find(|s| s.id == "laptop-hinge").unwrap();
-        let scene = scene_of(sc);
-        let read = |l: &str| scene.read(l, &analyser.read(l).0, &[]);
+        let (_, scene) = shipped("righteous", "laptop-hinge");
+        let read = |l: &str| read_in(&scene, l);
         assert!(
             read("我已经记录下来了，会尽快反馈给相关部门。")
                 .offered
@@ -566,18 +580,14 @@ mod tests {
 
     #[test]
     fn a_remedy_named_as_the_topic_of_a_refusal_is_refused() {
-        let analyser = default_rubric();
-        let catalog = Catalog::load(None, analyser).unwrap();
-        let p = &catalog.find("stubborn").unwrap().persona;
-        let sc = p.scenarios.iter().find(|s| s.id == "engine-noise").unwrap();
-        let scene = scene_of(sc);
+        let (sc, scene) = shipped("stubborn", "engine-noise");
         let return_car = sc
             .remedies
             .iter()
             .position(|r| r.id == "return-car")
             .unwrap();
-        let read = |l: &str| scene.read(l, &analyser.read(l).0, &[]);
-        let r = read(
+        let r = read_in(
+            &scene,
             "退车换车，按汽车三包规定得是发动机、变速器这类大件出了质量问题才行，您这个不是发动机。",
         );
         assert!(!r.offered.contains(&return_car), "{r:?}");
