@@ -609,7 +609,10 @@ impl<'a> Session<'a> {
                 format!("客户接受了方案\u{FF1A}{remedy}")
             }
             Outcome::WalkedOut if p.behaviour.exposes => {
-                format!("愤怒达到 {}\u{FF0C}客户扬言曝光并离开", self.state.anger_i())
+                format!(
+                    "愤怒达到 {}\u{FF0C}客户扬言曝光并离开",
+                    self.state.anger_i()
+                )
             }
             Outcome::WalkedOut => format!("愤怒达到 {}\u{FF0C}客户愤而离开", self.state.anger_i()),
             Outcome::OutOfTurns => format!("{} 轮内没有解决，客户失去耐心", self.engine.patience()),

@@ -319,19 +319,24 @@ fn later_batches_of_gaming_scripts_never_resolve() {
 /// 禁语 script ends below anger 90 without walking out. One batch-9 禁语 line was seen
 /// when the coherence test named it (「录了也改变不了什么」 answered as a question).
 /// With a remedy named as the topic of a refusal (「退车换车，按三包规定……才行」)
-/// refused, not offered: batch 4 at 16, the rest unchanged.
+/// refused, not offered: batch 4 at 16, the rest unchanged. Batch 11 (a fresh writer,
+/// with the policy visible, lines unread) measured on arrival: 15 of 18, every 禁语
+/// script walks out. Batch 10 then opened: its one 禁语 script that kept the customer
+/// (blame by habit 「使用习惯有问题」, 「没什么稀奇的」, 「以后再坏了别来找我们」 unread)
+/// walks out with three rule wordings added; batch 11 measured again, unread: 15.
 #[test]
 fn listening_customer_held_out_batches_stay_at_their_measured_level() {
     for (dir, competent_floor, forbidden_misses) in [
         ("tests/data/heldout-scripts-2", 17, 0),
         ("tests/data/heldout-scripts-3", 18, 1),
-        ("tests/data/heldout-scripts-4", 16, 1),
+        ("tests/data/heldout-scripts-4", 16, 0),
         ("tests/data/heldout-scripts-5", 18, 1),
-        ("tests/data/heldout-scripts-6", 13, 1),
+        ("tests/data/heldout-scripts-6", 13, 0),
         ("tests/data/heldout-scripts-7", 17, 0),
         ("tests/data/heldout-scripts-8", 17, 0),
         ("tests/data/heldout-scripts-9", 14, 1),
-        ("tests/data/heldout-scripts-10", 17, 1),
+        ("tests/data/heldout-scripts-10", 17, 0),
+        ("tests/data/heldout-scripts-11", 15, 0),
     ] {
         let played = play_all(&common::repo(dir));
         assert_eq!(played.len(), 54, "{dir}: three scripts per scenario");
