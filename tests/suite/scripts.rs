@@ -322,7 +322,7 @@ fn later_batches_of_gaming_scripts_never_resolve() {
 /// refused, not offered: batch 4 at 16, the rest unchanged. Batch 11 (a fresh writer,
 /// with the policy visible, lines unread) measured on arrival: 15 of 18, every 禁语
 /// script walks out. Batch 10 then opened: its one 禁语 script that kept the customer
-/// (blame by habit 「使用习惯有问题」, 「没什么稀奇的」, 「以后再坏了别来找我们」 unread)
+/// (blame by habit 「使用习惯有问题」, 「没什么稀奇的」, 「以后再坏了别来找我们」 read as nothing)
 /// walks out with three rule wordings added; batch 11 measured again, unread: 15.
 #[test]
 fn listening_customer_held_out_batches_stay_at_their_measured_level() {
