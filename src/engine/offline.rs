@@ -2,7 +2,7 @@
 //! repeats a line within a session until a pool is used up, fills the slots (product,
 //! the trainee's own words, the facts asked for), and is deterministic for a seed.
 
-use super::mood::{Decision, Engine, MoodState, Move};
+use super::mood::{Decision, Engine, MoodState, Move, VENT_FROM};
 use crate::persona::fill_slots;
 
 /// Voices decisions from line pools; stateless, its memory lives in [`MoodState`] so
@@ -16,6 +16,18 @@ const AFTER_ACCEPT: [&str; 3] = [
     "\u{55EF}\u{FF0C}\u{5C31}\u{6309}\u{521A}\u{624D}\u{8BF4}\u{7684}\u{529E}\u{3002}", // 嗯，就按刚才说的办。
     "\u{884C}\u{FF0C}\u{6211}\u{8BB0}\u{4E0B}\u{4E86}\u{3002}", // 行，我记下了。
     "\u{597D}\u{3002}\u{8FD8}\u{6709}\u{522B}\u{7684}\u{5417}\u{FF1F}", // 好。还有别的吗？
+];
+
+/// What a customer who has calmed down says when the turns run out with nothing agreed:
+/// no venting at low anger (「拖到现在还没个准话」 after every need was met reads as a
+/// different customer); they end the talk politely, still waiting for an answer.
+const OUT_OF_TURNS_CALM: [&str; 3] = [
+    // 行吧，今天就先说到这儿。到底怎么处理，你们商量好了给我个准信。
+    "\u{884C}\u{5427}\u{FF0C}\u{4ECA}\u{5929}\u{5C31}\u{5148}\u{8BF4}\u{5230}\u{8FD9}\u{513F}\u{3002}\u{5230}\u{5E95}\u{600E}\u{4E48}\u{5904}\u{7406}\u{FF0C}\u{4F60}\u{4EEC}\u{5546}\u{91CF}\u{597D}\u{4E86}\u{7ED9}\u{6211}\u{4E2A}\u{51C6}\u{4FE1}\u{3002}",
+    // 话我都听了，可具体怎么办还是没定下来。就先这样，我等你们消息。
+    "\u{8BDD}\u{6211}\u{90FD}\u{542C}\u{4E86}\u{FF0C}\u{53EF}\u{5177}\u{4F53}\u{600E}\u{4E48}\u{529E}\u{8FD8}\u{662F}\u{6CA1}\u{5B9A}\u{4E0B}\u{6765}\u{3002}\u{5C31}\u{5148}\u{8FD9}\u{6837}\u{FF0C}\u{6211}\u{7B49}\u{4F60}\u{4EEC}\u{6D88}\u{606F}\u{3002}",
+    // 我还有事，先这样吧。方案想清楚了再联系我。
+    "\u{6211}\u{8FD8}\u{6709}\u{4E8B}\u{FF0C}\u{5148}\u{8FD9}\u{6837}\u{5427}\u{3002}\u{65B9}\u{6848}\u{60F3}\u{6E05}\u{695A}\u{4E86}\u{518D}\u{8054}\u{7CFB}\u{6211}\u{3002}",
 ];
 
 impl OfflineVoice {
@@ -36,6 +48,9 @@ impl OfflineVoice {
                 "{}{need}",
                 ASK_TERM_LEADS[st.turn as usize % ASK_TERM_LEADS.len()]
             );
+        }
+        if matches!(m, Move::OutOfTurns) && st.anger < VENT_FROM {
+            return OUT_OF_TURNS_CALM[st.turn as usize % OUT_OF_TURNS_CALM.len()].to_string();
         }
         let pool_name = m.pool();
         // A scenario's own opening lines fit its channel and timeline.

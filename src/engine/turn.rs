@@ -7,6 +7,7 @@ use super::mood::{
 };
 use super::{Decision, Engine, Event, MoodState, Move, Outcome, TurnReport};
 use crate::persona::Remedy;
+use crate::reading::scene::counterfactual_at;
 use crate::reading::{Act, Cues, Reading, SceneReading};
 use crate::rubric::WORST_FIRST;
 use crate::rubric::{ACTION_KINDS, Polarity, Signal};
@@ -55,6 +56,9 @@ struct Verdict {
     accepted_words: Option<String>,
     /// An urgent remedy taken up at once: the customer is relieved, whatever the mood.
     urgent_taken: bool,
+    /// An acceptable offer after every need is met, heard while the customer is still
+    /// too angry to agree: kept pending, neither refused nor rushed.
+    not_calm_yet: bool,
 }
 
 impl<'a> Engine<'a> {
@@ -244,6 +248,7 @@ impl<'a> Engine<'a> {
             && !scripted
             && signals.iter().filter(is_remedy).any(|s| {
                 !(scene.policy_spans.iter()).any(|&(x, y)| x < s.end && s.start < y)
+                    && !counterfactual_at(&reading, s.start)
                     && !promises_a_plan(&text[s.start..s.end])
                     && !investigates(&text[s.start..s.end])
             });
@@ -486,7 +491,7 @@ impl<'a> Engine<'a> {
                 "你一口气说了这么多\u{FF0C}到底给我哪一个\u{FF1F}能兑现的是哪一个\u{FF1F}",
             );
         }
-        let at_once = h.has("time_commitment");
+        let at_once = h.has("time_commitment") || words_now.as_deref().is_some_and(done_now);
         if chosen.is_some_and(|r| r.urgent && r.accept)
             && at_once
             && st.needs_met < self.persona.needs.len()
@@ -593,7 +598,13 @@ impl<'a> Engine<'a> {
                         ..Verdict::default()
                     }
                 } else {
-                    reject("我现在火还没消，你先别急着给我方案。")
+                    // Every need met, an offer the customer can take, anger not yet
+                    // down: no refusal to be angry about. The offer stays on the table
+                    // and is taken once the anger is down (see [`Self::accept_pending`]).
+                    Verdict {
+                        not_calm_yet: true,
+                        ..Verdict::default()
+                    }
                 }
             }
         }
@@ -704,8 +715,12 @@ impl<'a> Engine<'a> {
             Move::AskTerm { need }
         } else if let Some(reason) = verdict.rejection {
             Move::RejectRemedy { reason }
-        } else if verdict.urgent_taken {
+        } else if verdict.urgent_taken || (verdict.not_calm_yet && st.anger < start_anger) {
             Move::Calm
+        } else if verdict.not_calm_yet {
+            Move::RejectRemedy {
+                reason: "我现在火还没消\u{FF0C}你先别急着给我方案。".to_string(),
+            }
         } else if empty_apology {
             Move::EmptyApology
         } else if !facts.is_empty() {
@@ -715,6 +730,7 @@ impl<'a> Engine<'a> {
             // the scenario lacks, they do not know.
             if h.reading.has(Act::Consult)
                 || (h.reading.clauses.iter()).any(|c| c.cues.has(Cues::WANTS))
+                || asks_view(&h.reading, text)
             {
                 Move::AnswerDemand
             } else {
@@ -734,23 +750,36 @@ impl<'a> Engine<'a> {
     }
 }
 
+/// Words that keep an offer open (「给您适当补偿」, 「想想办法」).
+const HEDGES: [&str; 10] = [
+    "适当",
+    "一定的",
+    "相应",
+    "尽量",
+    "想办法",
+    "考虑",
+    "看看",
+    "研究",
+    "酌情",
+    "争取",
+];
+
+/// Whether an offer's words are an action taken now rather than one put off or hedged:
+/// 「我让同事陪你们去医院，检查费先垫上」 is done as it is said, 「我们会安排检修的」 and
+/// 「回头给您想想办法」 are not. What an urgent remedy needs to count as acting at once
+/// when the line names no time.
+fn done_now(words: &str) -> bool {
+    const LATER: [&str; 9] = [
+        "会", "将", "回头", "到时", "稍后", "之后", "以后", "改天", "等",
+    ];
+    !HEDGES.iter().chain(LATER.iter()).any(|x| words.contains(x))
+}
+
 /// Whether the line's offer is concrete: the line commits to a time, one of its acts
 /// carries an amount or a time, or the offer's own words name a number
 /// (「这个月的10元给您退回」) or an action without hedging (「给号码加上订购保护」, not
 /// 「给您适当补偿」).
 fn concrete_offer(h: &Heard, words: Option<&str>) -> bool {
-    const HEDGES: [&str; 10] = [
-        "适当",
-        "一定的",
-        "相应",
-        "尽量",
-        "想办法",
-        "考虑",
-        "看看",
-        "研究",
-        "酌情",
-        "争取",
-    ];
     let digit = |c: char| c.is_ascii_digit() || ('\u{FF10}'..='\u{FF19}').contains(&c);
     h.has("time_commitment")
         || words.is_some_and(|w| w.chars().any(digit) || !HEDGES.iter().any(|x| w.contains(x)))
@@ -773,6 +802,32 @@ fn promises_a_plan(words: &str) -> bool {
     words.find('给').is_some_and(|at| {
         let head: String = words[at..].chars().take(14).collect();
         PLAN.iter().any(|w| head.contains(w))
+    })
+}
+
+/// Whether a question asks what the customer thinks of what was just said (「这样安排
+/// 您看可以吗？」, 「您觉得妥当吗？」): answered with what they want, never with
+/// 「这我哪知道」 as if a fact had been asked.
+fn asks_view(r: &Reading, text: &str) -> bool {
+    const WHOSE: [&str; 6] = ["您看", "你看", "您觉得", "你觉得", "这样", "这么"];
+    const VIEW: [&str; 11] = [
+        "可以吗",
+        "行吗",
+        "行不行",
+        "可不可以",
+        "妥当吗",
+        "合适吗",
+        "满意吗",
+        "怎么样",
+        "好不好",
+        "好吗",
+        "妥不妥",
+    ];
+    (r.clauses.iter()).any(|c| {
+        let words = &text[c.start..c.end];
+        c.cues.has(Cues::QUESTION)
+            && WHOSE.iter().any(|w| words.contains(w))
+            && VIEW.iter().any(|w| words.contains(w))
     })
 }
 
@@ -810,7 +865,25 @@ fn investigates(words: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{investigates, promises_a_plan};
+    use super::{asks_view, done_now, investigates, promises_a_plan};
+    use crate::reading::default_reader;
+
+    #[test]
+    fn an_action_taken_as_it_is_said_is_done_now() {
+        assert!(done_now("我让一位同事陪你们去最近的医院，检查费车站先垫上"));
+        assert!(!done_now("我们会安排人带孩子去医院检查的"));
+        assert!(!done_now("回头给您想想办法"));
+        assert!(!done_now("给您适当补偿"));
+    }
+
+    #[test]
+    fn asking_what_the_customer_thinks_of_the_plan_asks_no_fact() {
+        let view = |t: &str| asks_view(&default_reader().read(t), t);
+        assert!(view("这样安排您看可以吗？"));
+        assert!(view("您觉得这么处理妥当吗？"));
+        assert!(!view("您是几点到的？"));
+        assert!(!view("这样安排，明天下午给您回电。"));
+    }
 
     #[test]
     fn looking_into_it_first_offers_no_remedy() {

@@ -49,6 +49,9 @@ impl Cues {
     /// A question as the model learned it, 「改变不了什么」 included (see
     /// [`NEGATION_CHAR`](Self::NEGATION_CHAR)).
     pub const QUESTION_FORM: u16 = 1 << 13;
+    /// What should have been done and was not (本该, 早该): nothing in the clause is
+    /// done or offered. A scope cue the act model does not read (not in [`Self::ALL`]).
+    pub const COUNTERFACTUAL: u16 = 1 << 14;
 
     /// The flag the act model reads for the cue `flag`: the one it was trained with.
     pub fn for_model(flag: u16) -> u16 {
@@ -185,6 +188,8 @@ enum Word {
     NotNegation,
     /// The same, for the scope only: [`LOOKS_NEGATIVE`].
     LooksNegative,
+    /// Sets [`Cues::COUNTERFACTUAL`]: [`COUNTERFACTUAL`].
+    Counterfactual,
 }
 
 /// Words with a negation character that negate nothing.
@@ -336,6 +341,10 @@ const PAST: &[&str] = &[
     "来的",
 ];
 
+/// What should have been done and was not (「本该马上给您调工位」): supposed, not done
+/// nor offered. A scope cue only: the act model never learned it as a feature.
+const COUNTERFACTUAL: &[&str] = &["本该", "本应", "本来应该", "本来该", "早该", "早就该"];
+
 const FUTURE: &[&str] = &[
     "明天",
     "后天",
@@ -395,6 +404,7 @@ fn cue_word_list() -> Vec<(&'static str, Word)> {
     add(PAST, Word::Flag(Cues::PAST));
     add(FUTURE, Word::Flag(Cues::FUTURE));
     add(HYPOTHETICAL, Word::Flag(Cues::HYPOTHETICAL));
+    add(COUNTERFACTUAL, Word::Counterfactual);
     add(WANTS, Word::Flag(WANTS_WORD));
     add(&["你"], Word::Flag(Cues::PLAIN_YOU));
     add(&["您"], Word::Flag(Cues::POLITE_YOU));
@@ -532,6 +542,7 @@ fn cues(cs: &[char], mark: Option<char>) -> Cues {
                 }
                 Word::Flag(Cues::QUESTION) => f |= Cues::QUESTION | Cues::QUESTION_FORM,
                 Word::Flag(x) => f |= x,
+                Word::Counterfactual => f |= Cues::COUNTERFACTUAL,
                 Word::NotNegation | Word::LooksNegative => {
                     if n_covered == COVERED {
                         // Which eight count depends on the automaton's order.
@@ -614,6 +625,7 @@ fn cues_automaton(cs: &[char], mark: Option<char>) -> Cues {
             }
             Word::Flag(Cues::QUESTION) => f |= Cues::QUESTION | Cues::QUESTION_FORM,
             Word::Flag(x) => f |= x,
+            Word::Counterfactual => f |= Cues::COUNTERFACTUAL,
             w @ (Word::NotNegation | Word::LooksNegative) => {
                 if n_covered < covered.len() {
                     covered[n_covered] = (m.start(), m.end(), w == Word::NotNegation);
@@ -778,6 +790,20 @@ mod tests {
             "您的话单我打出来了",
         ] {
             assert!(!clauses(t)[0].1.has(Cues::HYPOTHETICAL), "{t}");
+        }
+    }
+
+    #[test]
+    fn what_should_have_been_done_is_counterfactual() {
+        for t in [
+            "本该马上给您调优先工位",
+            "早就该给您换了",
+            "本来应该当场给您登记",
+        ] {
+            assert!(clauses(t)[0].1.has(Cues::COUNTERFACTUAL), "{t}");
+        }
+        for t in ["马上给您调优先工位", "本周内给您换好"] {
+            assert!(!clauses(t)[0].1.has(Cues::COUNTERFACTUAL), "{t}");
         }
     }
 

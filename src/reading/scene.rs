@@ -281,9 +281,12 @@ impl Scene {
         // A remedy's words that overlap an offer clause (they may run on into the next
         // clause: 「卡子我们免费给您换新的、把隔热罩重新紧固好」).
         let touches_offer = |s: usize, e: usize| {
-            r.acts
-                .iter()
-                .any(|a| a.act == Act::Offer && a.start < e && s < a.end)
+            r.acts.iter().any(|a| {
+                a.act == Act::Offer
+                    && a.start < e
+                    && s < a.end
+                    && !r.clauses[a.clause].cues.has(Cues::COUNTERFACTUAL)
+            })
         };
         // A line that commits to doing something by a time offers what it names too
         // (「疏散通道的杂物今天之内清走」).
@@ -307,6 +310,9 @@ impl Scene {
                 }
                 let clause = clause_of(s);
                 let index = r.clause_at(s);
+                if clause.is_some_and(|c| c.cues.has(Cues::COUNTERFACTUAL)) {
+                    continue;
+                }
                 let unscoped = clause.is_some_and(|c| c.cues.0 & SCOPED == 0);
                 let in_clause = |acts: &[Act]| {
                     r.acts
@@ -439,8 +445,20 @@ fn explains_a_rule(text: &str, r: &Reading) -> bool {
 }
 
 /// Cues under which naming a remedy offers nothing.
-const SCOPED: u16 =
-    Cues::NEGATED | Cues::QUESTION | Cues::REPORTED | Cues::HYPOTHETICAL | Cues::PAST;
+const SCOPED: u16 = Cues::NEGATED
+    | Cues::QUESTION
+    | Cues::REPORTED
+    | Cues::HYPOTHETICAL
+    | Cues::PAST
+    | Cues::COUNTERFACTUAL;
+
+/// Whether the clause at byte `pos` tells what should have been done and was not
+/// (「本该马上给您调优先工位」): whatever it names, and however the act model read it,
+/// nothing in it is offered.
+pub fn counterfactual_at(r: &Reading, pos: usize) -> bool {
+    r.clause_at(pos)
+        .is_some_and(|i| r.clauses[i].cues.has(Cues::COUNTERFACTUAL))
+}
 
 fn push(v: &mut Vec<usize>, i: usize) {
     if !v.contains(&i) {

@@ -164,12 +164,14 @@ fn json_reports_labels_and_inversions() {
 /// starting binary and after its changes: 64 inversions each time (three measurements),
 /// unread. An offer to look into it first (「我先帮您检测一下」) is no remedy and no rush:
 /// set 1 at 1, sets 2 and 3 unchanged (set 3's fourth measurement, still unread).
+/// Urgent care done as it is said, counterfactual clauses, and an acceptable offer
+/// kept while the customer is still angry: set 2 at 4, set 3 at 62 (fifth, unread).
 #[test]
 fn the_people_labelled_calibration_sets_keep_their_order() {
     for (set, most) in [
         ("tests/data/calibration-people", 1),
-        ("tests/data/calibration-people-2", 5),
-        ("tests/data/calibration-people-3", 64),
+        ("tests/data/calibration-people-2", 4),
+        ("tests/data/calibration-people-3", 62),
     ] {
         calibrated_set_keeps_its_order(set, most);
     }

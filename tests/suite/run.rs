@@ -580,3 +580,114 @@ fn endless_answers_are_refused_or_cut() {
         .success()
         .stderr(contains("只取前 2000 个"));
 }
+
+/// The events of every turn of a run, one string per turn.
+fn turn_events(run: &serde_json::Value) -> Vec<String> {
+    (run["turns"].as_array().unwrap().iter())
+        .map(|t| t["events"].to_string())
+        .collect()
+}
+
+/// Taking a hurt child to hospital is acting at once however it is worded: 「我让同事陪
+/// 你们去医院」 names no 马上 and is no 急于下结论; 「我们会安排去医院检查的」, put off to
+/// later, still is one before the mother has been heard.
+#[test]
+fn urgent_care_arranged_now_is_no_rush_whatever_its_words() {
+    let args = ["--persona", "emotional", "--scenario", "platform-door"];
+    let now = run_json(
+        &args,
+        "您好，我是值班站长，孩子伤到哪儿了？\n\
+         我让一位同事陪你们去最近的医院拍个片子，检查费车站先垫上。\n",
+    );
+    let events = turn_events(&now);
+    assert!(
+        events[1].contains("urgent_action") && !events[1].contains("rushed"),
+        "{events:?}"
+    );
+    let later = run_json(
+        &args,
+        "您好，我是值班站长，孩子伤到哪儿了？\n\
+         我们会安排人带孩子去医院检查的。\n",
+    );
+    let events = turn_events(&later);
+    assert!(
+        events[1].contains("rushed") && !events[1].contains("urgent_action"),
+        "{events:?}"
+    );
+}
+
+/// What should have been done and was not (「本该马上给您调优先工位」) is told, not
+/// offered: the VIP is not rushed by an apology that names the missed step.
+#[test]
+fn what_should_have_been_done_is_no_offer() {
+    let run = run_json(
+        &["--persona", "self-absorbed", "--scenario", "vip-waiting"],
+        "先生，真是对不住，您是我们店的钻石会员，却让您在外面干等了这么久。\n\
+         按我们的规范，本该马上给您调优先工位，这一步我们没做到，我当面向您道歉。\n",
+    );
+    let events = turn_events(&run);
+    assert!(
+        !events[1].contains("rushed") && !events[1].contains("remedy"),
+        "{events:?}"
+    );
+}
+
+/// An offer the customer can take, once every need is met, heard while they are still
+/// a little too angry to agree, is no refusal: anger does not rise for it, it stays on
+/// the table, and it is taken once the anger is down.
+#[test]
+fn an_acceptable_offer_heard_too_early_in_anger_stays_on_the_table() {
+    let run = run_json(
+        &["--persona", "self-absorbed", "--scenario", "vip-waiting"],
+        "先生，真是对不住！您是我们店的钻石会员，今天却让您在外面干等了快两个小时，是我们接待上的失误。\n\
+         嗯。\n嗯。\n\
+         想听听您的意见：以后您过来，怎么安排您觉得最省心？\n\
+         嗯。\n嗯。\n\
+         我马上给您的车安排优先工位，会员价八折，做完给您免费精洗一遍。\n\
+         我已经请售后经理过来，五分钟就到，当面跟您致歉。\n",
+    );
+    let turns = run["turns"].as_array().unwrap();
+    let events = turn_events(&run);
+    // Every need met by turn 4; idle turns keep the anger above the line it agrees at.
+    assert!(
+        !events.iter().any(|e| e.contains("remedy_rejected")),
+        "{events:?}"
+    );
+    assert!(
+        turns[6]["anger"].as_f64() < turns[5]["anger"].as_f64(),
+        "{events:?}"
+    );
+    assert!(
+        events[6] == "[]" && events[7].contains("remedy_accepted"),
+        "{events:?}"
+    );
+    assert_eq!(run["outcome"], "resolved", "{events:?}");
+}
+
+/// A customer whose needs were met and who has calmed down, but was offered nothing,
+/// ends the talk politely when the turns run out: not with the persona's angry
+/// 「拖到现在还没个准话，我没时间陪你们耗」, which belongs to a customer still angry.
+#[test]
+fn a_calm_customer_out_of_turns_does_not_vent() {
+    let run = run_json(
+        &["--persona", "influential", "--scenario", "batch-pcs"],
+        "钱主任您好，我是服务站站长，这件事由我直接负责，已经报告公司领导了。\n\
+         今天下午五点前我给您一个明确答复。\n\
+         您放心，这事我亲自盯着。\n\
+         非常理解您的压力，下周三的检查确实耽误不得。\n\
+         我们这边正在加紧协调。\n\
+         您放心，有进展我第一时间告诉您。\n\
+         请您再稍等一下。\n\
+         谢谢您的理解。\n",
+    );
+    assert_eq!(run["outcome"], "out_of_turns", "{run}");
+    let last = run["turns"].as_array().unwrap().last().unwrap();
+    assert!(last["anger"].as_f64().unwrap() < 35.0, "{last}");
+    let catalog = peilian::persona::Catalog::load(None, peilian::rubric::default_rubric()).unwrap();
+    let (entry, _) = catalog.resolve("influential", Some("batch-pcs")).unwrap();
+    let said = last["customer"].as_str().unwrap();
+    assert!(
+        !(entry.persona.lines.out_of_turns.iter()).any(|l| said.contains(l.as_str())),
+        "{said}"
+    );
+}

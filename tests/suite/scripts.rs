@@ -324,6 +324,16 @@ fn later_batches_of_gaming_scripts_never_resolve() {
 /// script walks out. Batch 10 then opened: its one 禁语 script that kept the customer
 /// (blame by habit 「使用习惯有问题」, 「没什么稀奇的」, 「以后再坏了别来找我们」 read as nothing)
 /// walks out with three rule wordings added; batch 11 measured again, unread: 15.
+/// Batch 11 then opened: its three failures were a hurt child taken to hospital
+/// without a 马上 (read as rushing), a VIP told what should have been done (「本该马上
+/// 给您调优先工位」, read as an offer), an acceptable offer refused as 「火还没消」 with
+/// anger rising for it, and remedy wordings the influential scenario did not know.
+/// Fixed in general (urgent care done as it is said, counterfactual clauses offer
+/// nothing, an acceptable offer heard too early in anger stays on the table): batches
+/// 6 13 → 15, 8 17 → 18, 11 15 → 18, the rest unchanged. Batch 12 (a fresh writer,
+/// policy visible) measured count-only on arrival with the binary before these
+/// changes, 15, and after them, 16, 16: every 禁语 script walks out, no novice
+/// resolves. Its lines are unread.
 #[test]
 fn listening_customer_held_out_batches_stay_at_their_measured_level() {
     for (dir, competent_floor, forbidden_misses) in [
@@ -331,12 +341,13 @@ fn listening_customer_held_out_batches_stay_at_their_measured_level() {
         ("tests/data/heldout-scripts-3", 18, 1),
         ("tests/data/heldout-scripts-4", 16, 0),
         ("tests/data/heldout-scripts-5", 18, 1),
-        ("tests/data/heldout-scripts-6", 13, 0),
+        ("tests/data/heldout-scripts-6", 15, 0),
         ("tests/data/heldout-scripts-7", 17, 0),
-        ("tests/data/heldout-scripts-8", 17, 0),
+        ("tests/data/heldout-scripts-8", 18, 0),
         ("tests/data/heldout-scripts-9", 14, 1),
         ("tests/data/heldout-scripts-10", 17, 0),
-        ("tests/data/heldout-scripts-11", 15, 0),
+        ("tests/data/heldout-scripts-11", 18, 0),
+        ("tests/data/heldout-scripts-12", 16, 0),
     ] {
         let played = play_all(&common::repo(dir));
         assert_eq!(played.len(), 54, "{dir}: three scripts per scenario");
