@@ -392,6 +392,16 @@ fn command_messages_use_chinese_punctuation() {
         "src/llm/client.rs",
         "src/llm/settings.rs",
         "src/serve/room.rs",
+        "src/engine/turn.rs",
+        "src/engine/offline.rs",
+        "src/engine/mood.rs",
+        "src/score/card.rs",
+        "src/score/conduct.rs",
+        "src/score/dimensions.rs",
+        "src/score/ledger.rs",
+        "src/score/rules.rs",
+        "src/score/mod.rs",
+        "src/replay.rs",
     ] {
         files.push(common::repo(f));
     }
@@ -406,13 +416,14 @@ fn command_messages_use_chinese_punctuation() {
                 continue;
             }
             let cs: Vec<char> = line.chars().collect();
-            let hit = cs
-                .windows(3)
-                .any(|w| han(w[0]) && matches!(w[1], ',' | '?' | '!' | ';' | ':') && han(w[2]))
-                || cs.windows(2).any(|w| {
-                    (han(w[0]) && matches!(w[1], '(' | ')'))
-                        || (matches!(w[0], '(' | ')') && han(w[1]))
-                });
+            // A placeholder stands for words: 「愤怒达到 {},客户」 is caught as well as
+            // 「愤怒,客户」 (but not 「{path}:{line}」, with no Chinese beside the mark).
+            let hit = cs.windows(3).any(|w| {
+                matches!(w[1], ',' | '?' | '!' | ';' | ':')
+                    && ((han(w[0]) && (han(w[2]) || w[2] == '{')) || (w[0] == '}' && han(w[2])))
+            }) || cs.windows(2).any(|w| {
+                (han(w[0]) && matches!(w[1], '(' | ')')) || (matches!(w[0], '(' | ')') && han(w[1]))
+            });
             if hit {
                 bad.push(format!("{}:{}: {}", f.display(), i + 1, line.trim()));
             }
