@@ -731,6 +731,7 @@ impl<'a> Engine<'a> {
             if h.reading.has(Act::Consult)
                 || (h.reading.clauses.iter()).any(|c| c.cues.has(Cues::WANTS))
                 || asks_view(&h.reading, text)
+                || asks_open(text)
             {
                 Move::AnswerDemand
             } else {
@@ -831,6 +832,28 @@ fn asks_view(r: &Reading, text: &str) -> bool {
     })
 }
 
+/// Whether the line asks what brought the customer here (「请问有什么可以帮您？」,
+/// 「您慢慢说，怎么回事？」): a customer always knows that, and tells what they want;
+/// never 「这个我没记」 as to a fact they were not there for.
+fn asks_open(text: &str) -> bool {
+    const OPEN: [&str; 13] = [
+        "可以帮您",
+        "需要帮",
+        "能帮您",
+        "帮您什么",
+        "帮到您",
+        "为您做",
+        "有什么需要",
+        "有什么事",
+        "遇到什么",
+        "遇到了什么",
+        "怎么回事",
+        "发生了什么",
+        "什么情况",
+    ];
+    OPEN.iter().any(|w| text.contains(w))
+}
+
 /// Whether the line's only question asks the customer to confirm the story told back
 /// (「……让您去登机口等，对吗？」): the customer confirms it, they are asked no fact.
 fn confirms_only(h: &Heard, text: &str) -> bool {
@@ -865,7 +888,7 @@ fn investigates(words: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{asks_view, done_now, investigates, promises_a_plan};
+    use super::{asks_open, asks_view, done_now, investigates, promises_a_plan};
     use crate::reading::default_reader;
 
     #[test]
@@ -883,6 +906,13 @@ mod tests {
         assert!(view("您觉得这么处理妥当吗？"));
         assert!(!view("您是几点到的？"));
         assert!(!view("这样安排，明天下午给您回电。"));
+    }
+
+    #[test]
+    fn an_open_question_asks_what_brought_them() {
+        assert!(asks_open("您好，请问有什么可以帮您？"));
+        assert!(asks_open("您别急，慢慢说，到底怎么回事？"));
+        assert!(!asks_open("请问您的订单号是多少？"));
     }
 
     #[test]

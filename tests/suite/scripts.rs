@@ -483,6 +483,18 @@ fn customer_lines_fit_the_moment() {
                     "threaten" if anger < walk - 15 => "a threat far from the walk-out line",
                     "answer_fact" if !question => "a fact nobody asked for",
                     "unknown_fact" if !asked => "「不清楚」 to no question",
+                    // 可以帮您 / 需要帮您 / 怎么回事: what brought them here, which they know.
+                    "unknown_fact"
+                        if [
+                            "\u{53EF}\u{4EE5}\u{5E2E}\u{60A8}",
+                            "\u{9700}\u{8981}\u{5E2E}\u{60A8}",
+                            "\u{600E}\u{4E48}\u{56DE}\u{4E8B}",
+                        ]
+                        .iter()
+                        .any(|w| trainee.contains(w)) =>
+                    {
+                        "「不清楚」 to an open question"
+                    }
                     _ => continue,
                 };
                 broken.push(format!(
