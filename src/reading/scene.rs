@@ -9,6 +9,7 @@
 use aho_corasick::AhoCorasick;
 use regex::Regex;
 
+use super::ClauseSpan;
 use super::{Act, Cues, Polarity, Reading};
 
 /// One scenario's patterns, compiled.
@@ -313,7 +314,17 @@ impl Scene {
                 if clause.is_some_and(|c| c.cues.has(Cues::COUNTERFACTUAL)) {
                     continue;
                 }
-                let unscoped = clause.is_some_and(|c| c.cues.0 & SCOPED == 0);
+                // 「已经给您紧急复机了」: done for the customer, the best of offers, not a
+                // past event told (「上次给您换过」 says no 已经).
+                let done_for_you = |c: &ClauseSpan| {
+                    let t = &text[c.start..c.end];
+                    c.cues.0 & SCOPED == Cues::PAST
+                        && t.contains("已经")
+                        && ["给您", "帮您", "为您", "替您"]
+                            .iter()
+                            .any(|w| t.contains(w))
+                };
+                let unscoped = clause.is_some_and(|c| c.cues.0 & SCOPED == 0 || done_for_you(c));
                 let in_clause = |acts: &[Act]| {
                     r.acts
                         .iter()
@@ -341,7 +352,12 @@ impl Scene {
                     // An explanation names a remedy to tell how things work, unless
                     // the line offers: then it tells how the offer works (「修好后您验
                     // 车满意再提车，修理期间提供同级别代步车」).
-                    && (announced || r.has(Act::Offer) || !in_clause(&[Act::Explain]));
+                    // Nor when the clause says when it is done (「这部扶梯马上停用」):
+                    // an explanation tells how things work, not what happens now.
+                    && (announced
+                        || r.has(Act::Offer)
+                        || clause.is_some_and(|c| c.cues.has(Cues::FUTURE) || done_for_you(c))
+                        || !in_clause(&[Act::Explain]));
                 // Named in a "refusal" that negates nothing: 「只能帮您退订」 limits
                 // the offer to what it names.
                 // A refusal read in a clause that only names the remedy (「退车换车，按三包

@@ -691,3 +691,20 @@ fn a_calm_customer_out_of_turns_does_not_vent() {
         "{said}"
     );
 }
+
+/// Done for the customer is the best of offers, not a past event told: 「已经给您紧急复机
+/// 了」 restores the phone of a daughter whose father waits in hospital at once, as
+/// 「我马上给您复机」 would.
+#[test]
+fn an_urgent_remedy_already_done_is_acting_at_once() {
+    let run = run_json(
+        &["--persona", "emotional", "--scenario", "bill-shock"],
+        "阿姨您别急，您父亲在医院等着，手机打不通，换谁都急。\n\
+         已经给您紧急复机了，现在就能打电话。\n",
+    );
+    let events = turn_events(&run);
+    assert!(
+        events[1].contains("urgent_action") && !events[1].contains("rushed"),
+        "{events:?}"
+    );
+}

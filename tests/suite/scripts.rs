@@ -333,7 +333,14 @@ fn later_batches_of_gaming_scripts_never_resolve() {
 /// 6 13 → 15, 8 17 → 18, 11 15 → 18, the rest unchanged. Batch 12 (a fresh writer,
 /// policy visible) measured count-only on arrival with the binary before these
 /// changes, 15, and after them, 16, 16: every 禁语 script walks out, no novice
-/// resolves. Its lines are unread.
+/// resolves. Its lines are unread. Batch 13 (a fresh writer) measured on arrival,
+/// count-only: 12 with the binary before this change and after it. Then opened: an
+/// escalator stopped 「马上」 in a line the reading took for an explanation, a phone
+/// restored as 「把机复开」 and 「已经给您紧急复机了」 (done for the customer, not a past
+/// event), and a supervisor's 「我是……值班主管」 and 「报运营分公司」 not heard as someone
+/// who can decide: 12 → 15, batch 6 15 → 16. Batch 14 (another fresh writer), measured
+/// count-only and unread: 12 with the session's starting binary, 15 after the batch-11
+/// changes, 16 after the batch-13 ones; no novice resolves, every 禁语 script walks out.
 #[test]
 fn listening_customer_held_out_batches_stay_at_their_measured_level() {
     for (dir, competent_floor, forbidden_misses) in [
@@ -341,13 +348,15 @@ fn listening_customer_held_out_batches_stay_at_their_measured_level() {
         ("tests/data/heldout-scripts-3", 18, 1),
         ("tests/data/heldout-scripts-4", 16, 0),
         ("tests/data/heldout-scripts-5", 18, 1),
-        ("tests/data/heldout-scripts-6", 15, 0),
+        ("tests/data/heldout-scripts-6", 16, 0),
         ("tests/data/heldout-scripts-7", 17, 0),
         ("tests/data/heldout-scripts-8", 18, 0),
         ("tests/data/heldout-scripts-9", 14, 1),
         ("tests/data/heldout-scripts-10", 17, 0),
         ("tests/data/heldout-scripts-11", 18, 0),
         ("tests/data/heldout-scripts-12", 16, 0),
+        ("tests/data/heldout-scripts-13", 15, 0),
+        ("tests/data/heldout-scripts-14", 16, 0),
     ] {
         let played = play_all(&common::repo(dir));
         assert_eq!(played.len(), 54, "{dir}: three scripts per scenario");
