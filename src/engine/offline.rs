@@ -75,8 +75,13 @@ impl OfflineVoice {
             .iter()
             .any(|k| k == "ask_info" || k == "consult");
         // And a line that praises their question (「你这么一问」) only right after one.
-        let fits =
-            |line: &str| !(asked && says_not_asked(line)) && (asked || !credits_question(line));
+        // And 「谢什么谢」 only right after thanks.
+        let thanked = st.last_kinds.iter().any(|k| k == "thanks");
+        let fits = |line: &str| {
+            !(asked && says_not_asked(line))
+                && (asked || !credits_question(line))
+                && (thanked || !answers_thanks(line))
+        };
         let used = st.used_lines.entry(pool_name.to_string()).or_default();
         if used.len() < pool.len() {
             let unsaid: Vec<usize> = (0..pool.len()).filter(|i| !used.contains(i)).collect();
@@ -126,6 +131,19 @@ pub(crate) fn credits_question(line: &str) -> bool {
         "\u{8FD9}\u{4E48}\u{4E00}\u{95EE}",
         "\u{95EE}\u{5230}\u{70B9}\u{5B50}",
         "\u{95EE}\u{5F97}\u{597D}",
+    ]
+    .iter()
+    .any(|w| line.contains(w))
+}
+
+/// Whether a customer line waves off thanks (「谢什么谢」「不用谢」), which makes no sense
+/// when the trainee thanked no one.
+pub(crate) fn answers_thanks(line: &str) -> bool {
+    // 谢什么, 不用谢, 别谢
+    [
+        "\u{8C22}\u{4EC0}\u{4E48}",
+        "\u{4E0D}\u{7528}\u{8C22}",
+        "\u{522B}\u{8C22}",
     ]
     .iter()
     .any(|w| line.contains(w))

@@ -527,6 +527,17 @@ fn customer_lines_fit_the_moment() {
                     t["n"]
                 ));
             }
+            // 谢什么 / 不用谢: waving off thanks nobody gave.
+            let waves_off = ["\u{8C22}\u{4EC0}\u{4E48}", "\u{4E0D}\u{7528}\u{8C22}"]
+                .iter()
+                .any(|w| customer.contains(w));
+            if waves_off && !kinds.contains(&"thanks") {
+                broken.push(format!(
+                    "{}: turn {}: thanks waved off that nobody gave: {trainee} → {customer}",
+                    f.display(),
+                    t["n"]
+                ));
+            }
             if asked && reproach(customer) {
                 broken.push(format!(
                     "{}: turn {}: 「没问过我」 right after a question: {trainee} → {customer}",
