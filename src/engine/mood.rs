@@ -209,6 +209,12 @@ pub struct MoodState {
 }
 
 impl MoodState {
+    /// Below the anger at which a customer vents: they no longer vent, nor part in anger
+    /// when the turns run out. One threshold for the decision and for both voices.
+    pub fn calm(&self) -> bool {
+        self.anger < VENT_FROM
+    }
+
     pub fn anger_i(&self) -> i32 {
         self.anger.round() as i32
     }

@@ -2,7 +2,7 @@
 //! repeats a line within a session until a pool is used up, fills the slots (product,
 //! the trainee's own words, the facts asked for), and is deterministic for a seed.
 
-use super::mood::{Decision, Engine, MoodState, Move, VENT_FROM};
+use super::mood::{Decision, Engine, MoodState, Move};
 use crate::persona::fill_slots;
 
 /// Voices decisions from line pools; stateless, its memory lives in [`MoodState`] so
@@ -49,7 +49,7 @@ impl OfflineVoice {
                 ASK_TERM_LEADS[st.turn as usize % ASK_TERM_LEADS.len()]
             );
         }
-        if matches!(m, Move::OutOfTurns) && st.anger < VENT_FROM {
+        if matches!(m, Move::OutOfTurns) && st.calm() {
             return OUT_OF_TURNS_CALM[st.turn as usize % OUT_OF_TURNS_CALM.len()].to_string();
         }
         let pool_name = m.pool();

@@ -3,7 +3,7 @@
 
 use super::mood::{
     CALM_STEP, CLOSE_TURNS, EMPTY_APOLOGY_AFTER, GRACE_TURNS, OFFER_TERMS, REMEDY_LIST,
-    SCRIPTED_KINDS, THREATEN_MARGIN, VENT_FROM, as_customer, normalise, quote_span,
+    SCRIPTED_KINDS, THREATEN_MARGIN, as_customer, normalise, quote_span,
 };
 use super::{Decision, Engine, Event, MoodState, Move, Outcome, TurnReport};
 use crate::persona::Remedy;
@@ -741,7 +741,7 @@ impl<'a> Engine<'a> {
             Move::Calm
         } else if st.anger > start_anger && st.anger >= walk - THREATEN_MARGIN {
             Move::Threaten
-        } else if st.anger <= start_anger - CALM_STEP || st.anger < VENT_FROM {
+        } else if st.anger <= start_anger - CALM_STEP || st.calm() {
             // A calm customer does not vent, whatever this line did.
             Move::Calm
         } else {

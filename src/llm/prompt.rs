@@ -187,7 +187,7 @@ impl PromptBook {
             }
             Some(Outcome::WalkedOut) => "你受够了,这次对话到此为止:表明你要走了或要挂电话。\n",
             // Calmed down, nothing agreed: no venting at low anger (as the offline voice).
-            Some(Outcome::OutOfTurns) if anger < 35 => {
+            Some(Outcome::OutOfTurns) if st.calm() => {
                 "方案还没谈妥,但你已经不怎么生气了:客气地说今天先到这儿,等对方给个准信,结束对话。\n"
             }
             Some(Outcome::OutOfTurns) => "你没耐心再等了,表明你不想再谈,结束对话。\n",
