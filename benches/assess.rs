@@ -137,8 +137,9 @@ fn replay_share(corpus: &Path, catalog: &Catalog) {
     );
 }
 
-/// One assessment run, as `peilian assess DIR --out OUT` does it.
-fn run(corpus: &Path, out: &Path, catalog: &Catalog) -> usize {
+/// One assessment run, as `peilian assess DIR --out OUT` does it (with `replay` off,
+/// without the replay check, to measure what the check adds).
+fn run_with(corpus: &Path, out: &Path, catalog: &Catalog, replay: bool) -> usize {
     let analyser = default_rubric();
     let plan = Plan::dir(&corpus.join("transcripts")).unwrap();
     let settings = RunSettings {
@@ -147,11 +148,71 @@ fn run(corpus: &Path, out: &Path, catalog: &Catalog) -> usize {
         card_ext: "json",
         exam_only: false,
         key: None,
+        replay,
     };
     let out = assess::OutDir::lock(out, || {}).unwrap();
     let report = assess::assess(plan, catalog, analyser, &settings, &out, &|| {}).unwrap();
     assert!(report.failures.is_empty(), "{:?}", report.failures.first());
     report.rows.len()
+}
+
+fn run(corpus: &Path, out: &Path, catalog: &Catalog) -> usize {
+    run_with(corpus, out, catalog, true)
+}
+
+/// What the replay check adds to a whole `assess` run, as an assessor waits for it:
+/// runs without and with the check, alternating, five of each, on every core, writing
+/// every card; the median wall time and the median CPU time (all threads, from
+/// `/proc/self/stat`) of each. Issue 17 asks that the replay cost less than the
+/// scoring itself: here, the time added by the check against the run without it.
+fn replay_in_the_run(corpus: &Path, catalog: &Catalog, fresh_out: &dyn Fn() -> tempfile::TempDir) {
+    let (mut off, mut on) = (Vec::new(), Vec::new());
+    for round in 0..10 {
+        let replay = round % 2 == 1;
+        let out = fresh_out();
+        let cpu = cpu_seconds();
+        let started = Instant::now();
+        run_with(corpus, out.path(), catalog, replay);
+        let wall = started.elapsed().as_secs_f64();
+        let cpu = cpu_seconds().zip(cpu).map(|(b, a)| b - a);
+        if replay { &mut on } else { &mut off }.push((wall, cpu));
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let wall = |v: &[(f64, Option<f64>)]| median(&mut v.iter().map(|x| x.0).collect());
+    let cpu = |v: &[(f64, Option<f64>)]| {
+        let mut c: Vec<f64> = v.iter().filter_map(|x| x.1).collect();
+        (!c.is_empty()).then(|| median(&mut c))
+    };
+    let (w0, w1) = (wall(&off), wall(&on));
+    eprintln!(
+        "assess without replay {w0:.2} s, with replay {w1:.2} s (wall, median of 5): \
+         the check adds {:.2} s = {:.2} of the run without it",
+        w1 - w0,
+        (w1 - w0) / w0
+    );
+    if let (Some(c0), Some(c1)) = (cpu(&off), cpu(&on)) {
+        eprintln!(
+            "CPU time, all threads: without replay {c0:.2} s, with replay {c1:.2} s: \
+             the check adds {:.2} s = {:.2} of the run without it",
+            c1 - c0,
+            (c1 - c0) / c0
+        );
+    }
+}
+
+/// User and system CPU time of this process so far, all threads (Linux only).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces, in parentheses): the
+    // 14th and 15th fields of the line are utime and stime, in clock ticks.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    // The kernel's USER_HZ, 100 on every Linux peilian runs on.
+    Some(ticks / 100.0)
 }
 
 fn bench(c: &mut Criterion) {
@@ -203,6 +264,7 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
+    replay_in_the_run(&corpus, &catalog, &fresh_out);
     replay_share(&corpus, &catalog);
     compare_with_python(&corpus);
 }

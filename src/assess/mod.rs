@@ -82,9 +82,22 @@ pub fn score_replayed<'c>(
     analyser: &'c Analyser,
     engines: &replay::Engines<'c>,
 ) -> anyhow::Result<Scorecard> {
+    let (mut card, entry, scenario) = scored(t, path, catalog, analyser)?;
+    card.set_replay(replay::check(t, entry, scenario, analyser, engines));
+    Ok(card)
+}
+
+/// Score a transcript with the persona and scenario it names, without the replay check
+/// ([`RunSettings::replay`] off).
+fn scored<'c>(
+    t: &Transcript,
+    path: &Path,
+    catalog: &'c Catalog,
+    analyser: &Analyser,
+) -> anyhow::Result<(Scorecard, &'c Entry, &'c Scenario)> {
     let (entry, scenario) =
         persona_of(t, catalog).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    let mut card = score(
+    let card = score(
         t,
         &path.display().to_string(),
         &entry.persona,
@@ -93,8 +106,7 @@ pub fn score_replayed<'c>(
         analyser,
         transcript::now_rfc3339(),
     );
-    card.set_replay(replay::check(t, entry, scenario, analyser, engines));
-    Ok(card)
+    Ok((card, entry, scenario))
 }
 
 /// The persona and scenario a transcript was recorded with.
@@ -150,6 +162,10 @@ pub struct RunSettings<'r> {
     /// The key of the `peilian serve` that wrote the web sessions (`--key`): their
     /// seals are checked, and a session whose seal does not hold does not count.
     pub key: Option<crate::transcript::seal::Key>,
+    /// Replay each transcript (see [`crate::replay`]). Always on from the command line;
+    /// off only to measure what the check adds to a run (`benches/assess.rs`): a card
+    /// scored without it says nothing of its replay.
+    pub replay: bool,
 }
 
 /// What the summary and the report need of one scored session (the full scorecard is
@@ -413,6 +429,7 @@ pub fn report_of(
         card_ext: "html",
         exam_only: false,
         key: None,
+        replay: true,
     };
     let forbidden = forbidden_rules(analyser);
     let engines = replay::Engines::default();
@@ -557,7 +574,11 @@ fn assess_transcript<'c>(
             unrecorded: t.header.mode.is_none(),
         });
     }
-    let mut card = score_replayed(&t, path, catalog, analyser, engines)?;
+    let mut card = if settings.replay {
+        score_replayed(&t, path, catalog, analyser, engines)?
+    } else {
+        scored(&t, path, catalog, analyser)?.0
+    };
     // A web session, or any transcript with a seal beside it (a forger who drops the
     // header's `via` still leaves a seal that no longer holds, or none).
     if let Some(key) = &settings.key

@@ -101,6 +101,7 @@ pub(super) fn run(ctx: &Context, args: AssessArgs) -> anyhow::Result<u8> {
         card_ext,
         exam_only: args.exam_only,
         key: seal_key(args.key.as_deref(), args.dir.as_deref())?,
+        replay: true,
     };
     let out = OutDir::lock(&args.out, || {
         eprintln!(

@@ -288,6 +288,10 @@ pub struct Engine<'a> {
     /// The scenario's remedies, facts and policy, for reading lines in its scene.
     pub(super) scene: Scene,
     pub(super) patience: u32,
+    /// [`Marks`](super::offline::Marks) of every line of the persona's pools (in
+    /// [`Lines::pools`](crate::persona::Lines::pools) order) and, last, of the
+    /// scenario's own opening lines.
+    marks: Vec<Vec<u8>>,
 }
 
 /// What the customer quotes back: the clause the words stand in (a signal's span is
@@ -351,7 +355,9 @@ fn without_enumerator(words: &str) -> &str {
 /// Lines are compared without spaces and punctuation: pasting a sentence again with a
 /// different comma is still pasting it again.
 pub(super) fn normalise(text: &str) -> String {
-    text.chars().filter(|c| c.is_alphanumeric()).collect()
+    text.chars()
+        .filter(|&c| crate::reading::is_word_char(c))
+        .collect()
 }
 
 impl<'a> Engine<'a> {
@@ -392,7 +398,21 @@ impl<'a> Engine<'a> {
                     .collect::<Vec<_>>(),
             ),
             patience: (i64::from(persona.mood.patience) + i64::from(lv.patience)).max(1) as u32,
+            marks: (persona.lines.pools().iter().map(|(_, pool)| *pool))
+                .chain([&scenario.opening])
+                .map(|pool| pool.iter().map(|l| super::offline::Marks::of(l)).collect())
+                .collect(),
         })
+    }
+
+    /// The marks of the lines the voice picks from for `m` (see [`Engine::new`]).
+    pub(super) fn voice_marks(&self, m: &Move) -> &[u8] {
+        let name = m.pool();
+        let at = match m {
+            Move::Opening if !self.scenario.opening.is_empty() => Some(self.marks.len() - 1),
+            _ => (self.persona.lines.pools().iter()).position(|(n, _)| *n == name),
+        };
+        at.map_or(&[], |i| &self.marks[i])
     }
 
     pub fn analyser(&self) -> &Analyser {

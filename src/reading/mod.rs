@@ -284,7 +284,7 @@ pub fn clause_around(text: &str, start: usize, end: usize) -> (usize, usize) {
 
 /// Whether `c` is a letter or digit ([`char::is_alphanumeric`]), with the common CJK
 /// ideographs (all alphabetic) answered without the Unicode table.
-fn is_word_char(c: char) -> bool {
+pub(crate) fn is_word_char(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}') || c.is_alphanumeric()
 }
 
