@@ -77,7 +77,15 @@ impl OfflineVoice {
         // And a line that praises their question (「你这么一问」) only right after one.
         // And 「谢什么谢」 only right after thanks.
         let thanked = st.last_kinds.iter().any(|k| k == "thanks");
-        let unfit = Marks::unfit(asked, thanked);
+        // 「依我看？」 echoes 「依您看……」: only right after the trainee asked their view.
+        let consulted = st.last_kinds.iter().any(|k| k == "consult");
+        // 「我都说了好几遍了」 only once the customer has had the turns to say it.
+        let said_before = st.turn >= SAID_BEFORE_FROM
+            || st
+                .used_lines
+                .get("answer_demand")
+                .is_some_and(|u| !u.is_empty());
+        let unfit = Marks::unfit(asked, consulted, thanked, said_before);
         let marks = engine.voice_marks(m);
         let fits = |i: usize| marks.get(i).is_none_or(|&x| x & unfit == 0);
         // Looked up by `&str` first: a new key for every line spoken cost an allocation.
@@ -135,42 +143,70 @@ impl Marks {
     pub const CREDITS_QUESTION: u8 = 2;
     /// Waves off thanks (「谢什么谢」).
     pub const ANSWERS_THANKS: u8 = 4;
+    /// Echoes a question about the customer's view (「依我看？」「懂得请教就好」).
+    pub const ECHOES_CONSULT: u8 = 8;
+    /// Says the customer has said it before (「我都说了好几遍了」「我早说了」).
+    pub const SAID_BEFORE: u8 = 16;
 
     /// The marks of one line.
     pub fn of(line: &str) -> u8 {
-        (if says_not_asked(line) {
-            Self::NOT_ASKED
-        } else {
-            0
-        }) | (if credits_question(line) {
-            Self::CREDITS_QUESTION
-        } else {
-            0
-        }) | (if answers_thanks(line) {
-            Self::ANSWERS_THANKS
-        } else {
-            0
-        })
+        let flag = |on: bool, mark: u8| if on { mark } else { 0 };
+        flag(says_not_asked(line), Self::NOT_ASKED)
+            | flag(credits_question(line), Self::CREDITS_QUESTION)
+            | flag(answers_thanks(line), Self::ANSWERS_THANKS)
+            | flag(echoes_consult(line), Self::ECHOES_CONSULT)
+            | flag(says_said_before(line), Self::SAID_BEFORE)
     }
 
-    /// The marks that rule a line out after a turn that did (not) ask or thank.
-    fn unfit(asked: bool, thanked: bool) -> u8 {
-        (if asked {
-            Self::NOT_ASKED
-        } else {
-            Self::CREDITS_QUESTION
-        }) | (if thanked { 0 } else { Self::ANSWERS_THANKS })
+    /// The marks that rule a line out after a turn that did (not) ask, ask the
+    /// customer's view or thank, and before or after the customer had the time to
+    /// say their piece.
+    fn unfit(asked: bool, consulted: bool, thanked: bool, said_before: bool) -> u8 {
+        let flag = |on: bool, mark: u8| if on { mark } else { 0 };
+        flag(asked, Self::NOT_ASKED)
+            | flag(!asked, Self::CREDITS_QUESTION)
+            | flag(!thanked, Self::ANSWERS_THANKS)
+            | flag(!consulted, Self::ECHOES_CONSULT)
+            | flag(!said_before, Self::SAID_BEFORE)
     }
+}
+
+/// The turn from which a customer may say they have said it all before, if they have
+/// not yet stated their demand in answer to a question.
+const SAID_BEFORE_FROM: u32 = 3;
+
+/// Whether a customer line echoes a question about their view (「依我看？」) or praises
+/// being consulted (「懂得请教就好」): said to 「有什么可以帮您？」 it answers a question
+/// nobody asked.
+pub(crate) fn echoes_consult(line: &str) -> bool {
+    // 依我看, 懂得请教
+    line.starts_with("\u{4F9D}\u{6211}\u{770B}")
+        || line.contains("\u{61C2}\u{5F97}\u{8BF7}\u{6559}")
+}
+
+/// Whether a customer line says they have said it before (「我都说了好几遍了」「我再说一遍」
+/// 「我早说了」「问几遍都一样」): on the first turns there was no before.
+pub(crate) fn says_said_before(line: &str) -> bool {
+    // 说了好几遍, 我再说一遍, 我早说了, 问几遍 (not 「你再说一遍？」, a challenge)
+    [
+        "\u{8BF4}\u{4E86}\u{597D}\u{51E0}\u{904D}",
+        "\u{6211}\u{518D}\u{8BF4}\u{4E00}\u{904D}",
+        "\u{6211}\u{65E9}\u{8BF4}\u{4E86}",
+        "\u{95EE}\u{51E0}\u{904D}",
+    ]
+    .iter()
+    .any(|w| line.contains(w))
 }
 
 /// Whether a customer line answers a question as such (「你这么一问」「问到点子上了」),
 /// which makes no sense when the trainee asked nothing.
 pub(crate) fn credits_question(line: &str) -> bool {
-    // 这么一问, 问到点子, 问得好
+    // 这么一问, 问到点子, 问得好, 问对人
     [
         "\u{8FD9}\u{4E48}\u{4E00}\u{95EE}",
         "\u{95EE}\u{5230}\u{70B9}\u{5B50}",
         "\u{95EE}\u{5F97}\u{597D}",
+        "\u{95EE}\u{5BF9}\u{4EBA}",
     ]
     .iter()
     .any(|w| line.contains(w))
@@ -232,5 +268,28 @@ mod tests {
         assert!(says_not_asked("你都没问过我的意见，就替我做决定了？"));
         assert!(says_not_asked("你这方案谁定的？问过我没有？"));
         assert!(!says_not_asked("电池我测过，没问题。"));
+    }
+
+    #[test]
+    fn lines_that_presuppose_a_question_or_a_before_are_marked() {
+        use super::Marks;
+        let m = Marks::of("依我看？很简单——{demand}。");
+        assert_eq!(m, Marks::ECHOES_CONSULT);
+        assert_eq!(
+            Marks::of("我都说了好几遍了……{demand}。"),
+            Marks::SAID_BEFORE
+        );
+        assert_eq!(Marks::of("问几遍都一样，{demand}。"), Marks::SAID_BEFORE);
+        // A challenge, not a repeat.
+        assert_eq!(Marks::of("你再说一遍「{quote}」？"), 0);
+        assert_eq!(Marks::of("你算问对人了。{demand}"), Marks::CREDITS_QUESTION);
+        // After an open question on the first turn: neither fits.
+        let unfit = Marks::unfit(true, false, false, false);
+        assert_ne!(Marks::of("依我看？很简单。") & unfit, 0);
+        assert_ne!(Marks::of("我早说了：{demand}。") & unfit, 0);
+        // Asked their view, later in the talk: both fit.
+        let unfit = Marks::unfit(true, true, false, true);
+        assert_eq!(Marks::of("依我看？很简单。") & unfit, 0);
+        assert_eq!(Marks::of("我早说了：{demand}。") & unfit, 0);
     }
 }

@@ -83,6 +83,20 @@ fn compiled(patterns: &[String]) -> Option<std::sync::Arc<Regex>> {
     re
 }
 
+/// The clause around `start..end`, without the punctuation and spaces at its ends.
+fn clause_quote(text: &str, start: usize, end: usize) -> String {
+    let (from, to) = crate::reading::clause_around(text, start, end);
+    text[from..to]
+        .trim_matches(|c: char| c.is_whitespace() || c.is_ascii_punctuation() || is_cjk_mark(c))
+        .to_string()
+}
+
+/// Chinese punctuation: the CJK symbols block (、。「」…) and the full-width forms
+/// (，！？：；).
+fn is_cjk_mark(c: char) -> bool {
+    matches!(c, '\u{3000}'..='\u{303F}' | '\u{FF01}'..='\u{FF0F}' | '\u{FF1A}'..='\u{FF20}' | '\u{2026}')
+}
+
 /// Without a scenario (a real chat log) promises are listed but not checked.
 pub(crate) fn promises(lines: &[Line<'_>], scenario: Option<&Scenario>) -> Vec<Promise> {
     let forbids: Vec<(std::sync::Arc<Regex>, &str)> = scenario
@@ -143,8 +157,19 @@ pub(crate) fn promises(lines: &[Line<'_>], scenario: Option<&Scenario>) -> Vec<P
                         && p.quote.contains(q.quote.as_str())
                         && (p.quote != q.quote || j < k)
                 });
-            if !wider {
-                out.push(p.clone());
+            if wider {
+                continue;
+            }
+            // Listed by the clause it stands in: 「再送您一次精洗和会员积分」, not the
+            // two characters 「送您」 a rule matched, which tell an assessor nothing.
+            // Which entry a broken promise keeps was decided above, on the words
+            // that matched.
+            let mut p = p.clone();
+            if let Some(i) = text.find(p.quote.as_str()) {
+                p.quote = clause_quote(text, i, i + p.quote.len());
+            }
+            if !(out[start..].iter()).any(|q: &Promise| q.kind == p.kind && q.quote == p.quote) {
+                out.push(p);
             }
         }
     }

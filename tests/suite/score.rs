@@ -244,6 +244,33 @@ fn a_broken_promise_quotes_the_words_that_break_it() {
     );
 }
 
+/// A promise is quoted by its clause, the words an assessor can judge, not by the two
+/// characters a rule matched (「送您」「给您调」 were listed as promises).
+#[test]
+fn the_ledger_quotes_each_promise_by_its_clause() {
+    // 这次保养工时费按会员八折，再送您一次精洗和会员积分。
+    let offer = "\u{8FD9}\u{6B21}\u{4FDD}\u{517B}\u{5DE5}\u{65F6}\u{8D39}\u{6309}\u{4F1A}\u{5458}\u{516B}\u{6298}\u{FF0C}\u{518D}\u{9001}\u{60A8}\u{4E00}\u{6B21}\u{7CBE}\u{6D17}\u{548C}\u{4F1A}\u{5458}\u{79EF}\u{5206}\u{3002}";
+    let lines: &[(&str, &[&str])] = &[
+        ("您好，王总，让您久等了，是我们没做好。", &[]),
+        (offer, &[]),
+    ];
+    let (_, v) = scored("self-absorbed", "vip-waiting", lines, "walked_out");
+    let quotes: Vec<&str> = (v["promises"].as_array().unwrap().iter())
+        .filter(|p| p["turn"] == 2)
+        .map(|p| p["quote"].as_str().unwrap())
+        .collect();
+    // 再送您一次精洗和会员积分
+    let second = "\u{518D}\u{9001}\u{60A8}\u{4E00}\u{6B21}\u{7CBE}\u{6D17}\u{548C}\u{4F1A}\u{5458}\u{79EF}\u{5206}";
+    assert!(quotes.contains(&second), "{quotes:?}");
+    assert!(
+        quotes.iter().all(|q| q.chars().count() >= 6),
+        "whole clauses only: {quotes:?}"
+    );
+    let mut unique = quotes.clone();
+    unique.dedup();
+    assert_eq!(unique, quotes, "one entry per clause and kind");
+}
+
 #[test]
 fn scoring_is_reproducible_but_for_the_time() {
     let d = Dir::new();

@@ -341,6 +341,9 @@ fn later_batches_of_gaming_scripts_never_resolve() {
 /// who can decide: 12 → 15, batch 6 15 → 16. Batch 14 (another fresh writer), measured
 /// count-only and unread: 12 with the session's starting binary, 15 after the batch-11
 /// changes, 16 after the batch-13 ones; no novice resolves, every 禁语 script walks out.
+/// Batch 15 (another fresh writer), measured count-only and unread with the binary of
+/// the session before and after its voice changes: 17 both times; no novice resolves,
+/// every 禁语 script walks out.
 #[test]
 fn listening_customer_held_out_batches_stay_at_their_measured_level() {
     for (dir, competent_floor, forbidden_misses) in [
@@ -357,6 +360,7 @@ fn listening_customer_held_out_batches_stay_at_their_measured_level() {
         ("tests/data/heldout-scripts-12", 16, 0),
         ("tests/data/heldout-scripts-13", 15, 0),
         ("tests/data/heldout-scripts-14", 16, 0),
+        ("tests/data/heldout-scripts-15", 17, 0),
     ] {
         let played = play_all(&common::repo(dir));
         assert_eq!(played.len(), 54, "{dir}: three scripts per scenario");
@@ -452,8 +456,9 @@ fn every_script() -> Vec<(std::path::PathBuf, String, Option<String>)> {
 /// The customer's lines fit the moment they are said in (the listening-customer
 /// issue's coherence rules), on every script the repository holds: no venting once
 /// calm, no threat far from the walk-out line, no 「你都没问过我」 right after a
-/// question and no 「你这么一问」 without one, facts told and 「这个我不清楚」 said only
-/// when something was asked.
+/// question and no 「你这么一问」 without one, no 「依我看？」 unless asked their view, no
+/// 「我都说了好几遍」 on the first turn, facts told and 「这个我不清楚」 said only when
+/// something was asked.
 #[test]
 fn customer_lines_fit_the_moment() {
     let catalog = peilian::persona::Catalog::load(None, peilian::rubric::default_rubric()).unwrap();
@@ -536,6 +541,27 @@ fn customer_lines_fit_the_moment() {
                     "{}: turn {}: thanks waved off that nobody gave: {trainee} → {customer}",
                     f.display(),
                     t["n"]
+                ));
+            }
+            // 依我看？: the customer's view echoed back when nobody asked for it.
+            if customer.starts_with("\u{4F9D}\u{6211}\u{770B}") && !kinds.contains(&"consult") {
+                broken.push(format!(
+                    "{}: turn {}: 「依我看？」 to no question about their view: {trainee} → {customer}",
+                    f.display(),
+                    t["n"]
+                ));
+            }
+            // 我都说了好几遍 / 我早说了 on the first turn: there was no before.
+            let said_before = [
+                "\u{8BF4}\u{4E86}\u{597D}\u{51E0}\u{904D}",
+                "\u{6211}\u{65E9}\u{8BF4}\u{4E86}",
+            ]
+            .iter()
+            .any(|w| customer.contains(w));
+            if said_before && t["n"].as_u64() == Some(1) {
+                broken.push(format!(
+                    "{}: turn 1: 「我都说了好几遍」 before saying anything: {trainee} → {customer}",
+                    f.display()
                 ));
             }
             if asked && reproach(customer) {
