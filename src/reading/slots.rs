@@ -216,6 +216,9 @@ const PAST_WORDS: [&str; 13] = [
     "早上来",
 ];
 
+/// 半, as in 半小时 and 半个工作日.
+const HALF: char = '\u{534A}';
+
 /// Units of a duration, with hours per unit.
 const DURATIONS: [(&str, f64); 10] = [
     ("个工作日", 24.0),
@@ -249,14 +252,22 @@ const DAYS: [(&str, f64); 12] = [
 fn time(cs: &[char], has: u64, runs: &[(usize, usize)]) -> Option<TimeSlot> {
     let text = |s: usize, e: usize| cs[s..e.min(cs.len())].iter().collect::<String>();
     let past_word = PAST_WORDS.iter().find(|w| contains(cs, has, w));
-    // Durations: 两小时内, 三个工作日, 24小时之内; 三天前 is past.
-    for &(s, e) in runs {
+    // Durations: 两小时内, 三个工作日, 24小时之内, 半小时 (半 on its own is half of
+    // one); 三天前 is past.
+    let halves = (0..cs.len())
+        .filter(|&i| cs[i] == HALF && (i == 0 || !is_num_char(cs[i - 1])))
+        .map(|i| (i, i + 1));
+    for (s, e) in runs.iter().copied().chain(halves) {
         for (unit, hours) in DURATIONS {
             if !starts(cs, e, unit) {
                 continue;
             }
             let end = e + unit.chars().count();
-            let n = number(&cs[s..e]).unwrap_or(1.0);
+            let n = if cs[s] == HALF {
+                0.5
+            } else {
+                number(&cs[s..e]).unwrap_or(1.0)
+            };
             if starts(cs, end, "前") && !starts(cs, end, "前给") {
                 return Some(TimeSlot {
                     text: text(s, end + 1),
@@ -405,6 +416,31 @@ mod tests {
         assert_eq!(s("1.5万元").amount, Some(15000.0));
         assert_eq!(s("三块五").amount, Some(3.5));
         assert_eq!(s("换一台新的").amount, None);
+    }
+
+    #[test]
+    fn half_an_hour_is_a_time() {
+        // 半小时就能弄完 / 半个小时内给您回电 / 半天
+        for (t, h) in [
+            (
+                "\u{534A}\u{5C0F}\u{65F6}\u{5C31}\u{80FD}\u{5F04}\u{5B8C}",
+                0.5,
+            ),
+            (
+                "\u{534A}\u{4E2A}\u{5C0F}\u{65F6}\u{5185}\u{7ED9}\u{60A8}\u{56DE}\u{7535}",
+                0.5,
+            ),
+            ("\u{534A}\u{5929}", 12.0),
+        ] {
+            let time = s(t).time.unwrap_or_else(|| panic!("{t}"));
+            assert_eq!(
+                (time.tense, time.within_hours),
+                (Tense::Future, Some(h)),
+                "{t}"
+            );
+        }
+        // 一半 is no time.
+        assert_eq!(s("\u{5148}\u{9000}\u{4E00}\u{534A}").time, None);
     }
 
     #[test]
