@@ -296,11 +296,7 @@ pub struct Engine<'a> {
 
 /// What the customer quotes back: the clause the words stand in (a signal's span is
 /// its clause), which is what a listener actually remembers.
-pub(super) fn quote_span(text: &str, start: usize, end: usize) -> String {
-    text[start..end]
-        .trim_matches(|c: char| c.is_whitespace() || "，。,.！!？?；;、".contains(c))
-        .to_string()
-}
+pub(super) use crate::reading::quote_span;
 
 /// The trainee's words as the customer repeats them: 「我们给您换一台新的」 becomes
 /// 「你们给我换一台新的」.

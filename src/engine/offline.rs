@@ -81,10 +81,7 @@ impl OfflineVoice {
         let consulted = st.last_kinds.iter().any(|k| k == "consult");
         // 「我都说了好几遍了」 only once the customer has had the turns to say it.
         let said_before = st.turn >= SAID_BEFORE_FROM
-            || st
-                .used_lines
-                .get("answer_demand")
-                .is_some_and(|u| !u.is_empty());
+            || (st.used_lines.get(Move::AnswerDemand.pool())).is_some_and(|u| !u.is_empty());
         let unfit = Marks::unfit(asked, consulted, thanked, said_before);
         let marks = engine.voice_marks(m);
         let fits = |i: usize| marks.get(i).is_none_or(|&x| x & unfit == 0);

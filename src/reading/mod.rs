@@ -282,6 +282,18 @@ pub fn clause_around(text: &str, start: usize, end: usize) -> (usize, usize) {
     (from, to.max(from))
 }
 
+/// The words of `start..end` without the spaces and clause marks at its ends: how the
+/// customer quotes a line back and how the scorecard's promise list quotes a clause.
+pub fn quote_span(text: &str, start: usize, end: usize) -> String {
+    const MARKS: [char; 11] = [
+        '\u{FF0C}', ',', '\u{3002}', '.', '\u{FF01}', '!', '\u{FF1F}', '?', '\u{FF1B}', ';',
+        '\u{3001}',
+    ];
+    text[start..end]
+        .trim_matches(|c: char| c.is_whitespace() || MARKS.contains(&c))
+        .to_string()
+}
+
 /// Whether `c` is a letter or digit ([`char::is_alphanumeric`]), with the common CJK
 /// ideographs (all alphabetic) answered without the Unicode table.
 pub(crate) fn is_word_char(c: char) -> bool {

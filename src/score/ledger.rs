@@ -83,20 +83,6 @@ fn compiled(patterns: &[String]) -> Option<std::sync::Arc<Regex>> {
     re
 }
 
-/// The clause around `start..end`, without the punctuation and spaces at its ends.
-fn clause_quote(text: &str, start: usize, end: usize) -> String {
-    let (from, to) = crate::reading::clause_around(text, start, end);
-    text[from..to]
-        .trim_matches(|c: char| c.is_whitespace() || c.is_ascii_punctuation() || is_cjk_mark(c))
-        .to_string()
-}
-
-/// Chinese punctuation: the CJK symbols block (、。「」…) and the full-width forms
-/// (，！？：；).
-fn is_cjk_mark(c: char) -> bool {
-    matches!(c, '\u{3000}'..='\u{303F}' | '\u{FF01}'..='\u{FF0F}' | '\u{FF1A}'..='\u{FF20}' | '\u{2026}')
-}
-
 /// Without a scenario (a real chat log) promises are listed but not checked.
 pub(crate) fn promises(lines: &[Line<'_>], scenario: Option<&Scenario>) -> Vec<Promise> {
     let forbids: Vec<(std::sync::Arc<Regex>, &str)> = scenario
@@ -166,7 +152,8 @@ pub(crate) fn promises(lines: &[Line<'_>], scenario: Option<&Scenario>) -> Vec<P
             // that matched.
             let mut p = p.clone();
             if let Some(i) = text.find(p.quote.as_str()) {
-                p.quote = clause_quote(text, i, i + p.quote.len());
+                let (from, to) = crate::reading::clause_around(text, i, i + p.quote.len());
+                p.quote = crate::reading::quote_span(text, from, to);
             }
             if !(out[start..].iter()).any(|q: &Promise| q.kind == p.kind && q.quote == p.quote) {
                 out.push(p);
