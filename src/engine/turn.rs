@@ -128,7 +128,7 @@ impl<'a> Engine<'a> {
     /// when the customer does: `CLOSE_TURNS` turns after accepting once a line adds
     /// nothing more (a customer listens while the arrangements, the deadline and the
     /// follow-up are still being told, and hangs up on pleasantries), and in any case
-    /// `2 * CLOSE_TURNS` turns after.
+    /// `3 * CLOSE_TURNS` turns after.
     fn closing_turn(&self, st: &mut MoodState, text: &str, accepted_at: u32) -> TurnReport {
         let (reading, signals) = self.analyser.read(text);
         st.turn += 1;
@@ -143,11 +143,22 @@ impl<'a> Engine<'a> {
             self.react(st, k);
         }
         let closes = kinds.contains(&"closing");
-        let adds = ACTION_KINDS.iter().any(|k| kinds.contains(k));
+        // What the customer weighs in the scenario's terms counts as adding something
+        // too: 「我把详单打出来，咱们一项一项对」 after accepting the urgent remedy is the
+        // rest of the handling, which a customer stays on the line for.
+        let offers: Vec<(usize, usize)> = (signals.iter())
+            .filter(|s| self.analyser.kind(s).id == "remedy")
+            .map(|s| (s.start, s.end))
+            .collect();
+        let scene = self.scene.read(text, &reading, &offers);
+        let adds = ACTION_KINDS.iter().any(|k| kinds.contains(k))
+            || !scene.offered.is_empty()
+            || !scene.facts_asked.is_empty()
+            || scene.policy_stated;
         let outcome = if st.anger >= f64::from(self.persona.mood.walk_out_at) {
             Some(Outcome::WalkedOut)
         } else if (bad.is_empty() && (closes || (!adds && turn >= accepted_at + CLOSE_TURNS)))
-            || turn >= accepted_at + 2 * CLOSE_TURNS
+            || turn >= accepted_at + 3 * CLOSE_TURNS
         {
             // Closed by the trainee, or the customer hangs up: the remedy stands.
             Some(Outcome::Resolved)
@@ -180,7 +191,7 @@ impl<'a> Engine<'a> {
         }
         TurnReport {
             turn,
-            signals,
+            signals: self.with_scene_offers(signals, &scene),
             acts: reading.acts,
             events: Vec::new(),
             anger: st.anger_i(),
@@ -319,6 +330,11 @@ impl<'a> Engine<'a> {
     /// a real customer who was kept waiting still takes a good answer, if less kindly.
     fn advance_needs(&self, st: &mut MoodState, h: &Heard, events: &mut Vec<Event>) {
         let turn = st.turn;
+        // Arguing is left out: reasons stated too soon still inform (and a rule stated
+        // while agreeing, 「您说得对，按规定……」, reads as argue often enough).
+        let hurt = !h.template
+            && (h.kinds.iter())
+                .any(|k| *k != "argue" && self.analyser.polarity(k) == Some(Polarity::Bad));
         for (i, need) in self.persona.needs.iter().enumerate() {
             if st.need_progress[i] >= need.count.max(1) {
                 continue;
@@ -338,7 +354,10 @@ impl<'a> Engine<'a> {
             let kinds_ok =
                 need.any.is_empty() || need.any.iter().any(|k| h.has(k) || offer_heard(k));
             let policy_ok = !need.policy || h.scene.policy_stated;
-            let heard = !h.template && !h.scripted;
+            // A line that also says something hurtful (禁语, blame, a brush-off, rudeness)
+            // meets nothing: the customer hears 「我们一天能碰到好几台」, not the
+            // understanding before it.
+            let heard = !h.template && !h.scripted && !hurt;
             if heard && turn >= need.after_turn && kinds_ok && policy_ok {
                 st.need_progress[i] += 1;
             }

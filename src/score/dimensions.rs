@@ -302,11 +302,13 @@ pub(super) fn rule_id(l: &Line, a: &Analyser, kind: &str) -> String {
         .map_or_else(String::new, |h| a.rubric().rules[h.rule].id.clone())
 }
 
-/// 道歉: sincere, once or twice, tied to action in the same or the next turn.
+/// 道歉: sincere, once or twice, tied to action: in the same or the next turn, or
+/// after action already taken (「之前没人接待，是我们做得不好」 once the remedy is under
+/// way apologises for the past; it is not 一味道歉).
 pub(super) fn apology(lines: &[Line], max: f64) -> Dimension {
     let turns: Vec<&Line> = lines.iter().filter(|l| l.has("apology")).collect();
     let acts = |i: usize| {
-        lines[i..(i + 2).min(lines.len())]
+        lines[..(i + 2).min(lines.len())]
             .iter()
             .any(|l| ACTION_KINDS.iter().any(|k| l.has(k)))
     };
@@ -354,8 +356,25 @@ pub(super) fn process(lines: &[Line], max: f64) -> Dimension {
     let remedy = first("remedy");
     let urgent = lines.iter().any(|l| l.urgent);
     let mut score = 0.0;
+    let early = |kind: &str, l: &Line| match kind {
+        "remedy" => (!urgent && taken.is_none_or(|t| t > l.turn))
+            .then_some("方案在了解情况之前：先复述、询问，再给方案"),
+        "time_commitment" | "follow_up" => remedy
+            .is_none_or(|r| r > l.turn)
+            .then_some("还没有方案就先说了这一步：时限和跟进要跟着具体方案"),
+        "closing" => remedy
+            .is_none_or(|r| r > l.turn)
+            .then_some("还没有方案就收尾：先把客户的问题解决，再确认"),
+        _ => None,
+    };
     for (kind, label, hint) in STAGES {
-        let Some(l) = lines.iter().find(|l| l.has(kind)) else {
+        // Credited where the stage came at its time, if it ever did: a remedy said
+        // early and again after the complaint was taken is the procedure done, late.
+        let doing = || lines.iter().filter(|l| l.has(kind));
+        let Some(l) = doing()
+            .find(|l| early(kind, l).is_none())
+            .or_else(|| doing().next())
+        else {
             ev.push(missing(
                 format!("stage.{kind}"),
                 format!("缺少「{label}」这一步"),
@@ -363,17 +382,7 @@ pub(super) fn process(lines: &[Line], max: f64) -> Dimension {
             ));
             continue;
         };
-        let early = match kind {
-            "remedy" => (!urgent && taken.is_none_or(|t| t > l.turn))
-                .then_some("方案在了解情况之前：先复述、询问，再给方案"),
-            "time_commitment" | "follow_up" => remedy
-                .is_none_or(|r| r > l.turn)
-                .then_some("还没有方案就先说了这一步：时限和跟进要跟着具体方案"),
-            "closing" => remedy
-                .is_none_or(|r| r > l.turn)
-                .then_some("还没有方案就收尾：先把客户的问题解决，再确认"),
-            _ => None,
-        };
+        let early = early(kind, l);
         let points = if early.is_some() { per / 2.0 } else { per };
         score += points;
         ev.push(Evidence {

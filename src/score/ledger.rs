@@ -108,9 +108,11 @@ pub(crate) fn promises(lines: &[Line<'_>], scenario: Option<&Scenario>) -> Vec<P
         for (re, why) in &forbids {
             for m in re.find_iter(text) {
                 // The promise this forbidden commitment belongs to is the one in the
-                // same clause; if the rubric saw none, the commitment is its own entry.
+                // same clause. Words the policy forbids in a clause that promises
+                // nothing are a mention, not a promise (「退车？开了六千多公里还想退」,
+                // 「换什么主板」): the customer engine does not weigh them as an offer
+                // either, so the ledger does not list them.
                 let clause = crate::reading::clause_around(text, m.start(), m.end());
-                let mut owned = false;
                 for p in out[start..].iter_mut() {
                     let Some(i) = text.find(p.quote.as_str()) else {
                         continue;
@@ -123,12 +125,6 @@ pub(crate) fn promises(lines: &[Line<'_>], scenario: Option<&Scenario>) -> Vec<P
                     let (from, to) = (i.min(m.start()), (i + p.quote.len()).max(m.end()));
                     p.quote = text[from..to].to_string();
                     p.broken("beyond_policy", why.to_string());
-                    owned = true;
-                }
-                if !owned {
-                    let mut p = Promise::new(*turn, "方案", m.as_str().to_string());
-                    p.broken("beyond_policy", why.to_string());
-                    out.push(p);
                 }
             }
         }

@@ -166,12 +166,20 @@ fn json_reports_labels_and_inversions() {
 /// set 1 at 1, sets 2 and 3 unchanged (set 3's fourth measurement, still unread).
 /// Urgent care done as it is said, counterfactual clauses, and an acceptable offer
 /// kept while the customer is still angry: set 2 at 4, set 3 at 62 (fifth, unread).
+/// Set 3 was then read (so it is seen now), and what it showed changed: the customer
+/// stays on after accepting while a line carries on with the handling in the
+/// scenario's terms; a stage is credited where it came at its time; an apology after
+/// action is no empty one; words the policy forbids, only mentioned, are no promise;
+/// a line that also hurts meets no need. Set 3 at 51. The fourth set (54, a fresh
+/// writer, decks and `persona show` only) was measured on arrival with the starting
+/// binary (70) and after those changes (60), unread.
 #[test]
 fn the_people_labelled_calibration_sets_keep_their_order() {
     for (set, most) in [
         ("tests/data/calibration-people", 1),
         ("tests/data/calibration-people-2", 4),
-        ("tests/data/calibration-people-3", 62),
+        ("tests/data/calibration-people-3", 51),
+        ("tests/data/calibration-people-4", 60),
     ] {
         calibrated_set_keeps_its_order(set, most);
     }

@@ -524,6 +524,58 @@ fn after_accepting_the_close_is_played_and_heard() {
     assert!(turns[n]["anger"].as_i64() > turns[n - 1]["anger"].as_i64());
 }
 
+/// After accepting, the customer stays on while the rest of the handling is told in
+/// the scenario's terms (the itemised bill, checked line by line), even in words the
+/// reading labels no act, and hangs up only on lines that add nothing.
+#[test]
+fn after_accepting_the_customer_stays_for_the_rest_of_the_handling() {
+    let script = [
+        "\u{963F}\u{59E8}\u{60A8}\u{5148}\u{522B}\u{6025}\u{FF0C}\u{6162}\u{6162}\u{8BF4}\u{FF0C}\u{6211}\u{542C}\u{7740}\u{FF0C}\u{4ECA}\u{5929}\u{4E00}\u{5B9A}\u{7ED9}\u{60A8}\u{89E3}\u{51B3}\u{3002}", // 阿姨您先别急，慢慢说，我听着，今天一定给您解决。
+        "\u{8001}\u{4EBA}\u{5BB6}\u{7B49}\u{7740}\u{505A}\u{624B}\u{672F}\u{FF0C}\u{7535}\u{8BDD}\u{6253}\u{4E0D}\u{901A}\u{60A8}\u{80AF}\u{5B9A}\u{7740}\u{6025}\u{FF0C}\u{6211}\u{73B0}\u{5728}\u{9A6C}\u{4E0A}\u{7ED9}\u{60A8}\u{7D27}\u{6025}\u{590D}\u{673A}\u{3002}", // 老人家等着做手术，电话打不通您肯定着急，我现在马上给您紧急复机。
+        "\u{60A8}\u{662F}\u{8BF4}\u{8FD9}\u{4E2A}\u{6708}\u{591A}\u{6263}\u{4E86}\u{4E09}\u{767E}\u{591A}\u{FF0C}\u{5BF9}\u{5427}\u{FF1F}", // 您是说这个月多扣了三百多，对吧？
+        "\u{8BE6}\u{5355}\u{6211}\u{8FD9}\u{5C31}\u{6253}\u{51FA}\u{6765}\u{FF0C}\u{54B1}\u{4EEC}\u{4E00}\u{7B14}\u{4E00}\u{7B14}\u{5BF9}\u{3002}", // 详单我这就打出来，咱们一笔一笔对。
+        "\u{6CA1}\u{786E}\u{8BA4}\u{8FC7}\u{7684}\u{4E1A}\u{52A1}\u{6211}\u{7ED9}\u{60A8}\u{9000}\u{8BA2}\u{FF0C}\u{4E09}\u{4E2A}\u{5DE5}\u{4F5C}\u{65E5}\u{5185}\u{9000}\u{56DE}\u{3002}", // 没确认过的业务我给您退订，三个工作日内退回。
+    ]
+    .join("\n");
+    let v = run_json(
+        &["--persona", "emotional", "--scenario", "bill-shock"],
+        &script,
+    );
+    assert_eq!(v["outcome"], "resolved", "{v}");
+    let turns = v["turns"].as_array().unwrap();
+    assert_eq!(turns[1]["moves"][0]["move"], "accept", "{}", turns[1]);
+    assert_eq!(
+        turns.len(),
+        5,
+        "the refund line after the itemised bill is heard: {v}"
+    );
+}
+
+/// Understanding in the same line as a 禁语 meets no need: the customer hears the
+/// brush-off.
+#[test]
+fn a_need_is_not_met_by_a_line_that_also_hurts() {
+    let script = [
+        "\u{5218}\u{5148}\u{751F}\u{60A8}\u{597D}\u{FF0C}\u{60A8}\u{6162}\u{6162}\u{8BF4}\u{FF0C}\u{6211}\u{542C}\u{7740}\u{3002}", // 刘先生您好，您慢慢说，我听着。
+        "\u{60A8}\u{7684}\u{5FC3}\u{60C5}\u{6211}\u{7406}\u{89E3}\u{FF0C}\u{4E0D}\u{8FC7}\u{8FD9}\u{79CD}\u{6BDB}\u{75C5}\u{6211}\u{4EEC}\u{4E00}\u{5929}\u{80FD}\u{78B0}\u{5230}\u{597D}\u{51E0}\u{56DE}\u{3002}", // 您的心情我理解，不过这种毛病我们一天能碰到好几回。
+    ]
+    .join("\n");
+    let v = run_json(
+        &["--persona", "emotional", "--scenario", "floppy-drive"],
+        &script,
+    );
+    let second = &v["turns"][1];
+    assert!(
+        second["signals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["kind"] == "forbidden"),
+        "{second}"
+    );
+    assert_eq!(second["needs_met"], serde_json::json!([]), "{second}");
+}
+
 /// Two programs naming one transcript: the second is refused while the first still
 /// writes it, instead of emptying it and interleaving its own lines.
 #[test]

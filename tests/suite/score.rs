@@ -271,6 +271,85 @@ fn the_ledger_quotes_each_promise_by_its_clause() {
     assert_eq!(unique, quotes, "one entry per clause and kind");
 }
 
+/// Words the policy forbids, only mentioned (the customer's demand echoed as a
+/// question), are no promise: the ledger lists nothing beyond the policy.
+#[test]
+fn a_forbidden_remedy_only_mentioned_is_no_promise() {
+    let d = Dir::new();
+    d.write(
+        "a.txt",
+        [
+            "\u{60A8}\u{597D}\u{FF0C}\u{60A8}\u{662F}\u{8BF4}\u{8F66}\u{5F00}\u{8D77}\u{6765}\u{5E95}\u{76D8}\u{4E00}\u{76F4}\u{6709}\u{54CD}\u{58F0}\u{FF0C}\u{5BF9}\u{5417}\u{FF1F}", // 您好，您是说车开起来底盘一直有响声，对吗？
+            "\u{9000}\u{8F66}\u{FF1F}\u{8FD9}\u{90FD}\u{5F00}\u{4E86}\u{4E94}\u{5343}\u{591A}\u{516C}\u{91CC}\u{4E86}\u{FF0C}\u{60A8}\u{60F3}\u{591A}\u{4E86}\u{3002}", // 退车？这都开了五千多公里了，您想多了。
+        ]
+        .join("\n"),
+    );
+    played_script(&d, "stubborn", "engine-noise", "a.txt", "a.jsonl");
+    let v = score_json(&d, "a.jsonl");
+    let promises = v["promises"].as_array().unwrap();
+    assert!(
+        promises.iter().all(|p| p["status"] != "beyond_policy"),
+        "{promises:?}"
+    );
+}
+
+/// A stage of the procedure said early and again at its time is credited where it
+/// came at its time, in full.
+#[test]
+fn a_stage_said_early_and_again_in_time_earns_full_credit() {
+    let d = Dir::new();
+    d.write(
+        "b.txt",
+        [
+            "\u{60A8}\u{597D}\u{FF0C}\u{8FD9}\u{8FB9}\u{7ED9}\u{60A8}\u{514D}\u{8D39}\u{6362}\u{4E00}\u{4E2A}\u{65B0}\u{8F6F}\u{9A71}\u{3002}", // 您好，这边给您免费换一个新软驱。
+            "\u{60A8}\u{662F}\u{8BF4}\u{8F6F}\u{9A71}\u{8BFB}\u{4E0D}\u{4E86}\u{76D8}\u{FF0C}\u{7EF4}\u{4FEE}\u{7AD9}\u{8BA9}\u{60A8}\u{81EA}\u{5DF1}\u{6E05}\u{6D17}\u{FF0C}\u{5BF9}\u{5417}\u{FF1F}", // 您是说软驱读不了盘，维修站让您自己清洗，对吗？
+            "\u{90A3}\u{6211}\u{4EEC}\u{7ED9}\u{60A8}\u{514D}\u{8D39}\u{6362}\u{4E00}\u{4E2A}\u{65B0}\u{8F6F}\u{9A71}\u{FF0C}\u{660E}\u{5929}\u{4E0A}\u{5348}\u{6D3E}\u{5DE5}\u{7A0B}\u{5E08}\u{4E0A}\u{95E8}\u{3002}", // 那我们给您免费换一个新软驱，明天上午派工程师上门。
+        ]
+        .join("\n"),
+    );
+    played_script(&d, "emotional", "floppy-drive", "b.txt", "b.jsonl");
+    let v = score_json(&d, "b.jsonl");
+    let process = (v["dimensions"].as_array().unwrap().iter())
+        .find(|d| d["id"] == "process")
+        .unwrap();
+    let remedy = (process["evidence"].as_array().unwrap().iter())
+        .find(|e| e["rule"] == "stage.remedy")
+        .unwrap();
+    assert_eq!(remedy["turn"], 3, "{remedy}");
+    assert!(remedy["better"].is_null(), "in time: {remedy}");
+}
+
+/// An apology after the remedy is under way apologises for the past: it is not
+/// 「道歉后没有跟上行动」.
+#[test]
+fn an_apology_after_acting_is_not_an_empty_one() {
+    let d = Dir::new();
+    d.write(
+        "c.txt",
+        [
+            "\u{60A8}\u{662F}\u{8BF4}\u{8F6F}\u{9A71}\u{8BFB}\u{4E0D}\u{4E86}\u{76D8}\u{FF0C}\u{7EF4}\u{4FEE}\u{7AD9}\u{8BA9}\u{60A8}\u{81EA}\u{5DF1}\u{6E05}\u{6D17}\u{FF0C}\u{5BF9}\u{5417}\u{FF1F}", // 您是说软驱读不了盘，维修站让您自己清洗，对吗？
+            "\u{6211}\u{4EEC}\u{660E}\u{5929}\u{4E0A}\u{5348}\u{6D3E}\u{5DE5}\u{7A0B}\u{5E08}\u{4E0A}\u{95E8}\u{FF0C}\u{514D}\u{8D39}\u{7ED9}\u{60A8}\u{6362}\u{4E00}\u{4E2A}\u{65B0}\u{8F6F}\u{9A71}\u{3002}", // 我们明天上午派工程师上门，免费给您换一个新软驱。
+            "\u{4E4B}\u{524D}\u{8BA9}\u{60A8}\u{81EA}\u{5DF1}\u{60F3}\u{529E}\u{6CD5}\u{FF0C}\u{662F}\u{6211}\u{4EEC}\u{505A}\u{5F97}\u{4E0D}\u{597D}\u{FF0C}\u{5BF9}\u{4E0D}\u{8D77}\u{3002}", // 之前让您自己想办法，是我们做得不好，对不起。
+        ]
+        .join("\n"),
+    );
+    played_script(&d, "emotional", "floppy-drive", "c.txt", "c.jsonl");
+    let v = score_json(&d, "c.jsonl");
+    let apology = (v["dimensions"].as_array().unwrap().iter())
+        .find(|d| d["id"] == "apology")
+        .unwrap();
+    assert_eq!(apology["score"], apology["max"], "{apology}");
+}
+
+/// Play `script` (in `d`) with the real binary into the transcript `file`.
+fn played_script(d: &Dir, persona: &str, scenario: &str, script: &str, file: &str) {
+    d.cmd()
+        .args(["run", "--persona", persona, "--scenario", scenario])
+        .args(["--answers", script, "--transcript", file])
+        .assert()
+        .success();
+}
+
 #[test]
 fn scoring_is_reproducible_but_for_the_time() {
     let d = Dir::new();
