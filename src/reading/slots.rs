@@ -216,6 +216,10 @@ const PAST_WORDS: [&str; 13] = [
     "早上来",
 ];
 
+/// 两, and what makes 两天 mean "a day or two, some time" before it: 这, 过, 近.
+const TWO: char = '\u{4E24}';
+const VAGUE_BEFORE_TWO: [char; 3] = ['\u{8FD9}', '\u{8FC7}', '\u{8FD1}'];
+
 /// 半, as in 半小时 and 半个工作日.
 const HALF: char = '\u{534A}';
 
@@ -279,6 +283,17 @@ fn time(cs: &[char], has: u64, runs: &[(usize, usize)]) -> Option<TimeSlot> {
                 .iter()
                 .find(|t| starts(cs, end, t))
                 .map_or(0, |t| t.chars().count());
+            // 这两天, 过两天, 近两天 with no 内 after them say "soon", no time to hold
+            // anyone to (两天内 does).
+            if tail == 0
+                && unit == "天"
+                && e == s + 1
+                && cs[s] == TWO
+                && s > 0
+                && VAGUE_BEFORE_TWO.contains(&cs[s - 1])
+            {
+                continue;
+            }
             if past_word.is_some() || (tail == 0 && contains(cs, has, "了")) {
                 return Some(TimeSlot {
                     text: text(s, end + tail),
@@ -457,6 +472,21 @@ mod tests {
         assert_eq!(s("上周三晚上九点二十").time.unwrap().tense, Tense::Past);
         assert_eq!(s("三天前就坏了").time.unwrap().tense, Tense::Past);
         assert_eq!(s("我们马上处理").time, None);
+    }
+
+    #[test]
+    fn a_day_or_two_is_no_time() {
+        // 退款这两天就能下来 / 过两天给您回电: no time; 两天内给您回电: 48 hours.
+        assert_eq!(
+            s("\u{9000}\u{6B3E}\u{8FD9}\u{4E24}\u{5929}\u{5C31}\u{80FD}\u{4E0B}\u{6765}").time,
+            None
+        );
+        assert_eq!(
+            s("\u{8FC7}\u{4E24}\u{5929}\u{7ED9}\u{60A8}\u{56DE}\u{7535}").time,
+            None
+        );
+        let t = s("\u{4E24}\u{5929}\u{5185}\u{7ED9}\u{60A8}\u{56DE}\u{7535}").time;
+        assert_eq!(t.and_then(|t| t.within_hours), Some(48.0));
     }
 
     #[test]
