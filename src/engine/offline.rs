@@ -69,20 +69,7 @@ impl OfflineVoice {
                 _ => String::new(),
             };
         }
-        // A line that says the trainee never asked is not said right after they asked.
-        let asked = st
-            .last_kinds
-            .iter()
-            .any(|k| k == "ask_info" || k == "consult");
-        // And a line that praises their question (「你这么一问」) only right after one.
-        // And 「谢什么谢」 only right after thanks.
-        let thanked = st.last_kinds.iter().any(|k| k == "thanks");
-        // 「依我看？」 echoes 「依您看……」: only right after the trainee asked their view.
-        let consulted = st.last_kinds.iter().any(|k| k == "consult");
-        // 「我都说了好几遍了」 only once the customer has had the turns to say it.
-        let said_before = st.turn >= SAID_BEFORE_FROM
-            || (st.used_lines.get(Move::AnswerDemand.pool())).is_some_and(|u| !u.is_empty());
-        let unfit = Marks::unfit(asked, consulted, thanked, said_before);
+        let unfit = Marks::unfit(&TurnDid::of(st));
         let marks = engine.voice_marks(m);
         let fits = |i: usize| marks.get(i).is_none_or(|&x| x & unfit == 0);
         // Looked up by `&str` first: a new key for every line spoken cost an allocation.
@@ -144,6 +131,8 @@ impl Marks {
     pub const ECHOES_CONSULT: u8 = 8;
     /// Says the customer has said it before (「我都说了好几遍了」「我早说了」).
     pub const SAID_BEFORE: u8 = 16;
+    /// Answers what the trainee said as something said (「照你这么说……」「你讲清楚了」).
+    pub const HEARD_CONTENT: u8 = 32;
 
     /// The marks of one line.
     pub fn of(line: &str) -> u8 {
@@ -153,18 +142,55 @@ impl Marks {
             | flag(answers_thanks(line), Self::ANSWERS_THANKS)
             | flag(echoes_consult(line), Self::ECHOES_CONSULT)
             | flag(says_said_before(line), Self::SAID_BEFORE)
+            | flag(
+                answers_content(line) && !answers_thanks(line),
+                Self::HEARD_CONTENT,
+            )
     }
 
     /// The marks that rule a line out after a turn that did (not) ask, ask the
     /// customer's view or thank, and before or after the customer had the time to
     /// say their piece.
-    fn unfit(asked: bool, consulted: bool, thanked: bool, said_before: bool) -> u8 {
+    fn unfit(turn: &TurnDid) -> u8 {
         let flag = |on: bool, mark: u8| if on { mark } else { 0 };
-        flag(asked, Self::NOT_ASKED)
-            | flag(!asked, Self::CREDITS_QUESTION)
-            | flag(!thanked, Self::ANSWERS_THANKS)
-            | flag(!consulted, Self::ECHOES_CONSULT)
-            | flag(!said_before, Self::SAID_BEFORE)
+        flag(turn.asked, Self::NOT_ASKED)
+            | flag(!turn.asked, Self::CREDITS_QUESTION)
+            | flag(!turn.thanked, Self::ANSWERS_THANKS)
+            | flag(!turn.consulted, Self::ECHOES_CONSULT)
+            | flag(!turn.said_before, Self::SAID_BEFORE)
+            | flag(!turn.substance, Self::HEARD_CONTENT)
+    }
+}
+
+/// What the trainee's last turn did, as far as the voice's marks care.
+struct TurnDid {
+    asked: bool,
+    consulted: bool,
+    thanked: bool,
+    /// The customer has had the turns to say their piece (or has said their demand).
+    said_before: bool,
+    /// The line did more than greet, thank or say goodbye.
+    substance: bool,
+}
+
+impl TurnDid {
+    fn of(st: &MoodState) -> Self {
+        let did = |k: &str| st.last_kinds.iter().any(|x| x == k);
+        Self {
+            // A line that says the trainee never asked is not said right after they
+            // asked; one that praises their question (「你这么一问」) only right after one.
+            asked: did("ask_info") || did("consult"),
+            // 「依我看？」 echoes 「依您看……」: only right after the trainee asked their view.
+            consulted: did("consult"),
+            // 「谢什么谢」 only right after thanks.
+            thanked: did("thanks"),
+            // 「我都说了好几遍了」 only once the customer has had the turns to say it.
+            said_before: st.turn >= SAID_BEFORE_FROM
+                || (st.used_lines.get(Move::AnswerDemand.pool())).is_some_and(|u| !u.is_empty()),
+            // 「照你这么说，好像是有那么点道理」 answers something said, not 「您好」.
+            substance: (st.last_kinds.iter())
+                .any(|k| !matches!(k.as_str(), "greeting" | "thanks" | "closing")),
+        }
     }
 }
 
@@ -190,6 +216,24 @@ pub(crate) fn says_said_before(line: &str) -> bool {
         "\u{6211}\u{518D}\u{8BF4}\u{4E00}\u{904D}",
         "\u{6211}\u{65E9}\u{8BF4}\u{4E86}",
         "\u{95EE}\u{51E0}\u{904D}",
+    ]
+    .iter()
+    .any(|w| line.contains(w))
+}
+
+/// Whether a customer line answers what the trainee said as content (「照你这么说」
+/// 「有那么点道理」「你讲清楚了」「讲到点子上」「听着是这么回事」「没人跟我说过」), which
+/// makes no sense after a bare 「您好」 or goodbye.
+pub(crate) fn answers_content(line: &str) -> bool {
+    // 这么说, 点道理, 有道理, 讲清楚了, 点子上, 这么回事, 跟我说过
+    [
+        "\u{8FD9}\u{4E48}\u{8BF4}",
+        "\u{70B9}\u{9053}\u{7406}",
+        "\u{6709}\u{9053}\u{7406}",
+        "\u{8BB2}\u{6E05}\u{695A}\u{4E86}",
+        "\u{70B9}\u{5B50}\u{4E0A}",
+        "\u{8FD9}\u{4E48}\u{56DE}\u{4E8B}",
+        "\u{8DDF}\u{6211}\u{8BF4}\u{8FC7}",
     ]
     .iter()
     .any(|w| line.contains(w))
@@ -268,6 +312,32 @@ mod tests {
     }
 
     #[test]
+    fn lines_that_answer_something_said_are_marked() {
+        use super::Marks;
+        // 照你这么说，好像是有那么点道理……你接着说。
+        assert_eq!(
+            Marks::of(
+                "\u{7167}\u{4F60}\u{8FD9}\u{4E48}\u{8BF4}\u{FF0C}\u{597D}\u{50CF}\u{662F}\u{6709}\u{90A3}\u{4E48}\u{70B9}\u{9053}\u{7406}\u{2026}\u{2026}\u{4F60}\u{63A5}\u{7740}\u{8BF4}\u{3002}"
+            ),
+            Marks::HEARD_CONTENT
+        );
+        // 你态度还行，我就再听你说两句。
+        assert_eq!(
+            Marks::of(
+                "\u{4F60}\u{6001}\u{5EA6}\u{8FD8}\u{884C}\u{FF0C}\u{6211}\u{5C31}\u{518D}\u{542C}\u{4F60}\u{8BF4}\u{4E24}\u{53E5}\u{3002}"
+            ),
+            0
+        );
+        // 谢什么谢……不过你这么说，我心里舒坦。 answers the thanks.
+        assert_eq!(
+            Marks::of(
+                "\u{8C22}\u{4EC0}\u{4E48}\u{8C22}\u{FF0C}\u{8FD9}\u{662F}\u{6211}\u{5E94}\u{8BE5}\u{505A}\u{7684}\u{2026}\u{2026}\u{4E0D}\u{8FC7}\u{4F60}\u{8FD9}\u{4E48}\u{8BF4}\u{FF0C}\u{6211}\u{5FC3}\u{91CC}\u{8212}\u{5766}\u{3002}"
+            ),
+            Marks::ANSWERS_THANKS
+        );
+    }
+
+    #[test]
     fn lines_that_presuppose_a_question_or_a_before_are_marked() {
         use super::Marks;
         let m = Marks::of("依我看？很简单——{demand}。");
@@ -281,11 +351,18 @@ mod tests {
         assert_eq!(Marks::of("你再说一遍「{quote}」？"), 0);
         assert_eq!(Marks::of("你算问对人了。{demand}"), Marks::CREDITS_QUESTION);
         // After an open question on the first turn: neither fits.
-        let unfit = Marks::unfit(true, false, false, false);
+        let did = |consulted: bool, said_before: bool| super::TurnDid {
+            asked: true,
+            consulted,
+            thanked: false,
+            said_before,
+            substance: true,
+        };
+        let unfit = Marks::unfit(&did(false, false));
         assert_ne!(Marks::of("依我看？很简单。") & unfit, 0);
         assert_ne!(Marks::of("我早说了：{demand}。") & unfit, 0);
         // Asked their view, later in the talk: both fit.
-        let unfit = Marks::unfit(true, true, false, true);
+        let unfit = Marks::unfit(&did(true, true));
         assert_eq!(Marks::of("依我看？很简单。") & unfit, 0);
         assert_eq!(Marks::of("我早说了：{demand}。") & unfit, 0);
     }

@@ -457,8 +457,8 @@ fn every_script() -> Vec<(std::path::PathBuf, String, Option<String>)> {
 /// issue's coherence rules), on every script the repository holds: no venting once
 /// calm, no threat far from the walk-out line, no 「你都没问过我」 right after a
 /// question and no 「你这么一问」 without one, no 「依我看？」 unless asked their view, no
-/// 「我都说了好几遍」 on the first turn, facts told and 「这个我不清楚」 said only when
-/// something was asked.
+/// 「我都说了好几遍」 on the first turn, no 「照你这么说，好像是有那么点道理」 to a bare
+/// 「您好」, facts told and 「这个我不清楚」 said only when something was asked.
 #[test]
 fn customer_lines_fit_the_moment() {
     let catalog = peilian::persona::Catalog::load(None, peilian::rubric::default_rubric()).unwrap();
@@ -562,6 +562,35 @@ fn customer_lines_fit_the_moment() {
                 broken.push(format!(
                     "{}: turn 1: 「我都说了好几遍」 before saying anything: {trainee} → {customer}",
                     f.display()
+                ));
+            }
+            // 照你这么说 / 有那么点道理 / 讲到点子上 …: an answer to something said, after a
+            // line that only greeted, thanked or said goodbye (「谢什么谢……你这么说」 answers
+            // the thanks and may).
+            let heard_content = [
+                "\u{8FD9}\u{4E48}\u{8BF4}",         // 这么说
+                "\u{70B9}\u{9053}\u{7406}",         // 点道理
+                "\u{6709}\u{9053}\u{7406}",         // 有道理
+                "\u{8BB2}\u{6E05}\u{695A}\u{4E86}", // 讲清楚了
+                "\u{70B9}\u{5B50}\u{4E0A}",         // 点子上
+                "\u{8FD9}\u{4E48}\u{56DE}\u{4E8B}", // 这么回事
+                "\u{8DDF}\u{6211}\u{8BF4}\u{8FC7}", // 跟我说过
+            ]
+            .iter()
+            .any(|w| customer.contains(w));
+            let waved_off = ["\u{8C22}\u{4EC0}\u{4E48}", "\u{4E0D}\u{7528}\u{8C22}"]
+                .iter()
+                .any(|w| customer.contains(w));
+            let courtesy_only =
+                (kinds.iter()).all(|k| ["greeting", "thanks", "closing"].contains(k));
+            let reacted = (t["moves"].as_array().unwrap().iter()).any(|m| {
+                ["react_bad", "reject_remedy", "rushed"].contains(&m["move"].as_str().unwrap())
+            });
+            if heard_content && !waved_off && courtesy_only && !reacted {
+                broken.push(format!(
+                    "{}: turn {}: an answer to what was said, to a bare courtesy: {trainee} → {customer}",
+                    f.display(),
+                    t["n"]
                 ));
             }
             if asked && reproach(customer) {
