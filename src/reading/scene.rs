@@ -252,17 +252,8 @@ impl Scene {
         offers: &[(usize, usize)],
         on: &Candidates,
     ) -> bool {
-        on.find_iter(&self.forbids, text).any(|m| {
-            let (s, e) = (m.start(), m.end());
-            let Some(ci) = r.clause_at(s) else {
-                return false;
-            };
-            let commits = r.acts.iter().any(|a| {
-                (a.act == Act::Offer && a.start < e && s < a.end)
-                    || (a.clause == ci && matches!(a.act, Act::Commit | Act::Assure))
-            }) || offers.iter().any(|&(a, b)| a < e && s < b);
-            commits && r.clauses[ci].cues.0 & SCOPED == 0 && !r.restated(text, ci)
-        })
+        on.find_iter(&self.forbids, text)
+            .any(|m| commits_to(text, r, offers, m.start(), m.end()))
     }
     /// The scenario's remedies the line offers (with the trainee's words for them) and
     /// refuses; see [`read`](Self::read).
@@ -368,7 +359,13 @@ impl Scene {
                         text[c.start..c.end].contains(['\u{53EA}', '\u{4EC5}']) // 只 仅
                     });
                 let told_back = index.is_some_and(|c| r.restated(text, c));
+                // The customer's own wish named back to them (「谁都想干脆换台新的」) is
+                // no offer, whatever rule matched its words, unless the act model read
+                // an offer there.
+                let wished = !touches_offer(s, e)
+                    && clause.is_some_and(|c| names_the_demand(&text[c.start..s.max(c.start)]));
                 let offered = !told_back
+                    && !wished
                     && (touches_offer(s, e)
                         || offers.iter().any(|&(a, b)| a < e && s < b)
                         || plain
@@ -460,6 +457,47 @@ fn explains_a_rule(text: &str, r: &Reading) -> bool {
     })
 }
 
+/// Whether the words at `s..e` are promised: inside an offer, or in a clause that
+/// commits to a time or assures, and not negated, asked, reported, supposed, past,
+/// told back or the content of a rule cited (「按电脑三包，同样的毛病修两次还不好，凭
+/// 维修记录就能换新机」 tells the policy). The customer engine's over-promise and the
+/// scorecard's promise ledger both ask this, so the card lists what the customer heard.
+pub fn commits_to(text: &str, r: &Reading, offers: &[(usize, usize)], s: usize, e: usize) -> bool {
+    let Some(ci) = r.clause_at(s) else {
+        return false;
+    };
+    let commits = r.acts.iter().any(|a| {
+        (a.act == Act::Offer && a.start < e && s < a.end)
+            || (a.clause == ci && matches!(a.act, Act::Commit | Act::Assure))
+    }) || offers.iter().any(|&(a, b)| a < e && s < b);
+    commits
+        && r.clauses[ci].cues.0 & SCOPED == 0
+        && !r.restated(text, ci)
+        && !r.states_rule(text, ci)
+        && !cites_a_rule(text, r, ci)
+}
+
+/// Whether clause `ci` continues a sentence opened by naming a rule (「按电脑三包，……」,
+/// 「根据合同条款，……」), read as an explanation or not: what follows is the rule's
+/// content.
+fn cites_a_rule(text: &str, r: &Reading, ci: usize) -> bool {
+    r.sentence_of(text, ci).any(|j| {
+        j <= ci && {
+            let c = r.clauses[j];
+            let head = text[c.start..c.end].trim_start();
+            [
+                "\u{6309}",
+                "\u{6839}\u{636E}",
+                "\u{4F9D}\u{7167}",
+                "\u{4F9D}\u{636E}",
+            ] // 按 根据 依照 依据
+            .iter()
+            .any(|w| head.starts_with(w))
+                && RULE_SOURCES.iter().any(|w| head.contains(w))
+        }
+    })
+}
+
 /// Cues under which naming a remedy offers nothing.
 const SCOPED: u16 = Cues::NEGATED
     | Cues::QUESTION
@@ -492,7 +530,7 @@ fn negation_before(text: &str, s: usize) -> bool {
 }
 
 /// Whether the words before a remedy in its clause make it the customer's demand, named
-/// rather than offered: 「您想退车我能理解」, 「您要的全额退款」.
+/// rather than offered: 「您想退车我能理解」, 「您要的全额退款」, 「谁都想干脆换台新的」.
 fn names_the_demand(before: &str) -> bool {
     [
         "\u{60A8}\u{60F3}",
@@ -501,9 +539,13 @@ fn names_the_demand(before: &str) -> bool {
         "\u{60A8}\u{662F}\u{60F3}",
         "\u{4F60}\u{60F3}",
         "\u{4F60}\u{8981}",
+        "\u{90FD}\u{60F3}",
+        "\u{90FD}\u{5E0C}\u{671B}",
+        "\u{60A8}\u{575A}\u{6301}",
+        "\u{60A8}\u{975E}",
     ]
     .iter()
-    .any(|w| before.contains(w)) // 您想 您要 您希望 您是想 你想 你要
+    .any(|w| before.contains(w)) // 您想 您要 您希望 您是想 你想 你要 都想 都希望 您坚持 您非
 }
 
 #[cfg(test)]

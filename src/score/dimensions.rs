@@ -370,7 +370,7 @@ pub(super) fn process(lines: &[Line], max: f64) -> Dimension {
     for (kind, label, hint) in STAGES {
         // Credited where the stage came at its time, if it ever did: a remedy said
         // early and again after the complaint was taken is the procedure done, late.
-        let doing = || lines.iter().filter(|l| l.has(kind));
+        let doing = || lines.iter().filter(|l| does_stage(l, kind));
         let Some(l) = doing()
             .find(|l| early(kind, l).is_none())
             .or_else(|| doing().next())
@@ -385,11 +385,15 @@ pub(super) fn process(lines: &[Line], max: f64) -> Dimension {
         let early = early(kind, l);
         let points = if early.is_some() { per / 2.0 } else { per };
         score += points;
+        let said = (CONFIRMS.iter().copied())
+            .filter(|_| kind == "closing")
+            .find(|k| l.has(k))
+            .unwrap_or(kind);
         ev.push(Evidence {
             better: early.map(str::to_string),
             ..evidence(
                 l.turn,
-                l.quote(kind),
+                l.quote(said),
                 &format!("stage.{kind}"),
                 points,
                 if early.is_some() {
@@ -407,6 +411,21 @@ pub(super) fn process(lines: &[Line], max: f64) -> Dimension {
         max,
         evidence: ev,
     }
+}
+
+/// The kinds that can check the customer is satisfied (确认), asked as a question:
+/// 「请问还有其他需要帮您的吗？」, 「您看这样处理可以吗？」. A bare goodbye is the 结束语 of
+/// 服务用语, not a check.
+const CONFIRMS: [&str; 2] = ["closing", "consult"];
+
+/// Whether line `l` does the stage marked by `kind`.
+fn does_stage(l: &Line, kind: &str) -> bool {
+    if kind != "closing" {
+        return l.has(kind);
+    }
+    // ？, ?, 吗
+    let asks = l.text.contains(['\u{FF1F}', '?', '\u{5417}']);
+    asks && CONFIRMS.iter().any(|k| l.has(k))
 }
 
 /// 服务用语: greeting, thanks, closing; no rude register (你 for 您, sarcasm).

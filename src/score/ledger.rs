@@ -84,7 +84,11 @@ fn compiled(patterns: &[String]) -> Option<std::sync::Arc<Regex>> {
 }
 
 /// Without a scenario (a real chat log) promises are listed but not checked.
-pub(crate) fn promises(lines: &[Line<'_>], scenario: Option<&Scenario>) -> Vec<Promise> {
+pub(crate) fn promises(
+    lines: &[Line<'_>],
+    scenario: Option<&Scenario>,
+    analyser: &crate::rubric::Analyser,
+) -> Vec<Promise> {
     let forbids: Vec<(std::sync::Arc<Regex>, &str)> = scenario
         .map(|s| s.policy.forbids.as_slice())
         .unwrap_or_default()
@@ -105,8 +109,20 @@ pub(crate) fn promises(lines: &[Line<'_>], scenario: Option<&Scenario>) -> Vec<P
             };
             out.push(Promise::new(*turn, label, quote.to_string()));
         }
+        // The line's reading, for the lines that name something the policy forbids:
+        // only a commitment is a promise, as the customer heard it
+        // ([`crate::reading::scene::commits_to`]).
+        let mut reading = None;
+        let offers: Vec<(usize, usize)> = (line.hits.iter())
+            .filter(|h| h.kind == "remedy")
+            .map(|h| (h.start, h.end))
+            .collect();
         for (re, why) in &forbids {
             for m in re.find_iter(text) {
+                let r = reading.get_or_insert_with(|| analyser.read(text).0);
+                if !crate::reading::scene::commits_to(text, r, &offers, m.start(), m.end()) {
+                    continue;
+                }
                 // The promise this forbidden commitment belongs to is the one in the
                 // same clause. Words the policy forbids in a clause that promises
                 // nothing are a mention, not a promise (「退车？开了六千多公里还想退」,

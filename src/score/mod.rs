@@ -84,7 +84,7 @@ fn score_with(
         || sc.weights.clone(),
         |p| p.0.weights.over(&sc.weights).scaled_to(&sc.weights),
     );
-    let promises = promises(&lines, persona.map(|p| p.1));
+    let promises = promises(&lines, persona.map(|p| p.1), analyser);
 
     let heard = persona.map(|(p, scenario, _)| (p, scenario));
     let mut dims = vec![

@@ -172,14 +172,17 @@ fn json_reports_labels_and_inversions() {
 /// action is no empty one; words the policy forbids, only mentioned, are no promise;
 /// a line that also hurts meets no need. Set 3 at 51. The fourth set (54, a fresh
 /// writer, decks and `persona show` only) was measured on arrival with the starting
-/// binary (70) and after those changes (60), unread.
+/// binary (70) and after those changes (60), unread. 确认 credited only for a check
+/// asked as a question (not a bare goodbye): sets 1–4 at 0, 4, 49, 59 (set 4 unread).
+/// The customer's wish named back and a rule cited are no offer or promise: set 3 at
+/// 48, set 4 at 59 (its fourth measurement, unread).
 #[test]
 fn the_people_labelled_calibration_sets_keep_their_order() {
     for (set, most) in [
-        ("tests/data/calibration-people", 1),
+        ("tests/data/calibration-people", 0),
         ("tests/data/calibration-people-2", 4),
-        ("tests/data/calibration-people-3", 51),
-        ("tests/data/calibration-people-4", 60),
+        ("tests/data/calibration-people-3", 48),
+        ("tests/data/calibration-people-4", 59),
     ] {
         calibrated_set_keeps_its_order(set, most);
     }

@@ -341,6 +341,75 @@ fn an_apology_after_acting_is_not_an_empty_one() {
     assert_eq!(apology["score"], apology["max"], "{apology}");
 }
 
+/// 确认 is checking the customer is satisfied, asked (「请问还有其他需要帮您的吗？」);
+/// a bare goodbye is the 结束语 of 服务用语, not a check.
+#[test]
+fn a_goodbye_is_no_confirmation_and_a_question_is() {
+    let stage = |last: &str| {
+        let d = Dir::new();
+        let mut script = vec![
+            "\u{60A8}\u{662F}\u{8BF4}\u{8F6F}\u{9A71}\u{8BFB}\u{4E0D}\u{4E86}\u{76D8}\u{FF0C}\u{7EF4}\u{4FEE}\u{7AD9}\u{8BA9}\u{60A8}\u{81EA}\u{5DF1}\u{6E05}\u{6D17}\u{FF0C}\u{5BF9}\u{5417}\u{FF1F}", // 您是说软驱读不了盘，维修站让您自己清洗，对吗？
+            "\u{6211}\u{4EEC}\u{660E}\u{5929}\u{4E0A}\u{5348}\u{6D3E}\u{5DE5}\u{7A0B}\u{5E08}\u{4E0A}\u{95E8}\u{FF0C}\u{514D}\u{8D39}\u{7ED9}\u{60A8}\u{6362}\u{4E00}\u{4E2A}\u{65B0}\u{8F6F}\u{9A71}\u{3002}", // 我们明天上午派工程师上门，免费给您换一个新软驱。
+        ];
+        script.push(last);
+        d.write("s.txt", script.join("\n"));
+        played_script(&d, "emotional", "floppy-drive", "s.txt", "s.jsonl");
+        let v = score_json(&d, "s.jsonl");
+        let process = (v["dimensions"].as_array().unwrap().iter())
+            .find(|d| d["id"] == "process")
+            .cloned()
+            .unwrap();
+        (process["evidence"].as_array().unwrap().iter())
+            .find(|e| e["rule"] == "stage.closing")
+            .cloned()
+            .unwrap()
+    };
+    // 好的，祝您生活愉快，再见！
+    let bye = stage(
+        "\u{597D}\u{7684}\u{FF0C}\u{795D}\u{60A8}\u{751F}\u{6D3B}\u{6109}\u{5FEB}\u{FF0C}\u{518D}\u{89C1}\u{FF01}",
+    );
+    assert_eq!(bye["points"], 0.0, "{bye}");
+    // 请问还有其他需要帮您的吗？
+    let asked = stage(
+        "\u{8BF7}\u{95EE}\u{8FD8}\u{6709}\u{5176}\u{4ED6}\u{9700}\u{8981}\u{5E2E}\u{60A8}\u{7684}\u{5417}\u{FF1F}",
+    );
+    assert!(asked["points"].as_f64().unwrap() > 0.0, "{asked}");
+}
+
+/// The customer's own wish named back (「谁都想干脆换台新的」) is no offer, and a rule
+/// cited (「按电脑三包，……就能换同型号的新机」) is no promise: the customer hears neither
+/// as an offer and the ledger lists neither as 言行不一.
+#[test]
+fn a_wish_named_back_and_a_rule_cited_are_no_promises() {
+    let d = Dir::new();
+    d.write(
+        "w.txt",
+        [
+            "\u{60A8}\u{597D}\u{FF0C}\u{6211}\u{662F}\u{7EF4}\u{4FEE}\u{7AD9}\u{7684}\u{5C0F}\u{6797}\u{3002}", // 您好，我是维修站的小林。
+            "\u{60A8}\u{7684}\u{60F3}\u{6CD5}\u{6211}\u{660E}\u{767D}\u{FF0C}\u{8C01}\u{90FD}\u{60F3}\u{5E72}\u{8106}\u{6362}\u{53F0}\u{65B0}\u{7684}\u{FF0C}\u{56FE}\u{4E2A}\u{653E}\u{5FC3}\u{3002}", // 您的想法我明白，谁都想干脆换台新的，图个放心。
+            "\u{6309}\u{7535}\u{8111}\u{4E09}\u{5305}\u{FF0C}\u{540C}\u{4E00}\u{4E2A}\u{6BDB}\u{75C5}\u{4FEE}\u{4E86}\u{4E24}\u{6B21}\u{8FD8}\u{4FEE}\u{4E0D}\u{597D}\u{FF0C}\u{51ED}\u{7EF4}\u{4FEE}\u{5355}\u{5C31}\u{80FD}\u{6362}\u{540C}\u{578B}\u{53F7}\u{7684}\u{65B0}\u{673A}\u{3002}", // 按电脑三包，同一个毛病修了两次还修不好，凭维修单就能换同型号的新机。
+        ]
+        .join("\n"),
+    );
+    played_script(&d, "stubborn", "laptop-replace", "w.txt", "w.jsonl");
+    let t = std::fs::read_to_string(d.path().join("w.jsonl")).unwrap();
+    let second: serde_json::Value = (t.lines())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|r| r["type"] == "turn" && r["n"] == 2)
+        .unwrap();
+    assert!(
+        !second["events"].to_string().contains("rushed"),
+        "a wish named back is no offer to rush: {second}"
+    );
+    let v = score_json(&d, "w.jsonl");
+    let promises = v["promises"].as_array().unwrap();
+    assert!(promises.iter().all(|p| p["turn"] != 2), "{promises:?}");
+    assert!(
+        promises.iter().all(|p| p["status"] != "beyond_policy"),
+        "{promises:?}"
+    );
+}
+
 /// Play `script` (in `d`) with the real binary into the transcript `file`.
 fn played_script(d: &Dir, persona: &str, scenario: &str, script: &str, file: &str) {
     d.cmd()
