@@ -542,10 +542,11 @@ fn names_the_demand(before: &str) -> bool {
         "\u{90FD}\u{60F3}",
         "\u{90FD}\u{5E0C}\u{671B}",
         "\u{60A8}\u{575A}\u{6301}",
-        "\u{60A8}\u{975E}",
+        "\u{60A8}\u{975E}\u{8981}",
+        "\u{60A8}\u{975E}\u{5F97}",
     ]
     .iter()
-    .any(|w| before.contains(w)) // 您想 您要 您希望 您是想 你想 你要 都想 都希望 您坚持 您非
+    .any(|w| before.contains(w)) // 您想 您要 您希望 您是想 你想 你要 都想 都希望 您坚持 您非要 您非得 (not 您非常)
 }
 
 #[cfg(test)]
