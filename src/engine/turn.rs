@@ -146,11 +146,7 @@ impl<'a> Engine<'a> {
         // What the customer weighs in the scenario's terms counts as adding something
         // too: 「我把详单打出来，咱们一项一项对」 after accepting the urgent remedy is the
         // rest of the handling, which a customer stays on the line for.
-        let offers: Vec<(usize, usize)> = (signals.iter())
-            .filter(|s| self.analyser.kind(s).id == "remedy")
-            .map(|s| (s.start, s.end))
-            .collect();
-        let scene = self.scene.read(text, &reading, &offers);
+        let scene = (self.scene).read(text, &reading, &self.remedy_spans(&signals));
         let adds = ACTION_KINDS.iter().any(|k| kinds.contains(k))
             || !scene.offered.is_empty()
             || !scene.facts_asked.is_empty()
@@ -226,6 +222,14 @@ impl<'a> Engine<'a> {
         signals
     }
 
+    /// Where the line's remedy signals stand: the offers the scene weighs with its own.
+    fn remedy_spans(&self, signals: &[Signal]) -> Vec<(usize, usize)> {
+        (signals.iter())
+            .filter(|s| self.analyser.kind(s).id == "remedy")
+            .map(|s| (s.start, s.end))
+            .collect()
+    }
+
     /// Read the line once and see it as the customer does: whose acts, said before or
     /// recited, and what it offers in the scenario's terms.
     fn hear(&self, st: &mut MoodState, text: &str) -> Heard<'a> {
@@ -244,12 +248,8 @@ impl<'a> Engine<'a> {
         let scene = if template || scripted {
             SceneReading::default()
         } else {
-            let offers: Vec<(usize, usize)> = signals
-                .iter()
-                .filter(is_remedy)
-                .map(|s| (s.start, s.end))
-                .collect();
-            self.scene.read(text, &reading, &offers)
+            self.scene
+                .read(text, &reading, &self.remedy_spans(&signals))
         };
         // An offer of something the scenario does not name is an offer too (a vague
         // one), unless its clause states the policy ("按法律应当赔偿一倍") or it only

@@ -338,7 +338,6 @@ impl Scene {
                         .acts
                         .iter()
                         .any(|a| Some(a.clause) == index && a.act.polarity() == Polarity::Bad)
-                    && !clause.is_some_and(|c| names_the_demand(&text[c.start..s.max(c.start)]))
                     && !in_clause(&[Act::Refuse, Act::Restate, Act::Ask, Act::Consult])
                     // An explanation names a remedy to tell how things work, unless
                     // the line offers: then it tells how the offer works (「修好后您验
@@ -359,9 +358,9 @@ impl Scene {
                         text[c.start..c.end].contains(['\u{53EA}', '\u{4EC5}']) // 只 仅
                     });
                 let told_back = index.is_some_and(|c| r.restated(text, c));
-                // The customer's own wish named back to them (「谁都想干脆换台新的」) is
-                // no offer, whatever rule matched its words, unless the act model read
-                // an offer there.
+                // The customer's own wish named back to them (「您想退车我能理解」,
+                // 「谁都想干脆换台新的」) is no offer, whatever rule matched its words,
+                // unless the act model read an offer there.
                 let wished = !touches_offer(s, e)
                     && clause.is_some_and(|c| names_the_demand(&text[c.start..s.max(c.start)]));
                 let offered = !told_back

@@ -370,7 +370,7 @@ pub(super) fn process(lines: &[Line], max: f64) -> Dimension {
     for (kind, label, hint) in STAGES {
         // Credited where the stage came at its time, if it ever did: a remedy said
         // early and again after the complaint was taken is the procedure done, late.
-        let doing = || lines.iter().filter(|l| does_stage(l, kind));
+        let doing = || lines.iter().filter(|l| stage_said(l, kind).is_some());
         let Some(l) = doing()
             .find(|l| early(kind, l).is_none())
             .or_else(|| doing().next())
@@ -385,10 +385,7 @@ pub(super) fn process(lines: &[Line], max: f64) -> Dimension {
         let early = early(kind, l);
         let points = if early.is_some() { per / 2.0 } else { per };
         score += points;
-        let said = (CONFIRMS.iter().copied())
-            .filter(|_| kind == "closing")
-            .find(|k| l.has(k))
-            .unwrap_or(kind);
+        let said = stage_said(l, kind).unwrap_or(kind);
         ev.push(Evidence {
             better: early.map(str::to_string),
             ..evidence(
@@ -418,14 +415,14 @@ pub(super) fn process(lines: &[Line], max: f64) -> Dimension {
 /// 服务用语, not a check.
 const CONFIRMS: [&str; 2] = ["closing", "consult"];
 
-/// Whether line `l` does the stage marked by `kind`.
-fn does_stage(l: &Line, kind: &str) -> bool {
+/// The kind by which line `l` does the stage marked by `kind`, if it does it.
+fn stage_said(l: &Line, kind: &'static str) -> Option<&'static str> {
     if kind != "closing" {
-        return l.has(kind);
+        return l.has(kind).then_some(kind);
     }
     // ？, ?, 吗
     let asks = l.text.contains(['\u{FF1F}', '?', '\u{5417}']);
-    asks && CONFIRMS.iter().any(|k| l.has(k))
+    CONFIRMS.iter().copied().filter(|_| asks).find(|k| l.has(k))
 }
 
 /// 服务用语: greeting, thanks, closing; no rude register (你 for 您, sarcasm).

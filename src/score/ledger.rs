@@ -112,15 +112,17 @@ pub(crate) fn promises(
         // The line's reading, for the lines that name something the policy forbids:
         // only a commitment is a promise, as the customer heard it
         // ([`crate::reading::scene::commits_to`]).
-        let mut reading = None;
-        let offers: Vec<(usize, usize)> = (line.hits.iter())
-            .filter(|h| h.kind == "remedy")
-            .map(|h| (h.start, h.end))
-            .collect();
+        let mut read = None;
         for (re, why) in &forbids {
             for m in re.find_iter(text) {
-                let r = reading.get_or_insert_with(|| analyser.read(text).0);
-                if !crate::reading::scene::commits_to(text, r, &offers, m.start(), m.end()) {
+                let (r, offers) = read.get_or_insert_with(|| {
+                    let offers: Vec<(usize, usize)> = (line.hits.iter())
+                        .filter(|h| h.kind == "remedy")
+                        .map(|h| (h.start, h.end))
+                        .collect();
+                    (analyser.reader().read(text), offers)
+                });
+                if !crate::reading::scene::commits_to(text, r, offers, m.start(), m.end()) {
                     continue;
                 }
                 // The promise this forbidden commitment belongs to is the one in the

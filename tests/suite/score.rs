@@ -275,17 +275,14 @@ fn the_ledger_quotes_each_promise_by_its_clause() {
 /// question), are no promise: the ledger lists nothing beyond the policy.
 #[test]
 fn a_forbidden_remedy_only_mentioned_is_no_promise() {
-    let d = Dir::new();
-    d.write(
-        "a.txt",
-        [
+    let (_d, v) = played_card(
+        "stubborn",
+        "engine-noise",
+        &[
             "\u{60A8}\u{597D}\u{FF0C}\u{60A8}\u{662F}\u{8BF4}\u{8F66}\u{5F00}\u{8D77}\u{6765}\u{5E95}\u{76D8}\u{4E00}\u{76F4}\u{6709}\u{54CD}\u{58F0}\u{FF0C}\u{5BF9}\u{5417}\u{FF1F}", // 您好，您是说车开起来底盘一直有响声，对吗？
             "\u{9000}\u{8F66}\u{FF1F}\u{8FD9}\u{90FD}\u{5F00}\u{4E86}\u{4E94}\u{5343}\u{591A}\u{516C}\u{91CC}\u{4E86}\u{FF0C}\u{60A8}\u{60F3}\u{591A}\u{4E86}\u{3002}", // 退车？这都开了五千多公里了，您想多了。
-        ]
-        .join("\n"),
+        ],
     );
-    played_script(&d, "stubborn", "engine-noise", "a.txt", "a.jsonl");
-    let v = score_json(&d, "a.jsonl");
     let promises = v["promises"].as_array().unwrap();
     assert!(
         promises.iter().all(|p| p["status"] != "beyond_policy"),
@@ -297,24 +294,16 @@ fn a_forbidden_remedy_only_mentioned_is_no_promise() {
 /// came at its time, in full.
 #[test]
 fn a_stage_said_early_and_again_in_time_earns_full_credit() {
-    let d = Dir::new();
-    d.write(
-        "b.txt",
-        [
+    let (_d, v) = played_card(
+        "emotional",
+        "floppy-drive",
+        &[
             "\u{60A8}\u{597D}\u{FF0C}\u{8FD9}\u{8FB9}\u{7ED9}\u{60A8}\u{514D}\u{8D39}\u{6362}\u{4E00}\u{4E2A}\u{65B0}\u{8F6F}\u{9A71}\u{3002}", // 您好，这边给您免费换一个新软驱。
             "\u{60A8}\u{662F}\u{8BF4}\u{8F6F}\u{9A71}\u{8BFB}\u{4E0D}\u{4E86}\u{76D8}\u{FF0C}\u{7EF4}\u{4FEE}\u{7AD9}\u{8BA9}\u{60A8}\u{81EA}\u{5DF1}\u{6E05}\u{6D17}\u{FF0C}\u{5BF9}\u{5417}\u{FF1F}", // 您是说软驱读不了盘，维修站让您自己清洗，对吗？
             "\u{90A3}\u{6211}\u{4EEC}\u{7ED9}\u{60A8}\u{514D}\u{8D39}\u{6362}\u{4E00}\u{4E2A}\u{65B0}\u{8F6F}\u{9A71}\u{FF0C}\u{660E}\u{5929}\u{4E0A}\u{5348}\u{6D3E}\u{5DE5}\u{7A0B}\u{5E08}\u{4E0A}\u{95E8}\u{3002}", // 那我们给您免费换一个新软驱，明天上午派工程师上门。
-        ]
-        .join("\n"),
+        ],
     );
-    played_script(&d, "emotional", "floppy-drive", "b.txt", "b.jsonl");
-    let v = score_json(&d, "b.jsonl");
-    let process = (v["dimensions"].as_array().unwrap().iter())
-        .find(|d| d["id"] == "process")
-        .unwrap();
-    let remedy = (process["evidence"].as_array().unwrap().iter())
-        .find(|e| e["rule"] == "stage.remedy")
-        .unwrap();
+    let remedy = evidence_of(&v, "process", "stage.remedy");
     assert_eq!(remedy["turn"], 3, "{remedy}");
     assert!(remedy["better"].is_null(), "in time: {remedy}");
 }
@@ -323,21 +312,16 @@ fn a_stage_said_early_and_again_in_time_earns_full_credit() {
 /// 「道歉后没有跟上行动」.
 #[test]
 fn an_apology_after_acting_is_not_an_empty_one() {
-    let d = Dir::new();
-    d.write(
-        "c.txt",
-        [
+    let (_d, v) = played_card(
+        "emotional",
+        "floppy-drive",
+        &[
             "\u{60A8}\u{662F}\u{8BF4}\u{8F6F}\u{9A71}\u{8BFB}\u{4E0D}\u{4E86}\u{76D8}\u{FF0C}\u{7EF4}\u{4FEE}\u{7AD9}\u{8BA9}\u{60A8}\u{81EA}\u{5DF1}\u{6E05}\u{6D17}\u{FF0C}\u{5BF9}\u{5417}\u{FF1F}", // 您是说软驱读不了盘，维修站让您自己清洗，对吗？
             "\u{6211}\u{4EEC}\u{660E}\u{5929}\u{4E0A}\u{5348}\u{6D3E}\u{5DE5}\u{7A0B}\u{5E08}\u{4E0A}\u{95E8}\u{FF0C}\u{514D}\u{8D39}\u{7ED9}\u{60A8}\u{6362}\u{4E00}\u{4E2A}\u{65B0}\u{8F6F}\u{9A71}\u{3002}", // 我们明天上午派工程师上门，免费给您换一个新软驱。
             "\u{4E4B}\u{524D}\u{8BA9}\u{60A8}\u{81EA}\u{5DF1}\u{60F3}\u{529E}\u{6CD5}\u{FF0C}\u{662F}\u{6211}\u{4EEC}\u{505A}\u{5F97}\u{4E0D}\u{597D}\u{FF0C}\u{5BF9}\u{4E0D}\u{8D77}\u{3002}", // 之前让您自己想办法，是我们做得不好，对不起。
-        ]
-        .join("\n"),
+        ],
     );
-    played_script(&d, "emotional", "floppy-drive", "c.txt", "c.jsonl");
-    let v = score_json(&d, "c.jsonl");
-    let apology = (v["dimensions"].as_array().unwrap().iter())
-        .find(|d| d["id"] == "apology")
-        .unwrap();
+    let apology = dimension(&v, "apology");
     assert_eq!(apology["score"], apology["max"], "{apology}");
 }
 
@@ -345,24 +329,17 @@ fn an_apology_after_acting_is_not_an_empty_one() {
 /// a bare goodbye is the 结束语 of 服务用语, not a check.
 #[test]
 fn a_goodbye_is_no_confirmation_and_a_question_is() {
-    let stage = |last: &str| {
-        let d = Dir::new();
-        let mut script = vec![
-            "\u{60A8}\u{662F}\u{8BF4}\u{8F6F}\u{9A71}\u{8BFB}\u{4E0D}\u{4E86}\u{76D8}\u{FF0C}\u{7EF4}\u{4FEE}\u{7AD9}\u{8BA9}\u{60A8}\u{81EA}\u{5DF1}\u{6E05}\u{6D17}\u{FF0C}\u{5BF9}\u{5417}\u{FF1F}", // 您是说软驱读不了盘，维修站让您自己清洗，对吗？
-            "\u{6211}\u{4EEC}\u{660E}\u{5929}\u{4E0A}\u{5348}\u{6D3E}\u{5DE5}\u{7A0B}\u{5E08}\u{4E0A}\u{95E8}\u{FF0C}\u{514D}\u{8D39}\u{7ED9}\u{60A8}\u{6362}\u{4E00}\u{4E2A}\u{65B0}\u{8F6F}\u{9A71}\u{3002}", // 我们明天上午派工程师上门，免费给您换一个新软驱。
-        ];
-        script.push(last);
-        d.write("s.txt", script.join("\n"));
-        played_script(&d, "emotional", "floppy-drive", "s.txt", "s.jsonl");
-        let v = score_json(&d, "s.jsonl");
-        let process = (v["dimensions"].as_array().unwrap().iter())
-            .find(|d| d["id"] == "process")
-            .cloned()
-            .unwrap();
-        (process["evidence"].as_array().unwrap().iter())
-            .find(|e| e["rule"] == "stage.closing")
-            .cloned()
-            .unwrap()
+    let stage = |last: &'static str| {
+        let (_d, v) = played_card(
+            "emotional",
+            "floppy-drive",
+            &[
+                "\u{60A8}\u{662F}\u{8BF4}\u{8F6F}\u{9A71}\u{8BFB}\u{4E0D}\u{4E86}\u{76D8}\u{FF0C}\u{7EF4}\u{4FEE}\u{7AD9}\u{8BA9}\u{60A8}\u{81EA}\u{5DF1}\u{6E05}\u{6D17}\u{FF0C}\u{5BF9}\u{5417}\u{FF1F}", // 您是说软驱读不了盘，维修站让您自己清洗，对吗？
+                "\u{6211}\u{4EEC}\u{660E}\u{5929}\u{4E0A}\u{5348}\u{6D3E}\u{5DE5}\u{7A0B}\u{5E08}\u{4E0A}\u{95E8}\u{FF0C}\u{514D}\u{8D39}\u{7ED9}\u{60A8}\u{6362}\u{4E00}\u{4E2A}\u{65B0}\u{8F6F}\u{9A71}\u{3002}", // 我们明天上午派工程师上门，免费给您换一个新软驱。
+                last,
+            ],
+        );
+        evidence_of(&v, "process", "stage.closing")
     };
     // 好的，祝您生活愉快，再见！
     let bye = stage(
@@ -381,18 +358,16 @@ fn a_goodbye_is_no_confirmation_and_a_question_is() {
 /// as an offer and the ledger lists neither as 言行不一.
 #[test]
 fn a_wish_named_back_and_a_rule_cited_are_no_promises() {
-    let d = Dir::new();
-    d.write(
-        "w.txt",
-        [
+    let (d, v) = played_card(
+        "stubborn",
+        "laptop-replace",
+        &[
             "\u{60A8}\u{597D}\u{FF0C}\u{6211}\u{662F}\u{7EF4}\u{4FEE}\u{7AD9}\u{7684}\u{5C0F}\u{6797}\u{3002}", // 您好，我是维修站的小林。
             "\u{60A8}\u{7684}\u{60F3}\u{6CD5}\u{6211}\u{660E}\u{767D}\u{FF0C}\u{8C01}\u{90FD}\u{60F3}\u{5E72}\u{8106}\u{6362}\u{53F0}\u{65B0}\u{7684}\u{FF0C}\u{56FE}\u{4E2A}\u{653E}\u{5FC3}\u{3002}", // 您的想法我明白，谁都想干脆换台新的，图个放心。
             "\u{6309}\u{7535}\u{8111}\u{4E09}\u{5305}\u{FF0C}\u{540C}\u{4E00}\u{4E2A}\u{6BDB}\u{75C5}\u{4FEE}\u{4E86}\u{4E24}\u{6B21}\u{8FD8}\u{4FEE}\u{4E0D}\u{597D}\u{FF0C}\u{51ED}\u{7EF4}\u{4FEE}\u{5355}\u{5C31}\u{80FD}\u{6362}\u{540C}\u{578B}\u{53F7}\u{7684}\u{65B0}\u{673A}\u{3002}", // 按电脑三包，同一个毛病修了两次还修不好，凭维修单就能换同型号的新机。
-        ]
-        .join("\n"),
+        ],
     );
-    played_script(&d, "stubborn", "laptop-replace", "w.txt", "w.jsonl");
-    let t = std::fs::read_to_string(d.path().join("w.jsonl")).unwrap();
+    let t = std::fs::read_to_string(d.path().join("t.jsonl")).unwrap();
     let second: serde_json::Value = (t.lines())
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
         .find(|r| r["type"] == "turn" && r["n"] == 2)
@@ -401,7 +376,6 @@ fn a_wish_named_back_and_a_rule_cited_are_no_promises() {
         !second["events"].to_string().contains("rushed"),
         "a wish named back is no offer to rush: {second}"
     );
-    let v = score_json(&d, "w.jsonl");
     let promises = v["promises"].as_array().unwrap();
     assert!(promises.iter().all(|p| p["turn"] != 2), "{promises:?}");
     assert!(
@@ -410,13 +384,34 @@ fn a_wish_named_back_and_a_rule_cited_are_no_promises() {
     );
 }
 
-/// Play `script` (in `d`) with the real binary into the transcript `file`.
-fn played_script(d: &Dir, persona: &str, scenario: &str, script: &str, file: &str) {
+/// Play `lines` with the real binary into `t.jsonl` in a fresh directory, and score it
+/// as JSON; the directory is returned for a look at the transcript.
+fn played_card(persona: &str, scenario: &str, lines: &[&str]) -> (Dir, serde_json::Value) {
+    let d = Dir::new();
+    d.write("s.txt", lines.join("\n"));
     d.cmd()
         .args(["run", "--persona", persona, "--scenario", scenario])
-        .args(["--answers", script, "--transcript", file])
+        .args(["--answers", "s.txt", "--transcript", "t.jsonl"])
         .assert()
         .success();
+    let v = score_json(&d, "t.jsonl");
+    (d, v)
+}
+
+/// The card's dimension `id`.
+fn dimension(v: &serde_json::Value, id: &str) -> serde_json::Value {
+    (v["dimensions"].as_array().unwrap().iter())
+        .find(|d| d["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no dimension {id}: {v}"))
+}
+
+/// The evidence of `rule` in the card's dimension `id`.
+fn evidence_of(v: &serde_json::Value, id: &str, rule: &str) -> serde_json::Value {
+    (dimension(v, id)["evidence"].as_array().unwrap().iter())
+        .find(|e| e["rule"] == rule)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {rule} in {id}: {v}"))
 }
 
 #[test]
