@@ -12,6 +12,8 @@
 //!   and `lines.txt` with every trainee line, for `benches/analyse_compare.py` and
 //!   `peilian analyze`) instead of a temporary one — to measure the real binary:
 //!   `/usr/bin/time -v target/release/peilian assess DIR/transcripts --out OUT`;
+//! - `PEILIAN_BENCH_REPLAY_ONLY`: only measure the replay's share per transcript (for
+//!   profiling the check: `perf record` on this bench then sees little else);
 //! - `PEILIAN_BENCH_OUT`: write the outputs under this directory (default: the system
 //!   temporary directory). Every output is written atomically and synced, so the file
 //!   system matters: `/dev/shm` separates the CPU cost from the disk's.
@@ -232,6 +234,10 @@ fn bench(c: &mut Criterion) {
         started.elapsed().as_secs_f64(),
         corpus.display()
     );
+    if std::env::var_os("PEILIAN_BENCH_REPLAY_ONLY").is_some() {
+        replay_share(&corpus, &catalog);
+        return;
+    }
     let out_base =
         std::env::var_os("PEILIAN_BENCH_OUT").map_or_else(|| tmp.path().to_path_buf(), Into::into);
     std::fs::create_dir_all(&out_base).unwrap();
