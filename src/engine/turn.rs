@@ -502,6 +502,17 @@ impl<'a> Engine<'a> {
                  \u{65E9}\u{5E72}\u{4EC0}\u{4E48}\u{53BB}\u{4E86}\u{FF1F}",
             );
         }
+        if h.scene.over_promised {
+            // A promise the policy cannot keep is not accepted: a customer who has
+            // heard such promises before asks whether it can be kept. This comes before
+            // any other objection (a list, a rush): 「再送您一年免费乘车」 said before the
+            // customer was heard is first of all a promise nobody can keep.
+            return reject(if behaviour.records {
+                "这话我录下来了。录音为证\u{FF0C}你做得到吗\u{FF1F}"
+            } else {
+                "你这话说得也太满了\u{FF0C}做得到吗\u{FF1F}别回头又说办不了。"
+            });
+        }
         let unacceptable_in_list =
             hits.len() >= REMEDY_LIST && hits.iter().any(|&i| !self.scenario.remedies[i].accept);
         if unacceptable_in_list || h.listed {
@@ -562,15 +573,6 @@ impl<'a> Engine<'a> {
                 rushed_need: Some(want.clone()),
                 ..Verdict::default()
             };
-        }
-        if h.scene.over_promised {
-            // A promise the policy cannot keep is not accepted: a customer who has
-            // heard such promises before asks whether it can be kept.
-            return reject(if behaviour.records {
-                "这话我录下来了。录音为证\u{FF0C}你做得到吗\u{FF1F}"
-            } else {
-                "你这话说得也太满了\u{FF0C}做得到吗\u{FF1F}别回头又说办不了。"
-            });
         }
         if first_remedy
             && !behaviour.first_remedy_needs.is_empty()

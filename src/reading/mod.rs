@@ -199,16 +199,20 @@ impl Reading {
             &text[c.start..c.end]
         };
         let first = clause(sent.start);
-        let opens = [
-            "确认一下",
-            "复述",
-            "核实一下",
-            "您是说",
-            "您的意思是",
-            "也就是说",
-        ]
-        .iter()
-        .any(|w| first.contains(w))
+        // 「也就是说」 also sums up the trainee's own explanation (「也就是说，核心部件都没
+        // 毛病，换一根新屏线就能修好」): it tells the customer's story back only when the
+        // sentence is about them.
+        let about_them = || {
+            let (a, b) = (
+                self.clauses[sent.start].start,
+                self.clauses[sent.end - 1].end,
+            );
+            text[a..b].contains(['\u{60A8}', '\u{4F60}']) // 您, 你
+        };
+        let opens = (["确认一下", "复述", "核实一下", "您是说", "您的意思是"]
+            .iter()
+            .any(|w| first.contains(w))
+            || (first.contains("也就是说") && about_them()))
             && sent.start != ci;
         let last = clause(sent.end - 1);
         let tag = self.clauses[sent.end - 1].cues.has(Cues::QUESTION)
@@ -720,6 +724,21 @@ mod tests {
         ] {
             assert!(!default_reader().read(t).agent_acts(t, 0), "{t}");
         }
+    }
+
+    /// 「也就是说」 tells the customer's story back only when the sentence is about them;
+    /// before the trainee's own conclusion it sums up their explanation, and an offer in
+    /// it stands.
+    #[test]
+    fn in_other_words_restates_only_the_customer() {
+        let own = "\u{4E5F}\u{5C31}\u{662F}\u{8BF4}\u{FF0C}\u{6838}\u{5FC3}\u{90E8}\u{4EF6}\u{90FD}\u{6CA1}\u{6BDB}\u{75C5}\u{FF0C}\u{6362}\u{4E00}\u{6839}\u{65B0}\u{5C4F}\u{7EBF}\u{5C31}\u{80FD}\u{4FEE}\u{597D}\u{3002}";
+        let theirs = "\u{4E5F}\u{5C31}\u{662F}\u{8BF4}\u{FF0C}\u{60A8}\u{4E0A}\u{5468}\u{9001}\u{4FEE}\u{7684}\u{65F6}\u{5019}\u{FF0C}\u{5C4F}\u{5E55}\u{5C31}\u{5DF2}\u{7ECF}\u{9ED1}\u{8FC7}\u{4E24}\u{56DE}\u{4E86}\u{3002}";
+        let r = default_reader().read(own);
+        assert!(r.clauses.len() >= 3, "{:?}", r.clauses);
+        assert!(!r.restated(own, 2), "{own}");
+        let r = default_reader().read(theirs);
+        assert!(r.clauses.len() >= 2, "{:?}", r.clauses);
+        assert!(r.restated(theirs, 1), "{theirs}");
     }
 
     #[test]

@@ -104,6 +104,13 @@ pub struct TrainOptions {
     /// Folds for thresholds (and the cross-validation table); 0 keeps every threshold 0.
     pub folds: usize,
     pub seed: u64,
+    /// Models fitted per training set, each from its own shuffle, whose weights are
+    /// averaged. One fit stops after `epochs` on a path its shuffle decides, and with
+    /// weak regularisation that path matters: changing only the seed moved held-out
+    /// precision by up to 0.02 and the calibration sets by a dozen inverted pairs, so
+    /// adding a handful of examples flipped borderline lines both ways. The average
+    /// of several shuffles keeps what they agree on.
+    pub rounds: usize,
 }
 
 impl Default for TrainOptions {
@@ -114,6 +121,7 @@ impl Default for TrainOptions {
             l2: 1e-5,
             folds: 5,
             seed: 7,
+            rounds: 5,
         }
     }
 }
@@ -265,6 +273,30 @@ fn fit(data: &Data, rows: &[usize], width: usize, opt: &TrainOptions) -> (Vec<f3
     (w, b)
 }
 
+/// [`fit`] once per round, each from its own shuffle, with the weights averaged.
+fn fit_averaged(
+    data: &Data,
+    rows: &[usize],
+    width: usize,
+    opt: &TrainOptions,
+) -> (Vec<f32>, Vec<f32>) {
+    let rounds = opt.rounds.max(1);
+    let (mut w, mut b) = fit(data, rows, width, opt);
+    for k in 1..rounds {
+        let o = TrainOptions {
+            seed: opt.seed.wrapping_add(k as u64 * 0x9E37_79B9),
+            ..*opt
+        };
+        let (wk, bk) = fit(data, rows, width, &o);
+        w.iter_mut().zip(&wk).for_each(|(a, x)| *a += x);
+        b.iter_mut().zip(&bk).for_each(|(a, x)| *a += x);
+    }
+    let n = rounds as f32;
+    w.iter_mut().for_each(|a| *a /= n);
+    b.iter_mut().for_each(|a| *a /= n);
+    (w, b)
+}
+
 fn logits(data: &Data, r: usize, w: &[f32], b: &[f32], width: usize, out: &mut [f32]) {
     out.copy_from_slice(b);
     for &f in &data.feats[r] {
@@ -289,7 +321,7 @@ fn out_of_fold(data: &Data, width: usize, opt: &TrainOptions) -> Vec<f32> {
     }
     for fold in 0..k {
         let train: Vec<usize> = (0..n).filter(|p| p % k != fold).map(|p| idx[p]).collect();
-        let (w, b) = fit(data, &train, width, opt);
+        let (w, b) = fit_averaged(data, &train, width, opt);
         for p in (0..n).filter(|p| p % k == fold) {
             let r = idx[p];
             logits(data, r, &w, &b, width, &mut oof[r * width..(r + 1) * width]);
@@ -355,7 +387,7 @@ pub fn train(examples: &[Example], outputs: &[String], opt: &TrainOptions) -> Tr
             .collect();
     }
     let all: Vec<usize> = (0..examples.len()).collect();
-    let (w, b) = fit(&data, &all, width, opt);
+    let (w, b) = fit_averaged(&data, &all, width, opt);
     // Drop features whose weights are all negligible: smaller, same decisions.
     let mut keys = Vec::new();
     let mut weights = Vec::new();

