@@ -1,10 +1,11 @@
 //! Fitting the act model from labelled example lines, and cross-validating it.
 //!
 //! Examples are lines `ACTS<TAB>TEXT` (see `rubrics/acts.md`). Training is one-vs-rest
-//! logistic regression with AdaGrad, in a fixed order from a fixed seed, so the same
-//! examples always give the same model, byte for byte. Each output's decision threshold
-//! is chosen on out-of-fold scores (k-fold), which also gives the cross-validation
-//! table. This file is also compiled into the build script: it uses only `std`.
+//! logistic regression with AdaGrad, fitted several times in fixed shuffles from a fixed
+//! seed and averaged, so the same examples always give the same model, byte for byte.
+//! Each output's decision threshold is chosen on out-of-fold scores (k-fold), which
+//! also gives the cross-validation table. This file is also compiled into the build
+//! script: it uses only `std`.
 
 use super::clause;
 use super::features;
