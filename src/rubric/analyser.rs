@@ -395,13 +395,15 @@ impl Analyser {
     /// a bad rule in reported speech is the customer's story, not the trainee's words;
     /// an action rule (a remedy, a deadline) in a clause that is negated, asked,
     /// reported, hypothetical or past, or that the reading found a refusal in, offers
-    /// nothing.
+    /// nothing; nor does an offer or deadline in what should have been done and was not
+    /// (「本该……」), whichever layer found it.
     pub fn signals_into(
         &self,
         text: &str,
         reading: &crate::reading::Reading,
         out: &mut Vec<Signal>,
     ) {
+        use crate::reading::{Act, Cues};
         out.clear();
         for a in &reading.acts {
             let kind_id = super::kinds::kind_of_act(a.act);
@@ -410,6 +412,13 @@ impl Analyser {
             };
             if a.forbidden
                 .is_some_and(|f| self.disabled_forbidden.contains(f))
+            {
+                continue;
+            }
+            // What should have been done and was not (「前台本该一到就给您调优先工位」)
+            // offers and promises nothing, however the model read it.
+            if matches!(a.act, Act::Offer | Act::Commit)
+                && (reading.clauses.get(a.clause)).is_some_and(|c| c.cues.has(Cues::COUNTERFACTUAL))
             {
                 continue;
             }
@@ -571,7 +580,11 @@ impl Analyser {
             .any(|a| a.clause == i && matches!(a.act, Act::Refuse));
         // A past escalation or follow-up is done, and counts (「此事已上报店长」); a past
         // time or remedy is told, not promised.
-        let mut scoped = Cues::NEGATED | Cues::QUESTION | Cues::REPORTED | Cues::HYPOTHETICAL;
+        let mut scoped = Cues::NEGATED
+            | Cues::QUESTION
+            | Cues::REPORTED
+            | Cues::HYPOTHETICAL
+            | Cues::COUNTERFACTUAL;
         if ["remedy", "time_commitment"].contains(&kind.id.as_str()) {
             scoped |= Cues::PAST;
         }
@@ -955,6 +968,24 @@ mod tests {
         assert_eq!(expand_defines("a{2}b{1,3}", &d).unwrap(), "a{2}b{1,3}");
         assert_eq!(expand_defines(r"\{num}", &d).unwrap(), r"\{num}");
         assert!(expand_defines("{nope}", &d).is_err());
+    }
+
+    /// What should have been done and was not offers nothing, whichever layer (model or
+    /// rule) found the remedy words: the coach line, the ledger and the customer agree.
+    #[test]
+    fn what_should_have_been_done_offers_nothing() {
+        let a = crate::rubric::default_rubric();
+        let kinds = |t: &str| -> Vec<String> {
+            a.analyse(t).iter().map(|s| a.kind(s).id.clone()).collect()
+        };
+        let owed = "\u{524D}\u{53F0}\u{672C}\u{8BE5}\u{4E00}\u{5230}\u{5C31}\u{6838}\u{9A8C}\u{8EAB}\u{4EFD}\u{7ED9}\u{60A8}\u{8C03}\u{4F18}\u{5148}\u{5DE5}\u{4F4D}\u{FF0C}\u{8FD9}\u{4E00}\u{6B65}\u{6211}\u{4EEC}\u{6CA1}\u{505A}\u{5230}\u{3002}";
+        assert!(
+            !kinds(owed).iter().any(|k| k == "remedy"),
+            "{:?}",
+            kinds(owed)
+        );
+        let now = "\u{6211}\u{9A6C}\u{4E0A}\u{7ED9}\u{60A8}\u{8C03}\u{4F18}\u{5148}\u{5DE5}\u{4F4D}\u{3002}";
+        assert!(kinds(now).iter().any(|k| k == "remedy"), "{:?}", kinds(now));
     }
 
     #[test]
