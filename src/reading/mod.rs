@@ -455,6 +455,14 @@ impl Reader {
             }
         }
         acts.retain(|a| a.act != Act::Offer || !refused.get(a.clause).copied().unwrap_or(false));
+        // What should have been done and was not (「前台本该一到就给您调优先工位」) offers
+        // and promises nothing, however the model read it.
+        acts.retain(|a| {
+            !matches!(a.act, Act::Offer | Act::Commit)
+                || !cls
+                    .get(a.clause)
+                    .is_some_and(|c| c.cues.has(Cues::COUNTERFACTUAL))
+        });
         // The model reads questions by their form; a form the scope found asks nothing
         // (「录了也改变不了什么」: 什么 after a negation) asks the customer nothing.
         acts.retain(|a| {

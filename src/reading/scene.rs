@@ -273,12 +273,9 @@ impl Scene {
         // A remedy's words that overlap an offer clause (they may run on into the next
         // clause: 「卡子我们免费给您换新的、把隔热罩重新紧固好」).
         let touches_offer = |s: usize, e: usize| {
-            r.acts.iter().any(|a| {
-                a.act == Act::Offer
-                    && a.start < e
-                    && s < a.end
-                    && !r.clauses[a.clause].cues.has(Cues::COUNTERFACTUAL)
-            })
+            r.acts
+                .iter()
+                .any(|a| a.act == Act::Offer && a.start < e && s < a.end)
         };
         // A line that commits to doing something by a time offers what it names too
         // (「疏散通道的杂物今天之内清走」).

@@ -403,7 +403,6 @@ impl Analyser {
         reading: &crate::reading::Reading,
         out: &mut Vec<Signal>,
     ) {
-        use crate::reading::{Act, Cues};
         out.clear();
         for a in &reading.acts {
             let kind_id = super::kinds::kind_of_act(a.act);
@@ -412,13 +411,6 @@ impl Analyser {
             };
             if a.forbidden
                 .is_some_and(|f| self.disabled_forbidden.contains(f))
-            {
-                continue;
-            }
-            // What should have been done and was not (「前台本该一到就给您调优先工位」)
-            // offers and promises nothing, however the model read it.
-            if matches!(a.act, Act::Offer | Act::Commit)
-                && (reading.clauses.get(a.clause)).is_some_and(|c| c.cues.has(Cues::COUNTERFACTUAL))
             {
                 continue;
             }
