@@ -40,10 +40,16 @@ impl Line<'_> {
         self.hits.iter().find(|h| h.kind == kind)
     }
 
+    /// The clause (or clauses) the first `kind` hit stands in, without its edge marks:
+    /// a hit's span is what its rule matched, which may begin inside a word (the
+    /// greeting rule starts at 先生 in 「陈先生您好，」), and a quote must not cut one.
     pub(super) fn quote(&self, kind: &str) -> String {
         self.first(kind).map_or_else(
             || self.text.to_string(),
-            |h| self.text[h.start..h.end].to_string(),
+            |h| {
+                let (from, to) = crate::reading::clause_around(self.text, h.start, h.end);
+                crate::reading::quote_span(self.text, from, to)
+            },
         )
     }
 }

@@ -271,6 +271,24 @@ fn the_ledger_quotes_each_promise_by_its_clause() {
     assert_eq!(unique, quotes, "one entry per clause and kind");
 }
 
+/// What 做得好 credits is quoted by its clause, never from inside a word: the greeting
+/// rule matches from 先生, and the card said 「先生您好，」 for 「陈先生您好」.
+#[test]
+fn credits_quote_whole_clauses() {
+    // 陈先生您好，我是售后的小林。
+    let hello = "\u{9648}\u{5148}\u{751F}\u{60A8}\u{597D}\u{FF0C}\u{6211}\u{662F}\u{552E}\u{540E}\u{7684}\u{5C0F}\u{6797}\u{3002}";
+    let lines: &[(&str, &[&str])] = &[(hello, &[])];
+    let (_, v) = scored("prepared", "gearbox-warranty", lines, "walked_out");
+    let credits: Vec<&str> = (v["dimensions"].as_array().unwrap().iter())
+        .flat_map(|d| d["evidence"].as_array().unwrap())
+        .filter(|e| e["turn"] == 1 && e["points"].as_f64().unwrap() > 0.0)
+        .map(|e| e["quote"].as_str().unwrap())
+        .collect();
+    // 陈先生您好
+    let whole = "\u{9648}\u{5148}\u{751F}\u{60A8}\u{597D}";
+    assert!(credits.contains(&whole), "{credits:?}");
+}
+
 /// Words the policy forbids, only mentioned (the customer's demand echoed as a
 /// question), are no promise: the ledger lists nothing beyond the policy.
 #[test]
