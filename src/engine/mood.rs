@@ -90,6 +90,9 @@ pub enum Move {
     Opening,
     Vent,
     Calm,
+    /// Asked to confirm the story told back (「……，对吗？」): a short yes before the
+    /// move that answers the rest of the line.
+    Confirm,
     /// React to a bad signal; `quote` is the trainee's words that triggered it.
     ReactBad {
         kind: String,
@@ -133,6 +136,7 @@ impl Move {
             Move::Opening => "opening",
             Move::Vent => "venting",
             Move::Calm => "calming",
+            Move::Confirm => "confirming",
             Move::ReactBad { kind, .. } => match kind.as_str() {
                 "forbidden" => "on_forbidden",
                 "blame" => "on_blame",

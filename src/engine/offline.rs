@@ -66,6 +66,14 @@ impl OfflineVoice {
                 Move::AfterAccept => {
                     AFTER_ACCEPT[st.turn as usize % AFTER_ACCEPT.len()].to_string()
                 }
+                Move::Confirm => {
+                    let leads = if st.calm() {
+                        &CONFIRM_CALM
+                    } else {
+                        &CONFIRM_HOT
+                    };
+                    leads[st.turn as usize % leads.len()].to_string()
+                }
                 _ => String::new(),
             };
         }
@@ -109,6 +117,19 @@ impl OfflineVoice {
 
 /// How a customer who can live with an offer asks for the term it lacks: 方案我听到了。
 /// 这个方案可以谈。 行，方案我记下了。
+/// A yes to the story told back (「您是说……，对吗？」), before the rest of the answer:
+/// a customer asked to confirm does not ignore the question. Calm, then still angry.
+const CONFIRM_CALM: [&str; 3] = [
+    "\u{5BF9}\u{FF0C}\u{662F}\u{8FD9}\u{4E48}\u{56DE}\u{4E8B}\u{3002}", // 对，是这么回事。
+    "\u{55EF}\u{FF0C}\u{6CA1}\u{9519}\u{3002}",                         // 嗯，没错。
+    "\u{5BF9}\u{FF0C}\u{5C31}\u{662F}\u{8FD9}\u{4E2A}\u{60C5}\u{51B5}\u{3002}", // 对，就是这个情况。
+];
+const CONFIRM_HOT: [&str; 3] = [
+    "\u{5BF9}\u{FF01}",                         // 对！
+    "\u{6CA1}\u{9519}\u{FF01}",                 // 没错！
+    "\u{5C31}\u{662F}\u{8FD9}\u{6837}\u{FF01}", // 就是这样！
+];
+
 const ASK_TERM_LEADS: [&str; 3] = [
     "\u{65B9}\u{6848}\u{6211}\u{542C}\u{5230}\u{4E86}\u{3002}",
     "\u{8FD9}\u{4E2A}\u{65B9}\u{6848}\u{53EF}\u{4EE5}\u{8C08}\u{3002}",

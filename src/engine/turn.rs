@@ -768,7 +768,14 @@ impl<'a> Engine<'a> {
         } else {
             Move::Vent
         };
-        vec![primary]
+        // Asked to confirm the story told back, a customer says yes first, whatever
+        // else the line does to them (a bad act, a template or a remedy is answered
+        // on its own).
+        if matches!(primary, Move::Calm | Move::Vent | Move::Threaten) && asks_to_confirm(h, text) {
+            vec![Move::Confirm, primary]
+        } else {
+            vec![primary]
+        }
     }
 }
 
@@ -884,6 +891,18 @@ fn confirms_only(h: &Heard, text: &str) -> bool {
         && (r.acts.iter())
             .filter(|a| a.act == Act::Ask)
             .all(|a| r.restated(text, a.clause))
+}
+
+/// Whether the line asks the customer to confirm the story told back: a question
+/// whose only asking is the check (「您是说……，对吗？」).
+fn asks_to_confirm(h: &Heard, text: &str) -> bool {
+    let r = &h.reading;
+    h.has("restate")
+        && !h.has("consult")
+        && (r.acts.iter())
+            .filter(|a| a.act == Act::Ask)
+            .all(|a| r.restated(text, a.clause))
+        && (r.clauses.iter()).any(|c| c.cues.has(Cues::QUESTION))
 }
 
 /// Whether an offer's words only offer to look into the matter first (「我先帮您检测

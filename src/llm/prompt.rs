@@ -204,6 +204,9 @@ impl PromptBook {
             Move::Calm => {
                 out.push_str("对方刚才的话让你稍微消了点气,语气可以缓和一点,但事情还没解决。\n")
             }
+            Move::Confirm => out.push_str(
+                "对方把你说的情况复述了一遍\u{FF0C}问你对不对\u{FF1A}先简短地说对\u{FF0C}再接着说。\n",
+            ),
             Move::ReactBad { kind, .. } => {
                 let what = match kind.as_str() {
                     "forbidden" => "一句很不中听的话(客服禁语)",

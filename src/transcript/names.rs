@@ -142,6 +142,8 @@ enum MoveRecord {
     Vent,
     #[serde(rename = "calm")]
     Calm,
+    #[serde(rename = "confirm")]
+    Confirm,
     #[serde(rename = "react_bad")]
     ReactBad { kind: String, quote: String },
     #[serde(rename = "rushed")]
@@ -182,6 +184,7 @@ impl From<&Move> for MoveRecord {
             Move::Opening => Self::Opening,
             Move::Vent => Self::Vent,
             Move::Calm => Self::Calm,
+            Move::Confirm => Self::Confirm,
             Move::ReactBad { kind, quote } => Self::ReactBad { kind, quote },
             Move::Rushed { need } => Self::Rushed { need },
             Move::EmptyApology => Self::EmptyApology,
@@ -208,6 +211,7 @@ impl From<MoveRecord> for Move {
             MoveRecord::Opening => Self::Opening,
             MoveRecord::Vent => Self::Vent,
             MoveRecord::Calm => Self::Calm,
+            MoveRecord::Confirm => Self::Confirm,
             MoveRecord::ReactBad { kind, quote } => Self::ReactBad { kind, quote },
             MoveRecord::Rushed { need } => Self::Rushed { need },
             MoveRecord::EmptyApology => Self::EmptyApology,
@@ -394,6 +398,7 @@ mod tests {
             (Move::Opening, "opening"),
             (Move::Vent, "vent"),
             (Move::Calm, "calm"),
+            (Move::Confirm, "confirm"),
             (Move::EmptyApology, "empty_apology"),
             (Move::Template, "template"),
             (Move::Scripted, "scripted"),

@@ -91,10 +91,14 @@ fn heldout_micro_does_not_fall_back() {
     // 0.02): a P 0.924 -> 0.922, R 0.900 -> 0.913; b 0.910 -> 0.917, 0.901 -> 0.903;
     // c 0.915 -> 0.910, 0.855 -> 0.868; d 0.916 -> 0.915, 0.892 -> 0.910; e 0.887 ->
     // 0.900, 0.8495 -> 0.866. The floors follow, a little under.
+    //
+    // Batch f (1,063 lines by an eighth writer, decks and acts.md only), measured once
+    // on arrival with the model above: P 0.927, R 0.874.
     for (file, mp, mr) in [
         ("tests/data/heldout-reading/c.tsv", 0.90, 0.86),
         ("tests/data/heldout-reading/d.tsv", 0.91, 0.90),
         ("tests/data/heldout-reading/e.tsv", 0.895, 0.86),
+        ("tests/data/heldout-reading/f.tsv", 0.92, 0.87),
     ] {
         let failures = below(&table_of(file), 0.0, 0.0, mp, mr);
         assert!(failures.is_empty(), "{file} fell back: {failures:#?}");

@@ -760,3 +760,34 @@ fn an_urgent_remedy_already_done_is_acting_at_once() {
         "{events:?}"
     );
 }
+
+/// Asked to confirm the story told back (「……，是吗？」), the customer says yes before
+/// the rest of their answer; told it without a question, they just go on.
+#[test]
+fn a_customer_asked_to_confirm_says_yes_first() {
+    // 您是按三包规定要求换变速器，是吗？
+    let asked = "\u{60A8}\u{662F}\u{6309}\u{4E09}\u{5305}\u{89C4}\u{5B9A}\u{8981}\u{6C42}\u{6362}\u{53D8}\u{901F}\u{5668}\u{FF0C}\u{662F}\u{5417}\u{FF1F}";
+    let v = run_json(
+        &["--persona", "prepared", "--scenario", "gearbox-warranty"],
+        &format!("{asked}\n"),
+    );
+    let turn = &v["turns"][0];
+    assert_eq!(turn["moves"][0]["move"], "confirm", "{turn}");
+    let said = turn["customer"].as_str().unwrap();
+    // 对 / 嗯，没错 / 没错 / 就是这样
+    let yes = [
+        "\u{5BF9}",
+        "\u{55EF}\u{FF0C}\u{6CA1}\u{9519}",
+        "\u{6CA1}\u{9519}",
+        "\u{5C31}\u{662F}\u{8FD9}\u{6837}",
+    ];
+    assert!(yes.iter().any(|y| said.starts_with(y)), "{said}");
+    // 我先跟您确认一下情况：您这台车是6月28日提的。 (told, not asked)
+    let told = "\u{6211}\u{5148}\u{8DDF}\u{60A8}\u{786E}\u{8BA4}\u{4E00}\u{4E0B}\u{60C5}\u{51B5}\u{FF1A}\u{60A8}\u{8FD9}\u{53F0}\u{8F66}\u{662F}6\u{6708}28\u{65E5}\u{63D0}\u{7684}\u{3002}";
+    let v = run_json(
+        &["--persona", "prepared", "--scenario", "gearbox-warranty"],
+        &format!("{told}\n"),
+    );
+    let moves = v["turns"][0]["moves"].as_array().unwrap();
+    assert!(moves.iter().all(|m| m["move"] != "confirm"), "{moves:?}");
+}
