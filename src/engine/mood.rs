@@ -93,6 +93,12 @@ pub enum Move {
     /// Asked to confirm the story told back (「……，对吗？」): a short yes before the
     /// move that answers the rest of the line.
     Confirm,
+    /// An offer heard and kept, not yet taken: an urgent step taken at once (the
+    /// customer urges it on), or an acceptable offer while still too upset to agree.
+    /// A short word on the offer before the move that answers the rest.
+    Noted {
+        urgent: bool,
+    },
     /// React to a bad signal; `quote` is the trainee's words that triggered it.
     ReactBad {
         kind: String,
@@ -137,6 +143,7 @@ impl Move {
             Move::Vent => "venting",
             Move::Calm => "calming",
             Move::Confirm => "confirming",
+            Move::Noted { .. } => "noted",
             Move::ReactBad { kind, .. } => match kind.as_str() {
                 "forbidden" => "on_forbidden",
                 "blame" => "on_blame",

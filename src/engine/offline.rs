@@ -66,6 +66,14 @@ impl OfflineVoice {
                 Move::AfterAccept => {
                     AFTER_ACCEPT[st.turn as usize % AFTER_ACCEPT.len()].to_string()
                 }
+                Move::Noted { urgent } => {
+                    let leads = if *urgent {
+                        &NOTED_URGENT
+                    } else {
+                        &NOTED_PENDING
+                    };
+                    leads[st.turn as usize % leads.len()].to_string()
+                }
                 Move::Confirm => {
                     let leads = if st.calm() {
                         &CONFIRM_CALM
@@ -128,6 +136,20 @@ const CONFIRM_HOT: [&str; 3] = [
     "\u{5BF9}\u{FF01}",                         // 对！
     "\u{6CA1}\u{9519}\u{FF01}",                 // 没错！
     "\u{5C31}\u{662F}\u{8FD9}\u{6837}\u{FF01}", // 就是这样！
+];
+
+/// A word on an offer kept but not yet taken, before the rest of the answer: an urgent
+/// step taken at once is urged on (「五分钟内就能打通」 is not met with a complaint
+/// about the counter staff); an acceptable offer heard while still upset is held.
+const NOTED_URGENT: [&str; 3] = [
+    "\u{90A3}\u{4F60}\u{5FEB}\u{70B9}\u{529E}\u{FF01}", // 那你快点办！
+    "\u{597D}\u{FF0C}\u{90A3}\u{4F60}\u{8D76}\u{7D27}\u{5F04}\u{FF01}", // 好，那你赶紧弄！
+    "\u{771F}\u{7684}\u{FF1F}\u{90A3}\u{4F60}\u{73B0}\u{5728}\u{5C31}\u{529E}\u{FF01}", // 真的？那你现在就办！
+];
+const NOTED_PENDING: [&str; 3] = [
+    "\u{8FD9}\u{4E2A}\u{529E}\u{6CD5}\u{6211}\u{5148}\u{542C}\u{7740}\u{3002}", // 这个办法我先听着。
+    "\u{4F60}\u{8BF4}\u{7684}\u{8FD9}\u{4E2A}\u{6211}\u{8BB0}\u{4E0B}\u{4E86}\u{3002}", // 你说的这个我记下了。
+    "\u{8FD9}\u{4E2A}\u{6211}\u{5148}\u{8BB0}\u{7740}\u{3002}", // 这个我先记着。
 ];
 
 const ASK_TERM_LEADS: [&str; 3] = [

@@ -724,6 +724,7 @@ impl<'a> Engine<'a> {
             None => {}
         }
         let walk = f64::from(self.persona.mood.walk_out_at);
+        let mut noted = None;
         let primary = if h.template {
             Move::Template
         } else if let Some(k) = bad {
@@ -737,6 +738,9 @@ impl<'a> Engine<'a> {
         } else if let Some(reason) = verdict.rejection {
             Move::RejectRemedy { reason }
         } else if verdict.urgent_taken || (verdict.not_calm_yet && st.anger < start_anger) {
+            noted = Some(Move::Noted {
+                urgent: verdict.urgent_taken,
+            });
             Move::Calm
         } else if verdict.not_calm_yet {
             Move::RejectRemedy {
@@ -771,11 +775,13 @@ impl<'a> Engine<'a> {
         // Asked to confirm the story told back, a customer says yes first, whatever
         // else the line does to them (a bad act, a template or a remedy is answered
         // on its own).
+        let mut moves = Vec::with_capacity(3);
         if matches!(primary, Move::Calm | Move::Vent | Move::Threaten) && asks_to_confirm(h, text) {
-            vec![Move::Confirm, primary]
-        } else {
-            vec![primary]
+            moves.push(Move::Confirm);
         }
+        moves.extend(noted);
+        moves.push(primary);
+        moves
     }
 }
 

@@ -207,6 +207,12 @@ impl PromptBook {
             Move::Confirm => out.push_str(
                 "对方把你说的情况复述了一遍\u{FF0C}问你对不对\u{FF1A}先简短地说对\u{FF0C}再接着说。\n",
             ),
+            Move::Noted { urgent: true } => out.push_str(
+                "对方说马上就办你最急的那件事\u{FF1A}先催一句让他快办\u{FF0C}再接着说。\n",
+            ),
+            Move::Noted { urgent: false } => out.push_str(
+                "对方给了一个你能接受的办法\u{FF0C}可你的气还没消\u{FF1A}先说一句这个办法你听着\u{FF0C}还不答应。\n",
+            ),
             Move::ReactBad { kind, .. } => {
                 let what = match kind.as_str() {
                     "forbidden" => "一句很不中听的话(客服禁语)",

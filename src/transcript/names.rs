@@ -144,6 +144,8 @@ enum MoveRecord {
     Calm,
     #[serde(rename = "confirm")]
     Confirm,
+    #[serde(rename = "noted")]
+    Noted { urgent: bool },
     #[serde(rename = "react_bad")]
     ReactBad { kind: String, quote: String },
     #[serde(rename = "rushed")]
@@ -185,6 +187,7 @@ impl From<&Move> for MoveRecord {
             Move::Vent => Self::Vent,
             Move::Calm => Self::Calm,
             Move::Confirm => Self::Confirm,
+            Move::Noted { urgent } => Self::Noted { urgent },
             Move::ReactBad { kind, quote } => Self::ReactBad { kind, quote },
             Move::Rushed { need } => Self::Rushed { need },
             Move::EmptyApology => Self::EmptyApology,
@@ -212,6 +215,7 @@ impl From<MoveRecord> for Move {
             MoveRecord::Vent => Self::Vent,
             MoveRecord::Calm => Self::Calm,
             MoveRecord::Confirm => Self::Confirm,
+            MoveRecord::Noted { urgent } => Self::Noted { urgent },
             MoveRecord::ReactBad { kind, quote } => Self::ReactBad { kind, quote },
             MoveRecord::Rushed { need } => Self::Rushed { need },
             MoveRecord::EmptyApology => Self::EmptyApology,

@@ -791,3 +791,32 @@ fn a_customer_asked_to_confirm_says_yes_first() {
     let moves = v["turns"][0]["moves"].as_array().unwrap();
     assert!(moves.iter().all(|m| m["move"] != "confirm"), "{moves:?}");
 }
+
+/// An urgent step taken at once is urged on before the rest of the answer: the
+/// customer whose father's doctor cannot get through does not meet 「五分钟内就能打通」
+/// with a word about the counter staff alone.
+#[test]
+fn an_urgent_step_taken_at_once_is_urged_on() {
+    // 您父亲的事最要紧，我现在马上给您办紧急复机，五分钟内手机就能打通。
+    let now = "\u{60A8}\u{7236}\u{4EB2}\u{7684}\u{4E8B}\u{6700}\u{8981}\u{7D27}\u{FF0C}\u{6211}\u{73B0}\u{5728}\u{9A6C}\u{4E0A}\u{7ED9}\u{60A8}\u{529E}\u{7D27}\u{6025}\u{590D}\u{673A}\u{FF0C}\u{4E94}\u{5206}\u{949F}\u{5185}\u{624B}\u{673A}\u{5C31}\u{80FD}\u{6253}\u{901A}\u{3002}";
+    let v = run_json(
+        &["--persona", "emotional", "--scenario", "bill-shock"],
+        &format!("{now}\n"),
+    );
+    let turn = &v["turns"][0];
+    let moves = turn["moves"].as_array().unwrap();
+    assert!(
+        moves
+            .iter()
+            .any(|m| m["move"] == "noted" && m["urgent"] == true),
+        "{turn}"
+    );
+    let said = turn["customer"].as_str().unwrap();
+    // 那你快点办！ / 好，那你赶紧弄！ / 真的？那你现在就办！
+    let urged = [
+        "\u{5FEB}\u{70B9}\u{529E}",
+        "\u{8D76}\u{7D27}\u{5F04}",
+        "\u{73B0}\u{5728}\u{5C31}\u{529E}",
+    ];
+    assert!(urged.iter().any(|u| said.contains(u)), "{said}");
+}
