@@ -123,8 +123,6 @@ impl OfflineVoice {
     }
 }
 
-/// How a customer who can live with an offer asks for the term it lacks: 方案我听到了。
-/// 这个方案可以谈。 行，方案我记下了。
 /// A yes to the story told back (「您是说……，对吗？」), before the rest of the answer:
 /// a customer asked to confirm does not ignore the question. Calm, then still angry.
 const CONFIRM_CALM: [&str; 3] = [
@@ -152,6 +150,8 @@ const NOTED_PENDING: [&str; 3] = [
     "\u{8FD9}\u{4E2A}\u{6211}\u{5148}\u{8BB0}\u{7740}\u{3002}", // 这个我先记着。
 ];
 
+/// How a customer who can live with an offer asks for the term it lacks: 方案我听到了。
+/// 这个方案可以谈。 行，方案我记下了。
 const ASK_TERM_LEADS: [&str; 3] = [
     "\u{65B9}\u{6848}\u{6211}\u{542C}\u{5230}\u{4E86}\u{3002}",
     "\u{8FD9}\u{4E2A}\u{65B9}\u{6848}\u{53EF}\u{4EE5}\u{8C08}\u{3002}",

@@ -772,9 +772,9 @@ impl<'a> Engine<'a> {
         } else {
             Move::Vent
         };
-        // Asked to confirm the story told back, a customer says yes first, whatever
-        // else the line does to them (a bad act, a template or a remedy is answered
-        // on its own).
+        // Asked to confirm the story told back, a customer says yes before calming,
+        // venting or threatening (a bad act, a template or an offer is answered on its
+        // own); an offer kept but not taken gets its word before the rest.
         let mut moves = Vec::with_capacity(3);
         if matches!(primary, Move::Calm | Move::Vent | Move::Threaten) && asks_to_confirm(h, text) {
             moves.push(Move::Confirm);
