@@ -49,6 +49,18 @@ impl OfflineVoice {
                 ASK_TERM_LEADS[st.turn as usize % ASK_TERM_LEADS.len()]
             );
         }
+        // A yes to a restatement and a word on a kept offer are short leads of the
+        // program's own, not persona pools.
+        let leads = match m {
+            Move::Confirm if st.calm() => Some(&CONFIRM_CALM),
+            Move::Confirm => Some(&CONFIRM_HOT),
+            Move::Noted { urgent: true } => Some(&NOTED_URGENT),
+            Move::Noted { urgent: false } => Some(&NOTED_PENDING),
+            _ => None,
+        };
+        if let Some(leads) = leads {
+            return leads[st.turn as usize % leads.len()].to_string();
+        }
         if matches!(m, Move::OutOfTurns) && st.calm() {
             return OUT_OF_TURNS_CALM[st.turn as usize % OUT_OF_TURNS_CALM.len()].to_string();
         }
@@ -65,22 +77,6 @@ impl OfflineVoice {
                 Move::Scripted => "你别跟我背这一套\u{FF0C}说点实在的。".to_string(),
                 Move::AfterAccept => {
                     AFTER_ACCEPT[st.turn as usize % AFTER_ACCEPT.len()].to_string()
-                }
-                Move::Noted { urgent } => {
-                    let leads = if *urgent {
-                        &NOTED_URGENT
-                    } else {
-                        &NOTED_PENDING
-                    };
-                    leads[st.turn as usize % leads.len()].to_string()
-                }
-                Move::Confirm => {
-                    let leads = if st.calm() {
-                        &CONFIRM_CALM
-                    } else {
-                        &CONFIRM_HOT
-                    };
-                    leads[st.turn as usize % leads.len()].to_string()
                 }
                 _ => String::new(),
             };

@@ -892,11 +892,15 @@ fn asks_open(text: &str) -> bool {
 /// (「……让您去登机口等，对吗？」): the customer confirms it, they are asked no fact.
 fn confirms_only(h: &Heard, text: &str) -> bool {
     let r = &h.reading;
-    r.has(Act::Restate)
-        && !r.has(Act::Consult)
-        && (r.acts.iter())
-            .filter(|a| a.act == Act::Ask)
-            .all(|a| r.restated(text, a.clause))
+    r.has(Act::Restate) && !r.has(Act::Consult) && asks_only_back(r, text)
+}
+
+/// Whether every question of the line is in a clause that tells the customer's story
+/// back: no fact is asked.
+fn asks_only_back(r: &Reading, text: &str) -> bool {
+    (r.acts.iter())
+        .filter(|a| a.act == Act::Ask)
+        .all(|a| r.restated(text, a.clause))
 }
 
 /// Whether the line asks the customer to confirm the story told back: a question
@@ -905,9 +909,7 @@ fn asks_to_confirm(h: &Heard, text: &str) -> bool {
     let r = &h.reading;
     h.has("restate")
         && !h.has("consult")
-        && (r.acts.iter())
-            .filter(|a| a.act == Act::Ask)
-            .all(|a| r.restated(text, a.clause))
+        && asks_only_back(r, text)
         && (r.clauses.iter()).any(|c| c.cues.has(Cues::QUESTION))
 }
 
