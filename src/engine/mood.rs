@@ -143,7 +143,8 @@ impl Move {
             Move::Vent => "venting",
             Move::Calm => "calming",
             Move::Confirm => "confirming",
-            Move::Noted { .. } => "noted",
+            Move::Noted { urgent: true } => "noted_urgent",
+            Move::Noted { urgent: false } => "noted",
             Move::ReactBad { kind, .. } => match kind.as_str() {
                 "forbidden" => "on_forbidden",
                 "blame" => "on_blame",

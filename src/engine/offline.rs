@@ -49,17 +49,21 @@ impl OfflineVoice {
                 ASK_TERM_LEADS[st.turn as usize % ASK_TERM_LEADS.len()]
             );
         }
-        // A yes to a restatement and a word on a kept offer are short leads of the
-        // program's own, not persona pools.
-        let leads = match m {
+        // A yes to a restatement and a word on a kept offer are short leads before the
+        // rest of the answer: the persona's own, if it writes them, else built in.
+        let built_in = match m {
             Move::Confirm if st.calm() => Some(&CONFIRM_CALM),
             Move::Confirm => Some(&CONFIRM_HOT),
             Move::Noted { urgent: true } => Some(&NOTED_URGENT),
             Move::Noted { urgent: false } => Some(&NOTED_PENDING),
             _ => None,
         };
-        if let Some(leads) = leads {
-            return leads[st.turn as usize % leads.len()].to_string();
+        if let Some(built_in) = built_in {
+            let at = st.turn as usize;
+            return match engine.persona.lines.pool(m.pool()) {
+                [] => built_in[at % built_in.len()].to_string(),
+                own => fill(engine, &own[at % own.len()], m),
+            };
         }
         if matches!(m, Move::OutOfTurns) && st.calm() {
             return OUT_OF_TURNS_CALM[st.turn as usize % OUT_OF_TURNS_CALM.len()].to_string();

@@ -406,11 +406,27 @@ pub struct Lines {
     /// 耐心用完时说的话。
     /// Out of patience: the session ends unresolved.
     pub out_of_turns: Vec<String>,
+    /// 学员复述后问「是吗？」时，客户先说的那句「对」。
+    /// The yes to a story told back and asked about (「您是说……，对吗？」), said before
+    /// the rest of the answer. Optional: without it a short built-in yes, calm or
+    /// heated by the mood.
+    #[serde(default)]
+    pub confirming: Vec<String>,
+    /// 学员当场办理急事时，客户先催的那句。
+    /// The word on an urgent step taken at once (「五分钟内就能打通」), said before the
+    /// rest of the answer. Optional: without it a built-in 「那你快点办！」.
+    #[serde(default)]
+    pub noted_urgent: Vec<String>,
+    /// 方案可以接受、但客户还在气头上时，先说的那句「我先听着」。
+    /// The word on an acceptable offer heard while still too upset to take it. Optional:
+    /// without it a built-in 「这个办法我先听着。」.
+    #[serde(default)]
+    pub noted: Vec<String>,
 }
 
 impl Lines {
     /// Every pool with its field name, for validation and tests.
-    pub fn pools(&self) -> [(&'static str, &Vec<String>); 22] {
+    pub fn pools(&self) -> [(&'static str, &Vec<String>); 25] {
         [
             ("opening", &self.opening),
             ("venting", &self.venting),
@@ -434,6 +450,9 @@ impl Lines {
             ("closing", &self.closing),
             ("after_accept", &self.after_accept),
             ("out_of_turns", &self.out_of_turns),
+            ("confirming", &self.confirming),
+            ("noted_urgent", &self.noted_urgent),
+            ("noted", &self.noted),
         ]
     }
 }
@@ -449,7 +468,19 @@ impl Lines {
 }
 
 /// Pools a persona file may leave out: the voice has a plain line for them.
-pub const OPTIONAL_POOLS: [&str; 3] = ["answer_demand", "on_scripted", "after_accept"];
+pub const OPTIONAL_POOLS: [&str; 6] = [
+    "answer_demand",
+    "on_scripted",
+    "after_accept",
+    "confirming",
+    "noted_urgent",
+    "noted",
+];
+
+/// The optional pools of short leads said before the rest of an answer. The voice has
+/// its own for each (a yes calm or heated by the mood), so the shipped personas leave
+/// them out; a trainer writes them to give a customer their own words.
+pub const LEAD_POOLS: [&str; 3] = ["confirming", "noted_urgent", "noted"];
 
 /// The pools a session draws from most; shipped personas hold at least eight lines in
 /// each so a session does not repeat itself.

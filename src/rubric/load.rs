@@ -593,6 +593,15 @@ fn scoring_problems(r: &Rubric, root: &FieldPath, out: &mut Vec<Problem>) {
     if let Some(msg) = points_problem(s.violation_points) {
         out.push(Problem::new(p.key("violation_points"), msg));
     }
+    if !(0.0..=1.0).contains(&s.compliance_needs_process) {
+        out.push(Problem::new(
+            p.key("compliance_needs_process"),
+            format!(
+                "应在 0 到 1 之间（现在是 {}）；expected a share between 0 and 1",
+                s.compliance_needs_process
+            ),
+        ));
+    }
     if s.grades.is_empty() {
         out.push(Problem::new(
             p.key("grades"),

@@ -158,6 +158,12 @@ pub struct Scoring {
     /// The best grade of a session with no remedy; unset, the lowest grade.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_offer_cap: Option<String>,
+    /// 处理流程至少拿到满分的这个比例，「禁语与禁止法则」才全给；不到的按比例给（0 不要求）：
+    /// 什么都没处理的对话，没说错话也不值分。
+    /// The share of 处理流程 from which compliance counts in full; below it, compliance is
+    /// scaled by the share reached (0: always in full).
+    #[serde(default = "default_compliance_needs_process")]
+    pub compliance_needs_process: f64,
 }
 
 impl Scoring {
@@ -190,6 +196,7 @@ impl Default for Scoring {
             unresolved_cap: None,
             min_turns: default_min_turns(),
             no_offer_cap: None,
+            compliance_needs_process: default_compliance_needs_process(),
         }
     }
 }
@@ -370,6 +377,12 @@ fn default_violation() -> f64 {
 
 fn default_min_turns() -> u32 {
     3
+}
+
+/// Half the procedure (three of its six steps): saying nothing wrong counts in full once
+/// the trainee has taken up the complaint, not in a conversation of brush-offs.
+fn default_compliance_needs_process() -> f64 {
+    0.5
 }
 
 /// A signal kind declared by a rubric.

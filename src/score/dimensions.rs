@@ -88,6 +88,45 @@ pub(super) fn compliance(
     }
 }
 
+/// 合规 counts for a conversation that took the complaint up: below `needed` of the
+/// 处理流程 points, the compliance points are scaled by the share reached, with a line on
+/// the card that says so. Without this a session of calm brush-offs the reading did not
+/// catch kept all twenty points for saying nothing wrong, and ranked above average
+/// sessions whose one slip was caught (calibration: poor 23.5 above average 6.8).
+pub(super) fn compliance_needs_handling(dims: &mut [Dimension], needed: f64) {
+    let Some(p) = dims.iter().find(|d| d.id == "process") else {
+        return;
+    };
+    if needed <= 0.0 || p.max <= 0.0 {
+        return;
+    }
+    let (done, of) = (p.score, p.max);
+    let factor = (done / of / needed).min(1.0);
+    let Some(c) = dims.iter_mut().find(|d| d.id == "compliance") else {
+        return;
+    };
+    let kept = (c.score * factor * 10.0).round() / 10.0;
+    let lost = ((c.score - kept) * 10.0).round() / 10.0;
+    if lost <= 0.0 {
+        return;
+    }
+    c.evidence.push(Evidence {
+        turn: None,
+        quote: String::new(),
+        rule: "compliance.unhandled".into(),
+        points: -lost,
+        why: format!(
+            "这一项要在处理了投诉时才全给，没处理时没说错话不值分：处理流程只得了 {done:.1}/{of:.1}，不到 {:.0}%，这一项剩下的 {:.1} 分按比例只给 {kept:.1}",
+            needed * 100.0,
+            c.score
+        ),
+        better: Some(
+            "把处理流程走起来：复述确认 → 询问事实 → 具体方案 → 时限 → 跟进 → 确认满意".into(),
+        ),
+    });
+    c.score = kept;
+}
+
 /// Every bad act of the reading (禁语, 责难, 立刻摆道理, 推诿, 轻描淡写) costs its rule's
 /// weight, once per span. Register (你 for 您) is scored under 服务用语.
 fn signal_deductions(lines: &[Line], a: &Analyser) -> Vec<Evidence> {
@@ -386,11 +425,15 @@ pub(super) fn process(lines: &[Line], max: f64) -> Dimension {
         let points = if early.is_some() { per / 2.0 } else { per };
         score += points;
         let said = stage_said(l, kind).unwrap_or(kind);
+        // A deadline is quoted where it names a time, if the line names one.
+        let quote = l.quote_preferring(said, |clause| {
+            said != "time_commitment" || crate::reading::slots_of(clause).time.is_some()
+        });
         ev.push(Evidence {
             better: early.map(str::to_string),
             ..evidence(
                 l.turn,
-                l.quote(said),
+                quote,
                 &format!("stage.{kind}"),
                 points,
                 if early.is_some() {

@@ -19,7 +19,10 @@ mod rules;
 pub use card::{Dimension, Evidence, Promise, Provenance, SCHEMA, Scorecard, ScoredTurn, Span};
 pub use conduct::{Conduct, UndoneLine};
 pub use dimensions::need_tip;
-use dimensions::{apology, compliance, courtesy, empathy, outcome, persona_needs, process};
+use dimensions::{
+    apology, compliance, compliance_needs_handling, courtesy, empathy, outcome, persona_needs,
+    process,
+};
 use ledger::promises;
 use rules::Line;
 use rules::{read_hits, stored_hits};
@@ -108,6 +111,7 @@ fn score_with(
     for d in &mut dims {
         d.score = (d.score.clamp(0.0, d.max) * 10.0).round() / 10.0;
     }
+    compliance_needs_handling(&mut dims, sc.compliance_needs_process);
     mark_house_rules(&mut dims, analyser);
     let max: f64 = dims.iter().map(|d| d.max).sum();
     let got: f64 = dims.iter().map(|d| d.score).sum();

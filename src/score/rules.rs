@@ -44,10 +44,27 @@ impl Line<'_> {
     /// a hit's span is what its rule matched, which may begin inside a word (the
     /// greeting rule starts at 先生 in 「陈先生您好，」), and a quote must not cut one.
     pub(super) fn quote(&self, kind: &str) -> String {
-        self.first(kind).map_or_else(
+        self.quote_preferring(kind, |_| true)
+    }
+
+    /// [`Line::quote`] by the first `kind` hit whose clause satisfies `prefer`, or the
+    /// first hit if none does: a line may do one thing twice, and the card should
+    /// quote the clause that does it best (the 时限 of 「我马上给您办，五分钟内就能打通」
+    /// is 五分钟内, not 马上).
+    pub(super) fn quote_preferring(&self, kind: &str, prefer: impl Fn(&str) -> bool) -> String {
+        let clause = |h: &Hit| crate::reading::clause_around(self.text, h.start, h.end);
+        let mut hits = self.hits.iter().filter(|h| h.kind == kind);
+        let best = hits
+            .clone()
+            .find(|h| {
+                let (from, to) = clause(h);
+                prefer(&self.text[from..to])
+            })
+            .or_else(|| hits.next());
+        best.map_or_else(
             || self.text.to_string(),
             |h| {
-                let (from, to) = crate::reading::clause_around(self.text, h.start, h.end);
+                let (from, to) = clause(h);
                 crate::reading::quote_span(self.text, from, to)
             },
         )

@@ -231,3 +231,56 @@ fn problems_are_placed_in_the_file_that_wrote_them() {
         assert!(err.contains(expected), "{name}: {err}");
     }
 }
+
+/// A trainer words the customer's short leads (the yes to a restatement, the word on an
+/// urgent step taken at once) in the persona's own voice; without them the built-in
+/// ones are said (see `run::a_customer_asked_to_confirm_says_yes_first`).
+#[test]
+fn a_persona_words_its_own_yes_and_urging() {
+    // 对，我单据上记的也是这样。 / 那就别耽误了，赶紧办！
+    let (yes, urge) = (
+        "\u{5BF9}\u{FF0C}\u{6211}\u{5355}\u{636E}\u{4E0A}\u{8BB0}\u{7684}\u{4E5F}\u{662F}\u{8FD9}\u{6837}\u{3002}",
+        "\u{90A3}\u{5C31}\u{522B}\u{803D}\u{8BEF}\u{4E86}\u{FF0C}\u{8D76}\u{7D27}\u{529E}\u{FF01}",
+    );
+    let dir = Dir::new();
+    for (id, base) in [
+        ("mine-prepared", "prepared"),
+        ("mine-emotional", "emotional"),
+    ] {
+        dir.write(
+            &format!("{id}.toml"),
+            format!(
+                "extends = \"{base}\"\nid = \"{id}\"\nname = \"{id}\"\n\n[lines]\nconfirming = [\"{yes}\"]\nnoted_urgent = [\"{urge}\"]\n"
+            ),
+        );
+        dir.cmd()
+            .args(["persona", "validate", &format!("{id}.toml")])
+            .assert()
+            .success();
+    }
+    let first_line = |persona: &str, scenario: &str, line: &str| {
+        dir.write("lines.txt", format!("{line}\n"));
+        let v = stdout_json(
+            dir.cmd()
+                .args(["--persona-dir", ".", "run", "--persona", persona])
+                .args(["--scenario", scenario, "--answers", "lines.txt", "--json"])
+                .output()
+                .unwrap(),
+        );
+        v["turns"][0].clone()
+    };
+    // 您是按三包规定要求换变速器，是吗？
+    let asked = "\u{60A8}\u{662F}\u{6309}\u{4E09}\u{5305}\u{89C4}\u{5B9A}\u{8981}\u{6C42}\u{6362}\u{53D8}\u{901F}\u{5668}\u{FF0C}\u{662F}\u{5417}\u{FF1F}";
+    let turn = first_line("mine-prepared", "gearbox-warranty", asked);
+    assert_eq!(turn["moves"][0]["move"], "confirm", "{turn}");
+    assert!(
+        turn["customer"].as_str().unwrap().starts_with(yes),
+        "{turn}"
+    );
+    // 您父亲的事最要紧，我现在马上给您办紧急复机，五分钟内手机就能打通。
+    let now = "\u{60A8}\u{7236}\u{4EB2}\u{7684}\u{4E8B}\u{6700}\u{8981}\u{7D27}\u{FF0C}\u{6211}\u{73B0}\u{5728}\u{9A6C}\u{4E0A}\u{7ED9}\u{60A8}\u{529E}\u{7D27}\u{6025}\u{590D}\u{673A}\u{FF0C}\u{4E94}\u{5206}\u{949F}\u{5185}\u{624B}\u{673A}\u{5C31}\u{80FD}\u{6253}\u{901A}\u{3002}";
+    let turn = first_line("mine-emotional", "bill-shock", now);
+    let moves = turn["moves"].as_array().unwrap();
+    assert!(moves.iter().any(|m| m["move"] == "noted"), "{turn}");
+    assert!(turn["customer"].as_str().unwrap().contains(urge), "{turn}");
+}

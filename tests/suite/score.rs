@@ -289,6 +289,26 @@ fn credits_quote_whole_clauses() {
     assert!(credits.contains(&whole), "{credits:?}");
 }
 
+/// A line that gives a deadline twice is credited for 时限 by the clause that names the
+/// time: 「我现在马上给您办紧急复机，五分钟内手机就能打通」 is quoted by 五分钟内, not by
+/// 马上 (a tmux play showed the 马上 clause).
+#[test]
+fn the_deadline_is_quoted_where_it_names_a_time() {
+    let (_d, v) = played_card(
+        "emotional",
+        "bill-shock",
+        &[
+            "\u{60A8}\u{662F}\u{8BF4}\u{8FD9}\u{4E2A}\u{6708}\u{8BDD}\u{8D39}\u{7A81}\u{7136}\u{591A}\u{6263}\u{4E86}\u{4E09}\u{767E}\u{591A}\u{FF0C}\u{624B}\u{673A}\u{8FD8}\u{505C}\u{673A}\u{4E86}\u{FF0C}\u{5BF9}\u{5417}\u{FF1F}", // 您是说这个月话费突然多扣了三百多，手机还停机了，对吗？
+            "\u{6211}\u{73B0}\u{5728}\u{9A6C}\u{4E0A}\u{7ED9}\u{60A8}\u{529E}\u{7D27}\u{6025}\u{590D}\u{673A}\u{FF0C}\u{4E94}\u{5206}\u{949F}\u{5185}\u{624B}\u{673A}\u{5C31}\u{80FD}\u{6253}\u{901A}\u{3002}", // 我现在马上给您办紧急复机，五分钟内手机就能打通。
+        ],
+    );
+    let deadline = evidence_of(&v, "process", "stage.time_commitment");
+    assert_eq!(deadline["turn"], 2, "{deadline}");
+    // 五分钟内手机就能打通
+    let timed = "\u{4E94}\u{5206}\u{949F}\u{5185}\u{624B}\u{673A}\u{5C31}\u{80FD}\u{6253}\u{901A}";
+    assert_eq!(deadline["quote"], timed, "{deadline}");
+}
+
 /// Words the policy forbids, only mentioned (the customer's demand echoed as a
 /// question), are no promise: the ledger lists nothing beyond the policy.
 #[test]
@@ -715,9 +735,21 @@ fn grade_gates_cap_unresolved_remedyless_and_short_sessions() {
         assert_eq!(v["cap_reason"], "始终没有给出具体方案");
     }
 
-    let (_, v) = scored("emotional", "floppy-drive", &GOOD[..2], "resolved");
+    // Two lines that do most of the procedure and end resolved: the points alone would
+    // pass (a first greeting and apology alone no longer do, without the procedure).
+    let short: &[(&str, &[&str])] = &[
+        (
+            "\u{60A8}\u{662F}\u{8BF4}\u{8F6F}\u{9A71}\u{8BFB}\u{4E0D}\u{4E86}\u{76D8}\u{FF0C}\u{5BF9}\u{5417}\u{FF1F}\u{8BF7}\u{95EE}\u{662F}\u{4EC0}\u{4E48}\u{578B}\u{53F7}\u{7684}\u{FF1F}",
+            &[],
+        ), // 您是说软驱读不了盘，对吗？请问是什么型号的？
+        (
+            "\u{6211}\u{4EEC}\u{7ED9}\u{60A8}\u{514D}\u{8D39}\u{6362}\u{4E00}\u{4E2A}\u{65B0}\u{8F6F}\u{9A71}\u{FF0C}\u{660E}\u{5929}\u{4E0A}\u{5348}\u{6D3E}\u{5DE5}\u{7A0B}\u{5E08}\u{4E0A}\u{95E8}\u{FF0C}\u{6362}\u{597D}\u{540E}\u{6211}\u{518D}\u{56DE}\u{8BBF}\u{60A8}\u{3002}",
+            &[],
+        ), // 我们给您免费换一个新软驱，明天上午派工程师上门，换好后我再回访您。
+    ];
+    let (_, v) = scored("emotional", "floppy-drive", short, "resolved");
     assert_eq!(v["grade"], "不合格", "{v}");
-    assert_eq!(v["cap_reason"], "不足 3 轮");
+    assert_eq!(v["cap_reason"], "不足 3 轮", "{v}");
 }
 
 /// A customer type's own weights change the dimensions' maxima, which still add up
