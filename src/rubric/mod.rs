@@ -158,10 +158,11 @@ pub struct Scoring {
     /// The best grade of a session with no remedy; unset, the lowest grade.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_offer_cap: Option<String>,
-    /// 处理流程至少拿到满分的这个比例，「禁语与禁止法则」才全给；不到的按比例给（0 不要求）：
-    /// 什么都没处理的对话，没说错话也不值分。
-    /// The share of 处理流程 from which compliance counts in full; below it, compliance is
-    /// scaled by the share reached (0: always in full).
+    /// 客户没接受方案时，处理流程至少拿到满分的这个比例，「禁语与禁止法则」才全给；不到的按比例给
+    /// （0 不要求）：什么都没处理的对话，没说错话也不值分。
+    /// In a session the customer did not accept: the share of 处理流程 from which
+    /// compliance counts in full; below it, compliance is scaled by the share reached (0:
+    /// always in full).
     #[serde(default = "default_compliance_needs_process")]
     pub compliance_needs_process: f64,
 }

@@ -88,11 +88,13 @@ pub(super) fn compliance(
     }
 }
 
-/// 合规 counts for a conversation that took the complaint up: below `needed` of the
-/// 处理流程 points, the compliance points are scaled by the share reached, with a line on
-/// the card that says so. Without this a session of calm brush-offs the reading did not
-/// catch kept all twenty points for saying nothing wrong, and ranked above average
-/// sessions whose one slip was caught (calibration: poor 23.5 above average 6.8).
+/// 合规 counts for a conversation that took the complaint up. The caller leaves a
+/// resolved session alone (the customer accepted: the complaint was handled, whatever
+/// steps the card could credit); otherwise, below `needed` of the 处理流程 points, the
+/// compliance points are scaled by the share reached, with a line on the card that says
+/// so. Without this a session of calm brush-offs the reading did not catch kept all
+/// twenty points for saying nothing wrong, and ranked above average sessions whose one
+/// slip was caught (calibration: poor 23.5 above average 6.8).
 pub(super) fn compliance_needs_handling(dims: &mut [Dimension], needed: f64) {
     let Some(p) = dims.iter().find(|d| d.id == "process") else {
         return;
@@ -116,7 +118,7 @@ pub(super) fn compliance_needs_handling(dims: &mut [Dimension], needed: f64) {
         rule: "compliance.unhandled".into(),
         points: -lost,
         why: format!(
-            "这一项要在处理了投诉时才全给，没处理时没说错话不值分：处理流程只得了 {done:.1}/{of:.1}，不到 {:.0}%，这一项剩下的 {:.1} 分按比例只给 {kept:.1}",
+            "这一项要在处理了投诉时才全给，没处理时没说错话不值分：客户没有接受方案，处理流程只得了 {done:.1}/{of:.1}，不到 {:.0}%，这一项剩下的 {:.1} 分按比例只给 {kept:.1}",
             needed * 100.0,
             c.score
         ),

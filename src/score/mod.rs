@@ -111,7 +111,13 @@ fn score_with(
     for d in &mut dims {
         d.score = (d.score.clamp(0.0, d.max) * 10.0).round() / 10.0;
     }
-    compliance_needs_handling(&mut dims, sc.compliance_needs_process);
+    let resolved = t
+        .end
+        .as_ref()
+        .is_some_and(|e| Ending::of(&e.outcome) == Ending::Ended(crate::engine::Outcome::Resolved));
+    if !resolved {
+        compliance_needs_handling(&mut dims, sc.compliance_needs_process);
+    }
     mark_house_rules(&mut dims, analyser);
     let max: f64 = dims.iter().map(|d| d.max).sum();
     let got: f64 = dims.iter().map(|d| d.score).sum();
@@ -131,10 +137,6 @@ fn score_with(
         .or(sc.grades.last())
         .map_or_else(String::new, |g| g.name.clone());
     let lowest = sc.grades.last().map_or("", |g| g.name.as_str());
-    let resolved = t
-        .end
-        .as_ref()
-        .is_some_and(|e| Ending::of(&e.outcome) == Ending::Ended(crate::engine::Outcome::Resolved));
     let short = persona.is_some() && sc.min_turns > 0 && (t.turns.len() as u32) < sc.min_turns;
     let caps = [
         (

@@ -190,18 +190,19 @@ fn json_reports_labels_and_inversions() {
 /// been tuned against the old model's readings (one great set-1 session was resolved
 /// by 「配件一到」 misread as the offer).
 ///
-/// Compliance then had to be earned by handling: below half the 处理流程 points, the
-/// 禁语与禁止法则 points are scaled by the share reached (a poor session of calm
-/// brush-offs the reading missed kept all twenty). Sets 1-5 at 5, 12, 17, 18, 15 (the
-/// rule and four variants were each measured on every set, so sets 4 and 5 have been
-/// used to choose, though no script of theirs was read). A blind judge who read only
+/// Compliance then had to be earned by handling: in a session the customer did not
+/// accept, below half the 处理流程 points, the 禁语与禁止法则 points are scaled by the
+/// share reached (a poor session of calm brush-offs the reading missed kept all
+/// twenty). Sets 1-5 at 7, 12, 17, 18, 15 (the rule and five variants were each
+/// measured on every set, so sets 4 and 5 have been used to choose, though no script of
+/// theirs was read). A blind judge who read only
 /// the decks and the customer briefs graded sets 4 and 5 shuffled and unlabelled: all
 /// 108 grades agreed with the writers' labels, with no inversion, so the labels are
 /// not what stands between these numbers and zero.
 #[test]
 fn the_people_labelled_calibration_sets_keep_their_order() {
     for (set, most) in [
-        ("tests/data/calibration-people", 5),
+        ("tests/data/calibration-people", 7),
         ("tests/data/calibration-people-2", 12),
         ("tests/data/calibration-people-3", 17),
         ("tests/data/calibration-people-4", 18),

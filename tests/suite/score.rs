@@ -752,6 +752,45 @@ fn grade_gates_cap_unresolved_remedyless_and_short_sessions() {
     assert_eq!(v["cap_reason"], "不足 3 轮", "{v}");
 }
 
+/// Saying nothing wrong is worth its points only in a session that handled the
+/// complaint: the customer accepted, or at least half the 处理流程 was done. Four kind
+/// lines that take nothing up keep a fraction of 禁语与禁止法则, and the card says why;
+/// the same lines in a session the customer accepted keep it all.
+#[test]
+fn compliance_is_earned_by_handling() {
+    let calming: &[(&str, &[&str])] = &[
+        (
+            "\u{60A8}\u{597D}\u{FF0C}\u{60A8}\u{5148}\u{522B}\u{6025}\u{FF0C}\u{6162}\u{6162}\u{8BF4}\u{3002}",
+            &[],
+        ), // 您好，您先别急，慢慢说。
+        (
+            "\u{60A8}\u{653E}\u{5FC3}\u{FF0C}\u{6211}\u{4E00}\u{5B9A}\u{8BA4}\u{771F}\u{5BF9}\u{5F85}\u{3002}",
+            &[],
+        ), // 您放心，我一定认真对待。
+    ];
+    let compliance = |v: &serde_json::Value| {
+        let d = dimension(v, "compliance");
+        let unhandled = (d["evidence"].as_array().unwrap().iter())
+            .find(|e| e["rule"] == "compliance.unhandled")
+            .cloned();
+        (
+            d["score"].as_f64().unwrap(),
+            d["max"].as_f64().unwrap(),
+            unhandled,
+        )
+    };
+    let (_, v) = scored("emotional", "floppy-drive", calming, "out_of_turns");
+    let (score, max, unhandled) = compliance(&v);
+    assert!(score < max / 2.0, "{v}");
+    let e = unhandled.unwrap_or_else(|| panic!("no compliance.unhandled: {v}"));
+    assert!(e["points"].as_f64().unwrap() < 0.0, "{e}");
+    assert!(e["better"].is_string(), "{e}");
+    let (_, v) = scored("emotional", "floppy-drive", calming, "resolved");
+    let (score, max, unhandled) = compliance(&v);
+    assert_eq!(score, max, "{v}");
+    assert!(unhandled.is_none(), "{v}");
+}
+
 /// A customer type's own weights change the dimensions' maxima, which still add up
 /// to the rubric's 100, so the CSV columns and the card's bars sum to the total.
 #[test]
