@@ -151,8 +151,16 @@ impl Reading {
 
     /// Whether clause `ci` continues a sentence that opens by citing a rule
     /// (「按汽车三包规定，……，您可以选择免费更换」): what follows is the rule's content,
-    /// a policy told, not an offer made.
+    /// a policy told, not an offer made. The content ends where the agent's own offer
+    /// begins: in 「按三包规定，……可以免费换变速器总成，我们给您免费更换，修理期间给您提供
+    /// 备用车」 the clauses from 我们给您免费更换 on are what the agent does (a tmux play:
+    /// the customer had turned this down as not what the rule says).
     pub fn states_rule(&self, text: &str, ci: usize) -> bool {
+        let offers = |k: usize| {
+            self.acts
+                .iter()
+                .any(|a| a.clause == k && a.act == Act::Offer)
+        };
         let cites = |j: usize| {
             let c = self.clauses[j];
             let head = text[c.start..c.end].trim_start();
@@ -164,7 +172,9 @@ impl Reading {
                     .iter()
                     .any(|a| a.clause == j && a.act == Act::Explain)
         };
-        ci < self.clauses.len() && (self.sentence_of(text, ci).start..=ci).any(cites)
+        ci < self.clauses.len()
+            && (self.sentence_of(text, ci).start..=ci)
+                .any(|j| cites(j) && !(j + 1..=ci).any(offers))
     }
 
     /// The clauses of the sentence clause `ci` stands in (sentences end at 。！？; and

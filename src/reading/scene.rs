@@ -666,6 +666,28 @@ mod tests {
         assert!(!r.offered.contains(&return_car), "{r:?}");
     }
 
+    /// A rule cited, then the agent's own offer in the same sentence: the offer is
+    /// made, though the sentence opened with 按三包规定 (a tmux play: the customer
+    /// turned the replacement down as not what the rule says). The rule alone offers
+    /// nothing.
+    #[test]
+    fn an_offer_after_the_rule_it_follows_is_made() {
+        let (sc, scene) = shipped("prepared", "gearbox-warranty");
+        let replace = (sc.remedies.iter())
+            .position(|r| r.id == "replace-gearbox")
+            .unwrap();
+        let r = read_in(
+            &scene,
+            "按三包规定，60天内变速器主要零件有质量问题可以免费换变速器总成，我们给您免费更换，明天上午配件到店就安排，修理期间给您提供备用车。",
+        );
+        assert!(r.offered.contains(&replace), "{r:?}");
+        let r = read_in(
+            &scene,
+            "按三包规定，60天内变速器主要零件有质量问题可以免费换变速器总成，修理期间提供备用车。",
+        );
+        assert!(!r.offered.contains(&replace), "{r:?}");
+    }
+
     #[test]
     fn asking_when_it_suits_the_customer_asks_no_fact() {
         for l in [
