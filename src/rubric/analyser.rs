@@ -559,8 +559,10 @@ impl Analyser {
         let kind = &self.kinds[s.kind];
         if kind.polarity == Polarity::Bad {
             // Telling back where the customer went (「您去4S店反映，对方没给登记，是吧？」)
-            // sends them nowhere.
-            let told_back = kind.id == "deflect" && reading.restated(text, i);
+            // sends them nowhere, and what they were told there (「4S店说是正常现象，
+            // 是这样吗？」) makes light of nothing: both are the customer's story.
+            let told_back =
+                matches!(kind.id.as_str(), "deflect" | "dismiss") && reading.restated(text, i);
             return !cues.has(Cues::REPORTED) && !told_back;
         }
         if !["remedy", "time_commitment", "follow_up", "escalate"].contains(&kind.id.as_str()) {
@@ -960,6 +962,30 @@ mod tests {
         assert_eq!(expand_defines("a{2}b{1,3}", &d).unwrap(), "a{2}b{1,3}");
         assert_eq!(expand_defines(r"\{num}", &d).unwrap(), r"\{num}");
         assert!(expand_defines("{nope}", &d).is_err());
+    }
+
+    /// What the customer was told elsewhere, told back to check it (「4S店说是正常现象，
+    /// 是这样吗？」), makes light of nothing: the customer's story is no 轻描淡写.
+    #[test]
+    fn a_dismissal_told_back_is_the_customers_story() {
+        let a = crate::rubric::default_rubric();
+        let kinds = |t: &str| -> Vec<String> {
+            a.analyse(t).iter().map(|s| a.kind(s).id.clone()).collect()
+        };
+        // 我确认一下，入冬以后机油液面一直往上涨，4S店说是正常现象，还不给登记，是这样吗？
+        let told = "\u{6211}\u{786E}\u{8BA4}\u{4E00}\u{4E0B}\u{FF0C}\u{5165}\u{51AC}\u{4EE5}\u{540E}\u{673A}\u{6CB9}\u{6DB2}\u{9762}\u{4E00}\u{76F4}\u{5F80}\u{4E0A}\u{6DA8}\u{FF0C}4S\u{5E97}\u{8BF4}\u{662F}\u{6B63}\u{5E38}\u{73B0}\u{8C61}\u{FF0C}\u{8FD8}\u{4E0D}\u{7ED9}\u{767B}\u{8BB0}\u{FF0C}\u{662F}\u{8FD9}\u{6837}\u{5417}\u{FF1F}";
+        assert!(
+            !kinds(told).iter().any(|k| k == "dismiss"),
+            "{:?}",
+            kinds(told)
+        );
+        // 这个声音属于正常现象。
+        let said = "\u{8FD9}\u{4E2A}\u{58F0}\u{97F3}\u{5C5E}\u{4E8E}\u{6B63}\u{5E38}\u{73B0}\u{8C61}\u{3002}";
+        assert!(
+            kinds(said).iter().any(|k| k == "dismiss"),
+            "{:?}",
+            kinds(said)
+        );
     }
 
     /// What should have been done and was not offers nothing, whichever layer (model or

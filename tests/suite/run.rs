@@ -191,6 +191,38 @@ fn empathy_calms_and_a_forbidden_phrase_angers() {
     );
 }
 
+/// Making light of the complaint (轻描淡写, 「这很正常」) angers every customer type: the
+/// shipped personas had no reaction to it, and a tmux play met two such lines with the
+/// anger going down (60, 58, 58).
+#[test]
+fn a_dismissive_line_angers_every_customer() {
+    // 这个声音属于正常现象。 / 这点小问题不算什么。
+    for line in [
+        "\u{8FD9}\u{4E2A}\u{58F0}\u{97F3}\u{5C5E}\u{4E8E}\u{6B63}\u{5E38}\u{73B0}\u{8C61}\u{3002}",
+        "\u{8FD9}\u{70B9}\u{5C0F}\u{95EE}\u{9898}\u{4E0D}\u{7B97}\u{4EC0}\u{4E48}\u{3002}",
+    ] {
+        for persona in [
+            "emotional",
+            "righteous",
+            "stubborn",
+            "self-absorbed",
+            "prepared",
+            "influential",
+        ] {
+            let v = run_json(&["--persona", persona], &format!("{line}\n"));
+            let turn = &v["turns"][0];
+            let kinds: Vec<&str> = (turn["signals"].as_array().unwrap().iter())
+                .map(|s| s["kind"].as_str().unwrap())
+                .collect();
+            assert_eq!(kinds, ["dismiss"], "{persona}: {turn}");
+            assert!(
+                turn["anger"].as_i64() > v["initial"]["anger"].as_i64(),
+                "{persona}: {v}"
+            );
+        }
+    }
+}
+
 #[test]
 fn same_seed_same_transcript_and_another_seed_other_lines() {
     let d = Dir::new();
