@@ -198,13 +198,14 @@ fn json_reports_labels_and_inversions() {
 /// theirs was read). A blind judge who read only
 /// the decks and the customer briefs graded sets 4 and 5 shuffled and unlabelled: all
 /// 108 grades agreed with the writers' labels, with no inversion, so the labels are
-/// not what stands between these numbers and zero.
+/// not what stands between these numbers and zero. With a reaction to 轻描淡写 in every
+/// shipped persona: set 3 at 16, the others unchanged.
 #[test]
 fn the_people_labelled_calibration_sets_keep_their_order() {
     for (set, most) in [
         ("tests/data/calibration-people", 7),
         ("tests/data/calibration-people-2", 12),
-        ("tests/data/calibration-people-3", 17),
+        ("tests/data/calibration-people-3", 16),
         ("tests/data/calibration-people-4", 18),
         ("tests/data/calibration-people-5", 15),
     ] {
