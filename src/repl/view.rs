@@ -149,8 +149,12 @@ pub fn coach(style: &Style, engine: &Engine<'_>, turn: &TurnRecord) -> Option<St
             .map_or(sig.kind.as_str(), |k| k.label.as_str());
         match analyser.polarity(&sig.kind) {
             Some(Polarity::Bad) => {
-                let quote = turn.trainee.get(sig.start..sig.end).unwrap_or_default();
-                let mut line = format!("⚠ {label}「{}」", ui::sanitize(quote));
+                // Without the clause mark a rule may match from (「，可以自己去质监站」).
+                let quote = match turn.trainee.get(sig.start..sig.end) {
+                    Some(_) => crate::reading::quote_span(&turn.trainee, sig.start, sig.end),
+                    None => String::new(),
+                };
+                let mut line = format!("⚠ {label}「{}」", ui::sanitize(&quote));
                 if !rule.better.is_empty() {
                     line.push_str(&format!(" → 试试：「{}」", ui::sanitize(&rule.better)));
                 }

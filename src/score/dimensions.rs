@@ -152,7 +152,13 @@ fn signal_deductions(lines: &[Line], a: &Analyser) -> Vec<Evidence> {
             };
             ev.push(Evidence {
                 better: (!r.better.is_empty()).then(|| r.better.clone()),
-                ..evidence(l.turn, l.text[s..e].to_string(), &r.id, -r.weight, why)
+                ..evidence(
+                    l.turn,
+                    crate::reading::quote_span(l.text, s, e),
+                    &r.id,
+                    -r.weight,
+                    why,
+                )
             });
         }
     }
@@ -319,7 +325,7 @@ pub(super) fn empathy(lines: &[Line], a: &Analyser, max: f64) -> Dimension {
                     better: Some("换一种说法，说到客户具体的处境".into()),
                     ..evidence(
                         l.turn,
-                        l.text[h.start..h.end].to_string(),
+                        crate::reading::quote_span(l.text, h.start, h.end),
                         "rule.template-empathy",
                         p,
                         "同一句共情反复说，像在念稿子",
@@ -510,7 +516,7 @@ pub(super) fn courtesy(lines: &[Line], a: &Analyser, max: f64) -> Dimension {
             better: (!r.better.is_empty()).then(|| r.better.clone()),
             ..evidence(
                 l.turn,
-                l.text[h.start..h.end].to_string(),
+                crate::reading::quote_span(l.text, h.start, h.end),
                 &r.id,
                 -0.1 * max,
                 "用语不够礼貌",
