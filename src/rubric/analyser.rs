@@ -964,14 +964,16 @@ mod tests {
         assert!(expand_defines("{nope}", &d).is_err());
     }
 
+    /// The kinds of the signals the analyser finds in `t`, in order.
+    fn kinds_of(a: &Analyser, t: &str) -> Vec<String> {
+        a.analyse(t).iter().map(|s| a.kind(s).id.clone()).collect()
+    }
+
     /// What the customer was told elsewhere, told back to check it (「4S店说是正常现象，
     /// 是这样吗？」), makes light of nothing: the customer's story is no 轻描淡写.
     #[test]
     fn a_dismissal_told_back_is_the_customers_story() {
-        let a = crate::rubric::default_rubric();
-        let kinds = |t: &str| -> Vec<String> {
-            a.analyse(t).iter().map(|s| a.kind(s).id.clone()).collect()
-        };
+        let kinds = |t: &str| kinds_of(crate::rubric::default_rubric(), t);
         // 我确认一下，入冬以后机油液面一直往上涨，4S店说是正常现象，还不给登记，是这样吗？
         let told = "\u{6211}\u{786E}\u{8BA4}\u{4E00}\u{4E0B}\u{FF0C}\u{5165}\u{51AC}\u{4EE5}\u{540E}\u{673A}\u{6CB9}\u{6DB2}\u{9762}\u{4E00}\u{76F4}\u{5F80}\u{4E0A}\u{6DA8}\u{FF0C}4S\u{5E97}\u{8BF4}\u{662F}\u{6B63}\u{5E38}\u{73B0}\u{8C61}\u{FF0C}\u{8FD8}\u{4E0D}\u{7ED9}\u{767B}\u{8BB0}\u{FF0C}\u{662F}\u{8FD9}\u{6837}\u{5417}\u{FF1F}";
         assert!(
@@ -992,10 +994,7 @@ mod tests {
     /// rule) found the remedy words: the coach line, the ledger and the customer agree.
     #[test]
     fn what_should_have_been_done_offers_nothing() {
-        let a = crate::rubric::default_rubric();
-        let kinds = |t: &str| -> Vec<String> {
-            a.analyse(t).iter().map(|s| a.kind(s).id.clone()).collect()
-        };
+        let kinds = |t: &str| kinds_of(crate::rubric::default_rubric(), t);
         let owed = "\u{524D}\u{53F0}\u{672C}\u{8BE5}\u{4E00}\u{5230}\u{5C31}\u{6838}\u{9A8C}\u{8EAB}\u{4EFD}\u{7ED9}\u{60A8}\u{8C03}\u{4F18}\u{5148}\u{5DE5}\u{4F4D}\u{FF0C}\u{8FD9}\u{4E00}\u{6B65}\u{6211}\u{4EEC}\u{6CA1}\u{505A}\u{5230}\u{3002}";
         assert!(
             !kinds(owed).iter().any(|k| k == "remedy"),

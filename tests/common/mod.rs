@@ -184,6 +184,16 @@ pub fn stdout_json(out: std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("stdout is JSON")
 }
 
+/// The ids of the six shipped personas, one per customer type of the decks.
+pub const PERSONA_IDS: [&str; 6] = [
+    "emotional",
+    "righteous",
+    "stubborn",
+    "self-absorbed",
+    "prepared",
+    "influential",
+];
+
 /// Advised handling of the emotional customer's floppy-drive complaint, with the needs
 /// the engine would record as met; for hand-written transcripts.
 pub const GOOD_SESSION: &[(&str, &[&str])] = &[

@@ -201,14 +201,7 @@ fn a_dismissive_line_angers_every_customer() {
         "\u{8FD9}\u{4E2A}\u{58F0}\u{97F3}\u{5C5E}\u{4E8E}\u{6B63}\u{5E38}\u{73B0}\u{8C61}\u{3002}",
         "\u{8FD9}\u{70B9}\u{5C0F}\u{95EE}\u{9898}\u{4E0D}\u{7B97}\u{4EC0}\u{4E48}\u{3002}",
     ] {
-        for persona in [
-            "emotional",
-            "righteous",
-            "stubborn",
-            "self-absorbed",
-            "prepared",
-            "influential",
-        ] {
+        for persona in common::PERSONA_IDS {
             let v = run_json(&["--persona", persona], &format!("{line}\n"));
             let turn = &v["turns"][0];
             let kinds: Vec<&str> = (turn["signals"].as_array().unwrap().iter())

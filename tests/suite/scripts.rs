@@ -158,14 +158,7 @@ fn failed_traces(played: &[Played]) -> Vec<&str> {
 #[test]
 fn scripts_in_other_words_reach_their_expected_outcome() {
     let played = play_all(&common::repo("tests/data/scripts"));
-    for id in [
-        "emotional",
-        "righteous",
-        "stubborn",
-        "self-absorbed",
-        "prepared",
-        "influential",
-    ] {
+    for id in common::PERSONA_IDS {
         let mine = played.iter().filter(|p| p.script.persona == id);
         let good = mine
             .clone()
