@@ -240,8 +240,11 @@ impl<'a> Engine<'a> {
         if !template {
             st.said.push(norm);
         }
+        // A refusal declines a demand: neutral in the act vocabulary and no stock
+        // phrase, so it does not count toward a recital (a refusal, then the offer
+        // that replaces it, with its time and follow-up, is a plan, not a script).
         let good_kinds = (kinds.iter())
-            .filter(|k| self.analyser.polarity(k) == Some(Polarity::Good))
+            .filter(|k| **k != "refuse" && self.analyser.polarity(k) == Some(Polarity::Good))
             .count();
         let scripted = !template && good_kinds >= SCRIPTED_KINDS;
         let is_remedy = |s: &&Signal| self.analyser.kind(s).id == "remedy";

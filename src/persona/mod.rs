@@ -292,7 +292,7 @@ pub struct Need {
     pub tip: String,
     /// 需求没满足时客户怎么说（用客户的口吻），填进台词里的 {need}。
     /// What the customer says, in character, while the need is unmet: what they still
-    /// want, shown rather than named (「你知道我干这行多少年了吗？」, not the coach's
+    /// want, shown rather than named (「我是什么身份，你们心里没数吗？」, not the coach's
     /// 「认可我的专业和身份」). Fills `{need}` in the customer's lines; the label does
     /// without it.
     #[serde(default)]

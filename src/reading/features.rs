@@ -54,15 +54,7 @@ pub fn extract(n: &Normalised, clauses: &[Clause], out: &mut Vec<(u64, u16)>, bu
         let ci = ci.min(u16::MAX as usize) as u16;
         buf.clear();
         buf.push(BEGIN);
-        // A run of one character counts twice at most: 「啊啊啊……」 pasted two thousand
-        // times must not outweigh every word a line says.
-        for x in n.chars[cl.start..cl.end].iter().filter_map(|c| class(c.c)) {
-            let l = buf.len();
-            if l >= 3 && buf[l - 1] == x && buf[l - 2] == x {
-                continue;
-            }
-            buf.push(x);
-        }
+        push_chars(n, cl, buf);
         buf.push(END);
         han += buf.len() - 2;
         for i in 0..buf.len() {
@@ -82,12 +74,40 @@ pub fn extract(n: &Normalised, clauses: &[Clause], out: &mut Vec<(u64, u16)>, bu
             }
         }
     }
-    let bucket = match han {
+    out.push((length_key(bucket(han)), 0));
+}
+
+/// The clause's characters as n-gram units, pushed to `buf`. A run of one character
+/// counts twice at most: 「啊啊啊……」 pasted two thousand times must not outweigh every
+/// word a line says.
+fn push_chars(n: &Normalised, cl: &Clause, buf: &mut Vec<u32>) {
+    let from = buf.len();
+    for x in n.chars[cl.start..cl.end].iter().filter_map(|c| class(c.c)) {
+        let l = buf.len();
+        if l >= from + 2 && buf[l - 1] == x && buf[l - 2] == x {
+            continue;
+        }
+        buf.push(x);
+    }
+}
+
+fn bucket(han: usize) -> u32 {
+    match han {
         0..=4 => 0,
         5..=10 => 1,
         11..=25 => 2,
         26..=50 => 3,
         _ => 4,
-    };
-    out.push((length_key(bucket), 0));
+    }
+}
+
+/// The key of the length feature [`extract`] gives `clauses` read as one line.
+pub fn length_key_of(n: &Normalised, clauses: &[Clause], buf: &mut Vec<u32>) -> u64 {
+    let mut han = 0;
+    for cl in clauses {
+        buf.clear();
+        push_chars(n, cl, buf);
+        han += buf.len();
+    }
+    length_key(bucket(han))
 }

@@ -323,6 +323,16 @@ pub struct Reader {
     index: OnceLock<evidence::Index>,
 }
 
+/// A line as the act model reads it: the text typed, its normal form, its clauses in
+/// the normal form's characters and as byte ranges of the text.
+#[derive(Clone, Copy)]
+struct LineParts<'a> {
+    text: &'a str,
+    n: &'a normalise::Normalised,
+    cls: &'a [clause::Clause],
+    clauses: &'a [ClauseSpan],
+}
+
 /// Reusable buffers for reading many lines without allocating per line.
 #[derive(Default)]
 pub struct Scratch {
@@ -444,9 +454,17 @@ impl Reader {
             })
             .collect();
         // The line is read as one: reading each sentence on its own was tried and
-        // read the held-out scripts worse (one fewer of 18 resolved).
+        // read the held-out scripts worse (one fewer of 18 resolved). Only a refusal
+        // the line's offers drown out is also looked for in its own sentence.
         let mut acts = Vec::new();
-        self.read_sentence(text, &n, &cls, &clauses, 0..cls.len(), s, &mut acts);
+        let line = LineParts {
+            text,
+            n: &n,
+            cls: &cls,
+            clauses: &clauses,
+        };
+        self.read_acts(&line, s, &mut acts);
+        self.refusal_in_its_sentence(&line, s, &mut acts);
         // A past time is told, never promised: 「您是上周三晚上九点来的吧」 commits to nothing.
         acts.retain(|a| {
             a.act != Act::Commit
@@ -496,89 +514,151 @@ impl Reader {
         Reading { clauses, acts }
     }
 
-    /// The acts of the clauses `range` of a line, read as one, pushed to `acts`.
-    #[allow(clippy::too_many_arguments)]
-    fn read_sentence(
+    /// A refusal the line read as one misses because the line goes on to offer, read in
+    /// its own sentence: 「免费升舱要看座位和升舱券的规则，我这边不敢随口答应您。我先给您
+    /// 补偿里程，……」 declines the upgrade before it offers the miles (a tmux play: the
+    /// offers outweighed the refusal, so the upgrade it names counted as offered, and the
+    /// customer heard a list of remedies). Only for lines of more than one sentence; a
+    /// refusal found so is added where that sentence reads it.
+    ///
+    /// No second pass of the model: features never cross a clause, so a sentence's score
+    /// is the bias plus its clauses' shares of the line's score, with the length feature
+    /// (which the line's first clause carries) taken for the sentence's own length.
+    fn refusal_in_its_sentence(
         &self,
-        text: &str,
-        n: &normalise::Normalised,
-        cls: &[clause::Clause],
-        clauses: &[ClauseSpan],
-        range: std::ops::Range<usize>,
+        line: &LineParts<'_>,
         s: &mut Scratch,
         acts: &mut Vec<ActHit>,
     ) {
-        let (base, sent) = (range.start, &cls[range]);
-        features::extract(n, sent, &mut s.feats, &mut s.buf);
+        let LineParts { n, cls, .. } = *line;
+        if cls.len() < 2 || acts.iter().any(|a| a.act == Act::Refuse) {
+            return;
+        }
+        let Some(i) = Act::ALL.iter().position(|a| *a == Act::Refuse) else {
+            return;
+        };
+        let w = self.model.width();
+        let length = |range: std::ops::Range<usize>, buf: &mut Vec<u32>| {
+            let key = features::length_key_of(n, &cls[range], buf);
+            self.model.weight(key, i).unwrap_or(0.0)
+        };
+        let line_length = length(0..cls.len(), &mut s.buf);
+        let ends = |c: &clause::Clause| matches!(c.mark, Some('.' | '?' | '!' | '\n'));
+        let mut from = 0;
+        for (to, c) in cls.iter().enumerate() {
+            let last = to + 1 == cls.len();
+            if !(ends(c) || last) {
+                continue;
+            }
+            if from > 0 || !last {
+                // The sentence's first clause carries its length, as the line's first
+                // clause carries the line's.
+                let first = s.per_clause[from * w + i];
+                let carried = if from == 0 { line_length } else { 0.0 };
+                s.per_clause[from * w + i] = first - carried + length(from..to + 1, &mut s.buf);
+                let parts: f32 = (from..=to).map(|c| s.per_clause[c * w + i]).sum();
+                let logit = self.model.bias[i] + parts;
+                if logit > self.model.thresholds[i] {
+                    self.push_act(line, (i, logit), from..to + 1, s, acts);
+                }
+                s.per_clause[from * w + i] = first;
+            }
+            from = to + 1;
+        }
+    }
+
+    /// The acts of a line, read as one, pushed to `acts`.
+    fn read_acts(&self, line: &LineParts<'_>, s: &mut Scratch, acts: &mut Vec<ActHit>) {
+        let LineParts { n, cls, .. } = *line;
+        // A line without a clause is scored as one empty clause.
+        let range = 0..cls.len().max(1);
+        features::extract(n, cls, &mut s.feats, &mut s.buf);
         self.model.score(
             &s.feats,
-            sent.len(),
+            cls.len(),
             &mut s.acc,
             &mut s.line,
             &mut s.per_clause,
         );
+        for i in 0..Act::ALL.len() {
+            if s.line[i] > self.model.thresholds[i] {
+                let logit = s.line[i];
+                self.push_act(line, (i, logit), range.clone(), s, acts);
+            }
+        }
+    }
+
+    /// Push act `i` (read at `logit` over the clauses `range`, whose shares of the score
+    /// are in the scratch) where it stands: the clause that carries it most, and each
+    /// other that would read as it on its own and carries at least half as much
+    /// (「公司的规定就是这样的，不过我们会处理」 quotes its 禁语 once).
+    fn push_act(
+        &self,
+        line: &LineParts<'_>,
+        (i, logit): (usize, f32),
+        range: std::ops::Range<usize>,
+        s: &mut Scratch,
+        acts: &mut Vec<ActHit>,
+    ) {
+        let LineParts {
+            text,
+            n,
+            cls,
+            clauses,
+        } = *line;
+        let act = Act::ALL[i];
         let w = self.model.width();
-        for (i, act) in Act::ALL.iter().enumerate() {
-            if s.line[i] <= self.model.thresholds[i] {
-                continue;
-            }
-            // The clauses that carry the act: the one that carries it most, and each
-            // other that would read as it on its own and carries at least half as much
-            // (「公司的规定就是这样的，不过我们会处理」 quotes its 禁语 once).
-            let n_cl = sent.len().max(1);
-            let part = |c: usize| s.per_clause[c * w + i];
-            let best = (0..n_cl)
-                .max_by(|&a, &b| part(a).total_cmp(&part(b)))
+        let part = |c: usize| s.per_clause[c * w + i];
+        let best = range
+            .clone()
+            .max_by(|&a, &b| part(a).total_cmp(&part(b)))
+            .unwrap_or(range.start);
+        let floor = part(best) * 0.5;
+        s.at.clear();
+        s.at.extend(
+            range
+                .filter(|&c| {
+                    c == best
+                        || (part(c) >= floor
+                            && self.model.bias[i] + part(c) > self.model.thresholds[i])
+                })
+                // A clause with no word in it (「��」, 「……」) carries no act.
+                .filter(|&c| {
+                    cls.get(c)
+                        .is_none_or(|c| n.chars[c.start..c.end].iter().any(|x| is_word_char(x.c)))
+                }),
+        );
+        let forbidden = (act == Act::Forbidden).then(|| {
+            let fb = Act::ALL.len();
+            let k = (0..FORBIDDEN.len())
+                .max_by(|&a, &b| s.line[fb + a].total_cmp(&s.line[fb + b]))
                 .unwrap_or(0);
-            let floor = part(best) * 0.5;
-            s.at.clear();
-            s.at.extend(
-                (0..n_cl)
-                    .filter(|&c| {
-                        c == best
-                            || (part(c) >= floor
-                                && self.model.bias[i] + part(c) > self.model.thresholds[i])
-                    })
-                    // A clause with no word in it (「��」, 「……」) carries no act.
-                    .filter(|&c| {
-                        sent.get(c).is_none_or(|c| {
-                            n.chars[c.start..c.end].iter().any(|x| is_word_char(x.c))
-                        })
-                    }),
-            );
-            let forbidden = (*act == Act::Forbidden).then(|| {
-                let fb = Act::ALL.len();
-                let k = (0..FORBIDDEN.len())
-                    .max_by(|&a, &b| s.line[fb + a].total_cmp(&s.line[fb + b]))
-                    .unwrap_or(0);
-                FORBIDDEN[k].0
+            FORBIDDEN[k].0
+        });
+        for k in 0..s.at.len() {
+            let ci = s.at[k];
+            let (start, end) = clauses
+                .get(ci)
+                .map_or((0, text.len()), |c| (c.start, c.end));
+            // Slots matter for what is offered, refused or promised.
+            let wants_slots = matches!(act, Act::Offer | Act::Refuse | Act::Commit | Act::FollowUp);
+            let slots = match cls.get(ci) {
+                Some(c) if wants_slots => {
+                    s.chars.clear();
+                    s.chars.extend(n.chars[c.start..c.end].iter().map(|x| x.c));
+                    slots::read(&s.chars)
+                }
+                _ => Slots::default(),
+            };
+            acts.push(ActHit {
+                act,
+                forbidden,
+                start,
+                end,
+                clause: ci,
+                confidence: model::sigmoid(logit),
+                slots,
             });
-            for k in 0..s.at.len() {
-                let ci = base + s.at[k];
-                let (start, end) = clauses
-                    .get(ci)
-                    .map_or((0, text.len()), |c| (c.start, c.end));
-                // Slots matter for what is offered, refused or promised.
-                let wants_slots =
-                    matches!(act, Act::Offer | Act::Refuse | Act::Commit | Act::FollowUp);
-                let slots = match cls.get(ci) {
-                    Some(c) if wants_slots => {
-                        s.chars.clear();
-                        s.chars.extend(n.chars[c.start..c.end].iter().map(|x| x.c));
-                        slots::read(&s.chars)
-                    }
-                    _ => Slots::default(),
-                };
-                acts.push(ActHit {
-                    act: *act,
-                    forbidden,
-                    start,
-                    end,
-                    clause: ci,
-                    confidence: model::sigmoid(s.line[i]),
-                    slots,
-                });
-            }
         }
     }
 
@@ -772,6 +852,23 @@ mod tests {
             (0..r.clauses.len()).all(|c| !r.announced(plain, c)),
             "{r:?}"
         );
+    }
+
+    /// A refusal the offers after it outweigh in the line read as one is read in its own
+    /// sentence, where it stands; a line of one sentence is read as before.
+    #[test]
+    fn a_refusal_before_the_offers_is_read_in_its_sentence() {
+        let decline = "我这边不敢随口答应您";
+        let text = "免费升舱要看座位和升舱券的规则，我这边不敢随口答应您。我先按服务补偿标准给您补偿里程，同时把这事报给地服主管调查，三个工作日内给您书面回复，也会让当班那位服务员向您致歉。";
+        let r = default_reader().read(text);
+        let refusals: Vec<&str> = (r.acts.iter())
+            .filter(|a| a.act == Act::Refuse)
+            .map(|a| &text[a.start..a.end])
+            .collect();
+        assert_eq!(refusals, [decline], "{r:?}");
+        let alone = "我们先给您补偿里程，三个工作日内给您书面回复。";
+        let r = default_reader().read(alone);
+        assert!(!r.acts.iter().any(|a| a.act == Act::Refuse), "{r:?}");
     }
 
     #[test]

@@ -354,6 +354,18 @@ impl Scene {
                     && clause.is_some_and(|c| {
                         text[c.start..c.end].contains(['\u{53EA}', '\u{4EC5}']) // 只 仅
                     });
+                // The topic of a refusal that follows in the same sentence, before any
+                // offer (「免费升舱要看座位和升舱券的规则，我这边不敢随口答应您」): declined,
+                // not listed among what the line offers.
+                let topic = !touches_offer(s, e)
+                    && index.is_some_and(|c| {
+                        let acts_in = |k: usize, act: Act| {
+                            r.acts.iter().any(|a| a.clause == k && a.act == act)
+                        };
+                        (c + 1..r.sentence_of(text, c).end)
+                            .take_while(|&k| !acts_in(k, Act::Offer))
+                            .any(|k| acts_in(k, Act::Refuse))
+                    });
                 let told_back = index.is_some_and(|c| r.restated(text, c));
                 // The customer's own wish named back to them (「您想退车我能理解」,
                 // 「谁都想干脆换台新的」) is no offer, whatever rule matched its words,
@@ -362,11 +374,12 @@ impl Scene {
                     && clause.is_some_and(|c| names_the_demand(&text[c.start..s.max(c.start)]));
                 let offered = !told_back
                     && !wished
+                    && !topic
                     && (touches_offer(s, e)
                         || offers.iter().any(|&(a, b)| a < e && s < b)
                         || plain
                         || limited);
-                let refused = within(Act::Refuse, s, e) && !limited;
+                let refused = (within(Act::Refuse, s, e) || topic) && !limited;
                 // Across clauses, or inside a 《title》 of a law: no offer, unless the
                 // clause it ends in offers (「新的适配器试一遍，……，给您免费换一个新的」).
                 let crosses = clause_of(s).is_some_and(|c| e > c.end) && !touches_offer(s, e);
@@ -686,6 +699,22 @@ mod tests {
             "按三包规定，60天内变速器主要零件有质量问题可以免费换变速器总成，修理期间提供备用车。",
         );
         assert!(!r.offered.contains(&replace), "{r:?}");
+    }
+
+    /// A tmux play (自我陶醉, lounge): the upgrade named before 「我这边不敢随口答应您」
+    /// was counted among the offers, and the customer heard a list of remedies.
+    #[test]
+    fn a_remedy_named_before_a_refusal_is_declined() {
+        let (sc, scene) = shipped("self-absorbed", "lounge-refused");
+        let id = |x: &str| sc.remedies.iter().position(|r| r.id == x).unwrap();
+        let r = read_in(
+            &scene,
+            "免费升舱要看座位和升舱券的规则，我这边不敢随口答应您。我先按服务补偿标准给您补偿里程，同时把这事报给地服主管调查，三个工作日内给您书面回复。",
+        );
+        assert!(r.refused.contains(&id("free-upgrade")), "{r:?}");
+        assert!(!r.offered.contains(&id("free-upgrade")), "{r:?}");
+        assert!(!r.offered.contains(&id("own-voucher")), "{r:?}");
+        assert!(r.offered.contains(&id("miles-and-record")), "{r:?}");
     }
 
     #[test]

@@ -216,6 +216,28 @@ fn a_dismissive_line_angers_every_customer() {
     }
 }
 
+/// A refusal, then the plan that replaces it (a tmux play, 自我陶醉, lounge): the upgrade
+/// it declines is not offered, and a refusal is no stock phrase, so the customer hears a
+/// plan, neither a list of remedies (「到底给我哪一个？」) nor a recital.
+#[test]
+fn a_refusal_then_a_plan_is_heard_as_a_plan() {
+    let line = "免费升舱要看座位和升舱券的规则\u{FF0C}我这边不敢随口答应您\u{3002}我先按服务补偿标准给您补偿里程\u{FF0C}同时把这事报给地服主管调查\u{FF0C}三个工作日内给您书面回复\u{FF0C}也会让当班那位服务员向您致歉\u{3002}您看这样行吗\u{FF1F}\n";
+    let v = run_json(
+        &["--persona", "self-absorbed", "--scenario", "lounge-refused"],
+        line,
+    );
+    let turn = &v["turns"][0];
+    let events: Vec<&str> = (turn["events"].as_array().unwrap().iter())
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert!(!events.contains(&"remedy_list"), "{turn}");
+    assert!(!events.contains(&"scripted"), "{turn}");
+    assert!(
+        (turn["signals"].as_array().unwrap().iter()).any(|s| s["kind"] == "refuse"),
+        "{turn}"
+    );
+}
+
 #[test]
 fn same_seed_same_transcript_and_another_seed_other_lines() {
     let d = Dir::new();
