@@ -96,9 +96,18 @@ impl OfflineVoice {
         if used.len() < pool.len() {
             let unsaid: Vec<usize> = (0..pool.len()).filter(|i| !used.contains(i)).collect();
             let fitting: Vec<usize> = (unsaid.iter().copied()).filter(|&i| fits(i)).collect();
-            let free = if fitting.is_empty() { unsaid } else { fitting };
+            // When no unsaid line fits the turn, a line said before that fits is better
+            // than one that answers what was not said (「有那么点道理」 to a goodbye).
+            let free = if !fitting.is_empty() {
+                fitting
+            } else {
+                let said: Vec<usize> = (used.iter().copied()).filter(|&i| fits(i)).collect();
+                if said.is_empty() { unsaid } else { said }
+            };
             let pick = free[st.rng.below(free.len())];
-            used.push(pick);
+            if !used.contains(&pick) {
+                used.push(pick);
+            }
             return fill(engine, &pool[pick], m);
         }
         // Every single line has been said: say two of them together, in a pairing not
@@ -176,6 +185,10 @@ impl Marks {
     pub const SAID_BEFORE: u8 = 16;
     /// Answers what the trainee said as something said (「照你这么说……」「你讲清楚了」).
     pub const HEARD_CONTENT: u8 = 32;
+    /// Grants a point or a reason (「有那么点道理」「你讲清楚了」「以前还真没人跟我说过」):
+    /// said to sympathy alone, it hears an explanation nobody gave (a tmux play:
+    /// 「搁谁身上都窝火」 met 「这个以前还真没人跟我说过」).
+    pub const HEARD_REASON: u8 = 64;
 
     /// The marks of one line.
     pub fn of(line: &str) -> u8 {
@@ -189,6 +202,7 @@ impl Marks {
                 answers_content(line) && !answers_thanks(line),
                 Self::HEARD_CONTENT,
             )
+            | flag(grants_a_reason(line), Self::HEARD_REASON)
     }
 
     /// The marks that rule a line out after a turn that did (not) ask, ask the
@@ -202,6 +216,7 @@ impl Marks {
             | flag(!turn.consulted, Self::ECHOES_CONSULT)
             | flag(!turn.said_before, Self::SAID_BEFORE)
             | flag(!turn.substance, Self::HEARD_CONTENT)
+            | flag(!turn.informed, Self::HEARD_REASON)
     }
 }
 
@@ -214,6 +229,8 @@ struct TurnDid {
     said_before: bool,
     /// The line did more than greet, thank or say goodbye.
     substance: bool,
+    /// The line told the customer something: a reason, a plan, a refusal, their story.
+    informed: bool,
 }
 
 impl TurnDid {
@@ -233,8 +250,38 @@ impl TurnDid {
             // 「照你这么说，好像是有那么点道理」 answers something said, not 「您好」.
             substance: (st.last_kinds.iter())
                 .any(|k| !matches!(k.as_str(), "greeting" | "thanks" | "closing")),
+            // 「有那么点道理」 grants a reason: not to 「搁谁身上都窝火」 alone.
+            informed: st
+                .last_kinds
+                .iter()
+                .any(|k| INFORMING_KINDS.contains(&k.as_str())),
         }
     }
+}
+
+/// Kinds that tell the customer something a line may grant as a point.
+const INFORMING_KINDS: [&str; 7] = [
+    "explain",
+    "remedy",
+    "refuse",
+    "time_commitment",
+    "follow_up",
+    "escalate",
+    "restate",
+];
+
+/// Whether a customer line grants a point or a reason (「有那么点道理」「你讲清楚了」
+/// 「没人跟我说过」), which makes no sense when the trainee only sympathised.
+pub(crate) fn grants_a_reason(line: &str) -> bool {
+    // 点道理, 有道理, 讲清楚, 跟我说过
+    [
+        "\u{70B9}\u{9053}\u{7406}",
+        "\u{6709}\u{9053}\u{7406}",
+        "\u{8BB2}\u{6E05}\u{695A}",
+        "\u{8DDF}\u{6211}\u{8BF4}\u{8FC7}",
+    ]
+    .iter()
+    .any(|w| line.contains(w))
 }
 
 /// The turn from which a customer may say they have said it all before, if they have
@@ -362,7 +409,7 @@ mod tests {
             Marks::of(
                 "\u{7167}\u{4F60}\u{8FD9}\u{4E48}\u{8BF4}\u{FF0C}\u{597D}\u{50CF}\u{662F}\u{6709}\u{90A3}\u{4E48}\u{70B9}\u{9053}\u{7406}\u{2026}\u{2026}\u{4F60}\u{63A5}\u{7740}\u{8BF4}\u{3002}"
             ),
-            Marks::HEARD_CONTENT
+            Marks::HEARD_CONTENT | Marks::HEARD_REASON
         );
         // 你态度还行，我就再听你说两句。
         assert_eq!(
@@ -400,6 +447,7 @@ mod tests {
             thanked: false,
             said_before,
             substance: true,
+            informed: false,
         };
         let unfit = Marks::unfit(&did(false, false));
         assert_ne!(Marks::of("依我看？很简单。") & unfit, 0);
@@ -408,5 +456,23 @@ mod tests {
         let unfit = Marks::unfit(&did(true, true));
         assert_eq!(Marks::of("依我看？很简单。") & unfit, 0);
         assert_eq!(Marks::of("我早说了：{demand}。") & unfit, 0);
+    }
+
+    #[test]
+    fn a_point_granted_needs_a_point_made() {
+        use super::Marks;
+        let granted = Marks::of("照你这么说，好像是有那么点道理……你接着说。");
+        assert_ne!(granted & Marks::HEARD_REASON, 0);
+        assert_eq!(Marks::of("你态度还行，我就再听你说两句。"), 0);
+        let did = |informed: bool| super::TurnDid {
+            asked: false,
+            consulted: false,
+            thanked: false,
+            said_before: false,
+            substance: true,
+            informed,
+        };
+        assert_ne!(granted & Marks::unfit(&did(false)), 0);
+        assert_eq!(granted & Marks::unfit(&did(true)), 0);
     }
 }

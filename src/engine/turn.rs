@@ -61,6 +61,9 @@ struct Verdict {
     not_calm_yet: bool,
 }
 
+/// The longest offer, in characters, a customer repeats as the trainee worded it.
+const REPEAT_CHARS: usize = 30;
+
 impl<'a> Engine<'a> {
     /// Play one trainee line. The state must not have an outcome yet.
     pub fn turn(&self, st: &mut MoodState, text: &str) -> TurnReport {
@@ -437,8 +440,18 @@ impl<'a> Engine<'a> {
         let words_now = chosen
             .and_then(|i| remedy_hits.iter().position(|&x| x == i))
             .map(|k| {
+                // A whole plan repeated back word for word is a recital: a customer
+                // who takes it names the part they heard (「把最近三个月的30元退回话费
+                // 账户」), not every clause from 退订 to 屏蔽.
                 let (a, b) = h.scene.offer_words[k];
-                as_customer(&quote_span(text, a, b))
+                let words = quote_span(text, a, b);
+                let words = if words.chars().count() > REPEAT_CHARS {
+                    let (a, b) = h.scene.named_in[k];
+                    quote_span(text, a, b)
+                } else {
+                    words
+                };
+                as_customer(&words)
             })
             // An offer the scenario does not name: the trainee's own words for it, which
             // the customer repeats if they take it (see [`Self::verdict`]).

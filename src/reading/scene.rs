@@ -131,6 +131,9 @@ pub struct SceneReading {
     /// For each of `offered`, the byte range of the clause(s) that offer it: the
     /// trainee's own words for it.
     pub offer_words: Vec<(usize, usize)>,
+    /// For each of `offered`, the byte range of the clause that names it: what the
+    /// customer repeats when the offer's words run long.
+    pub named_in: Vec<(usize, usize)>,
     /// Indices of remedies the line declines.
     pub refused: Vec<usize>,
     /// Indices of facts the line asks about.
@@ -395,6 +398,8 @@ impl Scene {
                             out.offer_words.push(
                                 offer_span.unwrap_or_else(|| super::clause_around(text, s, e)),
                             );
+                            out.named_in
+                                .push(clause.map_or((s, e), |c| (c.start.min(s), c.end.max(e))));
                         }
                     }
                 }

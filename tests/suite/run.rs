@@ -238,6 +238,59 @@ fn a_refusal_then_a_plan_is_heard_as_a_plan() {
     );
 }
 
+/// Sympathy alone is not a point made (a tmux play, 固执己见: 「搁谁身上都窝火」 met
+/// 「这个以前还真没人跟我说过」): whatever the seed, the customer grants no reason to it.
+#[test]
+fn sympathy_alone_is_granted_no_point() {
+    let line = "大爷您别急\u{FF0C}八年的老用户了\u{FF0C}平白无故每个月多扣十块钱\u{FF0C}搁谁身上都窝火\u{3002}\n";
+    for seed in 1..=24 {
+        let seed = seed.to_string();
+        let v = run_json(
+            &[
+                "--persona",
+                "stubborn",
+                "--scenario",
+                "vas-dispute",
+                "--seed",
+                &seed,
+            ],
+            line,
+        );
+        let turn = &v["turns"][0];
+        assert_eq!(turn["moves"][0]["move"], "calm", "{turn}");
+        let said = turn["customer"].as_str().unwrap();
+        for granted in ["道理", "讲清楚", "跟我说过"] {
+            assert!(!said.contains(granted), "seed {seed}: {said}");
+        }
+    }
+}
+
+/// A whole plan is not recited back (a tmux play, 固执己见, the VAS bill): the customer
+/// who takes it names the clause of the remedy taken, not the fifty characters from
+/// 退订 to 屏蔽.
+#[test]
+fn a_customer_names_the_part_of_a_long_plan_they_take() {
+    let answers = [
+        "大爷您别急\u{FF0C}八年的老用户了\u{FF0C}平白无故每个月多扣十块钱\u{FF0C}搁谁身上都窝火\u{3002}",
+        "我先帮您查一下\u{3002}这笔手机报是哪个号码上扣的\u{FF1F}您最早是什么时候发现的\u{FF1F}",
+        "系统里显示\u{FF0C}这个手机报是去年3月12日晚上八点四十一分\u{FF0C}通过短信二次确认开通的\u{3002}我把定制记录打印出来给您看看\u{3002}",
+        "您看这样行不行\u{FF1A}手机报我现在就给您退订\u{FF0C}再按我们厅的规定\u{FF0C}把最近三个月的30元退回话费账户\u{FF0C}三个工作日内到账\u{FF1B}另外免费给您开通增值业务屏蔽\u{FF0C}以后不会再误订\u{3002}",
+    ]
+    .join("\n");
+    let v = run_json(
+        &["--persona", "stubborn", "--scenario", "vas-dispute"],
+        &answers,
+    );
+    let last = v["turns"].as_array().unwrap().last().unwrap();
+    assert!(
+        (last["events"].as_array().unwrap().iter()).any(|e| e["event"] == "remedy_accepted"),
+        "{last}"
+    );
+    let said = last["customer"].as_str().unwrap();
+    assert!(said.contains("30"), "{said}");
+    assert!(!said.contains("屏蔽") && !said.contains("退订"), "{said}");
+}
+
 #[test]
 fn same_seed_same_transcript_and_another_seed_other_lines() {
     let d = Dir::new();
