@@ -291,6 +291,27 @@ fn a_customer_names_the_part_of_a_long_plan_they_take() {
     assert!(!said.contains("屏蔽") && !said.contains("退订"), "{said}");
 }
 
+/// A parent asked how the child is says how the child is (a tmux play, 感情用事, the
+/// platform door: 「孩子现在怎么样？哪儿被夹到了，疼得厉害吗？」 met 「你问这个干什么？」).
+#[test]
+fn asked_how_the_child_is_the_parent_says() {
+    for line in [
+        "您先别急\u{FF0C}孩子现在怎么样\u{FF1F}哪儿被夹到了\u{FF0C}疼得厉害吗\u{FF1F}",
+        "孩子伤哪儿了\u{FF1F}",
+    ] {
+        let v = run_json(
+            &["--persona", "emotional", "--scenario", "platform-door"],
+            &format!("{line}\n"),
+        );
+        let turn = &v["turns"][0];
+        assert!(
+            (turn["events"].as_array().unwrap().iter())
+                .any(|e| e["event"] == "fact_revealed" && e["fact"] == "injury"),
+            "{line}: {turn}"
+        );
+    }
+}
+
 #[test]
 fn same_seed_same_transcript_and_another_seed_other_lines() {
     let d = Dir::new();
