@@ -291,23 +291,53 @@ fn a_customer_names_the_part_of_a_long_plan_they_take() {
     assert!(!said.contains("屏蔽") && !said.contains("退订"), "{said}");
 }
 
-/// A parent asked how the child is says how the child is (a tmux play, 感情用事, the
-/// platform door: 「孩子现在怎么样？哪儿被夹到了，疼得厉害吗？」 met 「你问这个干什么？」).
+/// Natural questions from tmux plays get the fact they ask for. 感情用事, the platform
+/// door: 「孩子现在怎么样？哪儿被夹到了，疼得厉害吗？」 met 「你问这个干什么？」;
+/// 滥用正义感, the escalator: 「站务员当时是怎么跟您说的？」 met 「你别把话题绕开」 and
+/// 「有没有人摔倒受伤？」 met 「这个我不清楚」 from a customer who was on the escalator.
 #[test]
-fn asked_how_the_child_is_the_parent_says() {
-    for line in [
-        "您先别急\u{FF0C}孩子现在怎么样\u{FF1F}哪儿被夹到了\u{FF0C}疼得厉害吗\u{FF1F}",
-        "孩子伤哪儿了\u{FF1F}",
+fn natural_questions_get_their_facts() {
+    for (persona, scenario, line, fact) in [
+        (
+            "emotional",
+            "platform-door",
+            "您先别急\u{FF0C}孩子现在怎么样\u{FF1F}哪儿被夹到了\u{FF0C}疼得厉害吗\u{FF1F}",
+            "injury",
+        ),
+        (
+            "emotional",
+            "platform-door",
+            "孩子伤哪儿了\u{FF1F}",
+            "injury",
+        ),
+        (
+            "emotional",
+            "platform-door",
+            "那个工作人员当时是怎么跟您说的\u{FF1F}",
+            "staff",
+        ),
+        (
+            "righteous",
+            "escalator",
+            "站务员当时是怎么跟您说的\u{FF1F}",
+            "staff",
+        ),
+        (
+            "righteous",
+            "escalator",
+            "请问急停的时候扶梯上有人吗\u{FF1F}有没有人摔倒受伤\u{FF1F}",
+            "when",
+        ),
     ] {
         let v = run_json(
-            &["--persona", "emotional", "--scenario", "platform-door"],
+            &["--persona", persona, "--scenario", scenario],
             &format!("{line}\n"),
         );
         let turn = &v["turns"][0];
         assert!(
             (turn["events"].as_array().unwrap().iter())
-                .any(|e| e["event"] == "fact_revealed" && e["fact"] == "injury"),
-            "{line}: {turn}"
+                .any(|e| e["event"] == "fact_revealed" && e["fact"] == fact),
+            "{persona} {line}: {turn}"
         );
     }
 }
