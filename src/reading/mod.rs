@@ -511,7 +511,19 @@ impl Reader {
         acts.sort_by_key(|a| (a.start, a.act));
         s.norm = n;
         s.cls = cls;
-        Reading { clauses, acts }
+        let mut reading = Reading { clauses, acts };
+        // The customer's story told back (「您说的是B口的上行扶梯，……还急停过两次，对吗？」)
+        // explains nothing: the reasons in it are theirs, not the agent's (a tmux play,
+        // where the coach line credited 解释原因/政策).
+        if reading.acts.iter().any(|a| a.act == Act::Explain) {
+            let told_back: Vec<bool> = (0..reading.clauses.len())
+                .map(|c| reading.restated(text, c))
+                .collect();
+            reading.acts.retain(|a| {
+                a.act != Act::Explain || !told_back.get(a.clause).copied().unwrap_or(false)
+            });
+        }
+        reading
     }
 
     /// A refusal the line read as one misses because the line goes on to offer, read in
@@ -869,6 +881,19 @@ mod tests {
         let alone = "我们先给您补偿里程，三个工作日内给您书面回复。";
         let r = default_reader().read(alone);
         assert!(!r.acts.iter().any(|a| a.act == Act::Refuse), "{r:?}");
+    }
+
+    /// The customer's story told back explains nothing, however the model read it; an
+    /// explanation after the restatement, in a sentence of its own, still explains.
+    #[test]
+    fn a_story_told_back_explains_nothing() {
+        let told = "您说的是中山路站B口的上行扶梯，这几天有咔咔的异响，还急停过两次，对吗？";
+        let r = default_reader().read(told);
+        assert!(r.acts.iter().any(|a| a.act == Act::Restate), "{r:?}");
+        assert!(!r.acts.iter().any(|a| a.act == Act::Explain), "{r:?}");
+        let then = "您说的是上行扶梯急停过两次，对吗？按规定，扶梯出现异常必须立即停用检修。";
+        let r = default_reader().read(then);
+        assert!(r.acts.iter().any(|a| a.act == Act::Explain), "{r:?}");
     }
 
     #[test]
