@@ -315,18 +315,15 @@ pub(crate) fn says_said_before(line: &str) -> bool {
 /// 「有那么点道理」「你讲清楚了」「讲到点子上」「听着是这么回事」「没人跟我说过」), which
 /// makes no sense after a bare 「您好」 or goodbye.
 pub(crate) fn answers_content(line: &str) -> bool {
-    // 这么说, 点道理, 有道理, 讲清楚了, 点子上, 这么回事, 跟我说过
+    // 这么说, 点子上, 这么回事; and the words that grant a reason
     [
         "\u{8FD9}\u{4E48}\u{8BF4}",
-        "\u{70B9}\u{9053}\u{7406}",
-        "\u{6709}\u{9053}\u{7406}",
-        "\u{8BB2}\u{6E05}\u{695A}\u{4E86}",
         "\u{70B9}\u{5B50}\u{4E0A}",
         "\u{8FD9}\u{4E48}\u{56DE}\u{4E8B}",
-        "\u{8DDF}\u{6211}\u{8BF4}\u{8FC7}",
     ]
     .iter()
     .any(|w| line.contains(w))
+        || grants_a_reason(line)
 }
 
 /// Whether a customer line answers a question as such (「你这么一问」「问到点子上了」),

@@ -46,8 +46,14 @@ fn class(c: char) -> Option<u32> {
 }
 
 /// Features of one line: `(key, clause index)` for every n-gram and cue of every
-/// clause, as often as it occurs (the model counts). `buf` is scratch.
-pub fn extract(n: &Normalised, clauses: &[Clause], out: &mut Vec<(u64, u16)>, buf: &mut Vec<u32>) {
+/// clause, as often as it occurs (the model counts). `buf` is scratch. Returns the key
+/// of the line's length feature, which the first clause carries.
+pub fn extract(
+    n: &Normalised,
+    clauses: &[Clause],
+    out: &mut Vec<(u64, u16)>,
+    buf: &mut Vec<u32>,
+) -> u64 {
     out.clear();
     let mut han = 0usize;
     for (ci, cl) in clauses.iter().enumerate() {
@@ -74,7 +80,9 @@ pub fn extract(n: &Normalised, clauses: &[Clause], out: &mut Vec<(u64, u16)>, bu
             }
         }
     }
-    out.push((length_key(bucket(han)), 0));
+    let length = length_key(bucket(han));
+    out.push((length, 0));
+    length
 }
 
 /// The clause's characters as n-gram units, pushed to `buf`. A run of one character

@@ -464,7 +464,6 @@ impl Reader {
             clauses: &clauses,
         };
         self.read_acts(&line, s, &mut acts);
-        self.refusal_in_its_sentence(&line, s, &mut acts);
         // A past time is told, never promised: 「您是上周三晚上九点来的吧」 commits to nothing.
         acts.retain(|a| {
             a.act != Act::Commit
@@ -515,14 +514,11 @@ impl Reader {
         // The customer's story told back (「您说的是B口的上行扶梯，……还急停过两次，对吗？」)
         // explains nothing: the reasons in it are theirs, not the agent's (a tmux play,
         // where the coach line credited 解释原因/政策).
-        if reading.acts.iter().any(|a| a.act == Act::Explain) {
-            let told_back: Vec<bool> = (0..reading.clauses.len())
-                .map(|c| reading.restated(text, c))
-                .collect();
-            reading.acts.retain(|a| {
-                a.act != Act::Explain || !told_back.get(a.clause).copied().unwrap_or(false)
-            });
-        }
+        let told_back: Vec<usize> = (reading.acts.iter())
+            .filter(|a| a.act == Act::Explain && reading.restated(text, a.clause))
+            .map(|a| a.clause)
+            .collect();
+        (reading.acts).retain(|a| a.act != Act::Explain || !told_back.contains(&a.clause));
         reading
     }
 
@@ -536,9 +532,13 @@ impl Reader {
     /// No second pass of the model: features never cross a clause, so a sentence's score
     /// is the bias plus its clauses' shares of the line's score, with the length feature
     /// (which the line's first clause carries) taken for the sentence's own length.
+    ///
+    /// Called by [`Reader::read_acts`] right after the line is scored: the clause shares
+    /// and the line's length feature are that scoring's.
     fn refusal_in_its_sentence(
         &self,
         line: &LineParts<'_>,
+        line_length_key: u64,
         s: &mut Scratch,
         acts: &mut Vec<ActHit>,
     ) {
@@ -550,11 +550,11 @@ impl Reader {
             return;
         };
         let w = self.model.width();
+        let weight = |key: u64| self.model.weight(key, i).unwrap_or(0.0);
         let length = |range: std::ops::Range<usize>, buf: &mut Vec<u32>| {
-            let key = features::length_key_of(n, &cls[range], buf);
-            self.model.weight(key, i).unwrap_or(0.0)
+            weight(features::length_key_of(n, &cls[range], buf))
         };
-        let line_length = length(0..cls.len(), &mut s.buf);
+        let line_length = weight(line_length_key);
         let ends = |c: &clause::Clause| matches!(c.mark, Some('.' | '?' | '!' | '\n'));
         let mut from = 0;
         for (to, c) in cls.iter().enumerate() {
@@ -579,12 +579,13 @@ impl Reader {
         }
     }
 
-    /// The acts of a line, read as one, pushed to `acts`.
+    /// The acts of a line, read as one, pushed to `acts`; then a refusal that only its
+    /// own sentence reads.
     fn read_acts(&self, line: &LineParts<'_>, s: &mut Scratch, acts: &mut Vec<ActHit>) {
         let LineParts { n, cls, .. } = *line;
         // A line without a clause is scored as one empty clause.
         let range = 0..cls.len().max(1);
-        features::extract(n, cls, &mut s.feats, &mut s.buf);
+        let length_key = features::extract(n, cls, &mut s.feats, &mut s.buf);
         self.model.score(
             &s.feats,
             cls.len(),
@@ -598,6 +599,7 @@ impl Reader {
                 self.push_act(line, (i, logit), range.clone(), s, acts);
             }
         }
+        self.refusal_in_its_sentence(line, length_key, s, acts);
     }
 
     /// Push act `i` (read at `logit` over the clauses `range`, whose shares of the score

@@ -227,9 +227,7 @@ fn a_refusal_then_a_plan_is_heard_as_a_plan() {
         line,
     );
     let turn = &v["turns"][0];
-    let events: Vec<&str> = (turn["events"].as_array().unwrap().iter())
-        .map(|e| e["event"].as_str().unwrap())
-        .collect();
+    let events = event_names(turn);
     assert!(!events.contains(&"remedy_list"), "{turn}");
     assert!(!events.contains(&"scripted"), "{turn}");
     assert!(
@@ -282,10 +280,7 @@ fn a_customer_names_the_part_of_a_long_plan_they_take() {
         &answers,
     );
     let last = v["turns"].as_array().unwrap().last().unwrap();
-    assert!(
-        (last["events"].as_array().unwrap().iter()).any(|e| e["event"] == "remedy_accepted"),
-        "{last}"
-    );
+    assert!(event_names(last).contains(&"remedy_accepted"), "{last}");
     let said = last["customer"].as_str().unwrap();
     assert!(said.contains("30"), "{said}");
     assert!(!said.contains("屏蔽") && !said.contains("退订"), "{said}");
@@ -785,6 +780,13 @@ fn endless_answers_are_refused_or_cut() {
 }
 
 /// The events of every turn of a run, one string per turn.
+/// The names of one turn's events, in order.
+fn event_names(turn: &serde_json::Value) -> Vec<&str> {
+    (turn["events"].as_array().unwrap().iter())
+        .map(|e| e["event"].as_str().unwrap())
+        .collect()
+}
+
 fn turn_events(run: &serde_json::Value) -> Vec<String> {
     (run["turns"].as_array().unwrap().iter())
         .map(|t| t["events"].to_string())

@@ -415,14 +415,6 @@ fn every_script() -> Vec<(std::path::PathBuf, String, Option<String>)> {
     let mut files = Vec::new();
     walk(&common::repo("tests/data"), &mut files);
     files.sort();
-    let ids = [
-        "emotional",
-        "righteous",
-        "stubborn",
-        "self-absorbed",
-        "prepared",
-        "influential",
-    ];
     files
         .into_iter()
         .map(|f| {
@@ -442,7 +434,7 @@ fn every_script() -> Vec<(std::path::PathBuf, String, Option<String>)> {
                 .to_string();
             let (persona, scenario) = match field("persona") {
                 Some(p) => (p, field("scenario")),
-                None if ids.contains(&dir.as_str()) => {
+                None if common::PERSONA_IDS.contains(&dir.as_str()) => {
                     (dir, stem.rsplit_once('-').map(|(s, _)| s.to_string()))
                 }
                 None => (stem.clone(), None),
