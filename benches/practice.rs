@@ -284,8 +284,9 @@ fn engine<'a>(catalog: &'a Catalog, analyser: &'a Analyser, s: &Script) -> (Engi
 fn turn(engine: &Engine<'_>, session: &mut Session<'_>, line: &str) -> usize {
     let style = Style { on: false };
     let reply = normalise_reply(line);
-    let t = session.say(&reply).unwrap();
-    let coach = view::coach(&style, engine, t);
+    session.say(&reply).unwrap();
+    let (t, earlier) = session.turns().split_last().expect("just said");
+    let coach = view::coach(&style, engine, earlier, t);
     let shown = view::customer(&style, &engine.persona.name, &t.customer, Some(t.anger));
     coach.map_or(0, |c| c.len()) + shown.len()
 }

@@ -88,8 +88,9 @@ pub enum Record {
 pub struct Live<'l> {
     /// Called with the turn as the mood model decided it, before the customer speaks
     /// (the coach comments on the trainee's line before the answer streams in); the
-    /// record's `customer` is still empty.
-    pub on_decided: &'l mut dyn FnMut(&TurnRecord),
+    /// record's `customer` is still empty. With it, the session's turns before it (the
+    /// coach judges a promise against what was said before).
+    pub on_decided: &'l mut dyn FnMut(&TurnRecord, &[TurnRecord]),
     pub on_event: &'l mut dyn FnMut(ReplyEvent<'_>),
     pub cancel: &'l AtomicBool,
 }
@@ -99,7 +100,7 @@ impl Live<'_> {
     pub fn quiet<R>(f: impl FnOnce(&mut Live<'_>) -> R) -> R {
         let cancel = AtomicBool::new(false);
         f(&mut Live {
-            on_decided: &mut |_| {},
+            on_decided: &mut |_, _| {},
             on_event: &mut |_| {},
             cancel: &cancel,
         })
@@ -434,7 +435,7 @@ impl<'a> Session<'a> {
             moves: report.decision.moves.clone(),
             voice: None,
         };
-        (live.on_decided)(&record);
+        (live.on_decided)(&record, &self.turns);
         match self.llm {
             None => {
                 self.streamed = false;

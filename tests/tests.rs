@@ -3,6 +3,9 @@
 //! browser, as its own doc says. One binary links the crate once instead of once per
 //! file. Run one module with `cargo test --test tests <module>::`.
 
+/// The benchmarks' corpus of trainee lines, shared with the property tests.
+#[path = "../benches/common/mod.rs"]
+mod bench_common;
 mod common;
 mod llm_support;
 
@@ -16,6 +19,8 @@ mod assess;
 mod calibrate;
 #[path = "suite/cli.rs"]
 mod cli;
+#[path = "suite/coach_props.rs"]
+mod coach_props;
 #[path = "suite/completions.rs"]
 mod completions;
 #[path = "suite/config.rs"]

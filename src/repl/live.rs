@@ -58,7 +58,7 @@ pub fn speak<R>(
     llm: bool,
     style: &Style,
     name: &str,
-    on_decided: &mut dyn FnMut(&TurnRecord),
+    on_decided: &mut dyn FnMut(&TurnRecord, &[TurnRecord]),
     f: impl FnOnce(&mut Live<'_>) -> R,
 ) -> (R, Shown) {
     let local = AtomicBool::new(false);

@@ -249,9 +249,9 @@ fn reply(p: &Practice<'_>, session: &mut Session<'_>, text: &str, interactive: b
     if !interactive {
         outln!("你：{}", ui::sanitize(text));
     }
-    let mut coach = |t: &crate::transcript::TurnRecord| {
+    let mut coach = |t: &crate::transcript::TurnRecord, earlier: &[_]| {
         if !p.exam
-            && let Some(c) = view::coach(st, p.engine, t)
+            && let Some(c) = view::coach(st, p.engine, earlier, t)
         {
             outln!("{c}");
         }
@@ -315,7 +315,7 @@ fn begin<'a>(
                 via: None,
                 no_undo: false,
             };
-            let (s, shown) = live::speak(p.llm.is_some(), st, name, &mut |_| {}, |live| {
+            let (s, shown) = live::speak(p.llm.is_some(), st, name, &mut |_, _| {}, |live| {
                 Session::start_voiced(engine, p.source, &opts, p.llm, live)
             });
             let s =

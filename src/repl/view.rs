@@ -131,84 +131,148 @@ pub fn level_label(level: &str) -> &str {
     crate::persona::Difficulty::label_of(level)
 }
 
-/// The coach's reaction to one reply: what went wrong with a better phrasing, else
-/// what went right. One line, so it reads at a glance between turns.
-pub fn coach(style: &Style, engine: &Engine<'_>, turn: &TurnRecord) -> Option<String> {
+/// One thing the coach warns of under a reply: the rule it breaks (the id under which
+/// the scorecard lists it, for that turn), the words it quotes, and the line shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Warning {
+    pub rule: String,
+    pub quote: String,
+    pub line: String,
+    /// Worse first: a 禁语 matters more than a curt tone.
+    rank: usize,
+}
+
+/// Everything wrong with one reply, worst first, as the coach sees it: each bad act of
+/// its reading, each cross-turn rule the customer noticed (the engine's events), and
+/// each promise it made that cannot be kept. The scorecard lists each of them for this
+/// turn under the same rule. `earlier` are the session's turns before `turn`.
+pub fn warnings(engine: &Engine<'_>, earlier: &[TurnRecord], turn: &TurnRecord) -> Vec<Warning> {
     let analyser = engine.analyser();
     let rubric = analyser.rubric();
     let mut bad = Vec::new();
-    let mut good: Vec<String> = Vec::new();
     for sig in &turn.signals {
+        if analyser.polarity(&sig.kind) != Some(Polarity::Bad) {
+            continue;
+        }
         let Some(rule) = rubric.rules.iter().find(|r| r.id == sig.rule) else {
             continue;
         };
-        let label = analyser
-            .kinds()
-            .iter()
+        let label = (analyser.kinds().iter())
             .find(|k| k.id == sig.kind)
             .map_or(sig.kind.as_str(), |k| k.label.as_str());
-        match analyser.polarity(&sig.kind) {
-            Some(Polarity::Bad) => {
-                // Without the clause mark a rule may match from (「，可以自己去质监站」).
-                let quote = match turn.trainee.get(sig.start..sig.end) {
-                    Some(_) => crate::reading::quote_span(&turn.trainee, sig.start, sig.end),
-                    None => String::new(),
-                };
-                let mut line = format!("⚠ {label}「{}」", ui::sanitize(&quote));
-                if !rule.better.is_empty() {
-                    line.push_str(&format!(" → 试试：「{}」", ui::sanitize(&rule.better)));
-                }
-                let rank = WORST_FIRST
-                    .iter()
-                    .position(|k| *k == sig.kind)
-                    .unwrap_or(WORST_FIRST.len());
-                bad.push((rank, line));
-            }
-            _ if !good.iter().any(|g| g == label) => good.push(label.to_string()),
-            _ => {}
+        // Without the clause mark a rule may match from (「，可以自己去质监站」).
+        let quote = match turn.trainee.get(sig.start..sig.end) {
+            Some(_) => crate::reading::quote_span(&turn.trainee, sig.start, sig.end),
+            None => String::new(),
+        };
+        let mut line = format!("⚠ {label}「{}」", ui::sanitize(&quote));
+        if !rule.better.is_empty() {
+            line.push_str(&format!(" → 试试：「{}」", ui::sanitize(&rule.better)));
         }
+        let rank = (WORST_FIRST.iter())
+            .position(|k| *k == sig.kind)
+            .unwrap_or(WORST_FIRST.len());
+        bad.push(Warning {
+            rule: rule.id.clone(),
+            quote,
+            line,
+            rank,
+        });
     }
     for e in &turn.events {
-        let line = match e {
-            Event::EmptyApology => {
-                "⚠ 一味道歉：光道歉不行动，客户更火 → 试试：道歉后马上说你要做什么".to_string()
-            }
-            // Name the step the customer is still waiting for: a fact question alone
-            // does not satisfy a customer who needs the policy stated first.
-            Event::Rushed { need } => match engine.persona.needs.iter().find(|n| &n.id == need) {
-                Some(n) => format!(
-                    "⚠ 急于下结论：客户还在等「{}」 → 试试：{}",
-                    ui::sanitize(n.label.trim_end_matches(['。', '.'])),
-                    ui::sanitize(
-                        &crate::score::need_tip(n, None, analyser)
-                            .unwrap_or_else(|| "先做到这一步，再谈方案".into())
-                    )
-                ),
-                None => "⚠ 急于下结论：客户的要求还没满足就给了方案 → 试试：先倾听、复述、询问"
-                    .to_string(),
-            },
-            Event::Template => "⚠ 念稿子：同样的话说了第二遍，客户听得出来".to_string(),
-            Event::Scripted => {
-                "⚠ 背稿子\u{FF1A}一句话里塞了太多套话\u{FF0C}客户只听出了敷衍\u{FF1B}\
-                                一次做好一两件实事"
-                    .to_string()
-            }
-            Event::RemedyList => "⚠ 方案一口气列一串\u{FF1A}客户不知道哪个能兑现 → 试试\u{FF1A}\
-                                  只给一个做得到的具体方案\u{FF08}做什么、谁来做、什么时候\u{FF09}"
-                .to_string(),
-            _ => continue,
+        let Some(rule) = crate::score::event_rule(e) else {
+            continue;
         };
-        bad.push((WORST_FIRST.len(), line));
+        bad.push(Warning {
+            rule: rule.to_string(),
+            quote: String::new(),
+            line: event_line(engine, e),
+            rank: WORST_FIRST.len(),
+        });
     }
-    // The worst mistake first: a 禁语 matters more than a curt tone.
-    bad.sort_by_key(|(rank, _)| *rank);
-    if let Some((_, first)) = bad.first() {
+    for p in crate::score::broken_at(earlier, turn, engine.scenario, analyser) {
+        let line = format!(
+            "⚠ {}「{}」\u{FF1A}{} → 试试\u{FF1A}{}",
+            p.label(),
+            ui::sanitize(&p.quote),
+            ui::sanitize(&p.why),
+            crate::score::BROKEN_PROMISE.1
+        );
+        bad.push(Warning {
+            rule: crate::score::BROKEN_PROMISE.0.to_string(),
+            quote: p.quote,
+            line,
+            rank: WORST_FIRST.len(),
+        });
+    }
+    bad.sort_by_key(|w| w.rank);
+    bad
+}
+
+/// The coach's words for a cross-turn rule the customer noticed.
+fn event_line(engine: &Engine<'_>, e: &Event) -> String {
+    match e {
+        Event::EmptyApology => {
+            "⚠ 一味道歉：光道歉不行动，客户更火 → 试试：道歉后马上说你要做什么".to_string()
+        }
+        // Name the step the customer is still waiting for: a fact question alone
+        // does not satisfy a customer who needs the policy stated first.
+        Event::Rushed { need } => match engine.persona.needs.iter().find(|n| &n.id == need) {
+            Some(n) => format!(
+                "⚠ 急于下结论：客户还在等「{}」 → 试试：{}",
+                ui::sanitize(n.label.trim_end_matches(['。', '.'])),
+                ui::sanitize(
+                    &crate::score::need_tip(n, None, engine.analyser())
+                        .unwrap_or_else(|| "先做到这一步，再谈方案".into())
+                )
+            ),
+            None => {
+                "⚠ 急于下结论：客户的要求还没满足就给了方案 → 试试：先倾听、复述、询问".to_string()
+            }
+        },
+        Event::Template => "⚠ 念稿子：同样的话说了第二遍，客户听得出来".to_string(),
+        Event::Scripted => "⚠ 背稿子\u{FF1A}一句话里塞了太多套话\u{FF0C}客户只听出了敷衍\u{FF1B}\
+                            一次做好一两件实事"
+            .to_string(),
+        Event::RemedyList => "⚠ 方案一口气列一串\u{FF1A}客户不知道哪个能兑现 → 试试\u{FF1A}\
+                              只给一个做得到的具体方案\u{FF08}做什么、谁来做、什么时候\u{FF09}"
+            .to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The coach's reaction to one reply: what went wrong with a better phrasing (the worst
+/// of [`warnings`], and how many more), else what went right. One line, so it reads at
+/// a glance between turns. `earlier` are the session's turns before `turn`.
+pub fn coach(
+    style: &Style,
+    engine: &Engine<'_>,
+    earlier: &[TurnRecord],
+    turn: &TurnRecord,
+) -> Option<String> {
+    let bad = warnings(engine, earlier, turn);
+    if let Some(first) = bad.first() {
         let more = if bad.len() > 1 {
             style.dim(&format!("（另有 {} 处）", bad.len() - 1))
         } else {
             String::new()
         };
-        return Some(format!("  {}{more}", style.bad(first)));
+        return Some(format!("  {}{more}", style.bad(&first.line)));
+    }
+    let analyser = engine.analyser();
+    let mut good: Vec<String> = Vec::new();
+    for sig in &turn.signals {
+        if analyser.polarity(&sig.kind) == Some(Polarity::Bad)
+            || !analyser.rubric().rules.iter().any(|r| r.id == sig.rule)
+        {
+            continue;
+        }
+        let label = (analyser.kinds().iter())
+            .find(|k| k.id == sig.kind)
+            .map_or(sig.kind.as_str(), |k| k.label.as_str());
+        if !good.iter().any(|g| g == label) {
+            good.push(label.to_string());
+        }
     }
     // Accepting does not end the call: the trainee still has the close to do.
     if turn

@@ -68,11 +68,11 @@ pub(super) fn compliance(
     // 言行不一: promises the scenario's policy says cannot be kept.
     for p in promises.iter().filter(|p| !p.keepable) {
         ev.push(Evidence {
-            better: Some("只承诺政策允许的事；做不到的，说明原因并给出能做到的方案".into()),
+            better: Some(BROKEN_PROMISE.1.into()),
             ..evidence(
                 p.turn,
                 p.quote.clone(),
-                "rule.broken-promise",
+                BROKEN_PROMISE.0,
                 -violation,
                 format!("{}：{}", p.label(), p.why),
             )
@@ -86,6 +86,27 @@ pub(super) fn compliance(
         max,
         evidence: ev,
     }
+}
+
+/// The rule of a promise that cannot be kept (言行不一, 前后不一), and what to do
+/// instead: the card's deduction and the coach's warning.
+pub const BROKEN_PROMISE: (&str, &str) = (
+    "rule.broken-promise",
+    "只承诺政策允许的事；做不到的，说明原因并给出能做到的方案",
+);
+
+/// The cross-turn rule an event of the customer's breaks, if it breaks one: the id
+/// under which the card deducts it and the coach warns of it.
+pub fn event_rule(e: &crate::engine::Event) -> Option<&'static str> {
+    use crate::engine::Event;
+    Some(match e {
+        Event::EmptyApology => "rule.empty-apology",
+        Event::Rushed { .. } => "rule.rushed-conclusion",
+        Event::Scripted => "rule.scripted",
+        Event::Template => "rule.template",
+        Event::RemedyList => "rule.remedy-list",
+        _ => return None,
+    })
 }
 
 /// 合规 counts for a conversation that took the complaint up. The caller leaves a
@@ -178,9 +199,11 @@ fn event_deductions(
     let mut ev = Vec::new();
     for l in lines {
         for e in l.events {
-            let (rule, quote, why, better) = match e {
+            let Some(rule) = event_rule(e) else {
+                continue;
+            };
+            let (quote, why, better) = match e {
                 Event::EmptyApology => (
-                    "rule.empty-apology",
                     l.quote("apology"),
                     "一味道歉：连续道歉却没有任何行动".to_string(),
                     "道歉一次就够，接着说明您会怎么处理：“很抱歉给您添麻烦了，我马上帮您查……”"
@@ -189,7 +212,6 @@ fn event_deductions(
                 Event::Rushed { need } => {
                     let n = p.needs.iter().find(|n| &n.id == need);
                     (
-                        "rule.rushed-conclusion",
                         l.quote("remedy"),
                         match n {
                             Some(n) => format!(
@@ -203,19 +225,16 @@ fn event_deductions(
                     )
                 }
                 Event::Scripted => (
-                    "rule.scripted",
                     l.text.to_string(),
                     "背稿子：一句话里塞了太多套话，客户只听出了敷衍".to_string(),
                     "一次做好一两件实事：先听客户说，再针对他的情况回应".to_string(),
                 ),
                 Event::Template => (
-                    "rule.template",
                     l.text.to_string(),
                     "念稿子：同样的话说了第二遍".to_string(),
                     "换成针对客户这句话的回应".to_string(),
                 ),
                 Event::RemedyList => (
-                    "rule.remedy-list",
                     l.text.to_string(),
                     "方案一口气列一串：客户不知道哪个能兑现，等于没给具体方案".to_string(),
                     "只给一个您做得到的具体方案：做什么、谁来做、什么时候".to_string(),
@@ -510,16 +529,29 @@ pub(super) fn courtesy(lines: &[Line], a: &Analyser, max: f64) -> Dimension {
         .collect();
     let clean = (0.2 - 0.1 * rude.len() as f64).max(0.0);
     score += clean * max;
-    for (l, h) in rude.iter().take(2) {
+    // Each costs a tenth of the dimension, the first two; the rest are listed all the
+    // same (the coach warned of each one as it was said), with nothing left to take.
+    for (i, (l, h)) in rude.iter().enumerate() {
         let r = &a.rubric().rules[h.rule];
+        let (points, why) = if i < 2 {
+            (-0.1 * max, "用语不够礼貌")
+        } else {
+            (0.0, "用语不够礼貌（这一部分的分已经扣完）")
+        };
+        // Listed without points, it still needs its better phrasing to be shown.
+        let better = match r.better.as_str() {
+            "" if i < 2 => None,
+            "" => Some("用「您」称呼客户，语气平和，不反问、不讽刺".to_string()),
+            b => Some(b.to_string()),
+        };
         ev.push(Evidence {
-            better: (!r.better.is_empty()).then(|| r.better.clone()),
+            better,
             ..evidence(
                 l.turn,
                 crate::reading::quote_span(l.text, h.start, h.end),
                 &r.id,
-                -0.1 * max,
-                "用语不够礼貌",
+                points,
+                why,
             )
         });
     }

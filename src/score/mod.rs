@@ -18,7 +18,7 @@ mod rules;
 
 pub use card::{Dimension, Evidence, Promise, Provenance, SCHEMA, Scorecard, ScoredTurn, Span};
 pub use conduct::{Conduct, UndoneLine};
-pub use dimensions::need_tip;
+pub use dimensions::{BROKEN_PROMISE, event_rule, need_tip};
 use dimensions::{
     apology, compliance, compliance_needs_handling, courtesy, empathy, outcome, persona_needs,
     process,
@@ -235,6 +235,26 @@ fn score_with(
 /// customer did not take as said. A recital (背稿子) or a line pasted again (念稿子)
 /// earns nothing but its mistakes, and a list of remedies is no concrete offer — the
 /// same as the customer heard them.
+/// The promises `turn` made that cannot be kept (言行不一 beyond the policy, 前后不一
+/// against an earlier turn), as the card will list them for that turn: the coach warns
+/// of them as they are said. `earlier` are the session's turns before it; a promise is
+/// judged only against what came before, so the card, which sees the whole session,
+/// lists the same ones.
+pub fn broken_at(
+    earlier: &[TranscriptTurn],
+    turn: &TranscriptTurn,
+    scenario: &Scenario,
+    analyser: &Analyser,
+) -> Vec<Promise> {
+    let lines: Vec<Line> = (earlier.iter().chain([turn]))
+        .map(|t| credited(t, true, analyser))
+        .collect();
+    promises(&lines, Some(scenario), analyser)
+        .into_iter()
+        .filter(|p| !p.keepable && p.turn == turn.n)
+        .collect()
+}
+
 fn credited<'a>(turn: &'a TranscriptTurn, recorded: bool, analyser: &'a Analyser) -> Line<'a> {
     use crate::engine::Event;
     let mut hits = recorded

@@ -395,8 +395,8 @@ fn play(seat: &Mutex<Seat>, text: &str, tx: &tokio::sync::mpsc::UnboundedSender<
     let exam = s.exam();
     let customer = s.customer;
     let cancel = std::sync::atomic::AtomicBool::new(false);
-    let mut on_decided = |r: &TurnRecord| {
-        let coach = coach_line(customer, exam, r);
+    let mut on_decided = |r: &TurnRecord, earlier: &[TurnRecord]| {
+        let coach = coach_line(customer, exam, earlier, r);
         let anger = (!exam).then_some(r.anger);
         send(tx, "decided", json!({ "coach": coach, "anger": anger }));
     };

@@ -315,11 +315,11 @@ impl Seat {
             text: ui::sanitize(s.opening()).into_owned(),
             coach: None,
         }];
-        for t in s.turns() {
+        for (i, t) in s.turns().iter().enumerate() {
             lines.push(Line {
                 who: "trainee",
                 text: ui::sanitize(&t.trainee).into_owned(),
-                coach: self.coach(t),
+                coach: self.coach(&s.turns()[..i], t),
             });
             lines.push(Line {
                 who: "customer",
@@ -350,8 +350,9 @@ impl Seat {
     }
 
     /// The coach's line on a trainee turn, outside an exam (the REPL's, without colour).
-    pub fn coach(&self, t: &TurnRecord) -> Option<String> {
-        coach_line(self.customer, self.exam(), t)
+    /// `earlier` are the session's turns before `t`.
+    pub fn coach(&self, earlier: &[TurnRecord], t: &TurnRecord) -> Option<String> {
+        coach_line(self.customer, self.exam(), earlier, t)
     }
 
     /// Refuse what an exam does not allow, and anything once the session is over.
@@ -388,9 +389,15 @@ pub fn outcome_label(outcome: &str) -> String {
 }
 
 /// The coach's line on a trainee turn, outside an exam: the REPL's, without colour.
-pub fn coach_line(customer: Customer, exam: bool, t: &TurnRecord) -> Option<String> {
+/// `earlier` are the session's turns before `t`.
+pub fn coach_line(
+    customer: Customer,
+    exam: bool,
+    earlier: &[TurnRecord],
+    t: &TurnRecord,
+) -> Option<String> {
     if exam {
         return None;
     }
-    view::coach(&PLAIN, customer.engine, t).map(|c| c.trim().to_string())
+    view::coach(&PLAIN, customer.engine, earlier, t).map(|c| c.trim().to_string())
 }
