@@ -65,7 +65,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// 练习（默认命令）：选择客户类型开始对练。Practise against a customer (the default).
-    Practice(practice_cmd::PracticeArgs),
+    Practice(practice_cmd::PracticeCmd),
     /// 客户画像：列出、查看、检查、新建。Personas: list, show, validate, new.
     #[command(subcommand)]
     Persona(PersonaCmd),
@@ -244,7 +244,7 @@ pub fn run(cli: Cli, matches: clap::ArgMatches) -> anyhow::Result<u8> {
     }
     match cli.command {
         None => practice_cmd::run(&ctx, cli.practice),
-        Some(Command::Practice(args)) => practice_cmd::run(&ctx, args),
+        Some(Command::Practice(cmd)) => practice_cmd::run(&ctx, cmd.args()),
         Some(Command::Persona(cmd)) => persona_cmd::run(&ctx, cmd),
         Some(Command::Rubric(RubricCmd::Validate { paths, json })) => {
             rubric_cmd::validate(&paths, json)
@@ -559,5 +559,53 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
                     .and_then(|e| e.io_error_kind())
             });
         kind == Some(io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// A Chinese line for clap's refusal of a command line, shown before clap's own
+/// message (English, with the usage): a trainee who typed `peilian 感情用事` reads what
+/// to type instead. `None` for help and version, which are no errors.
+pub fn parse_error_hint(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let get = |k: ContextKind| match e.get(k) {
+        Some(ContextValue::String(s)) => s.clone(),
+        Some(ContextValue::Strings(v)) => v.join("、"),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
+    let clean = |s: String| crate::ui::sanitize(&s).into_owned();
+    let arg = clean(get(ContextKind::InvalidArg));
+    Some(match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => return None,
+        ErrorKind::InvalidSubcommand => {
+            let word = clean(get(ContextKind::InvalidSubcommand));
+            format!(
+                "没有「{word}」这个子命令（子命令见 peilian --help）。要和某类客户练习，请用 \
+                 peilian practice {word} 或 peilian --persona {word}"
+            )
+        }
+        ErrorKind::UnknownArgument => {
+            format!("不认识的参数「{arg}」（这个命令能用的参数见它的 --help）")
+        }
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            let value = clean(get(ContextKind::InvalidValue));
+            let valid = clean(get(ContextKind::ValidValue));
+            let mut s = format!("参数 {arg} 的值「{value}」不对");
+            if !valid.is_empty() {
+                s.push_str(&format!("，可以用：{valid}"));
+            }
+            s
+        }
+        ErrorKind::MissingRequiredArgument => format!("缺少参数 {arg}"),
+        ErrorKind::ArgumentConflict => {
+            let other = clean(get(ContextKind::PriorArg));
+            format!("参数 {arg} 和 {other} 不能一起用")
+        }
+        ErrorKind::NoEquals | ErrorKind::TooManyValues | ErrorKind::TooFewValues => {
+            format!("参数 {arg} 的值个数不对")
+        }
+        _ => "命令行写得不对".to_string(),
     })
 }

@@ -17,6 +17,27 @@ use crate::transcript::{self, Transcript};
 use crate::ui::outln;
 use crate::ui::{self, Style};
 
+/// `peilian practice`: its options, and the persona also as a plain word
+/// (`peilian practice self-absorbed`, `peilian practice 感情用事`), as a trainee types it.
+/// Only here: beside the subcommands, a word after `peilian` names a subcommand.
+#[derive(Debug, clap::Args)]
+pub struct PracticeCmd {
+    /// 客户类型（同 --persona）：编号、名称或别名。Persona, as --persona.
+    #[arg(value_name = "PERSONA", conflicts_with = "persona")]
+    persona_word: Option<String>,
+    #[command(flatten)]
+    args: PracticeArgs,
+}
+
+impl PracticeCmd {
+    /// The options, with the persona named either way.
+    pub fn args(self) -> PracticeArgs {
+        let mut args = self.args;
+        args.persona = args.persona.or(self.persona_word);
+        args
+    }
+}
+
 #[derive(Debug, Default, clap::Args)]
 pub struct PracticeArgs {
     /// 客户类型：编号、名称或别名（不给则用菜单选）。Persona id, name or alias; a menu otherwise.

@@ -28,6 +28,78 @@ fn no_subcommand_practises_and_takes_practice_options() {
         .code(2);
 }
 
+/// `peilian practice self-absorbed` (or a Chinese name) practises with that customer, as
+/// a trainee types it; naming it twice is refused.
+#[test]
+fn practice_takes_the_persona_as_a_word() {
+    let dir = Dir::new();
+    for who in ["self-absorbed", "\u{81EA}\u{6211}\u{9676}\u{9189}"] {
+        // 自我陶醉
+        let out = dir
+            .cmd()
+            .args(["practice", who, "--seed", "1", "--trainee", "\u{5C0F}\u{738B}"])
+            .write_stdin("\u{60A8}\u{597D}\u{FF0C}\u{8BF7}\u{95EE}\u{6709}\u{4EC0}\u{4E48}\u{53EF}\u{4EE5}\u{5E2E}\u{60A8}\u{FF1F}\n")
+            .output()
+            .unwrap();
+        let s = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{s}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            s.contains("\u{81EA}\u{6211}\u{9676}\u{9189}\u{8005}\u{FF1A}"),
+            "{s}"
+        ); // 自我陶醉者：
+    }
+    let out = dir
+        .cmd()
+        .args(["practice", "self-absorbed", "--persona", "emotional"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("\u{9519}\u{8BEF}\u{FF1A}"), "{err}"); // 错误：
+    assert!(
+        err.contains("\u{4E0D}\u{80FD}\u{4E00}\u{8D77}\u{7528}"),
+        "{err}"
+    ); // 不能一起用
+}
+
+/// A command line clap refuses says what is wrong in Chinese first, and what to type
+/// instead for a customer named where a subcommand goes (`peilian 感情用事`).
+#[test]
+fn a_refused_command_line_says_why_in_chinese_first() {
+    let cases: [(&[&str], &str); 4] = [
+        (&["self-absorbed"], "peilian practice self-absorbed"),
+        (
+            &["practice", "--persn", "x"],
+            "\u{4E0D}\u{8BA4}\u{8BC6}\u{7684}\u{53C2}\u{6570}\u{300C}--persn\u{300D}",
+        ), // 不认识的参数「--persn」
+        (
+            &["practice", "--difficulty", "extreme"],
+            "\u{300C}extreme\u{300D}\u{4E0D}\u{5BF9}",
+        ), // 「extreme」不对
+        (&["practice", "a", "b"], "\u{300C}b\u{300D}"), // 「b」
+    ];
+    for (args, want) in cases {
+        let out = peilian().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let first = err.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with("\u{9519}\u{8BEF}\u{FF1A}"),
+            "{args:?}: {err}"
+        ); // 错误：
+        assert!(first.contains(want), "{args:?}: {err}");
+        assert!(err.contains("error:"), "clap's own message follows: {err}");
+    }
+    // Help is no error.
+    let out = peilian().args(["practice", "--help"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("\u{9519}\u{8BEF}"));
+}
+
 #[test]
 fn persona_list_json_has_ids_names_and_scenarios() {
     let out = peilian()
