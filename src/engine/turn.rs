@@ -10,7 +10,7 @@ use crate::persona::Remedy;
 use crate::reading::scene::counterfactual_at;
 use crate::reading::{Act, Cues, Reading, SceneReading};
 use crate::rubric::WORST_FIRST;
-use crate::rubric::{ACTION_KINDS, Polarity, Signal};
+use crate::rubric::{ACTION_KINDS, Analyser, Polarity, Signal};
 
 /// What the customer heard in one line, before any of it moves the mood.
 struct Heard<'a> {
@@ -766,7 +766,10 @@ impl<'a> Engine<'a> {
             Move::EmptyApology
         } else if !facts.is_empty() {
             Move::AnswerFact { facts }
-        } else if (h.has("ask_info") || h.has("consult")) && !confirms_only(h, text) {
+        } else if (h.has("ask_info") || h.has("consult"))
+            && !confirms_only(h, text)
+            && !looks_up_only(self.analyser, h, text)
+        {
             // Asked what they want (or their view), a customer says it; asked a fact
             // the scenario lacks, they do not know.
             if h.reading.has(Act::Consult)
@@ -909,6 +912,23 @@ fn asks_open(text: &str) -> bool {
 fn confirms_only(h: &Heard, text: &str) -> bool {
     let r = &h.reading;
     r.has(Act::Restate) && !r.has(Act::Consult) && asks_only_back(r, text)
+}
+
+/// Whether every question the line holds names what the agent will look up
+/// ([`Reading::checks_itself`]): nothing is asked of the customer, who neither answers
+/// nor says they do not know.
+fn looks_up_only(a: &Analyser, h: &Heard, text: &str) -> bool {
+    let r = &h.reading;
+    let mut asks = (h.signals.iter())
+        .filter(|s| a.kind(s).id == "ask_info")
+        .filter_map(|s| r.clause_at(s.start))
+        .chain(
+            (r.acts.iter())
+                .filter(|x| x.act == Act::Ask)
+                .map(|x| x.clause),
+        )
+        .peekable();
+    !h.has("consult") && asks.peek().is_some() && asks.all(|ci| r.checks_itself(text, ci))
 }
 
 /// Whether every question of the line is in a clause that tells the customer's story

@@ -91,6 +91,17 @@ const ARRANGEMENT_HEADINGS: [&str; 14] = [
     "这样安排",
 ];
 
+/// Verbs of the agent looking something up (查, 核实, 核对, 调取, 调出, 看一下, 看看).
+const CHECKING: [&str; 7] = [
+    "\u{67E5}",
+    "\u{6838}\u{5B9E}",
+    "\u{6838}\u{5BF9}",
+    "\u{8C03}\u{53D6}",
+    "\u{8C03}\u{51FA}",
+    "\u{770B}\u{4E00}\u{4E0B}",
+    "\u{770B}\u{770B}",
+];
+
 /// Marks that end a sentence (normalised and as typed).
 const SENTENCE_ENDS: [char; 8] = [
     '\u{3002}', '.', '!', '?', '\u{FF01}', '\u{FF1F}', ';', '\u{FF1B}',
@@ -194,6 +205,39 @@ impl Reading {
             to += 1;
         }
         from..to + 1
+    }
+
+    /// Whether clause `ci` names what the agent will look up rather than asks the
+    /// customer: it follows, in its sentence, the agent's own checking verb (我先查一下,
+    /// 我们核实), the sentence asks nothing (no question mark closes it), and the clause
+    /// does not address the customer (「我查一下，您是哪天办的」 asks them). 「我先查一下这个业务是从哪个渠道、什么时间开通的，有没有您的确认记录，您稍等
+    /// 两分钟。」 (a tmux play: the customer had answered 「这个你问错人了」). It is still
+    /// 调查 on the card; the customer is not asked.
+    pub fn checks_itself(&self, text: &str, ci: usize) -> bool {
+        if ci >= self.clauses.len() {
+            return false;
+        }
+        let sent = self.sentence_of(text, ci);
+        let last = self.clauses[sent.end - 1];
+        let closing = match self.clauses.get(sent.end) {
+            Some(next) => text.get(last.end..next.start).unwrap_or(""),
+            None => text.get(last.end..).unwrap_or(""),
+        };
+        if closing.contains(['?', '\u{FF1F}']) {
+            return false;
+        }
+        let c = self.clauses[ci];
+        // 您, 你: the customer is addressed (「您的手机号是多少」 asks them).
+        if text[c.start..c.end].contains(['\u{60A8}', '\u{4F60}']) {
+            return false;
+        }
+        (sent.start..=ci).any(|j| {
+            let t = &text[self.clauses[j].start..self.clauses[j].end];
+            CHECKING.iter().any(|v| {
+                t.find(v)
+                    .is_some_and(|at| t[..at].contains(['\u{6211}', '\u{54B1}'])) // 我 咱
+            })
+        })
     }
 
     /// Whether clause `ci` is part of a restatement of the customer's story: a sentence

@@ -290,6 +290,44 @@ fn a_customer_names_the_part_of_a_long_plan_they_take() {
 /// door: 「孩子现在怎么样？哪儿被夹到了，疼得厉害吗？」 met 「你问这个干什么？」;
 /// 滥用正义感, the escalator: 「站务员当时是怎么跟您说的？」 met 「你别把话题绕开」 and
 /// 「有没有人摔倒受伤？」 met 「这个我不清楚」 from a customer who was on the escalator.
+/// What the agent will look up is no question to the customer: 「我先查一下这个业务是从
+/// 哪个渠道、什么时间开通的……」 (a tmux play) had 有备而来 answer 「这个你问错人了」.
+/// The same question asked of the customer still gets that answer, or the fact.
+#[test]
+fn what_the_agent_looks_up_is_not_asked_of_the_customer() {
+    let moves = |line: &str, seed: &str| -> Vec<String> {
+        let v = run_json(
+            &[
+                "--persona",
+                "prepared",
+                "--scenario",
+                "unconsented-service",
+                "--seed",
+                seed,
+            ],
+            &format!("{line}\n"),
+        );
+        (v["turns"][0]["moves"].as_array().unwrap().iter())
+            .map(|m| m["move"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The play's line: 按规定，增值业务必须经过您短信二次确认才能开通。我先查一下这个业务是从
+    // 哪个渠道、什么时间开通的，有没有您的确认记录，您稍等两分钟。
+    let rule = "\u{6309}\u{89C4}\u{5B9A}\u{FF0C}\u{589E}\u{503C}\u{4E1A}\u{52A1}\u{5FC5}\u{987B}\u{7ECF}\u{8FC7}\u{60A8}\u{77ED}\u{4FE1}\u{4E8C}\u{6B21}\u{786E}\u{8BA4}\u{624D}\u{80FD}\u{5F00}\u{901A}\u{3002}";
+    let looks_up = "\u{6211}\u{5148}\u{67E5}\u{4E00}\u{4E0B}\u{8FD9}\u{4E2A}\u{4E1A}\u{52A1}\u{662F}\u{4ECE}\u{54EA}\u{4E2A}\u{6E20}\u{9053}\u{3001}\u{4EC0}\u{4E48}\u{65F6}\u{95F4}\u{5F00}\u{901A}\u{7684}\u{FF0C}\u{6709}\u{6CA1}\u{6709}\u{60A8}\u{7684}\u{786E}\u{8BA4}\u{8BB0}\u{5F55}\u{FF0C}\u{60A8}\u{7A0D}\u{7B49}\u{4E24}\u{5206}\u{949F}\u{3002}";
+    // The rule, then 这个业务是从哪个渠道、什么时间开通的？
+    let asks = "\u{8FD9}\u{4E2A}\u{4E1A}\u{52A1}\u{662F}\u{4ECE}\u{54EA}\u{4E2A}\u{6E20}\u{9053}\u{3001}\u{4EC0}\u{4E48}\u{65F6}\u{95F4}\u{5F00}\u{901A}\u{7684}\u{FF1F}";
+    for seed in ["1", "2", "3", "4"] {
+        let m = moves(&format!("{rule}{looks_up}"), seed);
+        assert!(!m.iter().any(|x| x == "unknown_fact"), "{seed}: {m:?}");
+        let m = moves(&format!("{rule}{asks}"), seed);
+        assert!(
+            m.iter().any(|x| x == "unknown_fact" || x == "answer_fact"),
+            "{seed}: {m:?}"
+        );
+    }
+}
+
 #[test]
 fn natural_questions_get_their_facts() {
     for (persona, scenario, line, fact) in [
