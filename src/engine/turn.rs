@@ -76,7 +76,7 @@ impl<'a> Engine<'a> {
         let heard = self.hear(st, text);
         let empty_apology = self.react_to_acts(st, &heard, &mut events);
         self.advance_needs(st, &heard, &mut events);
-        let facts = self.reveal_facts(st, &heard, &mut events);
+        let facts = self.reveal_facts(st, &heard.scene, &mut events);
         let mut verdict = if heard.offered {
             self.weigh_offer(st, &heard, text, &mut events)
         } else {
@@ -165,6 +165,14 @@ impl<'a> Engine<'a> {
             None
         };
         st.outcome = outcome;
+        // Asked a fact after accepting, a customer still answers it (a tmux play: asked
+        // how the staff had answered him, 滥用正义感 said 「嗯，这个态度还行。」).
+        let mut events = Vec::new();
+        let facts = if bad.is_empty() && outcome.is_none() {
+            self.reveal_facts(st, &scene, &mut events)
+        } else {
+            Vec::new()
+        };
         let worst = WORST_FIRST
             .iter()
             .copied()
@@ -185,6 +193,7 @@ impl<'a> Engine<'a> {
         match (outcome, worst) {
             (Some(Outcome::WalkedOut), _) => moves.push(Move::WalkOut),
             (Some(_), _) => moves.push(Move::Closing),
+            (None, None) if !facts.is_empty() => moves.push(Move::AnswerFact { facts }),
             (None, None) => moves.push(Move::AfterAccept),
             (None, Some(_)) => {}
         }
@@ -192,7 +201,7 @@ impl<'a> Engine<'a> {
             turn,
             signals: self.with_scene_offers(signals, &scene),
             acts: reading.acts,
-            events: Vec::new(),
+            events,
             anger: st.anger_i(),
             trust: st.trust_i(),
             needs_met: self.met_ids(st),
@@ -385,9 +394,14 @@ impl<'a> Engine<'a> {
     /// A question that touches an old fact and a new one (「什么型号、什么时候买的？」
     /// also matches 「什么时候」 for when the call was made) gets the new one only: the
     /// customer does not tell again what they said two turns ago.
-    fn reveal_facts(&self, st: &mut MoodState, h: &Heard, events: &mut Vec<Event>) -> Vec<String> {
+    fn reveal_facts(
+        &self,
+        st: &mut MoodState,
+        scene: &SceneReading,
+        events: &mut Vec<Event>,
+    ) -> Vec<String> {
         let told = |i: &usize| st.facts_revealed.contains(&self.scenario.facts[*i].id);
-        let asked = &h.scene.facts_asked;
+        let asked = &scene.facts_asked;
         let answer: Vec<usize> = if asked.iter().all(told) {
             asked.clone()
         } else {

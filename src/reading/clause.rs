@@ -537,7 +537,9 @@ fn cues(cs: &[char], mark: Option<char>) -> Cues {
                 }
                 Word::Flag(Cues::HYPOTHETICAL) => f |= Cues::HYPOTHETICAL | Cues::HYPOTHESIS_WORD,
                 // 「改变不了什么」「没什么」: 什么 after a negation means "anything".
-                Word::Flag(Cues::QUESTION) if indefinite(&cs[..e - w.len], &cs[e - w.len..e]) => {
+                Word::Flag(Cues::QUESTION)
+                    if indefinite(&cs[..e - w.len], &cs[e - w.len..e], &cs[e..], mark) =>
+                {
                     f |= Cues::QUESTION_FORM;
                 }
                 Word::Flag(Cues::QUESTION) => f |= Cues::QUESTION | Cues::QUESTION_FORM,
@@ -564,15 +566,31 @@ fn cues(cs: &[char], mark: Option<char>) -> Cues {
     finish_cues(cs, mark, f, negated(false), negated(true))
 }
 
-/// Whether the question word `word`, after `before`, asks nothing: 什么 right after a
-/// negation (「录了也改变不了什么」「没什么」「不算什么」) means "anything".
-fn indefinite(before: &[char], word: &[char]) -> bool {
+/// Whether the question word `word`, after `before` and before `after` in a clause
+/// closed by `mark`, asks nothing: 什么 right after a negation (「录了也改变不了什么」
+/// 「没什么」「不算什么」) means "anything", and so does 什么 ending a clause that is no
+/// question and says what cannot be done (「我不能在电话里许诺什么」, a 有社会背景 script:
+/// the customer had answered it as a question about their losses).
+fn indefinite(before: &[char], word: &[char], after: &[char], mark: Option<char>) -> bool {
+    /// 不能 不会 不敢 不用 不必 没法 无法
+    const CANNOT: [[char; 2]; 7] = [
+        ['\u{4E0D}', '\u{80FD}'],
+        ['\u{4E0D}', '\u{4F1A}'],
+        ['\u{4E0D}', '\u{6562}'],
+        ['\u{4E0D}', '\u{7528}'],
+        ['\u{4E0D}', '\u{5FC5}'],
+        ['\u{6CA1}', '\u{6CD5}'],
+        ['\u{65E0}', '\u{6CD5}'],
+    ];
     word == ['\u{4EC0}', '\u{4E48}']
         && (before.ends_with(&['\u{4E0D}', '\u{4E86}'])
             || before.ends_with(&['\u{6CA1}'])
             || before.ends_with(&['\u{6CA1}', '\u{6709}'])
             || before.ends_with(&['\u{4E0D}', '\u{662F}'])
-            || before.ends_with(&['\u{4E0D}', '\u{7B97}']))
+            || before.ends_with(&['\u{4E0D}', '\u{7B97}'])
+            || (after.is_empty()
+                && !matches!(mark, Some('?' | '\u{FF1F}'))
+                && before.windows(2).any(|w| CANNOT.iter().any(|c| w == c))))
 }
 
 /// Whether a hypothetical cue ending in `last` and followed by `next` is the start of
@@ -605,7 +623,7 @@ fn cues_automaton(cs: &[char], mark: Option<char>) -> Cues {
     // [`indefinite`] on a match's byte range, read on the clause's chars.
     let indefinite_at = |s: usize, e: usize| {
         let (a, b) = (text[..s].chars().count(), text[..e].chars().count());
-        indefinite(&cs[..a], &cs[a..b])
+        indefinite(&cs[..a], &cs[a..b], &cs[b..], mark)
     };
     for m in cw.ac.find_overlapping_iter(&text) {
         match cw.words[m.pattern().as_usize()] {
@@ -750,6 +768,12 @@ mod tests {
         assert!(clauses("那价格呢")[0].1.has(Cues::QUESTION));
         // 什么 after a negation means "anything".
         assert!(!clauses("录了也改变不了什么")[0].1.has(Cues::QUESTION));
+        // 我不能在电话里许诺什么； / 您不能接受什么？
+        let cannot = "\u{6211}\u{4E0D}\u{80FD}\u{5728}\u{7535}\u{8BDD}\u{91CC}\u{8BB8}\u{8BFA}\u{4EC0}\u{4E48}\u{FF1B}";
+        assert!(!clauses(cannot)[0].1.has(Cues::QUESTION));
+        assert!(clauses(cannot)[0].1.has(Cues::QUESTION_FORM));
+        let asks = "\u{60A8}\u{4E0D}\u{80FD}\u{63A5}\u{53D7}\u{4EC0}\u{4E48}\u{FF1F}";
+        assert!(clauses(asks)[0].1.has(Cues::QUESTION));
         assert!(!clauses("这没什么大不了的")[0].1.has(Cues::QUESTION));
         assert!(clauses("您想要什么样的处理")[0].1.has(Cues::QUESTION));
         assert!(clauses("怎么又坏了呢")[0].1.has(Cues::QUESTION));

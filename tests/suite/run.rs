@@ -328,6 +328,50 @@ fn what_the_agent_looks_up_is_not_asked_of_the_customer() {
     }
 }
 
+/// Asked a fact after accepting, a customer still answers it: 滥用正义感 had said
+/// 「嗯，这个态度还行。」 to how the staff had answered him, and 「好，就按说的办」 to the
+/// state of the evacuation route (a play-tester's session).
+#[test]
+fn a_customer_who_accepted_still_answers_questions() {
+    let lines = [
+        "\u{5B59}\u{5148}\u{751F}\u{60A8}\u{597D}\u{FF0C}\u{8C22}\u{8C22}\u{60A8}\u{4E13}\u{95E8}\u{6253}\u{7535}\u{8BDD}\u{6765}\u{53CD}\u{6620}\u{FF0C}\u{8FD9}\u{4E8B}\u{5173}\u{7CFB}\u{5230}\u{5927}\u{5BB6}\u{7684}\u{5B89}\u{5168}\u{FF0C}\u{60A8}\u{63D0}\u{9192}\u{5F97}\u{5BF9}\u{3002}", // 孙先生您好，谢谢您专门打电话来反映，这事关系到大家的安全，您提醒得对。
+        "\u{60A8}\u{8BF4}\u{7684}\u{662F}\u{54EA}\u{4E2A}\u{7AD9}\u{3001}\u{54EA}\u{90E8}\u{6276}\u{68AF}\u{FF1F}", // 您说的是哪个站、哪部扶梯？
+        "\u{6211}\u{8DDF}\u{60A8}\u{786E}\u{8BA4}\u{4E00}\u{4E0B}\u{FF1A}\u{4E2D}\u{5C71}\u{8DEF}\u{7AD9}B\u{53E3}\u{4E0A}\u{884C}\u{6276}\u{68AF}\u{FF0C}\u{6709}\u{5F02}\u{54CD}\u{FF0C}\u{8FD8}\u{6025}\u{505C}\u{8FC7}\u{4E24}\u{6B21}\u{FF0C}\u{5BF9}\u{5417}\u{FF1F}", // 我跟您确认一下：中山路站B口上行扶梯，有异响，还急停过两次，对吗？
+        "\u{8FD9}\u{662F}\u{5B89}\u{5168}\u{9690}\u{60A3}\u{FF0C}\u{6211}\u{73B0}\u{5728}\u{5C31}\u{901A}\u{77E5}\u{8F66}\u{7AD9}\u{628A}\u{8FD9}\u{90E8}\u{6276}\u{68AF}\u{505C}\u{7528}\u{FF0C}\u{540C}\u{65F6}\u{53EB}\u{7EF4}\u{4FDD}\u{5355}\u{4F4D}\u{4ECA}\u{5929}\u{6765}\u{68C0}\u{4FEE}\u{3002}", // 这是安全隐患，我现在就通知车站把这部扶梯停用，同时叫维保单位今天来检修。
+        "\u{60A8}\u{4E4B}\u{524D}\u{8DDF}\u{7AD9}\u{52A1}\u{5458}\u{53CD}\u{6620}\u{7684}\u{65F6}\u{5019}\u{FF0C}\u{4ED6}\u{662F}\u{600E}\u{4E48}\u{56DE}\u{60A8}\u{7684}\u{FF1F}", // 您之前跟站务员反映的时候，他是怎么回您的？
+        "\u{90A3}\u{65C1}\u{8FB9}\u{758F}\u{6563}\u{901A}\u{9053}\u{60A8}\u{770B}\u{6709}\u{6CA1}\u{6709}\u{4EC0}\u{4E48}\u{95EE}\u{9898}\u{FF1F}", // 那旁边疏散通道您看有没有什么问题？
+    ];
+    for seed in ["1", "2", "3"] {
+        let v = run_json(
+            &[
+                "--persona",
+                "righteous",
+                "--scenario",
+                "escalator",
+                "--seed",
+                seed,
+            ],
+            &(lines.join("\n") + "\n"),
+        );
+        let turns = v["turns"].as_array().unwrap();
+        let moves = |t: &serde_json::Value| -> Vec<String> {
+            (t["moves"].as_array().unwrap().iter())
+                .map(|m| m["move"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(moves(&turns[3]), ["accept"], "{seed}: {}", turns[3]);
+        for (t, fact) in [(&turns[4], "staff"), (&turns[5], "exitway")] {
+            assert_eq!(moves(t), ["answer_fact"], "{seed}: {t}");
+            assert!(
+                (t["events"].as_array().unwrap().iter())
+                    .any(|e| e["event"] == "fact_revealed" && e["fact"] == fact),
+                "{seed}: {t}"
+            );
+        }
+        assert_eq!(v["outcome"], "resolved", "{seed}");
+    }
+}
+
 #[test]
 fn natural_questions_get_their_facts() {
     for (persona, scenario, line, fact) in [
