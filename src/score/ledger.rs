@@ -116,9 +116,17 @@ pub(crate) fn promises(
         for (re, why) in &forbids {
             for m in re.find_iter(text) {
                 let (r, offers) = read.get_or_insert_with(|| {
+                    // An offer by its words; a deadline or an assurance a rule found by
+                    // its whole clause (「今天我再给您发一份盖章的书面承诺书」: the
+                    // deadline commits the clause, the written promise with it).
                     let offers: Vec<(usize, usize)> = (line.hits.iter())
-                        .filter(|h| h.kind == "remedy")
-                        .map(|h| (h.start, h.end))
+                        .filter_map(|h| match h.kind {
+                            "remedy" => Some((h.start, h.end)),
+                            "time_commitment" | "assure" => {
+                                Some(crate::reading::clause_around(text, h.start, h.end))
+                            }
+                            _ => None,
+                        })
                         .collect();
                     (analyser.reader().read(text), offers)
                 });

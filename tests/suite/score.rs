@@ -244,6 +244,30 @@ fn a_broken_promise_quotes_the_words_that_break_it() {
     );
 }
 
+/// A deadline a rule found commits its clause, and what the policy forbids in it with it:
+/// 「今天我再给您发一份盖章的书面承诺书」 to a lawyer (a play-tester's session) was listed
+/// as a kept 时限 while the policy forbids written promises beyond one's authority.
+#[test]
+fn a_written_promise_with_a_deadline_is_beyond_the_policy() {
+    // 好的。今天我再给您发一份盖章的书面承诺书，写明贬值损失我们一并承担，您也好放心。
+    let line = "\u{597D}\u{7684}\u{3002}\u{4ECA}\u{5929}\u{6211}\u{518D}\u{7ED9}\u{60A8}\u{53D1}\u{4E00}\u{4EFD}\u{76D6}\u{7AE0}\u{7684}\u{4E66}\u{9762}\u{627F}\u{8BFA}\u{4E66}\u{FF0C}\u{5199}\u{660E}\u{8D2C}\u{503C}\u{635F}\u{5931}\u{6211}\u{4EEC}\u{4E00}\u{5E76}\u{627F}\u{62C5}\u{FF0C}\u{60A8}\u{4E5F}\u{597D}\u{653E}\u{5FC3}\u{3002}";
+    let (_, v) = played_card("influential", "damaged-in-service", &[line]);
+    let broken: Vec<&serde_json::Value> = (v["promises"].as_array().unwrap().iter())
+        .filter(|p| p["status"] == "beyond_policy")
+        .collect();
+    assert_eq!(broken.len(), 1, "{}", v["promises"]);
+    assert!(
+        broken[0]["quote"]
+            .as_str()
+            .unwrap()
+            .contains("\u{4E66}\u{9762}"), // 书面
+        "{}",
+        v["promises"]
+    );
+    let e = evidence_of(&v, "compliance", "rule.broken-promise");
+    assert_eq!(e["turn"], 1, "{e}");
+}
+
 /// A promise is quoted by its clause, the words an assessor can judge, not by the two
 /// characters a rule matched (「送您」「给您调」 were listed as promises).
 #[test]
