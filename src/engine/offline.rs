@@ -189,6 +189,10 @@ impl Marks {
     /// said to sympathy alone, it hears an explanation nobody gave (a tmux play:
     /// 「搁谁身上都窝火」 met 「这个以前还真没人跟我说过」).
     pub const HEARD_REASON: u8 = 64;
+    /// Asks when there will be a result (「我只关心什么时候有结果」): said right after the
+    /// trainee named the time, it did not hear it (a play-tester's 有社会背景 session:
+    /// 「半小时之内给您回电话」 met this line).
+    pub const ASKS_WHEN: u8 = 128;
 
     /// The marks of one line.
     pub fn of(line: &str) -> u8 {
@@ -203,6 +207,7 @@ impl Marks {
                 Self::HEARD_CONTENT,
             )
             | flag(grants_a_reason(line), Self::HEARD_REASON)
+            | flag(asks_when(line), Self::ASKS_WHEN)
     }
 
     /// The marks that rule a line out after a turn that did (not) ask, ask the
@@ -217,6 +222,7 @@ impl Marks {
             | flag(!turn.said_before, Self::SAID_BEFORE)
             | flag(!turn.substance, Self::HEARD_CONTENT)
             | flag(!turn.informed, Self::HEARD_REASON)
+            | flag(turn.timed, Self::ASKS_WHEN)
     }
 }
 
@@ -231,6 +237,8 @@ struct TurnDid {
     substance: bool,
     /// The line told the customer something: a reason, a plan, a refusal, their story.
     informed: bool,
+    /// The line named when something will be done.
+    timed: bool,
 }
 
 impl TurnDid {
@@ -255,6 +263,8 @@ impl TurnDid {
                 .last_kinds
                 .iter()
                 .any(|k| INFORMING_KINDS.contains(&k.as_str())),
+            // 「什么时候有结果」 only when no time was just named.
+            timed: did("time_commitment"),
         }
     }
 }
@@ -279,6 +289,17 @@ pub(crate) fn grants_a_reason(line: &str) -> bool {
         "\u{6709}\u{9053}\u{7406}",
         "\u{8BB2}\u{6E05}\u{695A}",
         "\u{8DDF}\u{6211}\u{8BF4}\u{8FC7}",
+    ]
+    .iter()
+    .any(|w| line.contains(w))
+}
+
+/// Whether a customer line asks when there will be a result (什么时候, 多久, 哪天).
+fn asks_when(line: &str) -> bool {
+    [
+        "\u{4EC0}\u{4E48}\u{65F6}\u{5019}",
+        "\u{591A}\u{4E45}",
+        "\u{54EA}\u{5929}",
     ]
     .iter()
     .any(|w| line.contains(w))
@@ -445,6 +466,7 @@ mod tests {
             said_before,
             substance: true,
             informed: false,
+            timed: false,
         };
         let unfit = Marks::unfit(&did(false, false));
         assert_ne!(Marks::of("依我看？很简单。") & unfit, 0);
@@ -468,8 +490,30 @@ mod tests {
             said_before: false,
             substance: true,
             informed,
+            timed: false,
         };
         assert_ne!(granted & Marks::unfit(&did(false)), 0);
         assert_eq!(granted & Marks::unfit(&did(true)), 0);
+    }
+
+    #[test]
+    fn asking_when_needs_no_time_just_named() {
+        use super::Marks;
+        // 你们内部走什么流程我不关心，我只关心什么时候有结果。
+        let when = Marks::of(
+            "\u{4F60}\u{4EEC}\u{5185}\u{90E8}\u{8D70}\u{4EC0}\u{4E48}\u{6D41}\u{7A0B}\u{6211}\u{4E0D}\u{5173}\u{5FC3}\u{FF0C}\u{6211}\u{53EA}\u{5173}\u{5FC3}\u{4EC0}\u{4E48}\u{65F6}\u{5019}\u{6709}\u{7ED3}\u{679C}\u{3002}",
+        );
+        assert_ne!(when & Marks::ASKS_WHEN, 0);
+        let did = |timed: bool| super::TurnDid {
+            asked: false,
+            consulted: false,
+            thanked: false,
+            said_before: true,
+            substance: true,
+            informed: true,
+            timed,
+        };
+        assert_ne!(when & Marks::unfit(&did(true)), 0);
+        assert_eq!(when & Marks::unfit(&did(false)), 0);
     }
 }
