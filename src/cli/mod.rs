@@ -581,6 +581,26 @@ pub fn parse_error_hint(e: &clap::Error) -> Option<String> {
         | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => return None,
         ErrorKind::InvalidSubcommand => {
             let word = clean(get(ContextKind::InvalidSubcommand));
+            // A typo of a subcommand (`peilian scroe`) is not a customer's name.
+            let near: Vec<String> = match e.get(ContextKind::SuggestedSubcommand) {
+                Some(ContextValue::String(s)) => vec![clean(s.clone())],
+                Some(ContextValue::Strings(v)) => v.iter().map(|s| clean(s.clone())).collect(),
+                _ => Vec::new(),
+            };
+            match near.as_slice() {
+                [] => {}
+                [one] => {
+                    return Some(format!(
+                        "没有「{word}」这个子命令，是不是想用 peilian {one}？"
+                    ));
+                }
+                many => {
+                    return Some(format!(
+                        "没有「{word}」这个子命令，是不是想用这几个之一：{}？",
+                        many.join("、")
+                    ));
+                }
+            }
             format!(
                 "没有「{word}」这个子命令（子命令见 peilian --help）。要和某类客户练习，请用 \
                  peilian practice {word} 或 peilian --persona {word}"

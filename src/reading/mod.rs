@@ -210,9 +210,10 @@ impl Reading {
     /// Whether clause `ci` names what the agent will look up rather than asks the
     /// customer: it follows, in its sentence, the agent's own checking verb (我先查一下,
     /// 我们核实), the sentence asks nothing (no question mark closes it), and the clause
-    /// does not address the customer (「我查一下，您是哪天办的」 asks them). 「我先查一下这个业务是从哪个渠道、什么时间开通的，有没有您的确认记录，您稍等
-    /// 两分钟。」 (a tmux play: the customer had answered 「这个你问错人了」). It is still
-    /// 调查 on the card; the customer is not asked.
+    /// does not address the customer (「我查一下，您是哪天办的」 asks them). A tmux play:
+    /// 「我先查一下这个业务是从哪个渠道、什么时间开通的，有没有您的确认记录，您稍等
+    /// 两分钟。」 was answered 「这个你问错人了」. It is still 调查 on the card; the
+    /// customer is not asked.
     pub fn checks_itself(&self, text: &str, ci: usize) -> bool {
         if ci >= self.clauses.len() {
             return false;

@@ -70,8 +70,9 @@ fn practice_takes_the_persona_as_a_word() {
 /// instead for a customer named where a subcommand goes (`peilian 感情用事`).
 #[test]
 fn a_refused_command_line_says_why_in_chinese_first() {
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
         (&["self-absorbed"], "peilian practice self-absorbed"),
+        (&["scroe"], "\u{662F}\u{4E0D}\u{662F}\u{60F3}\u{7528}"), // a typo: 是不是想用 … score
         (
             &["practice", "--persn", "x"],
             "\u{4E0D}\u{8BA4}\u{8BC6}\u{7684}\u{53C2}\u{6570}\u{300C}--persn\u{300D}",
@@ -80,7 +81,7 @@ fn a_refused_command_line_says_why_in_chinese_first() {
             &["practice", "--difficulty", "extreme"],
             "\u{300C}extreme\u{300D}\u{4E0D}\u{5BF9}",
         ), // 「extreme」不对
-        (&["practice", "a", "b"], "\u{300C}b\u{300D}"), // 「b」
+        (&["practice", "a", "b"], "\u{300C}b\u{300D}"),           // 「b」
     ];
     for (args, want) in cases {
         let out = peilian().args(args).output().unwrap();
