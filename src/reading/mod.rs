@@ -264,16 +264,33 @@ impl Reading {
             );
             text[a..b].contains(['\u{60A8}', '\u{4F60}']) // 您, 你
         };
-        let opens = (["确认一下", "复述", "核实一下", "您是说", "您的意思是"]
-            .iter()
-            .any(|w| first.contains(w))
+        let opens = ([
+            "确认一下",
+            "复述",
+            "核实一下",
+            "核对一下",
+            "您是说",
+            "您的意思是",
+        ]
+        .iter()
+        .any(|w| first.contains(w))
             || (first.contains("也就是说") && about_them()))
             && sent.start != ci;
         let last = clause(sent.end - 1);
         let tag = self.clauses[sent.end - 1].cues.has(Cues::QUESTION)
-            && ["对吗", "是吗", "是吧", "对吧", "对不对", "没错吧", "是不是"]
-                .iter()
-                .any(|w| last.trim().starts_with(w))
+            && [
+                "对吗",
+                "是吗",
+                "是吧",
+                "对吧",
+                "对不对",
+                "没错吧",
+                "是不是",
+                "是这样吧",
+                "是这样吗",
+            ]
+            .iter()
+            .any(|w| last.trim().starts_with(w))
             && sent.end - 1 != ci;
         opens || tag
     }
@@ -896,6 +913,21 @@ mod tests {
         let r = default_reader().read(theirs);
         assert!(r.clauses.len() >= 2, "{:?}", r.clauses);
         assert!(r.restated(theirs, 1), "{theirs}");
+    }
+
+    /// A tmux play (固执己见, engine noise): the demand told back in 「我跟您核对一下：
+    /// ……，想退车，是这样吧？」 was heard as an offer of a new car, and the customer
+    /// scolded the trainee for rushing to a plan.
+    #[test]
+    fn a_story_checked_with_the_customer_is_told_back() {
+        for text in [
+            "我跟您核对一下：车提了五个月，您担心是发动机，想退车，是这样吧？",
+            "车提了五个月，您担心是发动机，想退车，是这样吗？",
+        ] {
+            let r = default_reader().read(text);
+            let last = r.clauses.len() - 2;
+            assert!(r.restated(text, last), "{text}: {r:?}");
+        }
     }
 
     #[test]

@@ -480,9 +480,13 @@ pub fn commits_to(text: &str, r: &Reading, offers: &[(usize, usize)], s: usize, 
     let Some(ci) = r.clause_at(s) else {
         return false;
     };
+    // An assurance vouches for what follows it in its sentence: in 「您放心，……，厂家
+    // 肯定会召回的」 the recall is what the trainee vouches for.
+    let sentence = r.sentence_of(text, ci);
     let commits = r.acts.iter().any(|a| {
         (a.act == Act::Offer && a.start < e && s < a.end)
             || (a.clause == ci && matches!(a.act, Act::Commit | Act::Assure))
+            || (a.act == Act::Assure && sentence.contains(&a.clause) && a.clause < ci)
     }) || offers.iter().any(|&(a, b)| a < e && s < b);
     commits
         && r.clauses[ci].cues.0 & SCOPED == 0
@@ -704,6 +708,25 @@ mod tests {
             "按三包规定，60天内变速器主要零件有质量问题可以免费换变速器总成，修理期间提供备用车。",
         );
         assert!(!r.offered.contains(&replace), "{r:?}");
+    }
+
+    /// Calibration set 6 (滥用正义感, car oil, an average session): a recall vouched
+    /// for after 「您放心」 is promised, though the act model read that clause as an
+    /// explanation; a recall only named, or asked about, is not.
+    #[test]
+    fn an_assurance_vouches_for_what_follows_it() {
+        let (_, scene) = shipped("righteous", "car-oil");
+        let r = read_in(
+            &scene,
+            "您放心，这么多人都碰上了，厂家肯定会召回的，到时候大家都能免费处理。",
+        );
+        assert!(r.over_promised, "{r:?}");
+        for line in [
+            "厂家会不会召回，要等评估结果，我这边不能打包票。",
+            "您是说厂家肯定会召回的，对吗？",
+        ] {
+            assert!(!read_in(&scene, line).over_promised, "{line}");
+        }
     }
 
     /// A tmux play (自我陶醉, lounge): the upgrade named before 「我这边不敢随口答应您」

@@ -139,6 +139,7 @@ pub(crate) fn promises(
                 // 「换什么主板」): the customer engine does not weigh them as an offer
                 // either, so the ledger does not list them.
                 let clause = crate::reading::clause_around(text, m.start(), m.end());
+                let mut listed = false;
                 for p in out[start..].iter_mut() {
                     let Some(i) = text.find(p.quote.as_str()) else {
                         continue;
@@ -151,6 +152,14 @@ pub(crate) fn promises(
                     let (from, to) = (i.min(m.start()), (i + p.quote.len()).max(m.end()));
                     p.quote = text[from..to].to_string();
                     p.broken("beyond_policy", why.to_string());
+                    listed = true;
+                }
+                // Vouched for by an assurance earlier in its sentence (「您放心，……，厂家
+                // 肯定会召回的」), the clause is a promise of its own.
+                if !listed {
+                    let mut p = Promise::new(*turn, "保证", text[clause.0..clause.1].to_string());
+                    p.broken("beyond_policy", why.to_string());
+                    out.push(p);
                 }
             }
         }

@@ -200,6 +200,24 @@ fn json_reports_labels_and_inversions() {
 /// 108 grades agreed with the writers' labels, with no inversion, so the labels are
 /// not what stands between these numbers and zero. With a reaction to 轻描淡写 in every
 /// shipped persona: set 3 at 16, the others unchanged.
+///
+/// Sets 6, 7 and 8 (54 each, three more fresh writers, decks and `persona show`
+/// only), each measured on arrival with the session's starting binary: 29, 19 and 37.
+/// Sets 6 and 7 were then read, and set 8 measured count-only, with each change tried.
+/// Kept: an assurance vouches for what follows it in its sentence (「您放心，……，厂家
+/// 肯定会召回的」 is a promise beyond the policy), a story checked with 「核对一下」 or
+/// closed by 「是这样吧」 is told back (its 「想退车」 is no offer), and two fact
+/// wordings for 滥用正义感's escalator. Sets 1-7 unchanged; set 8 at 42: one 一般
+/// session that states the compensation as 一倍 instead of 三倍 gained its
+/// restatement (85.8 -> 90.8), and the card does not see the wrong amount. Tried and
+/// not kept, each for losing more than it gained: a ninth writer's long lines as
+/// training examples (held-out reading recall up on all six sets, but the customer
+/// and the card flip on lines the tests guard, a gaming script reached 60.6), the
+/// idiom 「再正常不过」 kept in one clause (set 6 29 -> 16, held-out d precision 0.9145
+/// -> 0.9098), a rule's content never an offer (three held-out competent scripts lost
+/// 「按……规定，可以退最近三个月的业务费，三个工作日内退回」), a floor for compliance in
+/// unhandled sessions, and the customer objecting to the unacceptable one of two
+/// remedies named together.
 #[test]
 fn the_people_labelled_calibration_sets_keep_their_order() {
     for (set, most) in [
@@ -208,6 +226,9 @@ fn the_people_labelled_calibration_sets_keep_their_order() {
         ("tests/data/calibration-people-3", 16),
         ("tests/data/calibration-people-4", 18),
         ("tests/data/calibration-people-5", 15),
+        ("tests/data/calibration-people-6", 29),
+        ("tests/data/calibration-people-7", 19),
+        ("tests/data/calibration-people-8", 42),
     ] {
         calibrated_set_keeps_its_order(set, most);
     }

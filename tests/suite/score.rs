@@ -252,20 +252,40 @@ fn a_written_promise_with_a_deadline_is_beyond_the_policy() {
     // 好的。今天我再给您发一份盖章的书面承诺书，写明贬值损失我们一并承担，您也好放心。
     let line = "\u{597D}\u{7684}\u{3002}\u{4ECA}\u{5929}\u{6211}\u{518D}\u{7ED9}\u{60A8}\u{53D1}\u{4E00}\u{4EFD}\u{76D6}\u{7AE0}\u{7684}\u{4E66}\u{9762}\u{627F}\u{8BFA}\u{4E66}\u{FF0C}\u{5199}\u{660E}\u{8D2C}\u{503C}\u{635F}\u{5931}\u{6211}\u{4EEC}\u{4E00}\u{5E76}\u{627F}\u{62C5}\u{FF0C}\u{60A8}\u{4E5F}\u{597D}\u{653E}\u{5FC3}\u{3002}";
     let (_, v) = played_card("influential", "damaged-in-service", &[line]);
+    one_promise_beyond_the_policy(&v, "\u{4E66}\u{9762}"); // 书面
+}
+
+/// The card of a one-line session lists exactly one promise beyond the policy, quoting
+/// `words`, and deducts it at that turn.
+fn one_promise_beyond_the_policy(v: &serde_json::Value, words: &str) {
     let broken: Vec<&serde_json::Value> = (v["promises"].as_array().unwrap().iter())
         .filter(|p| p["status"] == "beyond_policy")
         .collect();
     assert_eq!(broken.len(), 1, "{}", v["promises"]);
+    let quote = broken[0]["quote"].as_str().unwrap();
+    assert!(quote.contains(words), "{}", v["promises"]);
+    let e = evidence_of(v, "compliance", "rule.broken-promise");
+    assert_eq!(e["turn"], 1, "{e}");
+}
+
+/// Calibration set 6 (滥用正义感, car oil): a recall vouched for after 「您放心」 was
+/// neither a promise on the card nor an objection from the customer, though only the
+/// manufacturer can decide a recall. It is now a 保证 beyond the policy, and the coach's
+/// warning and the card's deduction are the same entry.
+#[test]
+fn a_recall_vouched_for_after_an_assurance_is_beyond_the_policy() {
+    // 您放心，这么多车主都碰上了，厂家肯定会召回的。
+    let line = "\u{60A8}\u{653E}\u{5FC3}\u{FF0C}\u{8FD9}\u{4E48}\u{591A}\u{8F66}\u{4E3B}\u{90FD}\u{78B0}\u{4E0A}\u{4E86}\u{FF0C}\u{5382}\u{5BB6}\u{80AF}\u{5B9A}\u{4F1A}\u{53EC}\u{56DE}\u{7684}\u{3002}";
+    let (_, v) = played_card("righteous", "car-oil", &[line]);
+    one_promise_beyond_the_policy(&v, "\u{53EC}\u{56DE}"); // 召回
+    // Only named, a recall promises nothing: 厂家会不会召回，要等评估结果。
+    let named = "\u{5382}\u{5BB6}\u{4F1A}\u{4E0D}\u{4F1A}\u{53EC}\u{56DE}\u{FF0C}\u{8981}\u{7B49}\u{8BC4}\u{4F30}\u{7ED3}\u{679C}\u{3002}";
+    let (_, v) = played_card("righteous", "car-oil", &[named]);
     assert!(
-        broken[0]["quote"]
-            .as_str()
-            .unwrap()
-            .contains("\u{4E66}\u{9762}"), // 书面
+        !(v["promises"].as_array().unwrap().iter()).any(|p| p["status"] == "beyond_policy"),
         "{}",
         v["promises"]
     );
-    let e = evidence_of(&v, "compliance", "rule.broken-promise");
-    assert_eq!(e["turn"], 1, "{e}");
 }
 
 /// A promise is quoted by its clause, the words an assessor can judge, not by the two
