@@ -207,7 +207,7 @@ fn json_reports_labels_and_inversions() {
 /// Kept: an assurance vouches for what follows it in its sentence (「您放心，……，厂家
 /// 肯定会召回的」 is a promise beyond the policy), a story checked with 「核对一下」 or
 /// closed by 「是这样吧」 is told back (its 「想退车」 is no offer), and two fact
-/// wordings for 滥用正义感's escalator. Sets 1-7 unchanged; set 8 at 42: one 一般
+/// wordings for 滥用正义感's escalator. Sets 1-6 unchanged, set 7 at 18; set 8 at 42: one 一般
 /// session that states the compensation as 一倍 instead of 三倍 gained its
 /// restatement (85.8 -> 90.8), and the card does not see the wrong amount. Tried and
 /// not kept, each for losing more than it gained: a ninth writer's long lines as
@@ -227,7 +227,7 @@ fn the_people_labelled_calibration_sets_keep_their_order() {
         ("tests/data/calibration-people-4", 18),
         ("tests/data/calibration-people-5", 15),
         ("tests/data/calibration-people-6", 29),
-        ("tests/data/calibration-people-7", 19),
+        ("tests/data/calibration-people-7", 18),
         ("tests/data/calibration-people-8", 42),
     ] {
         calibrated_set_keeps_its_order(set, most);
