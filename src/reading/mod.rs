@@ -264,37 +264,42 @@ impl Reading {
             );
             text[a..b].contains(['\u{60A8}', '\u{4F60}']) // 您, 你
         };
-        let opens = ([
-            "确认一下",
-            "复述",
-            "核实一下",
-            "核对一下",
-            "您是说",
-            "您的意思是",
-        ]
-        .iter()
-        .any(|w| first.contains(w))
+        let opens = (RESTATE_OPENERS.iter().any(|w| first.contains(w))
             || (first.contains("也就是说") && about_them()))
             && sent.start != ci;
         let last = clause(sent.end - 1);
         let tag = self.clauses[sent.end - 1].cues.has(Cues::QUESTION)
-            && [
-                "对吗",
-                "是吗",
-                "是吧",
-                "对吧",
-                "对不对",
-                "没错吧",
-                "是不是",
-                "是这样吧",
-                "是这样吗",
-            ]
-            .iter()
-            .any(|w| last.trim().starts_with(w))
+            && RESTATE_TAGS.iter().any(|w| last.trim().starts_with(w))
             && sent.end - 1 != ci;
         opens || tag
     }
 }
+
+/// Words that open a restatement in the sentence's first clause. 「核对」 only with the
+/// customer (「我跟您核对一下：……」): 「我先核对一下账单，多扣的退给您」 looks into the
+/// matter and offers.
+const RESTATE_OPENERS: [&str; 7] = [
+    "确认一下",
+    "复述",
+    "核实一下",
+    "跟您核对",
+    "和您核对",
+    "您是说",
+    "您的意思是",
+];
+
+/// Tags that close a restatement as its last clause (「……，是这样吧？」).
+const RESTATE_TAGS: [&str; 9] = [
+    "对吗",
+    "是吗",
+    "是吧",
+    "对吧",
+    "对不对",
+    "没错吧",
+    "是不是",
+    "是这样吧",
+    "是这样吗",
+];
 
 /// Whether a clause arranges for someone else to apologise: 让/由/请/叫/带 someone
 /// (not 我) 向/跟/给 您 道歉/致歉/赔不是/赔礼. 「请允许我向您道歉」 is the trainee's own.
@@ -928,6 +933,9 @@ mod tests {
             let last = r.clauses.len() - 2;
             assert!(r.restated(text, last), "{text}: {r:?}");
         }
+        let looks_into = "我先核对一下账单，多扣的钱三个工作日内退给您。";
+        let r = default_reader().read(looks_into);
+        assert!(!r.restated(looks_into, 1), "{r:?}");
     }
 
     #[test]

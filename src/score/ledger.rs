@@ -154,8 +154,9 @@ pub(crate) fn promises(
                     p.broken("beyond_policy", why.to_string());
                     listed = true;
                 }
-                // Vouched for by an assurance earlier in its sentence (「您放心，……，厂家
-                // 肯定会召回的」), the clause is a promise of its own.
+                // A commitment no listed promise covers (vouched for by an assurance,
+                // in its clause or earlier in its sentence: 「您放心，……，厂家肯定会召回
+                // 的」) is a promise of its own, quoted by its clause.
                 if !listed {
                     let mut p = Promise::new(*turn, "保证", text[clause.0..clause.1].to_string());
                     p.broken("beyond_policy", why.to_string());
