@@ -404,6 +404,7 @@ impl<'a> Engine<'a> {
                     .iter()
                     .flat_map(|f| f.patterns.iter().cloned())
                     .collect::<Vec<_>>(),
+                &scenario.policy.allows,
             ),
             patience: (i64::from(persona.mood.patience) + i64::from(lv.patience)).max(1) as u32,
             marks: (persona.lines.pools().iter().map(|(_, pool)| *pool))

@@ -543,6 +543,19 @@ impl<'a> Engine<'a> {
                 "你这话说得也太满了\u{FF0C}做得到吗\u{FF1F}别回头又说办不了。"
             });
         }
+        if let Some(amount) = h.scene.wrong_amount {
+            // A sum the policy does not pay (the old law's 一倍 for the 三倍 owed): a
+            // customer who knows what is owed takes the wrong figure up at once, and the
+            // offer in those words is off the table (a deadline given next does not
+            // make the customer take 「再赔我860元」).
+            st.pending_remedy = None;
+            st.pending_words = None;
+            return reject(&format!(
+                "{amount}\u{5143}\u{FF1F}\u{8FD9}\u{4E2A}\u{6570}\u{4E0D}\u{5BF9}\u{5427}\u{3002}\
+                 \u{8BE5}\u{9000}\u{591A}\u{5C11}\u{3001}\u{8BE5}\u{8D54}\u{591A}\u{5C11}\u{FF0C}\
+                 \u{4F60}\u{5148}\u{628A}\u{89C4}\u{5B9A}\u{5F04}\u{6E05}\u{695A}\u{4E86}\u{518D}\u{8DDF}\u{6211}\u{8BF4}\u{3002}"
+            ));
+        }
         let unacceptable_in_list =
             hits.len() >= REMEDY_LIST && hits.iter().any(|&i| !self.scenario.remedies[i].accept);
         if unacceptable_in_list || h.listed {

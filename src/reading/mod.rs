@@ -17,6 +17,7 @@ pub mod clause;
 mod evidence;
 pub mod features;
 pub mod model;
+pub mod money;
 pub mod normalise;
 pub mod scene;
 pub mod simplify;
@@ -342,6 +343,14 @@ pub fn slots_of(text: &str) -> Slots {
     let n = normalise::normalise(text);
     let cs: Vec<char> = n.chars.iter().map(|c| c.c).collect();
     slots::read(&cs)
+}
+
+/// Every sum of money a stretch of text names, in order: the ledger checks that one of
+/// them is a sum the scenario's policy pays.
+pub fn amounts_of(text: &str) -> Vec<f64> {
+    let n = normalise::normalise(text);
+    let cs: Vec<char> = n.chars.iter().map(|c| c.c).collect();
+    slots::amounts_in(&cs)
 }
 
 /// The clause (byte range of the text as typed) around `start..end`: from the start of

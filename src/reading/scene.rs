@@ -6,10 +6,13 @@
 //! scenario's 换新适配器; the same words in a refusal, a question or a restatement of
 //! the customer's demand do not.
 
-use aho_corasick::AhoCorasick;
+use std::collections::HashMap;
+
+use foldhash::fast::FixedState;
 use regex::Regex;
 
 use super::ClauseSpan;
+use super::money::PolicyMoney;
 use super::{Act, Cues, Polarity, Reading};
 
 /// One scenario's patterns, compiled.
@@ -22,21 +25,31 @@ pub struct Scene {
     policy: Vec<Pattern>,
     /// Commitments the policy does not allow.
     forbids: Vec<Pattern>,
+    /// The sums the policy pays.
+    money: PolicyMoney,
     /// Which of the patterns above may match a line.
     prefilter: Prefilter,
 }
+
+/// The literals by their first character: (the rest of the literal, the index of its
+/// entry in [`Prefilter::admits`]).
+type ByFirst = HashMap<char, Vec<(String, usize)>, FixedState>;
 
 /// The literals every match of a pattern holds (one of them), over all the scene's
 /// patterns: one pass over a line says which patterns can match at all, so a line that
 /// names nothing of the scene (most lines) costs one literal scan instead of one regex
 /// search per pattern (a scenario has dozens; searching them one by one was a quarter
-/// of replaying a transcript, and a `RegexSet` still a sixth). The literals are found
-/// as the rubric's own scan finds them.
+/// of replaying a transcript, and a `RegexSet` still a sixth).
+///
+/// The literals are short (退, 换新, 三倍) and a line is a few dozen characters, so the
+/// scan looks each character of the line up among the literals' first characters and
+/// compares the rest in place: an Aho-Corasick overlapping search found the same
+/// occurrences at several times the cost (a tenth of replaying a transcript).
 #[derive(Debug, Clone)]
 struct Prefilter {
     /// `None` if no pattern has required literals.
-    literals: Option<AhoCorasick>,
-    /// For each literal (by its pattern id in `literals`), the patterns it admits.
+    literals: Option<ByFirst>,
+    /// For each literal, the patterns it admits.
     admits: Vec<Vec<usize>>,
     /// Patterns with no required literal: always searched.
     always: Vec<usize>,
@@ -64,11 +77,18 @@ impl Prefilter {
                 admits[at].push(id);
             }
         }
-        let literals = if lits.is_empty() {
-            None
-        } else {
-            AhoCorasick::new(&lits).ok()
-        };
+        let mut by_first = ByFirst::default();
+        for (i, l) in lits.iter().enumerate() {
+            let mut cs = l.chars();
+            // `required_of` never gives an empty literal.
+            if let Some(first) = cs.next() {
+                by_first
+                    .entry(first)
+                    .or_default()
+                    .push((cs.as_str().to_string(), i));
+            }
+        }
+        let literals = (!by_first.is_empty()).then_some(by_first);
         if literals.is_none() {
             always = (0..patterns.len()).collect();
         }
@@ -85,10 +105,18 @@ impl Prefilter {
         for &i in &self.always {
             on[i] = true;
         }
-        if let Some(ac) = &self.literals {
-            for m in ac.find_overlapping_iter(text) {
-                for &i in &self.admits[m.pattern().as_usize()] {
-                    on[i] = true;
+        if let Some(by_first) = &self.literals {
+            for (i, c) in text.char_indices() {
+                let Some(rests) = by_first.get(&c) else {
+                    continue;
+                };
+                let after = &text[i + c.len_utf8()..];
+                for (rest, lit) in rests {
+                    if after.starts_with(rest.as_str()) {
+                        for &p in &self.admits[*lit] {
+                            on[p] = true;
+                        }
+                    }
                 }
             }
         }
@@ -124,7 +152,7 @@ impl Candidates {
 }
 
 /// What a line does in the scene.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SceneReading {
     /// Indices of the scenario's remedies offered, in the order of the line.
     pub offered: Vec<usize>,
@@ -145,6 +173,9 @@ pub struct SceneReading {
     /// Whether the line commits to something the policy does not allow (an
     /// over-promise: 「十倍赔偿，今天就打到您卡上」), said as a commitment.
     pub over_promised: bool,
+    /// The first sum of money the line offers that the policy does not pay
+    /// (「再赔您860元」 where 2580 元 is owed; see [`PolicyMoney::pays`]).
+    pub wrong_amount: Option<f64>,
 }
 
 /// Persona validation compiles every pattern with this same function and its limits,
@@ -165,12 +196,14 @@ fn each_of(patterns: &[String], all: &mut Vec<Regex>) -> Vec<Pattern> {
 }
 
 impl Scene {
-    /// Compile a scenario's fact, remedy and policy patterns (already validated).
+    /// Compile a scenario's fact, remedy and policy patterns (already validated); the
+    /// policy's `allows` say what money it pays.
     pub fn new(
         facts: &[&[String]],
         remedies: &[&[String]],
         policy: &[String],
         forbids: &[String],
+        allows: &[String],
     ) -> Scene {
         let mut all = Vec::new();
         let facts = facts.iter().map(|p| each_of(p, &mut all)).collect();
@@ -183,6 +216,7 @@ impl Scene {
             remedies,
             policy,
             forbids,
+            money: PolicyMoney::new(allows),
             prefilter,
         }
     }
@@ -222,8 +256,12 @@ impl Scene {
             }
         }
         out.over_promised = self.over_promised(text, r, offers, &on);
+        out.wrong_amount = self.wrong_amount(text, r, offers);
         out.policy_spans.sort_unstable();
-        out.policy_stated = !out.policy_spans.is_empty() || explains_a_rule(text, r);
+        // A line that gets the money wrong does not state the policy right, however
+        // it cites the rule (「按规定，……增加赔偿服务费用的一倍，也就是再赔您860元」).
+        out.policy_stated = out.wrong_amount.is_none()
+            && (!out.policy_spans.is_empty() || explains_a_rule(text, r));
         out
     }
 
@@ -258,6 +296,22 @@ impl Scene {
         on.find_iter(&self.forbids, text)
             .any(|m| commits_to(text, r, offers, m.start(), m.end()))
     }
+    /// The first sum an offer of the line names that the policy does not pay: in a
+    /// clause the reading found an offer in, or one a remedy rule's hit stands in. The
+    /// promise ledger judges the clauses of the line's offers the same way.
+    fn wrong_amount(&self, text: &str, r: &Reading, offers: &[(usize, usize)]) -> Option<f64> {
+        let clause = |i: usize| (r.clauses[i].start, r.clauses[i].end);
+        (r.acts.iter())
+            .filter(|a| a.act == Act::Offer)
+            .map(|a| clause(a.clause))
+            .chain(
+                offers
+                    .iter()
+                    .filter_map(|&(s, _)| r.clause_at(s).map(clause)),
+            )
+            .find_map(|(s, e)| self.money.wrong_in(&text[s..e]))
+    }
+
     /// The scenario's remedies the line offers (with the trainee's words for them) and
     /// refuses; see [`read`](Self::read).
     fn remedies_into(
@@ -582,7 +636,13 @@ mod tests {
         let forbids: Vec<String> = (sc.policy.forbids.iter())
             .flat_map(|f| f.patterns.iter().cloned())
             .collect();
-        Scene::new(&facts, &remedies, &sc.policy.terms, &forbids)
+        Scene::new(
+            &facts,
+            &remedies,
+            &sc.policy.terms,
+            &forbids,
+            &sc.policy.allows,
+        )
     }
 
     /// A shipped scenario and its scene, and how the scene reads a line.
@@ -601,6 +661,30 @@ mod tests {
 
     fn read_in(scene: &Scene, line: &str) -> SceneReading {
         scene.read(line, &default_rubric().read(line).0, &[])
+    }
+
+    /// A sum the policy does not pay, offered, is heard, and the line states no policy
+    /// right; the sum owed, or a sum only named, is no wrong offer.
+    #[test]
+    fn a_wrong_sum_offered_is_heard() {
+        let (_, scene) = shipped("prepared", "swapped-mainboard");
+        // 按规定，欺诈要增加赔偿服务费用的一倍，也就是再赔您860元。
+        let r = read_in(
+            &scene,
+            "\u{6309}\u{89C4}\u{5B9A}\u{FF0C}\u{6B3A}\u{8BC8}\u{8981}\u{589E}\u{52A0}\u{8D54}\u{507F}\u{670D}\u{52A1}\u{8D39}\u{7528}\u{7684}\u{4E00}\u{500D}\u{FF0C}\u{4E5F}\u{5C31}\u{662F}\u{518D}\u{8D54}\u{60A8}860\u{5143}\u{3002}",
+        );
+        assert_eq!(r.wrong_amount, Some(860.0));
+        assert!(!r.policy_stated);
+        // 按消法第五十五条，另外赔偿您维修费的三倍，也就是2580元。
+        let r = read_in(
+            &scene,
+            "\u{6309}\u{6D88}\u{6CD5}\u{7B2C}\u{4E94}\u{5341}\u{4E94}\u{6761}\u{FF0C}\u{53E6}\u{5916}\u{8D54}\u{507F}\u{60A8}\u{7EF4}\u{4FEE}\u{8D39}\u{7684}\u{4E09}\u{500D}\u{FF0C}\u{4E5F}\u{5C31}\u{662F}2580\u{5143}\u{3002}",
+        );
+        assert_eq!(r.wrong_amount, None);
+        assert!(r.policy_stated);
+        // 您交的860元维修费，我这边查到了。
+        let named = "\u{60A8}\u{4EA4}\u{7684}860\u{5143}\u{7EF4}\u{4FEE}\u{8D39}\u{FF0C}\u{6211}\u{8FD9}\u{8FB9}\u{67E5}\u{5230}\u{4E86}\u{3002}";
+        assert_eq!(read_in(&scene, named).wrong_amount, None);
     }
 
     /// The literal prefilter only skips patterns that cannot match: every shipped

@@ -181,23 +181,40 @@ fn contains(cs: &[char], has: u64, w: &str) -> bool {
         .any(|(i, &c)| c == first && starts(cs, i + 1, rest))
 }
 
-/// Money: a number followed by 元/块/块钱, or after ¥.
+/// Money: a number followed by 元/块/块钱, or after ¥; the first the clause names.
 fn amount(cs: &[char], runs: &[(usize, usize)]) -> Option<f64> {
-    for &(s, e) in runs {
-        let after_unit = ["元", "块", "圆", "rmb"].iter().any(|u| starts(cs, e, u));
-        let yen = s > 0 && matches!(cs[s - 1], '¥' | '\u{FFE5}');
-        if after_unit || yen {
-            // 三块五: 3.5.
-            let mut v = number(&cs[s..e])?;
-            if starts(cs, e, "块")
-                && let Some(d) = cs.get(e + 1).and_then(|&c| digit(c))
-            {
-                v += d as f64 / 10.0;
-            }
-            return Some(v);
-        }
+    runs.iter().find_map(|&(s, e)| money(cs, s, e))?
+}
+
+/// Every sum of money in the clause, in order: a clause that walks through the sum
+/// (「每月15元，八个月一共120元」 said without a break) names more than the one offered.
+fn amounts<'a>(cs: &'a [char], runs: &'a [(usize, usize)]) -> impl Iterator<Item = f64> + 'a {
+    runs.iter().filter_map(|&(s, e)| money(cs, s, e).flatten())
+}
+
+/// The number run `s..e` as money: `None` when no unit follows it (not money),
+/// `Some(None)` when it is money but not a number we read.
+fn money(cs: &[char], s: usize, e: usize) -> Option<Option<f64>> {
+    let after_unit = ["元", "块", "圆", "rmb"].iter().any(|u| starts(cs, e, u));
+    let yen = s > 0 && matches!(cs[s - 1], '¥' | '\u{FFE5}');
+    if !(after_unit || yen) {
+        return None;
     }
-    None
+    // 三块五: 3.5.
+    Some(number(&cs[s..e]).map(|mut v| {
+        if starts(cs, e, "块")
+            && let Some(d) = cs.get(e + 1).and_then(|&c| digit(c))
+        {
+            v += d as f64 / 10.0;
+        }
+        v
+    }))
+}
+
+/// Every sum of money a stretch of text names, in order (normalised chars).
+pub fn amounts_in(cs: &[char]) -> Vec<f64> {
+    let runs = number_runs(cs);
+    amounts(cs, &runs).collect()
 }
 
 const PAST_WORDS: [&str; 13] = [

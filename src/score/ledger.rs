@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::rules::Line;
 use crate::persona::Scenario;
+use crate::reading::money::PolicyMoney;
 
 /// One commitment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -18,8 +19,9 @@ pub struct Promise {
     /// Whether it can be kept as said: false beyond the policy and when a later turn
     /// takes it back (both are 言行不一 on the card).
     pub keepable: bool,
-    /// `kept` (within the policy), `beyond_policy`, `contradicted` (a later turn
-    /// shrank it) or `vague` (a 时限 with no time in it: no deadline at all).
+    /// `kept` (within the policy), `beyond_policy`, `wrong_amount` (a sum the policy
+    /// does not pay, more or less), `contradicted` (a later turn shrank it) or `vague`
+    /// (a 时限 with no time in it: no deadline at all).
     pub status: &'static str,
     /// The money it names, in yuan, when it names some.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -53,6 +55,7 @@ impl Promise {
         match self.status {
             "beyond_policy" => "言行不一",
             "contradicted" => "前后不一",
+            "wrong_amount" => "数额不对",
             "vague" => "含糊",
             _ => "能兑现",
         }
@@ -200,7 +203,7 @@ pub(crate) fn promises(
 /// allowances add up to, a later turn that shrinks an earlier offer
 /// (「刚说退全款，现在又说只退三个月」), a 时限 with no time in it.
 fn weigh(out: &mut [Promise], lines: &[Line<'_>], scenario: Option<&Scenario>) {
-    let ceiling = scenario.and_then(policy_ceiling);
+    let money = scenario.map_or_else(PolicyMoney::default, |s| PolicyMoney::new(&s.policy.allows));
     // Earlier offers: (turn, quote, amount, whole — 全额/全部/全款).
     let mut offered: Vec<(u32, String, Option<f64>, bool)> = Vec::new();
     for p in out.iter_mut() {
@@ -225,13 +228,18 @@ fn weigh(out: &mut [Promise], lines: &[Line<'_>], scenario: Option<&Scenario>) {
                     offered.push((p.turn, clause.trim().to_string(), slots.amount, whole));
                     continue;
                 }
-                if let (Some(max), Some(a)) = (ceiling, slots.amount)
+                if let (Some(max), Some(a)) = (money.ceiling(), slots.amount)
                     && a > max + 0.005
                 {
                     p.broken(
                         "beyond_policy",
                         format!("这个场景政策允许的退赔合计最多 {max} 元，这里说了 {a} 元"),
                     );
+                    continue;
+                }
+                if let Some(a) = money.wrong_in(clause) {
+                    p.broken("wrong_amount", money.wrong(a));
+                    offered.push((p.turn, clause.trim().to_string(), slots.amount, whole));
                     continue;
                 }
                 let only = [
@@ -279,13 +287,4 @@ fn now(clause: &str) -> bool {
     ]
     .iter()
     .any(|w| clause.contains(w))
-}
-
-/// The most money the scenario's allowances add up to (「退还860元」 and 「另赔2580元」:
-/// 3440), when they name any.
-fn policy_ceiling(scenario: &Scenario) -> Option<f64> {
-    let amounts: Vec<f64> = (scenario.policy.allows.iter())
-        .filter_map(|a| crate::reading::slots_of(a).amount)
-        .collect();
-    (!amounts.is_empty()).then(|| amounts.iter().sum())
 }

@@ -218,17 +218,23 @@ fn json_reports_labels_and_inversions() {
 /// 「按……规定，可以退最近三个月的业务费，三个工作日内退回」), a floor for compliance in
 /// unhandled sessions, and the customer objecting to the unacceptable one of two
 /// remedies named together.
+///
+/// The next session checked sums of money against the policy's (the ledger lists a
+/// wrong one 数额不对 and the customer takes it up): four writers of sets 4, 6, 7 and 8
+/// had each marked a 有备而来 session 一般 for paying the old law's 一倍 where 三倍 is
+/// owed. Set 4 at 17, set 7 at 8, set 8 at 32, the others unchanged; set 8's session
+/// had been named in the note before, so set 8 is no longer count-only.
 #[test]
 fn the_people_labelled_calibration_sets_keep_their_order() {
     for (set, most) in [
         ("tests/data/calibration-people", 7),
         ("tests/data/calibration-people-2", 12),
         ("tests/data/calibration-people-3", 16),
-        ("tests/data/calibration-people-4", 18),
+        ("tests/data/calibration-people-4", 17),
         ("tests/data/calibration-people-5", 15),
         ("tests/data/calibration-people-6", 29),
-        ("tests/data/calibration-people-7", 18),
-        ("tests/data/calibration-people-8", 42),
+        ("tests/data/calibration-people-7", 8),
+        ("tests/data/calibration-people-8", 32),
     ] {
         calibrated_set_keeps_its_order(set, most);
     }

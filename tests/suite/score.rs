@@ -288,6 +288,51 @@ fn a_recall_vouched_for_after_an_assurance_is_beyond_the_policy() {
     );
 }
 
+/// Four independent writers marked a 有备而来 session 一般 for stating the fraud
+/// compensation as the old law's 一倍 (860 元) where 三倍 (2580 元) is owed, and the
+/// card and the customer let it pass. The sum is now checked against the policy's: the
+/// customer takes the wrong figure up at once, the ledger lists it 数额不对, and the
+/// card deducts it; the right sum is neither.
+#[test]
+fn a_wrong_sum_of_money_is_heard_and_listed() {
+    // 周先生您好，站里收了您860元换了主板，又没告诉您就换回了原主板，这属于欺诈，我向您道歉。
+    let owned = "\u{5468}\u{5148}\u{751F}\u{60A8}\u{597D}\u{FF0C}\u{7AD9}\u{91CC}\u{6536}\u{4E86}\u{60A8}860\u{5143}\u{6362}\u{4E86}\u{4E3B}\u{677F}\u{FF0C}\u{53C8}\u{6CA1}\u{544A}\u{8BC9}\u{60A8}\u{5C31}\u{6362}\u{56DE}\u{4E86}\u{539F}\u{4E3B}\u{677F}\u{FF0C}\u{8FD9}\u{5C5E}\u{4E8E}\u{6B3A}\u{8BC8}\u{FF0C}\u{6211}\u{5411}\u{60A8}\u{9053}\u{6B49}\u{3002}";
+    // 按规定，欺诈要增加赔偿服务费用的一倍，也就是再赔您860元。
+    let one_fold = "\u{6309}\u{89C4}\u{5B9A}\u{FF0C}\u{6B3A}\u{8BC8}\u{8981}\u{589E}\u{52A0}\u{8D54}\u{507F}\u{670D}\u{52A1}\u{8D39}\u{7528}\u{7684}\u{4E00}\u{500D}\u{FF0C}\u{4E5F}\u{5C31}\u{662F}\u{518D}\u{8D54}\u{60A8}860\u{5143}\u{3002}";
+    let (d, v) = played_card("prepared", "swapped-mainboard", &[owned, one_fold]);
+    let wrong: Vec<&serde_json::Value> = (v["promises"].as_array().unwrap().iter())
+        .filter(|p| p["status"] == "wrong_amount")
+        .collect();
+    assert_eq!(wrong.len(), 1, "{}", v["promises"]);
+    assert_eq!(wrong[0]["turn"], 2, "{}", v["promises"]);
+    assert!(
+        wrong[0]["why"].as_str().unwrap().contains("2580"),
+        "{}",
+        wrong[0]
+    );
+    let e = evidence_of(&v, "compliance", "rule.broken-promise");
+    assert_eq!(e["turn"], 2, "{e}");
+    // The customer: 「860元？这个数不对吧。……」
+    let t = std::fs::read_to_string(d.path().join("t.jsonl")).unwrap();
+    let turn2 = t.lines().find(|l| l.contains("\"n\":2")).unwrap();
+    let said: serde_json::Value = serde_json::from_str(turn2).unwrap();
+    assert!(
+        said["customer"]
+            .as_str()
+            .unwrap()
+            .contains("860\u{5143}\u{FF1F}"),
+        "{turn2}"
+    );
+    // 按消法第五十五条，另外赔偿您维修费的三倍，也就是2580元。
+    let three_fold = "\u{6309}\u{6D88}\u{6CD5}\u{7B2C}\u{4E94}\u{5341}\u{4E94}\u{6761}\u{FF0C}\u{53E6}\u{5916}\u{8D54}\u{507F}\u{60A8}\u{7EF4}\u{4FEE}\u{8D39}\u{7684}\u{4E09}\u{500D}\u{FF0C}\u{4E5F}\u{5C31}\u{662F}2580\u{5143}\u{3002}";
+    let (_, v) = played_card("prepared", "swapped-mainboard", &[owned, three_fold]);
+    assert!(
+        !(v["promises"].as_array().unwrap().iter()).any(|p| p["status"] == "wrong_amount"),
+        "{}",
+        v["promises"]
+    );
+}
+
 /// A promise is quoted by its clause, the words an assessor can judge, not by the two
 /// characters a rule matched (「送您」「给您调」 were listed as promises).
 #[test]
