@@ -196,7 +196,7 @@ pub fn warnings(engine: &Engine<'_>, earlier: &[TurnRecord], turn: &TurnRecord) 
             p.label(),
             ui::sanitize(&p.quote),
             ui::sanitize(&p.why),
-            crate::score::BROKEN_PROMISE.1
+            p.better()
         );
         bad.push(Warning {
             rule: crate::score::BROKEN_PROMISE.0.to_string(),

@@ -68,7 +68,7 @@ pub(super) fn compliance(
     // 言行不一: promises the scenario's policy says cannot be kept.
     for p in promises.iter().filter(|p| !p.keepable) {
         ev.push(Evidence {
-            better: Some(BROKEN_PROMISE.1.into()),
+            better: Some(p.better().into()),
             ..evidence(
                 p.turn,
                 p.quote.clone(),
@@ -88,8 +88,9 @@ pub(super) fn compliance(
     }
 }
 
-/// The rule of a promise that cannot be kept (言行不一, 前后不一), and what to do
-/// instead: the card's deduction and the coach's warning.
+/// The rule of a promise that cannot be kept (言行不一, 前后不一, 数额不对), and what to
+/// do instead as a rule (a wrong sum has its own: [`Promise::better`]): the card's
+/// deduction and the coach's warning.
 pub const BROKEN_PROMISE: (&str, &str) = (
     "rule.broken-promise",
     "只承诺政策允许的事；做不到的，说明原因并给出能做到的方案",

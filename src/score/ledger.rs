@@ -50,6 +50,17 @@ impl Promise {
         self.why = why;
     }
 
+    /// What to do instead when it cannot be kept: the card's better phrasing and the
+    /// coach's tip.
+    pub fn better(&self) -> &'static str {
+        match self.status {
+            "wrong_amount" => {
+                "把政策写明的数额说准（退多少、赔多少、合计多少）；拿不准就说「准确数额我核实后马上告诉您」，别报一个错的数"
+            }
+            _ => super::BROKEN_PROMISE.1,
+        }
+    }
+
     /// What the card calls its state.
     pub fn label(&self) -> &'static str {
         match self.status {

@@ -312,6 +312,14 @@ fn a_wrong_sum_of_money_is_heard_and_listed() {
     );
     let e = evidence_of(&v, "compliance", "rule.broken-promise");
     assert_eq!(e["turn"], 2, "{e}");
+    // 数额说准: say the sum the policy names, not the rule for promises in general.
+    assert!(
+        e["better"]
+            .as_str()
+            .unwrap()
+            .contains("\u{6570}\u{989D}\u{8BF4}\u{51C6}"),
+        "{e}"
+    );
     // The customer: 「860元？这个数不对吧。……」
     let t = std::fs::read_to_string(d.path().join("t.jsonl")).unwrap();
     let turn2 = t.lines().find(|l| l.contains("\"n\":2")).unwrap();
