@@ -187,7 +187,7 @@ fn amount(cs: &[char], runs: &[(usize, usize)]) -> Option<f64> {
 }
 
 /// Every sum of money in the clause, in order: a clause that walks through the sum
-/// (「每月15元，八个月一共120元」 said without a break) names more than the one offered.
+/// (「每月15元八个月一共120元都退给您」) names more than the one offered.
 fn amounts<'a>(cs: &'a [char], runs: &'a [(usize, usize)]) -> impl Iterator<Item = f64> + 'a {
     runs.iter().filter_map(|&(s, e)| money(cs, s, e).flatten())
 }

@@ -16,8 +16,9 @@ pub struct Promise {
     /// 时限, 方案 or 保证.
     pub kind: &'static str,
     pub quote: String,
-    /// Whether it can be kept as said: false beyond the policy and when a later turn
-    /// takes it back (both are 言行不一 on the card).
+    /// Whether it can be kept as said: false beyond the policy, for a sum the policy
+    /// does not pay, and when a later turn takes it back (each deducted under the
+    /// broken-promise rule on the card).
     pub keepable: bool,
     /// `kept` (within the policy), `beyond_policy`, `wrong_amount` (a sum the policy
     /// does not pay, more or less), `contradicted` (a later turn shrank it) or `vague`
@@ -211,7 +212,8 @@ pub(crate) fn promises(
 }
 
 /// What the slots of each promise's clause say: an amount beyond what the policy's
-/// allowances add up to, a later turn that shrinks an earlier offer
+/// allowances add up to, a sum the policy does not pay (`reading::money`, the judgment
+/// the customer hears it by), a later turn that shrinks an earlier offer
 /// (「刚说退全款，现在又说只退三个月」), a 时限 with no time in it.
 fn weigh(out: &mut [Promise], lines: &[Line<'_>], scenario: Option<&Scenario>) {
     let money = scenario.map_or_else(PolicyMoney::default, |s| PolicyMoney::new(&s.policy.allows));
