@@ -340,17 +340,22 @@ fn others_apology(clause: &str) -> bool {
 /// The slots of a stretch of text read on its own: the promise ledger weighs the
 /// clause a promise stands in (its amount, its time) without a whole reading.
 pub fn slots_of(text: &str) -> Slots {
-    let n = normalise::normalise(text);
-    let cs: Vec<char> = n.chars.iter().map(|c| c.c).collect();
-    slots::read(&cs)
+    slots::read(&normalised_chars(text))
 }
 
 /// Every sum of money a stretch of text names, in order: the ledger checks that one of
 /// them is a sum the scenario's policy pays.
 pub fn amounts_of(text: &str) -> Vec<f64> {
-    let n = normalise::normalise(text);
-    let cs: Vec<char> = n.chars.iter().map(|c| c.c).collect();
-    slots::amounts_in(&cs)
+    slots::amounts_in(&normalised_chars(text))
+}
+
+/// The characters of `text` normalised, as the slots read them.
+fn normalised_chars(text: &str) -> Vec<char> {
+    normalise::normalise(text)
+        .chars
+        .iter()
+        .map(|c| c.c)
+        .collect()
 }
 
 /// The clause (byte range of the text as typed) around `start..end`: from the start of

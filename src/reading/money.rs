@@ -95,6 +95,11 @@ impl PolicyMoney {
     /// Whether the clause `clause` names a sum the policy does not pay: the first sum
     /// it names, if so.
     pub fn wrong_in(&self, clause: &str) -> Option<f64> {
+        // Most scenarios name no money: nothing to read then (the scene asks this of
+        // every offer of every line).
+        if self.each.is_empty() {
+            return None;
+        }
         let said = super::amounts_of(clause);
         let first = *said.first()?;
         (!self.pays(&said, Money::of(clause))).then_some(first)

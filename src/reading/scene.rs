@@ -302,7 +302,7 @@ impl Scene {
     fn wrong_amount(&self, text: &str, r: &Reading, offers: &[(usize, usize)]) -> Option<f64> {
         let clause = |i: usize| (r.clauses[i].start, r.clauses[i].end);
         (r.acts.iter())
-            .filter(|a| a.act == Act::Offer)
+            .filter(|a| a.act == Act::Offer && a.slots.amount.is_some())
             .map(|a| clause(a.clause))
             .chain(
                 offers

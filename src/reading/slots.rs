@@ -212,7 +212,7 @@ fn money(cs: &[char], s: usize, e: usize) -> Option<Option<f64>> {
 }
 
 /// Every sum of money a stretch of text names, in order (normalised chars).
-pub fn amounts_in(cs: &[char]) -> Vec<f64> {
+pub(super) fn amounts_in(cs: &[char]) -> Vec<f64> {
     let runs = number_runs(cs);
     amounts(cs, &runs).collect()
 }

@@ -258,14 +258,19 @@ fn a_written_promise_with_a_deadline_is_beyond_the_policy() {
 /// The card of a one-line session lists exactly one promise beyond the policy, quoting
 /// `words`, and deducts it at that turn.
 fn one_promise_beyond_the_policy(v: &serde_json::Value, words: &str) {
-    let broken: Vec<&serde_json::Value> = (v["promises"].as_array().unwrap().iter())
-        .filter(|p| p["status"] == "beyond_policy")
-        .collect();
+    let broken = promises_with(v, "beyond_policy");
     assert_eq!(broken.len(), 1, "{}", v["promises"]);
     let quote = broken[0]["quote"].as_str().unwrap();
     assert!(quote.contains(words), "{}", v["promises"]);
     let e = evidence_of(v, "compliance", "rule.broken-promise");
     assert_eq!(e["turn"], 1, "{e}");
+}
+
+/// The card's promises of one status (`kept`, `beyond_policy`, `wrong_amount`, …).
+fn promises_with<'v>(v: &'v serde_json::Value, status: &str) -> Vec<&'v serde_json::Value> {
+    (v["promises"].as_array().unwrap().iter())
+        .filter(|p| p["status"] == status)
+        .collect()
 }
 
 /// Calibration set 6 (滥用正义感, car oil): a recall vouched for after 「您放心」 was
@@ -282,7 +287,7 @@ fn a_recall_vouched_for_after_an_assurance_is_beyond_the_policy() {
     let named = "\u{5382}\u{5BB6}\u{4F1A}\u{4E0D}\u{4F1A}\u{53EC}\u{56DE}\u{FF0C}\u{8981}\u{7B49}\u{8BC4}\u{4F30}\u{7ED3}\u{679C}\u{3002}";
     let (_, v) = played_card("righteous", "car-oil", &[named]);
     assert!(
-        !(v["promises"].as_array().unwrap().iter()).any(|p| p["status"] == "beyond_policy"),
+        promises_with(&v, "beyond_policy").is_empty(),
         "{}",
         v["promises"]
     );
@@ -300,9 +305,7 @@ fn a_wrong_sum_of_money_is_heard_and_listed() {
     // 按规定，欺诈要增加赔偿服务费用的一倍，也就是再赔您860元。
     let one_fold = "\u{6309}\u{89C4}\u{5B9A}\u{FF0C}\u{6B3A}\u{8BC8}\u{8981}\u{589E}\u{52A0}\u{8D54}\u{507F}\u{670D}\u{52A1}\u{8D39}\u{7528}\u{7684}\u{4E00}\u{500D}\u{FF0C}\u{4E5F}\u{5C31}\u{662F}\u{518D}\u{8D54}\u{60A8}860\u{5143}\u{3002}";
     let (d, v) = played_card("prepared", "swapped-mainboard", &[owned, one_fold]);
-    let wrong: Vec<&serde_json::Value> = (v["promises"].as_array().unwrap().iter())
-        .filter(|p| p["status"] == "wrong_amount")
-        .collect();
+    let wrong = promises_with(&v, "wrong_amount");
     assert_eq!(wrong.len(), 1, "{}", v["promises"]);
     assert_eq!(wrong[0]["turn"], 2, "{}", v["promises"]);
     assert!(
@@ -335,7 +338,7 @@ fn a_wrong_sum_of_money_is_heard_and_listed() {
     let three_fold = "\u{6309}\u{6D88}\u{6CD5}\u{7B2C}\u{4E94}\u{5341}\u{4E94}\u{6761}\u{FF0C}\u{53E6}\u{5916}\u{8D54}\u{507F}\u{60A8}\u{7EF4}\u{4FEE}\u{8D39}\u{7684}\u{4E09}\u{500D}\u{FF0C}\u{4E5F}\u{5C31}\u{662F}2580\u{5143}\u{3002}";
     let (_, v) = played_card("prepared", "swapped-mainboard", &[owned, three_fold]);
     assert!(
-        !(v["promises"].as_array().unwrap().iter()).any(|p| p["status"] == "wrong_amount"),
+        promises_with(&v, "wrong_amount").is_empty(),
         "{}",
         v["promises"]
     );
