@@ -973,7 +973,7 @@ fn asks_to_confirm(h: &Heard, text: &str) -> bool {
     h.has("restate")
         && !h.has("consult")
         && asks_only_back(r, text)
-        && (r.clauses.iter()).any(|c| c.cues.has(Cues::QUESTION))
+        && (0..r.clauses.len()).any(|ci| r.asks(text, ci))
 }
 
 /// Whether an offer's words only offer to look into the matter first (「我先帮您检测

@@ -150,6 +150,30 @@ impl Reading {
             || provides_unnamed(&text[c.start..c.end])
     }
 
+    /// Whether clause `ci` asks the customer: its cues say so, or it is a confirmation
+    /// tag alone (「……，对吧。」 asks as 「……，对吧？」 does).
+    pub fn asks(&self, text: &str, ci: usize) -> bool {
+        self.clauses.get(ci).is_some_and(|c| {
+            let words: Vec<char> = (text[c.start..c.end].chars())
+                .filter(|x| is_word_char(*x))
+                .collect();
+            c.cues.has(Cues::QUESTION) || clause::is_tag(&words)
+        })
+    }
+
+    /// Whether the agent's side is named in clause `ci` itself as the one who acts
+    /// (「我们」, 「给您」), or provides something without being named.
+    pub fn agent_in(&self, text: &str, ci: usize) -> bool {
+        let Some(c) = self.clauses.get(ci) else {
+            return false;
+        };
+        let t = &text[c.start..c.end];
+        ["我", "咱", "给您", "帮您", "为您", "替您", "给你", "帮你"]
+            .iter()
+            .any(|w| t.contains(w))
+            || provides_unnamed(t)
+    }
+
     /// Whether clause `ci` follows, in the same line, a heading that announces the
     /// agent's handling (「我们的处理是：」, 「处理分三项：」, 「方案如下：」): the items
     /// after it are what the agent's side will do, however each is worded.
@@ -265,11 +289,22 @@ impl Reading {
             );
             text[a..b].contains(['\u{60A8}', '\u{4F60}']) // 您, 你
         };
-        let opens = (RESTATE_OPENERS.iter().any(|w| first.contains(w))
-            || (first.contains("也就是说") && about_them()))
-            && sent.start != ci;
+        // The opener's own clause is told back too when the story goes on in it
+        // (「您是说维修站收了860元换主板」), not when it is the opener alone (「我跟您
+        // 核对一下」).
+        let opener = RESTATE_OPENERS
+            .iter()
+            .find_map(|w| first.find(w).map(|at| &first[at + w.len()..]))
+            .or_else(|| {
+                (first.find("也就是说").filter(|_| about_them()))
+                    .map(|at| &first["也就是说".len() + at..])
+            });
+        let opens = opener.is_some_and(|rest| {
+            let rest = rest.trim_start_matches("\u{4E00}\u{4E0B}"); // 一下
+            sent.start != ci || rest.chars().filter(|c| is_word_char(*c)).count() >= 2
+        });
         let last = clause(sent.end - 1);
-        let tag = self.clauses[sent.end - 1].cues.has(Cues::QUESTION)
+        let tag = self.asks(text, sent.end - 1)
             && RESTATE_TAGS.iter().any(|w| last.trim().starts_with(w))
             && sent.end - 1 != ci;
         opens || tag
@@ -600,6 +635,18 @@ impl Reader {
             .map(|a| a.clause)
             .collect();
         (reading.acts).retain(|a| a.act != Act::Explain || !told_back.contains(&a.clause));
+        // Nor does it offer or promise anything (「您是说维修站收了860元换主板，……，对吧。」
+        // read as an offer of a free repair: the customer, in calibration set 9, said
+        // 「你连事情都没弄清楚就急着给方案？」 to a correct restatement), unless the agent
+        // acts in that very clause (「我跟您确认一下，我们今天给您换新机，对吗？」).
+        let told_back: Vec<usize> = (reading.acts.iter())
+            .filter(|a| matches!(a.act, Act::Offer | Act::Commit))
+            .filter(|a| reading.restated(text, a.clause) && !reading.agent_in(text, a.clause))
+            .map(|a| a.clause)
+            .collect();
+        (reading.acts).retain(|a| {
+            !matches!(a.act, Act::Offer | Act::Commit) || !told_back.contains(&a.clause)
+        });
         reading
     }
 
@@ -950,6 +997,37 @@ mod tests {
         let looks_into = "我先核对一下账单，多扣的钱三个工作日内退给您。";
         let r = default_reader().read(looks_into);
         assert!(!r.restated(looks_into, 1), "{r:?}");
+    }
+
+    /// Calibration set 9: a correct restatement opened by 「您是说」 was read as an offer
+    /// in its first clause, and the customer scolded the agent for rushing to a plan.
+    /// The story told back offers nothing; an offer the agent makes in a check stands.
+    #[test]
+    fn a_story_told_back_offers_nothing() {
+        let told = "您是说维修站收了860元换主板，后来又偷偷换回了原主板，对吧。";
+        let r = default_reader().read(told);
+        assert!(r.restated(told, 0), "{r:?}");
+        // The tag asks whatever its mark.
+        for (text, last) in [(told, 2), ("换回了原主板，是吧", 1), ("那就这样吧", 0)]
+        {
+            let r = default_reader().read(text);
+            assert_eq!(r.asks(text, last), last > 0, "{text}: {r:?}");
+        }
+        assert!(
+            !r.acts
+                .iter()
+                .any(|a| matches!(a.act, Act::Offer | Act::Commit)),
+            "{r:?}"
+        );
+        let opener_only = "我跟您核对一下，车提了五个月，您担心是发动机的问题。";
+        let r = default_reader().read(opener_only);
+        assert!(
+            !r.restated(opener_only, 0) && r.restated(opener_only, 1),
+            "{r:?}"
+        );
+        let offers = "我跟您确认一下，我们今天就给您换一台新机，可以吗？";
+        let r = default_reader().read(offers);
+        assert!(r.acts.iter().any(|a| a.act == Act::Offer), "{r:?}");
     }
 
     #[test]

@@ -254,9 +254,15 @@ const DURATIONS: [(&str, f64); 10] = [
     ("天", 24.0),
 ];
 
-/// Days named by a word, with hours from now to their end (roughly).
-const DAYS: [(&str, f64); 12] = [
+/// Days named by a word, with hours from now to their end (roughly). 当天, 次日 name
+/// the day by an event (「到账当天我给您回电话」): a
+/// customer can hold the agent to them as to 明天.
+const DAYS: [(&str, f64); 16] = [
     ("今天", 8.0),
+    ("当天", 24.0),
+    ("当日", 24.0),
+    ("次日", 48.0),
+    ("第二天", 48.0),
     ("今晚", 10.0),
     ("下班前", 8.0),
     ("明天", 24.0),
@@ -448,6 +454,18 @@ mod tests {
         assert_eq!(s("1.5万元").amount, Some(15000.0));
         assert_eq!(s("三块五").amount, Some(3.5));
         assert_eq!(s("换一台新的").amount, None);
+    }
+
+    /// 「到账当天我给您回电话确认」 names its day by the refund's arrival: the ledger
+    /// listed it as 含糊 (no time named).
+    #[test]
+    fn a_day_named_by_an_event_is_a_time() {
+        let t = s("到账当天我给您回电话确认").time.expect("a time");
+        assert_eq!((t.text.as_str(), t.tense), ("当天", Tense::Future));
+        let t = s("次日上午师傅上门").time.expect("a time");
+        assert_eq!(t.tense, Tense::Future);
+        let told = s("您来的当天就坏了").time.expect("a time");
+        assert_eq!(told.tense, Tense::Past);
     }
 
     #[test]
