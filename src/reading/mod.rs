@@ -144,10 +144,7 @@ impl Reading {
         // (「我这边安排是：三天内专员陪同，……，升级程序都不收钱」).
         let from = self.clauses[self.sentence_of(text, ci).start].start;
         let t = &text[from..c.end];
-        ["我", "咱", "给您", "帮您", "为您", "替您", "给你", "帮你"]
-            .iter()
-            .any(|w| t.contains(w))
-            || provides_unnamed(&text[c.start..c.end])
+        AGENT_WORDS.iter().any(|w| t.contains(w)) || provides_unnamed(&text[c.start..c.end])
     }
 
     /// Whether clause `ci` asks the customer: its cues say so, or it is a confirmation
@@ -168,10 +165,7 @@ impl Reading {
             return false;
         };
         let t = &text[c.start..c.end];
-        ["我", "咱", "给您", "帮您", "为您", "替您", "给你", "帮你"]
-            .iter()
-            .any(|w| t.contains(w))
-            || provides_unnamed(t)
+        AGENT_WORDS.iter().any(|w| t.contains(w)) || provides_unnamed(t)
     }
 
     /// Whether clause `ci` follows, in the same line, a heading that announces the
@@ -310,6 +304,9 @@ impl Reading {
         opens || tag
     }
 }
+
+/// Words that name the agent's side as the one who acts (see [`Reading::agent_acts`]).
+const AGENT_WORDS: [&str; 8] = ["我", "咱", "给您", "帮您", "为您", "替您", "给你", "帮你"];
 
 /// Words that open a restatement in the sentence's first clause. 「核对」 only with the
 /// customer (「我跟您核对一下：……」): 「我先核对一下账单，多扣的退给您」 looks into the

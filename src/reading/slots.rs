@@ -255,8 +255,8 @@ const DURATIONS: [(&str, f64); 10] = [
 ];
 
 /// Days named by a word, with hours from now to their end (roughly). 当天, 次日 name
-/// the day by an event (「到账当天我给您回电话」): a
-/// customer can hold the agent to them as to 明天.
+/// the day by an event (「到账当天我给您回电话」): a customer can hold the agent to them
+/// as to 明天.
 const DAYS: [(&str, f64); 16] = [
     ("今天", 8.0),
     ("当天", 24.0),
